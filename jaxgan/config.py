@@ -1,0 +1,121 @@
+"""The defaults every experiment config starts from; each experiment overrides what it changes.
+
+Every field can be overridden on the command line, e.g. `--config.loss.name=hinge`.
+"""
+
+import ml_collections
+
+
+def default_config() -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict()
+    config.seed = 0
+    config.overwrite = False  # allow a workdir that holds a run of a different config
+
+    # Data: a dataset by name (`jaxgan.data.names()`), always batches of {"x": ..., "label": ...}.
+    config.data = ml_collections.ConfigDict()
+    config.data.name = "ring"
+    config.data.split = "train"
+    config.data.data_dir = ml_collections.FieldReference(None, field_type=str)
+    config.data.num_examples = 100_000  # for the synthetic mixtures
+    config.data.image_size = 0  # 0: the dataset's own size; else resize/crop to this square size
+    config.data.on_device = True  # keep a dataset that fits on the device, gather inside the step
+
+    # Models, by name (`jaxgan.models.generator_names()`, `discriminator_names()`); the other
+    # fields of each dict are passed to the module's constructor.
+    config.latent_dim = 2
+    config.model = ml_collections.ConfigDict()
+    config.model.generator = ml_collections.ConfigDict({"name": "mlp"})
+    config.model.discriminator = ml_collections.ConfigDict({"name": "mlp"})
+    config.model.dtype = "float32"  # compute dtype; params are always float32
+    config.model.cross_device_batch_norm = True  # batch statistics over the whole global batch
+
+    # Objective, by name (`jaxgan.losses.names()`), with its parameters.
+    config.loss = ml_collections.ConfigDict()
+    config.loss.name = "non_saturating"
+    config.loss.params = ml_collections.ConfigDict()
+
+    # Penalties on D: name -> weight; a weight of 0 leaves it out. Their own options beside.
+    config.penalties = ml_collections.ConfigDict(
+        {"gradient_penalty": 0.0, "one_sided_gradient_penalty": 0.0, "dragan": 0.0, "r1": 0.0, "r2": 0.0}
+    )
+    config.penalty_target_norm = 1.0
+    config.clip_weights = 0.0  # > 0: clip every D weight to [-c, c] after each D step (WGAN)
+
+    # Optimisers: any optax optimiser by its function name, with its keyword arguments.
+    config.optimizer = ml_collections.ConfigDict()
+    config.optimizer.generator = ml_collections.ConfigDict({"name": "adam", "learning_rate": 1e-4, "b1": 0.8})
+    config.optimizer.discriminator = ml_collections.ConfigDict({"name": "adam", "learning_rate": 1e-4, "b1": 0.8})
+
+    # The step.
+    config.num_critic_steps = 1
+    config.ema_decay = 0.0  # > 0: keep an EMA of G's params, used for samples and evaluation
+    config.pack = 1  # PacGAN: D sees `pack` samples at once
+    config.unroll_steps = 0  # Unrolled GAN: G's loss at D after K differentiable D steps
+    config.feature_matching = 0.0  # weight of the feature-matching term in G's loss
+
+    # The loop.
+    config.batch_size = 100  # global batch, over all devices and hosts
+    config.num_steps = 1000
+    config.steps_per_call = 10  # K steps per host call (lax.scan)
+    config.log_every = 100
+    config.checkpoint_every = 1000
+    config.keep_checkpoints = 3
+    config.sample_every = 1000
+    config.num_samples = 64  # images in a sample grid / points in a sample plot
+    config.eval_every = 0  # 0: evaluate only at the end, when `evaluators` is non-empty
+    config.evaluators = ""  # comma-separated names, e.g. "fid,kid,inception_score" or "mode_coverage"
+    config.num_eval_samples = 2500
+
+    # Many runs in one compile (vmapped over seeds, or over values of one hyperparameter).
+    config.num_seeds = 1
+    config.multihost = False
+    return config
+
+
+def pacgan_mixture_config(dataset: str) -> ml_collections.ConfigDict:
+    """PacGAN's 2-D benchmark (Lin et al. 2018, section 5; shared MATH.md section 7).
+
+    G 4x400 BN+ReLU, D 3x200 maxout-5, Adam(1e-4, b1=0.8), batch 100, z ~ N(0, I_2),
+    400 epochs of 100,000 points, evaluated on 2,500 samples.
+    """
+    config = default_config()
+    config.data.name = dataset
+    config.latent_dim = 2
+    config.model.generator = ml_collections.ConfigDict(
+        {"name": "mlp", "width": 400, "depth": 4, "use_batch_norm": True})
+    config.model.discriminator = ml_collections.ConfigDict(
+        {"name": "mlp", "width": 200, "depth": 3, "maxout_pieces": 5})
+    config.batch_size = 100
+    config.num_steps = 400 * 100_000 // 100  # 400 epochs
+    config.steps_per_call = 100
+    config.log_every = 1000
+    config.checkpoint_every = 20_000
+    config.sample_every = 20_000
+    config.num_samples = 2500
+    config.evaluators = "mode_coverage"
+    config.eval_every = 20_000
+    return config
+
+
+def dcgan_mnist_config() -> ml_collections.ConfigDict:
+    """The survey's seed DCGAN on the bundled offline MNIST digits, non-saturating loss.
+
+    Adam(2e-4, b1=0.5) for both networks, batch 64, z ~ N(0, I_100).
+    """
+    config = default_config()
+    config.data.name = "mnist"
+    config.latent_dim = 100
+    config.model.generator = ml_collections.ConfigDict({"name": "dcgan28"})
+    config.model.discriminator = ml_collections.ConfigDict({"name": "dcgan28"})
+    adam = {"name": "adam", "learning_rate": 2e-4, "b1": 0.5}
+    config.optimizer.generator = ml_collections.ConfigDict(adam)
+    config.optimizer.discriminator = ml_collections.ConfigDict(adam)
+    config.batch_size = 64
+    config.num_steps = 3000
+    config.steps_per_call = 50
+    config.log_every = 100
+    config.checkpoint_every = 1000
+    config.sample_every = 500
+    config.num_samples = 64
+    config.evaluators = ""
+    return config

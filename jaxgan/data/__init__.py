@@ -1,0 +1,88 @@
+"""Datasets by name, and the deterministic batches the training loop reads from them.
+
+    dataset = jaxgan.data.load("mnist")                      # -> Dataset
+    batch = dataset.get(jaxgan.data.batch_indices(step, num_examples=len(dataset),
+                                                  batch_size=100, seed=0))
+    # {"x": float32 [100, 28, 28, 1] in [-1, 1], "label": int32 [100]}
+
+Names (`names()`):
+- "ring", "grid": the PacGAN 2-D Gaussian mixtures (`mixtures.py`), x float32 [2].
+- "digits": scikit-learn's 8x8 digits; "mnist": the bundled 5,000 MNIST digits (`bundled.py`).
+- "fashion_mnist", "cifar10", "cifar100", "svhn_cropped", "celeb_a", and "tfds:<name>" for any
+  tensorflow-datasets image dataset, read from prepared data on disk (`tfds_source.py`).
+  "tfds:mnist" is the full tfds MNIST; plain "mnist" is always the bundled one.
+"""
+
+from __future__ import annotations
+
+from jaxgan.data.bundled import load_digits, load_mnist
+from jaxgan.data.dataset import ArrayDataset, Dataset
+from jaxgan.data.mixtures import grid_centers, load_mixture, ring_centers, sample_mixture
+from jaxgan.data.sampler import BatchIterator, batch_indices, process_slice, steps_per_epoch
+from jaxgan.data.tfds_source import OfflineDatasetError, TfdsDataset, load_tfds
+
+__all__ = [
+    "ArrayDataset",
+    "BatchIterator",
+    "Dataset",
+    "OfflineDatasetError",
+    "TfdsDataset",
+    "batch_indices",
+    "grid_centers",
+    "load",
+    "names",
+    "process_slice",
+    "ring_centers",
+    "sample_mixture",
+    "steps_per_epoch",
+]
+
+TFDS_PREFIX = "tfds:"
+_BUILT_IN = ("ring", "grid", "digits", "mnist")
+# Plain names that mean the tensorflow-datasets dataset of that name.
+_TFDS_ALIASES = ("fashion_mnist", "cifar10", "cifar100", "svhn_cropped", "celeb_a")
+
+
+def names() -> list[str]:
+    """The dataset names `load` accepts; besides these, "tfds:<name>" for any tfds image dataset."""
+    return [*_BUILT_IN, *_TFDS_ALIASES]
+
+
+def load(
+    name: str,
+    *,
+    split: str = "train",
+    seed: int = 0,
+    num_examples: int = 100_000,
+    image_size: int = 0,
+    data_dir: str | None = None,
+) -> Dataset:
+    """Loads dataset `name` (see the module doc), checking every argument before any work.
+
+    Args:
+      name: a name from `names()`, or "tfds:<name>".
+      split: "train" or "test" (mixtures: independent draws; bundled images: see `bundled.py`;
+        tfds: any split string tfds accepts, e.g. "train[:90%]").
+      seed: the seed of the mixtures' points (the images ignore it; shuffling is the sampler's).
+      num_examples: the number of mixture points (the images ignore it).
+      image_size: 0 for the dataset's own size, else the square side images are resized to.
+      data_dir: where prepared tensorflow-datasets data lives (None: tfds's default).
+
+    Raises:
+      ValueError: for an unknown name or a setting the dataset does not accept;
+        `OfflineDatasetError` (a ValueError) for a tfds dataset that is not on disk.
+    """
+    if name in ("ring", "grid"):
+        return load_mixture(name, split=split, seed=seed, num_examples=num_examples, image_size=image_size)
+    if name == "mnist":
+        return load_mnist(split=split, image_size=image_size)
+    if name == "digits":
+        return load_digits(split=split, image_size=image_size)
+    if name in _TFDS_ALIASES:
+        return load_tfds(name, name, split=split, image_size=image_size, data_dir=data_dir)
+    if isinstance(name, str) and name.startswith(TFDS_PREFIX) and len(name) > len(TFDS_PREFIX):
+        return load_tfds(name, name[len(TFDS_PREFIX) :], split=split, image_size=image_size, data_dir=data_dir)
+    raise ValueError(
+        f"config.data.name {name!r} is not a known dataset; use one of {', '.join(names())}, "
+        f"or 'tfds:<name>' for any tensorflow-datasets image dataset."
+    )

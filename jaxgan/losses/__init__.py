@@ -1,0 +1,102 @@
+"""GAN objectives as pure functions of D's outputs, and one registry of them.
+
+    objective = jaxgan.losses.get("hinge")
+    d_loss = objective.discriminator(d_real, d_fake)        # scalar, weighted mean over all elements
+    g_loss = objective.generator(d_fake, d_real=d_real)
+    loss, state = objective.discriminator_loss_and_state(d_real, d_fake, objective.init_state())
+
+Every `<name>_discriminator_loss(d_real, d_fake, *, real_weights=None, fake_weights=None)` and
+`<name>_generator_loss(d_fake, *, d_real=None, real_weights=None, fake_weights=None)` is also
+importable by its own name. The formulas and the identities the tests check are in MATH.md.
+"""
+
+from jaxgan.losses._base import Objective, StatefulObjective, weighted_mean
+from jaxgan.losses.auxiliary import (
+    acgan_class_loss,
+    feature_matching_loss,
+    infogan_categorical_mutual_information,
+    infogan_gaussian_mutual_information,
+)
+from jaxgan.losses.fgan import (
+    fgan_discriminator_loss,
+    fgan_gan_discriminator_loss,
+    fgan_gan_generator_loss,
+    fgan_generator_loss,
+    fgan_jensen_shannon_discriminator_loss,
+    fgan_jensen_shannon_generator_loss,
+    fgan_kl_discriminator_loss,
+    fgan_kl_generator_loss,
+    fgan_neyman_discriminator_loss,
+    fgan_neyman_generator_loss,
+    fgan_pearson_discriminator_loss,
+    fgan_pearson_generator_loss,
+    fgan_reverse_kl_discriminator_loss,
+    fgan_reverse_kl_generator_loss,
+    fgan_squared_hellinger_discriminator_loss,
+    fgan_squared_hellinger_generator_loss,
+    fgan_total_variation_discriminator_loss,
+    fgan_total_variation_generator_loss,
+)
+from jaxgan.losses.fisher import fisher_discriminator_loss, fisher_generator_loss, fisher_init_state
+from jaxgan.losses.mmd import mmd_discriminator_loss, mmd_generator_loss
+from jaxgan.losses.registry import get, names
+from jaxgan.losses.relativistic import relativistic_average_discriminator_loss, relativistic_average_generator_loss
+from jaxgan.losses.separable import (
+    hinge_discriminator_loss,
+    hinge_generator_loss,
+    least_squares_discriminator_loss,
+    least_squares_generator_loss,
+    minimax_discriminator_loss,
+    minimax_generator_loss,
+    non_saturating_discriminator_loss,
+    non_saturating_generator_loss,
+    wasserstein_discriminator_loss,
+    wasserstein_generator_loss,
+)
+
+__all__ = [
+    "Objective",
+    "StatefulObjective",
+    "acgan_class_loss",
+    "feature_matching_loss",
+    "fgan_discriminator_loss",
+    "fgan_gan_discriminator_loss",
+    "fgan_gan_generator_loss",
+    "fgan_generator_loss",
+    "fgan_jensen_shannon_discriminator_loss",
+    "fgan_jensen_shannon_generator_loss",
+    "fgan_kl_discriminator_loss",
+    "fgan_kl_generator_loss",
+    "fgan_neyman_discriminator_loss",
+    "fgan_neyman_generator_loss",
+    "fgan_pearson_discriminator_loss",
+    "fgan_pearson_generator_loss",
+    "fgan_reverse_kl_discriminator_loss",
+    "fgan_reverse_kl_generator_loss",
+    "fgan_squared_hellinger_discriminator_loss",
+    "fgan_squared_hellinger_generator_loss",
+    "fgan_total_variation_discriminator_loss",
+    "fgan_total_variation_generator_loss",
+    "fisher_discriminator_loss",
+    "fisher_generator_loss",
+    "fisher_init_state",
+    "get",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "infogan_categorical_mutual_information",
+    "infogan_gaussian_mutual_information",
+    "least_squares_discriminator_loss",
+    "least_squares_generator_loss",
+    "minimax_discriminator_loss",
+    "minimax_generator_loss",
+    "mmd_discriminator_loss",
+    "mmd_generator_loss",
+    "names",
+    "non_saturating_discriminator_loss",
+    "non_saturating_generator_loss",
+    "relativistic_average_discriminator_loss",
+    "relativistic_average_generator_loss",
+    "wasserstein_discriminator_loss",
+    "wasserstein_generator_loss",
+    "weighted_mean",
+]

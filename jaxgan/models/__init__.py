@@ -1,0 +1,112 @@
+"""Generators and discriminators (flax.linen), chosen by name.
+
+    generator = jaxgan.models.generator("dcgan", image_size=32, dtype="bfloat16")
+    x = generator.apply(variables, z, train=False)          # z [B, latent] -> [B, 32, 32, 3]
+    v = discriminator.apply(variables, x, train=False)      # [B] logits, or [B, num_outputs]
+
+Every generator maps `z [B, latent_dim]` to `x [B, *output_shape]`; every discriminator maps a
+batch to one raw logit per example (no sigmoid), or to `[B, num_outputs]` features, and sows
+its penultimate representation as `("intermediates", "features")`. Batch norm statistics and
+spectral-norm vectors live in the "batch_stats" collection; dropout uses the "dropout" rng.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from typing import Any
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from jaxgan.models.dcgan import DCGAN28Discriminator, DCGAN28Generator, DCGANDiscriminator, DCGANGenerator
+from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
+from jaxgan.models.sngan import SNGANResNetDiscriminator, SNGANResNetGenerator
+
+_GENERATORS = types.MappingProxyType(
+    {
+        "mlp": MLPGenerator,
+        "dcgan28": DCGAN28Generator,
+        "dcgan": DCGANGenerator,
+        "sngan_resnet": SNGANResNetGenerator,
+    }
+)
+_DISCRIMINATORS = types.MappingProxyType(
+    {
+        "mlp": MLPDiscriminator,
+        "dcgan28": DCGAN28Discriminator,
+        "dcgan": DCGANDiscriminator,
+        "sngan_resnet": SNGANResNetDiscriminator,
+    }
+)
+
+_COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
+
+
+def generator_names() -> tuple[str, ...]:
+    return tuple(sorted(_GENERATORS))
+
+
+def discriminator_names() -> tuple[str, ...]:
+    return tuple(sorted(_DISCRIMINATORS))
+
+
+def module_fields(module_class: type[nn.Module]) -> tuple[str, ...]:
+    """The constructor settings of a model class (its dataclass fields but `parent` and `name`)."""
+    return tuple(f.name for f in dataclasses.fields(module_class) if f.init and f.name not in ("parent", "name"))
+
+
+def _build(kind: str, registry, name: str, kwargs: dict[str, Any]) -> nn.Module:
+    if name not in registry:
+        raise ValueError(f"Unknown {kind} {name!r}; accepted names are {sorted(registry)}.")
+    module_class = registry[name]
+    accepted = module_fields(module_class)
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise ValueError(f"{kind} {name!r} got unknown settings {unknown}; accepted settings are {list(accepted)}.")
+    settings = {}
+    for key, value in kwargs.items():
+        if isinstance(value, list):  # configs and command lines give lists; fields are tuples
+            value = tuple(value)
+        if key == "dtype":
+            value = _compute_dtype(kind, name, value)
+        settings[key] = value
+    return module_class(**settings)
+
+
+def _compute_dtype(kind: str, name: str, value: Any) -> Any:
+    """A dtype given by name ("bfloat16") or by object (jnp.bfloat16), as a jnp dtype."""
+    try:
+        dtype = jnp.dtype(value)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.name not in _COMPUTE_DTYPES:
+        raise ValueError(f"{kind} {name!r}: `dtype` must be one of {list(_COMPUTE_DTYPES)}; got {value!r}.")
+    return dtype.type
+
+
+def generator(name: str, **kwargs: Any) -> nn.Module:
+    """The generator registered as `name`, built with `kwargs` (see `module_fields`)."""
+    return _build("generator", _GENERATORS, name, kwargs)
+
+
+def discriminator(name: str, **kwargs: Any) -> nn.Module:
+    """The discriminator registered as `name`, built with `kwargs` (see `module_fields`)."""
+    return _build("discriminator", _DISCRIMINATORS, name, kwargs)
+
+
+__all__ = [
+    "DCGAN28Discriminator",
+    "DCGAN28Generator",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "SNGANResNetDiscriminator",
+    "SNGANResNetGenerator",
+    "discriminator",
+    "discriminator_names",
+    "generator",
+    "generator_names",
+    "module_fields",
+]

@@ -1,0 +1,154 @@
+"""Small building blocks shared by the generators and discriminators.
+
+- `maxout`: the max over groups of linear pieces (Goodfellow et al. 2013, "Maxout Networks").
+- `MinibatchDiscrimination`: the batch-similarity features of Salimans et al. 2016,
+  "Improved Techniques for Training GANs", §3.2.
+- `spectral_normalized`: wraps a layer in `flax.linen.SpectralNorm` (Miyato et al. 2018).
+- `batch_norm`, `upsample_nearest`, `downsample_average`: the house settings for batch norm
+  and the resampling used by the ResNet and Keras-style DCGAN blocks.
+- `check_*`: the one-sentence `ValueError`s for bad settings, raised when a module is built.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+Dtype = Any
+
+# LeakyReLU slope of Radford et al. 2016 (DCGAN), used by every discriminator here.
+LEAKY_RELU_SLOPE = 0.2
+
+# Batch-norm settings of the Flax ImageNet example (and of PyTorch's defaults).
+BATCH_NORM_MOMENTUM = 0.9
+BATCH_NORM_EPSILON = 1e-5
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation: one sentence naming the setting and what is accepted.
+
+
+def check_positive_int(owner: str, field: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{owner}: `{field}` must be a positive integer; got {value!r}.")
+
+
+def check_non_negative_int(owner: str, field: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{owner}: `{field}` must be a non-negative integer; got {value!r}.")
+
+
+def check_rate(owner: str, field: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{owner}: `{field}` must be a number in [0, 1); got {value!r}.")
+
+
+def check_num_outputs(owner: str, value: Any) -> None:
+    if value is not None:
+        check_positive_int(owner, "num_outputs", value)
+
+
+def check_shape(owner: str, field: str, value: Any) -> None:
+    if not isinstance(value, tuple) or not value or not all(
+        isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in value
+    ):
+        raise ValueError(f"{owner}: `{field}` must be a non-empty tuple of positive integers; got {value!r}.")
+
+
+def check_choice(owner: str, field: str, value: Any, accepted: tuple[Any, ...]) -> None:
+    if value not in accepted:
+        raise ValueError(f"{owner}: `{field}` must be one of {accepted}; got {value!r}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Layers.
+
+
+def maxout(x: jax.Array, num_pieces: int) -> jax.Array:
+    """Maxout over the last axis (Goodfellow et al. 2013): `h_k = max_p x[..., k * num_pieces + p]`.
+
+    `x` holds `features * num_pieces` linear responses; unit `k` owns the `num_pieces`
+    consecutive entries starting at `k * num_pieces`. Returns `[..., features]`.
+    """
+    if x.shape[-1] % num_pieces:
+        raise ValueError(f"maxout: the last axis ({x.shape[-1]}) must be a multiple of `num_pieces` ({num_pieces}).")
+    pieces = x.reshape(*x.shape[:-1], x.shape[-1] // num_pieces, num_pieces)
+    return jnp.max(pieces, axis=-1)
+
+
+def spectral_normalized(layer: nn.Module, *, enabled: bool, train: bool) -> Callable[[jax.Array], jax.Array]:
+    """`layer` itself, or `layer` with spectrally normalised weights (Miyato et al. 2018).
+
+    Uses `flax.linen.SpectralNorm` with one power iteration per call, as in the paper. Its `u`
+    and `sigma` live in the "batch_stats" collection and are updated only when `train` is True.
+    Conv kernels `[kh, kw, in, out]` are normalised as the matrix `[kh * kw * in, out]`, the
+    convention of the paper. Must be called inside a compact method; `layer`'s params stay
+    where they would be without spectral norm.
+    """
+    if not enabled:
+        return layer
+    wrapper = nn.SpectralNorm(layer, name=f"{layer.name}_spectral_norm" if layer.name else None)
+    return functools.partial(wrapper, update_stats=train)
+
+
+def batch_norm(*, train: bool, dtype: Dtype, axis_name: str | None, name: str | None = None) -> nn.BatchNorm:
+    """`nn.BatchNorm` with the house settings; `axis_name` averages statistics across devices."""
+    return nn.BatchNorm(
+        use_running_average=not train,
+        momentum=BATCH_NORM_MOMENTUM,
+        epsilon=BATCH_NORM_EPSILON,
+        dtype=dtype,
+        param_dtype=jnp.float32,
+        axis_name=axis_name,
+        name=name,
+    )
+
+
+def upsample_nearest(x: jax.Array, factor: int = 2) -> jax.Array:
+    """Nearest-neighbour upsampling of NHWC images (Keras `UpSampling2D`, Chainer `unpooling_2d`)."""
+    return jnp.repeat(jnp.repeat(x, factor, axis=1), factor, axis=2)
+
+
+def downsample_average(x: jax.Array) -> jax.Array:
+    """2x2 average pooling with stride 2 of NHWC images."""
+    return nn.avg_pool(x, window_shape=(2, 2), strides=(2, 2))
+
+
+class MinibatchDiscrimination(nn.Module):
+    """Minibatch discrimination (Salimans et al. 2016, §3.2), appended to per-example features.
+
+    With `f(x_i) ∈ R^A` and a learned tensor `T ∈ R^{A×B×C}` (`B = num_kernels`,
+    `C = kernel_dim`), `M_i = f(x_i)·T ∈ R^{B×C}` and
+
+        o_b(x_i) = Σ_j exp(-‖M_{i,b} - M_{j,b}‖₁),
+
+    summed over the whole batch including `j = i` (which contributes 1). Returns
+    `concat([f(x), o(x)], -1)` of width `A + B`. The batch it sees is the per-device batch.
+    """
+
+    num_kernels: int
+    kernel_dim: int = 5
+    spectral_norm: bool = False
+    dtype: Dtype = jnp.float32
+
+    @nn.compact
+    def __call__(self, features: jax.Array, *, train: bool) -> jax.Array:
+        projection = nn.Dense(
+            self.num_kernels * self.kernel_dim,
+            use_bias=False,
+            dtype=self.dtype,
+            param_dtype=jnp.float32,
+            kernel_init=nn.initializers.normal(0.05),
+            name="tensor",
+        )
+        m = spectral_normalized(projection, enabled=self.spectral_norm, train=train)(features)
+        # float32 for the distances: exp(-L1) of bfloat16 differences loses the small ones.
+        m = m.astype(jnp.float32).reshape(features.shape[0], self.num_kernels, self.kernel_dim)
+        l1 = jnp.sum(jnp.abs(m[:, None, :, :] - m[None, :, :, :]), axis=-1)  # [N, N, B]
+        similarity = jnp.sum(jnp.exp(-l1), axis=1)  # [N, B]
+        return jnp.concatenate([features, similarity.astype(features.dtype)], axis=-1)

@@ -1,0 +1,163 @@
+"""From a config to the built parts of an experiment, checking every setting before compiling.
+
+This is the one place that reads the config; everything after it (state, step, loop) gets
+built objects and plain values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Any
+
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from jaxgan import data as data_lib
+from jaxgan import losses as losses_lib
+from jaxgan import models as models_lib
+from jaxgan import penalties as penalties_lib
+from jaxgan.train import parallel
+from jaxgan.train.step import StepOptions
+
+_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    dataset: Any
+    generator: Any
+    discriminator: Any
+    objective: losses_lib.Objective
+    penalties: tuple[tuple[str, Any], ...]
+    penalty_weights: dict[str, float]
+    g_tx: optax.GradientTransformation
+    d_tx: optax.GradientTransformation
+    options: StepOptions
+
+
+def _positive_int(config, name: str) -> int:
+    value = config[name]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"config.{name} must be a positive integer; got {value!r}.")
+    return value
+
+
+def _non_negative(config, name: str) -> float:
+    value = config[name]
+    if not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"config.{name} must be a non-negative number; got {value!r}.")
+    return float(value)
+
+
+def optimizer(spec: ml_collections.ConfigDict, which: str) -> optax.GradientTransformation:
+    """Any optax optimiser by name, its hyperparameters injected into its state (vmappable)."""
+    spec = dict(spec)
+    name = spec.pop("name", None)
+    factory = getattr(optax, name, None) if isinstance(name, str) else None
+    if factory is None or not callable(factory) or not inspect.isfunction(factory):
+        raise ValueError(
+            f"config.optimizer.{which}.name={name!r} is not an optax optimiser; use one of optax's "
+            "optimiser function names, e.g. 'adam', 'adamw', 'rmsprop', 'sgd'."
+        )
+    accepted = set(inspect.signature(factory).parameters)
+    unknown = sorted(set(spec) - accepted)
+    if unknown:
+        raise ValueError(
+            f"config.optimizer.{which} has unknown field(s) {unknown} for optax.{name}; accepted: {sorted(accepted)}."
+        )
+    return optax.inject_hyperparams(factory)(**spec)
+
+
+def _module_kwargs(spec: ml_collections.ConfigDict) -> tuple[str, dict]:
+    kwargs = spec.to_dict()
+    return kwargs.pop("name"), kwargs
+
+
+def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name: str | None = None) -> Experiment:
+    """Check the config and build its parts; every mistake raises one ValueError sentence."""
+    num_steps = _positive_int(config, "num_steps")
+    batch_size = _positive_int(config, "batch_size")
+    steps_per_call = _positive_int(config, "steps_per_call")
+    num_critic_steps = _positive_int(config, "num_critic_steps")
+    pack = _positive_int(config, "pack")
+    _positive_int(config, "latent_dim")
+    if not 0.0 <= config.ema_decay < 1.0:
+        raise ValueError(f"config.ema_decay must be in [0, 1); got {config.ema_decay!r}.")
+    for name in ("clip_weights", "feature_matching", "unroll_steps"):
+        _non_negative(config, name)
+    if num_steps % steps_per_call:
+        raise ValueError(
+            f"config.num_steps ({num_steps}) must be a multiple of config.steps_per_call ({steps_per_call})."
+        )
+    for name in ("log_every", "checkpoint_every", "sample_every"):
+        every = config[name]
+        if every and every % steps_per_call:
+            raise ValueError(f"config.{name} ({every}) must be a multiple of config.steps_per_call ({steps_per_call}).")
+    parallel.check_global_batch(batch_size, num_devices, pack=pack)
+
+    dtype_name = config.model.dtype
+    if dtype_name not in _DTYPES:
+        raise ValueError(f"config.model.dtype={dtype_name!r} is not supported; use one of {sorted(_DTYPES)}.")
+
+    dataset = data_lib.load(
+        config.data.name,
+        split=config.data.split,
+        seed=config.seed,
+        num_examples=config.data.num_examples,
+        image_size=config.data.image_size,
+        data_dir=config.data.data_dir,
+    )
+    needed = batch_size * num_critic_steps
+    if needed > len(dataset):
+        raise ValueError(
+            f"config.batch_size ({batch_size}) x num_critic_steps ({num_critic_steps}) is larger than "
+            f"dataset {config.data.name!r} ({len(dataset)} examples); use a batch of at most {len(dataset) // num_critic_steps}."
+        )
+
+    batch_norm_axis = axis_name if config.model.cross_device_batch_norm else None
+    common = {"dtype": _DTYPES[dtype_name], "batch_norm_axis_name": batch_norm_axis}
+    g_name, g_kwargs = _module_kwargs(config.model.generator)
+    d_name, d_kwargs = _module_kwargs(config.model.discriminator)
+    generator = models_lib.generator(g_name, **{**common, **g_kwargs})
+    discriminator = models_lib.discriminator(d_name, **{**common, **d_kwargs})
+    g_shape = getattr(generator, "output_shape", None)
+    if g_shape is not None and tuple(g_shape) != tuple(dataset.element_shape):
+        raise ValueError(
+            f"the generator makes samples of shape {tuple(g_shape)} but dataset {config.data.name!r} has "
+            f"{tuple(dataset.element_shape)}; set config.model.generator.output_shape (or its image size) to match."
+        )
+
+    objective = losses_lib.get(config.loss.name, **config.loss.params.to_dict())
+
+    penalty_weights = {}
+    penalties = []
+    for name, weight in config.penalties.items():
+        if not isinstance(weight, (int, float)) or weight < 0:
+            raise ValueError(f"config.penalties.{name} must be a non-negative weight; got {weight!r}.")
+        if weight > 0:
+            params = {"target_norm": config.penalty_target_norm} if "gradient_penalty" in name or name == "dragan" else {}
+            penalties.append((name, penalties_lib.get(name, **params)))
+            penalty_weights[name] = float(weight)
+
+    options = StepOptions(
+        latent_dim=config.latent_dim,
+        num_critic_steps=num_critic_steps,
+        clip_weights=float(config.clip_weights),
+        ema_decay=float(config.ema_decay),
+        pack=pack,
+        unroll_steps=int(config.unroll_steps),
+        feature_matching=float(config.feature_matching),
+    )
+    return Experiment(
+        dataset=dataset,
+        generator=generator,
+        discriminator=discriminator,
+        objective=objective,
+        penalties=tuple(penalties),
+        penalty_weights=penalty_weights,
+        g_tx=optimizer(config.optimizer.generator, "generator"),
+        d_tx=optimizer(config.optimizer.discriminator, "discriminator"),
+        options=options,
+    )

@@ -1,0 +1,73 @@
+"""A finished (or running) workdir's latest checkpoint, for `jaxgan sample` and `jaxgan eval`."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import jax
+import numpy as np
+
+from jaxgan.train import build as build_lib
+from jaxgan.train import sampling, workdir as workdir_lib
+from jaxgan.train.checkpoint import Checkpointer
+from jaxgan.train.loop import initial_state
+from jaxgan.train.writers import samples_picture, save_png
+
+# What `jaxgan eval` computes when the config names no evaluators.
+DEFAULT_IMAGE_EVALUATORS = ("fid", "kid", "inception_score", "precision_recall", "one_nn")
+DEFAULT_POINT_EVALUATORS = ("mode_coverage",)
+
+
+def load_latest(workdir: str):
+    """(config, experiment, state) of the workdir's latest checkpoint, on one device."""
+    config = workdir_lib.load_config(workdir)
+    experiment = build_lib.build(config)
+    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints)
+    try:
+        if checkpointer.latest_step() is None:
+            raise ValueError(f"--workdir {workdir} holds no checkpoint yet; train first with `jaxgan train`.")
+        state = checkpointer.restore(initial_state(config, experiment))
+    finally:
+        checkpointer.close()
+    return config, experiment, state
+
+
+def write_samples(workdir: str, *, num: int, out: str, seed: int = 0) -> str:
+    """`num` samples from the latest checkpoint (EMA params when kept) to `.npy` or `.png`."""
+    if not out.endswith((".npy", ".png")):
+        raise ValueError(f"--out={out!r} must end in .npy (raw samples) or .png (a picture).")
+    if num < 1:
+        raise ValueError(f"--num must be a positive integer; got {num}.")
+    config, experiment, state = load_latest(workdir)
+    samples = sampling.Sampler(experiment.generator, config.latent_dim).sample(state, jax.random.PRNGKey(seed), num)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    if out.endswith(".npy"):
+        np.save(out, samples)
+    else:
+        save_png(samples_picture(samples, experiment.dataset.metadata), out)
+    return out
+
+
+def evaluate_workdir(workdir: str) -> dict[str, float]:
+    """Evaluate the latest checkpoint; write `eval_<step>.json` into the workdir and return the results."""
+    config, experiment, state = load_latest(workdir)
+    if not str(config.evaluators or "").strip():
+        two_d = len(experiment.dataset.element_shape) == 1
+        config.unlock()
+        config.evaluators = ",".join(DEFAULT_POINT_EVALUATORS if two_d else DEFAULT_IMAGE_EVALUATORS)
+    sampler = sampling.Sampler(experiment.generator, config.latent_dim)
+    evaluate = sampling.make_evaluator(config, experiment.dataset, sampler)
+    step = int(jax.device_get(state.step))
+    results = {"step": step, **evaluate(state)}
+    with open(os.path.join(workdir, f"eval_{step:08d}.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    return results
+
+
+def format_table(results: dict[str, float]) -> str:
+    width = max(len(k) for k in results)
+    lines = [f"{'metric'.ljust(width)}  value", f"{'-' * width}  -----"]
+    for name, value in results.items():
+        lines.append(f"{name.ljust(width)}  {value:.6g}" if isinstance(value, float) else f"{name.ljust(width)}  {value}")
+    return "\n".join(lines)
