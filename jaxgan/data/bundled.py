@@ -49,7 +49,7 @@ def _split_positions(split: str, size: int) -> np.ndarray:
     if base == "test":
         if start is not None or stop is not None:
             raise ValueError(
-                f"config.data.split {split!r} is not accepted here; slice 'train' instead, e.g. 'train[90%:]'."
+                f"config.data.split {split!r} is not accepted here; slice 'train' instead, such as 'train[90%:]'."
             )
         start, stop = _TEST_SLICE
     return slice_positions(start, stop, size)

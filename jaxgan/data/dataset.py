@@ -99,12 +99,6 @@ class ArrayDataset(Dataset):
             out["label"] = self._label
         return out
 
-    def subset(self, indices: np.ndarray) -> ArrayDataset:
-        """A new in-memory dataset holding the examples at `indices`, in that order."""
-        return ArrayDataset(
-            self.name, **self.get(indices), num_classes=self.num_classes, metadata=self.metadata
-        )
-
 
 # "train", "train[:90%]", "test[-500:]", "train[10:20]": a split name and an optional slice.
 _SPLIT_PATTERN = re.compile(r"^(?P<base>\w+)(?:\[(?P<start>-?\d+%?)?:(?P<stop>-?\d+%?)?\])?$")

@@ -71,10 +71,13 @@ def check_process_split(batch_size: int, process_count: int, process_index: int 
 
 
 def process_slice(indices: np.ndarray, *, process_index: int, process_count: int) -> np.ndarray:
-    """The contiguous part of the global batch `indices` (last axis) that process `process_index` reads."""
+    """The contiguous part of the global batch `indices` [batch_size, ...] that process `process_index` reads.
+
+    The leading axis is the batch: process p gets rows [p * b, (p + 1) * b), b = batch_size // process_count.
+    """
     indices = np.asarray(indices)
-    local = check_process_split(indices.shape[-1], process_count, process_index)
-    return indices[..., process_index * local : (process_index + 1) * local]
+    local = check_process_split(indices.shape[0], process_count, process_index)
+    return indices[process_index * local : (process_index + 1) * local]
 
 
 class BatchIterator:
@@ -130,7 +133,8 @@ class BatchIterator:
                 for s in range(step, step + num_steps)
             ]
         )
-        return process_slice(global_batches, process_index=self.process_index, process_count=self.process_count)
+        # process_slice cuts the leading (batch) axis: put the batch first, then back.
+        return process_slice(global_batches.T, process_index=self.process_index, process_count=self.process_count).T
 
     def chunk(self, step: int, num_steps: int | None = None) -> dict[str, np.ndarray]:
         """The stacked batches [num_steps, local_batch_size, ...] for steps [step, step + num_steps)."""

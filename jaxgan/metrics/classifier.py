@@ -20,6 +20,7 @@ where `<cache>` is `cache_dir`, else `$JAXGAN_CACHE_DIR`, else `~/.cache/jaxgan`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -125,6 +126,19 @@ def _forward_impl(module: SmallCNN, params: dict, images: jax.Array) -> tuple[ja
 _forward = jax.jit(_forward_impl, static_argnums=0)
 
 
+@functools.partial(jax.jit, static_argnums=(0, 1), donate_argnums=(2, 3))
+def _train_step(module: SmallCNN, learning_rate: float, params, opt_state, images, labels):
+    """One Adam step on the mean softmax cross-entropy of a batch."""
+
+    def loss_fn(p):
+        _, logits = module.apply({"params": p}, images)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+
+    grads = jax.grad(loss_fn)(params)
+    updates, opt_state = optax.adam(learning_rate).update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state
+
+
 def train_classifier(
     images: np.ndarray,
     labels: np.ndarray,
@@ -138,40 +152,24 @@ def train_classifier(
     """Fits a `SmallCNN` with Adam on softmax cross-entropy; returns (module, params).
 
     Deterministic from `seed`: it sets the initialisation and each epoch's shuffle.
-    Each epoch runs as one `lax.scan` over its full batches (the remainder is dropped).
+    Each epoch takes the full batches of a permutation (the remainder is dropped). One jitted
+    step per batch: on XLA:CPU a `lax.scan` over the steps ran convolutions ~8x slower.
     """
     images = np.asarray(images, np.float32)
     labels = np.asarray(labels, np.int32)
     if images.shape[0] < batch_size:
         raise ValueError(f"train_classifier: {images.shape[0]} training images are fewer than `batch_size`={batch_size}.")
     module = SmallCNN(num_classes, _RECIPE["conv"], _RECIPE["dense"])
-    params = module.init(jax.random.key(seed), jnp.zeros((1, *images.shape[1:]), jnp.float32))["params"]
-    optimizer = optax.adam(learning_rate)
-    opt_state = optimizer.init(params)
-
-    def step(carry, batch):
-        params, opt_state = carry
-
-        def loss_fn(p):
-            _, logits = module.apply({"params": p}, batch["x"])
-            return optax.softmax_cross_entropy_with_integer_labels(logits, batch["label"]).mean()
-
-        loss, grads = jax.value_and_grad(loss_fn)(params)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), loss
-
-    @jax.jit
-    def run_epoch(params, opt_state, x, y):
-        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), {"x": x, "label": y})
-        return params, opt_state, losses.mean()
-
+    params = jax.jit(module.init)(jax.random.key(seed), jnp.zeros((1, *images.shape[1:]), jnp.float32))["params"]
+    opt_state = optax.adam(learning_rate).init(params)
     rng = np.random.default_rng(seed)
     steps = images.shape[0] // batch_size
     for _ in range(epochs):
         order = rng.permutation(images.shape[0])[: steps * batch_size]
-        x = jnp.asarray(images[order].reshape(steps, batch_size, *images.shape[1:]))
-        y = jnp.asarray(labels[order].reshape(steps, batch_size))
-        params, opt_state, _ = run_epoch(params, opt_state, x, y)
+        for batch in order.reshape(steps, batch_size):
+            params, opt_state = _train_step(
+                module, float(learning_rate), params, opt_state, jnp.asarray(images[batch]), jnp.asarray(labels[batch])
+            )
     return module, jax.device_get(params)
 
 

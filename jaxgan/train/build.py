@@ -70,6 +70,11 @@ def optimizer(spec: ml_collections.ConfigDict, which: str) -> optax.GradientTran
     return optax.inject_hyperparams(factory)(**spec)
 
 
+def _accepted(name) -> set[str]:
+    factory = getattr(optax, name, None) if isinstance(name, str) else None
+    return set(inspect.signature(factory).parameters) if inspect.isfunction(factory) else set()
+
+
 def _module_kwargs(spec: ml_collections.ConfigDict) -> tuple[str, dict]:
     kwargs = spec.to_dict()
     return kwargs.pop("name"), kwargs
@@ -96,6 +101,12 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
         if every and every % steps_per_call:
             raise ValueError(f"config.{name} ({every}) must be a multiple of config.steps_per_call ({steps_per_call}).")
     parallel.check_global_batch(batch_size, num_devices, pack=pack)
+    d_optimizer = config.optimizer.discriminator
+    if config.unroll_steps and "eps_root" in _accepted(d_optimizer.get("name")) and not d_optimizer.get("eps_root"):
+        raise ValueError(
+            f"config.unroll_steps={config.unroll_steps} differentiates through optax.{d_optimizer.name}, which needs "
+            "config.optimizer.discriminator.eps_root > 0 (e.g. 1e-8); set it, or use unroll_steps=0."
+        )
 
     dtype_name = config.model.dtype
     if dtype_name not in _DTYPES:

@@ -103,9 +103,9 @@ class Feeder:
         return (parallel.shard_batch({"x": x}, self.mesh),)
 
 
-def setup(config: ml_collections.ConfigDict, workdir: str | None = None) -> Run:
-    """Build the parts, the mesh and the compiled call; restore the latest checkpoint if any."""
-    mesh = parallel.make_mesh()
+def setup(config: ml_collections.ConfigDict, *, devices: list | None = None) -> Run:
+    """Build the parts, the mesh over `devices` (default: all) and the compiled call."""
+    mesh = parallel.make_mesh(devices)
     experiment = build_lib.build(config, num_devices=mesh.size, axis_name=parallel.AXIS)
     step = make_train_step(
         generator=experiment.generator,
@@ -146,7 +146,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANSt
     """Train `config` in `workdir` (resuming if it holds a checkpoint); return the final state."""
     is_writer = jax.process_index() == 0
     workdir_lib.prepare(workdir, config, is_writer=is_writer)
-    run = setup(config, workdir)
+    run = setup(config)
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints)
     state = run.state
     if checkpointer.latest_step() is not None:
@@ -168,10 +168,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANSt
         metrics = jax.device_get(metrics)
         problem = _first_non_finite(metrics, first_step)
         if problem:
-            raise NonFiniteError(
-                f"Training stopped: {problem}; the last good checkpoint (step "
-                f"{checkpointer.latest_step()}) is kept in {checkpointer.directory}."
-            )
+            latest = checkpointer.latest_step()
+            kept = (f"the last good checkpoint (step {latest}) is kept in {checkpointer.directory}"
+                    if latest is not None else "no checkpoint had been saved yet")
+            raise NonFiniteError(f"Training stopped: {problem}; {kept}.")
         end = first_step + per_call
         last = {k: float(np.asarray(v)[-1]) for k, v in metrics.items()}
         bar.set_postfix({k: f"{last[k]:.3g}" for k in ("d_loss", "g_loss") if k in last}, refresh=False)

@@ -63,27 +63,32 @@ def create_state(
     pack: int = 1,
     use_ema: bool = False,
 ) -> GANState:
-    """Initialise both networks on dummy inputs of batch 2 (batch norm needs more than one)."""
-    g_key, d_key, dropout_key, run_key = jax.random.split(rng, 4)
-    z = jnp.zeros((2, latent_dim), jnp.float32)
-    g_params, g_variables = _split_variables(generator.init({"params": g_key}, z, train=False))
-    x = jnp.zeros((2, *data_shape[:-1], data_shape[-1] * pack), jnp.float32)
-    d_params, d_variables = _split_variables(
-        discriminator.init({"params": d_key, "dropout": dropout_key}, x, train=False)
-    )
-    d_variables.pop("intermediates", None)
-    return GANState(
-        step=jnp.zeros((), jnp.int32),
-        rng=run_key,
-        g_params=g_params,
-        d_params=d_params,
-        g_opt_state=g_tx.init(g_params),
-        d_opt_state=d_tx.init(d_params),
-        g_variables=g_variables,
-        d_variables=d_variables,
-        ema_params=jax.tree.map(jnp.copy, g_params) if use_ema else {},
-        objective_state=objective_state,
-        penalty_weights={k: jnp.asarray(v, jnp.float32) for k, v in penalty_weights.items()},
-        g_tx=g_tx,
-        d_tx=d_tx,
-    )
+    """Initialise both networks on dummy inputs of batch 2 (batch norm needs more than one).
+
+    Everything is built in one compiled program (eagerly, each small op would compile alone).
+    """
+
+    def init(rng):
+        g_key, d_key, dropout_key, run_key = jax.random.split(rng, 4)
+        z = jnp.zeros((2, latent_dim), jnp.float32)
+        g_params, g_variables = _split_variables(generator.init({"params": g_key}, z, train=False))
+        x = jnp.zeros((2, *data_shape[:-1], data_shape[-1] * pack), jnp.float32)
+        d_params, d_variables = _split_variables(
+            discriminator.init({"params": d_key, "dropout": dropout_key}, x, train=False)
+        )
+        d_variables.pop("intermediates", None)
+        return dict(
+            step=jnp.zeros((), jnp.int32),
+            rng=run_key,
+            g_params=g_params,
+            d_params=d_params,
+            g_opt_state=g_tx.init(g_params),
+            d_opt_state=d_tx.init(d_params),
+            g_variables=g_variables,
+            d_variables=d_variables,
+            ema_params=jax.tree.map(jnp.copy, g_params) if use_ema else {},
+            objective_state=objective_state,
+            penalty_weights={k: jnp.asarray(v, jnp.float32) for k, v in penalty_weights.items()},
+        )
+
+    return GANState(**jax.jit(init)(rng), g_tx=g_tx, d_tx=d_tx)

@@ -140,7 +140,7 @@ def make_train_step(
             "d_loss": loss,
             "d_real": aux["d_real"],
             "d_fake": aux["d_fake"],
-            "d_grad_norm": optax.global_norm(grads),
+            "d_grad_norm": optax.tree.norm(grads),
             **{f"penalty/{k}": v for k, v in aux["penalties"].items()},
         }
         metrics = _pmean(metrics, axis_name)
@@ -156,6 +156,8 @@ def make_train_step(
 
         The unrolled steps use the objective alone (no penalties, no clipping): penalties
         would need third derivatives, and the surrogate only has to follow D's dynamics.
+        Differentiating through Adam needs `eps_root > 0` in D's optimiser (the derivative
+        of sqrt(v) is infinite where a gradient is exactly zero).
         """
         for k in range(opts.unroll_steps):
             def loss_fn(params):
@@ -233,7 +235,7 @@ def make_train_step(
         metrics = {
             **d_metrics,
             "g_loss": _pmean(g_loss, axis_name),
-            "g_grad_norm": optax.global_norm(g_grads),
+            "g_grad_norm": optax.tree.norm(g_grads),
             **{f"objective/{k}": v for k, v in _flat_scalars(objective_state).items()},
         }
         new_state = state.replace(
@@ -258,13 +260,13 @@ def _flat_scalars(tree: PyTree) -> dict[str, jax.Array]:
 
 
 def make_multi_step(train_step: Callable, steps_per_call: int) -> Callable:
-    """K steps per host call: `lax.scan` over batches stacked `[K, ...]`; metrics of the last step.
+    """K steps per host call: `lax.scan` over batches stacked `[K, ...]`; metrics stacked `[K]`.
 
-    With K = 1 this is the step itself on `batches[0]`. No host sync inside a call.
+    No host sync inside a call; the caller reads the K measurements afterwards (the first
+    non-finite one names its exact step).
     """
 
     def multi_step(state: GANState, batches: Batch) -> tuple[GANState, dict[str, jax.Array]]:
-        state, metrics = lax.scan(train_step, state, batches, length=steps_per_call)
-        return state, jax.tree.map(lambda m: m[-1], metrics)
+        return lax.scan(train_step, state, batches, length=steps_per_call)
 
     return multi_step

@@ -1,0 +1,1 @@
+"""Tests of jaxgan.data."""

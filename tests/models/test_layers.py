@@ -1,0 +1,161 @@
+"""Tests for jaxgan/models/layers.py: maxout, minibatch discrimination, spectral norm, resampling."""
+
+import math
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgan.models import layers
+
+# rbg keys compile much faster than threefry on CPU; the layers do not care which.
+KEY = jax.random.key(0, impl="rbg")
+
+
+def init_variables(module, *inputs, seed=0):
+    """Variables for `module` drawn with numpy: no XLA compile of random initialisers (fast tests).
+
+    Kernels ~ N(0, 1/fan_in), biases and running means 0, scales and running variances 1,
+    spectral-norm vectors `u` ~ N(0, 1) and `sigma` 1.
+    """
+    shapes = jax.eval_shape(lambda: module.init(KEY, *inputs, train=False))
+    rng = np.random.default_rng(seed)
+
+    def draw(path, leaf):
+        name = path[-1].key
+        if name in ("bias", "mean"):
+            value = np.zeros(leaf.shape)
+        elif name in ("scale", "var", "sigma") or name.endswith("/sigma"):
+            value = np.ones(leaf.shape)
+        elif name.endswith("/u"):
+            value = rng.normal(size=leaf.shape)
+        else:
+            value = rng.normal(size=leaf.shape) / np.sqrt(math.prod(leaf.shape[:-1]))
+        return value.astype(leaf.dtype)
+
+    return jax.tree_util.tree_map_with_path(draw, shapes)
+
+
+def test_maxout_is_the_max_over_consecutive_pieces():
+    x = np.array([[1.0, 5.0, 2.0, 0.0, -1.0, -3.0]], np.float32)
+    by_three, by_two, by_one = jax.jit(lambda x: [layers.maxout(x, k) for k in (3, 2, 1)])(x)
+    np.testing.assert_array_equal(by_three, [[5.0, 0.0]])
+    np.testing.assert_array_equal(by_two, [[5.0, 2.0, -1.0]])
+    np.testing.assert_array_equal(by_one, x)
+    with pytest.raises(ValueError, match="multiple of `num_pieces`"):
+        layers.maxout(x, 4)
+
+
+def test_upsample_nearest_and_downsample_average():
+    x = np.arange(4.0, dtype=np.float32).reshape(1, 2, 2, 1)
+    ramp = np.arange(16.0, dtype=np.float32).reshape(1, 4, 4, 1)
+
+    @jax.jit
+    def run(x, ramp):
+        up = layers.upsample_nearest(x)
+        return up, layers.downsample_average(up), layers.downsample_average(ramp)
+
+    up, down_up, down = run(x, ramp)
+    np.testing.assert_array_equal(up[0, :, :, 0], [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]])
+    # Averaging 2x2 blocks undoes nearest upsampling exactly.
+    np.testing.assert_array_equal(down_up, x)
+    np.testing.assert_allclose(down[0, :, :, 0], [[2.5, 4.5], [10.5, 12.5]])
+
+
+def _minibatch_reference(features, tensor, num_kernels, kernel_dim):
+    """Salimans et al. 2016, §3.2, with explicit loops."""
+    m = (features @ tensor).reshape(len(features), num_kernels, kernel_dim)
+    o = np.zeros((len(features), num_kernels))
+    for i in range(len(features)):
+        for b in range(num_kernels):
+            o[i, b] = sum(np.exp(-np.abs(m[i, b] - m[j, b]).sum()) for j in range(len(features)))
+    return np.concatenate([features, o], axis=1)
+
+
+class TestMinibatchDiscrimination:
+    num_kernels, kernel_dim, width, batch = 3, 4, 6, 5
+    module = layers.MinibatchDiscrimination(num_kernels, kernel_dim)
+    apply = staticmethod(jax.jit(lambda variables, features: TestMinibatchDiscrimination.module.apply(variables, features, train=False)))
+
+    def _variables(self):
+        return init_variables(self.module, np.zeros((self.batch, self.width), np.float32))
+
+    def test_matches_the_formula(self):
+        variables = self._variables()
+        features = np.random.default_rng(0).normal(size=(self.batch, self.width)).astype(np.float32)
+        out = self.apply(variables, features)
+        tensor = np.asarray(variables["params"]["tensor"]["kernel"])
+        assert tensor.shape == (self.width, self.num_kernels * self.kernel_dim)
+        np.testing.assert_allclose(out, _minibatch_reference(features, tensor, self.num_kernels, self.kernel_dim), rtol=1e-5)
+
+    def test_identical_samples_give_the_batch_size(self):
+        features = np.tile(np.arange(1.0, self.width + 1.0, dtype=np.float32), (self.batch, 1))
+        out = self.apply(self._variables(), features)
+        assert out.shape == (self.batch, self.width + self.num_kernels)
+        np.testing.assert_allclose(out[:, self.width :], np.full((self.batch, self.num_kernels), float(self.batch)))
+
+    def test_permutation_equivariance(self):
+        variables = self._variables()
+        features = np.random.default_rng(1).normal(size=(self.batch, self.width)).astype(np.float32)
+        permutation = np.array([3, 0, 4, 1, 2])
+        out = np.asarray(self.apply(variables, features))
+        out_permuted = self.apply(variables, features[permutation])
+        np.testing.assert_allclose(out_permuted, out[permutation], rtol=1e-6)
+        # Not trivially invariant: examples get different similarity features.
+        assert np.ptp(np.asarray(out[:, self.width :]), axis=0).min() > 1e-4
+
+
+class _SpectralDense(nn.Module):
+    features: int
+
+    @nn.compact
+    def __call__(self, x, *, train: bool):
+        return layers.spectral_normalized(nn.Dense(self.features, name="dense"), enabled=True, train=train)(x)
+
+
+class TestSpectralNorm:
+    module = _SpectralDense(5)
+    x = np.ones((2, 7), np.float32)
+
+    def test_power_iteration_converges_to_the_largest_singular_value(self):
+        variables = init_variables(self.module, self.x)
+        stats = variables["batch_stats"]["dense_spectral_norm"]
+        assert set(stats) == {"dense/kernel/u", "dense/kernel/sigma"}
+
+        @jax.jit
+        def power_iterations(variables):
+            def step(_, batch_stats):
+                _, updates = self.module.apply(
+                    {**variables, "batch_stats": batch_stats}, self.x, train=True, mutable=["batch_stats"]
+                )
+                return updates["batch_stats"]
+
+            batch_stats = jax.lax.fori_loop(0, 200, step, variables["batch_stats"])
+            out = self.module.apply({**variables, "batch_stats": batch_stats}, x, train=False)
+            return batch_stats, out
+
+        x = np.random.default_rng(0).normal(size=(3, 7)).astype(np.float32)
+        batch_stats, out = power_iterations(variables)
+        kernel = np.asarray(variables["params"]["dense"]["kernel"], np.float64)
+        bias = np.asarray(variables["params"]["dense"]["bias"])
+        sigma = float(batch_stats["dense_spectral_norm"]["dense/kernel/sigma"])
+        top_singular_value = np.linalg.svd(kernel, compute_uv=False)[0]
+        np.testing.assert_allclose(sigma, top_singular_value, rtol=1e-4)
+        np.testing.assert_allclose(np.linalg.svd(kernel / sigma, compute_uv=False)[0], 1.0, rtol=1e-4)
+        # The layer computes with the normalised kernel.
+        np.testing.assert_allclose(out, x @ (kernel / top_singular_value) + bias, rtol=1e-4, atol=1e-5)
+
+    def test_vectors_update_in_train_mode_only(self):
+        variables = init_variables(self.module, self.x)
+        eval_updates, train_updates = jax.jit(
+            lambda v: tuple(self.module.apply(v, self.x, train=train, mutable=["batch_stats"])[1] for train in (False, True))
+        )(variables)
+        before = variables["batch_stats"]["dense_spectral_norm"]["dense/kernel/u"]
+        np.testing.assert_array_equal(eval_updates["batch_stats"]["dense_spectral_norm"]["dense/kernel/u"], before)
+        assert np.abs(train_updates["batch_stats"]["dense_spectral_norm"]["dense/kernel/u"] - before).max() > 1e-3
+
+    def test_disabled_returns_the_layer_itself(self):
+        dense = nn.Dense(3)
+        assert layers.spectral_normalized(dense, enabled=False, train=True) is dense

@@ -1,0 +1,64 @@
+"""Small configs and a jitted one-device step for the training tests."""
+
+from __future__ import annotations
+
+import jax
+
+from jaxgan.config import pacgan_mixture_config
+from jaxgan.train import build as build_lib
+from jaxgan.train.loop import initial_state
+from jaxgan.train.step import make_train_step
+
+
+def tiny_ring_config(**overrides):
+    """The PacGAN ring setup shrunk to a few steps of small networks."""
+    config = pacgan_mixture_config("ring")
+    config.data.num_examples = 2000
+    config.model.generator.width = 32
+    config.model.generator.depth = 2
+    config.model.discriminator.width = 16
+    config.model.discriminator.depth = 2
+    config.batch_size = 16
+    config.num_steps = 4
+    config.steps_per_call = 2
+    config.log_every = 2
+    config.checkpoint_every = 2
+    config.sample_every = 4
+    config.eval_every = 0
+    config.evaluators = ""
+    config.num_samples = 64
+    for key, value in overrides.items():
+        target = config
+        *path, last = key.split(".")
+        for part in path:
+            target = target[part]
+        target[last] = value
+    return config
+
+
+def one_device(config):
+    """(experiment, initial state, jitted train_step) on one device, no axis name."""
+    experiment = build_lib.build(config)
+    step = make_train_step(
+        generator=experiment.generator,
+        discriminator=experiment.discriminator,
+        objective=experiment.objective,
+        penalties=experiment.penalties,
+        options=experiment.options,
+    )
+    return experiment, initial_state(config, experiment), jax.jit(step)
+
+
+def batch_for(experiment, config, step: int = 0):
+    """The real batch of `step`: {"x": [num_critic_steps, B, ...]}."""
+    import numpy as np
+
+    from jaxgan import data as data_lib
+
+    rows = [
+        data_lib.batch_indices(step * config.num_critic_steps + c, num_examples=len(experiment.dataset),
+                               batch_size=config.batch_size, seed=config.seed)
+        for c in range(config.num_critic_steps)
+    ]
+    x = experiment.dataset.get(np.concatenate(rows))["x"]
+    return {"x": x.reshape(config.num_critic_steps, config.batch_size, *x.shape[1:])}

@@ -1,0 +1,86 @@
+"""Run in a subprocess with 8 CPU devices: the same step on 1, 2, 4 and 8 devices, and under pmap.
+
+    XLA_FLAGS=--xla_force_host_platform_device_count=8 python -m tests.train.parallel_check NAME
+
+Prints one JSON line: the largest parameter difference of each device count against one device
+after 20 steps, and of pmap against shard_map.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import jax
+import numpy as np
+
+from jaxgan.config import dcgan_mnist_config
+from jaxgan.train import loop, parallel
+from jaxgan.train.step import make_multi_step, make_train_step
+from tests.train.helpers import tiny_ring_config
+
+NUM_STEPS = 20
+
+
+def config_for(name: str):
+    if name == "ring":
+        return tiny_ring_config(num_steps=NUM_STEPS, steps_per_call=10)
+    if name == "wgan_gp":
+        config = tiny_ring_config(num_steps=NUM_STEPS, steps_per_call=10, num_critic_steps=2, **{"loss.name": "wasserstein"})
+        config.penalties.gradient_penalty = 10.0
+        return config
+    if name == "fisher":
+        config = tiny_ring_config(num_steps=NUM_STEPS, steps_per_call=10, **{"loss.name": "fisher"})
+        config.loss.params = {"rho": 1e-2}
+        return config
+    if name == "dcgan_mnist":
+        config = dcgan_mnist_config()
+        config.model.generator.features = 8
+        config.model.discriminator.features = 8
+        config.batch_size = 16
+        config.num_steps = NUM_STEPS
+        config.steps_per_call = 10
+        return config
+    raise SystemExit(f"unknown config {name}")
+
+
+def run(config, devices) -> dict:
+    r = loop.setup(config, devices=devices)
+    state = parallel.replicate(r.state, r.mesh)
+    for first in range(0, config.num_steps, config.steps_per_call):
+        state, _ = r.call(state, *r.feeder.inputs(first))
+    return jax.device_get({"g": state.g_params, "d": state.d_params, "obj": state.objective_state})
+
+
+def run_pmap(config, devices) -> dict:
+    r = loop.setup(config, devices=devices)
+    step = make_train_step(generator=r.experiment.generator, discriminator=r.experiment.discriminator,
+                           objective=r.experiment.objective, penalties=r.experiment.penalties,
+                           options=r.experiment.options, axis_name=parallel.AXIS)
+    call = parallel.pmap_call(make_multi_step(step, config.steps_per_call))
+    state = jax.device_put_replicated(r.state, devices)
+    arrays = r.experiment.dataset.arrays()
+    for first in range(0, config.num_steps, config.steps_per_call):
+        batches = {"x": arrays["x"][r.feeder.indices(first)]}
+        state, _ = call(state, parallel.split_for_pmap(batches, len(devices)))
+    state = jax.tree.map(lambda x: x[0], state)
+    return jax.device_get({"g": state.g_params, "d": state.d_params, "obj": state.objective_state})
+
+
+def max_difference(a, b) -> float:
+    return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+def main(name: str) -> None:
+    config = config_for(name)
+    devices = jax.devices()
+    reference = run(config, devices[:1])
+    result = {"scale": max(float(np.max(np.abs(x))) for x in jax.tree.leaves(reference))}
+    for count in (2, 4, 8):
+        result[str(count)] = max_difference(reference, run(config, devices[:count]))
+    result["pmap_vs_shard_map"] = max_difference(run(config, devices[:4]), run_pmap(config, devices[:4]))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,101 @@
+"""The loop: files in the workdir, resuming bit for bit, refusing bad configs, stopping on NaN."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import jax
+import numpy as np
+import pytest
+
+from jaxgan.train import NonFiniteError, loop, train_and_evaluate
+from tests.train.helpers import tiny_ring_config
+
+
+def _leaves(state):
+    return [np.asarray(x) for x in jax.tree.leaves(jax.device_get(state))]
+
+
+def test_run_writes_its_files(tmp_path):
+    config = tiny_ring_config()
+    state = train_and_evaluate(config, str(tmp_path))
+    assert int(state.step) == config.num_steps
+    names = set(os.listdir(tmp_path))
+    assert {"config.json", "metrics.jsonl", "checkpoints", "samples", "tensorboard"} <= names
+    rows = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
+    assert [r["step"] for r in rows] == [2, 4]
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "steps_per_second"} <= set(rows[0])
+    assert os.listdir(tmp_path / "samples") == ["step_00000004.png"]
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == ["2", "4"]
+
+
+def test_resume_equals_straight_bit_for_bit(tmp_path):
+    straight = train_and_evaluate(tiny_ring_config(num_steps=8), str(tmp_path / "straight"))
+    train_and_evaluate(tiny_ring_config(num_steps=4), str(tmp_path / "resumed"))
+    resumed = train_and_evaluate(tiny_ring_config(num_steps=8), str(tmp_path / "resumed"))
+    assert int(resumed.step) == 8
+    for a, b in zip(_leaves(straight), _leaves(resumed)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_workdir_with_another_config_is_refused_then_moved_aside(tmp_path):
+    train_and_evaluate(tiny_ring_config(), str(tmp_path))
+    other = tiny_ring_config(**{"loss.name": "hinge"})
+    with pytest.raises(ValueError, match="different config.*loss.name.*overwrite"):
+        train_and_evaluate(other, str(tmp_path))
+    other.overwrite = True
+    train_and_evaluate(other, str(tmp_path))
+    archived = [n for n in os.listdir(tmp_path) if n.startswith("replaced_")]
+    assert len(archived) == 1
+    assert sorted(os.listdir(tmp_path / archived[0] / "checkpoints")) == ["2", "4"]
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"loss.name": "wgan"}, "config.loss.name"),
+        ({"model.generator.name": "resnet9"}, "mlp"),
+        ({"data.name": "imagenet21k"}, "imagenet21k"),
+        ({"num_steps": 0}, "config.num_steps"),
+        ({"batch_size": 5000}, "batch_size"),
+        ({"optimizer.generator.name": "adamm"}, "optax"),
+        ({"unroll_steps": 3}, "eps_root"),
+    ],
+)
+def test_bad_config_stops_before_compiling(tmp_path, overrides, message):
+    with pytest.raises(ValueError, match=message):
+        train_and_evaluate(tiny_ring_config(**overrides), str(tmp_path))
+    assert not os.path.exists(tmp_path / "checkpoints")
+
+
+def test_non_finite_from_the_first_update_names_quantity_and_step(tmp_path):
+    config = tiny_ring_config()
+    config.optimizer.discriminator.learning_rate = float("inf")  # D's params become NaN at step 1
+    with pytest.raises(NonFiniteError, match=r"^Training stopped: d_\w+ became nan at step 2; no checkpoint"):
+        train_and_evaluate(config, str(tmp_path))
+    assert os.listdir(tmp_path / "checkpoints") == []
+
+
+def test_non_finite_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    train_and_evaluate(tiny_ring_config(), str(tmp_path))  # checkpoints at steps 2 and 4
+    original_setup = loop.setup
+
+    def setup_with_a_nan_at_step_7(config, **kwargs):
+        run = original_setup(config, **kwargs)
+        call = run.call
+
+        def poisoned(state, *inputs):
+            first = int(jax.device_get(state.step))
+            state, metrics = call(state, *inputs)
+            if first == 6:  # the call of steps 7 and 8
+                metrics = {**metrics, "g_loss": metrics["g_loss"].at[0].set(np.inf)}
+            return state, metrics
+
+        run.call = poisoned
+        return run
+
+    monkeypatch.setattr(loop, "setup", setup_with_a_nan_at_step_7)
+    with pytest.raises(NonFiniteError, match=r"g_loss became inf at step 7; the last good checkpoint \(step 6\)"):
+        train_and_evaluate(tiny_ring_config(num_steps=10), str(tmp_path))
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == ["2", "4", "6"]  # nothing past step 6
