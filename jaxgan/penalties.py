@@ -83,7 +83,9 @@ def random_interpolates(real: jax.typing.ArrayLike, fake: jax.typing.ArrayLike, 
     """`x + α(x̃ - x)` with one α ~ U[0, 1) per example (WGAN-GP's sampling)."""
     real, fake = _as_float(real), _as_float(fake)
     if real.shape != fake.shape:
-        raise ValueError(f"gradient_penalty: real and generated batches must have the same shape; got {real.shape} and {fake.shape}.")
+        raise ValueError(
+            f"gradient_penalty: real and generated batches must have the same shape; got {real.shape} and {fake.shape}."
+        )
     alpha = jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1), dtype=real.dtype)
     return real + alpha * (fake - real)
 

@@ -53,7 +53,6 @@ def test_linear_d_closed_forms(target_norm):
 
 def test_registry_gives_one_signature_and_weights_multiply():
     real, fake = _batches()
-    d_fn = _linear_d(W)
     expected = {
         "gradient_penalty": (W_NORM - 2.0) ** 2,
         "one_sided_gradient_penalty": (W_NORM - 2.0) ** 2,  # ‖w‖ ≈ 2.78 > 2
@@ -65,55 +64,74 @@ def test_registry_gives_one_signature_and_weights_multiply():
     weights = {"gradient_penalty": 10.0, "one_sided_gradient_penalty": 0.0, "dragan": 0.5, "r1": 0.0, "r2": 3.0}
     selected = penalties.from_weights(weights, target_norm=2.0)
     assert [name for name, _ in selected] == ["dragan", "gradient_penalty", "r2"]
-    for name, penalty in selected:
-        np.testing.assert_allclose(weights[name] * penalty(d_fn, real, fake, KEY), weights[name] * expected[name], rtol=1e-5)
-    for name in penalties.names():
-        params = {} if name in ("r1", "r2") else {"target_norm": 2.0}
-        np.testing.assert_allclose(penalties.get(name, **params)(d_fn, real, fake, KEY), expected[name], rtol=1e-5)
+    by_name = {
+        name: penalties.get(name, **({} if name in ("r1", "r2") else {"target_norm": 2.0})) for name in penalties.names()
+    }
+
+    @jax.jit
+    def values(real, fake, key):
+        d_fn = _linear_d(W)
+        weighted = {name: weights[name] * penalty(d_fn, real, fake, key) for name, penalty in selected}
+        return weighted, {name: penalty(d_fn, real, fake, key) for name, penalty in by_name.items()}
+
+    weighted, unweighted = values(real, fake, KEY)
+    for name, value in weighted.items():
+        np.testing.assert_allclose(value, weights[name] * expected[name], rtol=1e-5)
+    for name, value in unweighted.items():
+        np.testing.assert_allclose(value, expected[name], rtol=1e-5)
 
 
 def test_gradients_with_respect_to_d_parameters():
     """What the train step differentiates: d/dw (‖w‖-1)² = 2(‖w‖-1) w/‖w‖ and d/dw ½‖w‖² = w."""
     real, fake = _batches()
-    gp_gradient = jax.grad(lambda w: penalties.gradient_penalty(_linear_d(w), real, fake, key=KEY))(jnp.asarray(W))
-    np.testing.assert_allclose(gp_gradient, 2 * (W_NORM - 1) * W / W_NORM, rtol=1e-5)
-    r1_gradient = jax.grad(lambda w: penalties.r1(_linear_d(w), real))(jnp.asarray(W))
-    np.testing.assert_allclose(r1_gradient, W, rtol=1e-6)
+    gp_gradient = jax.jit(jax.grad(lambda w: penalties.gradient_penalty(_linear_d(w), real, fake, key=KEY)))
+    np.testing.assert_allclose(gp_gradient(jnp.asarray(W)), 2 * (W_NORM - 1) * W / W_NORM, rtol=1e-5)
+    r1_gradient = jax.jit(jax.grad(lambda w: penalties.r1(_linear_d(w), real)))
+    np.testing.assert_allclose(r1_gradient(jnp.asarray(W)), W, rtol=1e-6)
     # At w = 0 the norm is 0: the penalty gradient is finite (a plain sqrt would give NaN).
-    zero_gradient = jax.grad(lambda w: penalties.gradient_penalty(_linear_d(w), real, fake, key=KEY))(jnp.zeros_like(W))
-    assert np.all(np.isfinite(zero_gradient))
+    assert np.all(np.isfinite(gp_gradient(jnp.zeros_like(W))))
 
 
 def test_one_examples_input_never_changes_another_examples_penalty():
     real, _ = _batches(batch=4)
     changed = real.copy()
     changed[1:] = 3.0 * np.random.default_rng(5).standard_normal(changed[1:].shape)
+
+    @jax.jit
+    def first_example_gradients(x):
+        naive = jax.grad(lambda x: jnp.sum(_mixing_d(x)))(x)[0]
+        return naive, penalties.per_example_input_gradients(_mixing_d, x)[0]
+
+    naive_real, per_example_real = first_example_gradients(real)
+    naive_changed, per_example_changed = first_example_gradients(changed)
     # The naive gradient of sum(D(x)) leaks: example 0's gradient moves when the others change.
-    naive = lambda x: jax.grad(lambda x: jnp.sum(_mixing_d(x)))(jnp.asarray(x))[0]
-    assert not np.allclose(naive(real), naive(changed), atol=1e-3)
-    per_example = penalties.per_example_input_gradients(_mixing_d, real)
-    np.testing.assert_allclose(per_example[0], penalties.per_example_input_gradients(_mixing_d, changed)[0], rtol=1e-6)
+    assert not np.allclose(naive_real, naive_changed, atol=1e-3)
+    np.testing.assert_allclose(per_example_real, per_example_changed, rtol=1e-6)
     # So the batch penalty is the mean of one-example penalties.
-    singles = [penalties.r1(_mixing_d, real[i : i + 1]) for i in range(4)]
-    np.testing.assert_allclose(penalties.r1(_mixing_d, real), np.mean(singles), rtol=1e-5)
+    r1 = jax.jit(lambda x: penalties.r1(_mixing_d, x))
+    np.testing.assert_allclose(r1(real), np.mean([r1(real[i : i + 1]) for i in range(4)]), rtol=1e-5)
 
 
 def test_gradient_penalty_is_per_example_at_its_interpolates():
     real, fake = _batches(seed=3)
-    points = penalties.random_interpolates(real, fake, key=KEY)
-    norms = [np.linalg.norm(penalties.per_example_input_gradients(_mixing_d, points[i : i + 1])) for i in range(4)]
-    np.testing.assert_allclose(
-        penalties.gradient_penalty(_mixing_d, real, fake, key=KEY), np.mean((np.array(norms) - 1.0) ** 2), rtol=1e-5
-    )
+
+    @jax.jit
+    def penalty_and_norms(real, fake, key):
+        points = penalties.random_interpolates(real, fake, key=key)
+        single = lambda point: jnp.linalg.norm(penalties.per_example_input_gradients(_mixing_d, point[None]))
+        return penalties.gradient_penalty(_mixing_d, real, fake, key=key), jax.lax.map(single, points)
+
+    penalty, norms = penalty_and_norms(real, fake, KEY)
+    np.testing.assert_allclose(penalty, np.mean((np.asarray(norms) - 1.0) ** 2), rtol=1e-5)
 
 
 def test_interpolates_stay_in_bounds():
     real, fake = _batches(seed=1, batch=16)
-    points = np.asarray(penalties.random_interpolates(real, fake, key=KEY))
+    sample = jax.jit(lambda r, f, k: (penalties.random_interpolates(r, f, key=k), penalties.dragan_interpolates(r, key=k)))
+    points, perturbed = (np.asarray(x) for x in sample(real, fake, KEY))
     alpha = (points - real) / (fake - real)  # one α per example, in [0, 1)
     np.testing.assert_allclose(alpha, alpha[:, :1, :1] * np.ones_like(alpha), rtol=1e-3, atol=1e-4)
     assert np.all((alpha >= -1e-6) & (alpha < 1 + 1e-6)) and np.ptp(alpha[:, 0, 0]) > 0.3
-    perturbed = np.asarray(penalties.dragan_interpolates(real, key=KEY))
     upper = real + 0.5 * real.std()
     assert np.all(perturbed >= real - 1e-6) and np.all(perturbed <= upper + 1e-6)
     assert np.mean(perturbed > real + 1e-6) > 0.9  # the points do move
@@ -122,18 +140,24 @@ def test_interpolates_stay_in_bounds():
 def test_penalties_are_jittable_and_bfloat16_gives_float32():
     real, fake = _batches()
     d_fn = _linear_d(W)
+
+    @jax.jit
+    def values(real, fake, key):
+        return {name: penalties.get(name)(d_fn, real, fake, key) for name in penalties.names()}
+
+    full = values(real, fake, KEY)
+    low = values(jnp.asarray(real, jnp.bfloat16), jnp.asarray(fake, jnp.bfloat16), KEY)
     for name in penalties.names():
-        penalty = penalties.get(name)
-        compiled = jax.jit(lambda r, f, k: penalty(d_fn, r, f, k))
-        full = compiled(real, fake, KEY)
-        low = compiled(jnp.asarray(real, jnp.bfloat16), jnp.asarray(fake, jnp.bfloat16), KEY)
-        assert full.dtype == jnp.float32 and low.dtype == jnp.float32
+        assert full[name].dtype == jnp.float32 and low[name].dtype == jnp.float32
         # Linear D: the value does not depend on the (rounded) points.
-        np.testing.assert_allclose(low, full, rtol=1e-5)
+        np.testing.assert_allclose(low[name], full[name], rtol=1e-5)
 
 
 def test_clip_weights_bounds_every_leaf():
-    params = {"dense": {"kernel": jnp.array([[-0.5, 0.004], [0.02, -0.01]]), "bias": jnp.array([0.3, -0.001])}, "scale": jnp.array(-2.0)}
+    params = {
+        "dense": {"kernel": jnp.array([[-0.5, 0.004], [0.02, -0.01]]), "bias": jnp.array([0.3, -0.001])},
+        "scale": jnp.array(-2.0),
+    }
     clipped = penalties.clip_weights(params, 0.01)
     assert jax.tree.structure(clipped) == jax.tree.structure(params)
     for before, after in zip(jax.tree.leaves(params), jax.tree.leaves(clipped)):

@@ -9,12 +9,14 @@ KID, precision/recall and the 1-NN test, its softmax gives `p(y|x)` for IS and M
     feats = classifier.features(images)        # [n, 128], images float32 [n, 28, 28, 1] in [-1, 1]
     probs = classifier.probabilities(images)   # [n, 10]
 
-Training is deterministic from `seed` (init, shuffling) and takes ~20 s on two CPU cores:
-Adam(1e-3), batch 64, 6 epochs on split "train[:90%]"; accuracy is measured on "test"
-(for the bundled MNIST: 4,500 training digits, 500 held out). The trained parameters and
-facts are cached at `<cache>/classifiers/<dataset>_<seed>_<hash>.msgpack` (flax msgpack),
-where `<cache>` is `cache_dir`, else `$JAXGAN_CACHE_DIR`, else `~/.cache/jaxgan`, and
-`<hash>` covers the architecture, the training recipe and the training data.
+Training is deterministic from `seed` (init, shuffling) and takes ~15-30 s on two CPU cores:
+Adam with a learning rate cosine-decayed from 2e-3, batch 32, 5 epochs (at least 700 steps)
+on split "train[:90%]"; accuracy is measured on "test". For the bundled MNIST that is 4,500
+training digits and 500 held out, on which the seed-0 classifier scores 0.968 (an RBF SVM on
+raw pixels: 0.95); for the 8x8 digits, 0.96. The trained parameters and facts are cached at
+`<cache>/classifiers/<dataset>_<seed>_<hash>.msgpack` (flax msgpack), where `<cache>` is
+`cache_dir`, else `$JAXGAN_CACHE_DIR`, else `~/.cache/jaxgan`, and `<hash>` covers the
+architecture, the training recipe and the training data.
 """
 
 from __future__ import annotations
@@ -36,15 +38,15 @@ from flax import serialization
 
 TRAIN_SPLIT = "train[:90%]"
 TEST_SPLIT = "test"
-_RECIPE = {"version": 1, "conv": (32, 64), "dense": 128, "epochs": 6, "batch_size": 64, "learning_rate": 1e-3}
+_RECIPE = {"version": 1, "conv": (16, 32), "dense": 128, "epochs": 5, "min_steps": 700, "batch_size": 32, "learning_rate": 2e-3}
 _LOADED: dict[str, FeatureClassifier] = {}
 
 
 class SmallCNN(nn.Module):
-    """conv3x3(32)-relu-maxpool2, conv3x3(64)-relu-maxpool2, dense(128)-relu (features), dense(K)."""
+    """[conv3x3(c)-relu-maxpool2 for c in conv_features], dense(128)-relu (the features), dense(K)."""
 
     num_classes: int
-    conv_features: tuple[int, ...] = (32, 64)
+    conv_features: tuple[int, ...] = (16, 32)
     dense_features: int = 128
 
     @nn.compact
@@ -89,9 +91,9 @@ class FeatureClassifier:
             valid = batch.shape[0]
             if valid < size:  # pad to one shape, so one compilation serves every batch
                 batch = np.concatenate([batch, np.zeros((size - valid, *batch.shape[1:]), batch.dtype)])
-            feats, logits = _forward(self.module, self.params, jnp.asarray(batch))
+            feats, probs = _forward(self.module, self.params, jnp.asarray(batch))
             features.append(np.asarray(feats)[:valid])
-            probabilities.append(np.asarray(jax.nn.softmax(logits))[:valid])
+            probabilities.append(np.asarray(probs)[:valid])
         if n == 0:
             return np.zeros((0, self.module.dense_features), np.float32), np.zeros((0, self.num_classes), np.float32)
         return np.concatenate(features), np.concatenate(probabilities)
@@ -120,23 +122,30 @@ class FeatureClassifier:
 
 
 def _forward_impl(module: SmallCNN, params: dict, images: jax.Array) -> tuple[jax.Array, jax.Array]:
-    return module.apply({"params": params}, images)
+    features, logits = module.apply({"params": params}, images)
+    return features, jax.nn.softmax(logits)
 
 
 _forward = jax.jit(_forward_impl, static_argnums=0)
+# Jitted: eager initialisation compiles every op separately, which took ~10 s on CPU.
+_init = jax.jit(lambda module, key, example: module.init(key, example), static_argnums=0)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1), donate_argnums=(2, 3))
-def _train_step(module: SmallCNN, learning_rate: float, params, opt_state, images, labels):
-    """One Adam step on the mean softmax cross-entropy of a batch."""
+@functools.partial(jax.jit, static_argnums=0, donate_argnums=(1, 2))
+def _train_step(module: SmallCNN, params, opt_state, images, labels, learning_rate):
+    """One Adam step on the mean softmax cross-entropy of a batch.
+
+    The learning rate is an argument (not baked into the optimiser), so one compilation
+    serves every schedule and run length.
+    """
 
     def loss_fn(p):
         _, logits = module.apply({"params": p}, images)
         return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
 
     grads = jax.grad(loss_fn)(params)
-    updates, opt_state = optax.adam(learning_rate).update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state
+    updates, opt_state = optax.scale_by_adam().update(grads, opt_state, params)
+    return jax.tree_util.tree_map(lambda p, u: p - learning_rate * u, params, updates), opt_state
 
 
 def train_classifier(
@@ -145,13 +154,14 @@ def train_classifier(
     *,
     num_classes: int,
     seed: int = 0,
-    epochs: int = _RECIPE["epochs"],
+    epochs: int | None = None,
     batch_size: int = _RECIPE["batch_size"],
     learning_rate: float = _RECIPE["learning_rate"],
 ) -> tuple[SmallCNN, dict]:
-    """Fits a `SmallCNN` with Adam on softmax cross-entropy; returns (module, params).
+    """Fits a `SmallCNN` with Adam (cosine-decayed learning rate) on softmax cross-entropy.
 
-    Deterministic from `seed`: it sets the initialisation and each epoch's shuffle.
+    Returns (module, params). `epochs` defaults to 5, or more to make at least 700 steps
+    (small datasets such as the 8x8 digits need them). Deterministic from `seed`: it sets the initialisation and each epoch's shuffle.
     Each epoch takes the full batches of a permutation (the remainder is dropped). One jitted
     step per batch: on XLA:CPU a `lax.scan` over the steps ran convolutions ~8x slower.
     """
@@ -160,27 +170,31 @@ def train_classifier(
     if images.shape[0] < batch_size:
         raise ValueError(f"train_classifier: {images.shape[0]} training images are fewer than `batch_size`={batch_size}.")
     module = SmallCNN(num_classes, _RECIPE["conv"], _RECIPE["dense"])
-    params = jax.jit(module.init)(jax.random.key(seed), jnp.zeros((1, *images.shape[1:]), jnp.float32))["params"]
-    opt_state = optax.adam(learning_rate).init(params)
-    rng = np.random.default_rng(seed)
+    params = _init(module, jax.random.key(seed), jnp.zeros((1, *images.shape[1:]), jnp.float32))["params"]
     steps = images.shape[0] // batch_size
-    for _ in range(epochs):
+    if epochs is None:
+        epochs = max(_RECIPE["epochs"], -(-_RECIPE["min_steps"] // steps))
+    opt_state = optax.scale_by_adam().init(params)
+    rng = np.random.default_rng(seed)
+    for epoch in range(epochs):
         order = rng.permutation(images.shape[0])[: steps * batch_size]
-        for batch in order.reshape(steps, batch_size):
+        for step, batch in enumerate(order.reshape(steps, batch_size)):
+            # Cosine decay to zero over the run (optax.cosine_decay_schedule), on the host.
+            rate = np.float32(learning_rate * 0.5 * (1.0 + np.cos(np.pi * (epoch * steps + step) / (epochs * steps))))
             params, opt_state = _train_step(
-                module, float(learning_rate), params, opt_state, jnp.asarray(images[batch]), jnp.asarray(labels[batch])
+                module, params, opt_state, jnp.asarray(images[batch]), jnp.asarray(labels[batch]), rate
             )
     return module, jax.device_get(params)
 
 
-def _load_split(dataset_name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    from jaxgan import data  # imported here: the data package pulls in tensorflow-datasets
+def _load_split(dataset_name: str, split: str) -> tuple[np.ndarray, np.ndarray, int]:
+    from jaxgan import data  # only when a classifier is needed: metrics alone do not need the data package
 
     dataset = data.load(dataset_name, split=split)
     if getattr(dataset, "num_classes", None) is None:
         raise ValueError(f"get_classifier: dataset {dataset_name!r} has no labels; a classifier needs a labelled dataset.")
     batch = dataset.get(np.arange(len(dataset)))
-    return np.asarray(batch["x"], np.float32), np.asarray(batch["label"], np.int32)
+    return np.asarray(batch["x"], np.float32), np.asarray(batch["label"], np.int32), int(dataset.num_classes)
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
@@ -192,7 +206,7 @@ def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
 
 def get_classifier(dataset_name: str = "mnist", seed: int = 0, cache_dir: str | os.PathLike | None = None) -> FeatureClassifier:
     """The feature classifier for a labelled dataset by name: from memory, the disk cache, or trained now."""
-    train_x, train_y = _load_split(dataset_name, TRAIN_SPLIT)
+    train_x, train_y, num_classes = _load_split(dataset_name, TRAIN_SPLIT)
     digest = hashlib.blake2b(json.dumps(_RECIPE, sort_keys=True).encode(), digest_size=6)
     digest.update(str(train_x.shape).encode())
     digest.update(train_x.tobytes())
@@ -203,29 +217,28 @@ def get_classifier(dataset_name: str = "mnist", seed: int = 0, cache_dir: str | 
     if key in _LOADED:
         return _LOADED[key]
 
-    num_classes = int(train_y.max()) + 1
-    module = SmallCNN(num_classes, _RECIPE["conv"], _RECIPE["dense"])
-    if path.exists():
+    cached = path.exists()
+    if cached:
         stored = serialization.msgpack_restore(path.read_bytes())
-        params = stored["params"]
-        test_accuracy = float(stored["test_accuracy"])
+        module, params = SmallCNN(num_classes, _RECIPE["conv"], _RECIPE["dense"]), stored["params"]
     else:
         module, params = train_classifier(train_x, train_y, num_classes=num_classes, seed=seed)
-        test_x, test_y = _load_split(dataset_name, TEST_SPLIT)
-        logits = _forward(module, params, jnp.asarray(test_x))[1]
-        test_accuracy = float(np.mean(np.argmax(np.asarray(logits), axis=1) == test_y))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".tmp{os.getpid()}")
-        temporary.write_bytes(serialization.msgpack_serialize({"params": params, "test_accuracy": test_accuracy}))
-        os.replace(temporary, path)  # atomic: a concurrent reader never sees half a file
     classifier = FeatureClassifier(
         module=module,
         params=params,
         dataset_name=dataset_name,
         seed=seed,
         input_shape=tuple(train_x.shape[1:]),
-        test_accuracy=test_accuracy,
+        test_accuracy=float(stored["test_accuracy"]) if cached else float("nan"),
         label_distribution=np.bincount(train_y, minlength=num_classes) / train_y.shape[0],
     )
+    if not cached:
+        test_x, test_y, _ = _load_split(dataset_name, TEST_SPLIT)
+        accuracy = float(np.mean(np.argmax(classifier.probabilities(test_x), axis=1) == test_y))
+        classifier = dataclasses.replace(classifier, test_accuracy=accuracy)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".tmp{os.getpid()}")
+        temporary.write_bytes(serialization.msgpack_serialize({"params": params, "test_accuracy": accuracy}))
+        os.replace(temporary, path)  # atomic: a concurrent reader never sees half a file
     _LOADED[key] = classifier
     return classifier

@@ -79,19 +79,9 @@ def _symmetric_eigh(matrix: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarr
     return np.clip(values, 0.0, None), vectors
 
 
-def _trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
-    """Tr((Σ1^½ Σ2 Σ1^½)^½) = Tr((Σ1 Σ2)^½) via two symmetric eigen-decompositions."""
-    values1, vectors1 = _symmetric_eigh(sigma1, "sigma1")
-    sqrt_sigma1 = (vectors1 * np.sqrt(values1)) @ vectors1.T
-    inner = sqrt_sigma1 @ sigma2 @ sqrt_sigma1
-    inner_values = np.linalg.eigvalsh((inner + inner.T) / 2)
-    return float(np.sum(np.sqrt(np.clip(inner_values, 0.0, None))))
-
-
-def _is_singular(sigma: np.ndarray) -> bool:
-    values = np.linalg.eigvalsh((sigma + sigma.T) / 2)
-    top = max(float(np.max(np.abs(values))), np.finfo(np.float64).tiny)
-    return bool(values.min() <= sigma.shape[0] * np.finfo(np.float64).eps * top)
+def _is_singular(eigenvalues: np.ndarray) -> bool:
+    top = max(float(np.max(np.abs(eigenvalues))), np.finfo(np.float64).tiny)
+    return bool(eigenvalues.min() <= eigenvalues.shape[0] * np.finfo(np.float64).eps * top)
 
 
 def fid_from_moments(mu1, sigma1, mu2, sigma2, *, eps: float = 1e-6) -> float:
@@ -116,16 +106,22 @@ def fid_from_moments(mu1, sigma1, mu2, sigma2, *, eps: float = 1e-6) -> float:
         raise ValueError(f"fid_from_moments: `eps` must be >= 0; got {eps}.")
     if not all(np.all(np.isfinite(a)) for a in (mu1, mu2, sigma1, sigma2)):
         raise ValueError("fid_from_moments: means and covariances must be finite.")
-    if eps > 0 and (_is_singular(sigma1) or _is_singular(sigma2)):
+    values1, vectors1 = _symmetric_eigh(sigma1, "sigma1")
+    values2, _ = _symmetric_eigh(sigma2, "sigma2")
+    if eps > 0 and (_is_singular(values1) or _is_singular(values2)):
         warnings.warn(
             f"fid: a feature covariance is singular; adding eps={eps:g} times the identity to both covariances.",
             RuntimeWarning,
             stacklevel=2,
         )
-        sigma1 = sigma1 + eps * np.eye(d)
+        sigma1, values1 = sigma1 + eps * np.eye(d), values1 + eps
         sigma2 = sigma2 + eps * np.eye(d)
+    # Tr((Σ1^½ Σ2 Σ1^½)^½) = Tr((Σ1 Σ2)^½): the square root of a symmetric PSD matrix.
+    sqrt_sigma1 = (vectors1 * np.sqrt(values1)) @ vectors1.T
+    inner = sqrt_sigma1 @ sigma2 @ sqrt_sigma1
+    inner_values = np.linalg.eigvalsh((inner + inner.T) / 2)
+    trace_sqrt = float(np.sum(np.sqrt(np.clip(inner_values, 0.0, None))))
     diff = mu1 - mu2
-    trace_sqrt = _trace_sqrt_product(sigma1, sigma2)
     value = float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt)
     # The exact value is >= 0; round-off on identical inputs can leave a tiny negative.
     return max(value, 0.0)

@@ -67,7 +67,8 @@ class DCGAN28Generator(nn.Module):
     def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
         _check_latent("DCGAN28Generator", z)
         use_bias = not self.use_batch_norm
-        h = nn.Dense(7 * 7 * 2 * self.features, use_bias=use_bias, dtype=self.dtype, name="project")(z.astype(self.dtype))
+        project = nn.Dense(7 * 7 * 2 * self.features, use_bias=use_bias, dtype=self.dtype, name="project")
+        h = project(z.astype(self.dtype))
         h = self._normalize_and_activate(h, train, "batch_norm_project")
         h = h.reshape(z.shape[0], 7, 7, 2 * self.features)
         h = layers.upsample_nearest(h)
@@ -93,6 +94,7 @@ class DCGAN28Discriminator(nn.Module):
     num_outputs: int | None = None
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
+    example_axis_name: str | None = None  # the data axis: dropout masks follow global example indices
 
     def __post_init__(self):
         super().__post_init__()
@@ -107,15 +109,17 @@ class DCGAN28Discriminator(nn.Module):
         h = x.astype(self.dtype)
         conv_0 = nn.Conv(self.features, (5, 5), strides=(2, 2), dtype=self.dtype, name="conv_0")
         h = nn.leaky_relu(layers.spectral_normalized(conv_0, **sn)(h), layers.LEAKY_RELU_SLOPE)
-        h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
+        h = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name)(h, deterministic=not train)
         conv_1 = nn.Conv(
             2 * self.features, (5, 5), strides=(2, 2), use_bias=not self.use_batch_norm, dtype=self.dtype, name="conv_1"
         )
         h = layers.spectral_normalized(conv_1, **sn)(h)
         if self.use_batch_norm:
-            h = layers.batch_norm(train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name="batch_norm_1")(h)
+            h = layers.batch_norm(
+                train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name="batch_norm_1"
+            )(h)
         h = nn.leaky_relu(h, layers.LEAKY_RELU_SLOPE)
-        h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
+        h = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name)(h, deterministic=not train)
         h = h.reshape(h.shape[0], -1)
         self.sow("intermediates", "features", h.astype(jnp.float32))
         output = nn.Dense(self.num_outputs or 1, dtype=self.dtype, name="output")
@@ -169,9 +173,8 @@ class DCGANGenerator(nn.Module):
                 width, (4, 4), strides=(2, 2), padding="SAME", use_bias=use_bias, dtype=self.dtype, name=f"deconv_{i}"
             )(h)
             h = self._normalize_and_activate(h, train, f"batch_norm_{i}")
-        x = nn.ConvTranspose(
-            self.channels, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype, name=f"deconv_{num_upsamplings - 1}"
-        )(h)
+        last = f"deconv_{num_upsamplings - 1}"
+        x = nn.ConvTranspose(self.channels, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype, name=last)(h)
         return jnp.tanh(x).astype(jnp.float32)
 
 

@@ -152,3 +152,30 @@ class MinibatchDiscrimination(nn.Module):
         l1 = jnp.sum(jnp.abs(m[:, None, :, :] - m[None, :, :, :]), axis=-1)  # [N, N, B]
         similarity = jnp.sum(jnp.exp(-l1), axis=1)  # [N, B]
         return jnp.concatenate([features, similarity.astype(features.dtype)], axis=-1)
+
+
+class ExampleDropout(nn.Module):
+    """Dropout whose mask for an example is drawn from that example's global index.
+
+    `nn.Dropout` draws one mask for the local batch, so the same global batch split over a
+    different number of devices would drop different units. Here example i of the global
+    batch uses `fold_in(rng, i)`; with `axis_name` (the data axis of a mesh or pmap) the
+    local examples are numbered from `axis_index · local_batch`. Rate and scaling as
+    `nn.Dropout` (kept units scaled by 1 / (1 - rate)).
+    """
+
+    rate: float
+    axis_name: str | None = None
+
+    @nn.compact
+    def __call__(self, x: jax.Array, *, deterministic: bool) -> jax.Array:
+        if deterministic or self.rate == 0.0:
+            return x
+        if self.rate == 1.0:
+            return jnp.zeros_like(x)
+        rng = self.make_rng("dropout")
+        local_batch = x.shape[0]
+        offset = 0 if self.axis_name is None else jax.lax.axis_index(self.axis_name) * local_batch
+        keys = jax.vmap(lambda i: jax.random.fold_in(rng, i))(offset + jnp.arange(local_batch))
+        keep = jax.vmap(lambda k: jax.random.bernoulli(k, 1.0 - self.rate, x.shape[1:]))(keys)
+        return jnp.where(keep, x / (1.0 - self.rate), jnp.zeros_like(x)).astype(x.dtype)

@@ -29,7 +29,9 @@ def _hidden_widths(owner: str, hidden_widths: tuple[int, ...] | None, width: int
     if not isinstance(hidden_widths, tuple) or not all(
         isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in hidden_widths
     ):
-        raise ValueError(f"{owner}: `hidden_widths` must be None or a tuple of positive integers; got {hidden_widths!r}.")
+        raise ValueError(
+            f"{owner}: `hidden_widths` must be None or a tuple of positive integers; got {hidden_widths!r}."
+        )
     return hidden_widths
 
 
@@ -98,6 +100,7 @@ class MLPDiscriminator(nn.Module):
     num_outputs: int | None = None
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
+    example_axis_name: str | None = None  # the data axis: dropout masks follow global example indices
 
     def __post_init__(self):
         super().__post_init__()
@@ -127,7 +130,7 @@ class MLPDiscriminator(nn.Module):
             else:
                 h = nn.leaky_relu(h, layers.LEAKY_RELU_SLOPE)
             if self.dropout_rate > 0:
-                h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
+                h = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name)(h, deterministic=not train)
         self.sow("intermediates", "features", h.astype(jnp.float32))
         if self.minibatch_discrimination > 0:
             h = layers.MinibatchDiscrimination(

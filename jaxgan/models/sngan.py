@@ -157,7 +157,8 @@ class SNGANResNetDiscriminator(nn.Module):
     def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
         if x.ndim != 4 or x.shape[1] % 4 or x.shape[2] % 4:
             raise ValueError(
-                f"SNGANResNetDiscriminator: images must be NHWC with height and width divisible by 4; got shape {x.shape}."
+                "SNGANResNetDiscriminator: images must be NHWC with height and width divisible by 4; "
+                f"got shape {x.shape}."
             )
         block = dict(spectral_norm=self.spectral_norm, dtype=self.dtype)
         h = DiscriminatorBlock(self.features, downsample=True, first=True, name="block_0", **block)(

@@ -132,6 +132,8 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
     g_name, g_kwargs = _module_kwargs(config.model.generator)
     d_name, d_kwargs = _module_kwargs(config.model.discriminator)
     generator = models_lib.generator(g_name, **{**common, **g_kwargs})
+    if "example_axis_name" in models_lib.module_fields(type(models_lib.discriminator(d_name))):
+        d_kwargs["example_axis_name"] = axis_name
     discriminator = models_lib.discriminator(d_name, **{**common, **d_kwargs})
     g_shape = getattr(generator, "output_shape", None)
     if g_shape is not None and tuple(g_shape) != tuple(dataset.element_shape):

@@ -99,7 +99,7 @@ class Feeder:
             indices.reshape(-1, self.batch_size).T, process_index=jax.process_index(), process_count=jax.process_count()
         ).T
         x = self.dataset.get(local.reshape(-1))["x"]
-        x = x.reshape(*local.shape, *x.shape[1:])
+        x = x.reshape(self.steps_per_call, self.num_critic_steps, -1, *x.shape[1:])
         return (parallel.shard_batch({"x": x}, self.mesh),)
 
 

@@ -201,16 +201,13 @@ def make_train_step(
         carry = (state.d_params, state.d_opt_state, state.d_variables, state.objective_state, state.penalty_weights)
         g_variables = state.g_variables
 
-        # Critic steps before the last: fresh samples each, no gradient to G.
-        def early_critic(carry_and_g, c):
-            carry, g_variables = carry_and_g
-            fake, g_variables = generate(state.g_params, g_variables, sample_z(c))
-            carry, metrics = d_update(state.d_tx, carry, real[c], lax.stop_gradient(fake), jax.random.fold_in(critic_key, c))
-            return (carry, g_variables), metrics
-
+        # Critic steps before the last: fresh samples each, no gradient to G. A Python loop
+        # (num_critic_steps is small): XLA's CPU backend is slow on convolution gradients
+        # inside loop bodies.
         last = opts.num_critic_steps - 1
-        if last > 0:
-            (carry, g_variables), _ = lax.scan(early_critic, (carry, g_variables), jnp.arange(last))
+        for c in range(last):
+            fake, g_variables = generate(state.g_params, g_variables, sample_z(c))
+            carry, _ = d_update(state.d_tx, carry, real[c], lax.stop_gradient(fake), jax.random.fold_in(critic_key, c))
 
         # The last critic step shares G's forward pass with the G update.
         fake, g_pullback, g_variables = jax.vjp(
@@ -263,10 +260,15 @@ def make_multi_step(train_step: Callable, steps_per_call: int) -> Callable:
     """K steps per host call: `lax.scan` over batches stacked `[K, ...]`; metrics stacked `[K]`.
 
     No host sync inside a call; the caller reads the K measurements afterwards (the first
-    non-finite one names its exact step).
+    non-finite one names its exact step). With K = 1 there is no loop at all: XLA's CPU
+    backend runs convolution gradients inside a loop body some 50-100x slower than in
+    straight-line code, so convolutional configs on CPU use K = 1.
     """
 
     def multi_step(state: GANState, batches: Batch) -> tuple[GANState, dict[str, jax.Array]]:
+        if steps_per_call == 1:
+            state, metrics = train_step(state, jax.tree.map(lambda x: x[0], batches))
+            return state, jax.tree.map(lambda m: m[None], metrics)
         return lax.scan(train_step, state, batches, length=steps_per_call)
 
     return multi_step

@@ -59,9 +59,8 @@ def test_functions_are_importable_by_name_and_bound_by_get(name):
 def test_parameters_are_bound():
     objective = losses.get("least_squares", a=-1.0, b=1.0, c=0.0)
     d_real, d_fake = np.array([0.5, 2.0]), np.array([-0.5, 1.0])
-    np.testing.assert_allclose(
-        objective.discriminator(d_real, d_fake), 0.5 * np.mean((d_real - 1) ** 2) + 0.5 * np.mean((d_fake + 1) ** 2), rtol=1e-6
-    )
+    expected = 0.5 * np.mean((d_real - 1) ** 2) + 0.5 * np.mean((d_fake + 1) ** 2)
+    np.testing.assert_allclose(objective.discriminator(d_real, d_fake), expected, rtol=1e-6)
     np.testing.assert_allclose(objective.generator(d_fake), 0.5 * np.mean(d_fake**2), rtol=1e-6)
     assert losses.get("fisher", rho=1e-3).discriminator.keywords == {"rho": 1e-3}
     assert losses.get("mmd", bandwidths=[2, 4]).generator.keywords == {"bandwidths": (2.0, 4.0), "unbiased": False}

@@ -4,12 +4,13 @@ Shapes are checked with `jax.eval_shape` (tracing only, nothing is compiled).
 """
 
 import jax
-import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from jaxgan.models.dcgan import DCGAN28Discriminator, DCGAN28Generator, DCGANDiscriminator, DCGANGenerator
 
-KEY = jax.random.key(0, impl="rbg")
+from ._helpers import KEY
+
 BATCH = 3
 
 
@@ -18,8 +19,9 @@ def _layer_shapes(module, x, *, train=False):
 
     def forward():
         variables = module.init(KEY, x, train=False)
+        mutable = ["intermediates", "batch_stats"]
         return module.apply(
-            variables, x, train=train, capture_intermediates=True, mutable=["intermediates", "batch_stats"], rngs={"dropout": KEY}
+            variables, x, train=train, capture_intermediates=True, mutable=mutable, rngs={"dropout": KEY}
         )
 
     output, state = jax.eval_shape(forward)
@@ -38,19 +40,19 @@ def _variables(module, x):
 def test_seed_generator_layer_shapes():
     generator = DCGAN28Generator()
     assert generator.output_shape == (28, 28, 1)
-    shapes = _layer_shapes(generator, jnp.zeros((BATCH, 100)))
+    shapes = _layer_shapes(generator, np.zeros((BATCH, 100), np.float32))
     assert shapes["project"] == (BATCH, 7 * 7 * 128)
     assert shapes["conv_0"] == (BATCH, 14, 14, 64)
     assert shapes["conv_1"] == (BATCH, 28, 28, 1)
     assert shapes["output"] == (BATCH, 28, 28, 1)
     # As in the Keras example: no batch norm in G unless asked for.
-    assert "batch_stats" not in _variables(generator, jnp.zeros((BATCH, 100)))
-    with_bn = _variables(DCGAN28Generator(use_batch_norm=True), jnp.zeros((BATCH, 100)))
+    assert "batch_stats" not in _variables(generator, np.zeros((BATCH, 100), np.float32))
+    with_bn = _variables(DCGAN28Generator(use_batch_norm=True), np.zeros((BATCH, 100), np.float32))
     assert set(with_bn["batch_stats"]) == {"batch_norm_project", "batch_norm_0"}
 
 
 def test_seed_discriminator_layer_shapes_and_batch_norm_switch():
-    x = jnp.zeros((BATCH, 28, 28, 1))
+    x = np.zeros((BATCH, 28, 28, 1), np.float32)
     shapes = _layer_shapes(DCGAN28Discriminator(), x, train=True)
     assert shapes["conv_0"] == (BATCH, 14, 14, 64)
     assert shapes["conv_1"] == (BATCH, 7, 7, 128)
@@ -60,7 +62,7 @@ def test_seed_discriminator_layer_shapes_and_batch_norm_switch():
     # The WGAN-GP setting: no batch statistics at all.
     assert "batch_stats" not in _variables(DCGAN28Discriminator(use_batch_norm=False), x)
     # Packed inputs (PacGAN): more channels, same output.
-    assert _layer_shapes(DCGAN28Discriminator(), jnp.zeros((BATCH, 28, 28, 3)))["output"] == (BATCH,)
+    assert _layer_shapes(DCGAN28Discriminator(), np.zeros((BATCH, 28, 28, 3), np.float32))["output"] == (BATCH,)
 
 
 @pytest.mark.parametrize(
@@ -70,7 +72,7 @@ def test_seed_discriminator_layer_shapes_and_batch_norm_switch():
 def test_radford_generator_layer_shapes(image_size, widths):
     generator = DCGANGenerator(image_size=image_size, channels=3)
     assert generator.output_shape == (image_size, image_size, 3)
-    shapes = _layer_shapes(generator, jnp.zeros((BATCH, 100)))
+    shapes = _layer_shapes(generator, np.zeros((BATCH, 100), np.float32))
     assert shapes["project"] == (BATCH, 4 * 4 * widths[0])
     for i, width in enumerate(widths[1:]):
         size = 8 * 2**i
@@ -80,7 +82,7 @@ def test_radford_generator_layer_shapes(image_size, widths):
 
 @pytest.mark.parametrize("image_size, widths", [(32, (64, 128, 256)), (64, (64, 128, 256, 512))])
 def test_radford_discriminator_layer_shapes(image_size, widths):
-    x = jnp.zeros((BATCH, image_size, image_size, 3))
+    x = np.zeros((BATCH, image_size, image_size, 3), np.float32)
     discriminator = DCGANDiscriminator(image_size=image_size)
     shapes = _layer_shapes(discriminator, x)
     for i, width in enumerate(widths):
@@ -96,18 +98,19 @@ def test_radford_discriminator_layer_shapes(image_size, widths):
 
 
 def test_radford_discriminator_spectral_norm_and_features_output():
-    x = jnp.zeros((BATCH, 32, 32, 3))
+    x = np.zeros((BATCH, 32, 32, 3), np.float32)
     discriminator = DCGANDiscriminator(image_size=32, spectral_norm=True, use_batch_norm=False, num_outputs=16)
     variables = _variables(discriminator, x)
-    assert set(variables["batch_stats"]) == {"conv_0_spectral_norm", "conv_1_spectral_norm", "conv_2_spectral_norm", "output_spectral_norm"}
+    layer_names = ("conv_0", "conv_1", "conv_2", "output")
+    assert set(variables["batch_stats"]) == {f"{name}_spectral_norm" for name in layer_names}
     assert variables["batch_stats"]["conv_2_spectral_norm"]["conv_2/kernel/u"].shape == (1, 256)
     assert _layer_shapes(discriminator, x, train=True)["output"] == (BATCH, 16)
 
 
 def test_image_shape_errors():
     with pytest.raises(ValueError, match=r"\[batch, 32, 32, channels\]"):
-        _layer_shapes(DCGANDiscriminator(image_size=32), jnp.zeros((BATCH, 64, 64, 3)))
+        _layer_shapes(DCGANDiscriminator(image_size=32), np.zeros((BATCH, 64, 64, 3), np.float32))
     with pytest.raises(ValueError, match="NHWC"):
-        _layer_shapes(DCGAN28Discriminator(), jnp.zeros((BATCH, 784)))
+        _layer_shapes(DCGAN28Discriminator(), np.zeros((BATCH, 784), np.float32))
     with pytest.raises(ValueError, match=r"\[batch, latent_dim\]"):
-        _layer_shapes(DCGANGenerator(), jnp.zeros((BATCH, 10, 10)))
+        _layer_shapes(DCGANGenerator(), np.zeros((BATCH, 10, 10), np.float32))

@@ -1,41 +1,15 @@
 """Tests for jaxgan/models/layers.py: maxout, minibatch discrimination, spectral norm, resampling."""
 
-import math
+import functools
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from jaxgan.models import layers
 
-# rbg keys compile much faster than threefry on CPU; the layers do not care which.
-KEY = jax.random.key(0, impl="rbg")
-
-
-def init_variables(module, *inputs, seed=0):
-    """Variables for `module` drawn with numpy: no XLA compile of random initialisers (fast tests).
-
-    Kernels ~ N(0, 1/fan_in), biases and running means 0, scales and running variances 1,
-    spectral-norm vectors `u` ~ N(0, 1) and `sigma` 1.
-    """
-    shapes = jax.eval_shape(lambda: module.init(KEY, *inputs, train=False))
-    rng = np.random.default_rng(seed)
-
-    def draw(path, leaf):
-        name = path[-1].key
-        if name in ("bias", "mean"):
-            value = np.zeros(leaf.shape)
-        elif name in ("scale", "var", "sigma") or name.endswith("/sigma"):
-            value = np.ones(leaf.shape)
-        elif name.endswith("/u"):
-            value = rng.normal(size=leaf.shape)
-        else:
-            value = rng.normal(size=leaf.shape) / np.sqrt(math.prod(leaf.shape[:-1]))
-        return value.astype(leaf.dtype)
-
-    return jax.tree_util.tree_map_with_path(draw, shapes)
+from ._helpers import init_variables
 
 
 def test_maxout_is_the_max_over_consecutive_pieces():
@@ -77,7 +51,7 @@ def _minibatch_reference(features, tensor, num_kernels, kernel_dim):
 class TestMinibatchDiscrimination:
     num_kernels, kernel_dim, width, batch = 3, 4, 6, 5
     module = layers.MinibatchDiscrimination(num_kernels, kernel_dim)
-    apply = staticmethod(jax.jit(lambda variables, features: TestMinibatchDiscrimination.module.apply(variables, features, train=False)))
+    apply = staticmethod(jax.jit(functools.partial(module.apply, train=False)))
 
     def _variables(self):
         return init_variables(self.module, np.zeros((self.batch, self.width), np.float32))
@@ -88,7 +62,8 @@ class TestMinibatchDiscrimination:
         out = self.apply(variables, features)
         tensor = np.asarray(variables["params"]["tensor"]["kernel"])
         assert tensor.shape == (self.width, self.num_kernels * self.kernel_dim)
-        np.testing.assert_allclose(out, _minibatch_reference(features, tensor, self.num_kernels, self.kernel_dim), rtol=1e-5)
+        expected = _minibatch_reference(features, tensor, self.num_kernels, self.kernel_dim)
+        np.testing.assert_allclose(out, expected, rtol=1e-5)
 
     def test_identical_samples_give_the_batch_size(self):
         features = np.tile(np.arange(1.0, self.width + 1.0, dtype=np.float32), (self.batch, 1))
@@ -149,9 +124,11 @@ class TestSpectralNorm:
 
     def test_vectors_update_in_train_mode_only(self):
         variables = init_variables(self.module, self.x)
-        eval_updates, train_updates = jax.jit(
-            lambda v: tuple(self.module.apply(v, self.x, train=train, mutable=["batch_stats"])[1] for train in (False, True))
-        )(variables)
+        @jax.jit
+        def updates(variables):
+            return [self.module.apply(variables, self.x, train=t, mutable=["batch_stats"])[1] for t in (False, True)]
+
+        eval_updates, train_updates = updates(variables)
         before = variables["batch_stats"]["dense_spectral_norm"]["dense/kernel/u"]
         np.testing.assert_array_equal(eval_updates["batch_stats"]["dense_spectral_norm"]["dense/kernel/u"], before)
         assert np.abs(train_updates["batch_stats"]["dense_spectral_norm"]["dense/kernel/u"] - before).max() > 1e-3

@@ -1,54 +1,12 @@
 """Tests for jaxgan/models/mlp.py: PacGAN sizes, maxout, batch norm (incl. cross-device), packing."""
 
-import math
-
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
 
-KEY = jax.random.key(0, impl="rbg")
-
-
-def init_variables(module, *inputs, seed=0):
-    """Variables for `module` drawn with numpy: no XLA compile of random initialisers (fast tests).
-
-    Kernels ~ N(0, 1/fan_in), biases and running means 0, scales and running variances 1,
-    spectral-norm vectors `u` ~ N(0, 1) and `sigma` 1.
-    """
-    shapes = jax.eval_shape(lambda: module.init(KEY, *inputs, train=False))
-    rng = np.random.default_rng(seed)
-
-    def draw(path, leaf):
-        name = path[-1].key
-        if name in ("bias", "mean"):
-            value = np.zeros(leaf.shape)
-        elif name in ("scale", "var", "sigma") or name.endswith("/sigma"):
-            value = np.ones(leaf.shape)
-        elif name.endswith("/u"):
-            value = rng.normal(size=leaf.shape)
-        else:
-            value = rng.normal(size=leaf.shape) / np.sqrt(math.prod(leaf.shape[:-1]))
-        return value.astype(leaf.dtype)
-
-    return jax.tree_util.tree_map_with_path(draw, shapes)
-
-
-def _normal(*shape):
-    return np.random.default_rng(1).normal(size=shape).astype(np.float32)
-
-
-def jit_apply(module, variables, *inputs, **options):
-    """`module.apply` compiled as one program (much faster than op-by-op on a busy CPU)."""
-    apply = jax.jit(lambda variables, *inputs: module.apply(variables, *inputs, **options))
-    return jax.tree.map(np.asarray, apply(variables, *inputs))
-
-
-def _num_params(module, x):
-    shapes = jax.eval_shape(lambda: module.init(KEY, x, train=False))
-    return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(shapes["params"]))
+from ._helpers import init_variables, jit_apply, normal, num_params
 
 
 def test_pacgan_generator_parameter_count():
@@ -59,7 +17,7 @@ def test_pacgan_generator_parameter_count():
     assert expected == 484_802
     generator = MLPGenerator()
     assert (generator.width, generator.depth, generator.use_batch_norm, generator.output_shape) == (400, 4, True, (2,))
-    assert _num_params(generator, np.zeros((1, latent), np.float32)) == expected
+    assert num_params(generator, np.zeros((1, latent), np.float32)) == expected
 
 
 @pytest.mark.parametrize("pack", [1, 4])
@@ -69,12 +27,12 @@ def test_pacgan_discriminator_parameter_count(pack):
     expected = (inputs * width * pieces + width * pieces) + 2 * (width * width * pieces + width * pieces) + width + 1
     discriminator = MLPDiscriminator()
     assert (discriminator.width, discriminator.depth, discriminator.maxout_pieces) == (200, 3, 5)
-    assert _num_params(discriminator, np.zeros((1, pack, 2), np.float32)) == expected
+    assert num_params(discriminator, np.zeros((1, pack, 2), np.float32)) == expected
 
 
 def test_maxout_discriminator_matches_hand_computation():
     discriminator = MLPDiscriminator(width=4, depth=1, maxout_pieces=3)
-    x = _normal(5, 2)
+    x = normal(5, 2)
     variables = init_variables(discriminator, x)
     v, state = jit_apply(discriminator, variables, x, train=False, mutable=["intermediates"])
     params = variables["params"]
@@ -88,7 +46,7 @@ def test_maxout_discriminator_matches_hand_computation():
 
 def test_packed_inputs_are_flattened_and_num_outputs():
     discriminator = MLPDiscriminator(width=8, depth=2, maxout_pieces=1, minibatch_discrimination=3, num_outputs=4)
-    x = _normal(6, 3, 2)
+    x = normal(6, 3, 2)
     variables = init_variables(discriminator, x)
     assert variables["params"]["hidden_0"]["kernel"].shape == (6, 8)
     assert variables["params"]["output"]["kernel"].shape == (8 + 3, 4)
@@ -101,7 +59,7 @@ def test_packed_inputs_are_flattened_and_num_outputs():
 
 def test_batch_norm_statistics_update_in_train_mode_only():
     generator = MLPGenerator(hidden_widths=(6,), output_shape=(3,))
-    z = _normal(8, 4)
+    z = normal(8, 4)
     variables = init_variables(generator, z)
 
     @jax.jit
@@ -122,7 +80,7 @@ def test_batch_norm_statistics_update_in_train_mode_only():
 
 
 def test_batch_norm_axis_name_under_vmap_equals_whole_batch():
-    z = _normal(8, 4)
+    z = normal(8, 4)
     whole = MLPGenerator(hidden_widths=(6, 5), output_shape=(3,))
     split = MLPGenerator(hidden_widths=(6, 5), output_shape=(3,), batch_norm_axis_name="batch")
     variables = init_variables(whole, z)
@@ -150,7 +108,7 @@ def test_batch_norm_axis_name_under_vmap_equals_whole_batch():
 def test_dropout_only_in_train_mode():
     discriminator = MLPDiscriminator(width=16, depth=1, maxout_pieces=1, dropout_rate=0.5)
     plain = MLPDiscriminator(width=16, depth=1, maxout_pieces=1)
-    x = _normal(4, 2)
+    x = normal(4, 2)
     variables = init_variables(discriminator, x)
 
     @jax.jit
@@ -162,14 +120,15 @@ def test_dropout_only_in_train_mode():
             discriminator.apply(variables, x, train=True, rngs={"dropout": key_2}),
         )
 
-    without, evaluated, dropped_1, dropped_2 = run(variables, jax.random.key(1, impl="rbg"), jax.random.key(2, impl="rbg"))
+    keys = (jax.random.key(1, impl="rbg"), jax.random.key(2, impl="rbg"))
+    without, evaluated, dropped_1, dropped_2 = run(variables, *keys)
     np.testing.assert_array_equal(evaluated, without)
     assert np.abs(dropped_1 - dropped_2).max() > 1e-4
 
 
 def test_tanh_output_and_output_shape():
     generator = MLPGenerator(hidden_widths=(8,), output_shape=(4, 4, 1), output_activation="tanh")
-    z = 10.0 * _normal(3, 5)
+    z = 10.0 * normal(3, 5)
     x = jit_apply(generator, init_variables(generator, z), z, train=False)
     assert x.shape == (3, 4, 4, 1)
     assert np.abs(x).max() <= 1.0 and np.abs(x).max() > 0.9

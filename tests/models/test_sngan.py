@@ -1,19 +1,21 @@
 """Tests for jaxgan/models/sngan.py: the ResNet of Miyato et al. 2018 (Table 4)."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jaxgan.models.sngan import DiscriminatorBlock, GeneratorBlock, SNGANResNetDiscriminator, SNGANResNetGenerator
 
-KEY = jax.random.key(0, impl="rbg")
+from ._helpers import KEY, jit_apply, normal
+
 BATCH = 2
+IMAGES = np.zeros((BATCH, 32, 32, 3), np.float32)
 
 
 def _block_shapes(module, x, *, train=False):
     def forward():
         variables = module.init(KEY, x, train=False)
-        return module.apply(variables, x, train=train, capture_intermediates=True, mutable=["intermediates", "batch_stats"])
+        mutable = ["intermediates", "batch_stats"]
+        return module.apply(variables, x, train=train, capture_intermediates=True, mutable=mutable)
 
     output, state = jax.eval_shape(forward)
     shapes = {k: v["__call__"][0].shape for k, v in state["intermediates"].items() if k.startswith("block_")}
@@ -23,13 +25,13 @@ def _block_shapes(module, x, *, train=False):
 def test_generator_shapes():
     generator = SNGANResNetGenerator()
     assert generator.output_shape == (32, 32, 3)
-    output, blocks, _ = _block_shapes(generator, jnp.zeros((BATCH, 128)))
+    output, blocks, _ = _block_shapes(generator, np.zeros((BATCH, 128), np.float32))
     assert blocks == {"block_0": (BATCH, 8, 8, 256), "block_1": (BATCH, 16, 16, 256), "block_2": (BATCH, 32, 32, 256)}
     assert output == (BATCH, 32, 32, 3)
 
 
 def test_discriminator_shapes():
-    output, blocks, features = _block_shapes(SNGANResNetDiscriminator(), jnp.zeros((BATCH, 32, 32, 3)), train=True)
+    output, blocks, features = _block_shapes(SNGANResNetDiscriminator(), IMAGES, train=True)
     assert blocks == {
         "block_0": (BATCH, 16, 16, 128),
         "block_1": (BATCH, 8, 8, 128),
@@ -41,7 +43,7 @@ def test_discriminator_shapes():
 
 
 def test_spectral_norm_on_every_discriminator_layer():
-    variables = jax.eval_shape(lambda: SNGANResNetDiscriminator().init(KEY, jnp.zeros((BATCH, 32, 32, 3)), train=False))
+    variables = jax.eval_shape(lambda: SNGANResNetDiscriminator().init(KEY, IMAGES, train=False))
     # ("block_0", "conv_0") for params block_0/conv_0/kernel and for
     # batch_stats block_0/conv_0_spectral_norm/"conv_0/kernel/u".
     kernels = {
@@ -58,7 +60,7 @@ def test_spectral_norm_on_every_discriminator_layer():
     assert len(kernels) == 4 * 2 + 2 + 1
     assert vectors == kernels
     no_sn = jax.eval_shape(
-        lambda: SNGANResNetDiscriminator(spectral_norm=False).init(KEY, jnp.zeros((BATCH, 32, 32, 3)), train=False)
+        lambda: SNGANResNetDiscriminator(spectral_norm=False).init(KEY, IMAGES, train=False)
     )
     assert "batch_stats" not in no_sn
 
@@ -69,18 +71,18 @@ def _zero_residual_identity_shortcut(variables):
     def set_value(path, leaf):
         names = [k.key for k in path]
         if names[-1] == "kernel" and "shortcut" in names:
-            return jnp.eye(leaf.shape[-1]).reshape(leaf.shape)
+            return np.eye(leaf.shape[-1], dtype=np.float32).reshape(leaf.shape)
         if names[-1] in ("kernel", "bias"):
-            return jnp.zeros(leaf.shape)
-        return jnp.ones(leaf.shape) if names[-1] in ("scale", "var") else jnp.zeros(leaf.shape)
+            return np.zeros(leaf.shape, np.float32)
+        return np.ones(leaf.shape, np.float32) if names[-1] in ("scale", "var") else np.zeros(leaf.shape, np.float32)
 
     return jax.tree_util.tree_map_with_path(set_value, variables)
 
 
 def test_blocks_reduce_to_their_shortcuts():
-    x = jnp.asarray(np.random.default_rng(0).normal(size=(BATCH, 4, 4, 3)), jnp.float32)
+    x = normal(BATCH, 4, 4, 3)
     pooled = x.reshape(BATCH, 2, 2, 2, 2, 3).mean(axis=(2, 4))
-    upsampled = jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
+    upsampled = x.repeat(2, axis=1).repeat(2, axis=2)
     cases = [
         (DiscriminatorBlock(3, downsample=False, spectral_norm=False), x),
         (DiscriminatorBlock(3, downsample=True, spectral_norm=False), pooled),
@@ -89,7 +91,7 @@ def test_blocks_reduce_to_their_shortcuts():
     ]
     for block, expected in cases:
         variables = jax.eval_shape(lambda block=block: block.init(KEY, x, train=False))
-        out = jax.jit(lambda v, block=block: block.apply(v, x, train=False))(_zero_residual_identity_shortcut(variables))
+        out = jit_apply(block, _zero_residual_identity_shortcut(variables), x, train=False)
         np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
     # Same shape, no downsampling: the shortcut is the identity, with no parameters.
     assert "shortcut" not in jax.eval_shape(lambda: cases[0][0].init(KEY, x, train=False))["params"]

@@ -1,0 +1,66 @@
+"""The mode-collapse study (PacGAN protocol, MATH.md §7): every objective and remedy on ring and
+grid, 10 seeds each, trained together (`num_seeds`).
+
+    python experiments/sweep.py --config=configs/mode_collapse.py --workdir=runs/mode_collapse
+    python experiments/mode_collapse.py --quick       # the table and plot in results/
+
+`METHODS` holds each method's overrides of the PacGAN mixture config (the same settings as the
+single-method configs, e.g. configs/ring_wgan_gp.py, configs/ring_mmd.py); `get_sweep()` is the
+product datasets x methods.
+"""
+
+from jaxgan.config import pacgan_mixture_config
+
+
+def _adam(learning_rate, b1, b2=0.999, **extra):
+    return {"name": "adam", "learning_rate": learning_rate, "b1": b1, "b2": b2, **extra}
+
+
+METHODS = {
+    "GAN": {},  # non-saturating: the GAN row of PacGAN's Table 1
+    "minimax": {"loss.name": "minimax"},
+    "least_squares": {"loss.name": "least_squares", "loss.params": {"a": -1.0, "b": 1.0, "c": 0.0}},
+    "WGAN-GP": {
+        "loss.name": "wasserstein",
+        "penalties.gradient_penalty": 10.0,
+        "num_critic_steps": 5,
+        "optimizer.generator": _adam(1e-4, 0.5, 0.9),
+        "optimizer.discriminator": _adam(1e-4, 0.5, 0.9),
+    },
+    "hinge": {"loss.name": "hinge"},
+    "fgan_kl": {"loss.name": "fgan_kl"},
+    "fgan_reverse_kl": {"loss.name": "fgan_reverse_kl"},
+    "fisher": {"loss.name": "fisher", "loss.params": {"rho": 1e-6}, "num_critic_steps": 2},
+    "mmd": {
+        "loss.name": "mmd",
+        "model.discriminator.num_outputs": 16,
+        "clip_weights": 0.01,
+        "num_critic_steps": 5,
+        "optimizer.generator": {"name": "rmsprop", "learning_rate": 5e-5},
+        "optimizer.discriminator": {"name": "rmsprop", "learning_rate": 5e-5},
+    },
+    # Metz et al. 2017: G's loss at D after 5 differentiable D steps (Adam needs eps_root > 0).
+    "unrolled": {"unroll_steps": 5, "optimizer.discriminator": _adam(1e-4, 0.8, eps_root=1e-8)},
+    # PacGAN: D sees 100 packs of m samples (G draws 100·m samples per step).
+    "PacGAN2": {"pack": 2, "batch_size": 200},
+    "PacGAN3": {"pack": 3, "batch_size": 300},
+    "PacGAN4": {"pack": 4, "batch_size": 400},
+    # Salimans et al. 2016: 5 kernels of dimension 5 appended to D's last hidden layer.
+    "minibatch_discrimination": {
+        "model.discriminator.minibatch_discrimination": 5,
+        "model.discriminator.minibatch_kernel_dim": 5,
+    },
+}
+DATASETS = ("ring", "grid")
+
+
+def get_config():
+    config = pacgan_mixture_config("ring")
+    config.num_seeds = 10
+    return config
+
+
+def get_sweep():
+    datasets = [{"label": name, "data.name": name} for name in DATASETS]
+    methods = [{"label": name, **overrides} for name, overrides in METHODS.items()]
+    return [datasets, methods]

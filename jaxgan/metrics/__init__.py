@@ -1,0 +1,44 @@
+"""Sample-quality metrics: small pure functions of features, probabilities or samples.
+
+- `fid`, `fid_from_moments`, `kid` (fid.py); `inception_score`, `mode_score` (scores.py);
+- `mmd2`, `wasserstein_1d`, `sliced_wasserstein` (distances.py);
+- `one_nn_accuracy`, `precision_recall`, `density_coverage` (neighbours.py);
+- `mode_coverage` (mode_coverage.py), for the 2-D mixtures;
+- feature networks: `classifier.get_classifier` (MNIST-like data), `inception.get_inception`;
+- `evaluate(names, real=..., fake=..., dataset_name=...)`: the metrics by name (evaluators.py).
+
+Formulas and checks: MATH.md §6.
+"""
+
+from jaxgan.metrics import classifier, inception
+from jaxgan.metrics.distances import mmd2, sliced_wasserstein, wasserstein_1d
+from jaxgan.metrics.evaluators import evaluate, names
+from jaxgan.metrics.fid import KID, feature_moments, fid, fid_from_moments, kid
+from jaxgan.metrics.mode_coverage import ModeCoverage, mode_coverage
+from jaxgan.metrics.neighbours import DensityCoverage, PrecisionRecall, density_coverage, one_nn_accuracy, precision_recall
+from jaxgan.metrics.scores import InceptionScore, inception_score, mode_score
+
+__all__ = [
+    "KID",
+    "DensityCoverage",
+    "InceptionScore",
+    "ModeCoverage",
+    "PrecisionRecall",
+    "classifier",
+    "density_coverage",
+    "evaluate",
+    "feature_moments",
+    "fid",
+    "fid_from_moments",
+    "inception",
+    "inception_score",
+    "kid",
+    "mmd2",
+    "mode_coverage",
+    "mode_score",
+    "names",
+    "one_nn_accuracy",
+    "precision_recall",
+    "sliced_wasserstein",
+    "wasserstein_1d",
+]

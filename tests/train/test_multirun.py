@@ -1,0 +1,156 @@
+"""Many runs in one program: vmapped seeds and hyperparameter values equal separate runs."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import jax
+import numpy as np
+import pytest
+
+from jaxgan.train import build as build_lib
+from jaxgan.train import loop, multirun, parallel
+from jaxgan.train.checkpoint import Checkpointer
+from jaxgan.train.sampling import Sampler
+from tests.train.helpers import tiny_ring_config
+
+
+def _train(run, config):
+    state = parallel.replicate(run.state, run.mesh)
+    calls = []
+    for first in range(0, config.num_steps, config.steps_per_call):
+        state, metrics = run.call(state, *run.feeder.inputs(first))
+        calls.append(jax.device_get(metrics))
+    return jax.device_get(state), {k: np.concatenate([m[k] for m in calls]) for k in calls[0]}
+
+
+def _assert_states_close(a, b):
+    fields = ("step", "rng", "g_params", "d_params", "g_opt_state", "d_opt_state", "g_variables", "d_variables")
+    for field in fields:
+        for x, y in zip(jax.tree.leaves(getattr(a, field)), jax.tree.leaves(getattr(b, field)), strict=True):
+            np.testing.assert_allclose(x, y, rtol=2e-5, atol=2e-6, err_msg=field)
+
+
+def _equals_separate_runs(config):
+    """Train `config`'s runs together and each alone; return (runs, stacked state, metrics)."""
+    runs = multirun.runs_of(config)
+    stacked, metrics = _train(multirun.setup(config), config)
+    for r, single_config in enumerate(runs.configs(config)):
+        single, single_metrics = _train(loop.setup(single_config), single_config)
+        _assert_states_close(multirun.unstack(stacked, r), single)
+        np.testing.assert_allclose(metrics[f"d_loss/{runs.labels[r]}"], single_metrics["d_loss"], rtol=2e-5, atol=1e-6)
+    return runs, stacked, metrics
+
+
+@pytest.fixture(scope="module")
+def seed_runs():
+    config = tiny_ring_config(num_seeds=2)
+    return (config, *_equals_separate_runs(config))
+
+
+def test_vmapped_seeds_equal_separate_runs(seed_runs):
+    config, runs, stacked, metrics = seed_runs
+    assert runs.seeds == (0, 1) and runs.labels == ("seed=0", "seed=1")
+    assert int(stacked.step) == config.num_steps  # one step counter for all runs
+    # Each seed has its own init, data and noise: the runs differ.
+    first, second = (jax.tree.leaves(multirun.unstack(stacked, r).g_params) for r in (0, 1))
+    assert max(float(np.max(np.abs(a - b))) for a, b in zip(first, second)) > 1e-2
+    assert "g_loss" not in metrics and metrics["g_loss/seed=1"].shape == (config.num_steps,)
+
+
+def test_vmapped_hyperparameters_equal_separate_runs():
+    config = tiny_ring_config()
+    config.sweep_values = "optimizer.generator.learning_rate=1e-4,1e-3; penalties.gradient_penalty=1,10"
+    runs, stacked, _ = _equals_separate_runs(config)
+    assert runs.values == {
+        "optimizer.generator.learning_rate": (1e-4, 1e-4, 1e-3, 1e-3),
+        "penalties.gradient_penalty": (1.0, 10.0, 1.0, 10.0),
+    }
+    np.testing.assert_allclose(stacked.g_opt_state.hyperparams["learning_rate"], [1e-4, 1e-4, 1e-3, 1e-3])
+    np.testing.assert_array_equal(stacked.penalty_weights["gradient_penalty"], [1, 10, 1, 10])
+
+
+def test_a_swept_penalty_weight_of_zero_keeps_the_penalty_in_the_program():
+    config = tiny_ring_config()
+    config.sweep_values = "penalties.r1=0,5"
+    runs = multirun.runs_of(config)
+    experiment = build_lib.build(multirun._build_config(config, runs))
+    assert [name for name, _ in experiment.penalties] == ["r1"]
+    state = multirun.initial_state(config, experiment, runs)
+    np.testing.assert_array_equal(state.penalty_weights["r1"], [0.0, 5.0])
+
+
+def test_runs_are_the_product_of_values_and_seeds():
+    config = tiny_ring_config(num_seeds=2, seed=5)
+    config.sweep_values = "optimizer.discriminator.learning_rate=1e-4,2e-4,4e-4"
+    runs = multirun.runs_of(config)
+    assert len(runs) == 6
+    assert runs.seeds == (5, 6, 5, 6, 5, 6)
+    assert runs.values["optimizer.discriminator.learning_rate"] == (1e-4, 1e-4, 2e-4, 2e-4, 4e-4, 4e-4)
+    assert runs.labels[3] == "seed=6,optimizer.discriminator.learning_rate=0.0002"
+    single = runs.configs(config)[3]
+    assert (single.seed, single.num_seeds, single.optimizer.discriminator.learning_rate) == (6, 1, 2e-4)
+    assert multirun.num_runs(tiny_ring_config()) == 1
+
+
+@pytest.mark.parametrize(
+    "sweep, message",
+    [
+        ("loss.params.rho=1e-6,1e-5", "cannot be vmapped"),
+        ("optimizer.generator.momentum=0.1,0.2", "not an argument of optax.adam"),
+        ("penalties.zero_centered=1,2", "not a penalty"),
+        ("optimizer.generator.learning_rate", "path=v1,v2"),
+        ("optimizer.generator.learning_rate=fast", "path=v1,v2"),
+        ("penalties.r1=-1,1", "non-negative"),
+    ],
+)
+def test_bad_sweep_values_are_refused(sweep, message):
+    config = tiny_ring_config()
+    config.sweep_values = sweep
+    with pytest.raises(ValueError, match=message):
+        multirun.runs_of(config)
+    with pytest.raises(ValueError, match="num_seeds"):
+        multirun.runs_of(tiny_ring_config(num_seeds=0))
+
+
+def test_samples_and_evaluation_per_run(seed_runs):
+    config, runs, stacked, _ = seed_runs
+    experiment = build_lib.build(config)
+    sampler = multirun.sampler(config, experiment.generator)
+    key = jax.random.PRNGKey(3)
+    samples = sampler.sample(stacked, key, 30)
+    assert isinstance(samples, list) and len(samples) == 2 and samples[0].shape == (30, 2)
+    single = Sampler(experiment.generator, config.latent_dim)
+    for r in range(2):
+        np.testing.assert_allclose(samples[r], single.sample(multirun.unstack(stacked, r), key, 30), rtol=1e-5, atol=1e-6)
+    picture = multirun.samples_picture(samples, experiment.dataset.metadata)
+    assert picture.ndim == 3 and picture.shape[1] > 2 * 400
+
+    config = multirun.with_overrides(config, {"evaluators": "mode_coverage", "num_eval_samples": 200})
+    values = multirun.evaluator(config, experiment.dataset, sampler)(stacked)
+    assert {"modes/mean", "modes/seed=0", "modes/seed=1", "high_quality_fraction/seed=1"} <= set(values)
+    assert values["modes/mean"] == pytest.approx((values["modes/seed=0"] + values["modes/seed=1"]) / 2)
+
+
+def test_checkpoint_keeps_one_slot_per_run(seed_runs, tmp_path):
+    config, runs, stacked, _ = seed_runs
+    checkpointer = Checkpointer(str(tmp_path / "checkpoints"))
+    checkpointer.save(stacked)
+    checkpointer.wait()
+    template = multirun.initial_state(config, build_lib.build(config))
+    restored = checkpointer.restore(template)
+    checkpointer.close()
+    assert int(restored.step) == config.num_steps
+    for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(stacked), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(not hasattr(loop, "multirun"), reason="the loop does not dispatch to multirun yet")
+def test_loop_trains_seeds_together(tmp_path):
+    config = tiny_ring_config(num_seeds=2)
+    state = loop.train_and_evaluate(config, str(tmp_path))
+    assert int(state.step) == config.num_steps
+    rows = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
+    assert {"d_loss/seed=0", "d_loss/seed=1", "g_loss/seed=1"} <= set(rows[-1])
+    assert os.listdir(tmp_path / "samples") == ["step_00000004.png"]
