@@ -144,7 +144,8 @@ def write_table(results: dict, path: str, *, protocol: str) -> None:
         "",
         "The full protocol's networks and optimiser are PacGAN §5 / MATH.md §7 (G 4×400 BN+ReLU, D 3×200 "
         "maxout-5, Adam(1e-4, β1 = 0.8), batch 100, z ~ N(0, I₂)), except where a method needs its own "
-        "(see `METHODS` in configs/mode_collapse.py). Each seed draws its own 100,000 training points, init and data order; "
+        "(see `METHODS` in configs/mode_collapse.py). Each seed draws its own 100,000 training points, "
+        "init and data order; "
         "2,500 samples per seed are scored by `jaxgan.metrics.mode_coverage` (HQ: within 3 std of a mode). "
         "Cells are mean ± standard error over seeds.",
         "",
@@ -231,7 +232,9 @@ def main(argv=None) -> None:
     parser.add_argument("--steps_per_call", type=int, default=100)
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ", ".join(METHODS))
     parser.add_argument("--datasets", default=",".join(DATASETS))
-    parser.add_argument("--workdir", default="/tmp/jaxgan_mode_collapse", help="per-(method, dataset) results, for resuming")
+    parser.add_argument(
+        "--workdir", default="/tmp/jaxgan_mode_collapse", help="per-(method, dataset) results, for resuming"
+    )
     parser.add_argument("--out", default="results", help="where mode_collapse.md and mode_collapse.png go")
     parser.add_argument("--cache_dir", default=os.path.join(os.path.expanduser("~"), ".cache", "jaxgan-xla"),
                         help="persistent XLA cache: ring and grid share one compiled program per method")
@@ -243,7 +246,9 @@ def main(argv=None) -> None:
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     unknown = sorted(set(methods) - set(METHODS)) + sorted(set(datasets) - set(DATASETS))
     if unknown:
-        parser.error(f"unknown method(s)/dataset(s) {unknown}; use methods from {list(METHODS)} and datasets from {list(DATASETS)}.")
+        parser.error(
+            f"unknown method(s)/dataset(s) {unknown}; use methods from {list(METHODS)} and datasets from {list(DATASETS)}."
+        )
     if steps % args.steps_per_call:
         parser.error(f"--steps ({steps}) must be a multiple of --steps_per_call ({args.steps_per_call}).")
     if args.cache_dir:
@@ -273,7 +278,8 @@ def main(argv=None) -> None:
             samples[(method, dataset)] = np.load(stem + ".npy")[0]
             centers[dataset] = metrics_centers(dataset)
     total = time.perf_counter() - started
-    flags_used = " ".join(a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith(("--workdir", "--out", "--cache")))
+    given = argv if argv is not None else sys.argv[1:]
+    flags_used = " ".join(a for a in given if not a.startswith(("--workdir", "--out", "--cache")))
     protocol = (
         f"with `{flags_used or '(defaults)'}`: **{steps} G steps** ({steps * 100 / 100_000:g} epochs at batch 100; "
         f"the paper trains {PAPER_STEPS}) and **{seeds} seeds** per method, on {jax.device_count()} "

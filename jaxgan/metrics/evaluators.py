@@ -53,7 +53,7 @@ def names() -> list[str]:
     return list(OUTPUTS)
 
 
-def _parse_names(evaluator_names: str | Sequence[str]) -> list[str]:
+def parse_names(evaluator_names: str | Sequence[str]) -> list[str]:
     if isinstance(evaluator_names, str):
         evaluator_names = [n for n in evaluator_names.split(",")]
     parsed = [n.strip() for n in evaluator_names if n.strip()]
@@ -125,7 +125,7 @@ def evaluate(
     Mode Score compares with the classifier's training label frequencies, or for InceptionV3
     with the mean predicted class distribution of the real samples.
     """
-    selected = _parse_names(evaluator_names)
+    selected = parse_names(evaluator_names)
     real, fake = np.asarray(real), np.asarray(fake)
     if real.ndim < 2 or fake.ndim < 2 or real.shape[1:] != fake.shape[1:]:
         raise ValueError(

@@ -92,14 +92,16 @@ class Feeder:
         return np.stack(rows).reshape(self.steps_per_call, self.num_critic_steps, self.batch_size)
 
     def inputs(self, start_step: int) -> tuple:
+        """This process's part of the batches of steps [s, s+K), assembled into global arrays."""
         indices = self.indices(start_step)
+        rows = data_lib.process_slice(
+            np.moveaxis(indices, 2, 0), process_index=jax.process_index(), process_count=jax.process_count()
+        )
+        local = np.moveaxis(rows, 0, 2)  # [K, n_critic, B / processes]
         if self.device_arrays is not None:
-            return (self.device_arrays, parallel.shard_batch(indices.astype(np.int32), self.mesh))
-        local = data_lib.process_slice(
-            indices.reshape(-1, self.batch_size).T, process_index=jax.process_index(), process_count=jax.process_count()
-        ).T
+            return (self.device_arrays, parallel.shard_batch(local.astype(np.int32), self.mesh))
         x = self.dataset.get(local.reshape(-1))["x"]
-        x = x.reshape(self.steps_per_call, self.num_critic_steps, -1, *x.shape[1:])
+        x = x.reshape(*local.shape, *x.shape[1:])
         return (parallel.shard_batch({"x": x}, self.mesh),)
 
 

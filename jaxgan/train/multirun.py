@@ -46,10 +46,9 @@ from jax.sharding import PartitionSpec as P
 
 from jaxgan import data as data_lib
 from jaxgan.train import build as build_lib
-from jaxgan.train import parallel, sampling
+from jaxgan.train import parallel, sampling, writers
 from jaxgan.train.state import GANState, create_state
 from jaxgan.train.step import make_multi_step, make_train_step
-from jaxgan.train import writers
 
 PyTree = Any
 
@@ -186,7 +185,9 @@ def state_axes(state: GANState) -> GANState:
     return jax.tree.map(lambda _: 0, state).replace(step=None)
 
 
-def initial_state(config: ml_collections.ConfigDict, experiment: build_lib.Experiment, runs: Runs | None = None) -> GANState:
+def initial_state(
+    config: ml_collections.ConfigDict, experiment: build_lib.Experiment, runs: Runs | None = None
+) -> GANState:
     """Every run's initial state, stacked on a leading axis; `step` is shared (a scalar).
 
     Run r is initialised from `PRNGKey(seeds[r])` exactly as a single run, then its swept
@@ -419,7 +420,9 @@ class RunsSampler:
         z = jax.random.normal(key, (num, self.latent_dim), jnp.float32)
         padded = -(-num // self.batch_size) * self.batch_size
         z = jnp.pad(z, ((0, padded - num), (0, 0)))
-        chunks = [self._generate(params, variables, z[i : i + self.batch_size]) for i in range(0, padded, self.batch_size)]
+        chunks = [
+            self._generate(params, variables, z[i : i + self.batch_size]) for i in range(0, padded, self.batch_size)
+        ]
         stacked = np.asarray(jnp.concatenate(chunks, axis=1)[:, :num], np.float32)
         return list(stacked)
 

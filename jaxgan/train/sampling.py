@@ -51,12 +51,11 @@ def make_evaluator(
     config: ml_collections.ConfigDict, dataset, sampler: Sampler
 ) -> Callable[[GANState], dict[str, float]] | None:
     """The evaluators named in `config.evaluators`, as one function of a state (None if none)."""
-    names = [n.strip() for n in str(config.evaluators or "").split(",") if n.strip()]
-    if not names:
+    if not str(config.evaluators or "").strip():
         return None
     from jaxgan.metrics import evaluators  # metrics pull in their feature networks lazily
 
-    evaluators.check_names(names)
+    names = evaluators.parse_names(config.evaluators)  # raises on an unknown name, before training
     real = real_samples(dataset, config.num_eval_samples, seed=config.seed)
 
     def evaluate(state: GANState) -> dict[str, float]:

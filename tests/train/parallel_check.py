@@ -23,6 +23,12 @@ NUM_STEPS = 20
 
 
 def config_for(name: str):
+    config = _config_for(name)
+    config.log_every = config.checkpoint_every = config.sample_every = 0
+    return config
+
+
+def _config_for(name: str):
     if name == "ring":
         return tiny_ring_config(num_steps=NUM_STEPS, steps_per_call=10)
     if name == "wgan_gp":
@@ -39,7 +45,6 @@ def config_for(name: str):
         config.model.discriminator.features = 8
         config.batch_size = 16
         config.num_steps = NUM_STEPS
-        config.steps_per_call = 10
         return config
     raise SystemExit(f"unknown config {name}")
 
@@ -58,7 +63,7 @@ def run_pmap(config, devices) -> dict:
                            objective=r.experiment.objective, penalties=r.experiment.penalties,
                            options=r.experiment.options, axis_name=parallel.AXIS)
     call = parallel.pmap_call(make_multi_step(step, config.steps_per_call))
-    state = jax.device_put_replicated(r.state, devices)
+    state = jax.tree.map(lambda x: np.broadcast_to(np.asarray(x), (len(devices), *np.shape(x))), r.state)
     arrays = r.experiment.dataset.arrays()
     for first in range(0, config.num_steps, config.steps_per_call):
         batches = {"x": arrays["x"][r.feeder.indices(first)]}
@@ -79,8 +84,9 @@ def main(name: str) -> None:
     for count in (2, 4, 8):
         result[str(count)] = max_difference(reference, run(config, devices[:count]))
     result["pmap_vs_shard_map"] = max_difference(run(config, devices[:4]), run_pmap(config, devices[:4]))
-    print(json.dumps(result))
+    print(json.dumps({"config": name, **result}), flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    for name in sys.argv[1:]:
+        main(name)
