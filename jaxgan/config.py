@@ -24,8 +24,8 @@ def default_config() -> ml_collections.ConfigDict:
     # fields of each dict are passed to the module's constructor.
     config.latent_dim = 2
     config.model = ml_collections.ConfigDict()
-    config.model.generator = ml_collections.ConfigDict({"name": "mlp"})
-    config.model.discriminator = ml_collections.ConfigDict({"name": "mlp"})
+    config.model.generator = model_config("generator", "mlp")
+    config.model.discriminator = model_config("discriminator", "mlp")
     config.model.dtype = "float32"  # compute dtype; params are always float32
     config.model.cross_device_batch_norm = True  # batch statistics over the whole global batch
 
@@ -72,6 +72,13 @@ def default_config() -> ml_collections.ConfigDict:
     return config
 
 
+def model_config(kind: str, name: str, **settings) -> ml_collections.ConfigDict:
+    """A model's entry in a config: its name and every setting (defaults, then `settings`)."""
+    from jaxgan import models  # the settings come from the model classes themselves
+
+    return ml_collections.ConfigDict({**models.default_settings(kind, name), **settings})
+
+
 def pacgan_mixture_config(dataset: str) -> ml_collections.ConfigDict:
     """PacGAN's 2-D benchmark (Lin et al. 2018, section 5; shared MATH.md section 7).
 
@@ -81,10 +88,8 @@ def pacgan_mixture_config(dataset: str) -> ml_collections.ConfigDict:
     config = default_config()
     config.data.name = dataset
     config.latent_dim = 2
-    config.model.generator = ml_collections.ConfigDict(
-        {"name": "mlp", "width": 400, "depth": 4, "use_batch_norm": True})
-    config.model.discriminator = ml_collections.ConfigDict(
-        {"name": "mlp", "width": 200, "depth": 3, "maxout_pieces": 5})
+    config.model.generator = model_config("generator", "mlp", width=400, depth=4, use_batch_norm=True)
+    config.model.discriminator = model_config("discriminator", "mlp", width=200, depth=3, maxout_pieces=5)
     config.batch_size = 100
     config.num_steps = 400 * 100_000 // 100  # 400 epochs
     config.steps_per_call = 100
@@ -105,8 +110,8 @@ def dcgan_mnist_config() -> ml_collections.ConfigDict:
     config = default_config()
     config.data.name = "mnist"
     config.latent_dim = 100
-    config.model.generator = ml_collections.ConfigDict({"name": "dcgan28"})
-    config.model.discriminator = ml_collections.ConfigDict({"name": "dcgan28"})
+    config.model.generator = model_config("generator", "dcgan28")
+    config.model.discriminator = model_config("discriminator", "dcgan28")
     adam = {"name": "adam", "learning_rate": 2e-4, "b1": 0.5}
     config.optimizer.generator = ml_collections.ConfigDict(adam)
     config.optimizer.discriminator = ml_collections.ConfigDict(adam)

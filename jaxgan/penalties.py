@@ -79,14 +79,30 @@ def _gradient_norms(gradients: jax.Array) -> jax.Array:
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, squared, 1.0)), 0.0)
 
 
+def _uniform(key: jax.Array, shape: tuple[int, ...], dtype) -> jax.Array:
+    """U[0, 1) of `shape` = [B, ...] from one raw key, or from one raw key per example ([B, 2]).
+
+    Per-example keys make the draw of example i depend on that example alone, so splitting
+    a batch over devices does not change it (the train step passes them).
+    """
+    if jnp.ndim(key) == 2:
+        if key.shape[0] != shape[0]:
+            raise ValueError(f"penalties: {key.shape[0]} per-example keys for a batch of {shape[0]}; pass one key or one per example.")
+        return jax.vmap(lambda k: jax.random.uniform(k, shape[1:], dtype=dtype))(key)
+    return jax.random.uniform(key, shape, dtype=dtype)
+
+
 def random_interpolates(real: jax.typing.ArrayLike, fake: jax.typing.ArrayLike, *, key: jax.Array) -> jax.Array:
-    """`x + α(x̃ - x)` with one α ~ U[0, 1) per example (WGAN-GP's sampling)."""
+    """`x + α(x̃ - x)` with one α ~ U[0, 1) per example (WGAN-GP's sampling).
+
+    `key` is one raw key, or one per example (`[B, 2]`).
+    """
     real, fake = _as_float(real), _as_float(fake)
     if real.shape != fake.shape:
         raise ValueError(
             f"gradient_penalty: real and generated batches must have the same shape; got {real.shape} and {fake.shape}."
         )
-    alpha = jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1), dtype=real.dtype)
+    alpha = _uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1), real.dtype)
     return real + alpha * (fake - real)
 
 
@@ -96,9 +112,11 @@ def dragan_interpolates(real: jax.typing.ArrayLike, *, key: jax.Array, scale: fl
     `std(x)` is the standard deviation of the whole batch, as in the DRAGAN reference code.
     """
     real = _as_float(real)
-    noise_key, alpha_key = jax.random.split(key)
+    split = jax.vmap(jax.random.split) if jnp.ndim(key) == 2 else jax.random.split
+    keys = split(key)
+    noise_key, alpha_key = (keys[:, 0], keys[:, 1]) if jnp.ndim(key) == 2 else (keys[0], keys[1])
     spread = scale * jax.lax.stop_gradient(jnp.std(real))
-    perturbed = real + spread * jax.random.uniform(noise_key, real.shape, dtype=real.dtype)
+    perturbed = real + spread * _uniform(noise_key, real.shape, real.dtype)
     return random_interpolates(real, perturbed, key=alpha_key)
 
 

@@ -190,3 +190,17 @@ def test_bad_inputs():
     for bound in (0.0, -0.01):
         with pytest.raises(ValueError, match="clip_weights"):
             penalties.clip_weights({"w": jnp.ones(2)}, bound)
+
+
+def test_per_example_keys_make_interpolation_independent_of_the_split():
+    """With one key per example, example i's α is the same in a batch of 8 and in its half."""
+    from jaxgan import penalties as p
+
+    real = jnp.zeros((8, 3))
+    fake = jnp.ones((8, 3))
+    keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.PRNGKey(0), i))(jnp.arange(8))
+    whole = p.random_interpolates(real, fake, key=keys)
+    halves = jnp.concatenate([p.random_interpolates(real[:4], fake[:4], key=keys[:4]),
+                              p.random_interpolates(real[4:], fake[4:], key=keys[4:])])
+    np.testing.assert_array_equal(whole, halves)
+    assert len(np.unique(np.asarray(whole[:, 0]))) == 8  # a different α per example

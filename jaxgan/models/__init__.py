@@ -56,6 +56,24 @@ def module_fields(module_class: type[nn.Module]) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(module_class) if f.init and f.name not in ("parent", "name"))
 
 
+_SET_BY_THE_LAUNCHER = ("dtype", "batch_norm_axis_name", "example_axis_name")
+
+
+def default_settings(kind: str, name: str) -> dict[str, Any]:
+    """`{"name": name, setting: default, ...}` of a model, for a config that lists every setting
+    (so each can be overridden on the command line). `kind` is "generator" or "discriminator"."""
+    registry = {"generator": _GENERATORS, "discriminator": _DISCRIMINATORS}[kind]
+    if name not in registry:
+        raise ValueError(f"Unknown {kind} {name!r}; accepted names are {sorted(registry)}.")
+    fields = {f.name: f for f in dataclasses.fields(registry[name])}
+    settings = {"name": name}
+    for field_name in module_fields(registry[name]):
+        default = fields[field_name].default
+        if field_name not in _SET_BY_THE_LAUNCHER and default is not dataclasses.MISSING and default is not None:
+            settings[field_name] = list(default) if isinstance(default, tuple) else default
+    return settings
+
+
 def _build(kind: str, registry, name: str, kwargs: dict[str, Any]) -> nn.Module:
     if name not in registry:
         raise ValueError(f"Unknown {kind} {name!r}; accepted names are {sorted(registry)}.")

@@ -114,7 +114,8 @@ def make_train_step(
         packed_real, packed_fake = tricks.pack(real, opts.pack), tricks.pack(fake, opts.pack)
         penalty_values = {}
         for index, (name, fn) in enumerate(zip(penalty_names, penalty_fns)):
-            value = fn(d_fn, packed_real, packed_fake, jax.random.fold_in(penalty_key, index))
+            keys = tricks.per_example_keys(jax.random.fold_in(penalty_key, index), packed_real.shape[0], axis_name)
+            value = fn(d_fn, packed_real, packed_fake, keys)
             penalty_values[name] = value
             loss = loss + penalty_weights[name] * value
         aux = dict(
