@@ -68,6 +68,7 @@ def default_config() -> ml_collections.ConfigDict:
 
     # Many runs in one compile (vmapped over seeds, or over values of one hyperparameter).
     config.num_seeds = 1
+    config.sweep_values = ""  # "path=v1,v2;path2=..." one run per value, vmapped (jaxgan/train/multirun.py)
     config.multihost = False
     return config
 
@@ -123,4 +124,33 @@ def dcgan_mnist_config() -> ml_collections.ConfigDict:
     config.sample_every = 500
     config.num_samples = 64
     config.evaluators = ""
+    return config
+
+
+def image_config(dataset: str, *, image_size: int, model: str, **model_settings) -> ml_collections.ConfigDict:
+    """A tfds image dataset (prepared on disk) with a convolutional G and D of `image_size`.
+
+    Radford et al. 2016's recipe: Adam(2e-4, b1=0.5), batch 64, z ~ N(0, I_100).
+    """
+    config = default_config()
+    config.data.name = dataset
+    config.data.image_size = image_size
+    config.data.on_device = False  # read through tfds.data_source, a batch at a time
+    config.latent_dim = 128 if model == "sngan_resnet" else 100
+    size = {} if model == "sngan_resnet" else {"image_size": image_size}
+    config.model.generator = model_config("generator", model, **size, **model_settings)
+    config.model.discriminator = model_config("discriminator", model, **size)
+    adam = {"name": "adam", "learning_rate": 2e-4, "b1": 0.5}
+    config.optimizer.generator = ml_collections.ConfigDict(adam)
+    config.optimizer.discriminator = ml_collections.ConfigDict(adam)
+    config.batch_size = 64
+    config.num_steps = 100_000
+    config.steps_per_call = 1  # XLA:CPU is slow on convolution gradients inside loops; raise on GPU/TPU
+    config.log_every = 100
+    config.checkpoint_every = 5000
+    config.sample_every = 1000
+    config.ema_decay = 0.999
+    config.evaluators = "fid,kid,inception_score"
+    config.eval_every = 10_000
+    config.num_eval_samples = 10_000
     return config

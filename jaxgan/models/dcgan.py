@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.models import layers
+from jaxgan.models.conv import Conv
 
 Dtype = Any
 
@@ -72,10 +73,10 @@ class DCGAN28Generator(nn.Module):
         h = self._normalize_and_activate(h, train, "batch_norm_project")
         h = h.reshape(z.shape[0], 7, 7, 2 * self.features)
         h = layers.upsample_nearest(h)
-        h = nn.Conv(self.features, (5, 5), use_bias=use_bias, dtype=self.dtype, name="conv_0")(h)
+        h = Conv(self.features, (5, 5), use_bias=use_bias, dtype=self.dtype, name="conv_0")(h)
         h = self._normalize_and_activate(h, train, "batch_norm_0")
         h = layers.upsample_nearest(h)
-        x = nn.Conv(self.channels, (5, 5), dtype=self.dtype, name="conv_1")(h)
+        x = Conv(self.channels, (5, 5), dtype=self.dtype, name="conv_1")(h)
         return jnp.tanh(x).astype(jnp.float32)
 
 
@@ -107,10 +108,10 @@ class DCGAN28Discriminator(nn.Module):
         _check_images("DCGAN28Discriminator", x)
         sn = dict(enabled=self.spectral_norm, train=train)
         h = x.astype(self.dtype)
-        conv_0 = nn.Conv(self.features, (5, 5), strides=(2, 2), dtype=self.dtype, name="conv_0")
+        conv_0 = Conv(self.features, (5, 5), strides=(2, 2), dtype=self.dtype, name="conv_0")
         h = nn.leaky_relu(layers.spectral_normalized(conv_0, **sn)(h), layers.LEAKY_RELU_SLOPE)
         h = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name)(h, deterministic=not train)
-        conv_1 = nn.Conv(
+        conv_1 = Conv(
             2 * self.features, (5, 5), strides=(2, 2), use_bias=not self.use_batch_norm, dtype=self.dtype, name="conv_1"
         )
         h = layers.spectral_normalized(conv_1, **sn)(h)
@@ -208,7 +209,7 @@ class DCGANDiscriminator(nn.Module):
         h = x.astype(self.dtype)
         for i in range(num_downsamplings):
             normalize = self.use_batch_norm and i > 0
-            conv = nn.Conv(
+            conv = Conv(
                 self.features * 2**i, (4, 4), strides=(2, 2), use_bias=not normalize, dtype=self.dtype, name=f"conv_{i}"
             )
             h = layers.spectral_normalized(conv, enabled=self.spectral_norm, train=train)(h)

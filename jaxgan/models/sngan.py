@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.models import layers
+from jaxgan.models.conv import Conv
 
 Dtype = Any
 
@@ -47,10 +48,10 @@ class GeneratorBlock(nn.Module):
     def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
         h = self._normalize_and_activate(x, train, "batch_norm_0")
         h = layers.upsample_nearest(h)
-        h = nn.Conv(self.features, (3, 3), kernel_init=_residual_init, dtype=self.dtype, name="conv_0")(h)
+        h = Conv(self.features, (3, 3), kernel_init=_residual_init, dtype=self.dtype, name="conv_0")(h)
         h = self._normalize_and_activate(h, train, "batch_norm_1")
-        h = nn.Conv(self.features, (3, 3), kernel_init=_residual_init, dtype=self.dtype, name="conv_1")(h)
-        shortcut = nn.Conv(self.features, (1, 1), kernel_init=_shortcut_init, dtype=self.dtype, name="shortcut")(
+        h = Conv(self.features, (3, 3), kernel_init=_residual_init, dtype=self.dtype, name="conv_1")(h)
+        shortcut = Conv(self.features, (1, 1), kernel_init=_shortcut_init, dtype=self.dtype, name="shortcut")(
             layers.upsample_nearest(x)
         )
         return h + shortcut
@@ -70,7 +71,7 @@ class DiscriminatorBlock(nn.Module):
     dtype: Dtype = jnp.float32
 
     def _conv(self, kernel_size: int, init, name: str, train: bool):
-        conv = nn.Conv(self.features, (kernel_size, kernel_size), kernel_init=init, dtype=self.dtype, name=name)
+        conv = Conv(self.features, (kernel_size, kernel_size), kernel_init=init, dtype=self.dtype, name=name)
         return layers.spectral_normalized(conv, enabled=self.spectral_norm, train=train)
 
     @nn.compact
@@ -130,7 +131,7 @@ class SNGANResNetGenerator(nn.Module):
                 train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name="batch_norm_output"
             )(h)
         h = nn.relu(h)
-        x = nn.Conv(self.channels, (3, 3), kernel_init=_shortcut_init, dtype=self.dtype, name="conv_output")(h)
+        x = Conv(self.channels, (3, 3), kernel_init=_shortcut_init, dtype=self.dtype, name="conv_output")(h)
         return jnp.tanh(x).astype(jnp.float32)
 
 

@@ -22,11 +22,11 @@ import tqdm
 
 from jaxgan import data as data_lib
 from jaxgan.train import build as build_lib
-from jaxgan.train import parallel, sampling, workdir as workdir_lib
+from jaxgan.train import multirun, parallel, workdir as workdir_lib
 from jaxgan.train.checkpoint import Checkpointer
 from jaxgan.train.state import GANState, create_state
 from jaxgan.train.step import make_multi_step, make_train_step
-from jaxgan.train.writers import MetricWriter, samples_picture
+from jaxgan.train.writers import MetricWriter
 
 
 class NonFiniteError(FloatingPointError):
@@ -107,6 +107,8 @@ class Feeder:
 
 def setup(config: ml_collections.ConfigDict, *, devices: list | None = None) -> Run:
     """Build the parts, the mesh over `devices` (default: all) and the compiled call."""
+    if multirun.num_runs(config) > 1:  # num_seeds / sweep_values: every run in one program
+        return multirun.setup(config, devices=devices)
     mesh = parallel.make_mesh(devices)
     experiment = build_lib.build(config, num_devices=mesh.size, axis_name=parallel.AXIS)
     step = make_train_step(
@@ -155,8 +157,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANSt
         state = checkpointer.restore(state)
     state = parallel.replicate(state, run.mesh)
     writer = MetricWriter(workdir, enabled=is_writer)
-    sampler = sampling.Sampler(run.experiment.generator, config.latent_dim)
-    evaluate = sampling.make_evaluator(config, run.experiment.dataset, sampler)
+    sampler = multirun.sampler(config, run.experiment.generator)
+    evaluate = multirun.evaluator(config, run.experiment.dataset, sampler)
 
     start = int(jax.device_get(state.step))
     num_steps, per_call = config.num_steps, config.steps_per_call
@@ -187,7 +189,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANSt
                 checkpointer.save(state_after)
             if (config.sample_every and end % config.sample_every == 0) or end == num_steps:
                 samples = sampler.sample(state_after, jax.random.PRNGKey(config.seed + 1), config.num_samples)
-                writer.picture(end, samples_picture(samples, run.experiment.dataset.metadata))
+                writer.picture(end, multirun.samples_picture(samples, run.experiment.dataset.metadata))
             if evaluate is not None and ((config.eval_every and end % config.eval_every == 0) or end == num_steps):
                 writer.scalars(end, {f"eval/{k}": v for k, v in evaluate(state_after).items()})
 

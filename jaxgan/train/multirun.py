@@ -180,6 +180,11 @@ def _build_config(config: ml_collections.ConfigDict, runs: Runs) -> ml_collectio
     return with_overrides(config, {"seed": runs.seeds[0], **overrides})
 
 
+def build_experiment(config: ml_collections.ConfigDict, **kwargs) -> build_lib.Experiment:
+    """`build.build` for the runs of `config`: the parts they share (`kwargs` as for `build`)."""
+    return build_lib.build(_build_config(config, runs_of(config)), **kwargs)
+
+
 def state_axes(state: GANState) -> GANState:
     """The vmap axes of a stacked state: 0 everywhere but the shared `step`."""
     return jax.tree.map(lambda _: 0, state).replace(step=None)
@@ -367,7 +372,7 @@ def setup(config: ml_collections.ConfigDict, *, devices: list | None = None):
 
     runs = runs_of(config)
     mesh = parallel.make_mesh(devices)
-    experiment = build_lib.build(_build_config(config, runs), num_devices=mesh.size, axis_name=parallel.AXIS)
+    experiment = build_experiment(config, num_devices=mesh.size, axis_name=parallel.AXIS)
     step = make_train_step(
         generator=experiment.generator,
         discriminator=experiment.discriminator,

@@ -9,10 +9,10 @@ import jax
 import numpy as np
 
 from jaxgan.train import build as build_lib
-from jaxgan.train import sampling, workdir as workdir_lib
+from jaxgan.train import multirun, workdir as workdir_lib
 from jaxgan.train.checkpoint import Checkpointer
 from jaxgan.train.loop import initial_state
-from jaxgan.train.writers import samples_picture, save_png
+from jaxgan.train.writers import save_png
 
 # What `jaxgan eval` computes when the config names no evaluators.
 DEFAULT_IMAGE_EVALUATORS = ("fid", "kid", "inception_score", "precision_recall", "one_nn")
@@ -22,12 +22,17 @@ DEFAULT_POINT_EVALUATORS = ("mode_coverage",)
 def load_latest(workdir: str):
     """(config, experiment, state) of the workdir's latest checkpoint, on one device."""
     config = workdir_lib.load_config(workdir)
-    experiment = build_lib.build(config)
+    if multirun.num_runs(config) > 1:
+        experiment = multirun.build_experiment(config)
+        template = multirun.initial_state(config, experiment)
+    else:
+        experiment = build_lib.build(config)
+        template = initial_state(config, experiment)
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints)
     try:
         if checkpointer.latest_step() is None:
             raise ValueError(f"--workdir {workdir} holds no checkpoint yet; train first with `jaxgan train`.")
-        state = checkpointer.restore(initial_state(config, experiment))
+        state = checkpointer.restore(template)
     finally:
         checkpointer.close()
     return config, experiment, state
@@ -40,12 +45,12 @@ def write_samples(workdir: str, *, num: int, out: str, seed: int = 0) -> str:
     if num < 1:
         raise ValueError(f"--num must be a positive integer; got {num}.")
     config, experiment, state = load_latest(workdir)
-    samples = sampling.Sampler(experiment.generator, config.latent_dim).sample(state, jax.random.PRNGKey(seed), num)
+    samples = multirun.sampler(config, experiment.generator).sample(state, jax.random.PRNGKey(seed), num)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     if out.endswith(".npy"):
-        np.save(out, samples)
+        np.save(out, np.asarray(samples))  # [runs, num, ...] for a multi-run workdir
     else:
-        save_png(samples_picture(samples, experiment.dataset.metadata), out)
+        save_png(multirun.samples_picture(samples, experiment.dataset.metadata), out)
     return out
 
 
@@ -56,8 +61,8 @@ def evaluate_workdir(workdir: str) -> dict[str, float]:
         two_d = len(experiment.dataset.element_shape) == 1
         config.unlock()
         config.evaluators = ",".join(DEFAULT_POINT_EVALUATORS if two_d else DEFAULT_IMAGE_EVALUATORS)
-    sampler = sampling.Sampler(experiment.generator, config.latent_dim)
-    evaluate = sampling.make_evaluator(config, experiment.dataset, sampler)
+    sampler = multirun.sampler(config, experiment.generator)
+    evaluate = multirun.evaluator(config, experiment.dataset, sampler)
     step = int(jax.device_get(state.step))
     results = {"step": step, **evaluate(state)}
     with open(os.path.join(workdir, f"eval_{step:08d}.json"), "w") as f:

@@ -75,7 +75,7 @@ def test_a_swept_penalty_weight_of_zero_keeps_the_penalty_in_the_program():
     config = tiny_ring_config()
     config.sweep_values = "penalties.r1=0,5"
     runs = multirun.runs_of(config)
-    experiment = build_lib.build(multirun._build_config(config, runs))
+    experiment = multirun.build_experiment(config)
     assert [name for name, _ in experiment.penalties] == ["r1"]
     state = multirun.initial_state(config, experiment, runs)
     np.testing.assert_array_equal(state.penalty_weights["r1"], [0.0, 5.0])
