@@ -35,6 +35,11 @@ def _check_images(owner: str, x: jax.Array, size: int | None = None) -> None:
         raise ValueError(f"{owner}: images must be NHWC {expected}; got shape {x.shape}.")
 
 
+# The survey's Keras example keeps Keras's default initialisation (Glorot uniform, zero bias);
+# with flax's LeCun normal the seed DCGAN's G saturates to black within its first 100 steps.
+KERAS_INIT = nn.initializers.glorot_uniform()
+
+
 class DCGAN28Generator(nn.Module):
     """z -> Dense(7·7·2f) -> ReLU -> 7x7x2f -> up x2 -> conv5x5(f) ReLU -> up x2 -> conv5x5(C) tanh.
 
@@ -68,15 +73,17 @@ class DCGAN28Generator(nn.Module):
     def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
         _check_latent("DCGAN28Generator", z)
         use_bias = not self.use_batch_norm
-        project = nn.Dense(7 * 7 * 2 * self.features, use_bias=use_bias, dtype=self.dtype, name="project")
+        project = nn.Dense(7 * 7 * 2 * self.features, use_bias=use_bias, dtype=self.dtype, kernel_init=KERAS_INIT,
+                           name="project")
         h = project(z.astype(self.dtype))
-        h = self._normalize_and_activate(h, train, "batch_norm_project")
+        if self.use_batch_norm:  # the survey's Keras model has no activation after the projection
+            h = self._normalize_and_activate(h, train, "batch_norm_project")
         h = h.reshape(z.shape[0], 7, 7, 2 * self.features)
         h = layers.upsample_nearest(h)
-        h = Conv(self.features, (5, 5), use_bias=use_bias, dtype=self.dtype, name="conv_0")(h)
+        h = Conv(self.features, (5, 5), use_bias=use_bias, dtype=self.dtype, kernel_init=KERAS_INIT, name="conv_0")(h)
         h = self._normalize_and_activate(h, train, "batch_norm_0")
         h = layers.upsample_nearest(h)
-        x = Conv(self.channels, (5, 5), dtype=self.dtype, name="conv_1")(h)
+        x = Conv(self.channels, (5, 5), dtype=self.dtype, kernel_init=KERAS_INIT, name="conv_1")(h)
         return jnp.tanh(x).astype(jnp.float32)
 
 
@@ -108,11 +115,12 @@ class DCGAN28Discriminator(nn.Module):
         _check_images("DCGAN28Discriminator", x)
         sn = dict(enabled=self.spectral_norm, train=train)
         h = x.astype(self.dtype)
-        conv_0 = Conv(self.features, (5, 5), strides=(2, 2), dtype=self.dtype, name="conv_0")
+        conv_0 = Conv(self.features, (5, 5), strides=(2, 2), dtype=self.dtype, kernel_init=KERAS_INIT, name="conv_0")
         h = nn.leaky_relu(layers.spectral_normalized(conv_0, **sn)(h), layers.LEAKY_RELU_SLOPE)
         h = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name)(h, deterministic=not train)
         conv_1 = Conv(
-            2 * self.features, (5, 5), strides=(2, 2), use_bias=not self.use_batch_norm, dtype=self.dtype, name="conv_1"
+            2 * self.features, (5, 5), strides=(2, 2), use_bias=not self.use_batch_norm, dtype=self.dtype,
+            kernel_init=KERAS_INIT, name="conv_1",
         )
         h = layers.spectral_normalized(conv_1, **sn)(h)
         if self.use_batch_norm:
@@ -123,7 +131,7 @@ class DCGAN28Discriminator(nn.Module):
         h = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name)(h, deterministic=not train)
         h = h.reshape(h.shape[0], -1)
         self.sow("intermediates", "features", h.astype(jnp.float32))
-        output = nn.Dense(self.num_outputs or 1, dtype=self.dtype, name="output")
+        output = nn.Dense(self.num_outputs or 1, dtype=self.dtype, kernel_init=KERAS_INIT, name="output")
         v = layers.spectral_normalized(output, **sn)(h)
         return (v[:, 0] if self.num_outputs is None else v).astype(jnp.float32)
 

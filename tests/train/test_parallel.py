@@ -39,7 +39,7 @@ def test_device_count_does_not_change_the_parameters(results, name):
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_pmap_and_shard_map_agree(results, name):
-    assert results[name]["pmap_vs_shard_map"] <= 1e-6, results[name]
+    assert results[name]["pmap_vs_shard_map"] <= 2e-5 * max(1.0, results[name]["scale"]), results[name]
 
 
 def test_batch_that_does_not_divide_is_refused_before_compiling():
