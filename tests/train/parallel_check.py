@@ -90,6 +90,29 @@ def main(name: str) -> None:
     print(json.dumps({"config": name, **result}), flush=True)
 
 
+def run_in_subprocess(configs) -> dict:
+    """Run this module with 8 CPU devices (XLA_FLAGS must precede JAX's import); rows by config."""
+    import os
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8", "PYTHONPATH": root}
+    out = subprocess.run([sys.executable, "-m", "tests.train.parallel_check", *configs],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=1500)
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    return {row.pop("config"): row for row in rows}
+
+
+def check_invariance(row: dict, *, tolerance: float = 2e-5) -> None:
+    """Every device count, and pmap, within `tolerance` x the parameters' scale of one device."""
+    assert row["scale"] > 0.05, row  # parameters moved away from zero: the comparison means something
+    bound = tolerance * max(1.0, row["scale"])
+    for count in ("2", "4", "8"):
+        assert row[count] <= bound, (count, row)
+    assert row["pmap_vs_shard_map"] <= bound, row
+
+
 if __name__ == "__main__":
     for name in sys.argv[1:]:
         main(name)

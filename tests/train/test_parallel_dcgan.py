@@ -1,10 +1,11 @@
 """The seed DCGAN (batch norm, dropout) on 1, 2, 4 and 8 devices and under pmap: same parameters.
 
-A module of its own so that it runs beside tests/train/test_parallel.py on the other test worker.
+Runs tests/train/parallel_check.py in a subprocess with 8 CPU devices; one module per config so
+that the two test workers share them.
 """
 
-from tests.train.test_parallel import check_invariance, run_parallel_check
+from tests.train.parallel_check import check_invariance, run_in_subprocess
 
 
 def test_dcgan_mnist_is_device_count_invariant():
-    check_invariance(run_parallel_check(["dcgan_mnist"])["dcgan_mnist"])
+    check_invariance(run_in_subprocess(["dcgan_mnist"])["dcgan_mnist"])
