@@ -1,0 +1,96 @@
+"""Tests for jaxgan/models/conv.py and the custom gradient of `layers.maxout`.
+
+Both rewrite gradients for XLA:CPU's speed only: values and gradients must equal JAX's own
+rules (bit for bit here: the same products summed in the same order), inside `lax.scan` too.
+"""
+
+import itertools
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax import lax
+
+from jaxgan.models import conv, layers
+
+NHWC = ("NHWC", "HWIO", "NHWC")
+
+
+def _reference(x, w, strides, padding, dilation):
+    return lax.conv_general_dilated(x, w, strides, padding, rhs_dilation=dilation, dimension_numbers=NHWC)
+
+
+def _custom(x, w, strides, padding, dilation):
+    return conv.conv_general_dilated(x, w, strides, padding, rhs_dilation=dilation, dimension_numbers=NHWC)
+
+
+CASES = [
+    (size, kernel, *rest)
+    for size, kernel, rest in itertools.product(
+        (7, 8), (1, 3, 4), ((1, "SAME", 1), (2, "SAME", 1), (2, "VALID", 1), (2, ((2, 1), (0, 3)), 2))
+    )
+]
+
+
+@pytest.mark.parametrize("size, kernel, stride, padding, dilation", CASES)
+def test_values_and_gradients_equal_lax(size, kernel, stride, padding, dilation):
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size, 3))
+    w = jax.random.normal(jax.random.PRNGKey(1), (kernel, kernel, 3, 4))
+    args = ((stride, stride), padding, (dilation, dilation))
+
+    @jax.jit
+    def both(x, w):
+        y0, vjp0 = jax.vjp(lambda x, w: _reference(x, w, *args), x, w)
+        y1, vjp1 = jax.vjp(lambda x, w: _custom(x, w, *args), x, w)
+        dy = jnp.cos(y0)
+        return (y0, *vjp0(dy)), (y1, *vjp1(dy))
+
+    reference, custom = both(x, w)
+    for a, b in zip(reference, custom):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-5)
+
+
+def test_second_order_gradient_and_scan_match_lax():
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 9, 9, 3))
+    w = jax.random.normal(jax.random.PRNGKey(1), (5, 5, 3, 4))
+
+    def penalty(conv_fn):
+        def f(w):  # a gradient penalty: reverse mode over reverse mode
+            grad_x = jax.grad(lambda x: jnp.sum(jnp.tanh(conv_fn(x, w, (2, 2), "SAME", (1, 1)))))(x)
+            return jnp.sum(grad_x**2)
+
+        return jax.jit(lambda w: lax.scan(lambda c, _: (c + jax.grad(f)(w), None), jnp.zeros_like(w), None, length=2)[0])
+
+    np.testing.assert_allclose(penalty(_custom)(w), penalty(_reference)(w), rtol=1e-5, atol=1e-4)
+
+
+def test_conv_module_has_flax_conv_parameters_and_outputs():
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 8, 8, 3))
+    plain = nn.Conv(5, (3, 3), strides=(2, 2))
+    ours = conv.Conv(5, (3, 3), strides=(2, 2))
+    variables = plain.init(jax.random.PRNGKey(1), x)
+    assert jax.tree.structure(ours.init(jax.random.PRNGKey(1), x)) == jax.tree.structure(variables)
+    np.testing.assert_allclose(ours.apply(variables, x), plain.apply(variables, x), rtol=1e-6, atol=1e-6)
+
+
+def test_grouped_or_input_dilated_convolutions_fall_back_to_lax():
+    x = jax.random.normal(jax.random.PRNGKey(0), (1, 6, 6, 4))
+    w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 2, 4))
+    grouped = conv.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=NHWC, feature_group_count=2)
+    expected = lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=NHWC, feature_group_count=2)
+    np.testing.assert_array_equal(grouped, expected)
+
+
+def test_maxout_gradient_is_jnp_max_rule_with_ties():
+    x = jax.random.normal(jax.random.PRNGKey(0), (4, 15))
+    x = x.at[0, :5].set(1.0).at[1, 5:8].set(2.0)  # a 5-way and a 3-way tie
+    g = jax.random.normal(jax.random.PRNGKey(1), (4, 3))
+    reference = lambda x: jnp.max(x.reshape(4, 3, 5), axis=-1)
+    np.testing.assert_array_equal(layers.maxout(x, 5), reference(x))
+    np.testing.assert_array_equal(
+        jax.vjp(lambda x: layers.maxout(x, 5), x)[1](g)[0], jax.vjp(reference, x)[1](g)[0]
+    )
+    second = lambda f: jax.grad(lambda x: jnp.sum(jax.grad(lambda x: jnp.sum(jnp.sin(f(x))))(x) ** 2))(x)
+    np.testing.assert_allclose(second(lambda x: layers.maxout(x, 5)), second(reference), rtol=1e-6)
