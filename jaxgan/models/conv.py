@@ -18,16 +18,29 @@ kernel flipped) explicitly. They sum the same products in the same order: the va
 JAX's own rules bit for bit (the tests compare them). Anything but an ungrouped NHWC/HWIO
 convolution without input dilation goes to `lax.conv_general_dilated` unchanged. Being a
 `custom_vjp`, it supports reverse-mode to any order (gradient penalties) but not `jax.jvp`.
+
+`UpsampleConv` is nearest-neighbour upsampling by `factor` followed by a "SAME" convolution,
+computed without building the upsampled image: output pixel `(s*i + p, s*j + q)` of phase
+`(p, q)` only reads source pixels `i + d`, where the offset `d = floor((p + kh - lo) / s)`
+depends on the phase and the kernel row (`lo` is SAME's leading padding). Summing the kernel
+taps that land on the same source pixel gives one small kernel per phase; stacking the `s*s`
+phase kernels on the output axis turns the layer into one convolution of the source image
+followed by a depth-to-space reshape. Same function, same parameters (`kernel`, `bias`, shaped
+as in `flax.linen.Conv`), rounding aside; for the seed DCGAN's 5x5 kernels at factor 2 it is
+2.8x fewer FLOPs (4 phases x 3x3 taps against 4 pixels x 5x5 taps per source pixel) and, on
+XLA:CPU, 4-8x less time for G's first convolution and its gradients.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 _NHWC = ("NHWC", "HWIO", "NHWC")
@@ -144,3 +157,83 @@ def Conv(features: int, kernel_size: Sequence[int], **kwargs) -> nn.Conv:  # noq
     Same parameters, same names, same values; only the kernel gradient's layout differs.
     """
     return nn.Conv(features, kernel_size, conv_general_dilated=conv_general_dilated, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Nearest upsampling followed by a SAME convolution, as one convolution of the source image.
+
+
+def _phase_matrix(kernel_size: int, factor: int) -> tuple[np.ndarray, int, int]:
+    """[s, T, k] 0/1 matrix: which kernel rows kh sum into row a of phase p's kernel; padding lo, hi.
+
+    Upsampled row `s*i + p + kh - lo` (lo: SAME's leading padding) reads source row
+    `i + floor((p + kh - lo) / s)`. A row outside the upsampled image is outside the source
+    image too, so zero padding of the source by (-min offset, max offset) reproduces SAME's zero
+    padding of the upsampled image.
+    """
+    lo = (kernel_size - 1) // 2
+    offsets = np.array([[(p + kh - lo) // factor for kh in range(kernel_size)] for p in range(factor)])
+    low, high = int(offsets.min()), int(offsets.max())
+    matrix = np.zeros((factor, high - low + 1, kernel_size), np.float32)
+    for p in range(factor):
+        matrix[p, offsets[p] - low, np.arange(kernel_size)] = 1.0
+    return matrix, -low, high
+
+
+def phase_kernel(kernel: jax.Array, factor: int) -> tuple[jax.Array, tuple[tuple[int, int], tuple[int, int]]]:
+    """The [Th, Tw, I, s*s*O] kernel of `upsample_conv` (phases (p, q) major, O minor) and its padding.
+
+    Phase (p, q)'s tap (a, b) is the sum of the kernel taps (kh, kw) that read the same source
+    pixel. The sums are written as a contraction with 0/1 matrices at HIGHEST precision, which
+    is exact in float32 on every backend (TPUs otherwise round matmul inputs to bfloat16).
+    """
+    kh, kw, i, o = kernel.shape
+    rows, lo_h, hi_h = _phase_matrix(kh, factor)
+    cols, lo_w, hi_w = _phase_matrix(kw, factor)
+    stacked = jnp.einsum(
+        "pah,qbw,hwio->abipqo", rows.astype(kernel.dtype), cols.astype(kernel.dtype), kernel,
+        precision=lax.Precision.HIGHEST,
+    )
+    th, tw = rows.shape[1], cols.shape[1]
+    return stacked.reshape(th, tw, i, factor * factor * o), ((lo_h, hi_h), (lo_w, hi_w))
+
+
+def upsample_conv(x: jax.Array, kernel: jax.Array, factor: int = 2, precision=None) -> jax.Array:
+    """`conv(upsample_nearest(x, factor), kernel, stride 1, "SAME")` for NHWC x and HWIO kernel."""
+    stacked, padding = phase_kernel(kernel, factor)
+    out = conv_general_dilated(x, stacked, (1, 1), padding, dimension_numbers=_NHWC, precision=precision)
+    b, h, w, _ = out.shape
+    o = kernel.shape[-1]
+    out = out.reshape(b, h, w, factor, factor, o)  # [B, H, W, p, q, O]
+    return jnp.transpose(out, (0, 1, 3, 2, 4, 5)).reshape(b, h * factor, w * factor, o)
+
+
+class UpsampleConv(nn.Module):
+    """Nearest upsampling by `factor`, then `flax.linen.Conv(features, kernel_size, padding="SAME")`.
+
+    The parameters are `kernel` [kh, kw, in, features] and `bias` [features], as in
+    `flax.linen.Conv`; the computation is `upsample_conv` (see the module docstring).
+    """
+
+    features: int
+    kernel_size: Sequence[int]
+    factor: int = 2
+    use_bias: bool = True
+    dtype: Any = None
+    param_dtype: Any = jnp.float32
+    precision: Any = None
+    kernel_init: Callable = nn.linear.default_kernel_init
+    bias_init: Callable = nn.initializers.zeros_init()
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        if x.ndim != 4:
+            raise ValueError(f"UpsampleConv: inputs must be NHWC [batch, height, width, channels]; got shape {x.shape}.")
+        if isinstance(self.factor, bool) or not isinstance(self.factor, int) or self.factor < 1:
+            raise ValueError(f"UpsampleConv: `factor` must be a positive integer; got {self.factor!r}.")
+        kh, kw = tuple(self.kernel_size)
+        kernel = self.param("kernel", self.kernel_init, (kh, kw, x.shape[-1], self.features), self.param_dtype)
+        bias = self.param("bias", self.bias_init, (self.features,), self.param_dtype) if self.use_bias else None
+        x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias, dtype=self.dtype)
+        y = upsample_conv(x, kernel, self.factor, self.precision)
+        return y if bias is None else y + bias

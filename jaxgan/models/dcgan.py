@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.models import layers
-from jaxgan.models.conv import Conv
+from jaxgan.models.conv import Conv, UpsampleConv
 
 Dtype = Any
 
@@ -79,11 +79,13 @@ class DCGAN28Generator(nn.Module):
         if self.use_batch_norm:  # the survey's Keras model has no activation after the projection
             h = self._normalize_and_activate(h, train, "batch_norm_project")
         h = h.reshape(z.shape[0], 7, 7, 2 * self.features)
-        h = layers.upsample_nearest(h)
-        h = Conv(self.features, (5, 5), use_bias=use_bias, dtype=self.dtype, kernel_init=KERAS_INIT, name="conv_0")(h)
+        # Upsampling x2 then a 5x5 convolution, computed as one 3x3 convolution of the source
+        # image with the four phase kernels stacked (conv.UpsampleConv): the same function of the
+        # same `kernel` and `bias`, with 2.8x fewer FLOPs.
+        h = UpsampleConv(self.features, (5, 5), use_bias=use_bias, dtype=self.dtype, kernel_init=KERAS_INIT,
+                         name="conv_0")(h)
         h = self._normalize_and_activate(h, train, "batch_norm_0")
-        h = layers.upsample_nearest(h)
-        x = Conv(self.channels, (5, 5), dtype=self.dtype, kernel_init=KERAS_INIT, name="conv_1")(h)
+        x = UpsampleConv(self.channels, (5, 5), dtype=self.dtype, kernel_init=KERAS_INIT, name="conv_1")(h)
         return jnp.tanh(x).astype(jnp.float32)
 
 

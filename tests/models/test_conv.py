@@ -1,4 +1,4 @@
-"""Tests for jaxgan/models/conv.py and the custom gradient of `layers.maxout`.
+"""Tests for jaxgan/models/conv.py (loop-safe gradients, fused upsampling) and `layers.maxout`'s gradient.
 
 Both rewrite gradients for XLA:CPU's speed only: values and gradients must equal JAX's own
 rules (bit for bit here: the same products summed in the same order), inside `lax.scan` too.
@@ -94,3 +94,68 @@ def test_maxout_gradient_is_jnp_max_rule_with_ties():
     )
     second = lambda f: jax.grad(lambda x: jnp.sum(jax.grad(lambda x: jnp.sum(jnp.sin(f(x))))(x) ** 2))(x)
     np.testing.assert_allclose(second(lambda x: layers.maxout(x, 5)), second(reference), rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# UpsampleConv: nearest upsampling + SAME convolution as one convolution of the source image.
+
+
+def _upsample_then_conv(x, w, factor):
+    return lax.conv_general_dilated(layers.upsample_nearest(x, factor), w, (1, 1), "SAME", dimension_numbers=NHWC)
+
+
+def test_phase_taps_of_a_5x5_kernel_at_factor_2():
+    # Upsampled row 2i + p + kh - 2 reads source row i + floor((p + kh - 2) / 2).
+    matrix, lo, hi = conv._phase_matrix(5, 2)
+    assert (lo, hi) == (1, 1)
+    taps = [[list(np.flatnonzero(row)) for row in phase] for phase in matrix]
+    assert taps == [[[0, 1], [2, 3], [4]], [[0], [1, 2], [3, 4]]]
+
+
+@pytest.mark.parametrize("kernel_h, kernel_w", [(1, 1), (2, 3), (3, 3), (4, 4), (5, 5)])
+@pytest.mark.parametrize("factor", [1, 2, 3])
+def test_upsample_conv_equals_upsampling_then_conv(kernel_h, kernel_w, factor):
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 5, 6, 3))
+    w = jax.random.normal(jax.random.PRNGKey(1), (kernel_h, kernel_w, 3, 4))
+    loss = lambda f: lambda x, w: jnp.sum(jnp.sin(f(x, w)))
+    fused = lambda x, w: conv.upsample_conv(x, w, factor)
+    plain = lambda x, w: _upsample_then_conv(x, w, factor)
+    np.testing.assert_allclose(fused(x, w), plain(x, w), rtol=1e-5, atol=2e-5)
+    for got, want in zip(jax.grad(loss(fused), (0, 1))(x, w), jax.grad(loss(plain), (0, 1))(x, w)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-4)
+
+
+def test_upsample_conv_does_0_36_of_the_flops_for_5x5_at_factor_2():
+    # Per source pixel: 4 phases x 3x3 taps against 4 upsampled pixels x 5x5 taps.
+    x = jnp.zeros((8, 7, 7, 16))
+    w = jnp.zeros((5, 5, 16, 8))
+
+    def flops(f):
+        cost = jax.jit(f).lower(x, w).compile().cost_analysis()
+        return (cost[0] if isinstance(cost, (list, tuple)) else cost)["flops"]
+
+    ratio = flops(lambda x, w: conv.upsample_conv(x, w, 2)) / flops(lambda x, w: _upsample_then_conv(x, w, 2))
+    assert ratio == pytest.approx(36 / 100, rel=0.05)
+
+
+def test_upsample_conv_module_has_flax_conv_parameters_and_gradients_in_scan():
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 7, 7, 6))
+    ours = conv.UpsampleConv(4, (5, 5))
+    plain = nn.Conv(4, (5, 5))
+    variables = ours.init(jax.random.PRNGKey(1), x)
+    up = layers.upsample_nearest(x)
+    assert jax.tree.map(jnp.shape, variables) == jax.tree.map(jnp.shape, plain.init(jax.random.PRNGKey(1), up))
+    np.testing.assert_allclose(ours.apply(variables, x), plain.apply(variables, up), rtol=1e-5, atol=1e-5)
+
+    def summed_grads(module, inputs):
+        grad = jax.grad(lambda v: jnp.sum(jnp.tanh(module.apply(v, inputs))))
+        return jax.jit(lambda v: lax.scan(lambda c, _: (jax.tree.map(jnp.add, c, grad(v)), None),
+                                          jax.tree.map(jnp.zeros_like, v), None, length=2)[0])(variables)
+
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4),
+                 summed_grads(ours, x), summed_grads(plain, up))
+
+
+def test_upsample_conv_rejects_a_bad_factor_in_one_sentence():
+    with pytest.raises(ValueError, match=r"UpsampleConv: `factor` must be a positive integer; got 0"):
+        conv.UpsampleConv(4, (3, 3), factor=0).init(jax.random.PRNGKey(0), jnp.zeros((1, 4, 4, 2)))

@@ -4,6 +4,7 @@ Shapes are checked with `jax.eval_shape` (tracing only, nothing is compiled).
 """
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -49,6 +50,24 @@ def test_seed_generator_layer_shapes():
     assert "batch_stats" not in _variables(generator, np.zeros((BATCH, 100), np.float32))
     with_bn = _variables(DCGAN28Generator(use_batch_norm=True), np.zeros((BATCH, 100), np.float32))
     assert set(with_bn["batch_stats"]) == {"batch_norm_project", "batch_norm_0"}
+
+
+def test_seed_generator_is_the_keras_example_upsample_then_conv():
+    # G's fused upsampling convolutions compute the Keras example's UpSampling2D + Conv2D.
+    from jax import lax
+
+    from jaxgan.models import layers
+
+    z = jax.random.normal(KEY, (BATCH, 100))
+    generator = DCGAN28Generator()
+    params = generator.init(KEY, z, train=False)["params"]
+    conv = lambda h, p: lax.conv_general_dilated(
+        layers.upsample_nearest(h), p["kernel"], (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+    ) + p["bias"]
+    h = (z @ params["project"]["kernel"] + params["project"]["bias"]).reshape(BATCH, 7, 7, 128)
+    h = jax.nn.relu(conv(h, params["conv_0"]))
+    expected = jnp.tanh(conv(h, params["conv_1"]))
+    np.testing.assert_allclose(generator.apply({"params": params}, z, train=False), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_seed_discriminator_layer_shapes_and_batch_norm_switch():
