@@ -2,8 +2,8 @@
 
 Each workload of `experiments/benchmark.py` has a twin here:
 
-- `dcgan_mnist`: jaxgan's `dcgan28` G and D (nearest upsampling + 5x5 convolutions in G; two
-  strided 5x5 convolutions with LeakyReLU(0.2), dropout 0.3 and batch norm in D), the
+- `dcgan_mnist`: jaxgan's `dcgan28` G and D (a Dense without activation, then nearest
+  upsampling + 5x5 convolutions in G; two strided 5x5 convolutions with LeakyReLU(0.2), dropout 0.3 and batch norm in D), the
   non-saturating loss, Adam(2e-4, b1=0.5) for both, batch 64, z ~ N(0, I_100).
 - `pacgan_mlp`: G 4x400 Dense (no bias) + batch norm + ReLU -> Dense(2); D 3x200 maxout-5
   -> Dense(1); non-saturating loss; Adam(1e-4, b1=0.8); batch 100, z ~ N(0, I_2).
@@ -47,7 +47,7 @@ class DCGAN28Generator(nn.Module):
         self.conv_1 = nn.Conv2d(features, channels, 5, padding=2)
 
     def forward(self, z):
-        h = F.relu(self.project(z)).view(-1, 2 * self.features, 7, 7)
+        h = self.project(z).view(-1, 2 * self.features, 7, 7)  # no activation, as in jaxgan and the Keras code
         h = F.relu(self.conv_0(F.interpolate(h, scale_factor=2, mode="nearest")))
         return torch.tanh(self.conv_1(F.interpolate(h, scale_factor=2, mode="nearest")))
 

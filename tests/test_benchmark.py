@@ -120,3 +120,29 @@ def test_torch_step_runs_and_reports_time():
     trainer = torch_reference.Trainer("pacgan_mlp", num_examples=200)
     seconds = trainer.run(2)
     assert seconds > 0
+
+
+def test_torch_dcgan_generator_computes_jaxgan_function():
+    # Same networks, not only the same sizes: jaxgan's parameters copied into the PyTorch twin
+    # give the same images, with jaxgan's fused upsampling convolutions and without them.
+    import jax
+    import numpy as np
+
+    from jaxgan import models
+
+    z = np.asarray(jax.random.normal(jax.random.PRNGKey(0), (4, 100)), np.float32)
+    params = models.generator("dcgan28").init(jax.random.PRNGKey(1), z, train=False)["params"]
+    twin = torch_reference.DCGAN28Generator()
+    project = np.asarray(params["project"]["kernel"])  # [100, 7*7*128], units ordered (y, x, c)
+    order = np.arange(7 * 7 * 128).reshape(7, 7, 128).transpose(2, 0, 1).reshape(-1)  # torch's (c, y, x)
+    with torch.no_grad():
+        twin.project.weight.copy_(torch.from_numpy(project[:, order].T.copy()))
+        twin.project.bias.copy_(torch.from_numpy(np.asarray(params["project"]["bias"])[order]))
+        for name in ("conv_0", "conv_1"):
+            layer = getattr(twin, name)
+            layer.weight.copy_(torch.from_numpy(np.asarray(params[name]["kernel"]).transpose(3, 2, 0, 1).copy()))
+            layer.bias.copy_(torch.from_numpy(np.array(params[name]["bias"])))
+        expected = twin(torch.tensor(z)).numpy().transpose(0, 2, 3, 1)  # NCHW -> NHWC
+    for fused in (True, False):
+        images = models.generator("dcgan28", fused_upsampling=fused).apply({"params": params}, z, train=False)
+        np.testing.assert_allclose(np.asarray(images), expected, rtol=1e-4, atol=1e-5)

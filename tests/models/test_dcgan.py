@@ -68,6 +68,9 @@ def test_seed_generator_is_the_keras_example_upsample_then_conv():
     h = jax.nn.relu(conv(h, params["conv_0"]))
     expected = jnp.tanh(conv(h, params["conv_1"]))
     np.testing.assert_allclose(generator.apply({"params": params}, z, train=False), expected, rtol=1e-5, atol=1e-5)
+    unfused = DCGAN28Generator(fused_upsampling=False)
+    assert jax.tree.map(jnp.shape, unfused.init(KEY, z, train=False)["params"]) == jax.tree.map(jnp.shape, params)
+    np.testing.assert_allclose(unfused.apply({"params": params}, z, train=False), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_seed_discriminator_layer_shapes_and_batch_norm_switch():
