@@ -10,6 +10,7 @@ LeakyReLU(0.2) in D, tanh output, no pooling.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import flax.linen as nn
@@ -124,14 +125,28 @@ class DCGAN28Discriminator(nn.Module):
         layers.check_rate("DCGAN28Discriminator", "dropout_rate", self.dropout_rate)
         layers.check_num_outputs("DCGAN28Discriminator", self.num_outputs)
 
+    def _dropout_bits(self, dropout: layers.ExampleDropout, x: jax.Array, train: bool) -> list:
+        """The random bits of both dropout layers from one hash (XLA:CPU compiles each hash as a
+        loop of its own): per example, the first layer's units, then the second's."""
+        if not train or self.dropout_rate in (0.0, 1.0):
+            return [None, None]
+        half = lambda n: -(-n // 2)  # the size after a SAME convolution of stride 2
+        h, w = half(x.shape[1]), half(x.shape[2])
+        shapes = [(h, w, self.features), (half(h), half(w), 2 * self.features)]
+        sizes = [math.prod(shape) for shape in shapes]
+        bits = layers.per_example_bits(self.make_rng("dropout"), dropout.example_index(x.shape[0]), (sum(sizes),))
+        return [bits[:, : sizes[0]].reshape(-1, *shapes[0]), bits[:, sizes[0]:].reshape(-1, *shapes[1])]
+
     @nn.compact
     def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
         _check_images("DCGAN28Discriminator", x)
         sn = dict(enabled=self.spectral_norm, train=train)
         h = x.astype(self.dtype)
+        dropout = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name)
+        bits = iter(self._dropout_bits(dropout, x, train))
         conv_0 = Conv(self.features, (5, 5), strides=(2, 2), dtype=self.dtype, kernel_init=KERAS_INIT, name="conv_0")
         h = nn.leaky_relu(layers.spectral_normalized(conv_0, **sn)(h), layers.LEAKY_RELU_SLOPE)
-        h = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name)(h, deterministic=not train)
+        h = dropout(h, deterministic=not train, bits=next(bits))
         conv_1 = Conv(
             2 * self.features, (5, 5), strides=(2, 2), use_bias=not self.use_batch_norm, dtype=self.dtype,
             kernel_init=KERAS_INIT, name="conv_1",
@@ -142,7 +157,7 @@ class DCGAN28Discriminator(nn.Module):
                 train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name="batch_norm_1"
             )(h)
         h = nn.leaky_relu(h, layers.LEAKY_RELU_SLOPE)
-        h = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name)(h, deterministic=not train)
+        h = dropout(h, deterministic=not train, bits=next(bits))
         h = h.reshape(h.shape[0], -1)
         self.sow("intermediates", "features", h.astype(jnp.float32))
         output = nn.Dense(self.num_outputs or 1, dtype=self.dtype, kernel_init=KERAS_INIT, name="output")

@@ -12,11 +12,13 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
 import flax.linen as nn
 import jax
+import jax.extend
 import jax.numpy as jnp
 
 Dtype = Any
@@ -183,28 +185,59 @@ class MinibatchDiscrimination(nn.Module):
         return jnp.concatenate([features, similarity.astype(features.dtype)], axis=-1)
 
 
+def per_example_bits(key: jax.Array, index: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+    """uint32 random bits [len(index), *shape]: row r is a function of (key, index[r]) only.
+
+    One Threefry-2x32 hash (Salmon et al. 2011) of the counter pair (example index, element
+    index) under `key`, through `jax.extend.random.threefry_2x32`: the same bits for an example
+    however the batch is split over devices, and a single hash for the whole batch (XLA:CPU
+    compiles each Threefry call as its own loop; per-example `fold_in` + `bernoulli` made two).
+    Keys of another PRNG implementation (rbg) key the hash with two words of their own bits
+    (vmapped rbg bits depend on the batch, so they cannot be drawn per example).
+    """
+    size = math.prod(shape)
+    index = jnp.asarray(index, jnp.uint32)
+    example = jnp.broadcast_to(index[:, None], (index.shape[0], size)).reshape(-1)
+    element = jnp.broadcast_to(jnp.arange(size, dtype=jnp.uint32)[None, :], (index.shape[0], size)).reshape(-1)
+    data = jax.random.key_data(key) if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) else key
+    threefry = not jnp.issubdtype(key.dtype, jax.dtypes.prng_key) or "threefry" in str(jax.random.key_impl(key))
+    if not (threefry and data.shape == (2,)):  # another PRNG (rbg keys): two words of its bits key the hash
+        data = jax.random.bits(key, (2,), jnp.uint32)
+    bits = jax.extend.random.threefry_2x32(data.astype(jnp.uint32), jnp.concatenate([example, element]))
+    return bits[: example.shape[0]].reshape(index.shape[0], *shape)
+
+
 class ExampleDropout(nn.Module):
     """Dropout whose mask for an example is drawn from that example's global index.
 
     `nn.Dropout` draws one mask for the local batch, so the same global batch split over a
-    different number of devices would drop different units. Here example i of the global
-    batch uses `fold_in(rng, i)`; with `axis_name` (the data axis of a mesh or pmap) the
-    local examples are numbered from `axis_index · local_batch`. Rate and scaling as
-    `nn.Dropout` (kept units scaled by 1 / (1 - rate)).
+    different number of devices would drop different units. Here the mask of example i of the
+    global batch is `per_example_bits(rng, i)`; with `axis_name` (the data axis of a mesh or
+    pmap) the local examples are numbered from `axis_index · local_batch`. Rate and scaling as
+    `nn.Dropout` (kept units scaled by 1 / (1 - rate)); a unit is kept when its 32 random bits
+    are below (1 - rate) · 2^32.
     """
 
     rate: float
     axis_name: str | None = None
 
+    def example_index(self, local_batch: int) -> jax.Array:
+        """Global indices of the local examples."""
+        offset = 0 if self.axis_name is None else jax.lax.axis_index(self.axis_name) * local_batch
+        return offset + jnp.arange(local_batch)
+
     @nn.compact
-    def __call__(self, x: jax.Array, *, deterministic: bool) -> jax.Array:
+    def __call__(self, x: jax.Array, *, deterministic: bool, bits: jax.Array | None = None) -> jax.Array:
+        """`bits`: the layer's random bits, `x.shape` uint32 from `per_example_bits`, when a network
+        draws the bits of all its dropout layers in one hash; by default the layer draws its own."""
         if deterministic or self.rate == 0.0:
             return x
         if self.rate == 1.0:
             return jnp.zeros_like(x)
-        rng = self.make_rng("dropout")
-        local_batch = x.shape[0]
-        offset = 0 if self.axis_name is None else jax.lax.axis_index(self.axis_name) * local_batch
-        keys = jax.vmap(lambda i: jax.random.fold_in(rng, i))(offset + jnp.arange(local_batch))
-        keep = jax.vmap(lambda k: jax.random.bernoulli(k, 1.0 - self.rate, x.shape[1:]))(keys)
+        if bits is None:
+            bits = per_example_bits(self.make_rng("dropout"), self.example_index(x.shape[0]), x.shape[1:])
+        elif bits.shape != x.shape:
+            raise ValueError(f"ExampleDropout: `bits` must have the input's shape {x.shape}; got {bits.shape}.")
+        threshold = min(round((1.0 - self.rate) * 2.0**32), 2**32 - 1)
+        keep = bits < jnp.uint32(threshold)
         return jnp.where(keep, x / (1.0 - self.rate), jnp.zeros_like(x)).astype(x.dtype)

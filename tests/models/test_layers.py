@@ -4,6 +4,7 @@ import functools
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -136,3 +137,31 @@ class TestSpectralNorm:
     def test_disabled_returns_the_layer_itself(self):
         dense = nn.Dense(3)
         assert layers.spectral_normalized(dense, enabled=False, train=True) is dense
+
+
+# ---------------------------------------------------------------------------------------------
+# per_example_bits / ExampleDropout: randomness that follows the global example index.
+
+
+@pytest.mark.parametrize("impl", ["threefry2x32", "rbg"])
+def test_per_example_bits_depend_on_the_example_index_only(impl):
+    key = jax.random.key(7, impl=impl)
+    whole = layers.per_example_bits(key, jnp.arange(8), (3, 5))
+    halves = [layers.per_example_bits(key, 4 * h + jnp.arange(4), (3, 5)) for h in range(2)]
+    assert whole.dtype == jnp.uint32 and whole.shape == (8, 3, 5)
+    np.testing.assert_array_equal(whole, np.concatenate(halves))
+    # Examples and keys differ; bits are uniform: mean of u = bits / 2^32 is 1/2 within 5 sigma.
+    assert len({tuple(np.asarray(row).ravel()) for row in whole}) == 8
+    other = layers.per_example_bits(jax.random.key(8, impl=impl), jnp.arange(8), (3, 5))
+    assert np.mean(np.asarray(other) != np.asarray(whole)) > 0.99
+    u = np.asarray(layers.per_example_bits(key, jnp.arange(1000), (100,)), np.float64) / 2.0**32
+    assert abs(u.mean() - 0.5) < 5 * np.sqrt(1 / 12 / u.size)
+
+
+def test_example_dropout_keeps_1_minus_rate_and_rescales():
+    x = jnp.ones((64, 14, 14, 64))
+    y = np.asarray(layers.ExampleDropout(0.3).apply({}, x, deterministic=False, rngs={"dropout": jax.random.key(0)}))
+    kept = y != 0
+    assert abs(kept.mean() - 0.7) < 5 * np.sqrt(0.7 * 0.3 / y.size)
+    np.testing.assert_allclose(y[kept], 1 / 0.7, rtol=1e-6)
+    np.testing.assert_array_equal(layers.ExampleDropout(0.3).apply({}, x, deterministic=True), x)
