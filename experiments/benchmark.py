@@ -519,7 +519,7 @@ def benchmark_workload(name: str, plan: Plan, *, cache_root: str, with_torch: bo
     if with_torch:
         for side, compiled_torch in (("torch_eager", False), ("torch_compile", True)):
             if compiled_torch and not plan.torch_compile:
-                errors[side] = "skipped in --quick"
+                errors[side] = "not run: see the dcgan_mnist row" if name in ABLATIONS else "skipped in --quick"
                 continue
             log(f"[{name}] preparing {side}")
             try:

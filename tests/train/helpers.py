@@ -36,8 +36,10 @@ def tiny_ring_config(**overrides):
     return config
 
 
-def one_device(config):
-    """(experiment, initial state, jitted train_step) on one device, no axis name."""
+def one_device(config, abstract_state: bool = False):
+    """(experiment, initial state, jitted train_step) on one device, no axis name.
+
+    `abstract_state`: the state's shapes and dtypes only (`jax.eval_shape`, nothing compiled)."""
     experiment = build_lib.build(config)
     step = make_train_step(
         generator=experiment.generator,
@@ -46,6 +48,8 @@ def one_device(config):
         penalties=experiment.penalties,
         options=experiment.options,
     )
+    if abstract_state:
+        return experiment, jax.eval_shape(lambda: initial_state(config, experiment)), jax.jit(step)
     return experiment, initial_state(config, experiment), jax.jit(step)
 
 

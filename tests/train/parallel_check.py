@@ -83,17 +83,26 @@ def max_difference(a, b) -> float:
     return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
 
 
+# Device counts compared with one device, and whether pmap is compared with shard_map on 4
+# devices. Every count and pmap are covered by the cheapest config; the others take two counts
+# each (2 and 8, or 4 and 8), one compile per count, to keep the suite's compile time down.
+PLANS = {"ring": ((2, 4, 8), True), "wgan_gp": ((2, 8), False), "fisher": ((4, 8), False),
+         "dcgan_mnist": ((2, 8), False)}
+
+
 def main(name: str) -> None:
     config = config_for(name)
+    counts, with_pmap = PLANS[name]
     devices = jax.devices()
     reference = run(config, devices[:1])
     result = {"scale": max(float(np.max(np.abs(x))) for x in jax.tree.leaves(reference))}
     on_four = None
-    for count in (2, 4, 8):
+    for count in counts:
         params = run(config, devices[:count])
         on_four = params if count == 4 else on_four
         result[str(count)] = max_difference(reference, params)
-    result["pmap_vs_shard_map"] = max_difference(on_four, run_pmap(config, devices[:4]))
+    if with_pmap:
+        result["pmap_vs_shard_map"] = max_difference(on_four, run_pmap(config, devices[:4]))
     print(json.dumps({"config": name, **result}), flush=True)
 
 
@@ -112,12 +121,13 @@ def run_in_subprocess(configs) -> dict:
 
 
 def check_invariance(row: dict, *, tolerance: float = 2e-5) -> None:
-    """Every device count, and pmap, within `tolerance` x the parameters' scale of one device."""
+    """Every device count run, and pmap, within `tolerance` x the parameters' scale of one device."""
     assert row["scale"] > 0.05, row  # parameters moved away from zero: the comparison means something
     bound = tolerance * max(1.0, row["scale"])
-    for count in ("2", "4", "8"):
-        assert row[count] <= bound, (count, row)
-    assert row["pmap_vs_shard_map"] <= bound, row
+    compared = [key for key in row if key != "scale"]
+    assert "8" in compared and len(compared) >= 2, row
+    for key in compared:
+        assert row[key] <= bound, (key, row)
 
 
 if __name__ == "__main__":
