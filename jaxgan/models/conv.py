@@ -199,9 +199,13 @@ def phase_kernel(kernel: jax.Array, factor: int) -> tuple[jax.Array, tuple[tuple
 
 
 def upsample_conv(x: jax.Array, kernel: jax.Array, factor: int = 2, precision=None) -> jax.Array:
-    """`conv(upsample_nearest(x, factor), kernel, stride 1, "SAME")` for NHWC x and HWIO kernel."""
+    """`conv(upsample_nearest(x, factor), kernel, stride 1, "SAME")` for NHWC x and HWIO kernel.
+
+    The phase kernels are summed in the kernel's dtype (float32 parameters stay float32 for the
+    sums) and then cast to x's dtype, the convolution's compute dtype."""
     stacked, padding = phase_kernel(kernel, factor)
-    out = conv_general_dilated(x, stacked, (1, 1), padding, dimension_numbers=_NHWC, precision=precision)
+    out = conv_general_dilated(x, stacked.astype(x.dtype), (1, 1), padding, dimension_numbers=_NHWC,
+                               precision=precision)
     b, h, w, _ = out.shape
     o = kernel.shape[-1]
     out = out.reshape(b, h, w, factor, factor, o)  # [B, H, W, p, q, O]
@@ -234,6 +238,7 @@ class UpsampleConv(nn.Module):
         kh, kw = tuple(self.kernel_size)
         kernel = self.param("kernel", self.kernel_init, (kh, kw, x.shape[-1], self.features), self.param_dtype)
         bias = self.param("bias", self.bias_init, (self.features,), self.param_dtype) if self.use_bias else None
-        x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias, dtype=self.dtype)
-        y = upsample_conv(x, kernel, self.factor, self.precision)
+        compute_dtype = self.dtype or jnp.result_type(x, kernel)
+        x, bias = nn.dtypes.promote_dtype(x, bias, dtype=compute_dtype)
+        y = upsample_conv(x, kernel, self.factor, self.precision)  # phase kernels summed in param_dtype
         return y if bias is None else y + bias
