@@ -404,7 +404,6 @@ DCGAN_CONVS = (
 
 def profile_convolutions(with_torch: bool) -> list[dict]:
     import jax
-    import jax.numpy as jnp
 
     from jaxgan.models.conv import conv_general_dilated, upsample_conv
 

@@ -27,7 +27,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import optax
 
 PyTree = Any
 DiscriminatorFn = Callable[[jax.Array], jax.Array]

@@ -19,7 +19,8 @@ from jaxgan import losses as losses_lib
 from jaxgan import models as models_lib
 from jaxgan import penalties as penalties_lib
 from jaxgan.train import parallel
-from jaxgan.train.step import StepOptions
+from jaxgan.train.state import GANState, create_state
+from jaxgan.train.step import StepOptions, make_train_step
 
 _DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
 
@@ -173,4 +174,33 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
         g_tx=optimizer(config.optimizer.generator, "generator"),
         d_tx=optimizer(config.optimizer.discriminator, "discriminator"),
         options=options,
+    )
+
+
+def train_step(experiment: Experiment, *, axis_name: str | None = None):
+    """The per-device train step of an experiment (`step.make_train_step` on its parts)."""
+    return make_train_step(
+        generator=experiment.generator,
+        discriminator=experiment.discriminator,
+        objective=experiment.objective,
+        penalties=experiment.penalties,
+        options=experiment.options,
+        axis_name=axis_name,
+    )
+
+
+def new_state(config: ml_collections.ConfigDict, experiment: Experiment, rng) -> GANState:
+    """A fresh `GANState` of an experiment from the key `rng` (`state.create_state` on its parts)."""
+    return create_state(
+        rng=rng,
+        generator=experiment.generator,
+        discriminator=experiment.discriminator,
+        g_tx=experiment.g_tx,
+        d_tx=experiment.d_tx,
+        objective_state=experiment.objective.init_state(),
+        penalty_weights=experiment.penalty_weights,
+        latent_dim=config.latent_dim,
+        data_shape=tuple(experiment.dataset.element_shape),
+        pack=config.pack,
+        use_ema=config.ema_decay > 0,
     )

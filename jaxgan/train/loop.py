@@ -10,7 +10,6 @@ device to look at them.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import time
 from typing import Any
@@ -24,8 +23,8 @@ from jaxgan import data as data_lib
 from jaxgan.train import build as build_lib
 from jaxgan.train import multirun, parallel, workdir as workdir_lib
 from jaxgan.train.checkpoint import Checkpointer
-from jaxgan.train.state import GANState, create_state
-from jaxgan.train.step import make_multi_step, make_train_step
+from jaxgan.train.state import GANState
+from jaxgan.train.step import make_multi_step
 from jaxgan.train.writers import MetricWriter
 
 
@@ -46,19 +45,7 @@ class Run:
 
 
 def initial_state(config: ml_collections.ConfigDict, experiment: build_lib.Experiment) -> GANState:
-    return create_state(
-        rng=jax.random.PRNGKey(config.seed),
-        generator=experiment.generator,
-        discriminator=experiment.discriminator,
-        g_tx=experiment.g_tx,
-        d_tx=experiment.d_tx,
-        objective_state=experiment.objective.init_state(),
-        penalty_weights=experiment.penalty_weights,
-        latent_dim=config.latent_dim,
-        data_shape=tuple(experiment.dataset.element_shape),
-        pack=config.pack,
-        use_ema=config.ema_decay > 0,
-    )
+    return build_lib.new_state(config, experiment, jax.random.PRNGKey(config.seed))
 
 
 class Feeder:
@@ -111,14 +98,7 @@ def setup(config: ml_collections.ConfigDict, *, devices: list | None = None) -> 
         return multirun.setup(config, devices=devices)
     mesh = parallel.make_mesh(devices)
     experiment = build_lib.build(config, num_devices=mesh.size, axis_name=parallel.AXIS)
-    step = make_train_step(
-        generator=experiment.generator,
-        discriminator=experiment.discriminator,
-        objective=experiment.objective,
-        penalties=experiment.penalties,
-        options=experiment.options,
-        axis_name=parallel.AXIS,
-    )
+    step = build_lib.train_step(experiment, axis_name=parallel.AXIS)
     multi_step = make_multi_step(step, config.steps_per_call)
     feeder = Feeder(
         experiment.dataset,

@@ -47,8 +47,8 @@ from jax.sharding import PartitionSpec as P
 from jaxgan import data as data_lib
 from jaxgan.train import build as build_lib
 from jaxgan.train import parallel, sampling, writers
-from jaxgan.train.state import GANState, create_state
-from jaxgan.train.step import make_multi_step, make_train_step
+from jaxgan.train.state import GANState
+from jaxgan.train.step import make_multi_step
 
 PyTree = Any
 
@@ -201,22 +201,7 @@ def initial_state(
     runs = runs_of(config) if runs is None else runs
     keys = jnp.stack([jax.random.PRNGKey(seed) for seed in runs.seeds])
 
-    def one(key):
-        return create_state(
-            rng=key,
-            generator=experiment.generator,
-            discriminator=experiment.discriminator,
-            g_tx=experiment.g_tx,
-            d_tx=experiment.d_tx,
-            objective_state=experiment.objective.init_state(),
-            penalty_weights=experiment.penalty_weights,
-            latent_dim=config.latent_dim,
-            data_shape=tuple(experiment.dataset.element_shape),
-            pack=config.pack,
-            use_ema=config.ema_decay > 0,
-        )
-
-    state = jax.jit(jax.vmap(one))(keys)
+    state = jax.jit(jax.vmap(lambda key: build_lib.new_state(config, experiment, key)))(keys)
     state = state.replace(step=state.step[0])
     return set_values(state, runs.values)
 
@@ -373,14 +358,7 @@ def setup(config: ml_collections.ConfigDict, *, devices: list | None = None):
     runs = runs_of(config)
     mesh = parallel.make_mesh(devices)
     experiment = build_experiment(config, num_devices=mesh.size, axis_name=parallel.AXIS)
-    step = make_train_step(
-        generator=experiment.generator,
-        discriminator=experiment.discriminator,
-        objective=experiment.objective,
-        penalties=experiment.penalties,
-        options=experiment.options,
-        axis_name=parallel.AXIS,
-    )
+    step = build_lib.train_step(experiment, axis_name=parallel.AXIS)
     state = initial_state(config, experiment, runs)
     multi_step = make_multi_step(vmap_runs(step, state), config.steps_per_call)
 

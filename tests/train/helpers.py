@@ -7,7 +7,6 @@ import jax
 from jaxgan.config import pacgan_mixture_config
 from jaxgan.train import build as build_lib
 from jaxgan.train.loop import initial_state
-from jaxgan.train.step import make_train_step
 
 
 def tiny_ring_config(**overrides):
@@ -41,13 +40,7 @@ def one_device(config, abstract_state: bool = False):
 
     `abstract_state`: the state's shapes and dtypes only (`jax.eval_shape`, nothing compiled)."""
     experiment = build_lib.build(config)
-    step = make_train_step(
-        generator=experiment.generator,
-        discriminator=experiment.discriminator,
-        objective=experiment.objective,
-        penalties=experiment.penalties,
-        options=experiment.options,
-    )
+    step = build_lib.train_step(experiment)
     if abstract_state:
         return experiment, jax.eval_shape(lambda: initial_state(config, experiment)), jax.jit(step)
     return experiment, initial_state(config, experiment), jax.jit(step)

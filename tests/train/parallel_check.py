@@ -16,8 +16,8 @@ import ml_collections
 import numpy as np
 
 from jaxgan.config import dcgan_mnist_config
-from jaxgan.train import loop, parallel
-from jaxgan.train.step import make_multi_step, make_train_step
+from jaxgan.train import build as build_lib, loop, parallel
+from jaxgan.train.step import make_multi_step
 from tests.train.helpers import tiny_ring_config
 
 NUM_STEPS = 20
@@ -66,9 +66,7 @@ def run(config, devices) -> dict:
 
 def run_pmap(config, devices) -> dict:
     r = loop.setup(config, devices=devices)
-    step = make_train_step(generator=r.experiment.generator, discriminator=r.experiment.discriminator,
-                           objective=r.experiment.objective, penalties=r.experiment.penalties,
-                           options=r.experiment.options, axis_name=parallel.AXIS)
+    step = build_lib.train_step(r.experiment, axis_name=parallel.AXIS)
     call = parallel.pmap_call(make_multi_step(step, config.steps_per_call))
     state = jax.tree.map(lambda x: np.broadcast_to(np.asarray(x), (len(devices), *np.shape(x))), r.state)
     arrays = r.experiment.dataset.arrays()
