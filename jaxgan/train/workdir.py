@@ -1,4 +1,10 @@
-"""The workdir's config: written once, checked on every launch, never silently replaced."""
+"""The workdir's config: written once, checked on every launch, never silently replaced.
+
+A launch first calls `check(workdir, config)`, which reads and writes nothing but the
+config.json it compares against, then checks and builds everything else, and only then
+calls `commit(workdir, config)`, which creates the workdir and writes config.json. So a
+refused launch leaves every file on disk as it was.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 
 import ml_collections
 
@@ -13,6 +20,8 @@ CONFIG_FILE = "config.json"
 # Settings that may change between launches of the same run without changing the experiment.
 _LAUNCH_ONLY = ("overwrite", "multihost", "num_steps", "log_every", "checkpoint_every", "sample_every",
                 "eval_every", "evaluators", "num_eval_samples")
+# What a run writes into its workdir besides config.json; an existing one must be writable.
+_WRITTEN = ("checkpoints", "samples", "tensorboard", "metrics.jsonl")
 
 
 def config_to_dict(config: ml_collections.ConfigDict) -> dict:
@@ -34,42 +43,163 @@ def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
     return names
 
 
-def prepare(workdir: str, config: ml_collections.ConfigDict, *, is_writer: bool = True) -> None:
-    """Create the workdir and its config.json, or check that it holds a run of this config.
+def _check_path(workdir: str) -> str:
+    """The workdir's absolute path, once it is known to be (or to be creatable as) a writable directory."""
+    if not workdir:
+        raise ValueError("--workdir is empty; pass the directory of the run, e.g. --workdir=runs/<name>.")
+    path = os.path.abspath(workdir)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(
+            f"--workdir {workdir} is a file, not a directory; pass a directory (it is created if missing), "
+            "e.g. --workdir=runs/<name>."
+        )
+    existing = path
+    while not os.path.exists(existing):  # the nearest folder that exists: the workdir is created below it
+        parent = os.path.dirname(existing)
+        if parent == existing:
+            break
+        existing = parent
+    if not os.path.isdir(existing):
+        raise ValueError(
+            f"--workdir {workdir} lies below {existing}, which is a file, not a directory; pass a workdir "
+            "whose parent folders are directories (or do not exist yet)."
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        where = "it" if existing == path else f"{existing}, the folder it would be created in,"
+        raise ValueError(
+            f"--workdir {workdir} is not writable: {where} does not let this user create files; pass a workdir "
+            "you may write to, or change the folder's permissions."
+        )
+    if existing == path:
+        for name in _WRITTEN:
+            entry = os.path.join(path, name)
+            if os.path.exists(entry) and not os.access(entry, os.W_OK | (os.X_OK if os.path.isdir(entry) else 0)):
+                raise ValueError(
+                    f"--workdir {workdir} holds {entry}, which this user may not write to; change its permissions "
+                    "or pass another --workdir."
+                )
+    return path
 
-    A workdir holding a different experiment is refused unless `config.overwrite` is set;
-    then the earlier run is moved aside into `replaced_<time>/` (nothing on disk is lost)
-    and a new run starts. Launch-only settings (num_steps, logging and evaluation cadence)
-    may change: a longer `num_steps` continues the run.
+
+def _read_config_json(path: str, workdir: str) -> dict:
+    """The dict in a workdir's config.json, or one sentence that names the file and what to do."""
+    if os.path.isdir(path):
+        raise ValueError(
+            f"{path} is a directory, not the run's config file; move it out of --workdir {workdir} or pass "
+            "another --workdir."
+        )
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as error:
+        raise ValueError(
+            f"{path} cannot be read ({error.strerror or error}); change its permissions or pass another --workdir."
+        ) from None
+    try:
+        values = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, dict):
+        what = "is empty" if not text.strip() else "is not a JSON object"
+        raise ValueError(
+            f"{path} {what} (a torn or interrupted write?); if this run was launched with the same --config, "
+            "delete the file and relaunch `jaxgan train` to write it again (checkpoints are kept), "
+            "else pass another --workdir."
+        )
+    return values
+
+
+def _changed_fields(path: str, workdir: str, new: dict) -> list[str]:
+    """The experiment fields in which the workdir's config.json differs from `new` ([] without a file)."""
+    if not os.path.lexists(path):
+        return []
+    old = _read_config_json(path, workdir)
+    return _differences(_experiment_fields(old), _experiment_fields(new))
+
+
+def _refuse_different(workdir: str, changed: list[str]) -> None:
+    raise ValueError(
+        f"workdir {workdir} holds a run of a different config (differs in {', '.join(changed[:5])}"
+        f"{', ...' if len(changed) > 5 else ''}); use another --workdir, or pass --config.overwrite=True "
+        "to move that run aside into the workdir's replaced_<time>/ folder and start anew."
+    )
+
+
+def check(workdir: str, config: ml_collections.ConfigDict) -> None:
+    """Refuse, with one sentence, a workdir that this launch of `config` cannot use; write nothing.
+
+    Refused: a path that is a file or lies below a file, a folder this user may not write
+    to, a config.json that cannot be read as JSON, and a config.json of a different
+    experiment unless `config.overwrite` is set. Launch-only settings (num_steps, logging
+    and evaluation cadence) may differ: a longer `num_steps` continues the run.
     """
-    workdir = os.path.abspath(workdir)
-    path = os.path.join(workdir, CONFIG_FILE)
+    path = _check_path(workdir)
+    changed = _changed_fields(os.path.join(path, CONFIG_FILE), workdir, config_to_dict(config))
+    if changed and not config.overwrite:
+        _refuse_different(path, changed)
+
+
+def commit(workdir: str, config: ml_collections.ConfigDict, *, is_writer: bool = True) -> None:
+    """Make `workdir` the run of `config`; call after `check` and after the config is fully built.
+
+    A workdir holding a different experiment (allowed by `config.overwrite`) has its run
+    moved aside into `replaced_<time>/`, so nothing on disk is lost. Then the workdir is
+    created and config.json written atomically (a temporary file in the workdir, renamed
+    over the old one), with the launch-only settings of this launch. Only the writer
+    process writes; the others do nothing.
+    """
+    if not is_writer:
+        return
+    path = os.path.abspath(workdir)
+    config_path = os.path.join(path, CONFIG_FILE)
     new = config_to_dict(config)
-    if os.path.exists(path):
-        with open(path) as f:
-            old = json.load(f)
-        changed = _differences(_experiment_fields(old), _experiment_fields(new))
-        if changed and not config.overwrite:
-            raise ValueError(
-                f"workdir {workdir} holds a run of a different config (differs in {', '.join(changed[:5])}"
-                f"{', ...' if len(changed) > 5 else ''}); use another --workdir, or pass --config.overwrite=True "
-                "to move that run aside into the workdir's replaced_<time>/ folder and start anew."
-            )
-        if changed and is_writer:
-            archive = os.path.join(workdir, time.strftime("replaced_%Y%m%d_%H%M%S"))
-            os.makedirs(archive)
-            for name in os.listdir(workdir):
-                if not name.startswith("replaced_"):
-                    shutil.move(os.path.join(workdir, name), os.path.join(archive, name))
-    if is_writer:
-        os.makedirs(workdir, exist_ok=True)
-        with open(path, "w") as f:
-            json.dump(new, f, indent=2, sort_keys=True)
+    changed = _changed_fields(config_path, workdir, new)
+    if changed and not config.overwrite:
+        _refuse_different(path, changed)
+    if changed:
+        archive = os.path.join(path, time.strftime("replaced_%Y%m%d_%H%M%S"))
+        suffix = 1
+        while os.path.exists(archive):  # two replacements within one second
+            archive = os.path.join(path, time.strftime("replaced_%Y%m%d_%H%M%S") + f"_{suffix}")
+            suffix += 1
+        os.makedirs(archive)
+        for name in os.listdir(path):
+            if not name.startswith("replaced_"):
+                shutil.move(os.path.join(path, name), os.path.join(archive, name))
+    os.makedirs(path, exist_ok=True)
+    text = json.dumps(new, indent=2, sort_keys=True)
+    if os.path.isfile(config_path):
+        with open(config_path, encoding="utf-8") as f:
+            if f.read() == text:
+                return  # the same launch again: leave the file as it is
+    _write_atomically(config_path, text)
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write `text` to `path` so that a reader sees the old file or the new one, never a part."""
+    temporary = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for open()
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def prepare(workdir: str, config: ml_collections.ConfigDict, *, is_writer: bool = True) -> None:
+    """`check` then `commit`: for a launcher that builds nothing in between that could refuse the config."""
+    check(workdir, config)
+    commit(workdir, config, is_writer=is_writer)
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:
+    """The config of the run in `workdir` (for `jaxgan sample` and `jaxgan eval`)."""
     path = os.path.join(os.path.abspath(workdir), CONFIG_FILE)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         raise ValueError(f"--workdir {workdir} holds no {CONFIG_FILE}; pass the workdir of a run started with `jaxgan train`.")
-    with open(path) as f:
-        return ml_collections.ConfigDict(json.load(f))
+    return ml_collections.ConfigDict(_read_config_json(path, workdir))
