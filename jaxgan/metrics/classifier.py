@@ -15,7 +15,7 @@ on split "train[:90%]"; accuracy is measured on "test". For the bundled MNIST th
 training digits and 500 held out, on which the seed-0 classifier scores 0.968 (an RBF SVM on
 raw pixels: 0.95); for the 8x8 digits, 0.96. The trained parameters and facts are cached at
 `<cache>/classifiers/<dataset>_<seed>_<hash>.msgpack` (flax msgpack), where `<cache>` is
-`cache_dir`, else `$JAXGAN_CACHE_DIR`, else `~/.cache/jaxgan`, and `<hash>` covers the
+`cache_dir`, else `~/.cache/jaxgan`, and `<hash>` covers the
 architecture, the training recipe and the training data.
 """
 
@@ -198,10 +198,8 @@ def _load_split(dataset_name: str, split: str) -> tuple[np.ndarray, np.ndarray, 
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
-    """`cache_dir`, else `$JAXGAN_CACHE_DIR`, else `~/.cache/jaxgan`."""
-    if cache_dir is not None:
-        return Path(cache_dir)
-    return Path(os.environ.get("JAXGAN_CACHE_DIR") or Path.home() / ".cache" / "jaxgan")
+    """`cache_dir`, else `~/.cache/jaxgan` (no environment variable: the caller chooses)."""
+    return Path(cache_dir if cache_dir is not None else "~/.cache/jaxgan").expanduser()
 
 
 def get_classifier(dataset_name: str = "mnist", seed: int = 0, cache_dir: str | os.PathLike | None = None) -> FeatureClassifier:

