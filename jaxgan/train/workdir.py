@@ -91,16 +91,19 @@ def _read_config_json(path: str, workdir: str) -> dict:
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
+    except UnicodeDecodeError:
+        text = "\ufffd"  # not text at all: reported as not valid JSON below
     except OSError as error:
         raise ValueError(
             f"{path} cannot be read ({error.strerror or error}); change its permissions or pass another --workdir."
         ) from None
     try:
         values = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        what = "does not hold a JSON object"
+    except ValueError:  # json.JSONDecodeError
         values = None
+        what = "is empty" if not text.strip() else "is not valid JSON"
     if not isinstance(values, dict):
-        what = "is empty" if not text.strip() else "is not a JSON object"
         raise ValueError(
             f"{path} {what} (a torn or interrupted write?); if this run was launched with the same --config, "
             "delete the file and relaunch `jaxgan train` to write it again (checkpoints are kept), "
