@@ -1,0 +1,227 @@
+"""`jaxgan` on bad input, in subprocesses: exit code != 0, one sentence on stderr, no traceback,
+every file already on disk byte-identical (issue 12).
+
+Refusals that need no config run before JAX is imported and cost ~0.3 s each; the others load
+the config file (~3 s, for the model imports). One real run, which diverges, checks that a
+run's console holds no INFO log lines and that NonFiniteError is one sentence.
+"""
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RING = os.path.join(ROOT, "configs", "ring_ns.py")
+# The tiniest real run of the ring config: one call of 10 steps, small networks.
+TINY = [
+    "--config.num_steps=10", "--config.steps_per_call=10", "--config.log_every=10", "--config.checkpoint_every=10",
+    "--config.sample_every=10", "--config.evaluators=", "--config.model.generator.width=16",
+    "--config.model.discriminator.width=16",
+]
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env.pop("XLA_FLAGS", None)  # one CPU device, as a user's launch
+    env["JAX_PLATFORMS"] = "cpu"
+    cache = os.environ.get("JAXGAN_TEST_COMPILATION_CACHE", os.path.join(tempfile.gettempdir(), "jaxgan-test-xla-cache"))
+    env.setdefault("JAX_COMPILATION_CACHE_DIR", cache)
+    env.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    return env
+
+
+def jaxgan(*args, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "jaxgan.cli", *map(str, args)],
+        cwd=cwd, env=_env(), capture_output=True, text=True, timeout=600,
+    )
+
+
+def snapshot(root) -> dict:
+    """Every path under `root` with its bytes' hash (None for a folder)."""
+    found = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            found[os.path.relpath(os.path.join(folder, name), root)] = None
+        for name in files:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as f:
+                found[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
+    return found
+
+
+def assert_refused(result: subprocess.CompletedProcess, *expected: str) -> str:
+    """Exit code != 0, one line on stderr that names `expected`, no traceback; the line."""
+    assert result.returncode != 0, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for text in expected:
+        assert text in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    """A workdir holding a run (a config.json of another experiment, a checkpoint, metrics)."""
+    run = tmp_path / "run"
+    (run / "checkpoints" / "10").mkdir(parents=True)
+    (run / "checkpoints" / "10" / "state").write_bytes(b"\x00\x01 checkpoint bytes")
+    (run / "metrics.jsonl").write_text('{"step": 10, "d_loss": 1.0}\n')
+    (run / "config.json").write_text('{"seed": 123, "overwrite": false}')
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# Before JAX: the command, the flags, the config file.
+
+
+def test_unknown_command_is_named_with_the_commands(tmp_path):
+    line = assert_refused(jaxgan("trian", f"--workdir={tmp_path}"), "'trian'", "train, sample, eval")
+    assert "did you mean train?" in line
+    assert_refused(jaxgan(), "no command given", "train, sample, eval")
+
+
+@pytest.mark.parametrize("command, own, foreign", [
+    ("train", ["--config=", "--workdir=", "--multihost", "--config.<field>=<value>"], ["--num=", "--out="]),
+    ("sample", ["--workdir=", "--out=", "--num=", "--seed="], ["--config=", "--multihost"]),
+    ("eval", ["--workdir=", "--multihost"], ["--config=", "--out="]),
+])
+def test_help_lists_the_commands_own_flags(command, own, foreign):
+    result = jaxgan(command, "--help")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert result.stdout.startswith(f"usage: jaxgan {command}")
+    for flag in own:
+        assert flag in result.stdout, flag
+    for flag in foreign:
+        assert flag not in result.stdout, flag
+
+
+def test_help_with_a_config_lists_its_fields():
+    result = jaxgan("train", f"--config={RING}", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "--config.num_steps=400000" in result.stdout and "--config.loss.name='non_saturating'" in result.stdout
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda d: d / "missing.py", ["missing.py", "no such file", "get_config()"]),
+    (lambda d: _write(d / "broken.py", "def get_config(:\n    pass\n"), ["broken.py", "syntax error at line 1"]),
+    (lambda d: _write(d / "empty.py", "import ml_collections\nx = 1\n"), ["empty.py", "defines no get_config()"]),
+    (lambda d: d, ["is a directory", "get_config()"]),
+], ids=["missing", "syntax_error", "no_get_config", "directory"])
+def test_config_file_problems(tmp_path, workdir, make, expected):
+    config = make(tmp_path)
+    before = snapshot(tmp_path)
+    assert_refused(jaxgan("train", f"--config={config}", f"--workdir={workdir}"), *expected)
+    assert snapshot(tmp_path) == before
+
+
+def test_a_config_file_is_refused_before_jax_is_imported(tmp_path):
+    code = (
+        "import sys\nfrom jaxgan import cli\n"
+        f"try:\n    cli.main(['jaxgan', 'train', '--config={tmp_path}/missing.py', '--workdir={tmp_path}/run'])\n"
+        "except SystemExit as e:\n    print(e.code, 'jax' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True, text=True)
+    assert result.stdout.split() == ["2", "False"], (result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["train", f"--config={RING}", "--wrokdir=W"], ["unknown flag --wrokdir", "did you mean --workdir?"]),
+    (["train", f"--config={RING}", "--workdir=W", "--num=3"], ["--num is a flag of jaxgan sample", "--workdir"]),
+    (["train", "--workdir=W"], ["missing --config", "usage: jaxgan train"]),
+    (["train", f"--config={RING}", "--workdir=W", "oops"], ["positional", "'oops'"]),
+    (["sample", "--workdir=W", "--out=x.png", "--config.num_steps=3"], ["--config.num_steps", "config.json"]),
+    (["sample", "--workdir=W"], ["missing --out"]),
+], ids=["unknown_flag", "flag_of_another_command", "missing_flag", "positional", "override_in_sample", "sample_out"])
+def test_flag_problems(workdir, args, expected):
+    before = snapshot(workdir.parent)
+    assert_refused(jaxgan(*[a.replace("=W", f"={workdir}") for a in args]), *expected)
+    assert snapshot(workdir.parent) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# After the config is loaded, before anything is built: its fields and the workdir.
+
+
+def test_misspelled_fields_are_named_with_the_nearest_field(workdir):
+    before = snapshot(workdir.parent)
+    result = jaxgan("train", f"--config={RING}", f"--workdir={workdir}", "--config.num_stpes=5", "--config.loss.nmae=hinge")
+    assert_refused(result, "--config.num_stpes", "--config.num_steps", "--config.loss.nmae", "--config.loss.name")
+    assert snapshot(workdir.parent) == before
+
+
+def test_a_value_of_the_wrong_type(workdir):
+    before = snapshot(workdir.parent)
+    assert_refused(jaxgan("train", f"--config={RING}", f"--workdir={workdir}", "--config.num_steps=abc"),
+                   "--config.num_steps=abc")
+    assert snapshot(workdir.parent) == before
+
+
+def test_unknown_keyword_of_a_loss_is_refused_by_the_builder_before_anything_is_written(tmp_path):
+    result = jaxgan("train", f"--config={RING}", f"--workdir={tmp_path / 'run'}", *TINY, "--config.loss.params.bogus=1")
+    assert_refused(result, "bogus")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind", ["file", "below_a_file", "not_writable", "torn_config", "different_config"])
+def test_workdir_problems(tmp_path, workdir, kind):
+    target, expected = workdir, []
+    if kind == "file":
+        target = _write(tmp_path / "a_file", "not a folder")
+        expected = ["is a file, not a directory"]
+    elif kind == "below_a_file":
+        target = _write(tmp_path / "a_file", "not a folder") / "sub" / "run"
+        expected = ["lies below", "a_file, which is a file"]
+    elif kind == "not_writable":
+        target = tmp_path / "locked"
+        target.mkdir()
+        target.chmod(0o500)
+        if os.access(target, os.W_OK):
+            target.chmod(0o700)
+            pytest.skip("this user (root) may write to a folder without write permission")
+        expected = ["is not writable"]
+    elif kind == "torn_config":
+        (workdir / "config.json").write_text('{"seed": 0, "loss": {"na')
+        expected = [f"{workdir / 'config.json'} is not valid JSON", "delete the file"]
+    elif kind == "different_config":
+        expected = ["holds a run of a different config", "--config.overwrite=True"]
+    before = snapshot(tmp_path)
+    try:
+        assert_refused(jaxgan("train", f"--config={RING}", f"--workdir={target}"), *expected)
+    finally:
+        if kind == "not_writable":
+            target.chmod(0o700)
+    assert snapshot(tmp_path) == before
+
+
+def test_sample_of_a_torn_config_json(workdir):
+    (workdir / "config.json").write_text("")
+    before = snapshot(workdir.parent)
+    assert_refused(jaxgan("sample", f"--workdir={workdir}", f"--out={workdir.parent / 'x.png'}"),
+                   f"{workdir / 'config.json'} is empty")
+    assert snapshot(workdir.parent) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# A real run that diverges: one sentence, and no INFO lines of orbax or JAX on the console.
+
+
+def test_a_diverging_run_stops_with_one_sentence_and_a_quiet_console(tmp_path):
+    huge = ["--config.optimizer.generator.learning_rate=1e30", "--config.optimizer.discriminator.learning_rate=1e30"]
+    result = jaxgan("train", f"--config={RING}", f"--workdir={tmp_path / 'run'}", *TINY, *huge)
+    assert result.returncode != 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert not re.search(r"^[IW]\d{4} ", result.stderr, re.MULTILINE), result.stderr  # absl-format log lines
+    last = result.stderr.strip().splitlines()[-1]  # after the progress bar
+    assert last.startswith("jaxgan train: Training stopped:") and " became " in last, result.stderr
