@@ -338,8 +338,8 @@ def _print_help(command: str | None, config_spec: str | None = None) -> None:
     lines += [_flag_help(name) for name in _COMMAND_FLAGS[command]]
     lines += [
         "  --verbosity=<int>",
-        "      -1 (default here): warnings and errors only; 0: also the INFO lines of JAX and orbax; 1: debug, and a",
-        "      traceback for every refused launch.",
+        "      -1 (the default here): warnings and errors only; 0: also the INFO lines of JAX and orbax; 1: debug",
+        "      lines, and the traceback of an error that stops a launched command.",
         "  (--helpfull lists every flag of the libraries too.)",
     ]
     if command == "train":
@@ -434,7 +434,8 @@ def main(argv: list[str] | None = None) -> None:
         if found.help:
             _print_help(command, found.values.get("config") if command == "train" else None)
             sys.exit(0)
-        if not found.flagfile:  # absl expands flag files; leave those command lines to it
+        absl_help = any(name in ("helpfull", "helpxml") for name in found.flags)
+        if not (found.flagfile or absl_help):  # absl expands flag files and prints its own help
             _check_arguments(command, found)
         if command == "train" and found.values.get("config") is not None:
             _check_config_file(found.values["config"])

@@ -118,7 +118,10 @@ def _write(path, text):
     (lambda d: _write(d / "broken.py", "def get_config(:\n    pass\n"), ["broken.py", "syntax error at line 1"]),
     (lambda d: _write(d / "empty.py", "import ml_collections\nx = 1\n"), ["empty.py", "defines no get_config()"]),
     (lambda d: d, ["is a directory", "get_config()"]),
-], ids=["missing", "syntax_error", "no_get_config", "directory"])
+    (lambda d: _write(d / "raises.py", "def get_config():\n    raise KeyError('foo')\n"),
+     ["raises.py", "failed while loading at line 2", "KeyError"]),
+    (lambda d: _write(d / "none.py", "def get_config():\n    pass\n"), ["none.py", "returned NoneType"]),
+], ids=["missing", "syntax_error", "no_get_config", "directory", "get_config_raises", "get_config_returns_none"])
 def test_config_file_problems(tmp_path, workdir, make, expected):
     config = make(tmp_path)
     before = snapshot(tmp_path)
