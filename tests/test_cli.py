@@ -228,3 +228,34 @@ def test_a_diverging_run_stops_with_one_sentence_and_a_quiet_console(tmp_path):
     assert not re.search(r"^[IW]\d{4} ", result.stderr, re.MULTILINE), result.stderr  # absl-format log lines
     last = result.stderr.strip().splitlines()[-1]  # after the progress bar
     assert last.startswith("jaxgan train: Training stopped:") and " became " in last, result.stderr
+
+
+def _tiny_ring_config():
+    """configs/ring_ns.py with the TINY overrides, as `jaxgan train ... *TINY` builds it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ring_ns_config", RING)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = module.get_config()
+    for arg in TINY:
+        path, value = arg[len("--config."):].split("=")
+        *parents, name = path.split(".")
+        node = config
+        for parent in parents:
+            node = node[parent]
+        node[name] = type(node[name])(value) if value else value
+    return config
+
+
+def test_a_bad_launch_only_value_leaves_a_finished_runs_config_json_as_it_was(tmp_path):
+    from jaxgan.train import workdir as workdir_lib
+
+    run = tmp_path / "run"
+    workdir_lib.commit(str(run), _tiny_ring_config())
+    (run / "metrics.jsonl").write_text('{"step": 10}\n')
+    before = snapshot(tmp_path)
+    # num_steps may change between launches, but 15 is no multiple of steps_per_call (10).
+    result = jaxgan("train", f"--config={RING}", f"--workdir={run}", *TINY, "--config.num_steps=15")
+    assert_refused(result, "config.num_steps (15)", "steps_per_call")
+    assert snapshot(tmp_path) == before
