@@ -5,7 +5,7 @@
     python experiments/mode_collapse.py --methods=GAN,PacGAN2 --datasets=ring --steps=2000 --seeds=3
 
 Every (method, dataset) is one compiled program training all its seeds together
-(`jaxgan.train.multirun`: the state vmapped over seeds, each seed with its own init, data
+(`jaxgan.train.runs`: the state vmapped over seeds, each seed with its own init, data
 draw and data order). After training, each seed's generator draws 2,500 samples, scored by
 `jaxgan.metrics.mode_coverage` (modes with a high-quality sample, HQ fraction, reverse KL).
 The script writes `results/mode_collapse.md` (mean ± standard error over seeds beside the
@@ -32,7 +32,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from jaxgan import metrics  # noqa: E402
 from jaxgan.config import pacgan_mixture_config  # noqa: E402
-from jaxgan.train import multirun, parallel  # noqa: E402
+from jaxgan.train import loop, parallel  # noqa: E402
+from jaxgan.train import runs as multirun  # noqa: E402
 
 PAPER_STEPS = 400 * 100_000 // 100  # 400 epochs of 100,000 points in batches of 100
 NUM_EVAL_SAMPLES = 2500
@@ -92,11 +93,11 @@ def method_config(method: str, dataset: str, *, steps: int, seeds: int, steps_pe
 def train_and_score(config) -> tuple[list[dict], list[np.ndarray], float]:
     """Train every seed of `config` together; score 2,500 samples per seed. (scores, samples, seconds)."""
     start = time.perf_counter()
-    run = multirun.setup(config)
+    run = loop.setup(config)
     state = parallel.replicate(run.state, run.mesh)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = run.call(state, *run.feeder.inputs(first))
-    samples = multirun.RunsSampler(run.experiment.generator, config.latent_dim).sample(
+    samples = run.sampler.sample(
         state, jax.random.PRNGKey(config.seed + 2), NUM_EVAL_SAMPLES
     )
     seconds = time.perf_counter() - start

@@ -80,7 +80,7 @@ def load_sweep(config_path: str):
 
 def main(argv) -> None:
     del argv
-    from jaxgan.train import multirun
+    from jaxgan.train import runs as multirun
 
     if _CONFIG.value is None or _WORKDIR.value is None:
         raise app.UsageError("sweep.py needs --config=configs/<sweep>.py and --workdir=<dir>.")

@@ -20,6 +20,9 @@ def default_config() -> ml_collections.ConfigDict:
     config.data.image_size = 0  # 0: the dataset's own size; else resize/crop to this square size
     config.data.on_device = True  # keep a dataset that fits on the device, gather inside the step
 
+    # The family: a program of `jaxgan.programs` (networks, latents, update groups).
+    config.program = "gan"
+
     # Models, by name (`jaxgan.models.generator_names()`, `discriminator_names()`); the other
     # fields of each dict are passed to the module's constructor.
     config.latent_dim = 2

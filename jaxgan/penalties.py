@@ -15,8 +15,10 @@ Norms are over all non-batch axes. Gradients are per example: D is called on one
 a time under `jax.vmap`, so no example's input reaches another's penalty even when `d_fn`
 mixes examples (batch statistics); call D in inference mode inside `d_fn`.
 
-`get(name, **params)` gives every penalty the one signature `(d_fn, real, fake, key) -> scalar`;
-its names are the keys of `config.penalties`.
+`get(name, **params)` gives every penalty the one signature
+`(d_fn, real, fake, key, *, condition=None) -> scalar`; its names are the keys of
+`config.penalties`. `condition` holds the per-example conditioning inputs of a conditional D
+(its labels): D is then `d_fn(x, *condition)` and each example is taken with its own.
 """
 
 from __future__ import annotations
@@ -58,17 +60,21 @@ def _check_key(key, penalty: str) -> None:
         raise ValueError(f"{penalty} draws random points and needs a PRNG `key` (jax.random.key); got None.")
 
 
-def per_example_input_gradients(d_fn: DiscriminatorFn, x: jax.typing.ArrayLike) -> jax.Array:
+def per_example_input_gradients(
+    d_fn: DiscriminatorFn, x: jax.typing.ArrayLike, *, condition: tuple[jax.Array, ...] | None = None
+) -> jax.Array:
     """`∇ₓ Σ D(x_i)` for each example `x_i` alone: `vmap(grad(x_i -> sum(d_fn(x_i[None]))))`.
 
-    `x` is cast to at least float32; the gradients have its shape.
+    `x` is cast to at least float32; the gradients have its shape. With `condition` (a tuple
+    of per-example arrays `[B, ...]`, e.g. the labels of a conditional D), D is called as
+    `d_fn(x_i[None], *(c_i[None] for c in condition))`: each example with its own condition.
     """
     x = _as_float(x)
 
-    def output_sum(example):
-        return jnp.sum(_as_float(d_fn(example[None])))
+    def output_sum(example, *example_condition):
+        return jnp.sum(_as_float(d_fn(example[None], *(c[None] for c in example_condition))))
 
-    return jax.vmap(jax.grad(output_sum))(x)
+    return jax.vmap(jax.grad(output_sum))(x, *(condition or ()))
 
 
 def _gradient_norms(gradients: jax.Array) -> jax.Array:
@@ -119,8 +125,8 @@ def dragan_interpolates(real: jax.typing.ArrayLike, *, key: jax.Array, scale: fl
     return random_interpolates(real, perturbed, key=alpha_key)
 
 
-def _norm_penalty(d_fn, points, target_norm, one_sided) -> jax.Array:
-    excess = _gradient_norms(per_example_input_gradients(d_fn, points)) - target_norm
+def _norm_penalty(d_fn, points, target_norm, one_sided, condition=None) -> jax.Array:
+    excess = _gradient_norms(per_example_input_gradients(d_fn, points, condition=condition)) - target_norm
     if one_sided:
         excess = jax.nn.relu(excess)
     return jnp.mean(jnp.square(excess))
@@ -134,6 +140,7 @@ def gradient_penalty(
     key: jax.Array,
     target_norm: float = 1.0,
     one_sided: bool = False,
+    condition: tuple[jax.Array, ...] | None = None,
 ) -> jax.Array:
     """WGAN-GP `E[(‖∇D(x̂)‖ - t)²]` at random interpolates (one_sided: `E[max(0, ‖∇D‖ - t)²]`).
 
@@ -142,7 +149,7 @@ def gradient_penalty(
     """
     _check_key(key, "gradient_penalty")
     _check_target_norm(target_norm)
-    return _norm_penalty(d_fn, random_interpolates(real, fake, key=key), target_norm, one_sided)
+    return _norm_penalty(d_fn, random_interpolates(real, fake, key=key), target_norm, one_sided, condition)
 
 
 def dragan(
@@ -152,6 +159,7 @@ def dragan(
     key: jax.Array,
     scale: float = 0.5,
     target_norm: float = 1.0,
+    condition: tuple[jax.Array, ...] | None = None,
 ) -> jax.Array:
     """DRAGAN `E[(‖∇D(x̂)‖ - t)²]` at points perturbed around the real data (Kodali et al. 2017)."""
     _check_key(key, "dragan")
@@ -159,18 +167,18 @@ def dragan(
     value = _static_number(scale, "scale")
     if value is not None and value <= 0:
         raise ValueError(f"dragan: `scale` (of the perturbation, in units of the batch std) must be > 0; got {value}.")
-    return _norm_penalty(d_fn, dragan_interpolates(real, key=key, scale=scale), target_norm, False)
+    return _norm_penalty(d_fn, dragan_interpolates(real, key=key, scale=scale), target_norm, False, condition)
 
 
-def r1(d_fn: DiscriminatorFn, real: jax.typing.ArrayLike) -> jax.Array:
+def r1(d_fn: DiscriminatorFn, real: jax.typing.ArrayLike, *, condition=None) -> jax.Array:
     """R1 `½ E_p‖∇ₓD(x)‖²` on real examples (Mescheder et al. 2018); weight γ gives `(γ/2) E‖∇‖²`."""
-    gradients = per_example_input_gradients(d_fn, real)
+    gradients = per_example_input_gradients(d_fn, real, condition=condition)
     return 0.5 * jnp.mean(jnp.sum(jnp.square(gradients.reshape(gradients.shape[0], -1)), axis=-1))
 
 
-def r2(d_fn: DiscriminatorFn, fake: jax.typing.ArrayLike) -> jax.Array:
+def r2(d_fn: DiscriminatorFn, fake: jax.typing.ArrayLike, *, condition=None) -> jax.Array:
     """R2 `½ E_q‖∇ₓD(x)‖²` on generated examples (Mescheder et al. 2018)."""
-    return r1(d_fn, fake)
+    return r1(d_fn, fake, condition=condition)
 
 
 def clip_weights(params: PyTree, clip_value: float) -> PyTree:
@@ -184,27 +192,27 @@ def clip_weights(params: PyTree, clip_value: float) -> PyTree:
 # The uniform signature `(d_fn, real, fake, key) -> scalar`, by name.
 
 
-def _gradient_penalty_entry(d_fn, real, fake, key, *, target_norm=1.0):
-    return gradient_penalty(d_fn, real, fake, key=key, target_norm=target_norm)
+def _gradient_penalty_entry(d_fn, real, fake, key, *, condition=None, target_norm=1.0):
+    return gradient_penalty(d_fn, real, fake, key=key, target_norm=target_norm, condition=condition)
 
 
-def _one_sided_gradient_penalty_entry(d_fn, real, fake, key, *, target_norm=1.0):
-    return gradient_penalty(d_fn, real, fake, key=key, target_norm=target_norm, one_sided=True)
+def _one_sided_gradient_penalty_entry(d_fn, real, fake, key, *, condition=None, target_norm=1.0):
+    return gradient_penalty(d_fn, real, fake, key=key, target_norm=target_norm, one_sided=True, condition=condition)
 
 
-def _dragan_entry(d_fn, real, fake, key, *, target_norm=1.0, scale=0.5):
+def _dragan_entry(d_fn, real, fake, key, *, condition=None, target_norm=1.0, scale=0.5):
     del fake
-    return dragan(d_fn, real, key=key, scale=scale, target_norm=target_norm)
+    return dragan(d_fn, real, key=key, scale=scale, target_norm=target_norm, condition=condition)
 
 
-def _r1_entry(d_fn, real, fake, key):
+def _r1_entry(d_fn, real, fake, key, *, condition=None):
     del fake, key
-    return r1(d_fn, real)
+    return r1(d_fn, real, condition=condition)
 
 
-def _r2_entry(d_fn, real, fake, key):
+def _r2_entry(d_fn, real, fake, key, *, condition=None):
     del real, key
-    return r2(d_fn, fake)
+    return r2(d_fn, fake, condition=condition)
 
 
 _REGISTRY: Mapping[str, tuple[Callable[..., jax.Array], tuple[str, ...]]] = {

@@ -1,13 +1,13 @@
-"""Training: the state, the one step, the device mesh and the loop."""
+"""Training: the state, the one step, the runs, the device mesh and the loop."""
 
 from jaxgan.train.loop import NonFiniteError, train_and_evaluate
-from jaxgan.train.state import GANState, create_state
-from jaxgan.train.step import StepOptions, make_multi_step, make_train_step
+from jaxgan.train.state import TrainState, create_state
+from jaxgan.train.step import TermContext, make_multi_step, make_train_step
 
 __all__ = [
-    "GANState",
     "NonFiniteError",
-    "StepOptions",
+    "TermContext",
+    "TrainState",
     "create_state",
     "make_multi_step",
     "make_train_step",

@@ -10,6 +10,7 @@ import dataclasses
 import inspect
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import ml_collections
 import optax
@@ -18,24 +19,26 @@ from jaxgan import data as data_lib
 from jaxgan import losses as losses_lib
 from jaxgan import models as models_lib
 from jaxgan import penalties as penalties_lib
+from jaxgan import programs
+from jaxgan.program import Program
 from jaxgan.train import parallel
-from jaxgan.train.state import GANState, create_state
-from jaxgan.train.step import StepOptions, make_train_step
+from jaxgan.train.state import TrainState, create_state
+from jaxgan.train.step import make_train_step
 
 _DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
 
 
 @dataclasses.dataclass(frozen=True)
 class Experiment:
+    """The built parts of a config: its dataset and its program (networks, groups, sampling)."""
+
     dataset: Any
-    generator: Any
-    discriminator: Any
-    objective: losses_lib.Objective
-    penalties: tuple[tuple[str, Any], ...]
-    penalty_weights: dict[str, float]
-    g_tx: optax.GradientTransformation
-    d_tx: optax.GradientTransformation
-    options: StepOptions
+    program: Program
+    feature_specs: dict[str, jax.ShapeDtypeStruct]
+
+    @property
+    def sample_network(self):
+        return self.program.networks[self.program.sample.network]
 
 
 def _positive_int(config, name: str) -> int:
@@ -145,17 +148,15 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
 
     objective = losses_lib.get(config.loss.name, **config.loss.params.to_dict())
 
-    penalty_weights = {}
-    penalties = []
     for name, weight in config.penalties.items():
-        if not isinstance(weight, (int, float)) or weight < 0:
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
             raise ValueError(f"config.penalties.{name} must be a non-negative weight; got {weight!r}.")
-        if weight > 0:
-            params = {"target_norm": config.penalty_target_norm} if "gradient_penalty" in name or name == "dragan" else {}
-            penalties.append((name, penalties_lib.get(name, **params)))
-            penalty_weights[name] = float(weight)
+    penalties = penalties_lib.from_weights(dict(config.penalties), target_norm=config.penalty_target_norm)
+    penalty_weights = {name: float(config.penalties[name]) for name, _ in penalties}
 
-    options = StepOptions(
+    if config.program not in programs.NAMES:
+        raise ValueError(f"config.program={config.program!r} is not a program; use one of {list(programs.NAMES)}.")
+    options = programs.gan.GanOptions(
         latent_dim=config.latent_dim,
         num_critic_steps=num_critic_steps,
         clip_weights=float(config.clip_weights),
@@ -164,43 +165,38 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
         unroll_steps=int(config.unroll_steps),
         feature_matching=float(config.feature_matching),
     )
-    return Experiment(
-        dataset=dataset,
+    program = programs.gan.program(
         generator=generator,
         discriminator=discriminator,
         objective=objective,
-        penalties=tuple(penalties),
+        penalties=penalties,
         penalty_weights=penalty_weights,
         g_tx=optimizer(config.optimizer.generator, "generator"),
         d_tx=optimizer(config.optimizer.discriminator, "discriminator"),
         options=options,
     )
+    return Experiment(dataset=dataset, program=program, feature_specs=feature_specs(dataset, program))
+
+
+def feature_specs(dataset, program: Program) -> dict[str, jax.ShapeDtypeStruct]:
+    """The shape and dtype of one example of each batch feature the program reads."""
+    specs = {"x": jax.ShapeDtypeStruct(tuple(dataset.element_shape), jnp.float32)}
+    if dataset.num_classes is not None:
+        specs["label"] = jax.ShapeDtypeStruct((), jnp.int32)
+    missing = sorted(set(program.features) - set(specs))
+    if missing:
+        raise ValueError(
+            f"the program reads batch feature(s) {missing}, which dataset {dataset.name!r} does not have "
+            f"(it has {sorted(specs)}); use a dataset with them (config.data.name)."
+        )
+    return {name: specs[name] for name in program.features}
 
 
 def train_step(experiment: Experiment, *, axis_name: str | None = None):
-    """The per-device train step of an experiment (`step.make_train_step` on its parts)."""
-    return make_train_step(
-        generator=experiment.generator,
-        discriminator=experiment.discriminator,
-        objective=experiment.objective,
-        penalties=experiment.penalties,
-        options=experiment.options,
-        axis_name=axis_name,
-    )
+    """The per-device train step of an experiment (`step.make_train_step` on its program)."""
+    return make_train_step(experiment.program, axis_name=axis_name)
 
 
-def new_state(config: ml_collections.ConfigDict, experiment: Experiment, rng) -> GANState:
-    """A fresh `GANState` of an experiment from the key `rng` (`state.create_state` on its parts)."""
-    return create_state(
-        rng=rng,
-        generator=experiment.generator,
-        discriminator=experiment.discriminator,
-        g_tx=experiment.g_tx,
-        d_tx=experiment.d_tx,
-        objective_state=experiment.objective.init_state(),
-        penalty_weights=experiment.penalty_weights,
-        latent_dim=config.latent_dim,
-        data_shape=tuple(experiment.dataset.element_shape),
-        pack=config.pack,
-        use_ema=config.ema_decay > 0,
-    )
+def new_state(experiment: Experiment, rng) -> TrainState:
+    """A fresh `TrainState` of an experiment from the key `rng`."""
+    return create_state(experiment.program, rng=rng, feature_specs=experiment.feature_specs)

@@ -1,4 +1,4 @@
-"""Checkpoints of the whole `GANState` through orbax's `CheckpointManager`.
+"""Checkpoints of the whole `TrainState` through orbax's `CheckpointManager`.
 
 The data position needs no saving of its own: batches are a pure function of the step
 (`jaxgan.data.batch_indices`), so the restored step resumes the data exactly too.
@@ -12,7 +12,7 @@ import jax
 import orbax.checkpoint as ocp
 from flax import serialization
 
-from jaxgan.train.state import GANState
+from jaxgan.train.state import TrainState
 
 
 class Checkpointer:
@@ -28,13 +28,13 @@ class Checkpointer:
     def latest_step(self) -> int | None:
         return self._manager.latest_step()
 
-    def save(self, state: GANState, *, force: bool = False) -> None:
+    def save(self, state: TrainState, *, force: bool = False) -> None:
         step = int(jax.device_get(state.step).reshape(-1)[0])
         if step in self._manager.all_steps():
             return
         self._manager.save(step, args=ocp.args.StandardSave(serialization.to_state_dict(state)), force=force)
 
-    def restore(self, template: GANState, step: int | None = None) -> GANState:
+    def restore(self, template: TrainState, step: int | None = None) -> TrainState:
         """Restore into `template`'s structure, shardings and static fields (its optimisers)."""
         step = self._manager.latest_step() if step is None else step
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, serialization.to_state_dict(template))

@@ -19,11 +19,10 @@ import ml_collections
 import numpy as np
 import tqdm
 
-from jaxgan import data as data_lib
 from jaxgan.train import build as build_lib
-from jaxgan.train import multirun, parallel, workdir as workdir_lib
+from jaxgan.train import parallel, runs as runs_lib, workdir as workdir_lib
 from jaxgan.train.checkpoint import Checkpointer
-from jaxgan.train.state import GANState
+from jaxgan.train.state import TrainState
 from jaxgan.train.step import make_multi_step
 from jaxgan.train.writers import MetricWriter
 
@@ -34,87 +33,48 @@ class NonFiniteError(FloatingPointError):
 
 @dataclasses.dataclass
 class Run:
-    """Everything built for a run: the parts, the mesh, the compiled call and the state."""
+    """Everything built for a config's runs: the parts, the mesh, the compiled call, the
+    stacked state (a run axis of size R >= 1), the feeder and the sampler."""
 
     config: ml_collections.ConfigDict
+    runs: runs_lib.Runs
     experiment: build_lib.Experiment
     mesh: Any
-    state: GANState
+    state: TrainState
     call: Any
-    feeder: Any
-
-
-def initial_state(config: ml_collections.ConfigDict, experiment: build_lib.Experiment) -> GANState:
-    return build_lib.new_state(config, experiment, jax.random.PRNGKey(config.seed))
-
-
-class Feeder:
-    """Batches for steps [s, s+K): index arrays `[K, n_critic, B]` drawn from the step alone.
-
-    A dataset that fits is kept on the devices and gathered inside the program; otherwise
-    this process reads its own slice of each global batch and sends it to its devices.
-    """
-
-    def __init__(self, dataset, mesh, *, batch_size, num_critic_steps, steps_per_call, seed, on_device):
-        self.dataset = dataset
-        self.mesh = mesh
-        self.batch_size = batch_size
-        self.num_critic_steps = num_critic_steps
-        self.steps_per_call = steps_per_call
-        self.seed = seed
-        arrays = dataset.arrays() if on_device else None
-        self.device_arrays = None if arrays is None else parallel.replicate({"x": arrays["x"]}, mesh)
-
-    def indices(self, start_step: int) -> np.ndarray:
-        rows = [
-            data_lib.batch_indices(
-                (start_step + k) * self.num_critic_steps + c,
-                num_examples=len(self.dataset),
-                batch_size=self.batch_size,
-                seed=self.seed,
-            )
-            for k in range(self.steps_per_call)
-            for c in range(self.num_critic_steps)
-        ]
-        return np.stack(rows).reshape(self.steps_per_call, self.num_critic_steps, self.batch_size)
-
-    def inputs(self, start_step: int) -> tuple:
-        """This process's part of the batches of steps [s, s+K), assembled into global arrays."""
-        indices = self.indices(start_step)
-        rows = data_lib.process_slice(
-            np.moveaxis(indices, 2, 0), process_index=jax.process_index(), process_count=jax.process_count()
-        )
-        local = np.moveaxis(rows, 0, 2)  # [K, n_critic, B / processes]
-        if self.device_arrays is not None:
-            return (self.device_arrays, parallel.shard_batch(local.astype(np.int32), self.mesh))
-        x = self.dataset.get(local.reshape(-1))["x"]
-        x = x.reshape(*local.shape, *x.shape[1:])
-        return (parallel.shard_batch({"x": x}, self.mesh),)
+    feeder: runs_lib.Feeder
+    sampler: runs_lib.Sampler
 
 
 def setup(config: ml_collections.ConfigDict, *, devices: list | None = None) -> Run:
-    """Build the parts, the mesh over `devices` (default: all) and the compiled call."""
-    if multirun.num_runs(config) > 1:  # num_seeds / sweep_values: every run in one program
-        return multirun.setup(config, devices=devices)
+    """Build the parts, the mesh over `devices` (default: all), the state and the compiled call.
+
+    Everything a config can get wrong is checked here, before anything is compiled or written.
+    """
+    runs = runs_lib.runs_of(config)
     mesh = parallel.make_mesh(devices)
-    experiment = build_lib.build(config, num_devices=mesh.size, axis_name=parallel.AXIS)
+    experiment = runs_lib.build_experiment(config, num_devices=mesh.size, axis_name=parallel.AXIS)
     step = build_lib.train_step(experiment, axis_name=parallel.AXIS)
-    multi_step = make_multi_step(step, config.steps_per_call)
-    feeder = Feeder(
-        experiment.dataset,
+    state = runs_lib.initial_state(config, experiment, runs)
+    multi_step = make_multi_step(runs_lib.runs_step(step, state, len(runs)), config.steps_per_call)
+
+    def per_device(state, batches):
+        state, metrics = multi_step(state, batches)
+        return state, runs_lib.per_run_metrics(metrics, runs.labels)
+
+    feeder = runs_lib.Feeder(
+        runs_lib.run_datasets(config, runs, experiment.dataset),
         mesh,
+        seeds=runs.seeds,
+        features=experiment.program.features,
         batch_size=config.batch_size,
-        num_critic_steps=config.num_critic_steps,
+        batches_per_step=experiment.program.batches_per_step,
         steps_per_call=config.steps_per_call,
-        seed=config.seed,
         on_device=config.data.on_device,
     )
-    if feeder.device_arrays is not None:
-        call = parallel.shard_map_gather_call(multi_step, mesh)
-    else:
-        call = parallel.shard_map_call(multi_step, mesh)
-    state = initial_state(config, experiment)
-    return Run(config, experiment, mesh, state, call, feeder)
+    call = runs_lib.make_call(per_device, mesh, gather=feeder.device_arrays is not None, shared=feeder.shared)
+    sampler = runs_lib.Sampler(experiment.program, len(runs))
+    return Run(config, runs, experiment, mesh, state, call, feeder, sampler)
 
 
 def _first_non_finite(metrics: dict[str, np.ndarray], first_step: int) -> str | None:
@@ -126,19 +86,18 @@ def _first_non_finite(metrics: dict[str, np.ndarray], first_step: int) -> str | 
     return None
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANState:
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
     """Train `config` in `workdir` (resuming if it holds a checkpoint); return the final state."""
     is_writer = jax.process_index() == 0
+    run = setup(config)  # every setting checked and every part built before anything is written
+    evaluate = runs_lib.evaluator(config, run.experiment.dataset, run.sampler)
     workdir_lib.prepare(workdir, config, is_writer=is_writer)
-    run = setup(config)
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints)
     state = run.state
     if checkpointer.latest_step() is not None:
         state = checkpointer.restore(state)
     state = parallel.replicate(state, run.mesh)
     writer = MetricWriter(workdir, enabled=is_writer)
-    sampler = multirun.sampler(config, run.experiment.generator)
-    evaluate = multirun.evaluator(config, run.experiment.dataset, sampler)
 
     start = int(jax.device_get(state.step))
     num_steps, per_call = config.num_steps, config.steps_per_call
@@ -168,8 +127,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> GANSt
             if (config.checkpoint_every and end % config.checkpoint_every == 0) or end == num_steps:
                 checkpointer.save(state_after)
             if (config.sample_every and end % config.sample_every == 0) or end == num_steps:
-                samples = sampler.sample(state_after, jax.random.PRNGKey(config.seed + 1), config.num_samples)
-                writer.picture(end, multirun.samples_picture(samples, run.experiment.dataset.metadata))
+                samples = run.sampler.sample(state_after, jax.random.PRNGKey(config.seed + 1), config.num_samples)
+                writer.picture(end, runs_lib.samples_picture(samples, run.experiment.dataset.metadata))
             if evaluate is not None and ((config.eval_every and end % config.eval_every == 0) or end == num_steps):
                 writer.scalars(end, {f"eval/{k}": v for k, v in evaluate(state_after).items()})
 

@@ -8,10 +8,9 @@ import os
 import jax
 import numpy as np
 
-from jaxgan.train import build as build_lib
-from jaxgan.train import multirun, workdir as workdir_lib
+from jaxgan.train import runs as runs_lib
+from jaxgan.train import workdir as workdir_lib
 from jaxgan.train.checkpoint import Checkpointer
-from jaxgan.train.loop import initial_state
 from jaxgan.train.writers import save_png
 
 # What `jaxgan eval` computes when the config names no evaluators.
@@ -20,14 +19,13 @@ DEFAULT_POINT_EVALUATORS = ("mode_coverage",)
 
 
 def load_latest(workdir: str):
-    """(config, experiment, state) of the workdir's latest checkpoint, on one device."""
+    """(config, experiment, state) of the workdir's latest checkpoint, on one device.
+
+    The state is built and restored exactly as the training loop builds it (a run axis of
+    size R >= 1), so a checkpoint of any run restores through the one path."""
     config = workdir_lib.load_config(workdir)
-    if multirun.num_runs(config) > 1:
-        experiment = multirun.build_experiment(config)
-        template = multirun.initial_state(config, experiment)
-    else:
-        experiment = build_lib.build(config)
-        template = initial_state(config, experiment)
+    experiment = runs_lib.build_experiment(config)
+    template = runs_lib.initial_state(config, experiment)
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints)
     try:
         if checkpointer.latest_step() is None:
@@ -45,12 +43,13 @@ def write_samples(workdir: str, *, num: int, out: str, seed: int = 0) -> str:
     if num < 1:
         raise ValueError(f"--num must be a positive integer; got {num}.")
     config, experiment, state = load_latest(workdir)
-    samples = multirun.sampler(config, experiment.generator).sample(state, jax.random.PRNGKey(seed), num)
+    sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))
+    samples = sampler.sample(state, jax.random.PRNGKey(seed), num)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     if out.endswith(".npy"):
-        np.save(out, np.asarray(samples))  # [runs, num, ...] for a multi-run workdir
+        np.save(out, samples[0] if len(samples) == 1 else samples)  # [runs, num, ...] for a multi-run workdir
     else:
-        save_png(multirun.samples_picture(samples, experiment.dataset.metadata), out)
+        save_png(runs_lib.samples_picture(samples, experiment.dataset.metadata), out)
     return out
 
 
@@ -61,8 +60,8 @@ def evaluate_workdir(workdir: str) -> dict[str, float]:
         two_d = len(experiment.dataset.element_shape) == 1
         config.unlock()
         config.evaluators = ",".join(DEFAULT_POINT_EVALUATORS if two_d else DEFAULT_IMAGE_EVALUATORS)
-    sampler = multirun.sampler(config, experiment.generator)
-    evaluate = multirun.evaluator(config, experiment.dataset, sampler)
+    sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))
+    evaluate = runs_lib.evaluator(config, experiment.dataset, sampler)
     step = int(jax.device_get(state.step))
     results = {"step": step, **evaluate(state)}
     with open(os.path.join(workdir, f"eval_{step:08d}.json"), "w") as f:

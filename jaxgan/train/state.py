@@ -1,94 +1,120 @@
-"""`GANState`: everything a GAN run carries from one step to the next, as one pytree."""
+"""`TrainState`: everything a run carries from one step to the next, by name, as one pytree."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import optax
 from flax import struct
+
+from jaxgan import program as program_lib
+from jaxgan.train import tricks
 
 PyTree = Any
 
 
-class GANState(struct.PyTreeNode):
+class TrainState(struct.PyTreeNode):
     """One pytree: checkpoint all of it and a resumed run continues exactly as if never stopped.
 
     `rng` is the run's base key; the key of step `s` is `fold_in(rng, s)`, so no key needs
-    advancing and a resumed run draws the same numbers. The optimisers are static fields
-    (`optax.inject_hyperparams`, so learning rates live in the optimiser states and can be
-    vmapped over). `variables` hold every non-parameter collection of a network (batch
-    statistics, spectral-norm vectors). `ema_params` is `{}` when no EMA is kept.
+    advancing and a resumed run draws the same numbers. By network name: `params`,
+    `variables` (every non-parameter collection: batch statistics, spectral-norm vectors) and
+    `ema_params` (only the networks the program keeps an EMA of). By update group:
+    `opt_state` (the optimisers are `optax.inject_hyperparams`, so their hyperparameters live
+    here and can be vmapped over runs). By term: `term_state` (Fisher GAN's multiplier).
+    `hyper`: the sweepable term weights (penalty weights).
     """
 
     step: jax.Array
     rng: jax.Array
-    g_params: PyTree
-    d_params: PyTree
-    g_opt_state: optax.OptState
-    d_opt_state: optax.OptState
-    g_variables: PyTree
-    d_variables: PyTree
-    ema_params: PyTree
-    objective_state: PyTree
-    penalty_weights: dict[str, jax.Array]
-    g_tx: optax.GradientTransformation = struct.field(pytree_node=False)
-    d_tx: optax.GradientTransformation = struct.field(pytree_node=False)
+    params: dict[str, PyTree]
+    variables: dict[str, PyTree]
+    ema_params: dict[str, PyTree]
+    opt_state: dict[str, PyTree]
+    term_state: dict[str, PyTree]
+    hyper: dict[str, jax.Array]
 
-    @property
-    def sampling_params(self) -> PyTree:
-        """G's params for samples and evaluation: the EMA when one is kept."""
-        return self.ema_params if self.ema_params else self.g_params
+    def sampling_params(self, network: str) -> PyTree:
+        """A network's params for samples and evaluation: its EMA when one is kept."""
+        return self.ema_params.get(network, self.params[network])
 
 
 def _split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
     variables = dict(variables)
-    params = variables.pop("params")
+    params = variables.pop("params", {})
+    variables.pop("intermediates", None)
+    return params, variables
+
+
+def _dummy_env(program: program_lib.Program, feature_specs: Mapping[str, jax.ShapeDtypeStruct], size: int) -> dict:
+    env = {name: jnp.zeros((size, *spec.shape), spec.dtype) for name, spec in feature_specs.items()}
+    key = jax.random.PRNGKey(0)
+    for latent in program.latents:
+        value = jax.eval_shape(latent.draw, key)
+        env[latent.name] = jnp.zeros((size, *value.shape), value.dtype)
+    return env
+
+
+def init_params(
+    program: program_lib.Program, rng: jax.Array, feature_specs: Mapping[str, jax.ShapeDtypeStruct]
+) -> tuple[dict, dict]:
+    """Every network initialised on the inputs its first call gives it (zeros, batch of 2 per pack).
+
+    The calls of every group run in order on dummy inputs, so each network is initialised on
+    exactly the shapes the step gives it (packed inputs, concatenated conditions).
+    """
+    calls = [call for group in program.groups for call in group.calls] + [program.sample]
+    size = 2 * max(call.pack for call in calls)
+    env = _dummy_env(program, feature_specs, size)
+    params, variables = {}, {}
+    names = sorted(program.networks)
+    for call in calls:
+        module = program.networks[call.network]
+        for inputs, output in zip(call.input_sets, call.output_names):
+            if output in env:
+                continue
+            args = [tricks.pack(program_lib.read(env, name), call.pack) for name in inputs]
+            if call.network not in params:
+                key = jax.random.fold_in(rng, names.index(call.network))
+                params_key, dropout_key = jax.random.split(key)
+                params[call.network], variables[call.network] = _split_variables(
+                    module.init({"params": params_key, "dropout": dropout_key}, *args, train=False)
+                )
+            env[output] = module.apply({"params": params[call.network], **variables[call.network]}, *args, train=False)
+    missing = sorted(set(program.networks) - set(params))
+    if missing:
+        raise ValueError(f"the program's networks {missing} are called by none of its groups or its sample call.")
     return params, variables
 
 
 def create_state(
-    *,
-    rng: jax.Array,
-    generator: nn.Module,
-    discriminator: nn.Module,
-    g_tx: optax.GradientTransformation,
-    d_tx: optax.GradientTransformation,
-    objective_state: PyTree,
-    penalty_weights: dict[str, float],
-    latent_dim: int,
-    data_shape: tuple[int, ...],
-    pack: int = 1,
-    use_ema: bool = False,
-) -> GANState:
-    """Initialise both networks on dummy inputs of batch 2 (batch norm needs more than one).
+    program: program_lib.Program, *, rng: jax.Array, feature_specs: Mapping[str, jax.ShapeDtypeStruct]
+) -> TrainState:
+    """A fresh state: networks, optimiser states per group, term states, EMA copies, hyper weights.
 
+    `feature_specs`: the shape and dtype of one example of each batch feature (`x`, `label`).
     Everything is built in one compiled program (eagerly, each small op would compile alone).
     """
 
     def init(rng):
-        g_key, d_key, dropout_key, run_key = jax.random.split(rng, 4)
-        z = jnp.zeros((2, latent_dim), jnp.float32)
-        g_params, g_variables = _split_variables(generator.init({"params": g_key}, z, train=False))
-        x = jnp.zeros((2, *data_shape[:-1], data_shape[-1] * pack), jnp.float32)
-        d_params, d_variables = _split_variables(
-            discriminator.init({"params": d_key, "dropout": dropout_key}, x, train=False)
-        )
-        d_variables.pop("intermediates", None)
-        return dict(
+        network_key, run_key = jax.random.split(rng)
+        params, variables = init_params(program, network_key, feature_specs)
+        opt_state = {
+            group.name: group.optimizer.init({path: program_lib.subtree(params, path) for path in group.trains})
+            for group in program.groups
+        }
+        term_state = {term.name: term.init_state() for term in program.terms() if term.init_state is not None}
+        return TrainState(
             step=jnp.zeros((), jnp.int32),
             rng=run_key,
-            g_params=g_params,
-            d_params=d_params,
-            g_opt_state=g_tx.init(g_params),
-            d_opt_state=d_tx.init(d_params),
-            g_variables=g_variables,
-            d_variables=d_variables,
-            ema_params=jax.tree.map(jnp.copy, g_params) if use_ema else {},
-            objective_state=objective_state,
-            penalty_weights={k: jnp.asarray(v, jnp.float32) for k, v in penalty_weights.items()},
+            params=params,
+            variables=variables,
+            ema_params={name: jax.tree.map(jnp.copy, params[name]) for name in program.ema},
+            opt_state=opt_state,
+            term_state=term_state,
+            hyper={name: jnp.asarray(value, jnp.float32) for name, value in program.hyper.items()},
         )
 
-    return GANState(**jax.jit(init)(rng), g_tx=g_tx, d_tx=d_tx)
+    return jax.jit(init)(rng)

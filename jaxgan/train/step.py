@@ -1,255 +1,136 @@
-"""One training step for every objective, penalty and trick.
+"""One training step for every program: `make_train_step(program)` interprets its groups.
 
-The objective, the penalties and the tricks are data handed to `make_train_step`; nothing in
-the step branches on a loss name. The step is written per device: with `axis_name=None` it
-runs under `jax.jit` on one device; with `axis_name="data"` it averages gradients with
-`lax.pmean`, gathers D's outputs over the global batch for the objective, and runs unchanged
-under `jax.shard_map` or `jax.pmap` (see `jaxgan.train.parallel`).
+The step never names a family, a loss or a trick; everything it does is read off the
+program (`jaxgan.program`). It is written per device: with `axis_name=None` it runs under
+`jax.jit` on one device; with `axis_name="data"` it averages gradients and batch statistics
+with `lax.pmean`, terms gather D's outputs over the global batch (`TermContext.gather`), and
+it runs unchanged under `jax.shard_map` or `jax.pmap` (see `jaxgan.train.parallel`).
+
+Keys: the key of step s is `fold_in(rng, s)`, split into one key for the latents and one per
+group; repeat c of group g draws its latents from `fold_in(fold_in(latent_key, g), c)` and
+its calls and terms from `fold_in(group_key, c)`, one key per call and per term by position.
+Every per-example draw (latents, penalty interpolation) comes from the example's global
+index, so the same program gives the same parameters on any number of devices.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
 from jax import lax
 
-from jaxgan import losses as losses_lib
-from jaxgan import penalties as penalties_lib
+from jaxgan import program as program_lib
+from jaxgan.program import Call, Program
 from jaxgan.train import tricks
-from jaxgan.train.state import GANState
+from jaxgan.train.state import TrainState
 
 PyTree = Any
 Batch = dict[str, jax.Array]
-Penalty = Callable[..., jax.Array]  # (d_fn, real, fake, key) -> scalar
-
-
-@dataclasses.dataclass(frozen=True)
-class StepOptions:
-    """The static choices of a step (everything else is in the state)."""
-
-    latent_dim: int
-    num_critic_steps: int = 1
-    clip_weights: float = 0.0  # > 0: project D's params onto [-c, c] after each D step
-    ema_decay: float = 0.0
-    pack: int = 1
-    unroll_steps: int = 0
-    feature_matching: float = 0.0
 
 
 def _pmean(tree: PyTree, axis_name: str | None) -> PyTree:
     return tree if axis_name is None else lax.pmean(tree, axis_name)
 
 
-def make_train_step(
-    *,
-    generator: nn.Module,
-    discriminator: nn.Module,
-    objective: losses_lib.Objective,
-    penalties: Sequence[tuple[str, Penalty]],
-    options: StepOptions,
-    axis_name: str | None = None,
-) -> Callable[[GANState, Batch], tuple[GANState, dict[str, jax.Array]]]:
-    """Build `train_step(state, batch) -> (state, metrics)`.
+@dataclasses.dataclass(frozen=True)
+class TermContext:
+    """What a loss term may use besides the values it reads (see `program.Term`)."""
 
-    `batch["x"]` is `[num_critic_steps, B_local, ...]`: each critic step sees its own real
-    batch. A step is `num_critic_steps` D updates, then one G update, then the EMA.
+    axis_name: str | None
+    state: PyTree
+    key: jax.Array
+    _apply: Callable[..., Any]
 
-    Sharing G's forward pass: the last critic step's generated batch is also the batch G is
-    updated on. G runs forward once on it, under `jax.vjp`; the D update uses the samples,
-    and the G update pulls D's input gradient back through the saved VJP, so G's forward
-    pass is not recomputed. The earlier critic steps (num_critic_steps > 1) each need fresh
-    samples, so they cost one G forward pass each; they cannot be shared.
+    def gather(self, x: jax.Array) -> jax.Array:
+        """`x` over the whole global batch, on every device (gradients flow to the local shard)."""
+        return tricks.gather_global(x, self.axis_name)
 
-    D sees real and generated batches in one call when it keeps no batch statistics (the
-    math is then the same); with batch norm it sees them in two calls, since one call would
-    mix real and generated examples in its statistics.
+    def pmean(self, x: PyTree) -> PyTree:
+        return _pmean(x, self.axis_name)
 
-    Penalties are per example and call D in inference mode (running statistics, no
-    dropout), so that no example's gradient leaks into another's through batch norm.
-    """
-    opts = options
-    penalty_names = tuple(name for name, _ in penalties)
-    penalty_fns = tuple(fn for _, fn in penalties)
+    def example_keys(self, local_batch: int) -> jax.Array:
+        """One key per local example, from its global index (device-count invariant)."""
+        return tricks.per_example_keys(self.key, local_batch, self.axis_name)
 
-    def d_apply(d_params, d_variables, x, *, key, train=True, features=False):
-        mutable = ["batch_stats", "intermediates"] if features else ["batch_stats"]
-        if not train:
-            mutable = ["intermediates"] if features else False
-        out = discriminator.apply(
-            {"params": d_params, **d_variables}, x, train=train, rngs={"dropout": key}, mutable=mutable
+    def apply(self, network: str, *inputs: jax.Array, train: bool = False) -> Any:
+        """`network(*inputs)` at the parameters being differentiated (inference mode by default:
+        running statistics, no dropout), e.g. the D a penalty takes input gradients of."""
+        return self._apply(network, inputs, train)
+
+
+def _apply_network(module, params, variables, inputs, *, train, key, features):
+    """One network call; returns (output, new variables, sown features or None)."""
+    mutable = (["batch_stats"] if train else []) + (["intermediates"] if features else [])
+    variables = variables or {}
+    out = module.apply(
+        {"params": params, **variables}, *inputs, train=train, rngs={"dropout": key}, mutable=mutable or False
+    )
+    if not mutable:
+        return out, variables, None
+    output, new_vars = out
+    new_vars = dict(new_vars)
+    sown = new_vars.pop("intermediates", None)
+    if sown is not None:
+        sown = jax.tree.leaves(sown)[0]
+    return output, {**variables, **new_vars}, sown
+
+
+def _split_outputs(tree: PyTree, sizes: list[int]) -> list[PyTree]:
+    bounds = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
+    return [jax.tree.map(lambda a, lo=lo, hi=hi: a[lo:hi], tree) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def run_call(program: Program, call: Call, params, variables, env, key):
+    """`call` on the environment: `({output: value}, new variables of its network)`."""
+    module = program.networks[call.network]
+    net_vars = variables.get(call.network, {})
+    input_sets = [
+        [tricks.pack(program_lib.read(env, name), call.pack) for name in inputs] for inputs in call.input_sets
+    ]
+    want_features = bool(call.features)
+    if len(input_sets) > 1 and not net_vars:
+        # No batch statistics: one call on the concatenated input sets (the same math).
+        joined = [jnp.concatenate(parts) for parts in zip(*input_sets)]
+        output, net_vars, sown = _apply_network(
+            module, params[call.network], net_vars, joined, train=call.train, key=key, features=want_features
         )
-        if mutable is False:
-            return out, d_variables, None
-        output, new_vars = out
-        new_vars = dict(new_vars)
-        feats = new_vars.pop("intermediates", None)
-        if feats is not None:
-            feats = jax.tree.leaves(feats)[0]
-        return output, {**d_variables, **new_vars}, feats
-
-    def d_outputs(d_params, d_variables, real, fake, key):
-        """D on packed real and generated batches; returns (d_real, d_fake, new_variables)."""
-        real, fake = tricks.pack(real, opts.pack), tricks.pack(fake, opts.pack)
-        if not d_variables:  # no batch statistics: one call on both
-            out, d_variables, _ = d_apply(d_params, d_variables, jnp.concatenate([real, fake]), key=key)
-            return out[: real.shape[0]], out[real.shape[0] :], d_variables
-        real_key, fake_key = jax.random.split(key)
-        d_real, d_variables, _ = d_apply(d_params, d_variables, real, key=real_key)
-        d_fake, d_variables, _ = d_apply(d_params, d_variables, fake, key=fake_key)
-        return d_real, d_fake, d_variables
-
-    def d_loss_fn(d_params, d_variables, objective_state, penalty_weights, real, fake, key):
-        out_key, penalty_key = jax.random.split(key)
-        d_real, d_fake, new_variables = d_outputs(d_params, d_variables, real, fake, out_key)
-        loss, new_objective_state = objective.discriminator_loss_and_state(
-            tricks.gather_global(d_real, axis_name), tricks.gather_global(d_fake, axis_name), objective_state
-        )
-        d_fn = lambda x: d_apply(d_params, new_variables, x, key=out_key, train=False)[0]
-        packed_real, packed_fake = tricks.pack(real, opts.pack), tricks.pack(fake, opts.pack)
-        penalty_values = {}
-        for index, (name, fn) in enumerate(zip(penalty_names, penalty_fns)):
-            keys = tricks.per_example_keys(jax.random.fold_in(penalty_key, index), packed_real.shape[0], axis_name)
-            value = fn(d_fn, packed_real, packed_fake, keys)
-            penalty_values[name] = value
-            loss = loss + penalty_weights[name] * value
-        aux = dict(
-            variables=new_variables,
-            objective_state=new_objective_state,
-            d_real=jnp.mean(d_real),
-            d_fake=jnp.mean(d_fake),
-            penalties=penalty_values,
-        )
-        return loss, aux
-
-    def d_update(d_tx, carry, real, fake, key):
-        d_params, d_opt_state, d_variables, objective_state, penalty_weights = carry
-        (loss, aux), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
-            d_params, d_variables, objective_state, penalty_weights, real, fake, key
-        )
-        grads = _pmean(grads, axis_name)
-        updates, d_opt_state = d_tx.update(grads, d_opt_state, d_params)
-        d_params = optax.apply_updates(d_params, updates)
-        if opts.clip_weights > 0:
-            d_params = penalties_lib.clip_weights(d_params, opts.clip_weights)
-        metrics = {
-            "d_loss": loss,
-            "d_real": aux["d_real"],
-            "d_fake": aux["d_fake"],
-            "d_grad_norm": optax.tree.norm(grads),
-            **{f"penalty/{k}": v for k, v in aux["penalties"].items()},
-        }
-        metrics = _pmean(metrics, axis_name)
-        carry = (d_params, d_opt_state, aux["variables"], aux["objective_state"], penalty_weights)
-        return carry, metrics
-
-    def generate(g_params, g_variables, z):
-        fake, new_vars = generator.apply({"params": g_params, **g_variables}, z, train=True, mutable=["batch_stats"])
-        return fake, {**g_variables, **dict(new_vars)}
-
-    def unrolled(d_tx, d_params, d_opt_state, d_variables, objective_state, real, fake, key):
-        """D's params after `unroll_steps` differentiable D updates (Metz et al. 2017).
-
-        The unrolled steps use the objective alone (no penalties, no clipping): penalties
-        would need third derivatives, and the surrogate only has to follow D's dynamics.
-        Differentiating through Adam needs `eps_root > 0` in D's optimiser (the derivative
-        of sqrt(v) is infinite where a gradient is exactly zero).
-        """
-        for k in range(opts.unroll_steps):
-            def loss_fn(params):
-                d_real, d_fake, _ = d_outputs(params, d_variables, real, fake, jax.random.fold_in(key, k))
-                loss, _ = objective.discriminator_loss_and_state(
-                    tricks.gather_global(d_real, axis_name), tricks.gather_global(d_fake, axis_name), objective_state
-                )
-                return loss
-
-            grads = _pmean(jax.grad(loss_fn)(d_params), axis_name)
-            updates, d_opt_state = d_tx.update(grads, d_opt_state, d_params)
-            d_params = optax.apply_updates(d_params, updates)
-        return d_params
-
-    def g_loss_fn(fake, d_tx, d_params, d_opt_state, d_variables, objective_state, real, key):
-        d_params = unrolled(d_tx, d_params, d_opt_state, d_variables, objective_state, real, fake, key)
-        packed_real, packed_fake = tricks.pack(real, opts.pack), tricks.pack(fake, opts.pack)
-        fake_key, real_key = jax.random.split(key)
-        d_fake, _, fake_features = d_apply(d_params, d_variables, packed_fake, key=fake_key, features=True)
-        # Only the relativistic objectives and feature matching read D on real data here;
-        # XLA removes this call from the program when nothing uses it.
-        d_real, _, real_features = d_apply(d_params, d_variables, packed_real, key=real_key, features=True)
-        loss = objective.generator(
-            tricks.gather_global(d_fake, axis_name), d_real=tricks.gather_global(d_real, axis_name)
-        )
-        if opts.feature_matching:
-            mean_real = _pmean(jnp.mean(real_features.astype(jnp.float32), axis=0), axis_name)
-            mean_fake = _pmean(jnp.mean(fake_features.astype(jnp.float32), axis=0), axis_name)
-            loss = loss + opts.feature_matching * losses_lib.feature_matching_loss(mean_real, mean_fake)
-        return loss
-
-    def train_step(state: GANState, batch: Batch) -> tuple[GANState, dict[str, jax.Array]]:
-        step_key = jax.random.fold_in(state.rng, state.step)
-        critic_key, z_key, g_key = jax.random.split(step_key, 3)
-        real = batch["x"]
-        local_batch = real.shape[1]
-
-        def sample_z(c):
-            return tricks.normal_per_example(jax.random.fold_in(z_key, c), local_batch, (opts.latent_dim,), axis_name)
-
-        carry = (state.d_params, state.d_opt_state, state.d_variables, state.objective_state, state.penalty_weights)
-        g_variables = state.g_variables
-
-        # Critic steps before the last: fresh samples each, no gradient to G. A Python loop
-        # (num_critic_steps is small): XLA's CPU backend is slow on convolution gradients
-        # inside loop bodies.
-        last = opts.num_critic_steps - 1
-        for c in range(last):
-            fake, g_variables = generate(state.g_params, g_variables, sample_z(c))
-            carry, _ = d_update(state.d_tx, carry, real[c], lax.stop_gradient(fake), jax.random.fold_in(critic_key, c))
-
-        # The last critic step shares G's forward pass with the G update.
-        fake, g_pullback, g_variables = jax.vjp(
-            lambda p: generate(p, g_variables, sample_z(last)), state.g_params, has_aux=True
-        )
-        carry, d_metrics = d_update(state.d_tx, carry, real[last], fake, jax.random.fold_in(critic_key, last))
-        d_params, d_opt_state, d_variables, objective_state, _ = carry
-
-        g_loss, fake_grad = jax.value_and_grad(g_loss_fn)(
-            fake, state.d_tx, d_params, d_opt_state, d_variables, objective_state, real[last], g_key
-        )
-        (g_grads,) = g_pullback(fake_grad)
-        g_grads = _pmean(g_grads, axis_name)
-        updates, g_opt_state = state.g_tx.update(g_grads, state.g_opt_state, state.g_params)
-        g_params = optax.apply_updates(state.g_params, updates)
-        ema_params = state.ema_params
-        if opts.ema_decay > 0:
-            ema_params = jax.tree.map(
-                lambda e, p: opts.ema_decay * e + (1.0 - opts.ema_decay) * p, ema_params, g_params
+        sizes = [inputs[0].shape[0] for inputs in input_sets]
+        outputs = _split_outputs(output, sizes)
+        sown_parts = _split_outputs(sown, sizes) if want_features else [None] * len(sizes)
+    else:
+        keys = jax.random.split(key, len(input_sets)) if len(input_sets) > 1 else [key]
+        outputs, sown_parts = [], []
+        for inputs, k in zip(input_sets, keys):
+            output, net_vars, sown = _apply_network(
+                module, params[call.network], net_vars, inputs, train=call.train, key=k, features=want_features
             )
+            outputs.append(output)
+            sown_parts.append(sown)
+    values = dict(zip(call.output_names, outputs))
+    if want_features:
+        values.update(zip(call.features, sown_parts))
+    return values, net_vars
 
-        metrics = {
-            **d_metrics,
-            "g_loss": _pmean(g_loss, axis_name),
-            "g_grad_norm": optax.tree.norm(g_grads),
-            **{f"objective/{k}": v for k, v in _flat_scalars(objective_state).items()},
-        }
-        new_state = state.replace(
-            step=state.step + 1,
-            g_params=g_params,
-            d_params=d_params,
-            g_opt_state=g_opt_state,
-            d_opt_state=d_opt_state,
-            g_variables=g_variables,
-            d_variables=d_variables,
-            ema_params=ema_params,
-            objective_state=objective_state,
-        )
-        return new_state, metrics
 
-    return train_step
+def _run_calls(program, calls, params, variables, env, calls_key):
+    env, variables = dict(env), dict(variables)
+    for index, call in enumerate(calls):
+        if all(name in env for name in call.output_names):
+            continue  # reused from the previous group, or computed under jax.vjp already
+        values, new_vars = run_call(program, call, params, variables, env, jax.random.fold_in(calls_key, index))
+        env.update(values)
+        if call.keep_variables:
+            variables[call.network] = new_vars
+    return env, variables
+
+
+def _weight(term, hyper) -> jax.Array | float:
+    return hyper[term.weight] if isinstance(term.weight, str) else term.weight
 
 
 def _flat_scalars(tree: PyTree) -> dict[str, jax.Array]:
@@ -257,19 +138,219 @@ def _flat_scalars(tree: PyTree) -> dict[str, jax.Array]:
     return {jax.tree_util.keystr(path, simple=True, separator="/"): leaf for path, leaf in flat if jnp.ndim(leaf) == 0}
 
 
+def make_train_step(program: Program, *, axis_name: str | None = None) -> Callable[[TrainState, Batch], tuple[TrainState, dict]]:
+    """Build `train_step(state, batch) -> (state, metrics)` for `program`.
+
+    `batch[feature]` is `[program.batches_per_step, B_local, ...]`: a group of r repeats reads
+    the last r of the batches, one per repeat. Groups run in order; after them, the EMAs.
+
+    Sharing a forward pass: the outputs that a group `reuse`s are computed in the previous
+    group's last repeat under `jax.vjp` with respect to the producing network's parameters;
+    that group trains on them (without gradient to the producer), and this group
+    differentiates its loss with respect to them and pulls the result back through the saved
+    VJP, so the producer's forward pass is not recomputed.
+    """
+    groups = program.groups
+    if groups[0].reuse:
+        raise ValueError(f"the program's first group {groups[0].name!r} reuses {groups[0].reuse}, but no group runs before it.")
+    reused_by = {g.name: (groups[i + 1].reuse if i + 1 < len(groups) else ()) for i, g in enumerate(groups)}
+
+    def params_of(params, trained):
+        for path, value in trained.items():
+            params = program_lib.with_subtree(params, path, value)
+        return params
+
+    def group_loss(group, params, variables, env, term_state, hyper, key, *, terms=None, keep_state=True):
+        """The group's weighted loss at `params` and what it computed."""
+        calls_key, terms_key = jax.random.split(key)
+        env, new_variables = _run_calls(program, group.calls, params, variables, env, calls_key)
+
+        def apply(network, inputs, train):
+            output, _, _ = _apply_network(
+                program.networks[network], params[network], new_variables.get(network, {}), list(inputs),
+                train=train, key=terms_key, features=False,
+            )
+            return output
+
+        total = jnp.zeros((), jnp.float32)
+        values, new_term_state = {}, {}
+        for index, term in enumerate(group.terms if terms is None else terms):
+            context = TermContext(axis_name, term_state.get(term.name), jax.random.fold_in(terms_key, index), apply)
+            out = term.fn(context, *[program_lib.read(env, name) for name in term.reads])
+            if term.init_state is not None:
+                out, new_term_state[term.name] = out
+            values[term.metric or f"{group.prefix}_{term.name}"] = out
+            total = total + _weight(term, hyper) * out
+        return total, dict(env=env, variables=new_variables, term_state=new_term_state, values=values)
+
+    def lookahead(group, params, variables, opt_states, env, term_state, hyper, key):
+        """`params` after `k` differentiable updates of the group named by `group.lookahead`."""
+        name, steps = group.lookahead
+        ahead = program.group(name)
+        terms = tuple(term for term in ahead.terms if term.lookahead)
+        opt_state = opt_states[name]
+        for k in range(steps):
+            trained = {path: program_lib.subtree(params, path) for path in ahead.trains}
+
+            def loss_fn(trained, k=k):
+                loss, _ = group_loss(ahead, params_of(params, trained), variables, env, term_state, hyper,
+                                     jax.random.fold_in(key, k), terms=terms)
+                return loss
+
+            grads = _pmean(jax.grad(loss_fn)(trained), axis_name)
+            updates, opt_state = ahead.optimizer.update(grads, opt_state, trained)
+            params = params_of(params, optax.apply_updates(trained, updates))
+        return params
+
+    def update(group, params, variables, opt_states, term_state, hyper, env, reused, pullbacks, key):
+        """One update of `group`: its loss, gradients (pulled back through shared passes), optimiser."""
+        trained = {path: program_lib.subtree(params, path) for path in group.trains}
+        lookahead_key, loss_key = jax.random.split(key)
+
+        def loss_fn(trained, reused):
+            at = params_of(params, trained)
+            if group.lookahead is not None:
+                at = lookahead(group, at, variables, opt_states, {**env, **reused}, term_state, hyper, lookahead_key)
+            return group_loss(group, at, variables, {**env, **reused}, term_state, hyper, loss_key)
+
+        (loss, aux), (grads, reused_grads) = jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True)(trained, reused)
+        for name, (network, pullback) in pullbacks.items():
+            (network_grads,) = pullback(reused_grads[name])
+            for path in group.trains:
+                if path.split("/")[0] == network:
+                    pulled = program_lib.subtree({network: network_grads}, path)
+                    grads[path] = jax.tree.map(jnp.add, grads[path], pulled)
+        grads = _pmean(grads, axis_name)
+        updates, opt_state = group.optimizer.update(grads, opt_states[group.name], trained)
+        trained = optax.apply_updates(trained, updates)
+        if group.project is not None:
+            trained = group.project(trained)
+        metrics = {
+            f"{group.prefix}_loss": loss,
+            f"{group.prefix}_grad_norm": optax.tree.norm(grads),
+            **aux["values"],
+            **{name: jnp.mean(aux["env"][name]) for name in group.report},
+            **{f"{name}/{k}": v for name, s in aux["term_state"].items() for k, v in _flat_scalars(s).items()},
+        }
+        return params_of(params, trained), aux["variables"], opt_state, aux["term_state"], metrics
+
+    def shared_pass(group, names, params, variables, env, key):
+        """The outputs `names` of `group`'s calls under `jax.vjp`: values, pullbacks, variables."""
+        calls_key, _ = jax.random.split(key)
+        env, variables = dict(env), dict(variables)
+        pullbacks = {}
+        for index, call in enumerate(group.calls):
+            wanted = [name for name in call.output_names if name in names]
+            if not wanted or all(name in env for name in call.output_names):
+                continue
+            call_key = jax.random.fold_in(calls_key, index)
+
+            def forward(network_params, call=call, call_key=call_key):
+                values, new_vars = run_call(
+                    program, call, {**params, call.network: network_params}, variables, env, call_key
+                )
+                return values, new_vars
+
+            values, pullback, new_vars = jax.vjp(forward, params[call.network], has_aux=True)
+            for name in call.output_names:
+                env[name] = lax.stop_gradient(values[name])
+            if call.keep_variables:
+                variables[call.network] = new_vars
+            for name in wanted:
+                # Each reused output pulls back through the same VJP, with zeros for the others.
+                pullbacks[name] = (call.network, _select(pullback, values, name))
+        return env, variables, pullbacks
+
+    def train_step(state: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jax.Array]]:
+        step_key = jax.random.fold_in(state.rng, state.step)
+        latent_key, *group_keys = jax.random.split(step_key, 1 + len(groups))
+        rows = program.batches_per_step
+        local_batch = jax.tree.leaves(batch)[0].shape[1]
+        params, variables = dict(state.params), dict(state.variables)
+        opt_states, term_state = dict(state.opt_state), dict(state.term_state)
+        metrics: dict[str, jax.Array] = {}
+        previous_env, pullbacks = None, {}
+        for g, group in enumerate(groups):
+            for c in range(group.repeats):
+                key = jax.random.fold_in(group_keys[g], c)
+                if group.reuse:
+                    env = previous_env
+                else:
+                    env = {name: batch[name][rows - group.repeats + c] for name in program.features}
+                    env.update(_draw(program, group.latents, jax.random.fold_in(jax.random.fold_in(latent_key, g), c),
+                                     local_batch, axis_name))
+                reused = {name: env[name] for name in group.reuse}
+                base_env = {k: v for k, v in env.items() if k not in group.reuse}
+                own_pullbacks = pullbacks if group.reuse else {}
+                if c == group.repeats - 1 and reused_by[group.name]:
+                    base_env, variables, pullbacks = shared_pass(group, reused_by[group.name], params, variables, base_env, key)
+                    previous_env = base_env
+                elif c == group.repeats - 1:
+                    previous_env = base_env
+                params, variables, opt_states[group.name], new_term_state, group_metrics = update(
+                    group, params, variables, opt_states, term_state, state.hyper, base_env, reused, own_pullbacks, key
+                )
+                term_state.update(new_term_state)
+            metrics.update(group_metrics)
+        ema_params = {
+            name: jax.tree.map(lambda e, p, d=decay: d * e + (1.0 - d) * p, state.ema_params[name], params[name])
+            for name, decay in program.ema.items()
+        }
+        new_state = state.replace(
+            step=state.step + 1,
+            params=params,
+            variables=variables,
+            ema_params=ema_params,
+            opt_state=opt_states,
+            term_state=term_state,
+        )
+        return new_state, _pmean(metrics, axis_name)
+
+    return train_step
+
+
+def _select(pullback, values, name):
+    """The pullback of one output of a multi-output call (zero cotangents for the others)."""
+
+    def pull(cotangent):
+        cotangents = {k: jnp.zeros_like(v) for k, v in values.items()}
+        cotangents[name] = cotangent
+        return pullback(cotangents)
+
+    return pull
+
+
+def _draw(program: Program, names, key, local_batch: int, axis_name) -> dict[str, jax.Array]:
+    """The latents `names` for this device's examples, each from its example's global index."""
+    if not names:
+        return {}
+    keys = tricks.per_example_keys(key, local_batch, axis_name)
+    latents = [program.latent(name) for name in names]
+
+    def one(example_key):
+        parts = jax.random.split(example_key, len(latents))
+        return {latent.name: latent.draw(k) for latent, k in zip(latents, parts)}
+
+    return jax.vmap(one)(keys)
+
+
+def draw_latents(program: Program, names, key, num: int) -> dict[str, jax.Array]:
+    """`num` draws of the latents `names`, example i from `fold_in(key, i)` (as the step does)."""
+    return _draw(program, names, key, num, None)
+
+
 def make_multi_step(train_step: Callable, steps_per_call: int) -> Callable:
     """K steps per host call: `lax.scan` over batches stacked `[K, ...]`; metrics stacked `[K]`.
 
     No host sync inside a call; the caller reads the K measurements afterwards (the first
-    non-finite one names its exact step). With K = 1 there is no loop at all: XLA's CPU
-    backend runs convolution gradients inside a loop body some 50-100x slower than in
-    straight-line code, so convolutional configs on CPU use K = 1.
+    non-finite one names its exact step). With K = 1 there is no loop at all.
     """
 
-    def multi_step(state: GANState, batches: Batch) -> tuple[GANState, dict[str, jax.Array]]:
+    def multi_step(state: TrainState, batches: Batch) -> tuple[TrainState, dict[str, jax.Array]]:
         if steps_per_call == 1:
             state, metrics = train_step(state, jax.tree.map(lambda x: x[0], batches))
             return state, jax.tree.map(lambda m: m[None], metrics)
         return lax.scan(train_step, state, batches, length=steps_per_call)
 
     return multi_step
+

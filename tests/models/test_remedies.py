@@ -15,7 +15,7 @@ import optax
 
 from jaxgan.models.mlp import MLPDiscriminator
 from jaxgan.train import tricks
-from tests.train.helpers import batch_for, one_device, tiny_ring_config
+from tests.train.helpers import batch_for, first_z, one_device, tiny_ring_config
 
 
 def test_packed_minibatch_discrimination_shapes():
@@ -55,28 +55,30 @@ def test_pack_minibatch_discrimination_and_feature_matching_compose_under_hinge(
 
     # G's loss by hand: hinge on D's outputs for packs of generated points, plus the weighted
     # squared distance between the mean D features of real and generated packs.
-    _, z_key, _ = jax.random.split(jax.random.fold_in(state.rng, state.step), 3)
-    z = tricks.normal_per_example(jax.random.fold_in(z_key, 0), config.batch_size, (config.latent_dim,), None)
+    generator, discriminator = experiment.program.networks["generator"], experiment.program.networks["discriminator"]
+    z = first_z(state, config)
     real = tricks.pack(batch["x"][-1], 2)
 
     def d(x):
-        out, variables = experiment.discriminator.apply(
-            {"params": new_state.d_params}, x, train=True, mutable=["intermediates"]
+        out, variables = discriminator.apply(
+            {"params": new_state.params["discriminator"]}, x, train=True, mutable=["intermediates"]
         )
         return out, variables["intermediates"]["features"][0]
 
     def g_loss(g_params):
-        fake = tricks.pack(experiment.generator.apply({"params": g_params}, z, train=True), 2)
+        fake = tricks.pack(generator.apply({"params": g_params}, z, train=True), 2)
         d_fake, fake_features = d(fake)
         _, real_features = d(real)
         matching = jnp.sum((real_features.mean(0) - fake_features.mean(0)) ** 2)
         return jnp.mean(-d_fake) + weight * matching, matching
 
-    (loss, matching), grads = jax.jit(jax.value_and_grad(g_loss, has_aux=True))(state.g_params)
+    g_params, g_tx = state.params["generator"], experiment.program.group("generator").optimizer
+    (loss, matching), grads = jax.jit(jax.value_and_grad(g_loss, has_aux=True))(g_params)
     assert float(matching) > 0  # the feature-matching term is active
     np.testing.assert_allclose(metrics["g_loss"], loss, rtol=1e-5)
     expected = jax.jit(
-        lambda grads: optax.apply_updates(state.g_params, state.g_tx.update(grads, state.g_opt_state, state.g_params)[0])
+        lambda grads: optax.apply_updates(g_params, g_tx.update(
+            {"generator": grads}, state.opt_state["generator"], {"generator": g_params})[0]["generator"])
     )(grads)
-    for a, b in zip(jax.tree.leaves(new_state.g_params), jax.tree.leaves(expected), strict=True):
+    for a, b in zip(jax.tree.leaves(new_state.params["generator"]), jax.tree.leaves(expected), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -6,7 +6,6 @@ import jax
 
 from jaxgan.config import pacgan_mixture_config
 from jaxgan.train import build as build_lib
-from jaxgan.train.loop import initial_state
 
 
 def tiny_ring_config(**overrides):
@@ -41,9 +40,10 @@ def one_device(config, abstract_state: bool = False):
     `abstract_state`: the state's shapes and dtypes only (`jax.eval_shape`, nothing compiled)."""
     experiment = build_lib.build(config)
     step = build_lib.train_step(experiment)
+    init = lambda: build_lib.new_state(experiment, jax.random.PRNGKey(config.seed))  # noqa: E731
     if abstract_state:
-        return experiment, jax.eval_shape(lambda: initial_state(config, experiment)), jax.jit(step)
-    return experiment, initial_state(config, experiment), jax.jit(step)
+        return experiment, jax.eval_shape(init), jax.jit(step)
+    return experiment, init(), jax.jit(step)
 
 
 def batch_for(experiment, config, step: int = 0):
@@ -59,3 +59,15 @@ def batch_for(experiment, config, step: int = 0):
     ]
     x = experiment.dataset.get(np.concatenate(rows))["x"]
     return {"x": x.reshape(config.num_critic_steps, config.batch_size, *x.shape[1:])}
+
+
+def first_z(state, config, *, group: int = 0, repeat: int = 0):
+    """The z the step draws for (group, repeat) of `state.step`, written out by hand: the step key
+    `fold_in(rng, step)` split into the latents' and the groups' keys; example i's key is
+    `fold_in(fold_in(fold_in(latent_key, group), repeat), i)`, split once per latent."""
+    import jax.numpy as jnp
+
+    latent_key = jax.random.split(jax.random.fold_in(state.rng, state.step), 3)[0]
+    base = jax.random.fold_in(jax.random.fold_in(latent_key, group), repeat)
+    keys = [jax.random.split(jax.random.fold_in(base, i), 1)[0] for i in range(config.batch_size)]
+    return jnp.stack([jax.random.normal(k, (config.latent_dim,), jnp.float32) for k in keys])

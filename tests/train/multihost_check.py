@@ -39,7 +39,7 @@ def main(argv: list[str]) -> None:
     state = parallel.replicate(run.state, run.mesh)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = run.call(state, *run.feeder.inputs(first))
-    leaves = [np.asarray(jax.device_get(x.addressable_data(0))) for x in jax.tree.leaves((state.g_params, state.d_params))]
+    leaves = [np.asarray(jax.device_get(x.addressable_data(0))) for x in jax.tree.leaves(state.params)]
     if jax.process_index() == 0:
         np.savez(out, *leaves)
     if mode == "worker":

@@ -2,8 +2,11 @@
 
     XLA_FLAGS=--xla_force_host_platform_device_count=8 python -m tests.train.parallel_check NAME
 
-Prints one JSON line: the largest parameter difference of each device count against one device
-after 20 steps, and of pmap against shard_map.
+Prints one JSON line: the largest parameter difference after 20 steps of each device count
+(shard_map over a mesh) and of `jax.pmap` on 4 devices, each against the reference: the
+per-device step with no axis name under plain `jax.jit`, which uses neither shard_map nor pmap
+(pmap is built on shard_map since JAX 0.9.2, so comparing the two would compare shard_map
+with itself).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 
 from jaxgan.config import dcgan_mnist_config
 from jaxgan.train import build as build_lib, loop, parallel
+from jaxgan.train import runs as runs_lib
 from jaxgan.train.step import make_multi_step
 from tests.train.helpers import tiny_ring_config
 
@@ -56,33 +60,49 @@ def _config_for(name: str):
     raise SystemExit(f"unknown config {name}")
 
 
+def _compared(state) -> dict:
+    return jax.device_get({"params": state.params, "term_state": state.term_state})
+
+
 def run(config, devices) -> dict:
     r = loop.setup(config, devices=devices)
     state = parallel.replicate(r.state, r.mesh)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = r.call(state, *r.feeder.inputs(first))
-    return jax.device_get({"g": state.g_params, "d": state.d_params, "obj": state.objective_state})
+    return _compared(runs_lib.unstack(state, 0))
+
+
+def _host_batches(r, first):
+    arrays = r.experiment.dataset.arrays()
+    return {"x": arrays["x"][r.feeder.indices(first)[:, 0]]}  # [K, batches_per_step, B, ...] of the one run
+
+
+def run_jit(config, device) -> dict:
+    """The reference: the step with no axis name, `jax.jit` on one device (no shard_map, no pmap)."""
+    r = loop.setup(config, devices=[device])
+    call = jax.jit(make_multi_step(build_lib.train_step(r.experiment), config.steps_per_call))
+    state = runs_lib.unstack(r.state, 0)
+    for first in range(0, config.num_steps, config.steps_per_call):
+        state, _ = call(state, _host_batches(r, first))
+    return _compared(state)
 
 
 def run_pmap(config, devices) -> dict:
     r = loop.setup(config, devices=devices)
     step = build_lib.train_step(r.experiment, axis_name=parallel.AXIS)
     call = parallel.pmap_call(make_multi_step(step, config.steps_per_call))
-    state = jax.tree.map(lambda x: np.broadcast_to(np.asarray(x), (len(devices), *np.shape(x))), r.state)
-    arrays = r.experiment.dataset.arrays()
+    single = runs_lib.unstack(r.state, 0)
+    state = jax.tree.map(lambda x: np.broadcast_to(np.asarray(x), (len(devices), *np.shape(x))), single)
     for first in range(0, config.num_steps, config.steps_per_call):
-        batches = {"x": arrays["x"][r.feeder.indices(first)]}
-        state, _ = call(state, parallel.split_for_pmap(batches, len(devices)))
-    state = jax.tree.map(lambda x: x[0], state)
-    return jax.device_get({"g": state.g_params, "d": state.d_params, "obj": state.objective_state})
+        state, _ = call(state, parallel.split_for_pmap(_host_batches(r, first), len(devices)))
+    return _compared(jax.tree.map(lambda x: x[0], state))
 
 
 def max_difference(a, b) -> float:
     return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
 
 
-# Device counts compared with one device, and whether pmap is compared with shard_map on 4
-# devices. Every count and pmap are covered by the cheapest config; the others take two counts
+# Device counts compared with the plain-jit reference, and whether pmap on 4 devices is too. Every count and pmap are covered by the cheapest config; the others take two counts
 # each (2 and 8, or 4 and 8), one compile per count, to keep the suite's compile time down.
 PLANS = {"ring": ((2, 4, 8), True), "wgan_gp": ((2, 8), False), "fisher": ((4, 8), False),
          "dcgan_mnist": ((2, 8), False)}
@@ -92,15 +112,12 @@ def main(name: str) -> None:
     config = config_for(name)
     counts, with_pmap = PLANS[name]
     devices = jax.devices()
-    reference = run(config, devices[:1])
+    reference = run_jit(config, devices[0])
     result = {"scale": max(float(np.max(np.abs(x))) for x in jax.tree.leaves(reference))}
-    on_four = None
     for count in counts:
-        params = run(config, devices[:count])
-        on_four = params if count == 4 else on_four
-        result[str(count)] = max_difference(reference, params)
+        result[str(count)] = max_difference(reference, run(config, devices[:count]))
     if with_pmap:
-        result["pmap_vs_shard_map"] = max_difference(on_four, run_pmap(config, devices[:4]))
+        result["pmap_4"] = max_difference(reference, run_pmap(config, devices[:4]))
     print(json.dumps({"config": name, **result}), flush=True)
 
 

@@ -72,5 +72,5 @@ def test_one_step_of_every_config(path):
     assert int(new_state.step) == 1
     for name, value in metrics.items():
         assert np.isfinite(float(value)), (name, float(value))
-    moved = [float(np.max(np.abs(a - b))) for a, b in zip(jax.tree.leaves(state.g_params), jax.tree.leaves(new_state.g_params))]
+    moved = [float(np.max(np.abs(a - b))) for a, b in zip(jax.tree.leaves(state.params["generator"]), jax.tree.leaves(new_state.params["generator"]))]
     assert max(moved) > 0  # G took a step

@@ -67,6 +67,7 @@ def test_bad_config_stops_before_compiling(tmp_path, overrides, message):
     with pytest.raises(ValueError, match=message):
         train_and_evaluate(tiny_ring_config(**overrides), str(tmp_path))
     assert not os.path.exists(tmp_path / "checkpoints")
+    assert not os.path.exists(tmp_path / "config.json")  # a refused launch writes nothing
 
 
 def test_non_finite_from_the_first_update_names_quantity_and_step(tmp_path):

@@ -1,4 +1,4 @@
-"""The ring config (non-saturating, BN in G) on 1, 2, 4 and 8 devices and under pmap: same parameters after 20 steps.
+"""The ring config (non-saturating, BN in G) on 1, 2, 4 and 8 devices and under pmap: the parameters of the plain-jit step after 20 steps.
 
 Runs tests/train/parallel_check.py in a subprocess with 8 CPU devices; one module per config so
 that the two test workers share them.

@@ -10,7 +10,7 @@ import pytest
 
 from jaxgan import losses
 from jaxgan.train import tricks
-from tests.train.helpers import batch_for, one_device, tiny_ring_config
+from tests.train.helpers import batch_for, first_z, one_device, tiny_ring_config
 
 
 def _adam_count(opt_state) -> int:
@@ -25,8 +25,8 @@ def test_critic_steps_update_d_n_times_and_g_once(num_critic_steps):
     experiment, state, step = one_device(config)
     for s in range(2):
         state, _ = step(state, batch_for(experiment, config, s))
-    assert _adam_count(state.d_opt_state) == 2 * num_critic_steps
-    assert _adam_count(state.g_opt_state) == 2
+    assert _adam_count(state.opt_state["discriminator"]) == 2 * num_critic_steps
+    assert _adam_count(state.opt_state["generator"]) == 2
     assert int(state.step) == 2
 
 
@@ -34,21 +34,22 @@ def test_ema_is_the_decayed_average_of_g_params():
     decay = 0.9
     config = tiny_ring_config(ema_decay=decay)
     experiment, state, step = one_device(config)
-    ema0 = state.ema_params
+    ema0 = state.ema_params["generator"]
     new_state, _ = step(state, batch_for(experiment, config))
-    expected = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, ema0, new_state.g_params)
-    for a, b in zip(jax.tree.leaves(new_state.ema_params), jax.tree.leaves(expected)):
+    expected = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, ema0, new_state.params["generator"])
+    for a, b in zip(jax.tree.leaves(new_state.ema_params["generator"]), jax.tree.leaves(expected), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
-    assert new_state.sampling_params is new_state.ema_params
+    assert new_state.sampling_params("generator") is new_state.ema_params["generator"]
+    assert set(new_state.ema_params) == {"generator"}
 
 
 def test_weight_clipping_bounds_every_d_weight():
     c = 0.01
     config = tiny_ring_config(clip_weights=c, **{"loss.name": "wasserstein"})
     experiment, state, step = one_device(config)
-    assert max(float(jnp.max(jnp.abs(w))) for w in jax.tree.leaves(state.d_params)) > c  # init exceeds c
+    assert max(float(jnp.max(jnp.abs(w))) for w in jax.tree.leaves(state.params["discriminator"])) > c  # init exceeds c
     state, _ = step(state, batch_for(experiment, config))
-    leaves = jax.tree.leaves(state.d_params)
+    leaves = jax.tree.leaves(state.params["discriminator"])
     assert max(float(jnp.max(jnp.abs(w))) for w in leaves) <= c
     # Clipping is a projection: some weights sit exactly on the bound.
     assert any(bool(jnp.any(jnp.abs(w) == c)) for w in leaves)
@@ -61,15 +62,14 @@ def test_fisher_multiplier_follows_the_constraint():
     experiment, state, step = one_device(config)
     batch = batch_for(experiment, config)
     # Ω at the state's D params on this step's real and generated batch, by hand.
-    key = jax.random.fold_in(state.rng, state.step)
-    _, z_key, _ = jax.random.split(key, 3)
-    z = tricks.normal_per_example(jax.random.fold_in(z_key, 0), config.batch_size, (config.latent_dim,), None)
-    fake, _ = experiment.generator.apply({"params": state.g_params, **state.g_variables}, z, train=True,
-                                         mutable=["batch_stats"])
-    d = lambda x: experiment.discriminator.apply({"params": state.d_params, **state.d_variables}, x, train=True)
+    generator, discriminator = experiment.program.networks["generator"], experiment.program.networks["discriminator"]
+    z = first_z(state, config)
+    fake, _ = generator.apply({"params": state.params["generator"], **state.variables["generator"]}, z, train=True,
+                              mutable=["batch_stats"])
+    d = lambda x: discriminator.apply({"params": state.params["discriminator"]}, x, train=True)
     omega = 0.5 * jnp.mean(d(batch["x"][0]) ** 2) + 0.5 * jnp.mean(d(fake) ** 2)
     new_state, metrics = step(state, batch)
-    lam = jax.tree.leaves(new_state.objective_state)[0]
+    lam = jax.tree.leaves(new_state.term_state["objective"])[0]
     np.testing.assert_allclose(lam, 0.0 - rho * (1.0 - omega), rtol=1e-4, atol=1e-6)
 
 
@@ -98,7 +98,7 @@ def test_pack_concatenates_consecutive_examples():
 def test_packed_step_runs_and_d_sees_packs():
     config = tiny_ring_config(pack=4)
     experiment, state, step = one_device(config)
-    kernels = [w for w in jax.tree.leaves(state.d_params) if w.ndim == 2]
+    kernels = [w for w in jax.tree.leaves(state.params["discriminator"]) if w.ndim == 2]
     # D's first layer takes 4 concatenated 2-D points.
     assert sorted(w.shape[0] for w in kernels)[0] == 2 * 4
     state, metrics = step(state, batch_for(experiment, config))
@@ -107,24 +107,26 @@ def test_packed_step_runs_and_d_sees_packs():
 
 def _g_update_by_hand(experiment, state, new_state, config, batch, unroll_steps):
     """G's update recomputed from z: loss at D after `unroll_steps` differentiable D steps."""
-    key = jax.random.fold_in(state.rng, state.step)
-    _, z_key, _ = jax.random.split(key, 3)
-    z = tricks.normal_per_example(jax.random.fold_in(z_key, 0), config.batch_size, (config.latent_dim,), None)
-    d = lambda params, x: experiment.discriminator.apply({"params": params}, x, train=True)
+    program = experiment.program
+    objective = losses.get(config.loss.name)
+    z = first_z(state, config)
+    d = lambda params, x: program.networks["discriminator"].apply({"params": params}, x, train=True)
     real = batch["x"][-1]
+    d_tx, g_tx = program.group("discriminator").optimizer, program.group("generator").optimizer
 
     def g_loss(g_params):
-        fake = experiment.generator.apply({"params": g_params}, z, train=True)
-        d_params, d_opt_state = new_state.d_params, new_state.d_opt_state
+        fake = program.networks["generator"].apply({"params": g_params}, z, train=True)
+        d_params, d_opt_state = new_state.params["discriminator"], new_state.opt_state["discriminator"]
         for _ in range(unroll_steps):
-            grads = jax.grad(lambda p: experiment.objective.discriminator(d(p, real), d(p, fake)))(d_params)
-            updates, d_opt_state = state.d_tx.update(grads, d_opt_state, d_params)
-            d_params = optax.apply_updates(d_params, updates)
-        return experiment.objective.generator(d(d_params, fake))
+            grads = jax.grad(lambda p: objective.discriminator(d(p, real), d(p, fake)))(d_params)
+            updates, d_opt_state = d_tx.update({"discriminator": grads}, d_opt_state, {"discriminator": d_params})
+            d_params = optax.apply_updates(d_params, updates["discriminator"])
+        return objective.generator(d(d_params, fake))
 
-    grads = jax.grad(g_loss)(state.g_params)
-    updates, _ = state.g_tx.update(grads, state.g_opt_state, state.g_params)
-    return optax.apply_updates(state.g_params, updates)
+    g_params = state.params["generator"]
+    grads = jax.grad(g_loss)(g_params)
+    updates, _ = g_tx.update({"generator": grads}, state.opt_state["generator"], {"generator": g_params})
+    return optax.apply_updates(g_params, updates["generator"])
 
 
 @pytest.mark.parametrize("unroll_steps", [0, 2])
@@ -137,7 +139,7 @@ def test_g_update_equals_the_loss_recomputed_from_z(unroll_steps):
     batch = batch_for(experiment, config)
     new_state, _ = step(state, batch)
     expected = _g_update_by_hand(experiment, state, new_state, config, batch, unroll_steps)
-    for a, b in zip(jax.tree.leaves(new_state.g_params), jax.tree.leaves(expected)):
+    for a, b in zip(jax.tree.leaves(new_state.params["generator"]), jax.tree.leaves(expected), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
@@ -148,7 +150,7 @@ def test_unrolling_changes_g_but_not_d():
     batch = batch_for(base[0], tiny_ring_config())
     plain, _ = base[2](base[1], batch)
     other, _ = unrolled[2](unrolled[1], batch)
-    for a, b in zip(jax.tree.leaves(plain.d_params), jax.tree.leaves(other.d_params)):
+    for a, b in zip(jax.tree.leaves(plain.params["discriminator"]), jax.tree.leaves(other.params["discriminator"])):
         np.testing.assert_array_equal(a, b)
     assert max(float(jnp.max(jnp.abs(a - b))) for a, b in
-               zip(jax.tree.leaves(plain.g_params), jax.tree.leaves(other.g_params))) > 0
+               zip(jax.tree.leaves(plain.params["generator"]), jax.tree.leaves(other.params["generator"]))) > 0

@@ -1,4 +1,4 @@
-"""Many runs in one program: vmapped seeds and hyperparameter values equal separate runs."""
+"""Runs over one run axis: vmapped seeds and hyperparameter values equal separate runs (R = 1)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from jaxgan.train import build as build_lib
-from jaxgan.train import loop, multirun, parallel
+from jaxgan.train import loop, parallel
+from jaxgan.train import runs as multirun
 from jaxgan.train.checkpoint import Checkpointer
-from jaxgan.train.sampling import Sampler
 from tests.train.helpers import tiny_ring_config
 
 
@@ -26,7 +26,7 @@ def _train(run, config):
 
 
 def _assert_states_close(a, b):
-    fields = ("step", "rng", "g_params", "d_params", "g_opt_state", "d_opt_state", "g_variables", "d_variables")
+    fields = ("step", "rng", "params", "opt_state", "variables", "term_state", "hyper")
     for field in fields:
         for x, y in zip(jax.tree.leaves(getattr(a, field)), jax.tree.leaves(getattr(b, field)), strict=True):
             np.testing.assert_allclose(x, y, rtol=2e-5, atol=2e-6, err_msg=field)
@@ -35,10 +35,10 @@ def _assert_states_close(a, b):
 def _equals_separate_runs(config):
     """Train `config`'s runs together and each alone; return (runs, stacked state, metrics)."""
     runs = multirun.runs_of(config)
-    stacked, metrics = _train(multirun.setup(config), config)
+    stacked, metrics = _train(loop.setup(config), config)
     for r, single_config in enumerate(runs.configs(config)):
         single, single_metrics = _train(loop.setup(single_config), single_config)
-        _assert_states_close(multirun.unstack(stacked, r), single)
+        _assert_states_close(multirun.unstack(stacked, r), multirun.unstack(single, 0))
         np.testing.assert_allclose(metrics[f"d_loss/{runs.labels[r]}"], single_metrics["d_loss"], rtol=2e-5, atol=1e-6)
     return runs, stacked, metrics
 
@@ -54,7 +54,7 @@ def test_vmapped_seeds_equal_separate_runs(seed_runs):
     assert runs.seeds == (0, 1) and runs.labels == ("seed=0", "seed=1")
     assert int(stacked.step) == config.num_steps  # one step counter for all runs
     # Each seed has its own init, data and noise: the runs differ.
-    first, second = (jax.tree.leaves(multirun.unstack(stacked, r).g_params) for r in (0, 1))
+    first, second = (jax.tree.leaves(multirun.unstack(stacked, r).params["generator"]) for r in (0, 1))
     assert max(float(np.max(np.abs(a - b))) for a, b in zip(first, second)) > 1e-2
     assert "g_loss" not in metrics and metrics["g_loss/seed=1"].shape == (config.num_steps,)
 
@@ -67,8 +67,8 @@ def test_vmapped_hyperparameters_equal_separate_runs():
         "optimizer.generator.learning_rate": (1e-4, 1e-4, 1e-3, 1e-3),
         "penalties.gradient_penalty": (1.0, 10.0, 1.0, 10.0),
     }
-    np.testing.assert_allclose(stacked.g_opt_state.hyperparams["learning_rate"], [1e-4, 1e-4, 1e-3, 1e-3])
-    np.testing.assert_array_equal(stacked.penalty_weights["gradient_penalty"], [1, 10, 1, 10])
+    np.testing.assert_allclose(stacked.opt_state["generator"].hyperparams["learning_rate"], [1e-4, 1e-4, 1e-3, 1e-3])
+    np.testing.assert_array_equal(stacked.hyper["gradient_penalty"], [1, 10, 1, 10])
 
 
 def test_a_swept_penalty_weight_of_zero_keeps_the_penalty_in_the_program():
@@ -76,9 +76,9 @@ def test_a_swept_penalty_weight_of_zero_keeps_the_penalty_in_the_program():
     config.sweep_values = "penalties.r1=0,5"
     runs = multirun.runs_of(config)
     experiment = multirun.build_experiment(config)
-    assert [name for name, _ in experiment.penalties] == ["r1"]
+    assert [term.name for term in experiment.program.group("discriminator").terms] == ["objective", "r1"]
     state = multirun.initial_state(config, experiment, runs)
-    np.testing.assert_array_equal(state.penalty_weights["r1"], [0.0, 5.0])
+    np.testing.assert_array_equal(state.hyper["r1"], [0.0, 5.0])
 
 
 def test_runs_are_the_product_of_values_and_seeds():
@@ -117,13 +117,16 @@ def test_bad_sweep_values_are_refused(sweep, message):
 def test_samples_and_evaluation_per_run(seed_runs):
     config, runs, stacked, _ = seed_runs
     experiment = build_lib.build(config)
-    sampler = multirun.sampler(config, experiment.generator)
+    sampler = multirun.Sampler(experiment.program, 2)
     key = jax.random.PRNGKey(3)
     samples = sampler.sample(stacked, key, 30)
-    assert isinstance(samples, list) and len(samples) == 2 and samples[0].shape == (30, 2)
-    single = Sampler(experiment.generator, config.latent_dim)
+    assert samples.shape == (2, 30, 2)
+    single = multirun.Sampler(experiment.program, 1)
     for r in range(2):
-        np.testing.assert_allclose(samples[r], single.sample(multirun.unstack(stacked, r), key, 30), rtol=1e-5, atol=1e-6)
+        alone = single.sample(multirun.stack(multirun.unstack(stacked, r)), key, 30)
+        np.testing.assert_allclose(samples[r], alone[0], rtol=1e-5, atol=1e-6)
+    # Example i is drawn from its own key: the first 10 of 30 samples are the 10 samples of a smaller draw.
+    np.testing.assert_allclose(sampler.sample(stacked, key, 10), samples[:, :10], rtol=1e-6, atol=1e-7)
     picture = multirun.samples_picture(samples, experiment.dataset.metadata)
     assert picture.ndim == 3 and picture.shape[1] > 2 * 400
 
@@ -146,7 +149,6 @@ def test_checkpoint_keeps_one_slot_per_run(seed_runs, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.skipif(not hasattr(loop, "multirun"), reason="the loop does not dispatch to multirun yet")
 def test_loop_trains_seeds_together(tmp_path):
     config = tiny_ring_config(num_seeds=2)
     state = loop.train_and_evaluate(config, str(tmp_path))

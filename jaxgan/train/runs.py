@@ -1,4 +1,9 @@
-"""Many runs in one compiled program: the whole state vmapped over a leading run axis.
+"""The runs of a config, R >= 1, trained by one compiled program over a leading run axis.
+
+One code path for one run and many: the state, the feeder, the compiled call, the sampler
+and the evaluator all carry a run axis of size R (R = 1 for a plain run). With R = 1 the step
+runs on the run's slice directly (no vmap: a vmapped convolution over batched kernels is a
+grouped convolution, slower on CPU); with R > 1 it is `jax.vmap`ped over the axis.
 
 A config asks for several runs trained together with
 
@@ -12,8 +17,8 @@ value:
 
 - `optimizer.generator.<name>`, `optimizer.discriminator.<name>`: any numeric argument of the
   optax optimiser (`learning_rate`, `b1`, ...); the optimisers are `optax.inject_hyperparams`,
-  so the value sits in `state.{g,d}_opt_state.hyperparams[<name>]`;
-- `penalties.<name>`: a penalty weight, `state.penalty_weights[<name>]`.
+  so the value sits in `state.opt_state["generator" | "discriminator"].hyperparams[<name>]`;
+- `penalties.<name>`: a penalty weight, `state.hyper[<name>]`.
 
 Run r is exactly the single run of `Runs.configs(config)[r]` (same seed, same value): its own
 init, its own noise, its own data order (`batch_indices(..., seed=its seed)`), and its own
@@ -23,9 +28,10 @@ axis of the state and of the batch, inside the same `shard_map` over the device 
 single run. Every field of the state has the run axis except `step`, which all runs share, so
 the loop, the checkpoints (one slot per run in every array) and resuming work unchanged.
 
-The call's metrics are per run, under `<name>/<run label>` (e.g. `d_loss/seed=3`); samples
-are one array per run (drawn as a mosaic of one panel per run); evaluations are per run under
-the same labels, with `<name>/mean` over the seeds when only the seed differs.
+With R > 1 the call's metrics are per run, under `<name>/<run label>` (e.g. `d_loss/seed=3`);
+samples are `[R, num, ...]` (drawn as a mosaic of one panel per run); evaluations are per run
+under the same labels, with `<name>/mean` over the seeds when only the seed differs. With
+R = 1 the names carry no label.
 """
 
 from __future__ import annotations
@@ -46,15 +52,15 @@ from jax.sharding import PartitionSpec as P
 
 from jaxgan import data as data_lib
 from jaxgan.train import build as build_lib
-from jaxgan.train import parallel, sampling, writers
-from jaxgan.train.state import GANState
-from jaxgan.train.step import make_multi_step
+from jaxgan.train import parallel, writers
+from jaxgan.train.state import TrainState
+from jaxgan.train.step import draw_latents, make_multi_step
 
 PyTree = Any
 
 # Batches of a call are stacked [steps_per_call, runs, num_critic_steps, batch, ...].
 RUNS_BATCH_SPEC = P(None, None, None, parallel.AXIS)
-_OPTIMIZERS = {"generator": "g_opt_state", "discriminator": "d_opt_state"}
+_OPTIMIZERS = ("generator", "discriminator")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,64 +191,103 @@ def build_experiment(config: ml_collections.ConfigDict, **kwargs) -> build_lib.E
     return build_lib.build(_build_config(config, runs_of(config)), **kwargs)
 
 
-def state_axes(state: GANState) -> GANState:
-    """The vmap axes of a stacked state: 0 everywhere but the shared `step`."""
+def state_axes(state: TrainState) -> TrainState:
+    """The run axes of a stacked state: 0 everywhere but the shared `step`."""
     return jax.tree.map(lambda _: 0, state).replace(step=None)
 
 
-def initial_state(
-    config: ml_collections.ConfigDict, experiment: build_lib.Experiment, runs: Runs | None = None
-) -> GANState:
-    """Every run's initial state, stacked on a leading axis; `step` is shared (a scalar).
+def initial_state(config: ml_collections.ConfigDict, experiment: build_lib.Experiment, runs: Runs | None = None) -> TrainState:
+    """Every run's initial state, stacked on a leading run axis; `step` is shared (a scalar).
 
     Run r is initialised from `PRNGKey(seeds[r])` exactly as a single run, then its swept
-    hyperparameters are written into its slot of the optimiser states and penalty weights.
+    hyperparameters are written into its slot of the optimiser states and term weights.
     """
     runs = runs_of(config) if runs is None else runs
-    keys = jnp.stack([jax.random.PRNGKey(seed) for seed in runs.seeds])
+    states = [build_lib.new_state(experiment, jax.random.PRNGKey(seed)) for seed in runs.seeds[:1]]
+    if len(runs) > 1:
+        keys = jnp.stack([jax.random.PRNGKey(seed) for seed in runs.seeds])
+        stacked = jax.jit(jax.vmap(lambda key: build_lib.new_state(experiment, key)))(keys)
+    else:
+        stacked = jax.tree.map(lambda x: x[None], states[0])
+    stacked = stacked.replace(step=states[0].step)
+    return set_values(stacked, runs.values)
 
-    state = jax.jit(jax.vmap(lambda key: build_lib.new_state(config, experiment, key)))(keys)
-    state = state.replace(step=state.step[0])
-    return set_values(state, runs.values)
 
-
-def set_values(state: GANState, values: dict[str, Sequence[float]]) -> GANState:
+def set_values(state: TrainState, values: dict[str, Sequence[float]]) -> TrainState:
     """Write per-run hyperparameter values (`path -> [runs]`) into a stacked state."""
     for path, per_run in values.items():
         parts = path.split(".")
         if parts[0] == "optimizer":
-            field = _OPTIMIZERS[parts[1]]
-            opt_state = getattr(state, field)
+            opt_states = dict(state.opt_state)
+            opt_state = opt_states[parts[1]]
             hyperparams = dict(opt_state.hyperparams)
             old = hyperparams[parts[2]]
             hyperparams[parts[2]] = jnp.asarray(per_run, old.dtype).reshape(old.shape)
-            state = state.replace(**{field: opt_state._replace(hyperparams=hyperparams)})
+            opt_states[parts[1]] = opt_state._replace(hyperparams=hyperparams)
+            state = state.replace(opt_state=opt_states)
         else:
-            weights = dict(state.penalty_weights)
+            weights = dict(state.hyper)
             old = weights[parts[1]]
             weights[parts[1]] = jnp.asarray(per_run, old.dtype).reshape(old.shape)
-            state = state.replace(penalty_weights=weights)
+            state = state.replace(hyper=weights)
     return state
 
 
-def unstack(state: GANState, run: int) -> GANState:
-    """Run `run`'s own state (a single-run `GANState`) out of a stacked one."""
+def unstack(state: TrainState, run: int) -> TrainState:
+    """Run `run`'s own state (a single-run `TrainState`, no run axis) out of a stacked one."""
     axes = state_axes(state)
     return jax.tree.map(lambda axis, x: x if axis is None else x[run], axes, state, is_leaf=lambda a: a is None)
+
+
+def stack(state: TrainState) -> TrainState:
+    """A single-run state with a run axis of size 1 added (the inverse of `unstack(..., 0)`)."""
+    axes = state_axes(state)
+    return jax.tree.map(lambda axis, x: x if axis is None else x[None], axes, state, is_leaf=lambda a: a is None)
 
 
 # ---------------------------------------------------------------------------- step and data
 
 
-def vmap_runs(train_step: Callable, state_template: GANState) -> Callable:
-    """`step(state, batch)` over a leading run axis of the state (but `step`) and of the batch."""
+def over_runs(fn: Callable, num: int, in_axes, out_axes) -> Callable:
+    """`fn` over a leading run axis of size `num`: vmapped for num > 1; for num = 1 applied to
+    the run's slice (no vmap in the program) and the axis put back."""
+    if num > 1:
+        return jax.vmap(fn, in_axes=in_axes, out_axes=out_axes)
+
+    def squeeze(axes, tree):
+        return jax.tree.map(lambda a, x: x if a is None else jnp.squeeze(x, a), axes, tree, is_leaf=lambda a: a is None)
+
+    def expand(axes, tree):
+        return jax.tree.map(lambda a, x: x if a is None else jnp.expand_dims(x, a), axes, tree, is_leaf=lambda a: a is None)
+
+    def single(*args):
+        args = tuple(squeeze(_full(a, x), x) for a, x in zip(in_axes, args))
+        out = fn(*args)
+        return tuple(expand(_full(a, o), o) for a, o in zip(out_axes, out)) if isinstance(out_axes, tuple) else expand(
+            _full(out_axes, out), out
+        )
+
+    return single
+
+
+def _full(axes, tree):
+    """`axes` as a full tree of per-leaf axes for `tree` (a bare int or None applies to all)."""
+    if axes is None or isinstance(axes, int):
+        return jax.tree.map(lambda _: axes, tree)
+    return axes
+
+
+def runs_step(train_step: Callable, state_template: TrainState, num: int) -> Callable:
+    """`step(state, batch)` over the run axis of the state (but `step`) and of the batch."""
     axes = state_axes(state_template)
-    return jax.vmap(train_step, in_axes=(axes, 0), out_axes=(axes, 0))
+    return over_runs(train_step, num, in_axes=(axes, 0), out_axes=(axes, 0))
 
 
 def per_run_metrics(metrics: dict[str, jax.Array], labels: Sequence[str]) -> dict[str, jax.Array]:
     """`{name: [K, runs]}` -> `{name/label: [K]}`: one series per run, so the loop logs each run
-    and names the run whose measurement turned non-finite."""
+    and names the run whose measurement turned non-finite (`{name: [K]}` for one run)."""
+    if len(labels) == 1:
+        return {name: values[:, 0] for name, values in metrics.items()}
     return {f"{name}/{label}": values[:, r] for name, values in metrics.items() for r, label in enumerate(labels)}
 
 
@@ -274,17 +319,22 @@ def run_datasets(config: ml_collections.ConfigDict, runs: Runs, dataset) -> list
     return [loaded[seed] for seed in runs.seeds]
 
 
-class RunsFeeder:
-    """Batches for steps [s, s+K) of every run: indices `[K, runs, n_critic, B]`, each run in
-    its own order (`batch_indices` with its seed). Like the single-run feeder, a dataset that
-    fits is kept on the devices (once when shared, stacked `[runs, N, ...]` otherwise)."""
+class Feeder:
+    """Batches for steps [s, s+K) of every run: indices `[K, runs, batches_per_step, B]`, each
+    run in its own order (`batch_indices` with its seed), every feature the program reads.
 
-    def __init__(self, datasets, mesh, *, seeds, batch_size, num_critic_steps, steps_per_call, on_device):
+    A dataset that fits is kept on the devices (once when shared by the runs, stacked
+    `[runs, N, ...]` otherwise) and gathered inside the program; otherwise this process reads
+    its own slice of each global batch and sends it to its devices.
+    """
+
+    def __init__(self, datasets, mesh, *, seeds, features, batch_size, batches_per_step, steps_per_call, on_device):
         self.datasets = list(datasets)
         self.mesh = mesh
         self.seeds = tuple(seeds)
+        self.features = tuple(features)
         self.batch_size = batch_size
-        self.num_critic_steps = num_critic_steps
+        self.batches_per_step = batches_per_step
         self.steps_per_call = steps_per_call
         self.shared = all(d is self.datasets[0] for d in self.datasets)
         self.device_arrays = None
@@ -292,38 +342,43 @@ class RunsFeeder:
             owners = self.datasets[:1] if self.shared else self.datasets
             arrays = [d.arrays() for d in owners]
             if all(a is not None for a in arrays):
-                x = arrays[0]["x"] if self.shared else np.stack([a["x"] for a in arrays])
-                self.device_arrays = parallel.replicate({"x": x}, mesh)
+                picked = [{name: a[name] for name in self.features} for a in arrays]
+                tree = picked[0] if self.shared else jax.tree.map(lambda *xs: np.stack(xs), *picked)
+                self.device_arrays = parallel.replicate(tree, mesh)
 
     def indices(self, start_step: int) -> np.ndarray:
         def one(dataset, seed):
             rows = [
                 data_lib.batch_indices(
-                    (start_step + k) * self.num_critic_steps + c,
+                    (start_step + k) * self.batches_per_step + c,
                     num_examples=len(dataset),
                     batch_size=self.batch_size,
                     seed=seed,
                 )
                 for k in range(self.steps_per_call)
-                for c in range(self.num_critic_steps)
+                for c in range(self.batches_per_step)
             ]
-            return np.stack(rows).reshape(self.steps_per_call, self.num_critic_steps, self.batch_size)
+            return np.stack(rows).reshape(self.steps_per_call, self.batches_per_step, self.batch_size)
 
         return np.stack([one(d, s) for d, s in zip(self.datasets, self.seeds)], axis=1)
 
     def inputs(self, start_step: int) -> tuple:
         indices = self.indices(start_step)
+        local = np.moveaxis(
+            data_lib.process_slice(
+                np.moveaxis(indices, 3, 0), process_index=jax.process_index(), process_count=jax.process_count()
+            ),
+            0,
+            3,
+        )  # [K, runs, batches_per_step, B / processes]
         if self.device_arrays is not None:
-            return (self.device_arrays, parallel.shard_batch(indices.astype(np.int32), self.mesh, RUNS_BATCH_SPEC))
-        xs = []
+            return (self.device_arrays, parallel.shard_batch(local.astype(np.int32), self.mesh, RUNS_BATCH_SPEC))
+        per_run = []
         for r, dataset in enumerate(self.datasets):
-            flat = indices[:, r].reshape(-1, self.batch_size)
-            local = data_lib.process_slice(
-                flat.T, process_index=jax.process_index(), process_count=jax.process_count()
-            ).T
-            x = dataset.get(local.reshape(-1))["x"]
-            xs.append(x.reshape(self.steps_per_call, self.num_critic_steps, local.shape[-1], *x.shape[1:]))
-        return (parallel.shard_batch({"x": np.stack(xs, axis=1)}, self.mesh, RUNS_BATCH_SPEC),)
+            got = dataset.get(local[:, r].reshape(-1))
+            per_run.append({name: got[name].reshape(*local[:, r].shape, *got[name].shape[1:]) for name in self.features})
+        batches = jax.tree.map(lambda *xs: np.stack(xs, axis=1), *per_run)
+        return (parallel.shard_batch(batches, self.mesh, RUNS_BATCH_SPEC),)
 
 
 def _gather(arrays, indices, shared: bool):
@@ -338,7 +393,11 @@ def make_call(per_device_fn: Callable, mesh, *, gather: bool, shared: bool, dona
     if gather:
 
         def gathered(state, arrays, indices):
-            return per_device_fn(state, _gather(arrays, indices, shared))
+            batches = _gather(arrays, indices, shared)
+            # Materialise the batch: fused into D's first convolution, the gather would turn
+            # it into a naive loop on CPU (50x slower for the seed DCGAN).
+            batches = jax.lax.optimization_barrier(batches)
+            return per_device_fn(state, batches)
 
         mapped = jax.shard_map(
             gathered, mesh=mesh, in_specs=(P(), P(), RUNS_BATCH_SPEC), out_specs=(P(), P()), check_vma=False
@@ -350,99 +409,75 @@ def make_call(per_device_fn: Callable, mesh, *, gather: bool, shared: bool, dona
     return jax.jit(mapped, donate_argnums=(0,) if donate else ())
 
 
-def setup(config: ml_collections.ConfigDict, *, devices: list | None = None):
-    """Like `loop.setup`, for the runs of `config` trained together: a `loop.Run` whose state is
-    stacked, whose call trains every run, and whose feeder feeds every run."""
-    from jaxgan.train.loop import Run  # the loop imports this module
-
-    runs = runs_of(config)
-    mesh = parallel.make_mesh(devices)
-    experiment = build_experiment(config, num_devices=mesh.size, axis_name=parallel.AXIS)
-    step = build_lib.train_step(experiment, axis_name=parallel.AXIS)
-    state = initial_state(config, experiment, runs)
-    multi_step = make_multi_step(vmap_runs(step, state), config.steps_per_call)
-
-    def per_device(state, batches):
-        state, metrics = multi_step(state, batches)
-        return state, per_run_metrics(metrics, runs.labels)
-
-    feeder = RunsFeeder(
-        run_datasets(config, runs, experiment.dataset),
-        mesh,
-        seeds=runs.seeds,
-        batch_size=config.batch_size,
-        num_critic_steps=config.num_critic_steps,
-        steps_per_call=config.steps_per_call,
-        on_device=config.data.on_device,
-    )
-    call = make_call(per_device, mesh, gather=feeder.device_arrays is not None, shared=feeder.shared)
-    return Run(config, experiment, mesh, state, call, feeder)
-
-
 # ---------------------------------------------------------------------------- samples and evaluation
 
 
-class RunsSampler:
-    """`sample(state, key, num)` of a stacked state: a list of `num` samples per run.
+class Sampler:
+    """`sample(state, key, num)` of a stacked state: `[runs, num, ...]` samples, host arrays.
 
-    Every run is sampled at the same latent points (common random numbers: differences
-    between runs are then the runs', not the draw's)."""
+    The program's sample call in inference mode, at the sampling params (the EMA when kept),
+    on latents drawn per example (example i from `fold_in(key, i)`, so a sample does not
+    depend on how many are drawn). Every run is sampled at the same latent points (common
+    random numbers: differences between runs are then the runs', not the draw's). Batches of
+    `batch_size` go through one compiled program; the last is padded so nothing recompiles.
+    """
 
-    def __init__(self, generator, latent_dim: int, *, batch_size: int = 500):
-        self.latent_dim = latent_dim
+    def __init__(self, program, num_runs: int, *, batch_size: int = 500):
+        from jaxgan.train.step import run_call
+
+        self.program = program
         self.batch_size = batch_size
+        call = program.sample
+        network = call.network
 
-        def generate(params, variables, z):
-            return generator.apply({"params": params, **variables}, z, train=False)
+        def generate(params, variables, latents):
+            values, _ = run_call(program, call, {network: params}, {network: variables}, latents, jax.random.PRNGKey(0))
+            return values[call.output_names[0]]
 
-        self._generate = jax.jit(jax.vmap(generate, in_axes=(0, 0, None)))
+        self._generate = jax.jit(over_runs(generate, num_runs, in_axes=(0, 0, None), out_axes=0))
 
-    def sample(self, state: GANState, key: jax.Array, num: int) -> list[np.ndarray]:
-        params = jax.device_get(state.sampling_params)
-        variables = jax.device_get(state.g_variables)
-        z = jax.random.normal(key, (num, self.latent_dim), jnp.float32)
+    def sample(self, state: TrainState, key: jax.Array, num: int) -> np.ndarray:
+        network = self.program.sample.network
+        params = jax.device_get(state.sampling_params(network))
+        variables = jax.device_get(state.variables[network])
         padded = -(-num // self.batch_size) * self.batch_size
-        z = jnp.pad(z, ((0, padded - num), (0, 0)))
+        latents = draw_latents(self.program, self.program.sample_latents, key, padded)
         chunks = [
-            self._generate(params, variables, z[i : i + self.batch_size]) for i in range(0, padded, self.batch_size)
+            self._generate(params, variables, jax.tree.map(lambda a, i=i: a[i : i + self.batch_size], latents))
+            for i in range(0, padded, self.batch_size)
         ]
-        stacked = np.asarray(jnp.concatenate(chunks, axis=1)[:, :num], np.float32)
-        return list(stacked)
+        return np.asarray(jnp.concatenate(chunks, axis=1)[:, :num], np.float32)
 
 
-def sampler(config: ml_collections.ConfigDict, generator):
-    """The loop's sampler: `sampling.Sampler` for one run, `RunsSampler` for several."""
-    if num_runs(config) == 1:
-        return sampling.Sampler(generator, config.latent_dim)
-    return RunsSampler(generator, config.latent_dim)
+def real_samples(dataset, num: int, *, seed: int = 0) -> np.ndarray:
+    """`num` real examples (all of them if fewer), a fixed random subset for evaluation."""
+    num = min(num, len(dataset))
+    indices = np.sort(np.random.default_rng(seed).choice(len(dataset), size=num, replace=False))
+    return dataset.get(indices)["x"]
 
 
-def evaluator(config: ml_collections.ConfigDict, dataset, sampler_) -> Callable[[GANState], dict[str, float]] | None:
-    """The loop's evaluator: per-run values under `name/label` (and `name/mean` over seeds)."""
-    if num_runs(config) == 1:
-        return sampling.make_evaluator(config, dataset, sampler_)
-    names = [n.strip() for n in str(config.evaluators or "").split(",") if n.strip()]
-    if not names:
+def evaluator(config: ml_collections.ConfigDict, dataset, sampler: Sampler) -> Callable[[TrainState], dict[str, float]] | None:
+    """The loop's evaluator: values under `name` (one run) or `name/label` and `name/mean` (many)."""
+    if not str(config.evaluators or "").strip():
         return None
     from jaxgan.metrics import evaluators  # metrics pull in their feature networks lazily
 
-    unknown = sorted(set(names) - set(evaluators.names()))
-    if unknown:
-        raise ValueError(f"config.evaluators names {unknown}, which are unknown; use names from {evaluators.names()}.")
+    names = evaluators.parse_names(config.evaluators)  # raises on an unknown name, before training
     runs = runs_of(config)
-    labels = runs.labels
-    real = sampling.real_samples(dataset, config.num_eval_samples, seed=config.seed)
+    real = real_samples(dataset, config.num_eval_samples, seed=config.seed)
 
-    def evaluate(state: GANState) -> dict[str, float]:
-        fakes = sampler_.sample(state, jax.random.PRNGKey(config.seed + 2), config.num_eval_samples)
+    def evaluate(state: TrainState) -> dict[str, float]:
+        fakes = sampler.sample(state, jax.random.PRNGKey(config.seed + 2), config.num_eval_samples)
         per_run = [
             evaluators.evaluate(names, real=real, fake=fake, dataset_name=config.data.name, metadata=dataset.metadata)
             for fake in fakes
         ]
+        if len(runs) == 1:
+            return {key: float(value) for key, value in per_run[0].items()}
         result = {}
         for key in per_run[0]:
             values = [float(values[key]) for values in per_run]
-            result.update({f"{key}/{label}": v for label, v in zip(labels, values)})
+            result.update({f"{key}/{label}": v for label, v in zip(runs.labels, values)})
             if not runs.values:  # runs that differ only by seed: their mean is the estimate
                 result[f"{key}/mean"] = float(np.mean(values))
         return result
@@ -450,11 +485,11 @@ def evaluator(config: ml_collections.ConfigDict, dataset, sampler_) -> Callable[
     return evaluate
 
 
-def samples_picture(samples, metadata: dict | None = None, *, columns: int | None = None) -> np.ndarray:
-    """`writers.samples_picture` of one run's samples, or a mosaic of one panel per run (a list)."""
-    if not isinstance(samples, list):
-        return writers.samples_picture(samples, metadata)
-    return mosaic([writers.samples_picture(s, metadata) for s in samples], columns=columns)
+def samples_picture(samples: np.ndarray, metadata: dict | None = None, *, columns: int | None = None) -> np.ndarray:
+    """The picture of `[runs, num, ...]` samples: one run's picture, or a mosaic of one panel per run."""
+    if len(samples) == 1:
+        return writers.samples_picture(np.asarray(samples[0]), metadata)
+    return mosaic([writers.samples_picture(np.asarray(s), metadata) for s in samples], columns=columns)
 
 
 def mosaic(panels: Sequence[np.ndarray], *, columns: int | None = None, gap: int = 4) -> np.ndarray:

@@ -1,0 +1,241 @@
+"""A GAN as data: networks by name, latents, calls, loss terms and update groups.
+
+A family (the unconditional GAN, a conditional GAN, ...) is a function that returns a
+`Program`; `jaxgan.train.step.make_train_step(program)` interprets every program the same way
+and never names a family, a loss or a trick. The pieces:
+
+    Latent("z", normal((latent_dim,)))                       # drawn per example by the step
+    Call("generator", ("z",), "fake")                        # a network on named inputs
+    Call("discriminator", (("x",), ("fake",)), ("d_real", "d_fake"))   # on several input sets
+    Term("objective", objective_term, reads=("d_real", "d_fake"))      # a loss over named values
+    Group("discriminator", trains=("discriminator",), calls=..., terms=..., repeats=5)
+    Group("generator", trains=("generator",), reuse=("fake",), calls=..., terms=...)
+
+Names a call or term reads are looked up in one environment per group repeat: the batch's
+features (`x`, `label`, ...), the latents the group draws, the outputs of earlier calls, and
+the outputs a group `reuse`s from the group before it. `"d_real.class_logits"` reads one head
+of a network that returns a dict.
+
+Every group repeat runs its calls in order (a call whose outputs are already in the
+environment is skipped), sums its weighted terms, differentiates the sum with respect to the
+parameters it `trains`, averages the gradients over the device axis, and applies its optax
+optimiser and projection. A group that `reuse`s outputs of the previous group shares their
+forward pass: the previous group's last repeat computes them under `jax.vjp`, and this
+group pulls its gradient with respect to them back through the saved VJP.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+
+PyTree = Any
+Draw = Callable[[jax.Array], jax.Array]  # one example's key -> that example's value
+
+
+# ---------------------------------------------------------------------------- latents
+
+
+@dataclasses.dataclass(frozen=True)
+class Latent:
+    """A value the step draws for every example from the example's own key (`draw(key)`)."""
+
+    name: str
+    draw: Draw
+
+
+def normal(shape: tuple[int, ...], dtype=jnp.float32) -> Draw:
+    """`z ~ N(0, I)` of `shape` per example."""
+    return lambda key: jax.random.normal(key, shape, dtype)
+
+
+def uniform(shape: tuple[int, ...], minval: float = -1.0, maxval: float = 1.0) -> Draw:
+    """Continuous codes `c ~ U[minval, maxval)` of `shape` per example (InfoGAN's continuous codes)."""
+    return lambda key: jax.random.uniform(key, shape, jnp.float32, minval, maxval)
+
+
+def categorical(num_classes: int) -> Draw:
+    """A uniform class index in `[0, num_classes)` per example (an int32 scalar)."""
+    return lambda key: jax.random.randint(key, (), 0, num_classes, jnp.int32)
+
+
+# ---------------------------------------------------------------------------- calls, terms, groups
+
+Inputs = tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """`network(*inputs)` written to `output`; with several input sets, one output each.
+
+    `inputs` is a tuple of names, or a tuple of such tuples (one per output in `outputs`).
+    Several input sets go through the network in one call on their concatenation when the
+    network keeps no variables (batch statistics): the math is the same and the call is one
+    larger matmul or convolution. With batch statistics they go in separate calls, since one
+    call would mix their examples in the statistics.
+
+    `train`: the network's mode (dropout, batch statistics). `pack`: PacGAN's packing of `pack`
+    consecutive examples into one (`jaxgan.train.tricks.pack`) on every input.
+    `keep_variables`: whether the call's new batch statistics are kept (a D call inside G's
+    update is not: G's update does not change D). `features`: also write the first
+    intermediate the network `sow`s (its features) to `features[i]` for input set i.
+    """
+
+    network: str
+    inputs: Inputs | tuple[Inputs, ...]
+    outputs: str | tuple[str, ...]
+    train: bool = True
+    pack: int = 1
+    keep_variables: bool = True
+    features: tuple[str, ...] = ()
+
+    @property
+    def input_sets(self) -> tuple[Inputs, ...]:
+        if self.inputs and isinstance(self.inputs[0], tuple):
+            return self.inputs  # type: ignore[return-value]
+        return (self.inputs,)  # type: ignore[return-value]
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return (self.outputs,) if isinstance(self.outputs, str) else tuple(self.outputs)
+
+    def __post_init__(self):
+        if len(self.input_sets) != len(self.output_names):
+            raise ValueError(f"Call of {self.network!r}: {len(self.input_sets)} input sets for outputs {self.output_names}.")
+        if self.features and len(self.features) != len(self.output_names):
+            raise ValueError(f"Call of {self.network!r}: `features` names one output per input set.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Term:
+    """A loss term: `fn(ctx, *values)` over the named values `reads`, times `weight`.
+
+    `fn` returns a scalar, or `(scalar, new_state)` when the term keeps state (`init_state`
+    returns its initial value; e.g. Fisher GAN's multiplier). `ctx` (`TermContext`) gives the
+    device axis (`ctx.gather`, `ctx.pmean`), the term's state, its key (`ctx.example_keys`)
+    and the networks at the parameters being differentiated (`ctx.apply`, for penalties).
+    `weight` is a number, or the name of an entry of the state's `hyper` dict (a weight that
+    can be swept over runs). `lookahead`: whether the term is part of the loss that an
+    unrolling group differentiates through (penalties are not: they would need third
+    derivatives, and the surrogate only has to follow D's dynamics). `metric`: the name it is
+    logged under (default `<group metric>_<name>`, e.g. `d_objective`).
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    reads: tuple[str, ...]
+    weight: float | str = 1.0
+    init_state: Callable[[], PyTree] | None = None
+    lookahead: bool = True
+    metric: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Group:
+    """An update: the parameters it `trains` (network names, or `network/module` paths for one
+    part of a network, e.g. InfoGAN's Q head trained with G), its optax optimiser, its calls
+    and terms, `repeats` updates per step (n critic steps; each repeat sees its own batch and
+    latents), a `project`ion applied to the trained parameters after each update (weight
+    clipping), `reuse`d outputs of the previous group's last repeat, and `lookahead = (group
+    name, k)`: this group's loss is taken at that group's parameters after k differentiable
+    updates (unrolled GAN). `report` names outputs whose means are logged as `<metric>_<name>`
+    ... (e.g. `d_real`); `metric` prefixes this group's measurements (default its name).
+    """
+
+    name: str
+    trains: tuple[str, ...]
+    optimizer: optax.GradientTransformation
+    calls: tuple[Call, ...]
+    terms: tuple[Term, ...]
+    latents: tuple[str, ...] = ()
+    repeats: int = 1
+    project: Callable[[PyTree], PyTree] | None = None
+    reuse: tuple[str, ...] = ()
+    lookahead: tuple[str, int] | None = None
+    report: tuple[str, ...] = ()
+    metric: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        return self.metric or self.name
+
+
+@dataclasses.dataclass(frozen=True)
+class Program:
+    """A GAN as data: its networks, latents, batch features, update groups and sampling.
+
+    `features`: the batch features the step reads (every feature the dataset has that a call
+    or term names). `sample`: the call that draws samples (in inference mode) from the
+    latents `sample_latents` and the batch features `sample_conditions` (e.g. a label, given
+    by the sampler); its first output is the sample. `ema`: network -> decay of an
+    exponential moving average of its parameters, used for sampling when kept.
+    """
+
+    networks: Mapping[str, nn.Module]
+    latents: tuple[Latent, ...]
+    features: tuple[str, ...]
+    groups: tuple[Group, ...]
+    sample: Call
+    sample_latents: tuple[str, ...] = ()
+    ema: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    hyper: Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+    def latent(self, name: str) -> Latent:
+        for latent in self.latents:
+            if latent.name == name:
+                return latent
+        raise KeyError(name)
+
+    def group(self, name: str) -> Group:
+        for group in self.groups:
+            if group.name == name:
+                return group
+        raise KeyError(name)
+
+    @property
+    def batches_per_step(self) -> int:
+        """Real batches a step reads: a group of r repeats reads the last r of them."""
+        return max(group.repeats for group in self.groups)
+
+    def terms(self) -> tuple[Term, ...]:
+        return tuple(term for group in self.groups for term in group.terms)
+
+
+def read(env: Mapping[str, Any], name: str) -> Any:
+    """`env["a"]`, or `env["a"]["b"]` for `"a.b"` (one head of a network that returns a dict)."""
+    head, *rest = name.split(".")
+    if head not in env:
+        raise KeyError(f"the step has no value named {head!r} here; it has {sorted(env)}.")
+    value = env[head]
+    for part in rest:
+        value = value[part]
+    return value
+
+
+def subtree(params: Mapping[str, PyTree], path: str) -> PyTree:
+    """`params["network"]` or a module's part of it for `"network/module/..."`."""
+    network, *parts = path.split("/")
+    value = params[network]
+    for part in parts:
+        value = value[part]
+    return value
+
+
+def with_subtree(params: Mapping[str, PyTree], path: str, value: PyTree) -> dict[str, PyTree]:
+    """A copy of `params` with `subtree(params, path)` replaced by `value`."""
+    network, *parts = path.split("/")
+
+    def replace(tree, parts):
+        if not parts:
+            return value
+        tree = dict(tree)
+        tree[parts[0]] = replace(tree[parts[0]], parts[1:])
+        return tree
+
+    return {**params, network: replace(params[network], parts)}
