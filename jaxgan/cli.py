@@ -271,7 +271,6 @@ def _check_overrides(config: config_dict.ConfigDict, overrides: list[str]) -> No
         node, walked = config, []
         for i, part in enumerate(parts):
             here = ".".join(walked)
-            where = f"config.{here}" if here else "the config"
             if not isinstance(node, (config_dict.ConfigDict, dict)):
                 problems.append(
                     f"--config.{path} is not a field: config.{here} is the value {node!r}, not a group of "
@@ -287,9 +286,9 @@ def _check_overrides(config: config_dict.ConfigDict, overrides: list[str]) -> No
             if new_keyword and i == len(parts) - 1:
                 break  # a keyword argument the config file did not set; the builder checks the name
             nearest = _nearest(part, keys)
+            listed = f" (config.{here} has {', '.join(keys)})" if here and len(keys) <= 12 else ""
             hint = f"; the nearest accepted name is --config.{'.'.join([*walked, nearest])}" if nearest else ""
-            listed = f" (accepted: {', '.join(keys)})" if here and len(keys) <= 12 else ""
-            problems.append(f"--config.{path} is not a field: {where} has no field {part!r}{hint}{listed}")
+            problems.append(f"--config.{path} is not a field of the config{listed}{hint}")
             break
     if problems:
         raise Refusal("; ".join(problems) + ".")

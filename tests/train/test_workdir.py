@@ -179,3 +179,22 @@ def test_commit_is_atomic(tmp_path, monkeypatch):
 def test_only_the_writer_commits(tmp_path):
     workdir_lib.commit(str(tmp_path / "run"), _config(), is_writer=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_workdir_that_is_not_writable_as_the_os_reports_it(tmp_path, monkeypatch):
+    # Root may write anywhere, so the permission itself is simulated here.
+    locked = str(tmp_path / "locked")
+    os.mkdir(locked)
+    real_access = os.access
+    monkeypatch.setattr(workdir_lib.os, "access", lambda path, mode: path != locked and real_access(path, mode))
+    with pytest.raises(ValueError, match=r"--workdir .*locked is not writable: it does not let") as error:
+        workdir_lib.check(locked, _config())
+    _one_sentence(error)
+    with pytest.raises(ValueError, match=r"locked/run is not writable: .*locked, the folder it would be created in,"):
+        workdir_lib.check(os.path.join(locked, "run"), _config())
+    os.mkdir(os.path.join(tmp_path, "run"))
+    os.mkdir(os.path.join(tmp_path, "run", "checkpoints"))
+    checkpoints = os.path.join(tmp_path, "run", "checkpoints")
+    monkeypatch.setattr(workdir_lib.os, "access", lambda path, mode: path != checkpoints and real_access(path, mode))
+    with pytest.raises(ValueError, match=r"holds .*checkpoints, which this user may not write to"):
+        workdir_lib.check(str(tmp_path / "run"), _config())
