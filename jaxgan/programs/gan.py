@@ -46,26 +46,33 @@ def objective_terms(objective: losses_lib.Objective, *, d_reads=("d_real", "d_fa
         loss, state = objective.discriminator_loss_and_state(ctx.gather(d_real), ctx.gather(d_fake), ctx.state)
         return (loss, state) if stateful else loss
 
-    def generator_term(ctx, d_fake, d_real):
+    def generator_term(ctx, d_fake, d_real=None):
         # d_real is read only by the relativistic objectives; XLA drops its D call otherwise.
-        return objective.generator(ctx.gather(d_fake), d_real=ctx.gather(d_real))
+        return objective.generator(ctx.gather(d_fake), d_real=None if d_real is None else ctx.gather(d_real))
 
     d_term = Term("objective", discriminator_term, d_reads, init_state=objective.init_state if stateful else None)
     g_term = Term("objective", generator_term, g_reads)
     return d_term, g_term
 
 
-def penalty_term(name: str, penalty, *, network: str = "discriminator", reads=("x", "fake"), condition=(), pack: int = 1):
+def penalty_term(
+    name: str, penalty, *, network: str = "discriminator", reads=("x", "fake"), condition=(), head=None, pack: int = 1
+):
     """`penalty(d_fn, real, fake, keys, condition=...)` of D in inference mode, weighted by `hyper[name]`.
 
     The per-example keys come from the examples' global indices; `condition` names the
-    per-example inputs D takes beside x (labels), which the penalty gives each example.
+    per-example inputs D takes beside x (labels), which the penalty gives each example;
+    `head` picks the output of a D that returns a dict of heads (its adversarial logit).
     """
 
     def fn(ctx, real, fake, *conditions):
         real, fake = tricks.pack(real, pack), tricks.pack(fake, pack)
         keys = ctx.example_keys(real.shape[0])
-        d_fn = lambda x, *c: ctx.apply(network, x, *c)  # noqa: E731
+
+        def d_fn(x, *c):
+            output = ctx.apply(network, x, *c)
+            return output if head is None else output[head]
+
         return penalty(d_fn, real, fake, keys, condition=tuple(conditions) or None)
 
     return Term(name, fn, (*reads, *condition), weight=name, lookahead=False, metric=f"penalty/{name}")

@@ -46,14 +46,22 @@ class Run:
     sampler: runs_lib.Sampler
 
 
-def setup(config: ml_collections.ConfigDict, *, devices: list | None = None) -> Run:
+def setup(
+    config: ml_collections.ConfigDict, *, devices: list | None = None, experiment: build_lib.Experiment | None = None
+) -> Run:
     """Build the parts, the mesh over `devices` (default: all), the state and the compiled call.
 
     Everything a config can get wrong is checked here, before anything is compiled or written.
+    `experiment`: parts built by the caller (a program of one's own, `build.Experiment(dataset,
+    program, build.feature_specs(dataset, program))`) instead of the config's; the config then
+    gives the loop's settings (batch size, steps, seeds, cadence).
     """
     runs = runs_lib.runs_of(config)
     mesh = parallel.make_mesh(devices)
-    experiment = runs_lib.build_experiment(config, num_devices=mesh.size, axis_name=parallel.AXIS)
+    if experiment is None:
+        experiment = runs_lib.build_experiment(config, num_devices=mesh.size, axis_name=parallel.AXIS)
+    else:
+        parallel.check_global_batch(config.batch_size, mesh.size)
     step = build_lib.train_step(experiment, axis_name=parallel.AXIS)
     state = runs_lib.initial_state(config, experiment, runs)
     multi_step = make_multi_step(runs_lib.runs_step(step, state, len(runs)), config.steps_per_call)
@@ -86,10 +94,14 @@ def _first_non_finite(metrics: dict[str, np.ndarray], first_step: int) -> str | 
     return None
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
-    """Train `config` in `workdir` (resuming if it holds a checkpoint); return the final state."""
+def train_and_evaluate(
+    config: ml_collections.ConfigDict, workdir: str, *, experiment: build_lib.Experiment | None = None
+) -> TrainState:
+    """Train `config` in `workdir` (resuming if it holds a checkpoint); return the final state.
+
+    `experiment`: parts of one's own instead of the config's (see `setup`)."""
     is_writer = jax.process_index() == 0
-    run = setup(config)  # every setting checked and every part built before anything is written
+    run = setup(config, experiment=experiment)  # every setting checked and every part built before anything is written
     evaluate = runs_lib.evaluator(config, run.experiment.dataset, run.sampler)
     workdir_lib.prepare(workdir, config, is_writer=is_writer)
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints)

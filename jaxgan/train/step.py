@@ -7,8 +7,11 @@ with `lax.pmean`, terms gather D's outputs over the global batch (`TermContext.g
 it runs unchanged under `jax.shard_map` or `jax.pmap` (see `jaxgan.train.parallel`).
 
 Keys: the key of step s is `fold_in(rng, s)`, split into one key for the latents and one per
-group; repeat c of group g draws its latents from `fold_in(fold_in(latent_key, g), c)` and
-its calls and terms from `fold_in(group_key, c)`, one key per call and per term by position.
+group. Repeat c of group g draws its latents from `fold_in(fold_in(latent_key, g), c)`
+(example i from `fold_in(that, i)`, split once per latent of the group); its own key
+`fold_in(group_key, c)` splits into a lookahead key and a loss key, the loss key into a calls
+key and a terms key, and call j and term j take `fold_in(calls_key, j)` and
+`fold_in(terms_key, j)`.
 Every per-example draw (latents, penalty interpolation) comes from the example's global
 index, so the same program gives the same parameters on any number of devices.
 """
@@ -138,6 +141,13 @@ def _flat_scalars(tree: PyTree) -> dict[str, jax.Array]:
     return {jax.tree_util.keystr(path, simple=True, separator="/"): leaf for path, leaf in flat if jnp.ndim(leaf) == 0}
 
 
+def _keys(key: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """A group repeat's key -> (lookahead key, calls key, terms key)."""
+    lookahead_key, loss_key = jax.random.split(key)
+    calls_key, terms_key = jax.random.split(loss_key)
+    return lookahead_key, calls_key, terms_key
+
+
 def make_train_step(program: Program, *, axis_name: str | None = None) -> Callable[[TrainState, Batch], tuple[TrainState, dict]]:
     """Build `train_step(state, batch) -> (state, metrics)` for `program`.
 
@@ -160,9 +170,9 @@ def make_train_step(program: Program, *, axis_name: str | None = None) -> Callab
             params = program_lib.with_subtree(params, path, value)
         return params
 
-    def group_loss(group, params, variables, env, term_state, hyper, key, *, terms=None, keep_state=True):
+    def group_loss(group, params, variables, env, term_state, hyper, key, *, terms=None):
         """The group's weighted loss at `params` and what it computed."""
-        calls_key, terms_key = jax.random.split(key)
+        _, calls_key, terms_key = _keys(key)
         env, new_variables = _run_calls(program, group.calls, params, variables, env, calls_key)
 
         def apply(network, inputs, train):
@@ -205,13 +215,13 @@ def make_train_step(program: Program, *, axis_name: str | None = None) -> Callab
     def update(group, params, variables, opt_states, term_state, hyper, env, reused, pullbacks, key):
         """One update of `group`: its loss, gradients (pulled back through shared passes), optimiser."""
         trained = {path: program_lib.subtree(params, path) for path in group.trains}
-        lookahead_key, loss_key = jax.random.split(key)
+        lookahead_key = _keys(key)[0]
 
         def loss_fn(trained, reused):
             at = params_of(params, trained)
             if group.lookahead is not None:
                 at = lookahead(group, at, variables, opt_states, {**env, **reused}, term_state, hyper, lookahead_key)
-            return group_loss(group, at, variables, {**env, **reused}, term_state, hyper, loss_key)
+            return group_loss(group, at, variables, {**env, **reused}, term_state, hyper, key)
 
         (loss, aux), (grads, reused_grads) = jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True)(trained, reused)
         for name, (network, pullback) in pullbacks.items():
@@ -236,7 +246,7 @@ def make_train_step(program: Program, *, axis_name: str | None = None) -> Callab
 
     def shared_pass(group, names, params, variables, env, key):
         """The outputs `names` of `group`'s calls under `jax.vjp`: values, pullbacks, variables."""
-        calls_key, _ = jax.random.split(key)
+        _, calls_key, _ = _keys(key)  # the keys the calls would have inside the group's loss
         env, variables = dict(env), dict(variables)
         pullbacks = {}
         for index, call in enumerate(group.calls):
