@@ -94,7 +94,7 @@ def _refuse(command: str | None, message: object, *, code: int = 2) -> None:
 
 class _Arguments:
     def __init__(self):
-        self.flags: list[str] = []  # flag names as written (without dashes, `no` prefix, value)
+        self.flags: list[str] = []  # flag names as written, without dashes and value
         self.values: dict[str, str] = {}  # the last value of each flag, by its full name
         self.overrides: list[str] = []  # config field paths, e.g. "loss.name"
         self.positional: list[str] = []
@@ -356,6 +356,7 @@ def _print_help(command: str | None, config_spec: str | None = None) -> None:
             "  --config.overwrite=True (the old run is moved aside into replaced_<time>/).",
         ]
         if config_spec:
+            _check_config_file(config_spec)
             lines += ["", f"fields of --config={config_spec}:"]
             lines += _config_fields(_load_config_file(config_spec))
         else:
