@@ -41,6 +41,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import serialization, traverse_util
 
+from jaxgan.metrics import inception_weights
+
 WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
 INPUT_SIZE = 299
 NUM_LOGITS = 1008
@@ -293,8 +295,6 @@ def load_variables(path: str | os.PathLike) -> dict:
 
 
 def missing_weights_message(path: object = None) -> str:
-    from jaxgan.metrics import inception_weights
-
     if path is None:
         return inception_weights.missing_weights_message()
     return (
@@ -415,8 +415,6 @@ def get_inception(weights: str | os.PathLike | None = None, *, cache_dir: str | 
     `.pth`, `.npz`, `.msgpack` are pytorch-fid's weights (`load_variables`), preprocessed as
     pytorch-fid. Raises ValueError with the install command when there are no weights.
     """
-    from jaxgan.metrics import inception_weights
-
     path = None if weights is None else Path(weights).expanduser()
     if path is None or path.suffix == ".pt":
         if path is not None and not path.is_file():
