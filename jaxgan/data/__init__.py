@@ -18,12 +18,11 @@ from __future__ import annotations
 from jaxgan.data.bundled import load_digits, load_mnist
 from jaxgan.data.dataset import ArrayDataset, Dataset
 from jaxgan.data.mixtures import grid_centers, load_mixture, ring_centers, sample_mixture
-from jaxgan.data.sampler import BatchIterator, batch_indices, process_slice, steps_per_epoch
+from jaxgan.data.sampler import batch_indices, process_slice, steps_per_epoch
 from jaxgan.data.tfds_source import OfflineDatasetError, TfdsDataset, load_tfds
 
 __all__ = [
     "ArrayDataset",
-    "BatchIterator",
     "Dataset",
     "OfflineDatasetError",
     "TfdsDataset",

@@ -5,6 +5,10 @@
     g_loss = objective.generator(d_fake, d_real=d_real)
     loss, state = objective.discriminator_loss_and_state(d_real, d_fake, objective.init_state())
 
+The last form works for every objective: "fisher" keeps state (its Lagrange multiplier), so
+its `discriminator(d_real, d_fake, *, state)` takes the state and returns `(loss, new_state)`
+(`StatefulObjective`); the step uses `discriminator_loss_and_state` and `init_state` only.
+
 Every `<name>_discriminator_loss(d_real, d_fake, *, real_weights=None, fake_weights=None)` and
 `<name>_generator_loss(d_fake, *, d_real=None, real_weights=None, fake_weights=None)` is also
 importable by its own name. The formulas and the identities the tests check are in MATH.md.

@@ -1,7 +1,8 @@
 """From a config to the built parts of an experiment, checking every setting before compiling.
 
-This is the one place that reads the config; everything after it (state, step, loop) gets
-built objects and plain values.
+This is where the config becomes objects: the dataset, the networks, the objective, the
+penalties, the optimisers and the program they make (`config.program`). The state and the
+step get only the program; the loop reads its own settings (steps, cadence, batch size).
 """
 
 from __future__ import annotations

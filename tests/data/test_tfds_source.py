@@ -54,37 +54,44 @@ def test_values_are_the_source_images_mapped_to_signed_unit(mock_tfds):
         assert batch["label"][row] == example["label"]
 
 
-def test_deterministic_shuffled_batches(mock_tfds):
+def test_the_feeder_reads_every_feature_in_the_order_of_the_step(mock_tfds):
+    """The loop's feeder on a tfds source (read on the host): x and label of each step's batch,
+    in the order `batch_indices` gives, the same for the same seed and another for another."""
+    import jax
+
+    from jaxgan.train import parallel, runs
+
     dataset = data.load("tfds:mnist")
-    first = data.BatchIterator(dataset, batch_size=8, seed=3, steps_per_call=2, prefetch=False)
-    again = data.BatchIterator(dataset, batch_size=8, seed=3, steps_per_call=2)
-    other = data.BatchIterator(dataset, batch_size=8, seed=4, steps_per_call=2, prefetch=False)
-    for _ in range(2):  # the second chunk of `again` comes from its prefetch thread
-        chunk, chunk_again = next(first), next(again)
-        np.testing.assert_array_equal(chunk["x"], chunk_again["x"])
-        np.testing.assert_array_equal(chunk["label"], chunk_again["label"])
-    assert not np.array_equal(first.indices(0), other.indices(0))
-    assert not np.array_equal(next(other)["x"], first.chunk(0)["x"])
+    mesh = parallel.make_mesh(jax.devices()[:1])
+
+    def feeder(seed):
+        return runs.Feeder([dataset], mesh, seeds=(seed,), features=("x", "label"), batch_size=8,
+                           batches_per_step=1, steps_per_call=2, on_device=True)  # not in memory: host path
+
+    first = feeder(3)
+    assert first.device_arrays is None
+    (batch,) = first.inputs(2)
+    assert batch["x"].shape == (2, 1, 1, 8, 28, 28, 1) and batch["label"].shape == (2, 1, 1, 8)
+    for k in range(2):
+        expected = dataset.get(data.batch_indices(2 + k, num_examples=NUM_MOCK, batch_size=8, seed=3))
+        np.testing.assert_array_equal(np.asarray(batch["x"])[k, 0, 0], expected["x"])
+        np.testing.assert_array_equal(np.asarray(batch["label"])[k, 0, 0], expected["label"])
+    assert not np.array_equal(first.indices(0), feeder(4).indices(0))
     # 24 // 8 = 3 steps per epoch: each epoch reads all 24 examples once.
-    epoch = np.concatenate([first.indices(s, 1)[0] for s in range(3)])
+    epoch = np.concatenate([first.indices(s)[0, 0, 0] for s in range(3)])
     np.testing.assert_array_equal(np.sort(epoch), np.arange(NUM_MOCK))
-    again.close()
 
 
 def test_processes_read_the_global_batch_exactly_once(mock_tfds):
     dataset = data.load("cifar10", image_size=16)
-    whole = data.BatchIterator(dataset, batch_size=12, seed=0, steps_per_call=2, prefetch=False)
-    parts = [
-        data.BatchIterator(dataset, batch_size=12, seed=0, steps_per_call=2, process_index=p, process_count=4, prefetch=False)
-        for p in range(4)
-    ]
-    local_indices = np.concatenate([part.indices(0) for part in parts], axis=1)
-    np.testing.assert_array_equal(local_indices, whole.indices(0))
-    for step_indices in local_indices:
-        assert len(np.unique(step_indices)) == 12  # no example read twice in a global batch
-    stacked = np.concatenate([next(part)["x"] for part in parts], axis=1)
-    assert stacked.shape == (2, 12, 16, 16, 3)
-    np.testing.assert_array_equal(stacked, next(whole)["x"])
+    for step in range(2):
+        whole = data.batch_indices(step, num_examples=len(dataset), batch_size=12, seed=0)
+        parts = [data.process_slice(whole, process_index=p, process_count=4) for p in range(4)]
+        np.testing.assert_array_equal(np.concatenate(parts), whole)
+        assert len(np.unique(whole)) == 12  # no example read twice in a global batch
+        stacked = np.concatenate([dataset.get(part)["x"] for part in parts])
+        assert stacked.shape == (12, 16, 16, 3)
+        np.testing.assert_array_equal(stacked, dataset.get(whole)["x"])
 
 
 def test_missing_offline_dataset_fails_fast_with_one_sentence():
