@@ -50,8 +50,12 @@ _NUM = flags.DEFINE_integer("num", 64, "How many samples to draw.")
 _OUT = flags.DEFINE_string("out", None, "Output file, .npy (raw samples) or .png (a grid or scatter plot).")
 _SEED = flags.DEFINE_integer("seed", 0, "The seed of the latent vectors.")
 _MULTIHOST = flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() before anything else.")
-_COORDINATOR = flags.DEFINE_string("coordinator_address", None, "multihost: host:port of process 0 (else from the environment).")
-_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "multihost: number of processes (else from the environment).")
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address", None, "multihost: host:port of process 0 (else from the environment)."
+)
+_NUM_PROCESSES = flags.DEFINE_integer(
+    "num_processes", None, "multihost: number of processes (else from the environment)."
+)
 _PROCESS_ID = flags.DEFINE_integer("process_id", None, "multihost: this process's index (else from the environment).")
 
 _MULTIHOST_FLAGS = ("multihost", "coordinator_address", "num_processes", "process_id")
@@ -204,7 +208,9 @@ def _check_config_file(spec: str) -> None:
             f"that defines get_config(), {example}."
         )
     if os.path.isdir(path):
-        raise Refusal(f"--config={path} is a directory; pass one of its Python files that defines get_config(), {example}.")
+        raise Refusal(
+            f"--config={path} is a directory; pass one of its Python files that defines get_config(), {example}."
+        )
     try:
         with open(path, "rb") as f:
             source = f.read()
@@ -329,7 +335,9 @@ def _print_help(command: str | None, config_spec: str | None = None) -> None:
     if command is None:
         lines = ["usage: jaxgan <command> [flags]", "", "commands:"]
         for name in COMMANDS:
-            lines += textwrap.wrap(_SUMMARIES[name], width=100, initial_indent=f"  {name:<8}", subsequent_indent=" " * 10)
+            lines += textwrap.wrap(
+                _SUMMARIES[name], width=100, initial_indent=f"  {name:<8}", subsequent_indent=" " * 10
+            )
         lines += ["", "jaxgan <command> --help lists the command's flags."]
         print("\n".join(lines))
         return
@@ -425,8 +433,11 @@ def main(argv: list[str] | None = None) -> None:
     if command not in COMMANDS:
         nearest = difflib.get_close_matches(command, COMMANDS, n=1)
         hint = f" (did you mean {nearest[0]}?)" if nearest else ""
-        _refuse(None, f"unknown command {command!r}{hint}; the commands are {', '.join(COMMANDS)} "
-                "(jaxgan <command> --help lists its flags).")
+        _refuse(
+            None,
+            f"unknown command {command!r}{hint}; the commands are {', '.join(COMMANDS)} "
+            "(jaxgan <command> --help lists its flags).",
+        )
     args = argv[2:]
     app.define_help_flags()  # --helpfull and friends, as app.run defines them
     found = _scan(args)

@@ -19,8 +19,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RING = os.path.join(ROOT, "configs", "ring_ns.py")
 # The tiniest real run of the ring config: one call of 10 steps, small networks.
 TINY = [
-    "--config.num_steps=10", "--config.steps_per_call=10", "--config.log_every=10", "--config.checkpoint_every=10",
-    "--config.sample_every=10", "--config.evaluators=", "--config.model.generator.width=16",
+    "--config.num_steps=10",
+    "--config.steps_per_call=10",
+    "--config.log_every=10",
+    "--config.checkpoint_every=10",
+    "--config.sample_every=10",
+    "--config.evaluators=",
+    "--config.model.generator.width=16",
     "--config.model.discriminator.width=16",
 ]
 
@@ -29,7 +34,9 @@ def _env() -> dict:
     env = dict(os.environ)
     env.pop("XLA_FLAGS", None)  # one CPU device, as a user's launch
     env["JAX_PLATFORMS"] = "cpu"
-    cache = os.environ.get("JAXGAN_TEST_COMPILATION_CACHE", os.path.join(tempfile.gettempdir(), "jaxgan-test-xla-cache"))
+    cache = os.environ.get(
+        "JAXGAN_TEST_COMPILATION_CACHE", os.path.join(tempfile.gettempdir(), "jaxgan-test-xla-cache")
+    )
     env.setdefault("JAX_COMPILATION_CACHE_DIR", cache)
     env.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     return env
@@ -38,7 +45,12 @@ def _env() -> dict:
 def jaxgan(*args, cwd=ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "jaxgan.cli", *map(str, args)],
-        cwd=cwd, env=_env(), capture_output=True, text=True, timeout=600,
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -87,11 +99,14 @@ def test_unknown_command_is_named_with_the_commands(tmp_path):
     assert_refused(jaxgan(), "no command given", "train, sample, eval")
 
 
-@pytest.mark.parametrize("command, own, foreign", [
-    ("train", ["--config=", "--workdir=", "--multihost", "--config.<field>=<value>"], ["--num=", "--out="]),
-    ("sample", ["--workdir=", "--out=", "--num=", "--seed="], ["--config=", "--multihost"]),
-    ("eval", ["--workdir=", "--multihost"], ["--config=", "--out="]),
-])
+@pytest.mark.parametrize(
+    "command, own, foreign",
+    [
+        ("train", ["--config=", "--workdir=", "--multihost", "--config.<field>=<value>"], ["--num=", "--out="]),
+        ("sample", ["--workdir=", "--out=", "--num=", "--seed="], ["--config=", "--multihost"]),
+        ("eval", ["--workdir=", "--multihost"], ["--config=", "--out="]),
+    ],
+)
 def test_help_lists_the_commands_own_flags(command, own, foreign):
     result = jaxgan(command, "--help")
     assert result.returncode == 0 and result.stderr == "", result.stderr
@@ -113,15 +128,21 @@ def _write(path, text):
     return path
 
 
-@pytest.mark.parametrize("make, expected", [
-    (lambda d: d / "missing.py", ["missing.py", "no such file", "get_config()"]),
-    (lambda d: _write(d / "broken.py", "def get_config(:\n    pass\n"), ["broken.py", "syntax error at line 1"]),
-    (lambda d: _write(d / "empty.py", "import ml_collections\nx = 1\n"), ["empty.py", "defines no get_config()"]),
-    (lambda d: d, ["is a directory", "get_config()"]),
-    (lambda d: _write(d / "raises.py", "def get_config():\n    raise KeyError('foo')\n"),
-     ["raises.py", "failed while loading at line 2", "KeyError"]),
-    (lambda d: _write(d / "none.py", "def get_config():\n    pass\n"), ["none.py", "returned NoneType"]),
-], ids=["missing", "syntax_error", "no_get_config", "directory", "get_config_raises", "get_config_returns_none"])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda d: d / "missing.py", ["missing.py", "no such file", "get_config()"]),
+        (lambda d: _write(d / "broken.py", "def get_config(:\n    pass\n"), ["broken.py", "syntax error at line 1"]),
+        (lambda d: _write(d / "empty.py", "import ml_collections\nx = 1\n"), ["empty.py", "defines no get_config()"]),
+        (lambda d: d, ["is a directory", "get_config()"]),
+        (
+            lambda d: _write(d / "raises.py", "def get_config():\n    raise KeyError('foo')\n"),
+            ["raises.py", "failed while loading at line 2", "KeyError"],
+        ),
+        (lambda d: _write(d / "none.py", "def get_config():\n    pass\n"), ["none.py", "returned NoneType"]),
+    ],
+    ids=["missing", "syntax_error", "no_get_config", "directory", "get_config_raises", "get_config_returns_none"],
+)
 def test_config_file_problems(tmp_path, workdir, make, expected):
     config = make(tmp_path)
     before = snapshot(tmp_path)
@@ -135,18 +156,24 @@ def test_a_config_file_is_refused_before_jax_is_imported(tmp_path):
         f"try:\n    cli.main(['jaxgan', 'train', '--config={tmp_path}/missing.py', '--workdir={tmp_path}/run'])\n"
         "except SystemExit as e:\n    print(e.code, 'jax' in sys.modules)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True, text=True, check=False
+    )
     assert result.stdout.split() == ["2", "False"], (result.stdout, result.stderr)
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["train", f"--config={RING}", "--wrokdir=W"], ["unknown flag --wrokdir", "did you mean --workdir?"]),
-    (["train", f"--config={RING}", "--workdir=W", "--num=3"], ["--num is a flag of jaxgan sample", "--workdir"]),
-    (["train", "--workdir=W"], ["missing --config", "usage: jaxgan train"]),
-    (["train", f"--config={RING}", "--workdir=W", "oops"], ["positional", "'oops'"]),
-    (["sample", "--workdir=W", "--out=x.png", "--config.num_steps=3"], ["--config.num_steps", "config.json"]),
-    (["sample", "--workdir=W"], ["missing --out"]),
-], ids=["unknown_flag", "flag_of_another_command", "missing_flag", "positional", "override_in_sample", "sample_out"])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["train", f"--config={RING}", "--wrokdir=W"], ["unknown flag --wrokdir", "did you mean --workdir?"]),
+        (["train", f"--config={RING}", "--workdir=W", "--num=3"], ["--num is a flag of jaxgan sample", "--workdir"]),
+        (["train", "--workdir=W"], ["missing --config", "usage: jaxgan train"]),
+        (["train", f"--config={RING}", "--workdir=W", "oops"], ["positional", "'oops'"]),
+        (["sample", "--workdir=W", "--out=x.png", "--config.num_steps=3"], ["--config.num_steps", "config.json"]),
+        (["sample", "--workdir=W"], ["missing --out"]),
+    ],
+    ids=["unknown_flag", "flag_of_another_command", "missing_flag", "positional", "override_in_sample", "sample_out"],
+)
 def test_flag_problems(workdir, args, expected):
     before = snapshot(workdir.parent)
     assert_refused(jaxgan(*[a.replace("=W", f"={workdir}") for a in args]), *expected)
@@ -159,15 +186,18 @@ def test_flag_problems(workdir, args, expected):
 
 def test_misspelled_fields_are_named_with_the_nearest_field(workdir):
     before = snapshot(workdir.parent)
-    result = jaxgan("train", f"--config={RING}", f"--workdir={workdir}", "--config.num_stpes=5", "--config.loss.nmae=hinge")
+    result = jaxgan(
+        "train", f"--config={RING}", f"--workdir={workdir}", "--config.num_stpes=5", "--config.loss.nmae=hinge"
+    )
     assert_refused(result, "--config.num_stpes", "--config.num_steps", "--config.loss.nmae", "--config.loss.name")
     assert snapshot(workdir.parent) == before
 
 
 def test_a_value_of_the_wrong_type(workdir):
     before = snapshot(workdir.parent)
-    assert_refused(jaxgan("train", f"--config={RING}", f"--workdir={workdir}", "--config.num_steps=abc"),
-                   "--config.num_steps=abc")
+    assert_refused(
+        jaxgan("train", f"--config={RING}", f"--workdir={workdir}", "--config.num_steps=abc"), "--config.num_steps=abc"
+    )
     assert snapshot(workdir.parent) == before
 
 
@@ -211,8 +241,10 @@ def test_workdir_problems(tmp_path, workdir, kind):
 def test_sample_of_a_torn_config_json(workdir):
     (workdir / "config.json").write_text("")
     before = snapshot(workdir.parent)
-    assert_refused(jaxgan("sample", f"--workdir={workdir}", f"--out={workdir.parent / 'x.png'}"),
-                   f"{workdir / 'config.json'} is empty")
+    assert_refused(
+        jaxgan("sample", f"--workdir={workdir}", f"--out={workdir.parent / 'x.png'}"),
+        f"{workdir / 'config.json'} is empty",
+    )
     assert snapshot(workdir.parent) == before
 
 
@@ -242,7 +274,12 @@ cli.main(["jaxgan", "train", *sys.argv[1:]])
 def _diverging_launch(*args) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", _DIVERGING, f"--config={RING}", *args],
-        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -269,7 +306,7 @@ def _tiny_ring_config():
     spec.loader.exec_module(module)
     config = module.get_config()
     for arg in TINY:
-        path, value = arg[len("--config."):].split("=")
+        path, value = arg[len("--config.") :].split("=")
         *parents, name = path.split(".")
         node = config
         for parent in parents:

@@ -18,8 +18,17 @@ import ml_collections
 
 CONFIG_FILE = "config.json"
 # Settings that may change between launches of the same run without changing the experiment.
-_LAUNCH_ONLY = ("overwrite", "multihost", "num_steps", "log_every", "checkpoint_every", "sample_every",
-                "eval_every", "evaluators", "num_eval_samples")
+_LAUNCH_ONLY = (
+    "overwrite",
+    "multihost",
+    "num_steps",
+    "log_every",
+    "checkpoint_every",
+    "sample_every",
+    "eval_every",
+    "evaluators",
+    "num_eval_samples",
+)
 # What a run writes into its workdir besides config.json; an existing one must be writable.
 _WRITTEN = ("checkpoints", "samples", "tensorboard", "metrics.jsonl")
 
@@ -104,7 +113,7 @@ def _read_config_json(path: str, workdir: str) -> dict:
         values = None
         what = "is empty" if not text.strip() else "is not valid JSON"
     if not isinstance(values, dict):
-        raise ValueError(
+        raise ValueError(  # noqa: TRY004 - a file on disk, not an argument of the wrong type
             f"{path} {what} (a torn or interrupted write?); if this run was launched with the same --config, "
             "delete the file and relaunch `jaxgan train` to write it again (checkpoints are kept), "
             "else pass another --workdir."
@@ -180,7 +189,9 @@ def commit(workdir: str, config: ml_collections.ConfigDict, *, is_writer: bool =
 
 def _write_atomically(path: str, text: str) -> None:
     """Write `text` to `path` so that a reader sees the old file or the new one, never a part."""
-    temporary = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    temporary = os.path.join(
+        os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    )
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for open()
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -204,5 +215,7 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
     """The config of the run in `workdir` (for `jaxgan sample` and `jaxgan eval`)."""
     path = os.path.join(os.path.abspath(workdir), CONFIG_FILE)
     if not os.path.lexists(path):
-        raise ValueError(f"--workdir {workdir} holds no {CONFIG_FILE}; pass the workdir of a run started with `jaxgan train`.")
+        raise ValueError(
+            f"--workdir {workdir} holds no {CONFIG_FILE}; pass the workdir of a run started with `jaxgan train`."
+        )
     return ml_collections.ConfigDict(_read_config_json(path, workdir))
