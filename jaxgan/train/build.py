@@ -86,7 +86,14 @@ def _module_kwargs(spec: ml_collections.ConfigDict) -> tuple[str, dict]:
 
 
 def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name: str | None = None) -> Experiment:
-    """Check the config and build its parts; every mistake raises one ValueError sentence."""
+    """Check the config and build its parts; every mistake raises one ValueError sentence.
+
+    The settings every program shares are checked here, then `config.program` names the
+    family whose builder (`PROGRAMS`) turns the config's model, loss and optimiser sections
+    into its `Program`.
+    """
+    if config.program not in PROGRAMS:
+        raise ValueError(f"config.program={config.program!r} is not a program; use one of {sorted(PROGRAMS)}.")
     num_steps = _positive_int(config, "num_steps")
     batch_size = _positive_int(config, "batch_size")
     steps_per_call = _positive_int(config, "steps_per_call")
@@ -105,6 +112,12 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
         every = config[name]
         if every and every % steps_per_call:
             raise ValueError(f"config.{name} ({every}) must be a multiple of config.steps_per_call ({steps_per_call}).")
+    for name in ("keep_checkpoints", "num_samples", "num_eval_samples"):
+        _positive_int(config, name)
+    if str(config.evaluators or "").strip():
+        from jaxgan.metrics import evaluators  # the metrics pull in their feature networks lazily
+
+        evaluators.parse_names(config.evaluators)  # an unknown name is refused before anything is built
     parallel.check_global_batch(batch_size, num_devices, pack=pack)
     d_optimizer = config.optimizer.discriminator
     if config.unroll_steps and "eps_root" in _accepted(d_optimizer.get("name")) and not d_optimizer.get("eps_root"):
@@ -132,8 +145,14 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
             f"dataset {config.data.name!r} ({len(dataset)} examples); use a batch of at most {len(dataset) // num_critic_steps}."
         )
 
+    program = PROGRAMS[config.program](config, dataset, axis_name=axis_name)
+    return Experiment(dataset=dataset, program=program, feature_specs=feature_specs(dataset, program))
+
+
+def _gan(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> Program:
+    """The unconditional GAN (`programs/gan.py`) from `config.model`, `loss`, `penalties`, `optimizer`."""
     batch_norm_axis = axis_name if config.model.cross_device_batch_norm else None
-    common = {"dtype": _DTYPES[dtype_name], "batch_norm_axis_name": batch_norm_axis}
+    common = {"dtype": _DTYPES[config.model.dtype], "batch_norm_axis_name": batch_norm_axis}
     g_name, g_kwargs = _module_kwargs(config.model.generator)
     d_name, d_kwargs = _module_kwargs(config.model.discriminator)
     generator = models_lib.generator(g_name, **{**common, **g_kwargs})
@@ -155,18 +174,16 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
     penalties = penalties_lib.from_weights(dict(config.penalties), target_norm=config.penalty_target_norm)
     penalty_weights = {name: float(config.penalties[name]) for name, _ in penalties}
 
-    if config.program not in programs.NAMES:
-        raise ValueError(f"config.program={config.program!r} is not a program; use one of {list(programs.NAMES)}.")
     options = programs.gan.GanOptions(
         latent_dim=config.latent_dim,
-        num_critic_steps=num_critic_steps,
+        num_critic_steps=config.num_critic_steps,
         clip_weights=float(config.clip_weights),
         ema_decay=float(config.ema_decay),
-        pack=pack,
+        pack=config.pack,
         unroll_steps=int(config.unroll_steps),
         feature_matching=float(config.feature_matching),
     )
-    program = programs.gan.program(
+    return programs.gan.program(
         generator=generator,
         discriminator=discriminator,
         objective=objective,
@@ -176,7 +193,10 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
         d_tx=optimizer(config.optimizer.discriminator, "discriminator"),
         options=options,
     )
-    return Experiment(dataset=dataset, program=program, feature_specs=feature_specs(dataset, program))
+
+
+# Each program by name: `builder(config, dataset, *, axis_name) -> Program`.
+PROGRAMS = {"gan": _gan}
 
 
 def feature_specs(dataset, program: Program) -> dict[str, jax.ShapeDtypeStruct]:

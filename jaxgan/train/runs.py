@@ -456,33 +456,52 @@ def real_samples(dataset, num: int, *, seed: int = 0) -> np.ndarray:
     return dataset.get(indices)["x"]
 
 
-def evaluator(config: ml_collections.ConfigDict, dataset, sampler: Sampler) -> Callable[[TrainState], dict[str, float]] | None:
-    """The loop's evaluator: values under `name` (one run) or `name/label` and `name/mean` (many)."""
-    if not str(config.evaluators or "").strip():
-        return None
-    from jaxgan.metrics import evaluators  # metrics pull in their feature networks lazily
+class RunsEvaluator:
+    """The loop's evaluator: one `metrics.evaluators.Evaluation` (the real data's features
+    computed once, for every run and every evaluation) applied to each run's samples.
 
-    names = evaluators.parse_names(config.evaluators)  # raises on an unknown name, before training
-    runs = runs_of(config)
-    real = real_samples(dataset, config.num_eval_samples, seed=config.seed)
+    `__call__(state)` gives values under `name` (one run) or `name/label`, plus `name/mean`
+    over runs that differ only by seed. `record()` is what the evaluation used (feature
+    network and its weights' hash, real samples), for the workdir.
+    """
 
-    def evaluate(state: TrainState) -> dict[str, float]:
-        fakes = sampler.sample(state, jax.random.PRNGKey(config.seed + 2), config.num_eval_samples)
-        per_run = [
-            evaluators.evaluate(names, real=real, fake=fake, dataset_name=config.data.name, metadata=dataset.metadata)
-            for fake in fakes
-        ]
-        if len(runs) == 1:
+    def __init__(self, config: ml_collections.ConfigDict, dataset, sampler: Sampler):
+        from jaxgan.metrics import evaluators  # metrics pull in their feature networks lazily
+
+        self.runs = runs_of(config)
+        self.sampler = sampler
+        self.num_samples = config.num_eval_samples
+        self.key = jax.random.PRNGKey(config.seed + 2)
+        self.evaluation = evaluators.Evaluation(
+            config.evaluators,
+            real=real_samples(dataset, config.num_eval_samples, seed=config.seed),
+            dataset_name=config.data.name,
+            metadata=dataset.metadata,
+            split=config.data.split,
+        )
+
+    def __call__(self, state: TrainState) -> dict[str, float]:
+        fakes = self.sampler.sample(state, self.key, self.num_samples)
+        per_run = [self.evaluation(fake) for fake in fakes]
+        if len(self.runs) == 1:
             return {key: float(value) for key, value in per_run[0].items()}
         result = {}
         for key in per_run[0]:
             values = [float(values[key]) for values in per_run]
-            result.update({f"{key}/{label}": v for label, v in zip(runs.labels, values)})
-            if not runs.values:  # runs that differ only by seed: their mean is the estimate
+            result.update({f"{key}/{label}": v for label, v in zip(self.runs.labels, values)})
+            if not self.runs.values:  # runs that differ only by seed: their mean is the estimate
                 result[f"{key}/mean"] = float(np.mean(values))
         return result
 
-    return evaluate
+    def record(self) -> dict:
+        return {**self.evaluation.record(), "num_fake": self.num_samples, "runs": list(self.runs.labels)}
+
+
+def evaluator(config: ml_collections.ConfigDict, dataset, sampler: Sampler) -> RunsEvaluator | None:
+    """The evaluator of `config.evaluators`, or None when it names none."""
+    if not str(config.evaluators or "").strip():
+        return None
+    return RunsEvaluator(config, dataset, sampler)
 
 
 def samples_picture(samples: np.ndarray, metadata: dict | None = None, *, columns: int | None = None) -> np.ndarray:

@@ -58,6 +58,14 @@ def samples_picture(samples: np.ndarray, metadata: dict | None = None) -> np.nda
     raise ValueError(f"cannot draw samples of shape {samples.shape}; expected [N, H, W, C] images or [N, 2] points.")
 
 
+def write_json(path: str, value: dict) -> None:
+    """`value` as indented JSON at `path`, written atomically (a temporary file, then a rename)."""
+    temporary = f"{path}.tmp"
+    with open(temporary, "w") as f:
+        json.dump(value, f, indent=2, sort_keys=True)
+    os.replace(temporary, path)
+
+
 def save_png(picture: np.ndarray, path: str) -> None:
     picture = picture[..., 0] if picture.shape[-1] == 1 else picture
     Image.fromarray(picture).save(path)

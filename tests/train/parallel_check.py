@@ -77,11 +77,13 @@ def _host_batches(r, first):
     return {"x": arrays["x"][r.feeder.indices(first)[:, 0]]}  # [K, batches_per_step, B, ...] of the one run
 
 
-def run_jit(config, device) -> dict:
-    """The reference: the step with no axis name, `jax.jit` on one device (no shard_map, no pmap)."""
-    r = loop.setup(config, devices=[device])
-    call = jax.jit(make_multi_step(build_lib.train_step(r.experiment), config.steps_per_call))
-    state = runs_lib.unstack(r.state, 0)
+def run_jit(config) -> dict:
+    """The reference: the step with no axis name, `jax.jit` on one device (no shard_map, no pmap),
+    its networks built with no axis either."""
+    r = loop.setup(config, devices=jax.devices()[:1])  # for its feeder's batches
+    experiment = build_lib.build(config)
+    call = jax.jit(make_multi_step(build_lib.train_step(experiment), config.steps_per_call))
+    state = runs_lib.unstack(runs_lib.initial_state(config, experiment), 0)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = call(state, _host_batches(r, first))
     return _compared(state)
@@ -112,7 +114,7 @@ def main(name: str) -> None:
     config = config_for(name)
     counts, with_pmap = PLANS[name]
     devices = jax.devices()
-    reference = run_jit(config, devices[0])
+    reference = run_jit(config)
     result = {"scale": max(float(np.max(np.abs(x))) for x in jax.tree.leaves(reference))}
     for count in counts:
         result[str(count)] = max_difference(reference, run(config, devices[:count]))

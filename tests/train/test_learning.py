@@ -27,12 +27,15 @@ def short_ring_config():
     return config
 
 
-def test_ring_ns_captures_most_modes(tmp_path):
+def test_ring_ns_captures_half_the_modes_or_more(tmp_path):
     config = short_ring_config()
     state = train_and_evaluate(config, str(tmp_path))
     experiment = build.build(config)
     samples = runs.Sampler(experiment.program, 1).sample(state, jax.random.PRNGKey(1), 2500)[0]
     coverage = metrics.mode_coverage(samples, experiment.dataset.metadata["centers"], experiment.dataset.metadata["std"])
-    # Seen on CPU: 6 modes, 40% high quality after 3,000 steps; a broken step gives ~0%.
-    assert coverage.modes >= 6, coverage
+    # Seeds 0-3 after 3,000 steps, measured on CPU with the step before and after the program
+    # interpreter (2026-12-01): modes 6, 5, 5, 4 and 5, 7, 6, 4; high quality 40-79% and 33-68%.
+    # The bound is the least of those eight runs: the same distribution, whichever random
+    # stream a seed draws. A broken step gives ~0% high quality; a collapsed G 1-2 modes.
+    assert coverage.modes >= 4, coverage
     assert coverage.high_quality_fraction > 0.25, coverage

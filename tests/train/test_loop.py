@@ -100,3 +100,25 @@ def test_non_finite_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     with pytest.raises(NonFiniteError, match=r"g_loss became inf at step 7; the last good checkpoint \(step 6\)"):
         train_and_evaluate(tiny_ring_config(num_steps=10), str(tmp_path))
     assert sorted(os.listdir(tmp_path / "checkpoints")) == ["2", "4", "6"]  # nothing past step 6
+
+
+def test_evaluations_are_logged_and_what_they_used_is_recorded(tmp_path):
+    config = tiny_ring_config(evaluators="mode_coverage", num_eval_samples=200)
+    train_and_evaluate(config, str(tmp_path))
+    rows = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
+    final = [row for row in rows if "eval/modes" in row]
+    assert [row["step"] for row in final] == [4] and 0 <= final[0]["eval/modes"] <= 8
+    record = json.load(open(tmp_path / loop.EVALUATION_FILE))
+    assert record["evaluators"] == ["mode_coverage"] and record["num_real"] == 200 and record["num_fake"] == 200
+    assert record["dataset"] == "ring"
+
+
+def test_a_refused_launch_then_the_corrected_one(tmp_path):
+    """A launch refused for a bad value writes nothing, so its correction starts in the same workdir."""
+    with pytest.raises(ValueError, match="config.keep_checkpoints"):
+        train_and_evaluate(tiny_ring_config(keep_checkpoints=0), str(tmp_path))
+    with pytest.raises(ValueError, match="config.evaluators"):
+        train_and_evaluate(tiny_ring_config(evaluators="fid,modes_coverage"), str(tmp_path))
+    assert os.listdir(tmp_path) == []
+    state = train_and_evaluate(tiny_ring_config(), str(tmp_path))
+    assert int(state.step) == 4
