@@ -23,7 +23,7 @@ import json, sys, time
 import jax
 from experiments import benchmark as b
 name = sys.argv[1]
-plan = b.PLANS[name]
+plan = b.FULL[name]
 run, state, _ = b.build_run(name, plan.steps_per_call)
 compiled, lower_s, xla_s = b.compile_call(run, state)
 timer = b.JaxTimer(run, state, compiled)
@@ -37,8 +37,9 @@ print(json.dumps({"lower_s": lower_s, "xla_s": xla_s, "steps_per_s": 1.0 / min(s
 def launch(checkout: str, workload: str) -> dict:
     checkout = os.path.abspath(checkout)
     env = {**os.environ, "PYTHONPATH": checkout, "JAX_ENABLE_COMPILATION_CACHE": "false"}
-    out = subprocess.run([sys.executable, "-c", PROBE, workload], cwd=checkout, env=env, capture_output=True,
-                         text=True, timeout=1200)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, workload], cwd=checkout, env=env, capture_output=True, text=True, timeout=1200
+    )
     if out.returncode:
         raise SystemExit(f"{checkout} {workload}: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -55,8 +56,10 @@ def main() -> None:
     parser.add_argument("--workloads", default="dcgan_mnist,pacgan_mlp")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    rows = ["| workload | checkout | compile s (trace+lower / XLA) | steps/s, best of a launch: median (min-max) |",
-            "|---|---|---|---|"]
+    rows = [
+        "| workload | checkout | compile s (trace+lower / XLA) | steps/s, best of a launch: median (min-max) |",
+        "|---|---|---|---|",
+    ]
     for workload in args.workloads.split(","):
         results = {"a": [], "b": []}
         for _ in range(args.rounds):
@@ -66,9 +69,13 @@ def main() -> None:
         for side in ("a", "b"):
             got = results[side]
             compile_s = _summary([r["lower_s"] + r["xla_s"] for r in got])
-            parts = f"{statistics.median(r['lower_s'] for r in got):.2f} / {statistics.median(r['xla_s'] for r in got):.2f}"
-            rows.append(f"| {workload} | {side}: {getattr(args, side)} | {compile_s} ({parts}) | "
-                        f"{_summary([r['steps_per_s'] for r in got])} |")
+            parts = (
+                f"{statistics.median(r['lower_s'] for r in got):.2f} / {statistics.median(r['xla_s'] for r in got):.2f}"
+            )
+            rows.append(
+                f"| {workload} | {side}: {getattr(args, side)} | {compile_s} ({parts}) | "
+                f"{_summary([r['steps_per_s'] for r in got])} |"
+            )
     print("\n".join(rows))
 
 

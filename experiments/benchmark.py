@@ -114,7 +114,10 @@ def achieved(flops_per_step: float | None, steps_per_second: float, roof_flops_p
     if not flops_per_step or not steps_per_second:
         return {"flops_per_second": None, "fraction_of_roof": None}
     rate = flops_per_step * steps_per_second
-    return {"flops_per_second": rate, "fraction_of_roof": rate / roof_flops_per_second if roof_flops_per_second else None}
+    return {
+        "flops_per_second": rate,
+        "fraction_of_roof": rate / roof_flops_per_second if roof_flops_per_second else None,
+    }
 
 
 def _fmt(value, spec: str = ".3g", unit: str = "") -> str:
@@ -165,35 +168,65 @@ def markdown(report: dict) -> str:
         cold, warm = row["compile_cold"], row["compile_warm"]
         torch_eager, torch_compiled = row.get("torch_eager"), row.get("torch_compile")
         lines.append(
-            "| " + " | ".join([
-                row["name"],
-                row["data"],
-                str(row["batch_size"]),
-                str(row["steps_per_call"]),
-                f"{_fmt(cold['total'], '.2f')} ({_fmt(cold['lower'], '.2f')} / {_fmt(cold['compile'], '.2f')})",
-                f"{_fmt(warm['total'], '.2f')} ({_fmt(warm['lower'], '.2f')} / {_fmt(warm['compile'], '.2f')})",
-                _rate(row["jaxgan"]),
-                _fmt(row["flops_per_step"] / 1e9 if row["flops_per_step"] else None, ".3g"),
-                _fmt(row["achieved"]["flops_per_second"] / 1e9 if row["achieved"]["flops_per_second"] else None, ".3g"),
-                _fmt(100 * row["achieved"]["fraction_of_roof"] if row["achieved"]["fraction_of_roof"] else None, ".1f"),
-                _bytes(row["peak_memory_bytes"]),
-                _bytes(row["xla_buffer_bytes"]),
-                _rate(torch_eager) if torch_eager else f"n/a ({row.get('torch_eager_error', 'not run')})",
-                _rate(torch_compiled) if torch_compiled else f"n/a ({row.get('torch_compile_error', 'not run')})",
-                _ratio(row["jaxgan"], torch_eager),
-                _ratio(row["jaxgan"], torch_compiled),
-            ]) + " |"
+            "| "
+            + " | ".join(
+                [
+                    row["name"],
+                    row["data"],
+                    str(row["batch_size"]),
+                    str(row["steps_per_call"]),
+                    f"{_fmt(cold['total'], '.2f')} ({_fmt(cold['lower'], '.2f')} / {_fmt(cold['compile'], '.2f')})",
+                    f"{_fmt(warm['total'], '.2f')} ({_fmt(warm['lower'], '.2f')} / {_fmt(warm['compile'], '.2f')})",
+                    _rate(row["jaxgan"]),
+                    _fmt(row["flops_per_step"] / 1e9 if row["flops_per_step"] else None, ".3g"),
+                    _fmt(
+                        row["achieved"]["flops_per_second"] / 1e9 if row["achieved"]["flops_per_second"] else None,
+                        ".3g",
+                    ),
+                    _fmt(
+                        100 * row["achieved"]["fraction_of_roof"] if row["achieved"]["fraction_of_roof"] else None,
+                        ".1f",
+                    ),
+                    _bytes(row["peak_memory_bytes"]),
+                    _bytes(row["xla_buffer_bytes"]),
+                    _rate(torch_eager) if torch_eager else f"n/a ({row.get('torch_eager_error', 'not run')})",
+                    _rate(torch_compiled) if torch_compiled else f"n/a ({row.get('torch_compile_error', 'not run')})",
+                    _ratio(row["jaxgan"], torch_eager),
+                    _ratio(row["jaxgan"], torch_compiled),
+                ]
+            )
+            + " |"
         )
     lines += ["", "Notes:", ""]
     lines += [f"- {note}" for note in report["notes"]]
     if report.get("profile"):
-        lines += ["", "## Where dcgan_mnist's time goes (per convolution, batch 64, seconds, best of 3)", "",
-                  "| convolution | XLA forward | XLA input-grad | XLA kernel-grad | torch forward | torch input-grad "
-                  "| torch kernel-grad |", "|" + "---|" * 7]
+        lines += [
+            "",
+            "## Where dcgan_mnist's time goes (per convolution, batch 64, seconds, best of 3)",
+            "",
+            "| convolution | XLA forward | XLA input-grad | XLA kernel-grad | torch forward | torch input-grad "
+            "| torch kernel-grad |",
+            "|" + "---|" * 7,
+        ]
         for entry in report["profile"]:
-            lines.append("| " + " | ".join([entry["name"]] + [_fmt(entry.get(k), ".4f") for k in (
-                "xla_forward", "xla_input_grad", "xla_kernel_grad", "torch_forward", "torch_input_grad",
-                "torch_kernel_grad")]) + " |")
+            lines.append(
+                "| "
+                + " | ".join(
+                    [entry["name"]]
+                    + [
+                        _fmt(entry.get(k), ".4f")
+                        for k in (
+                            "xla_forward",
+                            "xla_input_grad",
+                            "xla_kernel_grad",
+                            "torch_forward",
+                            "torch_input_grad",
+                            "torch_kernel_grad",
+                        )
+                    ]
+                )
+                + " |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -244,8 +277,11 @@ def _data_for(name: str):
     from jaxgan.train import build as build_lib
 
     if name != "sngan_cifar10":
-        yield {"dcgan_mnist": "bundled MNIST 5k", "dcgan_mnist_unfused": "bundled MNIST 5k",
-               "pacgan_mlp": "ring mixture"}[name]
+        yield {
+            "dcgan_mnist": "bundled MNIST 5k",
+            "dcgan_mnist_unfused": "bundled MNIST 5k",
+            "pacgan_mlp": "ring mixture",
+        }[name]
         return
     try:
         data_lib.load("cifar10")
@@ -299,15 +335,32 @@ def compile_probe(name: str, steps_per_call: int, cache_dir: str) -> dict:
     memory = compiled.memory_analysis()
     buffers = None
     if memory is not None:
-        buffers = int(memory.argument_size_in_bytes + memory.output_size_in_bytes + memory.temp_size_in_bytes
-                      - memory.alias_size_in_bytes)
-    return {"lower": lower_s, "compile": compile_s, "total": lower_s + compile_s,
-            "flops": float(cost.get("flops", 0.0)) if cost else None, "xla_buffer_bytes": buffers}
+        buffers = int(
+            memory.argument_size_in_bytes
+            + memory.output_size_in_bytes
+            + memory.temp_size_in_bytes
+            - memory.alias_size_in_bytes
+        )
+    return {
+        "lower": lower_s,
+        "compile": compile_s,
+        "total": lower_s + compile_s,
+        "flops": float(cost.get("flops", 0.0)) if cost else None,
+        "xla_buffer_bytes": buffers,
+    }
 
 
 def run_probe(name: str, steps_per_call: int, cache_dir: str) -> dict:
-    command = [sys.executable, os.path.abspath(__file__), "--probe", name, "--probe-k", str(steps_per_call),
-               "--cache-dir", cache_dir]
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--probe",
+        name,
+        "--probe-k",
+        str(steps_per_call),
+        "--cache-dir",
+        cache_dir,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     for line in reversed(done.stdout.splitlines()):
         if line.startswith("{"):
@@ -376,7 +429,6 @@ def torch_available() -> str | None:
 
 def torch_trainer(name: str, compiled: bool, warm_up: bool = True):
     import torch
-
     import torch_reference
 
     torch.set_num_threads(2)
@@ -417,16 +469,17 @@ def profile_convolutions(with_torch: bool) -> list[dict]:
         x = jax.random.normal(jax.random.PRNGKey(0), x_shape)
         w = jax.random.normal(jax.random.PRNGKey(1), (k, k, cin, cout))
         if stride:
-            conv = lambda x, w, s=stride: conv_general_dilated(x, w, (s, s), "SAME",
-                                                               dimension_numbers=("NHWC", "HWIO", "NHWC"))
+            conv = lambda x, w, s=stride: conv_general_dilated(
+                x, w, (s, s), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+            )
         else:
             conv = lambda x, w: upsample_conv(x, w, 2)
         dy = conv(x, w)
         row = {
             "name": name,
             "xla_forward": best(conv, x, w),
-            "xla_input_grad": best(lambda w, dy: jax.vjp(lambda x: conv(x, w), x)[1](dy)[0], w, dy),
-            "xla_kernel_grad": best(lambda x, dy: jax.vjp(lambda w: conv(x, w), w)[1](dy)[0], x, dy),
+            "xla_input_grad": best(lambda w, dy, conv=conv, x=x: jax.vjp(lambda x: conv(x, w), x)[1](dy)[0], w, dy),
+            "xla_kernel_grad": best(lambda x, dy, conv=conv, w=w: jax.vjp(lambda w: conv(x, w), w)[1](dy)[0], x, dy),
         }
         if with_torch and stride:
             row.update(_torch_conv_times(x_shape, k, cin, cout, stride))
@@ -452,7 +505,11 @@ def _torch_conv_times(x_shape, k, cin, cout, stride) -> dict:
     x_grad = x.clone().requires_grad_(True)
     input_grad = best(lambda: torch.autograd.grad(conv(x_grad), x_grad, dy))  # includes a forward
     kernel_grad = best(lambda: torch.autograd.grad(conv(x), conv.weight, dy))  # includes a forward
-    return {"torch_forward": forward, "torch_input_grad": input_grad - forward, "torch_kernel_grad": kernel_grad - forward}
+    return {
+        "torch_forward": forward,
+        "torch_input_grad": input_grad - forward,
+        "torch_kernel_grad": kernel_grad - forward,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -535,8 +592,10 @@ def benchmark_workload(name: str, plan: Plan, *, cache_root: str, with_torch: bo
                 times[side].append(measure())
             except Exception as error:  # noqa: BLE001
                 errors[side] = f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
-        log(f"[{name}] repeat {repeat + 1}/{plan.repeats}: "
-            + ", ".join(f"{side} {1 / t[-1]:.3g} steps/s" for side, t in times.items() if t))
+        log(
+            f"[{name}] repeat {repeat + 1}/{plan.repeats}: "
+            + ", ".join(f"{side} {1 / t[-1]:.3g} steps/s" for side, t in times.items() if t)
+        )
 
     jax_summary = summarize(times["jaxgan"])
     row = {
@@ -593,8 +652,11 @@ NOTES = [
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter timings (under 3 minutes)")
-    parser.add_argument("--workloads", default=None,
-                        help=f"comma-separated, from {list(ALL_WORKLOADS)}; default: all (--quick: {list(WORKLOADS)})")
+    parser.add_argument(
+        "--workloads",
+        default=None,
+        help=f"comma-separated, from {list(ALL_WORKLOADS)}; default: all (--quick: {list(WORKLOADS)})",
+    )
     parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch side")
     parser.add_argument("--profile", action="store_true", help="time dcgan_mnist's convolutions one by one")
     parser.add_argument("--out", default=os.path.join(ROOT, "results"))
@@ -612,8 +674,10 @@ def main(argv: list[str] | None = None) -> int:
     names = [n.strip() for n in (args.workloads or ",".join(plans)).split(",") if n.strip()]
     unknown = sorted(set(names) - set(plans))
     if unknown:
-        parser.error(f"unknown workload(s) {unknown} for {'--quick' if args.quick else 'a full run'}; "
-                     f"use names from {list(plans)}.")
+        parser.error(
+            f"unknown workload(s) {unknown} for {'--quick' if args.quick else 'a full run'}; "
+            f"use names from {list(plans)}."
+        )
     torch_reason = torch_available()
     with_torch = not args.no_torch and torch_reason is None
     started = time.perf_counter()
@@ -629,15 +693,18 @@ def main(argv: list[str] | None = None) -> int:
         roof = matmul_roof()
         log(f"matmul roof {roof / 1e9:.1f} GFLOP/s")
         for name in names:
-            rows.append(benchmark_workload(name, plans[name], cache_root=cache_root, with_torch=with_torch,
-                                           roof=roof, log=log))
+            rows.append(
+                benchmark_workload(name, plans[name], cache_root=cache_root, with_torch=with_torch, roof=roof, log=log)
+            )
         roof_after = matmul_roof()
     machine["load_before"], machine["load_after"] = load_before, load_average()
     notes = list(NOTES)
     if not with_torch:
         notes.append(f"PyTorch side not run: {torch_reason or '--no-torch'}.")
-    notes.append(f"Matmul roof at the start / end: {roof / 1e9:.1f} / {roof_after / 1e9:.1f} GFLOP/s "
-                 "(a drop means other processes loaded the cores).")
+    notes.append(
+        f"Matmul roof at the start / end: {roof / 1e9:.1f} / {roof_after / 1e9:.1f} GFLOP/s "
+        "(a drop means other processes loaded the cores)."
+    )
     report = {
         "mode": "quick" if args.quick else "full",
         "machine": machine,

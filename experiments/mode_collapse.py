@@ -97,9 +97,7 @@ def train_and_score(config) -> tuple[list[dict], list[np.ndarray], float]:
     state = parallel.replicate(run.state, run.mesh)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = run.call(state, *run.feeder.inputs(first))
-    samples = run.sampler.sample(
-        state, jax.random.PRNGKey(config.seed + 2), NUM_EVAL_SAMPLES
-    )
+    samples = run.sampler.sample(state, jax.random.PRNGKey(config.seed + 2), NUM_EVAL_SAMPLES)
     seconds = time.perf_counter() - start
     centers, std = run.experiment.dataset.metadata["centers"], run.experiment.dataset.metadata["std"]
     scores = []
@@ -179,7 +177,7 @@ def write_table(results: dict, path: str, *, protocol: str) -> None:
     if notes:
         lines += ["", *[f"- {n}" for n in notes]]
     lines += ["", "## Published (means over seeds, 400 epochs)", "", header, "|---|---|---|---|---|---|---|"]
-    for method, (name, ring, grid) in PUBLISHED.items():
+    for name, ring, grid in PUBLISHED.values():
         lines.append(f"| {name} | " + " | ".join(_published_cells((ring, grid))) + " |")
     for name, ring, grid in OTHER_PUBLISHED:
         lines.append(f"| {name} | " + " | ".join(_published_cells((ring, grid))) + " |")
@@ -237,8 +235,11 @@ def main(argv=None) -> None:
         "--workdir", default="/tmp/jaxgan_mode_collapse", help="per-(method, dataset) results, for resuming"
     )
     parser.add_argument("--out", default="results", help="where mode_collapse.md and mode_collapse.png go")
-    parser.add_argument("--cache_dir", default=os.path.join(os.path.expanduser("~"), ".cache", "jaxgan-xla"),
-                        help="persistent XLA cache: ring and grid share one compiled program per method")
+    parser.add_argument(
+        "--cache_dir",
+        default=os.path.join(os.path.expanduser("~"), ".cache", "jaxgan-xla"),
+        help="persistent XLA cache: ring and grid share one compiled program per method",
+    )
     args = parser.parse_args(argv)
 
     steps = args.steps or (QUICK_STEPS if args.quick else PAPER_STEPS)
@@ -272,8 +273,11 @@ def main(argv=None) -> None:
                 np.save(stem + ".npy", np.stack(run_samples))
                 with open(stem + ".json", "w") as f:
                     json.dump({"scores": scores, "seconds": seconds}, f)
-                print(f"{method:>26} {dataset}: modes {[s['modes'] for s in scores]} "
-                      f"HQ {[round(s['high_quality_fraction'], 3) for s in scores]} ({seconds:.0f} s)", flush=True)
+                print(
+                    f"{method:>26} {dataset}: modes {[s['modes'] for s in scores]} "
+                    f"HQ {[round(s['high_quality_fraction'], 3) for s in scores]} ({seconds:.0f} s)",
+                    flush=True,
+                )
             with open(stem + ".json") as f:
                 results[(method, dataset)] = json.load(f)
             samples[(method, dataset)] = np.load(stem + ".npy")[0]

@@ -74,7 +74,9 @@ def load_sweep(config_path: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     if not hasattr(module, "get_sweep"):
-        raise app.UsageError(f"{config_path} has no get_sweep(); it must return the sweep's axes (see this script's doc).")
+        raise app.UsageError(
+            f"{config_path} has no get_sweep(); it must return the sweep's axes (see this script's doc)."
+        )
     return module.get_sweep()
 
 

@@ -76,8 +76,11 @@ class MLPGenerator(nn.Module):
         super().__init__()
         layers, fan_in = [], latent_dim
         for _ in range(depth):
-            layers += [nn.Linear(fan_in, width, bias=False),
-                       nn.BatchNorm1d(width, eps=BATCH_NORM_EPSILON, momentum=BATCH_NORM_MOMENTUM), nn.ReLU()]
+            layers += [
+                nn.Linear(fan_in, width, bias=False),
+                nn.BatchNorm1d(width, eps=BATCH_NORM_EPSILON, momentum=BATCH_NORM_MOMENTUM),
+                nn.ReLU(),
+            ]
             fan_in = width
         layers.append(nn.Linear(fan_in, out))
         self.net = nn.Sequential(*layers)
@@ -215,12 +218,29 @@ class Workload:
 
 
 WORKLOADS = {
-    "dcgan_mnist": Workload(DCGAN28Generator, DCGAN28Discriminator, non_saturating_d, non_saturating_g,
-                            100, 64, (1, 28, 28), dict(lr=2e-4, betas=(0.5, 0.999))),
-    "pacgan_mlp": Workload(MLPGenerator, MaxoutMLPDiscriminator, non_saturating_d, non_saturating_g,
-                           2, 100, (2,), dict(lr=1e-4, betas=(0.8, 0.999))),
-    "sngan_cifar10": Workload(SNGANGenerator, SNGANDiscriminator, hinge_d, hinge_g,
-                              128, 64, (3, 32, 32), dict(lr=2e-4, betas=(0.0, 0.9))),
+    "dcgan_mnist": Workload(
+        DCGAN28Generator,
+        DCGAN28Discriminator,
+        non_saturating_d,
+        non_saturating_g,
+        100,
+        64,
+        (1, 28, 28),
+        dict(lr=2e-4, betas=(0.5, 0.999)),
+    ),
+    "pacgan_mlp": Workload(
+        MLPGenerator,
+        MaxoutMLPDiscriminator,
+        non_saturating_d,
+        non_saturating_g,
+        2,
+        100,
+        (2,),
+        dict(lr=1e-4, betas=(0.8, 0.999)),
+    ),
+    "sngan_cifar10": Workload(
+        SNGANGenerator, SNGANDiscriminator, hinge_d, hinge_g, 128, 64, (3, 32, 32), dict(lr=2e-4, betas=(0.0, 0.9))
+    ),
 }
 
 

@@ -474,8 +474,13 @@ def main(argv: list[str] | None = None) -> None:
             # absl turns INFO on when --verbosity is not given; orbax and JAX then print
             # ~130 lines a run. Show them only when asked for.
             logging.set_verbosity(logging.WARNING)
+        from jaxgan.train.loop import Interrupted  # past the refusals: JAX may be imported now
+
         try:
             _RUN[command]()
+        except Interrupted as stop:  # SIGTERM / Ctrl-C: the checkpoint is saved; 128 + signal, as a shell does
+            print(f"jaxgan {command}: {stop}", file=sys.stderr)
+            sys.exit(128 + stop.signal_number)
         except _USER_ERRORS as error:  # a user's mistake or a diverging run: one sentence, no traceback
             if _debugging():
                 raise

@@ -66,7 +66,9 @@ def mmd2(x: jax.Array, y: jax.Array, *, kernel: Kernel | None = None, unbiased: 
     if x.ndim != 2 or y.ndim != 2:
         raise ValueError(f"mmd2: samples must be [num_examples, features]; got shapes {x.shape} and {y.shape}.")
     if x.shape[1] != y.shape[1]:
-        raise ValueError(f"mmd2: feature widths differ ({x.shape[1]} vs {y.shape[1]}); both samples need the same width.")
+        raise ValueError(
+            f"mmd2: feature widths differ ({x.shape[1]} vs {y.shape[1]}); both samples need the same width."
+        )
     m, n = x.shape[0], y.shape[0]
     if unbiased and (m < 2 or n < 2):
         raise ValueError(f"mmd2: the unbiased estimator needs at least 2 examples per sample; got {m} and {n}.")

@@ -52,7 +52,9 @@ def _static_number(value: Any, setting: str) -> float | None:
 def _check_target_norm(target_norm) -> None:
     value = _static_number(target_norm, "penalty_target_norm")
     if value is not None and value < 0:
-        raise ValueError(f"`penalty_target_norm` must be >= 0 (the gradient norm the penalty pulls towards); got {value}.")
+        raise ValueError(
+            f"`penalty_target_norm` must be >= 0 (the gradient norm the penalty pulls towards); got {value}."
+        )
 
 
 def _check_key(key, penalty: str) -> None:
@@ -92,7 +94,9 @@ def _uniform(key: jax.Array, shape: tuple[int, ...], dtype) -> jax.Array:
     """
     if jnp.ndim(key) == 2:
         if key.shape[0] != shape[0]:
-            raise ValueError(f"penalties: {key.shape[0]} per-example keys for a batch of {shape[0]}; pass one key or one per example.")
+            raise ValueError(
+                f"penalties: {key.shape[0]} per-example keys for a batch of {shape[0]}; pass one key or one per example."
+            )
         return jax.vmap(lambda k: jax.random.uniform(k, shape[1:], dtype=dtype))(key)
     return jax.random.uniform(key, shape, dtype=dtype)
 
@@ -185,7 +189,9 @@ def clip_weights(params: PyTree, clip_value: float) -> PyTree:
     """Every leaf clipped to `[-c, c]` (WGAN's projection of the critic, Arjovsky et al. 2017)."""
     value = _static_number(clip_value, "clip_weights")
     if value is not None and value <= 0:
-        raise ValueError(f"`clip_weights` must be > 0 (the bound c of [-c, c]; 0 disables clipping upstream); got {value}.")
+        raise ValueError(
+            f"`clip_weights` must be > 0 (the bound c of [-c, c]; 0 disables clipping upstream); got {value}."
+        )
     return jax.tree.map(lambda w: jnp.clip(w, -clip_value, clip_value), params)
 
 

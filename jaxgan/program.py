@@ -107,7 +107,9 @@ class Call:
 
     def __post_init__(self):
         if len(self.input_sets) != len(self.output_names):
-            raise ValueError(f"Call of {self.network!r}: {len(self.input_sets)} input sets for outputs {self.output_names}.")
+            raise ValueError(
+                f"Call of {self.network!r}: {len(self.input_sets)} input sets for outputs {self.output_names}."
+            )
         if self.features and len(self.features) != len(self.output_names):
             raise ValueError(f"Call of {self.network!r}: `features` names one output per input set.")
 

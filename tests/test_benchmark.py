@@ -52,21 +52,39 @@ def _row(name, jax_rate, torch_rate):
     timing = lambda rate: {"median": rate, "min": rate * 0.9, "max": rate * 1.1, "spread": 0.2, "repeats": 3}
     compile_times = {"lower": 0.5, "compile": 2.0, "total": 2.5, "flops": 1e9, "xla_buffer_bytes": 2**20}
     return {
-        "name": name, "data": "random", "batch_size": 64, "steps_per_call": 10,
-        "compile_cold": compile_times, "compile_warm": dict(compile_times, compile=0.1, total=0.6),
-        "jaxgan": timing(jax_rate), "flops_per_step": 1e9,
+        "name": name,
+        "data": "random",
+        "batch_size": 64,
+        "steps_per_call": 10,
+        "compile_cold": compile_times,
+        "compile_warm": dict(compile_times, compile=0.1, total=0.6),
+        "jaxgan": timing(jax_rate),
+        "flops_per_step": 1e9,
         "achieved": benchmark.achieved(1e9, jax_rate, 50e9),
-        "peak_memory_bytes": None, "xla_buffer_bytes": 2**20,
-        "torch_eager": timing(torch_rate), "torch_compile_error": "skipped in --quick",
+        "peak_memory_bytes": None,
+        "xla_buffer_bytes": 2**20,
+        "torch_eager": timing(torch_rate),
+        "torch_compile_error": "skipped in --quick",
     }
 
 
 def test_markdown_table_has_one_row_per_workload_with_ratios_and_na():
     report = {
         "mode": "quick",
-        "machine": {"cpu": "Test CPU", "cores": 2, "platform": "linux", "python": "3.11", "jax": "0.10",
-                    "jaxlib": "0.10", "flax": "0.12", "optax": "0.2", "torch": "2.13", "load_before": 0.5,
-                    "load_after": 0.7, "xla_flags": ""},
+        "machine": {
+            "cpu": "Test CPU",
+            "cores": 2,
+            "platform": "linux",
+            "python": "3.11",
+            "jax": "0.10",
+            "jaxlib": "0.10",
+            "flax": "0.12",
+            "optax": "0.2",
+            "torch": "2.13",
+            "load_before": 0.5,
+            "load_after": 0.7,
+            "xla_flags": "",
+        },
         "matmul_roof_flops_per_second": 50e9,
         "workloads": [_row("dcgan_mnist", 3.0, 2.0), _row("pacgan_mlp", 30.0, 10.0)],
         "notes": ["a note"],
@@ -75,7 +93,7 @@ def test_markdown_table_has_one_row_per_workload_with_ratios_and_na():
     lines = page.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("| workload"))
     columns = lines[header].count("|")
-    rows = [line for line in lines[header + 2:] if line.startswith("| ")]
+    rows = [line for line in lines[header + 2 :] if line.startswith("| ")]
     assert [r.split("|")[1].strip() for r in rows] == ["dcgan_mnist", "pacgan_mlp"]
     assert all(r.count("|") == columns for r in rows)
     assert "1.50x" in rows[0] and "3.00x" in rows[1]  # jaxgan / torch eager

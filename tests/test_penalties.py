@@ -65,7 +65,8 @@ def test_registry_gives_one_signature_and_weights_multiply():
     selected = penalties.from_weights(weights, target_norm=2.0)
     assert [name for name, _ in selected] == ["dragan", "gradient_penalty", "r2"]
     by_name = {
-        name: penalties.get(name, **({} if name in ("r1", "r2") else {"target_norm": 2.0})) for name in penalties.names()
+        name: penalties.get(name, **({} if name in ("r1", "r2") else {"target_norm": 2.0}))
+        for name in penalties.names()
     }
 
     @jax.jit
@@ -127,7 +128,9 @@ def test_gradient_penalty_is_per_example_at_its_interpolates():
 
 def test_interpolates_stay_in_bounds():
     real, fake = _batches(seed=1, batch=16)
-    sample = jax.jit(lambda r, f, k: (penalties.random_interpolates(r, f, key=k), penalties.dragan_interpolates(r, key=k)))
+    sample = jax.jit(
+        lambda r, f, k: (penalties.random_interpolates(r, f, key=k), penalties.dragan_interpolates(r, key=k))
+    )
     points, perturbed = (np.asarray(x) for x in sample(real, fake, KEY))
     alpha = (points - real) / (fake - real)  # one α per example, in [0, 1)
     np.testing.assert_allclose(alpha, alpha[:, :1, :1] * np.ones_like(alpha), rtol=1e-3, atol=1e-4)
@@ -200,7 +203,11 @@ def test_per_example_keys_make_interpolation_independent_of_the_split():
     fake = jnp.ones((8, 3))
     keys = jax.vmap(lambda i: jax.random.fold_in(jax.random.PRNGKey(0), i))(jnp.arange(8))
     whole = p.random_interpolates(real, fake, key=keys)
-    halves = jnp.concatenate([p.random_interpolates(real[:4], fake[:4], key=keys[:4]),
-                              p.random_interpolates(real[4:], fake[4:], key=keys[4:])])
+    halves = jnp.concatenate(
+        [
+            p.random_interpolates(real[:4], fake[:4], key=keys[:4]),
+            p.random_interpolates(real[4:], fake[4:], key=keys[4:]),
+        ]
+    )
     np.testing.assert_array_equal(whole, halves)
     assert len(np.unique(np.asarray(whole[:, 0]))) == 8  # a different α per example

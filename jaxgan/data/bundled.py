@@ -71,9 +71,7 @@ def _image_dataset(
     else:
         as_uint8 = np.round(pixels * (255.0 / max_value)).astype(np.uint8)
         x = images.to_signed_unit(images.resize_batch(as_uint8, image_size))
-    return ArrayDataset(
-        name, x, labels[chosen], num_classes=10, metadata={"split": split, "source_indices": chosen}
-    )
+    return ArrayDataset(name, x, labels[chosen], num_classes=10, metadata={"split": split, "source_indices": chosen})
 
 
 def load_mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
@@ -86,9 +84,7 @@ def load_mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
 def load_mnist(*, split: str = "train", image_size: int = 0) -> ArrayDataset:
     """The bundled MNIST digits, element shape (28, 28, 1) or (image_size, image_size, 1)."""
     raw, labels = load_mnist_arrays()
-    return _image_dataset(
-        "mnist", raw, labels.astype(np.int32), max_value=255, split=split, image_size=image_size
-    )
+    return _image_dataset("mnist", raw, labels.astype(np.int32), max_value=255, split=split, image_size=image_size)
 
 
 def load_digits(*, split: str = "train", image_size: int = 0) -> ArrayDataset:

@@ -58,9 +58,7 @@ def _check(name: str, *, split: str, seed: int, num_examples: int, image_size: i
     if isinstance(num_examples, bool) or not isinstance(num_examples, (int, np.integer)) or num_examples < 1:
         raise ValueError(f"config.data.num_examples {num_examples!r} is not accepted; use a positive int.")
     if image_size != 0:
-        raise ValueError(
-            f"config.data.image_size {image_size!r} is not accepted for the 2-D mixture {name!r}; use 0."
-        )
+        raise ValueError(f"config.data.image_size {image_size!r} is not accepted for the 2-D mixture {name!r}; use 0.")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"config.seed {seed!r} is not accepted; use a non-negative int.")
 
@@ -79,6 +77,4 @@ def load_mixture(
     points, modes = sample_mixture(
         centers, std, num_examples=int(num_examples), seed=int(seed), stream=_SPLIT_STREAMS[split]
     )
-    return ArrayDataset(
-        name, points, modes, num_classes=len(centers), metadata={"centers": centers, "std": std}
-    )
+    return ArrayDataset(name, points, modes, num_classes=len(centers), metadata={"centers": centers, "std": std})

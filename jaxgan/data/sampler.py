@@ -19,7 +19,6 @@ import functools
 import numpy as np
 
 
-
 def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 

@@ -16,7 +16,8 @@ largest centred square) and resized to image_size x image_size (PIL, bicubic).
 from __future__ import annotations
 
 import importlib.util
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -142,12 +143,17 @@ def _load_in_memory(name: str, tfds_name: str, split: str, data_dir, *, image_si
     pixels = images.resize_batch(arrays["image"], image_size, crop_size=crop_size)
     label = arrays["label"] if num_classes is not None else None
     return ArrayDataset(
-        name, images.to_signed_unit(pixels), label, num_classes=num_classes,
+        name,
+        images.to_signed_unit(pixels),
+        label,
+        num_classes=num_classes,
         metadata={"tfds_name": tfds_name, "split": split},
     )
 
 
-def load_tfds(name: str, tfds_name: str, *, split: str = "train", image_size: int = 0, data_dir: str | None = None) -> Dataset:
+def load_tfds(
+    name: str, tfds_name: str, *, split: str = "train", image_size: int = 0, data_dir: str | None = None
+) -> Dataset:
     """Opens split `split` of the tensorflow-datasets dataset `tfds_name` under `data_dir`.
 
     `name` is what the user asked for ("cifar10" or "tfds:cifar10"), kept as `Dataset.name`.
@@ -182,6 +188,11 @@ def load_tfds(name: str, tfds_name: str, *, split: str = "train", image_size: in
         "label_names": list(label_feature.names) if label_feature is not None else None,
     }
     return TfdsDataset(
-        name, source, element_shape=element_shape, num_classes=num_classes,
-        image_size=image_size, crop_size=crop_size, metadata=metadata,
+        name,
+        source,
+        element_shape=element_shape,
+        num_classes=num_classes,
+        image_size=image_size,
+        crop_size=crop_size,
+        metadata=metadata,
     )

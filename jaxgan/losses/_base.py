@@ -26,9 +26,7 @@ def as_float(x: jax.typing.ArrayLike) -> jax.Array:
 
 def _aligned_weights(weights: jax.Array, shape: tuple[int, ...], setting: str) -> jax.Array:
     """`weights` reshaped so its axes line up with the leading axes of `shape`."""
-    fits = weights.ndim <= len(shape) and all(
-        w in (1, s) for w, s in zip(weights.shape, shape[: weights.ndim])
-    )
+    fits = weights.ndim <= len(shape) and all(w in (1, s) for w, s in zip(weights.shape, shape[: weights.ndim]))
     if not fits:
         raise ValueError(
             f"`{setting}` of shape {weights.shape} does not broadcast to the discriminator outputs' "

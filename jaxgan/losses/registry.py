@@ -29,7 +29,10 @@ class _Entry:
 
     def defaults(self) -> dict[str, Any]:
         defaults = {}
-        for function, params in ((self.discriminator, self.discriminator_params), (self.generator, self.generator_params)):
+        for function, params in (
+            (self.discriminator, self.discriminator_params),
+            (self.generator, self.generator_params),
+        ):
             signature = inspect.signature(function).parameters
             defaults.update({param: signature[param].default for param in params})
         return defaults
@@ -54,7 +57,11 @@ _generator_form = _checked(lambda p: fgan.check_generator_form(p["generator_form
 
 _REGISTRY: Mapping[str, _Entry] = {
     "minimax": _Entry(
-        separable.minimax_discriminator_loss, separable.minimax_generator_loss, ("label_smoothing",), (), _label_smoothing
+        separable.minimax_discriminator_loss,
+        separable.minimax_generator_loss,
+        ("label_smoothing",),
+        (),
+        _label_smoothing,
     ),
     "non_saturating": _Entry(
         separable.non_saturating_discriminator_loss,

@@ -48,7 +48,9 @@ def relativistic_average_generator_loss(
 ) -> jax.Array:
     """RaGAN G loss `E_q[softplus(-(v_f - E_p v_r))] + E_p[softplus(v_r - E_q v_f)]`; needs `d_real`."""
     if d_real is None:
-        raise ValueError("relativistic_average: the generator loss needs `d_real` (D's outputs on real data); got None.")
+        raise ValueError(
+            "relativistic_average: the generator loss needs `d_real` (D's outputs on real data); got None."
+        )
     real_relative, fake_relative = _relative_logits(d_real, d_fake, real_weights, fake_weights)
     return weighted_mean(jax.nn.softplus(-fake_relative), fake_weights, setting="fake_weights") + weighted_mean(
         jax.nn.softplus(real_relative), real_weights, setting="real_weights"

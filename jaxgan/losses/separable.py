@@ -27,7 +27,9 @@ def check_label_smoothing(label_smoothing) -> None:
 def check_least_squares_targets(a, b) -> None:
     a_value, b_value = static_float(a, "a"), static_float(b, "b")
     if a_value is not None and b_value is not None and a_value == b_value:
-        raise ValueError(f"least_squares needs a fake target `a` different from the real target `b`; got a = b = {a_value}.")
+        raise ValueError(
+            f"least_squares needs a fake target `a` different from the real target `b`; got a = b = {a_value}."
+        )
 
 
 def _mean_real(values, real_weights):

@@ -18,7 +18,13 @@ from jaxgan.metrics.distances import mmd2, sliced_wasserstein, wasserstein_1d
 from jaxgan.metrics.evaluators import Evaluation, Evaluator, evaluate, names
 from jaxgan.metrics.fid import KID, feature_moments, fid, fid_from_moments, kid
 from jaxgan.metrics.mode_coverage import ModeCoverage, mode_coverage
-from jaxgan.metrics.neighbours import DensityCoverage, PrecisionRecall, density_coverage, one_nn_accuracy, precision_recall
+from jaxgan.metrics.neighbours import (
+    DensityCoverage,
+    PrecisionRecall,
+    density_coverage,
+    one_nn_accuracy,
+    precision_recall,
+)
 from jaxgan.metrics.scores import InceptionScore, inception_score, mode_score
 
 __all__ = [

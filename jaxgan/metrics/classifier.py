@@ -38,7 +38,15 @@ from flax import serialization
 
 TRAIN_SPLIT = "train[:90%]"
 TEST_SPLIT = "test"
-_RECIPE = {"version": 1, "conv": (16, 32), "dense": 128, "epochs": 5, "min_steps": 700, "batch_size": 32, "learning_rate": 2e-3}
+_RECIPE = {
+    "version": 1,
+    "conv": (16, 32),
+    "dense": 128,
+    "epochs": 5,
+    "min_steps": 700,
+    "batch_size": 32,
+    "learning_rate": 2e-3,
+}
 _LOADED: dict[str, FeatureClassifier] = {}
 
 
@@ -168,7 +176,9 @@ def train_classifier(
     images = np.asarray(images, np.float32)
     labels = np.asarray(labels, np.int32)
     if images.shape[0] < batch_size:
-        raise ValueError(f"train_classifier: {images.shape[0]} training images are fewer than `batch_size`={batch_size}.")
+        raise ValueError(
+            f"train_classifier: {images.shape[0]} training images are fewer than `batch_size`={batch_size}."
+        )
     module = SmallCNN(num_classes, _RECIPE["conv"], _RECIPE["dense"])
     params = _init(module, jax.random.key(seed), jnp.zeros((1, *images.shape[1:]), jnp.float32))["params"]
     steps = images.shape[0] // batch_size
@@ -192,7 +202,9 @@ def _load_split(dataset_name: str, split: str) -> tuple[np.ndarray, np.ndarray, 
 
     dataset = data.load(dataset_name, split=split)
     if getattr(dataset, "num_classes", None) is None:
-        raise ValueError(f"get_classifier: dataset {dataset_name!r} has no labels; a classifier needs a labelled dataset.")
+        raise ValueError(
+            f"get_classifier: dataset {dataset_name!r} has no labels; a classifier needs a labelled dataset."
+        )
     batch = dataset.get(np.arange(len(dataset)))
     return np.asarray(batch["x"], np.float32), np.asarray(batch["label"], np.int32), int(dataset.num_classes)
 
@@ -202,7 +214,9 @@ def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
     return Path(cache_dir if cache_dir is not None else "~/.cache/jaxgan").expanduser()
 
 
-def get_classifier(dataset_name: str = "mnist", seed: int = 0, cache_dir: str | os.PathLike | None = None) -> FeatureClassifier:
+def get_classifier(
+    dataset_name: str = "mnist", seed: int = 0, cache_dir: str | os.PathLike | None = None
+) -> FeatureClassifier:
     """The feature classifier for a labelled dataset by name: from memory, the disk cache, or trained now."""
     train_x, train_y, num_classes = _load_split(dataset_name, TRAIN_SPLIT)
     digest = hashlib.blake2b(json.dumps(_RECIPE, sort_keys=True).encode(), digest_size=6)

@@ -12,7 +12,15 @@ from jaxgan import kernels
 from jaxgan.kernels import Kernel, polynomial_kernel, rbf_kernel
 
 # The kernels are re-exported so a caller of `mmd2` needs one import.
-__all__ = ["Kernel", "mmd2", "polynomial_kernel", "random_directions", "rbf_kernel", "sliced_wasserstein", "wasserstein_1d"]
+__all__ = [
+    "Kernel",
+    "mmd2",
+    "polynomial_kernel",
+    "random_directions",
+    "rbf_kernel",
+    "sliced_wasserstein",
+    "wasserstein_1d",
+]
 
 
 def mmd2(x, y, *, kernel: Kernel | None = None, unbiased: bool = True) -> float:
@@ -87,7 +95,9 @@ def sliced_wasserstein(x, y, projections: int | np.ndarray = 50, *, key: jax.Arr
     dims = x.shape[1]
     if isinstance(projections, (int, np.integer)) and not isinstance(projections, bool):
         if projections < 1:
-            raise ValueError(f"sliced_wasserstein: `projections` must be a positive count or an array of directions; got {projections}.")
+            raise ValueError(
+                f"sliced_wasserstein: `projections` must be a positive count or an array of directions; got {projections}."
+            )
         directions = random_directions(int(projections), dims, key=key)
     else:
         directions = np.asarray(projections, dtype=np.float64)

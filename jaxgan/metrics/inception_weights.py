@@ -51,7 +51,13 @@ _STORAGE_DTYPES = {
     "IntStorage": np.int32,
 }
 # TF-graph names of the stem convolutions and blocks, in order, -> this package's InceptionV3 names.
-_STEM = {"conv": "Conv2d_1a_3x3", "conv_1": "Conv2d_2a_3x3", "conv_2": "Conv2d_2b_3x3", "conv_3": "Conv2d_3b_1x1", "conv_4": "Conv2d_4a_3x3"}
+_STEM = {
+    "conv": "Conv2d_1a_3x3",
+    "conv_1": "Conv2d_2a_3x3",
+    "conv_2": "Conv2d_2b_3x3",
+    "conv_3": "Conv2d_3b_1x1",
+    "conv_4": "Conv2d_4a_3x3",
+}
 _BLOCKS = {
     "mixed": "Mixed_5b", "mixed_1": "Mixed_5c", "mixed_2": "Mixed_5d", "mixed_3": "Mixed_6a",
     "mixed_4": "Mixed_6b", "mixed_5": "Mixed_6c", "mixed_6": "Mixed_6d", "mixed_7": "Mixed_6e",
@@ -59,7 +65,12 @@ _BLOCKS = {
 }  # fmt: skip
 _A = {"conv": "branch1x1", "tower.conv": "branch5x5_1", "tower.conv_1": "branch5x5_2", "tower_1.conv": "branch3x3dbl_1",
       "tower_1.conv_1": "branch3x3dbl_2", "tower_1.conv_2": "branch3x3dbl_3", "tower_2.conv": "branch_pool"}  # fmt: skip
-_B = {"conv": "branch3x3", "tower.conv": "branch3x3dbl_1", "tower.conv_1": "branch3x3dbl_2", "tower.conv_2": "branch3x3dbl_3"}
+_B = {
+    "conv": "branch3x3",
+    "tower.conv": "branch3x3dbl_1",
+    "tower.conv_1": "branch3x3dbl_2",
+    "tower.conv_2": "branch3x3dbl_3",
+}
 _C = {"conv": "branch1x1", "tower.conv": "branch7x7_1", "tower.conv_1": "branch7x7_2", "tower.conv_2": "branch7x7_3",
       **{f"tower_1.conv{s}": f"branch7x7dbl_{i + 1}" for i, s in enumerate(("", "_1", "_2", "_3", "_4"))},
       "tower_2.conv": "branch_pool"}  # fmt: skip
@@ -177,7 +188,9 @@ def _flax_name(torch_module: str) -> tuple[str, ...]:
     block, _, layer = rest.partition(".")
     if block in _BLOCKS and layer in _BLOCK_LAYERS[_BLOCKS[block]]:
         return (_BLOCKS[block], _BLOCK_LAYERS[_BLOCKS[block]][layer])
-    raise ValueError(f"TorchScript weights: unexpected module {torch_module!r}; expected the FID InceptionV3 of {PACKAGE}.")
+    raise ValueError(
+        f"TorchScript weights: unexpected module {torch_module!r}; expected the FID InceptionV3 of {PACKAGE}."
+    )
 
 
 def convert(tensors: dict[str, object]) -> dict:
@@ -200,7 +213,10 @@ def convert(tensors: dict[str, object]) -> dict:
             batch_stats[path + ("bn", leaf)] = np.asarray(value, np.float32)
         else:
             raise ValueError(f"TorchScript weights: unexpected tensor {name!r}.")
-    variables = {"params": traverse_util.unflatten_dict(params), "batch_stats": traverse_util.unflatten_dict(batch_stats)}
+    variables = {
+        "params": traverse_util.unflatten_dict(params),
+        "batch_stats": traverse_util.unflatten_dict(batch_stats),
+    }
     inception.check_variables(variables, num_logits=None)
     return variables
 

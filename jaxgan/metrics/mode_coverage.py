@@ -44,7 +44,9 @@ def mode_coverage(samples, centers, std, *, threshold: float = 3.0) -> ModeCover
     if std.shape != (num_modes,) or not np.all(std > 0):
         raise ValueError(f"mode_coverage: `std` must be a positive float or {num_modes} positive floats, one per mode.")
     if not threshold > 0:
-        raise ValueError(f"mode_coverage: `threshold` must be a positive number of standard deviations; got {threshold}.")
+        raise ValueError(
+            f"mode_coverage: `threshold` must be a positive number of standard deviations; got {threshold}."
+        )
 
     distances = np.linalg.norm(samples[:, None, :] - centers[None, :, :], axis=-1) / std[None, :]
     nearest = np.argmin(distances, axis=1)

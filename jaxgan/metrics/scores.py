@@ -21,7 +21,9 @@ def check_probabilities(probs, *, name: str, metric: str, atol: float = 1e-3) ->
     """`probs` as float64 `[n, K]`, each row non-negative and summing to one (within `atol`)."""
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim != 2 or probs.shape[0] < 1 or probs.shape[1] < 1:
-        raise ValueError(f"{metric}: `{name}` must be [num_examples, num_classes] probabilities; got shape {probs.shape}.")
+        raise ValueError(
+            f"{metric}: `{name}` must be [num_examples, num_classes] probabilities; got shape {probs.shape}."
+        )
     if not np.all(np.isfinite(probs)) or probs.min() < 0:
         raise ValueError(f"{metric}: `{name}` must hold finite non-negative probabilities.")
     sums = probs.sum(axis=1)

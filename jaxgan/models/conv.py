@@ -98,7 +98,13 @@ def _input_grad(dy, w, input_spatial, strides, padding, rhs_dilation, precision)
         pads.append((d * (k - 1) - lo, size - s * (out - 1) - 1 + lo))
     flipped = jnp.transpose(jnp.flip(w, (0, 1)), (0, 1, 3, 2))
     return lax.conv_general_dilated(
-        dy, flipped, (1, 1), pads, lhs_dilation=strides, rhs_dilation=rhs_dilation, dimension_numbers=_NHWC,
+        dy,
+        flipped,
+        (1, 1),
+        pads,
+        lhs_dilation=strides,
+        rhs_dilation=rhs_dilation,
+        dimension_numbers=_NHWC,
         precision=precision,
     )
 
@@ -139,9 +145,17 @@ def conv_general_dilated(
         and lhs.dtype == rhs.dtype
     ):
         return lax.conv_general_dilated(
-            lhs, rhs, window_strides, padding, lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,
-            dimension_numbers=dimension_numbers, feature_group_count=feature_group_count,
-            batch_group_count=batch_group_count, precision=precision, preferred_element_type=preferred_element_type,
+            lhs,
+            rhs,
+            window_strides,
+            padding,
+            lhs_dilation=lhs_dilation,
+            rhs_dilation=rhs_dilation,
+            dimension_numbers=dimension_numbers,
+            feature_group_count=feature_group_count,
+            batch_group_count=batch_group_count,
+            precision=precision,
+            preferred_element_type=preferred_element_type,
         )
     strides = tuple(int(s) for s in window_strides)
     dilation = (1, 1) if rhs_dilation is None else tuple(int(d) for d in rhs_dilation)
@@ -191,7 +205,10 @@ def phase_kernel(kernel: jax.Array, factor: int) -> tuple[jax.Array, tuple[tuple
     rows, lo_h, hi_h = _phase_matrix(kh, factor)
     cols, lo_w, hi_w = _phase_matrix(kw, factor)
     stacked = jnp.einsum(
-        "pah,qbw,hwio->abipqo", rows.astype(kernel.dtype), cols.astype(kernel.dtype), kernel,
+        "pah,qbw,hwio->abipqo",
+        rows.astype(kernel.dtype),
+        cols.astype(kernel.dtype),
+        kernel,
         precision=lax.Precision.HIGHEST,
     )
     th, tw = rows.shape[1], cols.shape[1]
@@ -204,8 +221,9 @@ def upsample_conv(x: jax.Array, kernel: jax.Array, factor: int = 2, precision=No
     The phase kernels are summed in the kernel's dtype (float32 parameters stay float32 for the
     sums) and then cast to x's dtype, the convolution's compute dtype."""
     stacked, padding = phase_kernel(kernel, factor)
-    out = conv_general_dilated(x, stacked.astype(x.dtype), (1, 1), padding, dimension_numbers=_NHWC,
-                               precision=precision)
+    out = conv_general_dilated(
+        x, stacked.astype(x.dtype), (1, 1), padding, dimension_numbers=_NHWC, precision=precision
+    )
     b, h, w, _ = out.shape
     o = kernel.shape[-1]
     out = out.reshape(b, h, w, factor, factor, o)  # [B, H, W, p, q, O]
@@ -232,7 +250,9 @@ class UpsampleConv(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         if x.ndim != 4:
-            raise ValueError(f"UpsampleConv: inputs must be NHWC [batch, height, width, channels]; got shape {x.shape}.")
+            raise ValueError(
+                f"UpsampleConv: inputs must be NHWC [batch, height, width, channels]; got shape {x.shape}."
+            )
         if isinstance(self.factor, bool) or not isinstance(self.factor, int) or self.factor < 1:
             raise ValueError(f"UpsampleConv: `factor` must be a positive integer; got {self.factor!r}.")
         kh, kw = tuple(self.kernel_size)

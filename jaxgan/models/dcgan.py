@@ -90,8 +90,9 @@ class DCGAN28Generator(nn.Module):
     def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
         _check_latent("DCGAN28Generator", z)
         use_bias = not self.use_batch_norm
-        project = nn.Dense(7 * 7 * 2 * self.features, use_bias=use_bias, dtype=self.dtype, kernel_init=KERAS_INIT,
-                           name="project")
+        project = nn.Dense(
+            7 * 7 * 2 * self.features, use_bias=use_bias, dtype=self.dtype, kernel_init=KERAS_INIT, name="project"
+        )
         h = project(z.astype(self.dtype))
         if self.use_batch_norm:  # the survey's Keras model has no activation after the projection
             h = self._normalize_and_activate(h, train, "batch_norm_project")
@@ -135,7 +136,7 @@ class DCGAN28Discriminator(nn.Module):
         shapes = [(h, w, self.features), (half(h), half(w), 2 * self.features)]
         sizes = [math.prod(shape) for shape in shapes]
         bits = layers.per_example_bits(self.make_rng("dropout"), dropout.example_index(x.shape[0]), (sum(sizes),))
-        return [bits[:, : sizes[0]].reshape(-1, *shapes[0]), bits[:, sizes[0]:].reshape(-1, *shapes[1])]
+        return [bits[:, : sizes[0]].reshape(-1, *shapes[0]), bits[:, sizes[0] :].reshape(-1, *shapes[1])]
 
     @nn.compact
     def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
@@ -148,8 +149,13 @@ class DCGAN28Discriminator(nn.Module):
         h = nn.leaky_relu(layers.spectral_normalized(conv_0, **sn)(h), layers.LEAKY_RELU_SLOPE)
         h = dropout(h, deterministic=not train, bits=next(bits))
         conv_1 = Conv(
-            2 * self.features, (5, 5), strides=(2, 2), use_bias=not self.use_batch_norm, dtype=self.dtype,
-            kernel_init=KERAS_INIT, name="conv_1",
+            2 * self.features,
+            (5, 5),
+            strides=(2, 2),
+            use_bias=not self.use_batch_norm,
+            dtype=self.dtype,
+            kernel_init=KERAS_INIT,
+            name="conv_1",
         )
         h = layers.spectral_normalized(conv_1, **sn)(h)
         if self.use_batch_norm:

@@ -56,8 +56,10 @@ def check_num_outputs(owner: str, value: Any) -> None:
 
 
 def check_shape(owner: str, field: str, value: Any) -> None:
-    if not isinstance(value, tuple) or not value or not all(
-        isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in value
+    if (
+        not isinstance(value, tuple)
+        or not value
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in value)
     ):
         raise ValueError(f"{owner}: `{field}` must be a non-empty tuple of positive integers; got {value!r}.")
 

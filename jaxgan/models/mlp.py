@@ -130,7 +130,9 @@ class MLPDiscriminator(nn.Module):
             else:
                 h = nn.leaky_relu(h, layers.LEAKY_RELU_SLOPE)
             if self.dropout_rate > 0:
-                h = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name)(h, deterministic=not train)
+                h = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name)(
+                    h, deterministic=not train
+                )
         self.sow("intermediates", "features", h.astype(jnp.float32))
         if self.minibatch_discrimination > 0:
             h = layers.MinibatchDiscrimination(

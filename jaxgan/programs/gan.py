@@ -105,10 +105,22 @@ def program(
     d_terms = (d_term, *(penalty_term(name, fn, pack=opts.pack) for name, fn in penalties))
     fm = opts.feature_matching > 0
     g_calls = (
-        Call("discriminator", ("fake",), "d_fake", pack=opts.pack, keep_variables=False,
-             features=("d_fake_features",) if fm else ()),
-        Call("discriminator", ("x",), "d_real", pack=opts.pack, keep_variables=False,
-             features=("d_real_features",) if fm else ()),
+        Call(
+            "discriminator",
+            ("fake",),
+            "d_fake",
+            pack=opts.pack,
+            keep_variables=False,
+            features=("d_fake_features",) if fm else (),
+        ),
+        Call(
+            "discriminator",
+            ("x",),
+            "d_real",
+            pack=opts.pack,
+            keep_variables=False,
+            features=("d_real_features",) if fm else (),
+        ),
     )
     g_terms = (g_term, *((feature_matching_term(opts.feature_matching),) if fm else ()))
     project = None

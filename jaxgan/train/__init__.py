@@ -1,10 +1,11 @@
 """Training: the state, the one step, the runs, the device mesh and the loop."""
 
-from jaxgan.train.loop import NonFiniteError, train_and_evaluate
+from jaxgan.train.loop import Interrupted, NonFiniteError, train_and_evaluate
 from jaxgan.train.state import TrainState, create_state
 from jaxgan.train.step import TermContext, make_multi_step, make_train_step
 
 __all__ = [
+    "Interrupted",
     "NonFiniteError",
     "TermContext",
     "TrainState",

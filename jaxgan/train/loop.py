@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
+import threading
 import time
 from typing import Any
 
@@ -20,11 +22,13 @@ import numpy as np
 import tqdm
 
 from jaxgan.train import build as build_lib
-from jaxgan.train import parallel, runs as runs_lib, workdir as workdir_lib
+from jaxgan.train import parallel
+from jaxgan.train import runs as runs_lib
+from jaxgan.train import workdir as workdir_lib
+from jaxgan.train import writers as writer_lib
 from jaxgan.train.checkpoint import Checkpointer
 from jaxgan.train.state import TrainState
 from jaxgan.train.step import make_multi_step
-from jaxgan.train import writers as writer_lib
 from jaxgan.train.writers import MetricWriter
 
 EVALUATION_FILE = "evaluation.json"  # what the run's evaluations use: feature network, weights' hash, data
@@ -32,6 +36,50 @@ EVALUATION_FILE = "evaluation.json"  # what the run's evaluations use: feature n
 
 class NonFiniteError(FloatingPointError):
     """A measurement of the step became NaN or infinite."""
+
+
+class Interrupted(Exception):
+    """SIGTERM or SIGINT stopped the run after it saved a checkpoint of its current step."""
+
+    def __init__(self, signal_number: int, step: int, directory: str):
+        self.signal_number = signal_number
+        name = signal.Signals(signal_number).name
+        super().__init__(
+            f"stopped by {name} at step {step}; its checkpoint is in {directory}, and the same command continues "
+            "the run from there."
+        )
+
+
+class _StopRequests:
+    """SIGTERM and SIGINT (a preemption, Ctrl-C) noted, not acted on, while installed: the loop
+    looks between calls, so a checkpoint is saved at a step boundary. With several processes
+    they agree on it, so that all of them save the same step."""
+
+    def __init__(self):
+        self.signal_number = None
+        self._previous = {}
+
+    def install(self) -> _StopRequests:
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGTERM, signal.SIGINT):
+                self._previous[number] = signal.signal(number, self._note)
+        return self
+
+    def _note(self, number, frame):
+        del frame
+        self.signal_number = number
+
+    def requested(self) -> int | None:
+        if jax.process_count() == 1:
+            return self.signal_number
+        from jax.experimental import multihost_utils
+
+        numbers = multihost_utils.process_allgather(np.asarray(self.signal_number or 0, np.int32))
+        return int(np.max(numbers)) or None
+
+    def restore(self) -> None:
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
 
 
 @dataclasses.dataclass
@@ -67,7 +115,7 @@ def setup(
         parallel.check_global_batch(config.batch_size, mesh.size)
     step = build_lib.train_step(experiment, axis_name=parallel.AXIS)
     state = runs_lib.initial_state(config, experiment, runs)
-    multi_step = make_multi_step(runs_lib.runs_step(step, state, len(runs)), config.steps_per_call)
+    multi_step = runs_lib.runs_call(make_multi_step(step, config.steps_per_call), state, len(runs))
 
     def per_device(state, batches):
         state, metrics = multi_step(state, batches)
@@ -117,9 +165,11 @@ def train_and_evaluate(
     if checkpointer.latest_step() is not None:
         state = checkpointer.restore(state)
     state = parallel.replicate(state, run.mesh)
-    writer = MetricWriter(workdir, enabled=is_writer)
-
     start = int(jax.device_get(state.step))
+    writer = MetricWriter(
+        workdir, enabled=is_writer, resume_step=start if checkpointer.latest_step() is not None else None
+    )
+
     num_steps, per_call = config.num_steps, config.steps_per_call
     bar = tqdm.tqdm(total=num_steps, initial=start, disable=not is_writer, dynamic_ncols=True, unit="step")
     pending = None  # (first step of the call, its metrics on device)
@@ -132,8 +182,11 @@ def train_and_evaluate(
         problem = _first_non_finite(metrics, first_step)
         if problem:
             latest = checkpointer.latest_step()
-            kept = (f"the last good checkpoint (step {latest}) is kept in {checkpointer.directory}"
-                    if latest is not None else "no checkpoint had been saved yet")
+            kept = (
+                f"the last good checkpoint (step {latest}) is kept in {checkpointer.directory}"
+                if latest is not None
+                else "no checkpoint had been saved yet"
+            )
             raise NonFiniteError(f"Training stopped: {problem}; {kept}.")
         end = first_step + per_call
         last = {k: float(np.asarray(v)[-1]) for k, v in metrics.items()}
@@ -152,8 +205,16 @@ def train_and_evaluate(
             if evaluate is not None and ((config.eval_every and end % config.eval_every == 0) or end == num_steps):
                 writer.scalars(end, {f"eval/{k}": v for k, v in evaluate(state_after).items()})
 
+    stops = _StopRequests().install()
     try:
         for first in range(start, num_steps, per_call):
+            number = stops.requested()
+            if number is not None:
+                if pending is not None:
+                    settle(*pending, None)  # the state is checked before it is saved
+                checkpointer.save(state)
+                checkpointer.wait()
+                raise Interrupted(number, first, checkpointer.directory)
             state, metrics = run.call(state, *run.feeder.inputs(first))
             needs_state = _needs_state(config, first + per_call, num_steps)
             if pending is not None:
@@ -169,6 +230,7 @@ def train_and_evaluate(
         if start >= num_steps:
             checkpointer.save(state)
     finally:
+        stops.restore()
         bar.close()
         checkpointer.close()
         writer.close()

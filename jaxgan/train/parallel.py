@@ -36,8 +36,7 @@ def check_global_batch(global_batch: int, num_devices: int, *, pack: int = 1) ->
     """Refuse a global batch that does not divide over the devices, before anything compiles."""
     if global_batch % num_devices:
         raise ValueError(
-            f"batch_size {global_batch} does not divide over {num_devices} devices; "
-            f"use a multiple of {num_devices}."
+            f"batch_size {global_batch} does not divide over {num_devices} devices; use a multiple of {num_devices}."
         )
     local = global_batch // num_devices
     if local % pack:
@@ -65,9 +64,7 @@ def shard_map_call(per_device_fn: Callable, mesh: Mesh, *, donate: bool = True) 
     State in and out replicated, batches sharded, metrics replicated (the step pmeans them).
     The state's buffers are donated: the caller must not reuse the state it passed.
     """
-    mapped = jax.shard_map(
-        per_device_fn, mesh=mesh, in_specs=(P(), BATCH_SPEC), out_specs=(P(), P()), check_vma=False
-    )
+    mapped = jax.shard_map(per_device_fn, mesh=mesh, in_specs=(P(), BATCH_SPEC), out_specs=(P(), P()), check_vma=False)
     return jax.jit(mapped, donate_argnums=(0,) if donate else ())
 
 
@@ -85,9 +82,7 @@ def shard_map_gather_call(per_device_fn: Callable, mesh: Mesh, *, donate: bool =
         batches = jax.lax.optimization_barrier(batches)
         return per_device_fn(state, batches)
 
-    mapped = jax.shard_map(
-        gathered, mesh=mesh, in_specs=(P(), P(), BATCH_SPEC), out_specs=(P(), P()), check_vma=False
-    )
+    mapped = jax.shard_map(gathered, mesh=mesh, in_specs=(P(), P(), BATCH_SPEC), out_specs=(P(), P()), check_vma=False)
     return jax.jit(mapped, donate_argnums=(0,) if donate else ())
 
 

@@ -9,8 +9,8 @@ import numpy as np
 
 from jaxgan.train import runs as runs_lib
 from jaxgan.train import workdir as workdir_lib
-from jaxgan.train.checkpoint import Checkpointer
 from jaxgan.train import writers
+from jaxgan.train.checkpoint import Checkpointer
 from jaxgan.train.writers import save_png
 
 # What `jaxgan eval` computes when the config names no evaluators.
@@ -57,7 +57,6 @@ def evaluate_workdir(workdir: str) -> dict[str, float]:
     """Evaluate the latest checkpoint; write `eval_<step>.json` into the workdir and return the results."""
     config, experiment, state = load_latest(workdir)
     if not str(config.evaluators or "").strip():
-        two_d = len(experiment.dataset.element_shape) == 1
         config.unlock()
         config.evaluators = ",".join(default_evaluators(experiment.dataset.element_shape))
     sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))
@@ -84,5 +83,7 @@ def format_table(results: dict[str, float]) -> str:
     width = max(len(k) for k in results)
     lines = [f"{'metric'.ljust(width)}  value", f"{'-' * width}  -----"]
     for name, value in results.items():
-        lines.append(f"{name.ljust(width)}  {value:.6g}" if isinstance(value, float) else f"{name.ljust(width)}  {value}")
+        lines.append(
+            f"{name.ljust(width)}  {value:.6g}" if isinstance(value, float) else f"{name.ljust(width)}  {value}"
+        )
     return "\n".join(lines)

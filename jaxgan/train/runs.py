@@ -54,7 +54,7 @@ from jaxgan import data as data_lib
 from jaxgan.train import build as build_lib
 from jaxgan.train import parallel, writers
 from jaxgan.train.state import TrainState
-from jaxgan.train.step import draw_latents, make_multi_step
+from jaxgan.train.step import draw_latents
 
 PyTree = Any
 
@@ -196,7 +196,9 @@ def state_axes(state: TrainState) -> TrainState:
     return jax.tree.map(lambda _: 0, state).replace(step=None)
 
 
-def initial_state(config: ml_collections.ConfigDict, experiment: build_lib.Experiment, runs: Runs | None = None) -> TrainState:
+def initial_state(
+    config: ml_collections.ConfigDict, experiment: build_lib.Experiment, runs: Runs | None = None
+) -> TrainState:
     """Every run's initial state, stacked on a leading run axis; `step` is shared (a scalar).
 
     Run r is initialised from `PRNGKey(seeds[r])` exactly as a single run, then its swept
@@ -258,13 +260,17 @@ def over_runs(fn: Callable, num: int, in_axes, out_axes) -> Callable:
         return jax.tree.map(lambda a, x: x if a is None else jnp.squeeze(x, a), axes, tree, is_leaf=lambda a: a is None)
 
     def expand(axes, tree):
-        return jax.tree.map(lambda a, x: x if a is None else jnp.expand_dims(x, a), axes, tree, is_leaf=lambda a: a is None)
+        return jax.tree.map(
+            lambda a, x: x if a is None else jnp.expand_dims(x, a), axes, tree, is_leaf=lambda a: a is None
+        )
 
     def single(*args):
         args = tuple(squeeze(_full(a, x), x) for a, x in zip(in_axes, args))
         out = fn(*args)
-        return tuple(expand(_full(a, o), o) for a, o in zip(out_axes, out)) if isinstance(out_axes, tuple) else expand(
-            _full(out_axes, out), out
+        return (
+            tuple(expand(_full(a, o), o) for a, o in zip(out_axes, out))
+            if isinstance(out_axes, tuple)
+            else expand(_full(out_axes, out), out)
         )
 
     return single
@@ -277,10 +283,12 @@ def _full(axes, tree):
     return axes
 
 
-def runs_step(train_step: Callable, state_template: TrainState, num: int) -> Callable:
-    """`step(state, batch)` over the run axis of the state (but `step`) and of the batch."""
+def runs_call(multi_step: Callable, state_template: TrainState, num: int) -> Callable:
+    """`multi_step(state, batches)` over the run axis of the state (all but `step`), of the
+    batches `[K, runs, ...]` (axis 1) and of the metrics `[K, runs]`. Outside the K-step loop,
+    so that with one run the loop carries the run's own state (no reshape per step)."""
     axes = state_axes(state_template)
-    return over_runs(train_step, num, in_axes=(axes, 0), out_axes=(axes, 0))
+    return over_runs(multi_step, num, in_axes=(axes, 1), out_axes=(axes, 1))
 
 
 def per_run_metrics(metrics: dict[str, jax.Array], labels: Sequence[str]) -> dict[str, jax.Array]:
@@ -376,7 +384,9 @@ class Feeder:
         per_run = []
         for r, dataset in enumerate(self.datasets):
             got = dataset.get(local[:, r].reshape(-1))
-            per_run.append({name: got[name].reshape(*local[:, r].shape, *got[name].shape[1:]) for name in self.features})
+            per_run.append(
+                {name: got[name].reshape(*local[:, r].shape, *got[name].shape[1:]) for name in self.features}
+            )
         batches = jax.tree.map(lambda *xs: np.stack(xs, axis=1), *per_run)
         return (parallel.shard_batch(batches, self.mesh, RUNS_BATCH_SPEC),)
 
@@ -416,7 +426,7 @@ class Sampler:
     """`sample(state, key, num)` of a stacked state: `[runs, num, ...]` samples, host arrays.
 
     The program's sample call in inference mode, at the sampling params (the EMA when kept),
-    on latents drawn per example (example i from `fold_in(key, i)`, so a sample does not
+    on latents drawn per example (`step.draw_latents`: from its index, so a sample does not
     depend on how many are drawn). Every run is sampled at the same latent points (common
     random numbers: differences between runs are then the runs', not the draw's). Batches of
     `batch_size` go through one compiled program; the last is padded so nothing recompiles.

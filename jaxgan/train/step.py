@@ -8,7 +8,7 @@ it runs unchanged under `jax.shard_map` or `jax.pmap` (see `jaxgan.train.paralle
 
 Keys: the key of step s is `fold_in(rng, s)`, split into one key for the latents and one per
 group. Repeat c of group g draws its latents from `fold_in(fold_in(latent_key, g), c)`
-(example i from `fold_in(that, i)`, split once per latent of the group); its own key
+(latent j of example i from `fold_in(fold_in(that, j), i)`); its own key
 `fold_in(group_key, c)` splits into a lookahead key and a loss key, the loss key into a calls
 key and a terms key, and call j and term j take `fold_in(calls_key, j)` and
 `fold_in(terms_key, j)`.
@@ -148,7 +148,9 @@ def _keys(key: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     return lookahead_key, calls_key, terms_key
 
 
-def make_train_step(program: Program, *, axis_name: str | None = None) -> Callable[[TrainState, Batch], tuple[TrainState, dict]]:
+def make_train_step(
+    program: Program, *, axis_name: str | None = None
+) -> Callable[[TrainState, Batch], tuple[TrainState, dict]]:
     """Build `train_step(state, batch) -> (state, metrics)` for `program`.
 
     `batch[feature]` is `[program.batches_per_step, B_local, ...]`: a group of r repeats reads
@@ -162,7 +164,9 @@ def make_train_step(program: Program, *, axis_name: str | None = None) -> Callab
     """
     groups = program.groups
     if groups[0].reuse:
-        raise ValueError(f"the program's first group {groups[0].name!r} reuses {groups[0].reuse}, but no group runs before it.")
+        raise ValueError(
+            f"the program's first group {groups[0].name!r} reuses {groups[0].reuse}, but no group runs before it."
+        )
     reused_by = {g.name: (groups[i + 1].reuse if i + 1 < len(groups) else ()) for i, g in enumerate(groups)}
 
     def params_of(params, trained):
@@ -177,8 +181,13 @@ def make_train_step(program: Program, *, axis_name: str | None = None) -> Callab
 
         def apply(network, inputs, train):
             output, _, _ = _apply_network(
-                program.networks[network], params[network], new_variables.get(network, {}), list(inputs),
-                train=train, key=terms_key, features=False,
+                program.networks[network],
+                params[network],
+                new_variables.get(network, {}),
+                list(inputs),
+                train=train,
+                key=terms_key,
+                features=False,
             )
             return output
 
@@ -202,9 +211,17 @@ def make_train_step(program: Program, *, axis_name: str | None = None) -> Callab
         for k in range(steps):
             trained = {path: program_lib.subtree(params, path) for path in ahead.trains}
 
-            def loss_fn(trained, k=k):
-                loss, _ = group_loss(ahead, params_of(params, trained), variables, env, term_state, hyper,
-                                     jax.random.fold_in(key, k), terms=terms)
+            def loss_fn(trained, k=k, params=params):
+                loss, _ = group_loss(
+                    ahead,
+                    params_of(params, trained),
+                    variables,
+                    env,
+                    term_state,
+                    hyper,
+                    jax.random.fold_in(key, k),
+                    terms=terms,
+                )
                 return loss
 
             grads = _pmean(jax.grad(loss_fn)(trained), axis_name)
@@ -287,13 +304,22 @@ def make_train_step(program: Program, *, axis_name: str | None = None) -> Callab
                     env = previous_env
                 else:
                     env = {name: batch[name][rows - group.repeats + c] for name in program.features}
-                    env.update(_draw(program, group.latents, jax.random.fold_in(jax.random.fold_in(latent_key, g), c),
-                                     local_batch, axis_name))
+                    env.update(
+                        _draw(
+                            program,
+                            group.latents,
+                            jax.random.fold_in(jax.random.fold_in(latent_key, g), c),
+                            local_batch,
+                            axis_name,
+                        )
+                    )
                 reused = {name: env[name] for name in group.reuse}
                 base_env = {k: v for k, v in env.items() if k not in group.reuse}
                 own_pullbacks = pullbacks if group.reuse else {}
                 if c == group.repeats - 1 and reused_by[group.name]:
-                    base_env, variables, pullbacks = shared_pass(group, reused_by[group.name], params, variables, base_env, key)
+                    base_env, variables, pullbacks = shared_pass(
+                        group, reused_by[group.name], params, variables, base_env, key
+                    )
                     previous_env = base_env
                 elif c == group.repeats - 1:
                     previous_env = base_env
@@ -332,20 +358,15 @@ def _select(pullback, values, name):
 
 def _draw(program: Program, names, key, local_batch: int, axis_name) -> dict[str, jax.Array]:
     """The latents `names` for this device's examples, each from its example's global index."""
-    if not names:
-        return {}
-    keys = tricks.per_example_keys(key, local_batch, axis_name)
-    latents = [program.latent(name) for name in names]
-
-    def one(example_key):
-        parts = jax.random.split(example_key, len(latents))
-        return {latent.name: latent.draw(k) for latent, k in zip(latents, parts)}
-
-    return jax.vmap(one)(keys)
+    values = {}
+    for index, name in enumerate(names):
+        keys = tricks.per_example_keys(jax.random.fold_in(key, index), local_batch, axis_name)
+        values[name] = jax.vmap(program.latent(name).draw)(keys)
+    return values
 
 
 def draw_latents(program: Program, names, key, num: int) -> dict[str, jax.Array]:
-    """`num` draws of the latents `names`, example i from `fold_in(key, i)` (as the step does)."""
+    """`num` draws of the latents `names`: latent j of example i from `fold_in(fold_in(key, j), i)`."""
     return _draw(program, names, key, num, None)
 
 
@@ -363,4 +384,3 @@ def make_multi_step(train_step: Callable, steps_per_call: int) -> Callable:
         return lax.scan(train_step, state, batches, length=steps_per_call)
 
     return multi_step
-

@@ -66,23 +66,54 @@ def write_json(path: str, value: dict) -> None:
     os.replace(temporary, path)
 
 
+def _drop_rows_after(path: str, step: int) -> None:
+    """Remove the rows of a metrics.jsonl whose step is past `step` (and a torn last line)."""
+    if not os.path.exists(path):
+        return
+    kept, dropped = [], False
+    with open(path) as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:  # a line cut short by a kill
+                dropped = True
+                continue
+            if row.get("step", 0) > step:
+                dropped = True
+            else:
+                kept.append(line if line.endswith("\n") else line + "\n")
+    if dropped:
+        temporary = f"{path}.tmp"
+        with open(temporary, "w") as f:
+            f.writelines(kept)
+        os.replace(temporary, path)
+
+
 def save_png(picture: np.ndarray, path: str) -> None:
     picture = picture[..., 0] if picture.shape[-1] == 1 else picture
     Image.fromarray(picture).save(path)
 
 
 class MetricWriter:
-    """metrics.jsonl, TensorBoard scalars and images, and samples/step_N.png under a workdir."""
+    """metrics.jsonl, TensorBoard scalars and images, and samples/step_N.png under a workdir.
 
-    def __init__(self, workdir: str, *, enabled: bool | None = None):
+    `resume_step`: the step a resumed run continues from. What an earlier launch logged after
+    it (between its last checkpoint and its end) is dropped, so every step is logged once:
+    the rows of metrics.jsonl past it are removed (the file rewritten atomically), and
+    TensorBoard is told to purge its events past it (`purge_step`).
+    """
+
+    def __init__(self, workdir: str, *, enabled: bool | None = None, resume_step: int | None = None):
         self.enabled = jax.process_index() == 0 if enabled is None else enabled
         self.workdir = workdir
         self._tensorboard = None
         if self.enabled:
             os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
+            if resume_step is not None:
+                _drop_rows_after(os.path.join(workdir, "metrics.jsonl"), resume_step)
             from tensorboardX import SummaryWriter  # imported lazily: only process 0 writes
 
-            self._tensorboard = SummaryWriter(logdir=os.path.join(workdir, "tensorboard"))
+            self._tensorboard = SummaryWriter(logdir=os.path.join(workdir, "tensorboard"), purge_step=resume_step)
 
     def scalars(self, step: int, values: dict[str, float]) -> None:
         if not self.enabled:

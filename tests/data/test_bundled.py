@@ -36,9 +36,7 @@ def test_mnist_splits_are_stratified_and_disjoint():
     np.testing.assert_array_equal(np.bincount(held_out.arrays()["label"]), [50] * 10)
     together = np.concatenate([fit.metadata["source_indices"], held_out.metadata["source_indices"]])
     np.testing.assert_array_equal(np.sort(together), np.arange(5000))
-    np.testing.assert_array_equal(
-        held_out.arrays()["x"], data.load("mnist", split="train[90%:]").arrays()["x"]
-    )
+    np.testing.assert_array_equal(held_out.arrays()["x"], data.load("mnist", split="train[90%:]").arrays()["x"])
     assert len(data.load("mnist", split="train[100:350]")) == 250
 
 

@@ -65,8 +65,16 @@ def test_the_feeder_reads_every_feature_in_the_order_of_the_step(mock_tfds):
     mesh = parallel.make_mesh(jax.devices()[:1])
 
     def feeder(seed):
-        return runs.Feeder([dataset], mesh, seeds=(seed,), features=("x", "label"), batch_size=8,
-                           batches_per_step=1, steps_per_call=2, on_device=True)  # not in memory: host path
+        return runs.Feeder(
+            [dataset],
+            mesh,
+            seeds=(seed,),
+            features=("x", "label"),
+            batch_size=8,
+            batches_per_step=1,
+            steps_per_call=2,
+            on_device=True,
+        )  # not in memory: host path
 
     first = feeder(3)
     assert first.device_arrays is None

@@ -34,7 +34,9 @@ def test_acgan_class_loss_is_cross_entropy():
     np.testing.assert_allclose(losses.acgan_class_loss(logits, labels), per_example.mean(), rtol=1e-5)
     weights = rng.uniform(size=6)
     np.testing.assert_allclose(
-        losses.acgan_class_loss(logits, labels, weights=weights), np.sum(weights * per_example) / weights.sum(), rtol=1e-5
+        losses.acgan_class_loss(logits, labels, weights=weights),
+        np.sum(weights * per_example) / weights.sum(),
+        rtol=1e-5,
     )
     # Uniform logits give log K whatever the labels.
     np.testing.assert_allclose(losses.acgan_class_loss(np.zeros((3, 5)), np.array([0, 2, 4])), np.log(5.0), rtol=1e-6)

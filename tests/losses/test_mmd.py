@@ -14,15 +14,18 @@ def _expected_kernel(sigma, mean_difference, covariance_sum):
     """E k(X, Y) for independent Gaussians under k = exp(-|x-y|²/(2σ²))."""
     d = len(mean_difference)
     matrix = sigma**2 * np.eye(d) + covariance_sum
-    return sigma**d / np.sqrt(np.linalg.det(matrix)) * np.exp(
-        -0.5 * mean_difference @ np.linalg.solve(matrix, mean_difference)
+    return (
+        sigma**d
+        / np.sqrt(np.linalg.det(matrix))
+        * np.exp(-0.5 * mean_difference @ np.linalg.solve(matrix, mean_difference))
     )
 
 
 def _gaussian_mmd2(bandwidths, mean_1, cov_1, mean_2, cov_2):
     zero = np.zeros_like(mean_1)
     return sum(
-        _expected_kernel(s, zero, 2 * cov_1) + _expected_kernel(s, zero, 2 * cov_2)
+        _expected_kernel(s, zero, 2 * cov_1)
+        + _expected_kernel(s, zero, 2 * cov_2)
         - 2 * _expected_kernel(s, mean_1 - mean_2, cov_1 + cov_2)
         for s in bandwidths
     )

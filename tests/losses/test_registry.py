@@ -125,4 +125,6 @@ def test_hyperparameters_can_be_traced():
     d_real, d_fake = jnp.array([1.0, -2.0]), jnp.array([0.5, 0.0])
     batched = jax.vmap(lambda s: losses.minimax_discriminator_loss(d_real, d_fake, label_smoothing=s))(smoothing)
     for value, loss in zip([0.0, 0.1, 0.2], batched):
-        np.testing.assert_allclose(loss, losses.minimax_discriminator_loss(d_real, d_fake, label_smoothing=value), rtol=1e-6)
+        np.testing.assert_allclose(
+            loss, losses.minimax_discriminator_loss(d_real, d_fake, label_smoothing=value), rtol=1e-6
+        )

@@ -30,7 +30,9 @@ def test_matches_numpy_transcription_with_weights(seed):
     v_real, v_fake = 2.0 * rng.standard_normal(7), 2.0 * rng.standard_normal(7)
     d_expected, g_expected = _numpy_relativistic(v_real, v_fake, p, q)
     objective = losses.get("relativistic_average")
-    np.testing.assert_allclose(objective.discriminator(v_real, v_fake, real_weights=p, fake_weights=q), d_expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        objective.discriminator(v_real, v_fake, real_weights=p, fake_weights=q), d_expected, rtol=1e-5
+    )
     np.testing.assert_allclose(
         objective.generator(v_fake, d_real=v_real, real_weights=p, fake_weights=q), g_expected, rtol=1e-5
     )

@@ -154,9 +154,7 @@ def test_patch_outputs_with_example_weights():
     rng = np.random.default_rng(0)
     d_real, d_fake = rng.standard_normal((3, 2, 2)), rng.standard_normal((3, 2, 2))
     weights = np.array([0.2, 0.5, 0.3])
-    per_example = [
-        losses.hinge_discriminator_loss(d_real[i], d_fake[i]) for i in range(3)
-    ]
+    per_example = [losses.hinge_discriminator_loss(d_real[i], d_fake[i]) for i in range(3)]
     np.testing.assert_allclose(
         losses.hinge_discriminator_loss(d_real, d_fake, real_weights=weights, fake_weights=weights),
         np.dot(weights, per_example),

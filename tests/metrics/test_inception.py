@@ -153,7 +153,10 @@ def test_missing_weights_say_how_to_get_them(monkeypatch, tmp_path):
 
 def test_pool3_only_model_has_no_classifier():
     shapes = inception._expected_shapes(None)
-    assert sum(int(np.prod(s)) for path, s in shapes.items() if path[0] == "params") == FID_INCEPTION_PARAMETERS - 2048 * 1008 - 1008
+    assert (
+        sum(int(np.prod(s)) for path, s in shapes.items() if path[0] == "params")
+        == FID_INCEPTION_PARAMETERS - 2048 * 1008 - 1008
+    )
     pool3, logits = jax.eval_shape(
         inception.InceptionV3(num_logits=None).apply,
         traverse_util.unflatten_dict({p: jax.ShapeDtypeStruct(s, jnp.float32) for p, s in shapes.items()}),

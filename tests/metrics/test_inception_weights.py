@@ -58,7 +58,14 @@ class _Tensor:
         self.storage, self.shape, self.strides = storage, shape, strides
 
     def __reduce__(self):
-        return _Global("torch._utils", "_rebuild_tensor_v2"), (self.storage, 0, self.shape, self.strides, False, OrderedDict())
+        return _Global("torch._utils", "_rebuild_tensor_v2"), (
+            self.storage,
+            0,
+            self.shape,
+            self.strides,
+            False,
+            OrderedDict(),
+        )
 
 
 class _Writer(pickle._Pickler):
@@ -183,7 +190,8 @@ def test_installed_weights_are_the_fid_inception(tmp_path):
     inception.check_variables(variables, num_logits=None)
     # The first convolution of the TF graph, read back unchanged: [O, I, H, W] -> [H, W, I, O].
     np.testing.assert_array_equal(
-        variables["params"]["Conv2d_1a_3x3"]["conv"]["kernel"], np.transpose(tensors["net.layers.conv.weight"], (2, 3, 1, 0))
+        variables["params"]["Conv2d_1a_3x3"]["conv"]["kernel"],
+        np.transpose(tensors["net.layers.conv.weight"], (2, 3, 1, 0)),
     )
 
 

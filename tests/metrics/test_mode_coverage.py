@@ -13,10 +13,14 @@ def test_hand_made_samples():
     std = 0.1  # HQ: within 0.3 of a centre
     samples = np.array(
         [
-            [0.0, 0.0], [0.1, 0.0], [0.0, -0.2],  # mode 0: 3 HQ
-            [1.0, 0.05],                          # mode 1: 1 HQ
-            [0.5, 0.5], [0.0, 0.31], [3.0, 3.0],  # not HQ: 7.1, 3.1 and 28 std from the nearest
-            [0.05, 0.95],                         # mode 2: 1 HQ
+            [0.0, 0.0],
+            [0.1, 0.0],
+            [0.0, -0.2],  # mode 0: 3 HQ
+            [1.0, 0.05],  # mode 1: 1 HQ
+            [0.5, 0.5],
+            [0.0, 0.31],
+            [3.0, 3.0],  # not HQ: 7.1, 3.1 and 28 std from the nearest
+            [0.05, 0.95],  # mode 2: 1 HQ
         ]
     )
     result = mode_coverage(samples, CENTERS, std)

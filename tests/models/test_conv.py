@@ -61,7 +61,9 @@ def test_second_order_gradient_and_scan_match_lax():
             grad_x = jax.grad(lambda x: jnp.sum(jnp.tanh(conv_fn(x, w, (2, 2), "SAME", (1, 1)))))(x)
             return jnp.sum(grad_x**2)
 
-        return jax.jit(lambda w: lax.scan(lambda c, _: (c + jax.grad(f)(w), None), jnp.zeros_like(w), None, length=2)[0])
+        return jax.jit(
+            lambda w: lax.scan(lambda c, _: (c + jax.grad(f)(w), None), jnp.zeros_like(w), None, length=2)[0]
+        )
 
     np.testing.assert_allclose(penalty(_custom)(w), penalty(_reference)(w), rtol=1e-5, atol=1e-4)
 
@@ -89,9 +91,7 @@ def test_maxout_gradient_is_jnp_max_rule_with_ties():
     g = jax.random.normal(jax.random.PRNGKey(1), (4, 3))
     reference = lambda x: jnp.max(x.reshape(4, 3, 5), axis=-1)
     np.testing.assert_array_equal(layers.maxout(x, 5), reference(x))
-    np.testing.assert_array_equal(
-        jax.vjp(lambda x: layers.maxout(x, 5), x)[1](g)[0], jax.vjp(reference, x)[1](g)[0]
-    )
+    np.testing.assert_array_equal(jax.vjp(lambda x: layers.maxout(x, 5), x)[1](g)[0], jax.vjp(reference, x)[1](g)[0])
     second = lambda f: jax.grad(lambda x: jnp.sum(jax.grad(lambda x: jnp.sum(jnp.sin(f(x))))(x) ** 2))(x)
     np.testing.assert_allclose(second(lambda x: layers.maxout(x, 5)), second(reference), rtol=1e-6)
 
@@ -149,11 +149,17 @@ def test_upsample_conv_module_has_flax_conv_parameters_and_gradients_in_scan():
 
     def summed_grads(module, inputs):
         grad = jax.grad(lambda v: jnp.sum(jnp.tanh(module.apply(v, inputs))))
-        return jax.jit(lambda v: lax.scan(lambda c, _: (jax.tree.map(jnp.add, c, grad(v)), None),
-                                          jax.tree.map(jnp.zeros_like, v), None, length=2)[0])(variables)
+        return jax.jit(
+            lambda v: lax.scan(
+                lambda c, _: (jax.tree.map(jnp.add, c, grad(v)), None), jax.tree.map(jnp.zeros_like, v), None, length=2
+            )[0]
+        )(variables)
 
-    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4),
-                 summed_grads(ours, x), summed_grads(plain, up))
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4),
+        summed_grads(ours, x),
+        summed_grads(plain, up),
+    )
 
 
 def test_upsample_conv_rejects_a_bad_factor_in_one_sentence():

@@ -61,9 +61,12 @@ def test_seed_generator_is_the_keras_example_upsample_then_conv():
     z = jax.random.normal(KEY, (BATCH, 100))
     generator = DCGAN28Generator()
     params = generator.init(KEY, z, train=False)["params"]
-    conv = lambda h, p: lax.conv_general_dilated(
-        layers.upsample_nearest(h), p["kernel"], (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
-    ) + p["bias"]
+    conv = lambda h, p: (
+        lax.conv_general_dilated(
+            layers.upsample_nearest(h), p["kernel"], (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+        )
+        + p["bias"]
+    )
     h = (z @ params["project"]["kernel"] + params["project"]["bias"]).reshape(BATCH, 7, 7, 128)
     h = jax.nn.relu(conv(h, params["conv_0"]))
     expected = jnp.tanh(conv(h, params["conv_1"]))

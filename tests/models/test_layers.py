@@ -125,6 +125,7 @@ class TestSpectralNorm:
 
     def test_vectors_update_in_train_mode_only(self):
         variables = init_variables(self.module, self.x)
+
         @jax.jit
         def updates(variables):
             return [self.module.apply(variables, self.x, train=t, mutable=["batch_stats"])[1] for t in (False, True)]

@@ -97,7 +97,7 @@ def test_batch_norm_axis_name_under_vmap_equals_whole_batch():
     np.testing.assert_allclose(x_split.reshape(8, 3), x_whole, rtol=1e-5, atol=1e-6)
     for shard in range(2):
         jax.tree.map(
-            lambda a, b: np.testing.assert_allclose(a[shard], b, rtol=1e-5, atol=1e-7),
+            lambda a, b, shard=shard: np.testing.assert_allclose(a[shard], b, rtol=1e-5, atol=1e-7),
             updates_split["batch_stats"],
             updates_whole["batch_stats"],
         )

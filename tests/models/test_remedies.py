@@ -77,8 +77,10 @@ def test_pack_minibatch_discrimination_and_feature_matching_compose_under_hinge(
     assert float(matching) > 0  # the feature-matching term is active
     np.testing.assert_allclose(metrics["g_loss"], loss, rtol=1e-5)
     expected = jax.jit(
-        lambda grads: optax.apply_updates(g_params, g_tx.update(
-            {"generator": grads}, state.opt_state["generator"], {"generator": g_params})[0]["generator"])
+        lambda grads: optax.apply_updates(
+            g_params,
+            g_tx.update({"generator": grads}, state.opt_state["generator"], {"generator": g_params})[0]["generator"],
+        )
     )(grads)
     for a, b in zip(jax.tree.leaves(new_state.params["generator"]), jax.tree.leaves(expected), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -59,9 +59,7 @@ def test_spectral_norm_on_every_discriminator_layer():
     # 2 convs per block, 1x1 shortcuts only where the shape changes (blocks 0 and 1), the output dense.
     assert len(kernels) == 4 * 2 + 2 + 1
     assert vectors == kernels
-    no_sn = jax.eval_shape(
-        lambda: SNGANResNetDiscriminator(spectral_norm=False).init(KEY, IMAGES, train=False)
-    )
+    no_sn = jax.eval_shape(lambda: SNGANResNetDiscriminator(spectral_norm=False).init(KEY, IMAGES, train=False))
     assert "batch_stats" not in no_sn
 
 

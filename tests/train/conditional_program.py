@@ -143,7 +143,8 @@ def main() -> None:
     for count in (2, 8):
         other = _train(config, devices[:count], parts)
         row[str(count)] = max(
-            float(np.max(np.abs(a - b))) for a, b in zip(jax.tree.leaves(reference), jax.tree.leaves(other), strict=True)
+            float(np.max(np.abs(a - b)))
+            for a, b in zip(jax.tree.leaves(reference), jax.tree.leaves(other), strict=True)
         )
     print(json.dumps(row), flush=True)
 

@@ -53,8 +53,12 @@ def batch_for(experiment, config, step: int = 0):
     from jaxgan import data as data_lib
 
     rows = [
-        data_lib.batch_indices(step * config.num_critic_steps + c, num_examples=len(experiment.dataset),
-                               batch_size=config.batch_size, seed=config.seed)
+        data_lib.batch_indices(
+            step * config.num_critic_steps + c,
+            num_examples=len(experiment.dataset),
+            batch_size=config.batch_size,
+            seed=config.seed,
+        )
         for c in range(config.num_critic_steps)
     ]
     x = experiment.dataset.get(np.concatenate(rows))["x"]
@@ -64,10 +68,10 @@ def batch_for(experiment, config, step: int = 0):
 def first_z(state, config, *, group: int = 0, repeat: int = 0):
     """The z the step draws for (group, repeat) of `state.step`, written out by hand: the step key
     `fold_in(rng, step)` split into the latents' and the groups' keys; example i's key is
-    `fold_in(fold_in(fold_in(latent_key, group), repeat), i)`, split once per latent."""
+    `fold_in(fold_in(fold_in(fold_in(latent_key, group), repeat), latent), i)`."""
     import jax.numpy as jnp
 
     latent_key = jax.random.split(jax.random.fold_in(state.rng, state.step), 3)[0]
-    base = jax.random.fold_in(jax.random.fold_in(latent_key, group), repeat)
-    keys = [jax.random.split(jax.random.fold_in(base, i), 1)[0] for i in range(config.batch_size)]
+    base = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(latent_key, group), repeat), 0)
+    keys = [jax.random.fold_in(base, i) for i in range(config.batch_size)]
     return jnp.stack([jax.random.normal(k, (config.latent_dim,), jnp.float32) for k in keys])

@@ -19,7 +19,8 @@ import ml_collections
 import numpy as np
 
 from jaxgan.config import dcgan_mnist_config
-from jaxgan.train import build as build_lib, loop, parallel
+from jaxgan.train import build as build_lib
+from jaxgan.train import loop, parallel
 from jaxgan.train import runs as runs_lib
 from jaxgan.train.step import make_multi_step
 from tests.train.helpers import tiny_ring_config
@@ -37,7 +38,9 @@ def _config_for(name: str):
     if name == "ring":
         return tiny_ring_config(num_steps=NUM_STEPS, steps_per_call=10)
     if name == "wgan_gp":
-        config = tiny_ring_config(num_steps=NUM_STEPS, steps_per_call=10, num_critic_steps=2, **{"loss.name": "wasserstein"})
+        config = tiny_ring_config(
+            num_steps=NUM_STEPS, steps_per_call=10, num_critic_steps=2, **{"loss.name": "wasserstein"}
+        )
         config.penalties.gradient_penalty = 10.0
         return config
     if name == "fisher":
@@ -101,13 +104,19 @@ def run_pmap(config, devices) -> dict:
 
 
 def max_difference(a, b) -> float:
-    return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+    return max(
+        float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b))
+    )
 
 
 # Device counts compared with the plain-jit reference, and whether pmap on 4 devices is too. Every count and pmap are covered by the cheapest config; the others take two counts
 # each (2 and 8, or 4 and 8), one compile per count, to keep the suite's compile time down.
-PLANS = {"ring": ((2, 4, 8), True), "wgan_gp": ((2, 8), False), "fisher": ((4, 8), False),
-         "dcgan_mnist": ((2, 8), False)}
+PLANS = {
+    "ring": ((2, 4, 8), True),
+    "wgan_gp": ((2, 8), False),
+    "fisher": ((4, 8), False),
+    "dcgan_mnist": ((2, 8), False),
+}
 
 
 def main(name: str) -> None:
@@ -130,8 +139,14 @@ def run_in_subprocess(configs) -> dict:
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8", "PYTHONPATH": root}
-    out = subprocess.run([sys.executable, "-m", "tests.train.parallel_check", *configs],
-                         cwd=root, env=env, capture_output=True, text=True, timeout=1500)
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.train.parallel_check", *configs],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     return {row.pop("config"): row for row in rows}

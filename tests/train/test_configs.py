@@ -41,9 +41,21 @@ def shrink(config):
 
 def test_every_experiment_is_covered():
     names = {os.path.basename(p)[:-3] for p in CONFIG_FILES}
-    assert {"ring_ns", "grid_ns", "ring_wgan_gp", "grid_lsgan", "ring_fgan_kl", "ring_fisher", "ring_mmd",
-            "dcgan_mnist", "dcgan_mnist_wgan_gp", "dcgan_cifar10", "sngan_cifar10_hinge", "wgan_gp_cifar10",
-            "dcgan_celeba64"} <= names
+    assert {
+        "ring_ns",
+        "grid_ns",
+        "ring_wgan_gp",
+        "grid_lsgan",
+        "ring_fgan_kl",
+        "ring_fisher",
+        "ring_mmd",
+        "dcgan_mnist",
+        "dcgan_mnist_wgan_gp",
+        "dcgan_cifar10",
+        "sngan_cifar10_hinge",
+        "wgan_gp_cifar10",
+        "dcgan_celeba64",
+    } <= names
 
 
 # Image configs whose step XLA:CPU compiles in 30-70 s even shrunk: traced and lowered here, not
@@ -65,12 +77,17 @@ def test_one_step_of_every_config(path):
     if name in LOWERED_ONLY:
         step.lower(state, batch)  # traced and lowered to StableHLO for XLA: raises on any error
         new_state, metrics = jax.eval_shape(step, state, batch)
-        assert jax.tree.map(lambda a: (a.shape, a.dtype), new_state) == jax.tree.map(lambda a: (a.shape, a.dtype), state)
+        assert jax.tree.map(lambda a: (a.shape, a.dtype), new_state) == jax.tree.map(
+            lambda a: (a.shape, a.dtype), state
+        )
         assert {"d_loss", "g_loss"} <= set(metrics)
         return
     new_state, metrics = step(state, batch)
     assert int(new_state.step) == 1
     for name, value in metrics.items():
         assert np.isfinite(float(value)), (name, float(value))
-    moved = [float(np.max(np.abs(a - b))) for a, b in zip(jax.tree.leaves(state.params["generator"]), jax.tree.leaves(new_state.params["generator"]))]
+    moved = [
+        float(np.max(np.abs(a - b)))
+        for a, b in zip(jax.tree.leaves(state.params["generator"]), jax.tree.leaves(new_state.params["generator"]))
+    ]
     assert max(moved) > 0  # G took a step

@@ -10,8 +10,7 @@ import jax
 
 from jaxgan import metrics
 from jaxgan.config import pacgan_mixture_config
-from jaxgan.train import build, train_and_evaluate
-from jaxgan.train import runs
+from jaxgan.train import build, runs, train_and_evaluate
 
 
 def short_ring_config():
@@ -32,7 +31,9 @@ def test_ring_ns_captures_half_the_modes_or_more(tmp_path):
     state = train_and_evaluate(config, str(tmp_path))
     experiment = build.build(config)
     samples = runs.Sampler(experiment.program, 1).sample(state, jax.random.PRNGKey(1), 2500)[0]
-    coverage = metrics.mode_coverage(samples, experiment.dataset.metadata["centers"], experiment.dataset.metadata["std"])
+    coverage = metrics.mode_coverage(
+        samples, experiment.dataset.metadata["centers"], experiment.dataset.metadata["std"]
+    )
     # Seeds 0-3 after 3,000 steps, measured on CPU with the step before and after the program
     # interpreter (2026-12-01): modes 6, 5, 5, 4 and 5, 7, 6, 4; high quality 40-79% and 33-68%.
     # The bound is the least of those eight runs: the same distribution, whichever random

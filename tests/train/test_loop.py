@@ -122,3 +122,65 @@ def test_a_refused_launch_then_the_corrected_one(tmp_path):
     assert os.listdir(tmp_path) == []
     state = train_and_evaluate(tiny_ring_config(), str(tmp_path))
     assert int(state.step) == 4
+
+
+def _interrupt_at(monkeypatch, first_step: int, signal_number: int):
+    """The loop's call sends `signal_number` to this process during the call of `first_step`."""
+    import signal as signal_lib
+
+    original_setup = loop.setup
+
+    def setup(config, **kwargs):
+        run = original_setup(config, **kwargs)
+        call = run.call
+
+        def call_and_signal(state, *inputs):
+            first = int(jax.device_get(state.step))
+            out = call(state, *inputs)
+            if first == first_step:
+                signal_lib.raise_signal(signal_number)
+            return out
+
+        run.call = call_and_signal
+        return run
+
+    monkeypatch.setattr(loop, "setup", setup)
+
+
+@pytest.mark.parametrize("signal_name, first_step", [("SIGTERM", 2), ("SIGINT", 4)])
+def test_a_signal_saves_the_current_step_and_the_relaunch_continues_bit_for_bit(
+    tmp_path, monkeypatch, signal_name, first_step
+):
+    import signal as signal_lib
+
+    number = getattr(signal_lib, signal_name)
+    handler_before = signal_lib.getsignal(number)
+    config = tiny_ring_config(num_steps=8, checkpoint_every=8, sample_every=8)
+    straight = train_and_evaluate(config, str(tmp_path / "straight"))
+    with monkeypatch.context() as patch:
+        _interrupt_at(patch, first_step, number)
+        with pytest.raises(loop.Interrupted, match=f"stopped by {signal_name} at step {first_step + 2}") as stop:
+            train_and_evaluate(config, str(tmp_path / "stopped"))
+    assert stop.value.signal_number == number
+    assert sorted(os.listdir(tmp_path / "stopped" / "checkpoints")) == [str(first_step + 2)]
+    assert signal_lib.getsignal(number) == handler_before  # the loop's handler is removed again
+    resumed = train_and_evaluate(config, str(tmp_path / "stopped"))
+    for a, b in zip(_leaves(straight), _leaves(resumed), strict=True):
+        np.testing.assert_array_equal(a, b)
+    rows = [json.loads(line) for line in open(tmp_path / "stopped" / "metrics.jsonl")]
+    assert [row["step"] for row in rows] == [2, 4, 6, 8]
+
+
+def test_a_resumed_run_logs_every_step_once(tmp_path):
+    """Steps logged after the last checkpoint of a killed run are logged again by the relaunch:
+    the relaunch drops the earlier rows past its checkpoint first (metrics.jsonl, TensorBoard)."""
+    import shutil
+
+    config = tiny_ring_config(num_steps=8, checkpoint_every=4, sample_every=8)
+    train_and_evaluate(config, str(tmp_path))
+    shutil.rmtree(tmp_path / "checkpoints" / "8")  # as if killed after logging step 8, before saving it
+    with open(tmp_path / "metrics.jsonl", "a") as f:
+        f.write('{"step": 10, "d_lo')  # and a line torn by the kill
+    train_and_evaluate(config, str(tmp_path))
+    rows = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
+    assert [row["step"] for row in rows] == [2, 4, 6, 8]

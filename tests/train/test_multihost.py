@@ -25,12 +25,19 @@ def test_two_processes_equal_one_process_with_four_devices(tmp_path):
     module = [sys.executable, "-m", "tests.train.multihost_check"]
     port = str(_free_port())
     workers = [
-        subprocess.Popen([*module, "worker", port, str(i), str(tmp_path / "two.npz")], cwd=ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [*module, "worker", port, str(i), str(tmp_path / "two.npz")],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(2)
     ]
-    single = subprocess.run([*module, "single", str(tmp_path / "one.npz")], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=900)
+    single = subprocess.run(
+        [*module, "single", str(tmp_path / "one.npz")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
     assert single.returncode == 0, single.stderr[-3000:]
     for worker in workers:
         _, err = worker.communicate(timeout=900)

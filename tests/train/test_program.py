@@ -17,7 +17,8 @@ import pytest
 
 from jaxgan import data as data_lib
 from jaxgan.program import Call, Group, Program, Term, read, subtree, with_subtree
-from jaxgan.train import build, step as step_lib
+from jaxgan.train import build
+from jaxgan.train import step as step_lib
 from tests.train import conditional_program as cp
 
 BATCH = 16
@@ -36,9 +37,8 @@ def _reference_update(parts, state, batch):
     discriminator = parts.program.networks["discriminator"]
     x, y = batch["x"][0], batch["label"][0]
     latent_key, d_key, _ = jax.random.split(jax.random.fold_in(state.rng, state.step), 3)
-    base = jax.random.fold_in(jax.random.fold_in(latent_key, 0), 0)
-    z = jnp.stack([jax.random.normal(jax.random.split(jax.random.fold_in(base, i), 1)[0], (cp.LATENT_DIM,))
-                   for i in range(BATCH)])
+    base = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(latent_key, 0), 0), 0)  # group, repeat, latent
+    z = jnp.stack([jax.random.normal(jax.random.fold_in(base, i), (cp.LATENT_DIM,)) for i in range(BATCH)])
     _, loss_key = jax.random.split(jax.random.fold_in(d_key, 0))
     _, terms_key = jax.random.split(loss_key)
     penalty_key = jax.random.fold_in(terms_key, 2)  # the third term of D's group
@@ -55,7 +55,8 @@ def _reference_update(parts, state, batch):
         fake = jax.lax.stop_gradient(G(g_params, z, y))
         real_out, fake_out = D(p, x, y), D(p, fake, y)
         adversarial = jnp.mean(jax.nn.softplus(-real_out["adversarial"])) + jnp.mean(
-            jax.nn.softplus(fake_out["adversarial"]))
+            jax.nn.softplus(fake_out["adversarial"])
+        )
         classes = cross_entropy(real_out["class_logits"], y) + cross_entropy(fake_out["class_logits"], y)
         points = x + alpha * (fake - x)
         grads = jax.vmap(jax.grad(lambda xi, yi: jnp.sum(D(p, xi[None], yi[None])["adversarial"])))(points, y)
@@ -81,8 +82,9 @@ def test_conditional_step_equals_the_hand_written_update():
     np.testing.assert_allclose(metrics["d_loss"], d_loss, rtol=1e-5)
     assert float(metrics["penalty/gradient_penalty"]) > 1e-3 and float(metrics["d_class"]) > 1.0  # every term counts
     moved = 0.0
-    for a, b, before in zip(jax.tree.leaves(new_state.params), jax.tree.leaves(expected),
-                            jax.tree.leaves(state.params), strict=True):
+    for a, b, before in zip(
+        jax.tree.leaves(new_state.params), jax.tree.leaves(expected), jax.tree.leaves(state.params), strict=True
+    ):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
         moved = max(moved, float(np.max(np.abs(b - before))))
     assert moved > 1e-4  # the update is not trivially zero
@@ -91,8 +93,14 @@ def test_conditional_step_equals_the_hand_written_update():
 def test_conditional_program_is_device_count_invariant():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8", "PYTHONPATH": root}
-    out = subprocess.run([sys.executable, "-m", "tests.train.conditional_program"], cwd=root, env=env,
-                         capture_output=True, text=True, timeout=900)
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.train.conditional_program"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     row = json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
     assert row["scale"] > 0.05, row
@@ -107,7 +115,9 @@ def test_named_values_heads_and_parameter_paths():
     params = {"discriminator": {"body": {"w": 1.0}, "q_head": {"w": 2.0}}, "generator": {"w": 3.0}}
     assert subtree(params, "discriminator/q_head") == {"w": 2.0}
     changed = with_subtree(params, "discriminator/q_head", {"w": 5.0})
-    assert changed["discriminator"] == {"body": {"w": 1.0}, "q_head": {"w": 5.0}} and params["discriminator"]["q_head"] == {"w": 2.0}
+    assert changed["discriminator"] == {"body": {"w": 1.0}, "q_head": {"w": 5.0}} and params["discriminator"][
+        "q_head"
+    ] == {"w": 2.0}
 
 
 def test_a_group_may_train_one_head_of_a_network():
@@ -132,13 +142,25 @@ def test_a_group_may_train_one_head_of_a_network():
         latents=(step_lib.program_lib.Latent("z", step_lib.program_lib.normal((3,))),),
         features=("x",),
         groups=(
-            Group("discriminator", trains=("discriminator",), optimizer=sgd,
-                  calls=(Call("generator", ("z",), "fake"), Call("discriminator", (("x",), ("fake",)), ("d_real", "d_fake"))),
-                  terms=(Term("adv", lambda ctx, r, f: jnp.mean(r - f), ("d_real.adversarial", "d_fake.adversarial")),),
-                  latents=("z",)),
-            Group("generator", trains=("generator", "discriminator/q_head"), optimizer=sgd,
-                  calls=(Call("discriminator", ("fake",), "d_fake", keep_variables=False),),
-                  terms=(Term("info", mse, ("d_fake.code", "z")),), reuse=("fake",)),
+            Group(
+                "discriminator",
+                trains=("discriminator",),
+                optimizer=sgd,
+                calls=(
+                    Call("generator", ("z",), "fake"),
+                    Call("discriminator", (("x",), ("fake",)), ("d_real", "d_fake")),
+                ),
+                terms=(Term("adv", lambda ctx, r, f: jnp.mean(r - f), ("d_real.adversarial", "d_fake.adversarial")),),
+                latents=("z",),
+            ),
+            Group(
+                "generator",
+                trains=("generator", "discriminator/q_head"),
+                optimizer=sgd,
+                calls=(Call("discriminator", ("fake",), "d_fake", keep_variables=False),),
+                terms=(Term("info", mse, ("d_fake.code", "z")),),
+                reuse=("fake",),
+            ),
         ),
         sample=Call("generator", ("z",), "sample", train=False),
         sample_latents=("z",),
@@ -154,13 +176,15 @@ def test_a_group_may_train_one_head_of_a_network():
     # The Q head's update is exactly G's group's SGD step on the info term, at D's updated body
     # (D's group leaves the Q head alone: its loss does not depend on it).
     latent_key = jax.random.split(jax.random.fold_in(state.rng, state.step), 3)[0]
-    base = jax.random.fold_in(jax.random.fold_in(latent_key, 0), 0)
-    z = jnp.stack([jax.random.normal(jax.random.split(jax.random.fold_in(base, i), 1)[0], (3,)) for i in range(BATCH)])
+    base = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(latent_key, 0), 0), 0)
+    z = jnp.stack([jax.random.normal(jax.random.fold_in(base, i), (3,)) for i in range(BATCH)])
     fake = program.networks["generator"].apply({"params": state.params["generator"]}, z, train=True)
 
     def info(q_head):
         d = {**after, "q_head": q_head}
-        return jnp.mean((program.networks["discriminator"].apply({"params": d}, fake, train=True)["code"] - z[:, :2]) ** 2)
+        return jnp.mean(
+            (program.networks["discriminator"].apply({"params": d}, fake, train=True)["code"] - z[:, :2]) ** 2
+        )
 
     expected = jax.tree.map(lambda w, g: w - 0.1 * g, before["q_head"], jax.grad(info)(before["q_head"]))
     for a, b in zip(jax.tree.leaves(after["q_head"]), jax.tree.leaves(expected), strict=True):

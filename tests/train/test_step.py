@@ -14,8 +14,11 @@ from tests.train.helpers import batch_for, first_z, one_device, tiny_ring_config
 
 
 def _adam_count(opt_state) -> int:
-    counts = [leaf for path, leaf in jax.tree_util.tree_flatten_with_path(opt_state)[0]
-              if "count" in jax.tree_util.keystr(path)]
+    counts = [
+        leaf
+        for path, leaf in jax.tree_util.tree_flatten_with_path(opt_state)[0]
+        if "count" in jax.tree_util.keystr(path)
+    ]
     return int(counts[0])
 
 
@@ -64,8 +67,9 @@ def test_fisher_multiplier_follows_the_constraint():
     # Ω at the state's D params on this step's real and generated batch, by hand.
     generator, discriminator = experiment.program.networks["generator"], experiment.program.networks["discriminator"]
     z = first_z(state, config)
-    fake, _ = generator.apply({"params": state.params["generator"], **state.variables["generator"]}, z, train=True,
-                              mutable=["batch_stats"])
+    fake, _ = generator.apply(
+        {"params": state.params["generator"], **state.variables["generator"]}, z, train=True, mutable=["batch_stats"]
+    )
     d = lambda x: discriminator.apply({"params": state.params["discriminator"]}, x, train=True)
     omega = 0.5 * jnp.mean(d(batch["x"][0]) ** 2) + 0.5 * jnp.mean(d(fake) ** 2)
     new_state, metrics = step(state, batch)
@@ -133,8 +137,9 @@ def _g_update_by_hand(experiment, state, new_state, config, batch, unroll_steps)
 def test_g_update_equals_the_loss_recomputed_from_z(unroll_steps):
     """The G update through the shared forward pass (saved VJP), with K unrolled D steps,
     equals differentiating G's loss from z again; K = 0 is the ordinary step."""
-    config = tiny_ring_config(unroll_steps=unroll_steps, **{"model.generator.use_batch_norm": False,
-                                                            "optimizer.discriminator.eps_root": 1e-8})
+    config = tiny_ring_config(
+        unroll_steps=unroll_steps, **{"model.generator.use_batch_norm": False, "optimizer.discriminator.eps_root": 1e-8}
+    )
     experiment, state, step = one_device(config)
     batch = batch_for(experiment, config)
     new_state, _ = step(state, batch)
@@ -152,5 +157,10 @@ def test_unrolling_changes_g_but_not_d():
     other, _ = unrolled[2](unrolled[1], batch)
     for a, b in zip(jax.tree.leaves(plain.params["discriminator"]), jax.tree.leaves(other.params["discriminator"])):
         np.testing.assert_array_equal(a, b)
-    assert max(float(jnp.max(jnp.abs(a - b))) for a, b in
-               zip(jax.tree.leaves(plain.params["generator"]), jax.tree.leaves(other.params["generator"]))) > 0
+    assert (
+        max(
+            float(jnp.max(jnp.abs(a - b)))
+            for a, b in zip(jax.tree.leaves(plain.params["generator"]), jax.tree.leaves(other.params["generator"]))
+        )
+        > 0
+    )
