@@ -188,6 +188,50 @@ class Program:
     ema: Mapping[str, float] = dataclasses.field(default_factory=dict)
     hyper: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
+    def __post_init__(self):
+        """Refuse a program whose parts do not fit together, with one sentence, before tracing."""
+        problems = []
+        names = [group.name for group in self.groups]
+        if len(set(names)) != len(names):
+            problems.append(f"group names repeat ({names})")
+        latent_names = {latent.name for latent in self.latents}
+        for index, group in enumerate(self.groups):
+            for call in group.calls:
+                if call.network not in self.networks:
+                    problems.append(
+                        f"group {group.name!r} calls network {call.network!r}, which is not one of {sorted(self.networks)}"
+                    )
+            for path in group.trains:
+                if path.split("/")[0] not in self.networks:
+                    problems.append(
+                        f"group {group.name!r} trains {path!r}, which is not a network of {sorted(self.networks)}"
+                    )
+            for name in group.latents:
+                if name not in latent_names:
+                    problems.append(
+                        f"group {group.name!r} draws latent {name!r}, which is not one of {sorted(latent_names)}"
+                    )
+            for term in group.terms:
+                if isinstance(term.weight, str) and term.weight not in self.hyper:
+                    problems.append(
+                        f"term {term.name!r} is weighted by hyper[{term.weight!r}], which is not one of {sorted(self.hyper)}"
+                    )
+            if group.reuse and index == 0:
+                problems.append(f"the first group {group.name!r} reuses {group.reuse}, but no group runs before it")
+            if group.lookahead is not None and group.lookahead[0] not in names:
+                problems.append(
+                    f"group {group.name!r} looks ahead at group {group.lookahead[0]!r}, which is not one of {names}"
+                )
+            if not isinstance(group.repeats, int) or group.repeats < 1:
+                problems.append(f"group {group.name!r} has repeats={group.repeats!r}; use a positive integer")
+        stateful = [term.name for term in self.terms() if term.init_state is not None]
+        if len(set(stateful)) != len(stateful):
+            problems.append(f"stateful terms share a name ({stateful}); their states are kept by name")
+        if self.sample.network not in self.networks:
+            problems.append(f"the sample call's network {self.sample.network!r} is not one of {sorted(self.networks)}")
+        if problems:
+            raise ValueError(f"the program does not fit together: {'; '.join(problems)}.")
+
     def latent(self, name: str) -> Latent:
         for latent in self.latents:
             if latent.name == name:

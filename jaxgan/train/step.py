@@ -162,11 +162,7 @@ def make_train_step(
     differentiates its loss with respect to them and pulls the result back through the saved
     VJP, so the producer's forward pass is not recomputed.
     """
-    groups = program.groups
-    if groups[0].reuse:
-        raise ValueError(
-            f"the program's first group {groups[0].name!r} reuses {groups[0].reuse}, but no group runs before it."
-        )
+    groups = program.groups  # their fit is checked when the Program is made
     reused_by = {g.name: (groups[i + 1].reuse if i + 1 < len(groups) else ()) for i, g in enumerate(groups)}
 
     def params_of(params, trained):

@@ -189,3 +189,33 @@ def test_a_group_may_train_one_head_of_a_network():
     expected = jax.tree.map(lambda w, g: w - 0.1 * g, before["q_head"], jax.grad(info)(before["q_head"]))
     for a, b in zip(jax.tree.leaves(after["q_head"]), jax.tree.leaves(expected), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_program_whose_parts_do_not_fit_is_refused_in_one_sentence():
+    parts = cp.make_program()
+    discriminator, generator = parts.groups
+    with pytest.raises(ValueError, match=r"calls network 'critic'.*; term 'class' is weighted by hyper\['lam'\]"):
+        Program(
+            networks=parts.networks,
+            latents=parts.latents,
+            features=parts.features,
+            groups=(
+                Group(
+                    "discriminator",
+                    trains=("discriminator",),
+                    optimizer=discriminator.optimizer,
+                    calls=(Call("critic", ("x", "label"), "d_real"),),
+                    terms=(Term("class", lambda ctx, v: v, ("d_real",), weight="lam"),),
+                ),
+                generator,
+            ),
+            sample=parts.sample,
+        )
+    with pytest.raises(ValueError, match="first group 'generator' reuses"):
+        Program(
+            networks=parts.networks,
+            latents=parts.latents,
+            features=parts.features,
+            groups=(generator, discriminator),
+            sample=parts.sample,
+        )
