@@ -16,9 +16,11 @@ a time under `jax.vmap`, so no example's input reaches another's penalty even wh
 mixes examples (batch statistics); call D in inference mode inside `d_fn`.
 
 `get(name, **params)` gives every penalty the one signature
-`(d_fn, real, fake, key, *, condition=None) -> scalar`; its names are the keys of
+`(d_fn, real, fake, key, *, condition=None, axis_name=None) -> scalar`; its names are the keys of
 `config.penalties`. `condition` holds the per-example conditioning inputs of a conditional D
 (its labels): D is then `d_fn(x, *condition)` and each example is taken with its own.
+`axis_name`: the device axis of the step, for penalties that use whole-batch statistics
+(DRAGAN's scale), so that they see the global batch.
 """
 
 from __future__ import annotations
@@ -115,16 +117,23 @@ def random_interpolates(real: jax.typing.ArrayLike, fake: jax.typing.ArrayLike, 
     return real + alpha * (fake - real)
 
 
-def dragan_interpolates(real: jax.typing.ArrayLike, *, key: jax.Array, scale: float = 0.5) -> jax.Array:
+def dragan_interpolates(
+    real: jax.typing.ArrayLike, *, key: jax.Array, scale: float = 0.5, axis_name: str | None = None
+) -> jax.Array:
     """`x + α(x_p - x)`, `x_p = x + scale·std(x)·u`, u ~ U[0, 1) per element, α per example.
 
-    `std(x)` is the standard deviation of the whole batch, as in the DRAGAN reference code.
+    `std(x)` is the standard deviation of the whole batch, as in the DRAGAN reference code;
+    with `axis_name` the batch is the global one (its moments averaged over the device axis,
+    the per-device batches being of one size), so the scale does not depend on the devices.
     """
     real = _as_float(real)
     split = jax.vmap(jax.random.split) if jnp.ndim(key) == 2 else jax.random.split
     keys = split(key)
     noise_key, alpha_key = (keys[:, 0], keys[:, 1]) if jnp.ndim(key) == 2 else (keys[0], keys[1])
-    spread = scale * jax.lax.stop_gradient(jnp.std(real))
+    mean, mean_square = jnp.mean(real), jnp.mean(jnp.square(real))
+    if axis_name is not None:
+        mean, mean_square = jax.lax.pmean((mean, mean_square), axis_name)
+    spread = scale * jax.lax.stop_gradient(jnp.sqrt(jnp.maximum(mean_square - jnp.square(mean), 0.0)))
     perturbed = real + spread * _uniform(noise_key, real.shape, real.dtype)
     return random_interpolates(real, perturbed, key=alpha_key)
 
@@ -164,6 +173,7 @@ def dragan(
     scale: float = 0.5,
     target_norm: float = 1.0,
     condition: tuple[jax.Array, ...] | None = None,
+    axis_name: str | None = None,
 ) -> jax.Array:
     """DRAGAN `E[(‖∇D(x̂)‖ - t)²]` at points perturbed around the real data (Kodali et al. 2017)."""
     _check_key(key, "dragan")
@@ -171,7 +181,8 @@ def dragan(
     value = _static_number(scale, "scale")
     if value is not None and value <= 0:
         raise ValueError(f"dragan: `scale` (of the perturbation, in units of the batch std) must be > 0; got {value}.")
-    return _norm_penalty(d_fn, dragan_interpolates(real, key=key, scale=scale), target_norm, False, condition)
+    points = dragan_interpolates(real, key=key, scale=scale, axis_name=axis_name)
+    return _norm_penalty(d_fn, points, target_norm, False, condition)
 
 
 def r1(d_fn: DiscriminatorFn, real: jax.typing.ArrayLike, *, condition=None) -> jax.Array:
@@ -198,25 +209,25 @@ def clip_weights(params: PyTree, clip_value: float) -> PyTree:
 # The uniform signature `(d_fn, real, fake, key) -> scalar`, by name.
 
 
-def _gradient_penalty_entry(d_fn, real, fake, key, *, condition=None, target_norm=1.0):
+def _gradient_penalty_entry(d_fn, real, fake, key, *, condition=None, axis_name=None, target_norm=1.0):
     return gradient_penalty(d_fn, real, fake, key=key, target_norm=target_norm, condition=condition)
 
 
-def _one_sided_gradient_penalty_entry(d_fn, real, fake, key, *, condition=None, target_norm=1.0):
+def _one_sided_gradient_penalty_entry(d_fn, real, fake, key, *, condition=None, axis_name=None, target_norm=1.0):
     return gradient_penalty(d_fn, real, fake, key=key, target_norm=target_norm, one_sided=True, condition=condition)
 
 
-def _dragan_entry(d_fn, real, fake, key, *, condition=None, target_norm=1.0, scale=0.5):
+def _dragan_entry(d_fn, real, fake, key, *, condition=None, axis_name=None, target_norm=1.0, scale=0.5):
     del fake
-    return dragan(d_fn, real, key=key, scale=scale, target_norm=target_norm, condition=condition)
+    return dragan(d_fn, real, key=key, scale=scale, target_norm=target_norm, condition=condition, axis_name=axis_name)
 
 
-def _r1_entry(d_fn, real, fake, key, *, condition=None):
+def _r1_entry(d_fn, real, fake, key, *, condition=None, axis_name=None):
     del fake, key
     return r1(d_fn, real, condition=condition)
 
 
-def _r2_entry(d_fn, real, fake, key, *, condition=None):
+def _r2_entry(d_fn, real, fake, key, *, condition=None, axis_name=None):
     del real, key
     return r2(d_fn, fake, condition=condition)
 

@@ -161,13 +161,17 @@ class MinibatchDiscrimination(nn.Module):
         o_b(x_i) = Σ_j exp(-‖M_{i,b} - M_{j,b}‖₁),
 
     summed over the whole batch including `j = i` (which contributes 1). Returns
-    `concat([f(x), o(x)], -1)` of width `A + B`. The batch it sees is the per-device batch.
+    `concat([f(x), o(x)], -1)` of width `A + B`. With `axis_name` (the data axis) the batch
+    in training is the global one: each example is compared with every device's examples
+    (all-gathered), so the features do not depend on the device count. In inference mode
+    (penalties, which call D one example at a time; evaluation) the batch is the local one.
     """
 
     num_kernels: int
     kernel_dim: int = 5
     spectral_norm: bool = False
     dtype: Dtype = jnp.float32
+    axis_name: str | None = None
 
     @nn.compact
     def __call__(self, features: jax.Array, *, train: bool) -> jax.Array:
@@ -182,7 +186,8 @@ class MinibatchDiscrimination(nn.Module):
         m = spectral_normalized(projection, enabled=self.spectral_norm, train=train)(features)
         # float32 for the distances: exp(-L1) of bfloat16 differences loses the small ones.
         m = m.astype(jnp.float32).reshape(features.shape[0], self.num_kernels, self.kernel_dim)
-        l1 = jnp.sum(jnp.abs(m[:, None, :, :] - m[None, :, :, :]), axis=-1)  # [N, N, B]
+        others = m if self.axis_name is None or not train else jax.lax.all_gather(m, self.axis_name, tiled=True)
+        l1 = jnp.sum(jnp.abs(m[:, None, :, :] - others[None, :, :, :]), axis=-1)  # [N, N_global, B]
         similarity = jnp.sum(jnp.exp(-l1), axis=1)  # [N, B]
         return jnp.concatenate([features, similarity.astype(features.dtype)], axis=-1)
 

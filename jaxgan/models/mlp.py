@@ -100,7 +100,7 @@ class MLPDiscriminator(nn.Module):
     num_outputs: int | None = None
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
-    example_axis_name: str | None = None  # the data axis: dropout masks follow global example indices
+    example_axis_name: str | None = None  # the data axis: dropout masks and minibatch features follow the global batch
 
     def __post_init__(self):
         super().__post_init__()
@@ -140,6 +140,7 @@ class MLPDiscriminator(nn.Module):
                 self.minibatch_kernel_dim,
                 spectral_norm=self.spectral_norm,
                 dtype=self.dtype,
+                axis_name=self.example_axis_name,
                 name="minibatch_discrimination",
             )(h, train=train)
         output = nn.Dense(self.num_outputs or 1, dtype=self.dtype, name="output")

@@ -73,7 +73,7 @@ def penalty_term(
             output = ctx.apply(network, x, *c)
             return output if head is None else output[head]
 
-        return penalty(d_fn, real, fake, keys, condition=tuple(conditions) or None)
+        return penalty(d_fn, real, fake, keys, condition=tuple(conditions) or None, axis_name=ctx.axis_name)
 
     return Term(name, fn, (*reads, *condition), weight=name, lookahead=False, metric=f"penalty/{name}")
 

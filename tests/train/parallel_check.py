@@ -47,6 +47,16 @@ def _config_for(name: str):
         config = tiny_ring_config(num_steps=NUM_STEPS, steps_per_call=10, **{"loss.name": "fisher"})
         config.loss.params = {"rho": 1e-2}
         return config
+    if name == "remedies":
+        # DRAGAN (its scale from the global batch's moments) and minibatch discrimination
+        # (similarities over the global batch), with SGD as for dcgan_mnist below.
+        config = tiny_ring_config(num_steps=NUM_STEPS, steps_per_call=10)
+        config.penalties.dragan = 1.0
+        config.model.discriminator.minibatch_discrimination = 3
+        config.model.discriminator.minibatch_kernel_dim = 4
+        for network in ("generator", "discriminator"):
+            config.optimizer[network] = ml_collections.ConfigDict({"name": "sgd", "learning_rate": 1e-2})
+        return config
     if name == "dcgan_mnist":
         config = dcgan_mnist_config()
         config.model.generator.features = 8
@@ -116,6 +126,7 @@ PLANS = {
     "wgan_gp": ((2, 8), False),
     "fisher": ((4, 8), False),
     "dcgan_mnist": ((2, 8), False),
+    "remedies": ((2, 8), False),
 }
 
 
