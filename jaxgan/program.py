@@ -75,10 +75,12 @@ class Call:
     """`network(*inputs)` written to `output`; with several input sets, one output each.
 
     `inputs` is a tuple of names, or a tuple of such tuples (one per output in `outputs`).
-    Several input sets go through the network in one call on their concatenation when the
-    network keeps no variables (batch statistics): the math is the same and the call is one
+    Several input sets (of one batch size) go through the network in one call on their
+    interleaved examples when the network keeps no variables (batch statistics): the math is
+    the same, every example keeps its global index (its dropout mask), and the call is one
     larger matmul or convolution. With batch statistics they go in separate calls, since one
-    call would mix their examples in the statistics.
+    call would mix their examples in the statistics. (A layer that compares the examples of
+    its batch, minibatch discrimination, sees the input sets together in the joined call.)
 
     `train`: the network's mode (dropout, batch statistics). `pack`: PacGAN's packing of `pack`
     consecutive examples into one (`jaxgan.train.tricks.pack`) on every input.

@@ -83,9 +83,18 @@ def _apply_network(module, params, variables, inputs, *, train, key, features):
     return output, {**variables, **new_vars}, sown
 
 
-def _split_outputs(tree: PyTree, sizes: list[int]) -> list[PyTree]:
-    bounds = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
-    return [jax.tree.map(lambda a, lo=lo, hi=hi: a[lo:hi], tree) for lo, hi in zip(bounds[:-1], bounds[1:])]
+def _interleave(parts: list[jax.Array]) -> jax.Array:
+    """`[a0, b0, a1, b1, ...]` of equal-sized batches `a, b, ...`.
+
+    Example i of set k sits at position n·i + k on every device, so its global index in the
+    joined batch is n·(global index of i) + k whatever the device count: per-example
+    randomness drawn from it (dropout) is the same on 1 or 8 devices.
+    """
+    return jnp.stack(parts, axis=1).reshape(-1, *parts[0].shape[1:])
+
+
+def _deinterleave(tree: PyTree, num: int) -> list[PyTree]:
+    return [jax.tree.map(lambda a, k=k: a.reshape(-1, num, *a.shape[1:])[:, k], tree) for k in range(num)]
 
 
 def run_call(program: Program, call: Call, params, variables, env, key):
@@ -96,15 +105,16 @@ def run_call(program: Program, call: Call, params, variables, env, key):
         [tricks.pack(program_lib.read(env, name), call.pack) for name in inputs] for inputs in call.input_sets
     ]
     want_features = bool(call.features)
-    if len(input_sets) > 1 and not net_vars:
-        # No batch statistics: one call on the concatenated input sets (the same math).
-        joined = [jnp.concatenate(parts) for parts in zip(*input_sets)]
+    sizes = {inputs[0].shape[0] for inputs in input_sets}
+    if len(input_sets) > 1 and not net_vars and len(sizes) == 1:
+        # No batch statistics: one call on the joined input sets (the same math), interleaved
+        # so that every example keeps its global index.
+        joined = [_interleave(list(parts)) for parts in zip(*input_sets)]
         output, net_vars, sown = _apply_network(
             module, params[call.network], net_vars, joined, train=call.train, key=key, features=want_features
         )
-        sizes = [inputs[0].shape[0] for inputs in input_sets]
-        outputs = _split_outputs(output, sizes)
-        sown_parts = _split_outputs(sown, sizes) if want_features else [None] * len(sizes)
+        outputs = _deinterleave(output, len(input_sets))
+        sown_parts = _deinterleave(sown, len(input_sets)) if want_features else [None] * len(input_sets)
     else:
         keys = jax.random.split(key, len(input_sets)) if len(input_sets) > 1 else [key]
         outputs, sown_parts = [], []

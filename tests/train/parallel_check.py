@@ -48,10 +48,12 @@ def _config_for(name: str):
         config.loss.params = {"rho": 1e-2}
         return config
     if name == "remedies":
-        # DRAGAN (its scale from the global batch's moments) and minibatch discrimination
-        # (similarities over the global batch), with SGD as for dcgan_mnist below.
+        # DRAGAN (its scale from the global batch's moments), minibatch discrimination
+        # (similarities over the global batch) and dropout in a D without batch norm (real and
+        # generated examples in one joined call), with SGD as for dcgan_mnist below.
         config = tiny_ring_config(num_steps=NUM_STEPS, steps_per_call=10)
         config.penalties.dragan = 1.0
+        config.model.discriminator.dropout_rate = 0.3
         config.model.discriminator.minibatch_discrimination = 3
         config.model.discriminator.minibatch_kernel_dim = 4
         for network in ("generator", "discriminator"):
