@@ -28,6 +28,10 @@ class Checkpointer:
     def latest_step(self) -> int | None:
         return self._manager.latest_step()
 
+    def steps(self) -> list[int]:
+        """The steps of the checkpoints kept, oldest first."""
+        return sorted(self._manager.all_steps())
+
     def save(self, state: TrainState, *, force: bool = False) -> None:
         step = int(jax.device_get(state.step).reshape(-1)[0])
         if step in self._manager.all_steps():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import sys
 import threading
 import time
 from typing import Any
@@ -166,6 +167,11 @@ def train_and_evaluate(
         state = checkpointer.restore(state)
     state = parallel.replicate(state, run.mesh)
     start = int(jax.device_get(state.step))
+    if is_writer:
+        doing = f"resuming at step {start}" if start else "starting"
+        print(
+            f"jaxgan: {doing} in {os.path.abspath(workdir)} (to step {config.num_steps})", file=sys.stderr, flush=True
+        )
     writer = MetricWriter(
         workdir, enabled=is_writer, resume_step=start if checkpointer.latest_step() is not None else None
     )
@@ -229,12 +235,27 @@ def train_and_evaluate(
             settle(*pending, None)
         if start >= num_steps:
             checkpointer.save(state)
+        checkpointer.wait()
+        kept_steps = checkpointer.steps()
     finally:
         stops.restore()
         bar.close()
         checkpointer.close()
         writer.close()
+    if is_writer:
+        print(f"jaxgan: {_written(workdir, kept_steps)}", file=sys.stderr, flush=True)
     return state
+
+
+def _written(workdir: str, checkpoint_steps: list[int]) -> str:
+    """What a finished run leaves in its workdir, in one sentence."""
+    samples = os.path.join(workdir, "samples")
+    grids = len(os.listdir(samples)) if os.path.isdir(samples) else 0
+    kept = ", ".join(str(step) for step in checkpoint_steps) or "none"
+    return (
+        f"wrote {os.path.abspath(workdir)}: checkpoints/ (steps {kept}), metrics.jsonl, tensorboard/, "
+        f"samples/ ({grids} grid{'s' if grids != 1 else ''})."
+    )
 
 
 def _needs_state(config, end: int, num_steps: int) -> bool:

@@ -40,11 +40,6 @@ def per_example_keys(key: jax.Array, local_batch: int, axis_name: str | None) ->
     return jax.vmap(lambda i: jax.random.fold_in(key, i))(index)
 
 
-def normal_per_example(key: jax.Array, local_batch: int, shape: tuple[int, ...], axis_name: str | None) -> jax.Array:
-    keys = per_example_keys(key, local_batch, axis_name)
-    return jax.vmap(lambda k: jax.random.normal(k, shape, jnp.float32))(keys)
-
-
 def gather_global(x: jax.Array, axis_name: str | None) -> jax.Array:
     """D's outputs over the whole global batch, on every device.
 

@@ -47,6 +47,11 @@ def _config_for(name: str):
         config = tiny_ring_config(num_steps=NUM_STEPS, steps_per_call=10, **{"loss.name": "fisher"})
         config.loss.params = {"rho": 1e-2}
         return config
+    if name == "wgan_gp_sgd":  # the same case with SGD: no near-zero entries amplified
+        config = _config_for("wgan_gp")
+        for network in ("generator", "discriminator"):
+            config.optimizer[network] = ml_collections.ConfigDict({"name": "sgd", "learning_rate": 1e-3})
+        return config
     if name == "remedies":
         # DRAGAN (its scale from the global batch's moments), minibatch discrimination
         # (similarities over the global batch) and dropout in a D without batch norm (real and
@@ -129,6 +134,7 @@ PLANS = {
     "fisher": ((4, 8), False),
     "dcgan_mnist": ((2, 8), False),
     "remedies": ((2, 8), False),
+    "wgan_gp_sgd": ((2, 8), False),
 }
 
 

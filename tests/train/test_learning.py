@@ -26,17 +26,21 @@ def short_ring_config():
     return config
 
 
-def test_ring_ns_captures_half_the_modes_or_more(tmp_path):
+def test_ring_ns_captures_most_modes_over_four_seeds(tmp_path):
+    """Four seeds trained together (one program); the mean over seeds is held to a bound.
+
+    One seed's high-quality rate after 3,000 steps swings with rounding (seed 0 alone: 15%;
+    the same seed vmapped beside three others: 51%), so a single run says little. Measured on
+    CPU (2026-12-01), means over seeds 0-3: modes 5.0 and high quality 63% with the step before
+    the program interpreter, 6.25 and 50% with it. A broken step gives ~0% high quality; a
+    collapsed G 1-2 modes.
+    """
     config = short_ring_config()
+    config.num_seeds = 4
     state = train_and_evaluate(config, str(tmp_path))
     experiment = build.build(config)
-    samples = runs.Sampler(experiment.program, 1).sample(state, jax.random.PRNGKey(1), 2500)[0]
-    coverage = metrics.mode_coverage(
-        samples, experiment.dataset.metadata["centers"], experiment.dataset.metadata["std"]
-    )
-    # Seeds 0-3 after 3,000 steps, measured on CPU with the step before and after the program
-    # interpreter (2026-12-01): modes 6, 5, 5, 4 and 5, 7, 6, 4; high quality 40-79% and 33-68%.
-    # The bound is the least of those eight runs: the same distribution, whichever random
-    # stream a seed draws. A broken step gives ~0% high quality; a collapsed G 1-2 modes.
-    assert coverage.modes >= 4, coverage
-    assert coverage.high_quality_fraction > 0.25, coverage
+    centers, std = experiment.dataset.metadata["centers"], experiment.dataset.metadata["std"]
+    samples = runs.Sampler(experiment.program, 4).sample(state, jax.random.PRNGKey(1), 2500)
+    coverages = [metrics.mode_coverage(points, centers, std) for points in samples]
+    assert sum(c.modes for c in coverages) / 4 >= 4.5, coverages
+    assert sum(c.high_quality_fraction for c in coverages) / 4 > 0.3, coverages
