@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from jaxgan import metrics  # noqa: E402
 from jaxgan.config import pacgan_mixture_config  # noqa: E402
 from jaxgan.train import loop, parallel  # noqa: E402
-from jaxgan.train import runs as multirun  # noqa: E402
+from jaxgan.train import runs as runs_lib  # noqa: E402
 
 PAPER_STEPS = 400 * 100_000 // 100  # 400 epochs of 100,000 points in batches of 100
 NUM_EVAL_SAMPLES = 2500
@@ -78,7 +78,7 @@ OTHER_PUBLISHED = [
 
 def method_config(method: str, dataset: str, *, steps: int, seeds: int, steps_per_call: int, quick: bool = False):
     config = pacgan_mixture_config(dataset)
-    config = multirun.with_overrides(config, METHODS[method])
+    config = runs_lib.with_overrides(config, METHODS[method])
     config.num_seeds = seeds
     config.num_steps = steps
     config.steps_per_call = steps_per_call
