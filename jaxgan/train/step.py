@@ -322,12 +322,11 @@ def make_train_step(
                 reused = {name: env[name] for name in group.reuse}
                 base_env = {k: v for k, v in env.items() if k not in group.reuse}
                 own_pullbacks = pullbacks if group.reuse else {}
-                if c == group.repeats - 1 and reused_by[group.name]:
-                    base_env, variables, pullbacks = shared_pass(
-                        group, reused_by[group.name], params, variables, base_env, key
-                    )
-                    previous_env = base_env
-                elif c == group.repeats - 1:
+                if c == group.repeats - 1:  # the next group starts from this repeat's inputs
+                    if reused_by[group.name]:
+                        base_env, variables, pullbacks = shared_pass(
+                            group, reused_by[group.name], params, variables, base_env, key
+                        )
                     previous_env = base_env
                 params, variables, opt_states[group.name], new_term_state, group_metrics = update(
                     group, params, variables, opt_states, term_state, state.hyper, base_env, reused, own_pullbacks, key

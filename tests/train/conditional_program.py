@@ -139,7 +139,7 @@ def main() -> None:
     parts = experiment()
     devices = jax.devices()
     reference = _train(config, devices[:1], parts)
-    row = {"scale": max(float(np.max(np.abs(x))) for x in jax.tree.leaves(reference))}
+    row = {"config": "conditional", "scale": max(float(np.max(np.abs(x))) for x in jax.tree.leaves(reference))}
     for count in (2, 8):
         other = _train(config, devices[:count], parts)
         row[str(count)] = max(

@@ -151,15 +151,16 @@ def main(name: str) -> None:
     print(json.dumps({"config": name, **result}), flush=True)
 
 
-def run_in_subprocess(configs) -> dict:
-    """Run this module with 8 CPU devices (XLA_FLAGS must precede JAX's import); rows by config."""
+def run_in_subprocess(configs, module: str = "tests.train.parallel_check") -> dict:
+    """Run `module` (this one by default) with 8 CPU devices (XLA_FLAGS must precede JAX's
+    import); its JSON rows by config."""
     import os
     import subprocess
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8", "PYTHONPATH": root}
     out = subprocess.run(
-        [sys.executable, "-m", "tests.train.parallel_check", *configs],
+        [sys.executable, "-m", module, *configs],
         cwd=root,
         env=env,
         capture_output=True,

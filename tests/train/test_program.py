@@ -4,11 +4,6 @@ gives the same parameters on 1, 2 and 8 devices."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -16,10 +11,10 @@ import optax
 import pytest
 
 from jaxgan import data as data_lib
-from jaxgan.program import Call, Group, Program, Term, read, subtree, with_subtree
+from jaxgan.program import Call, Group, Latent, Program, Term, normal, read, subtree, with_subtree
 from jaxgan.train import build
-from jaxgan.train import step as step_lib
 from tests.train import conditional_program as cp
+from tests.train.parallel_check import check_invariance, run_in_subprocess
 
 BATCH = 16
 LEARNING_RATE = 1e-2
@@ -91,20 +86,8 @@ def test_conditional_step_equals_the_hand_written_update():
 
 
 def test_conditional_program_is_device_count_invariant():
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8", "PYTHONPATH": root}
-    out = subprocess.run(
-        [sys.executable, "-m", "tests.train.conditional_program"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    row = json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
-    assert row["scale"] > 0.05, row
-    assert row["2"] <= 2e-5 * max(1.0, row["scale"]) and row["8"] <= 2e-5 * max(1.0, row["scale"]), row
+    rows = run_in_subprocess([], module="tests.train.conditional_program")
+    check_invariance(rows["conditional"])  # 2 and 8 devices against 1, within 2e-5 of the scale
 
 
 def test_named_values_heads_and_parameter_paths():
@@ -139,7 +122,7 @@ def test_a_group_may_train_one_head_of_a_network():
     mse = lambda ctx, code, z: jnp.mean((code - z[:, :2]) ** 2)  # noqa: E731
     program = Program(
         networks={"generator": G(), "discriminator": Body()},
-        latents=(step_lib.program_lib.Latent("z", step_lib.program_lib.normal((3,))),),
+        latents=(Latent("z", normal((3,))),),
         features=("x",),
         groups=(
             Group(
