@@ -47,7 +47,12 @@ _CONFIG = config_flags.DEFINE_config_file(
 )
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where the run's checkpoints, metrics and samples live.")
 _NUM = flags.DEFINE_integer("num", 64, "How many samples to draw.")
-_OUT = flags.DEFINE_string("out", None, "Output file, .npy (raw samples) or .png (a grid or scatter plot).")
+_OUT = flags.DEFINE_string(
+    "out", None, "Output file: .npz (samples `x` and every conditioning input drawn), .npy (`x`) or .png (a picture)."
+)
+_LABELS = flags.DEFINE_string(
+    "labels", None, "Conditional runs: the labels to draw for, 'all' (equal numbers per class) or e.g. '3,3,7'."
+)
 _SEED = flags.DEFINE_integer("seed", 0, "The seed of the latent vectors.")
 _MULTIHOST = flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() before anything else.")
 _COORDINATOR = flags.DEFINE_string(
@@ -61,7 +66,7 @@ _PROCESS_ID = flags.DEFINE_integer("process_id", None, "multihost: this process'
 _MULTIHOST_FLAGS = ("multihost", "coordinator_address", "num_processes", "process_id")
 _COMMAND_FLAGS = {
     "train": ("config", "workdir", *_MULTIHOST_FLAGS),
-    "sample": ("workdir", "out", "num", "seed"),
+    "sample": ("workdir", "out", "num", "seed", "labels"),
     "eval": ("workdir", *_MULTIHOST_FLAGS),
 }
 _REQUIRED = {"train": ("config", "workdir"), "sample": ("workdir", "out"), "eval": ("workdir",)}
@@ -400,8 +405,10 @@ def _train() -> None:
 def _sample() -> None:
     from jaxgan.train import restore
 
-    path = restore.write_samples(_WORKDIR.value, num=_NUM.value, out=_OUT.value, seed=_SEED.value)
-    print(f"wrote {_NUM.value} samples to {path}")
+    labels = _LABELS.value
+    num = _NUM.value if _NUM.present or labels is None or labels == "all" else None
+    path, num = restore.write_samples(_WORKDIR.value, num=num, out=_OUT.value, seed=_SEED.value, labels=labels)
+    print(f"wrote {num} samples to {path}")
 
 
 def _eval() -> None:

@@ -175,10 +175,13 @@ class Program:
     """A GAN as data: its networks, latents, batch features, update groups and sampling.
 
     `features`: the batch features the step reads (every feature the dataset has that a call
-    or term names). `sample`: the call that draws samples (in inference mode) from the
-    latents `sample_latents` and the batch features `sample_conditions` (e.g. a label, given
-    by the sampler); its first output is the sample. `ema`: network -> decay of an
-    exponential moving average of its parameters, used for sampling when kept.
+    or term names). `sample`: the call that draws samples (in inference mode); its inputs are
+    the latents `sample_latents` (drawn per example) and any other input given by the caller
+    (`runs.Sampler.sample(..., given=...)`: a translation's source images); its first output
+    is the sample. `sample_record`: the sample call's inputs written beside each sample (the
+    label or codes it was drawn for, a source image), so that `jaxgan sample --out=F.npz`
+    holds every conditioning input. `ema`: network -> decay of an exponential moving average
+    of its parameters, used for sampling when kept.
     """
 
     networks: Mapping[str, nn.Module]
@@ -187,6 +190,7 @@ class Program:
     groups: tuple[Group, ...]
     sample: Call
     sample_latents: tuple[str, ...] = ()
+    sample_record: tuple[str, ...] = ()
     ema: Mapping[str, float] = dataclasses.field(default_factory=dict)
     hyper: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
@@ -231,8 +235,23 @@ class Program:
             problems.append(f"stateful terms share a name ({stateful}); their states are kept by name")
         if self.sample.network not in self.networks:
             problems.append(f"the sample call's network {self.sample.network!r} is not one of {sorted(self.networks)}")
+        sample_inputs = {name.split(".")[0] for inputs in self.sample.input_sets for name in inputs}
+        for name in self.sample_latents:
+            if name not in latent_names:
+                problems.append(f"sample latent {name!r} is not one of the latents {sorted(latent_names)}")
+        for name in self.sample_record:
+            if name not in sample_inputs:
+                problems.append(
+                    f"sample_record names {name!r}, which is not an input of the sample call {sorted(sample_inputs)}"
+                )
         if problems:
             raise ValueError(f"the program does not fit together: {'; '.join(problems)}.")
+
+    @property
+    def sample_given(self) -> tuple[str, ...]:
+        """The sample call's inputs that the caller supplies (not drawn latents), in order."""
+        names = [name.split(".")[0] for inputs in self.sample.input_sets for name in inputs]
+        return tuple(dict.fromkeys(n for n in names if n not in self.sample_latents))
 
     def latent(self, name: str) -> Latent:
         for latent in self.latents:

@@ -36,21 +36,75 @@ def load_latest(workdir: str):
     return config, experiment, state
 
 
-def write_samples(workdir: str, *, num: int, out: str, seed: int = 0) -> str:
-    """`num` samples from the latest checkpoint (EMA params when kept) to `.npy` or `.png`."""
-    if not out.endswith((".npy", ".png")):
-        raise ValueError(f"--out={out!r} must end in .npy (raw samples) or .png (a picture).")
-    if num < 1:
+def parse_labels(spec: str | None, *, num: int | None, num_classes: int | None) -> np.ndarray | None:
+    """The labels of `--labels`: "all" (equal numbers per class, `num` of them) or "3,3,7"."""
+    if spec is None:
+        return None
+    if num_classes is None:
+        raise ValueError("--labels is for a conditional run, and this workdir's program draws no label; leave it out.")
+    if spec.strip() == "all":
+        num = num_classes if num is None else num
+        if num % num_classes:
+            raise ValueError(
+                f"--labels=all draws equal numbers per class: --num ({num}) must be a multiple of the {num_classes} classes."
+            )
+        return np.repeat(np.arange(num_classes, dtype=np.int32), num // num_classes)
+    try:
+        labels = np.array([int(part) for part in spec.split(",")], np.int32)
+    except ValueError:
+        raise ValueError(f"--labels={spec!r} must be 'all' or comma-separated class indices, e.g. '3,3,7'.") from None
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(
+            f"--labels={spec!r} names a class outside [0, {num_classes}); this run has {num_classes} classes."
+        )
+    if num is not None and num != len(labels):
+        raise ValueError(
+            f"--labels names {len(labels)} labels but --num is {num}; give one label per sample (or leave --num out)."
+        )
+    return labels
+
+
+def _label_classes(experiment) -> int | None:
+    """The number of classes of a program that draws a `label` for its samples, else None."""
+    if "label" not in experiment.program.sample_latents and "label" not in experiment.program.sample_given:
+        return None
+    return experiment.dataset.num_classes
+
+
+def write_samples(
+    workdir: str, *, num: int | None, out: str, seed: int = 0, labels: str | None = None
+) -> tuple[str, int]:
+    """Samples from the latest checkpoint (EMA params when kept) to `.npz`, `.npy` or `.png`.
+
+    `.npz` holds `x` and every conditioning input the samples were drawn for (the program's
+    `sample_record`: labels, codes, ...), arrays of one length (with a leading run axis for a
+    multi-run workdir); `.npy` holds `x` alone; `.png` is a picture (one row per class for
+    labelled samples). Returns the path and the number of samples."""
+    if not out.endswith((".npz", ".npy", ".png")):
+        raise ValueError(
+            f"--out={out!r} must end in .npz (samples and their inputs), .npy (samples) or .png (a picture)."
+        )
+    if num is not None and num < 1:
         raise ValueError(f"--num must be a positive integer; got {num}.")
+    config = workdir_lib.load_config(workdir)
+    if labels is not None:  # refused before anything is built when the run is not conditional
+        experiment = runs_lib.build_experiment(config)
+        chosen = parse_labels(labels, num=num, num_classes=_label_classes(experiment))
+        num = len(chosen)
     config, experiment, state = load_latest(workdir)
+    given = {"label": chosen} if labels is not None else None
+    num = 64 if num is None else num
     sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))
-    samples = sampler.sample(state, jax.random.PRNGKey(seed), num)
+    drawn = sampler.draw(state, jax.random.PRNGKey(seed), num, given=given)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    if out.endswith(".npy"):
-        np.save(out, samples[0] if len(samples) == 1 else samples)  # [runs, num, ...] for a multi-run workdir
+    single = len(drawn["x"]) == 1
+    if out.endswith(".npz"):
+        np.savez(out, **{name: value[0] if single else value for name, value in drawn.items()})
+    elif out.endswith(".npy"):
+        np.save(out, drawn["x"][0] if single else drawn["x"])  # [runs, num, ...] for a multi-run workdir
     else:
-        save_png(runs_lib.samples_picture(samples, experiment.dataset.metadata), out)
-    return out
+        save_png(runs_lib.samples_picture(drawn["x"], experiment.dataset.metadata, labels=drawn.get("label")), out)
+    return out, num
 
 
 def evaluate_workdir(workdir: str) -> dict[str, float]:

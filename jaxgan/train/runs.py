@@ -423,12 +423,16 @@ def make_call(per_device_fn: Callable, mesh, *, gather: bool, shared: bool, dona
 
 
 class Sampler:
-    """`sample(state, key, num)` of a stacked state: `[runs, num, ...]` samples, host arrays.
+    """Samples of a stacked state: `draw(state, key, num)` gives `{"x": [runs, num, ...], name:
+    [runs, num, ...] for each name of program.sample_record}` as host arrays; `sample(...)` gives
+    the samples `x` alone.
 
     The program's sample call in inference mode, at the sampling params (the EMA when kept),
     on latents drawn per example (`step.draw_latents`: from its index, so a sample does not
-    depend on how many are drawn). Every run is sampled at the same latent points (common
-    random numbers: differences between runs are then the runs', not the draw's). Batches of
+    depend on how many are drawn), and on the inputs `given` by the caller (`[num, ...]`
+    arrays: the labels to draw for, a translation's sources; a given name replaces a drawn
+    latent of that name). Every run is sampled at the same latent points (common random
+    numbers: differences between runs are then the runs', not the draw's). Batches of
     `batch_size` go through one compiled program; the last is padded so nothing recompiles.
     """
 
@@ -436,27 +440,46 @@ class Sampler:
         from jaxgan.train.step import run_call
 
         self.program = program
+        self.num_runs = num_runs
         self.batch_size = batch_size
         call = program.sample
         network = call.network
 
-        def generate(params, variables, latents):
-            values, _ = run_call(program, call, {network: params}, {network: variables}, latents, jax.random.PRNGKey(0))
+        def generate(params, variables, inputs):
+            values, _ = run_call(program, call, {network: params}, {network: variables}, inputs, jax.random.PRNGKey(0))
             return values[call.output_names[0]]
 
         self._generate = jax.jit(over_runs(generate, num_runs, in_axes=(0, 0, None), out_axes=0))
 
-    def sample(self, state: TrainState, key: jax.Array, num: int) -> np.ndarray:
+    def draw(self, state: TrainState, key: jax.Array, num: int, given: dict | None = None) -> dict[str, np.ndarray]:
+        given = {name: np.asarray(value) for name, value in (given or {}).items()}
+        missing = [name for name in self.program.sample_given if name not in given]
+        if missing:
+            raise ValueError(f"sampling this program needs the input(s) {missing}; give them as [num, ...] arrays.")
+        for name, value in given.items():
+            if len(value) != num:
+                raise ValueError(
+                    f"the given input {name!r} has {len(value)} rows for {num} samples; give one per sample."
+                )
         network = self.program.sample.network
         params = jax.device_get(state.sampling_params(network))
         variables = jax.device_get(state.variables[network])
         padded = -(-num // self.batch_size) * self.batch_size
-        latents = draw_latents(self.program, self.program.sample_latents, key, padded)
+        inputs = dict(draw_latents(self.program, self.program.sample_latents, key, padded))
+        for name, value in given.items():  # padded with copies of the last row, cut off below
+            inputs[name] = jnp.asarray(np.concatenate([value, np.repeat(value[-1:], padded - num, axis=0)]))
         chunks = [
-            self._generate(params, variables, jax.tree.map(lambda a, i=i: a[i : i + self.batch_size], latents))
+            self._generate(params, variables, jax.tree.map(lambda a, i=i: a[i : i + self.batch_size], inputs))
             for i in range(0, padded, self.batch_size)
         ]
-        return np.asarray(jnp.concatenate(chunks, axis=1)[:, :num], np.float32)
+        drawn = {"x": np.asarray(jnp.concatenate(chunks, axis=1)[:, :num], np.float32)}
+        for name in self.program.sample_record:
+            value = np.asarray(inputs[name][:num])
+            drawn[name] = np.broadcast_to(value, (self.num_runs, *value.shape)).copy()
+        return drawn
+
+    def sample(self, state: TrainState, key: jax.Array, num: int, given: dict | None = None) -> np.ndarray:
+        return self.draw(state, key, num, given)["x"]
 
 
 def real_samples(dataset, num: int, *, seed: int = 0) -> np.ndarray:
@@ -514,11 +537,16 @@ def evaluator(config: ml_collections.ConfigDict, dataset, sampler: Sampler) -> R
     return RunsEvaluator(config, dataset, sampler)
 
 
-def samples_picture(samples: np.ndarray, metadata: dict | None = None, *, columns: int | None = None) -> np.ndarray:
-    """The picture of `[runs, num, ...]` samples: one run's picture, or a mosaic of one panel per run."""
+def samples_picture(
+    samples: np.ndarray, metadata: dict | None = None, *, labels: np.ndarray | None = None, columns: int | None = None
+) -> np.ndarray:
+    """The picture of `[runs, num, ...]` samples (drawn for `labels [runs, num]`, when given): one
+    run's picture, or a mosaic of one panel per run."""
+    labels = [None] * len(samples) if labels is None else labels
     if len(samples) == 1:
-        return writers.samples_picture(np.asarray(samples[0]), metadata)
-    return mosaic([writers.samples_picture(np.asarray(s), metadata) for s in samples], columns=columns)
+        return writers.samples_picture(np.asarray(samples[0]), metadata, labels[0])
+    panels = [writers.samples_picture(np.asarray(s), metadata, y) for s, y in zip(samples, labels)]
+    return mosaic(panels, columns=columns)
 
 
 def mosaic(panels: Sequence[np.ndarray], *, columns: int | None = None, gap: int = 4) -> np.ndarray:

@@ -48,11 +48,25 @@ def scatter_plot(points: np.ndarray, *, centers: np.ndarray | None = None, size:
     return np.asarray(image)
 
 
-def samples_picture(samples: np.ndarray, metadata: dict | None = None) -> np.ndarray:
-    """A picture of samples: a grid for images, a scatter plot for 2-D points."""
+def class_rows(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """`[N, H, W, C]` images drawn for `labels [N]` as a grid of one row per class (in order)."""
+    images, labels = np.asarray(images, np.float32), np.asarray(labels)
+    classes = np.unique(labels)
+    columns = max(int(np.sum(labels == c)) for c in classes)
+    blank = np.full(images.shape[1:], -1.0, np.float32)
+    rows = []
+    for c in classes:
+        members = list(images[labels == c])
+        rows += members + [blank] * (columns - len(members))
+    return image_grid(np.stack(rows), columns=columns)
+
+
+def samples_picture(samples: np.ndarray, metadata: dict | None = None, labels: np.ndarray | None = None) -> np.ndarray:
+    """A picture of samples: a grid for images (one row per class when `labels` are given),
+    a scatter plot for 2-D points."""
     samples = np.asarray(samples)
     if samples.ndim == 4:
-        return image_grid(samples)
+        return image_grid(samples) if labels is None else class_rows(samples, labels)
     if samples.ndim == 2 and samples.shape[1] == 2:
         return scatter_plot(samples, centers=(metadata or {}).get("centers"))
     raise ValueError(f"cannot draw samples of shape {samples.shape}; expected [N, H, W, C] images or [N, 2] points.")

@@ -16,7 +16,7 @@ import optax
 
 from jaxgan import data as data_lib
 from jaxgan import losses, penalties
-from jaxgan.program import Call, Group, Latent, Program, Term, normal
+from jaxgan.program import Call, Group, Latent, Program, Term, categorical, normal
 from jaxgan.programs import gan
 from jaxgan.train import build
 
@@ -98,11 +98,12 @@ def make_program(learning_rate: float = 1e-2) -> Program:
     )
     return Program(
         networks={"generator": ConditionalGenerator(), "discriminator": ConditionalDiscriminator()},
-        latents=(Latent("z", normal((LATENT_DIM,))),),
+        latents=(Latent("z", normal((LATENT_DIM,))), Latent("label", categorical(NUM_CLASSES))),
         features=("x", "label"),
         groups=groups,
         sample=Call("generator", ("z", "label"), "sample", train=False),
-        sample_latents=("z",),
+        sample_latents=("z", "label"),
+        sample_record=("label",),
         hyper={"gradient_penalty": GP_WEIGHT},
     )
 
