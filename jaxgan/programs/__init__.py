@@ -5,8 +5,10 @@ A family is a function from built parts (networks, objective, optimisers, option
 parts from the config, and the one step interprets the result.
 
 - `gan`: the unconditional GAN with every objective, penalty and trick (`programs/gan.py`).
+- `ebgan`, `began`: an autoencoder D (energy margin; k_t-balanced L1); `madgan`: k generators
+  and a (k+1)-way D; `vaegan`: encoder, decoder = G, D with a feature head.
 """
 
-from jaxgan.programs import gan
+from jaxgan.programs import began, ebgan, gan, madgan, vaegan
 
-__all__ = ["gan"]
+__all__ = ["began", "ebgan", "gan", "madgan", "vaegan"]

@@ -196,7 +196,13 @@ def _gan(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -
 
 
 # Each program by name: `builder(config, dataset, *, axis_name) -> Program`.
-PROGRAMS = {"gan": _gan}
+PROGRAMS = {
+    "gan": _gan,
+    "ebgan": programs.ebgan.from_config,
+    "began": programs.began.from_config,
+    "madgan": programs.madgan.from_config,
+    "vaegan": programs.vaegan.from_config,
+}
 
 
 def feature_specs(dataset, program: Program) -> dict[str, jax.ShapeDtypeStruct]:

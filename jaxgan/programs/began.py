@@ -1,0 +1,164 @@
+"""BEGAN (Berthelot, Schumm & Metz 2017): an autoencoder D, its losses balanced by the state k_t.
+
+    L(v) = mean |v - D(v)|^η                              (per example, η = 1)
+    D minimises  L(x) - k_t L(G(z));   G minimises  L(G(z))
+    k_{t+1} = clip(k_t + λ_k (γ L(x) - L(G(z))), 0, 1),   k_0 = 0
+    M = L(x) + |γ L(x) - L(G(z))|                         (the convergence measure, logged as `M`)
+
+shared/MATH.md §8. k_t is the D term's state (`TrainState.term_state["began"]["k_t"]`):
+checkpointed with the rest, updated after every D step from that step's L(x) and L(G(z)),
+which are means over the global batch, so k_t is the same on any number of devices. It is
+logged as `began/k_t`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from jaxgan.program import Call, Group, Latent, Program, Term, normal
+from jaxgan.programs import _parts
+
+# ---------------------------------------------------------------------------- losses
+
+
+def autoencoder_loss(v: jax.Array, reconstruction: jax.Array, eta: float = 1.0) -> jax.Array:
+    """`L(v) = mean |v - D(v)|^η` per example: `[B, ...] -> [B]`."""
+    error = jnp.abs(reconstruction - v).reshape(v.shape[0], -1)
+    return jnp.mean(error if eta == 1.0 else error**eta, axis=1)
+
+
+def discriminator_loss(l_real: jax.Array, l_fake: jax.Array, k: jax.Array) -> jax.Array:
+    """`L(x) - k_t L(G(z))` (k_t is not differentiated)."""
+    return l_real - jax.lax.stop_gradient(k) * l_fake
+
+
+def update_k(k: jax.Array, l_real: jax.Array, l_fake: jax.Array, *, gamma: float, lambda_k: float) -> jax.Array:
+    """`k_{t+1} = clip(k_t + λ_k (γ L(x) - L(G(z))), 0, 1)`."""
+    balance = jax.lax.stop_gradient(gamma * l_real - l_fake)
+    return jnp.clip(k + lambda_k * balance, 0.0, 1.0)
+
+
+def convergence_measure(l_real: jax.Array, l_fake: jax.Array, *, gamma: float) -> jax.Array:
+    """`M = L(x) + |γ L(x) - L(G(z))|`."""
+    return jax.lax.stop_gradient(l_real + jnp.abs(gamma * l_real - l_fake))
+
+
+def init_state() -> dict[str, jax.Array]:
+    return {"k_t": jnp.zeros((), jnp.float32)}
+
+
+# ---------------------------------------------------------------------------- program
+
+
+@dataclasses.dataclass(frozen=True)
+class BeganOptions:
+    latent_dim: int
+    gamma: float = 0.5
+    lambda_k: float = 0.001
+    eta: float = 1.0
+    num_critic_steps: int = 1
+    ema_decay: float = 0.0
+
+
+AE_READS = ("x", "ae_real.reconstruction", "fake", "ae_fake.reconstruction")
+
+
+def program(
+    *,
+    generator: nn.Module,
+    autoencoder: nn.Module,
+    g_tx: optax.GradientTransformation,
+    d_tx: optax.GradientTransformation,
+    options: BeganOptions,
+) -> Program:
+    gamma, lambda_k, eta = options.gamma, options.lambda_k, options.eta
+
+    def losses(ctx, x, reconstruction_real, fake, reconstruction_fake):
+        l_real = _parts.gathered_mean(ctx, autoencoder_loss(x, reconstruction_real, eta))
+        l_fake = _parts.gathered_mean(ctx, autoencoder_loss(fake, reconstruction_fake, eta))
+        return l_real, l_fake
+
+    def began_term(ctx, *values):
+        l_real, l_fake = losses(ctx, *values)
+        k = ctx.state["k_t"]
+        return discriminator_loss(l_real, l_fake, k), {
+            "k_t": update_k(k, l_real, l_fake, gamma=gamma, lambda_k=lambda_k)
+        }
+
+    def convergence_term(ctx, *values):  # weight 0: logged, not optimised
+        return convergence_measure(*losses(ctx, *values), gamma=gamma)
+
+    def generator_term(ctx, fake, reconstruction_fake):
+        return _parts.gathered_mean(ctx, autoencoder_loss(fake, reconstruction_fake, eta))
+
+    groups = (
+        Group(
+            "discriminator",
+            trains=("discriminator",),
+            optimizer=d_tx,
+            calls=(
+                Call("generator", ("z",), "fake"),
+                Call("discriminator", (("x",), ("fake",)), ("ae_real", "ae_fake")),
+            ),
+            terms=(
+                Term("began", began_term, AE_READS, init_state=init_state),
+                Term("convergence", convergence_term, AE_READS, weight=0.0, lookahead=False, metric="M"),
+            ),
+            latents=("z",),
+            repeats=options.num_critic_steps,
+            metric="d",
+        ),
+        Group(
+            "generator",
+            trains=("generator",),
+            optimizer=g_tx,
+            calls=(Call("discriminator", ("fake",), "ae_fake", keep_variables=False),),
+            terms=(Term("autoencoder", generator_term, ("fake", "ae_fake.reconstruction")),),
+            reuse=("fake",),
+            metric="g",
+        ),
+    )
+    return Program(
+        networks={"generator": generator, "discriminator": autoencoder},
+        latents=(Latent("z", normal((options.latent_dim,))),),
+        features=("x",),
+        groups=groups,
+        sample=Call("generator", ("z",), "sample", train=False),
+        sample_latents=("z",),
+        ema={"generator": options.ema_decay} if options.ema_decay > 0 else {},
+    )
+
+
+def default_section() -> ml_collections.ConfigDict:
+    """`config.began`: γ (diversity ratio), λ_k (k_t's learning rate) and η, as in the paper."""
+    return ml_collections.ConfigDict({"gamma": 0.5, "lambda_k": 0.001, "eta": 1.0})
+
+
+def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> Program:
+    """BEGAN from `config.began`, `config.model` (G: a registered generator; D: an autoencoder)."""
+    from jaxgan.train.build import optimizer
+
+    _parts.refuse_gan_tricks(config, "began")
+    if "began" not in config:
+        raise ValueError("program 'began' reads config.began (gamma, lambda_k, eta); see configs/began_mnist.py.")
+    options = BeganOptions(
+        latent_dim=config.latent_dim,
+        gamma=_parts.number_in(config, "began.gamma", 0.0, 1.0),
+        lambda_k=_parts.number_in(config, "began.lambda_k", 0.0, float("inf")),
+        eta=_parts.number_in(config, "began.eta", 0.0, float("inf")),
+        num_critic_steps=config.num_critic_steps,
+        ema_decay=float(config.ema_decay),
+    )
+    return program(
+        generator=_parts.generator(config, dataset, axis_name=axis_name),
+        autoencoder=_parts.autoencoder(config, dataset),
+        g_tx=optimizer(config.optimizer.generator, "generator"),
+        d_tx=optimizer(config.optimizer.discriminator, "discriminator"),
+        options=options,
+    )

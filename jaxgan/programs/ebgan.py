@@ -1,0 +1,153 @@
+"""EBGAN (Zhao, Mathieu & LeCun 2017): D is an autoencoder whose reconstruction error is an energy.
+
+    e(x) = mean ‖Dec(Enc(x)) - x‖²                       (per example, over its pixels)
+    D minimises  E_p e(x) + E_q [m - e(G(z))]⁺           (the margin loss, margin m > 0)
+    G minimises  E_q e(G(z)) + λ_PT f_PT(Enc(G(z)))
+    f_PT(S) = Σ_{i≠j} cos²(s_i, s_j) / (N(N-1))           (the pulling-away term, EBGAN-PT)
+
+shared/MATH.md §8. The means are over the global batch (the values are gathered over the
+device axis), so the step gives the same parameters on any number of devices.
+
+    D group: fake = G(z); ae_real, ae_fake = D(x), D(fake)  (one joined call)
+    G group: reuses `fake`; ae_fake = D(fake); energy + λ_PT · pulling away
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from jaxgan.program import Call, Group, Latent, Program, Term, normal
+from jaxgan.programs import _parts
+
+# ---------------------------------------------------------------------------- losses
+
+
+def energy(x: jax.Array, reconstruction: jax.Array) -> jax.Array:
+    """`e(x) = mean ‖Dec(Enc(x)) - x‖²` per example: `[B, ...] -> [B]`."""
+    return jnp.mean(jnp.square(reconstruction - x).reshape(x.shape[0], -1), axis=1)
+
+
+def margin_discriminator_loss(e_real: jax.Array, e_fake: jax.Array, margin: float) -> jax.Array:
+    """D's loss `E_p e(x) + E_q [m - e(G(z))]⁺` from per-example energies."""
+    return jnp.mean(e_real) + jnp.mean(jax.nn.relu(margin - e_fake))
+
+
+def pulling_away(embeddings: jax.Array) -> jax.Array:
+    """`f_PT(S) = Σ_{i≠j} cos²(s_i, s_j) / (N(N-1))` of `S [N, d]`: 0 orthogonal, 1 identical."""
+    s = embeddings.reshape(embeddings.shape[0], -1)
+    n = s.shape[0]
+    unit = s * jax.lax.rsqrt(jnp.sum(jnp.square(s), axis=1, keepdims=True) + 1e-12)
+    cosines = unit @ unit.T
+    off_diagonal = jnp.sum(jnp.square(cosines)) - jnp.sum(jnp.square(jnp.diagonal(cosines)))
+    return off_diagonal / (n * (n - 1))
+
+
+# ---------------------------------------------------------------------------- program
+
+
+@dataclasses.dataclass(frozen=True)
+class EbganOptions:
+    latent_dim: int
+    margin: float
+    pulling_away_weight: float = 0.1
+    num_critic_steps: int = 1
+    ema_decay: float = 0.0
+
+
+def program(
+    *,
+    generator: nn.Module,
+    autoencoder: nn.Module,
+    g_tx: optax.GradientTransformation,
+    d_tx: optax.GradientTransformation,
+    options: EbganOptions,
+) -> Program:
+    margin = options.margin
+
+    def margin_term(ctx, x, reconstruction_real, fake, reconstruction_fake):
+        e_real = ctx.gather(energy(x, reconstruction_real))
+        e_fake = ctx.gather(energy(fake, reconstruction_fake))
+        return margin_discriminator_loss(e_real, e_fake, margin)
+
+    def energy_term(ctx, fake, reconstruction_fake):
+        return _parts.gathered_mean(ctx, energy(fake, reconstruction_fake))
+
+    def pulling_away_term(ctx, embedding):
+        return pulling_away(ctx.gather(embedding))
+
+    g_terms = (Term("energy", energy_term, ("fake", "ae_fake.reconstruction")),)
+    if options.pulling_away_weight > 0:
+        g_terms += (
+            Term("pulling_away", pulling_away_term, ("ae_fake.embedding",), weight=options.pulling_away_weight),
+        )
+    groups = (
+        Group(
+            "discriminator",
+            trains=("discriminator",),
+            optimizer=d_tx,
+            calls=(
+                Call("generator", ("z",), "fake"),
+                Call("discriminator", (("x",), ("fake",)), ("ae_real", "ae_fake")),
+            ),
+            terms=(Term("margin", margin_term, ("x", "ae_real.reconstruction", "fake", "ae_fake.reconstruction")),),
+            latents=("z",),
+            repeats=options.num_critic_steps,
+            metric="d",
+        ),
+        Group(
+            "generator",
+            trains=("generator",),
+            optimizer=g_tx,
+            calls=(Call("discriminator", ("fake",), "ae_fake", keep_variables=False),),
+            terms=g_terms,
+            reuse=("fake",),
+            metric="g",
+        ),
+    )
+    return Program(
+        networks={"generator": generator, "discriminator": autoencoder},
+        latents=(Latent("z", normal((options.latent_dim,))),),
+        features=("x",),
+        groups=groups,
+        sample=Call("generator", ("z",), "sample", train=False),
+        sample_latents=("z",),
+        ema={"generator": options.ema_decay} if options.ema_decay > 0 else {},
+    )
+
+
+def default_section() -> ml_collections.ConfigDict:
+    """`config.ebgan`: the margin m and the pulling-away weight λ_PT (Zhao et al. use 0.1)."""
+    return ml_collections.ConfigDict({"margin": 1.0, "pulling_away_weight": 0.1})
+
+
+def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> Program:
+    """EBGAN from `config.ebgan`, `config.model` (G: a registered generator; D: an autoencoder)."""
+    from jaxgan.train.build import optimizer
+
+    _parts.refuse_gan_tricks(config, "ebgan")
+    if "ebgan" not in config:
+        raise ValueError(
+            "program 'ebgan' reads config.ebgan (margin, pulling_away_weight); see configs/ebgan_mnist.py."
+        )
+    margin = _parts.number_in(config, "ebgan.margin", 0.0, float("inf"))
+    weight = _parts.number_in(config, "ebgan.pulling_away_weight", 0.0, float("inf"), closed_low=True)
+    options = EbganOptions(
+        latent_dim=config.latent_dim,
+        margin=margin,
+        pulling_away_weight=weight,
+        num_critic_steps=config.num_critic_steps,
+        ema_decay=float(config.ema_decay),
+    )
+    return program(
+        generator=_parts.generator(config, dataset, axis_name=axis_name),
+        autoencoder=_parts.autoencoder(config, dataset),
+        g_tx=optimizer(config.optimizer.generator, "generator"),
+        d_tx=optimizer(config.optimizer.discriminator, "discriminator"),
+        options=options,
+    )

@@ -1,0 +1,197 @@
+"""VAE-GAN (Larsen et al. 2016): an encoder, a decoder that is G, and a D whose l-th layer is the
+reconstruction metric.
+
+    q(z|x) = N(μ, σ²) = E(x);  z̃ = μ + σ ε;  x̃ = G(z̃);  x_p = G(z_p), z_p ~ N(0, I)
+    L_prior = ½ Σ (μ² + σ² - log σ² - 1)                 (KL(q(z|x) ‖ N(0, I)) per example)
+    L_llike = ½ ‖D_l(x̃) - D_l(x)‖²                       (feature-wise, at D's l-th layer)
+    L_GAN   = -[log D(x) + log(1 - D(x_p)) + log(1 - D(x̃))]   (D's cross-entropy loss)
+    encoder minimises L_prior + L_llike;  G minimises γ L_llike - L_GAN;  D minimises L_GAN
+
+shared/MATH.md §8 and the paper's Algorithm 1, where L_GAN is D's loss (so G maximises it:
+the minimax game); L_llike is not back-propagated to D. Means over the global batch.
+Three update groups in the paper's order (encoder, decoder, discriminator), each on its own
+latents (ε, z_p) and its own forward pass at the parameters the groups before it left.
+`reconstruct` calls (E then G, inference mode, ε = 0: the posterior mean) give
+`jaxgan reconstruct` its path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from jaxgan.models.vaegan import ConvEncoder, FeatureDiscriminator
+from jaxgan.program import Call, Group, Latent, Program, Term, normal
+from jaxgan.programs import _parts
+
+# ---------------------------------------------------------------------------- losses
+
+
+def kl_prior(mean: jax.Array, log_variance: jax.Array) -> jax.Array:
+    """`½ Σ (μ² + σ² - log σ² - 1)` per example: KL(N(μ, σ²) ‖ N(0, I)), `[B, d] -> [B]`."""
+    return 0.5 * jnp.sum(jnp.square(mean) + jnp.exp(log_variance) - log_variance - 1.0, axis=-1)
+
+
+def feature_reconstruction(features_reconstruction: jax.Array, features_real: jax.Array) -> jax.Array:
+    """`½ ‖D_l(x̃) - D_l(x)‖²` per example, `[B, ...] -> [B]`."""
+    difference = (features_reconstruction - features_real).reshape(features_real.shape[0], -1)
+    return 0.5 * jnp.sum(jnp.square(difference), axis=1)
+
+
+def gan_loss(d_real: jax.Array, d_fake: jax.Array, d_reconstruction: jax.Array) -> jax.Array:
+    """`L_GAN = -[E log D(x) + E log(1 - D(x_p)) + E log(1 - D(x̃))]` from D's logits."""
+    return (
+        jnp.mean(jax.nn.softplus(-d_real))
+        + jnp.mean(jax.nn.softplus(d_fake))
+        + jnp.mean(jax.nn.softplus(d_reconstruction))
+    )
+
+
+# ---------------------------------------------------------------------------- program
+
+
+@dataclasses.dataclass(frozen=True)
+class VaeganOptions:
+    latent_dim: int
+    gamma: float = 1.0  # weight of L_llike in G's loss
+    ema_decay: float = 0.0
+
+
+ENCODE = Call("encoder", ("x", "eps"), "posterior")
+DECODE = Call("generator", ("posterior.z",), "reconstruction")
+PRIOR = Call("generator", ("z",), "fake")
+
+
+def program(
+    *,
+    encoder: nn.Module,
+    generator: nn.Module,
+    discriminator: nn.Module,
+    e_tx: optax.GradientTransformation,
+    g_tx: optax.GradientTransformation,
+    d_tx: optax.GradientTransformation,
+    options: VaeganOptions,
+) -> Program:
+    def prior_term(ctx, mean, log_variance):
+        return _parts.gathered_mean(ctx, kl_prior(mean, log_variance))
+
+    def llike_term(ctx, features_reconstruction, features_real):
+        return _parts.gathered_mean(ctx, feature_reconstruction(features_reconstruction, features_real))
+
+    def gan_term(ctx, d_real, d_fake, d_reconstruction):
+        return gan_loss(ctx.gather(d_real), ctx.gather(d_fake), ctx.gather(d_reconstruction))
+
+    llike_reads = ("d_reconstruction.features", "d_real.features")
+    gan_reads = ("d_real.logit", "d_fake.logit", "d_reconstruction.logit")
+    three_d = Call("discriminator", (("x",), ("reconstruction",), ("fake",)), ("d_real", "d_reconstruction", "d_fake"))
+    groups = (
+        Group(
+            "encoder",
+            trains=("encoder",),
+            optimizer=e_tx,
+            calls=(
+                ENCODE,
+                DECODE,
+                Call(
+                    "discriminator", (("x",), ("reconstruction",)), ("d_real", "d_reconstruction"), keep_variables=False
+                ),
+            ),
+            terms=(
+                Term("prior", prior_term, ("posterior.mean", "posterior.log_variance")),
+                Term("llike", llike_term, llike_reads),
+            ),
+            latents=("eps",),
+            metric="e",
+        ),
+        Group(
+            "generator",
+            trains=("generator",),
+            optimizer=g_tx,
+            calls=(ENCODE, DECODE, PRIOR, dataclasses.replace(three_d, keep_variables=False)),
+            terms=(
+                Term("llike", llike_term, llike_reads, weight=options.gamma),
+                Term("minus_gan", lambda ctx, *v: -gan_term(ctx, *v), gan_reads),
+            ),
+            latents=("eps", "z"),
+            metric="g",
+        ),
+        Group(
+            "discriminator",
+            trains=("discriminator",),
+            optimizer=d_tx,
+            calls=(ENCODE, DECODE, PRIOR, three_d),
+            terms=(Term("gan", gan_term, gan_reads),),
+            latents=("eps", "z"),
+            metric="d",
+        ),
+    )
+    return Program(
+        networks={"encoder": encoder, "generator": generator, "discriminator": discriminator},
+        latents=(Latent("eps", normal((options.latent_dim,))), Latent("z", normal((options.latent_dim,)))),
+        features=("x",),
+        groups=groups,
+        sample=Call("generator", ("z",), "sample", train=False),
+        sample_latents=("z",),
+        ema={"generator": options.ema_decay} if options.ema_decay > 0 else {},
+    )
+
+
+def reconstruct(program: Program, params, variables, x: jax.Array) -> jax.Array:
+    """`G(E(x))` at the posterior mean (ε = 0), both networks in inference mode: `[n, ...] -> [n, ...]`."""
+    from jaxgan.train.step import run_call
+
+    eps = jnp.zeros((x.shape[0], program.latent("eps").draw(jax.random.PRNGKey(0)).shape[0]), jnp.float32)
+    env = {"x": x, "eps": eps}
+    key = jax.random.PRNGKey(0)
+    encoded, _ = run_call(program, dataclasses.replace(ENCODE, train=False), params, variables, env, key)
+    decoded, _ = run_call(program, dataclasses.replace(DECODE, train=False), params, variables, {**env, **encoded}, key)
+    return decoded["reconstruction"]
+
+
+def default_section() -> ml_collections.ConfigDict:
+    """`config.vaegan`: γ, the weight of the feature-wise reconstruction in G's loss (in (0, 1])."""
+    return ml_collections.ConfigDict({"gamma": 1.0})
+
+
+def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> Program:
+    """VAE-GAN from `config.vaegan`, `config.model` (generator: a registered generator; encoder
+    and discriminator: `ConvEncoder` / `FeatureDiscriminator` settings)."""
+    from jaxgan.train.build import optimizer
+
+    _parts.refuse_gan_tricks(config, "vaegan", critic_steps=False)
+    if "vaegan" not in config or "encoder" not in config.model or "encoder" not in config.optimizer:
+        raise ValueError(
+            "program 'vaegan' reads config.vaegan, config.model.encoder and config.optimizer.encoder; "
+            "see configs/vaegan_mnist.py."
+        )
+    if len(dataset.element_shape) != 3:
+        raise ValueError(
+            f"program 'vaegan' needs an image dataset; {config.data.name!r} has {tuple(dataset.element_shape)}."
+        )
+    gamma = _parts.number_in(config, "vaegan.gamma", 0.0, 1.0)
+    dtype = _parts.dtype(config)
+    e_spec, d_spec = config.model.encoder.to_dict(), config.model.discriminator.to_dict()
+    for where, spec, wanted in (
+        ("encoder", e_spec, "conv_encoder"),
+        ("discriminator", d_spec, "feature_discriminator"),
+    ):
+        if spec.pop("name", None) != wanted:
+            raise ValueError(f"config.model.{where}.name must be {wanted!r} for program 'vaegan'.")
+    encoder = _parts.build_module(
+        ConvEncoder, "config.model.encoder", e_spec, latent_dim=config.latent_dim, dtype=dtype
+    )
+    discriminator = _parts.build_module(FeatureDiscriminator, "config.model.discriminator", d_spec, dtype=dtype)
+    return program(
+        encoder=encoder,
+        generator=_parts.generator(config, dataset, axis_name=axis_name),
+        discriminator=discriminator,
+        e_tx=optimizer(config.optimizer.encoder, "encoder"),
+        g_tx=optimizer(config.optimizer.generator, "generator"),
+        d_tx=optimizer(config.optimizer.discriminator, "discriminator"),
+        options=VaeganOptions(latent_dim=config.latent_dim, gamma=gamma, ema_decay=float(config.ema_decay)),
+    )

@@ -1,0 +1,56 @@
+"""Tiny configs of the EBGAN, BEGAN, MAD-GAN and VAE-GAN programs for the tests."""
+
+from __future__ import annotations
+
+import ml_collections
+
+from jaxgan.config import model_config
+from jaxgan.programs import began, ebgan, madgan, vaegan
+from tests.train.helpers import tiny_ring_config
+
+FAMILIES = ("ebgan", "began", "madgan", "vaegan")
+
+
+def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
+    """A few steps of small networks: the ring for EBGAN, BEGAN and MAD-GAN, 8x8 digits for VAE-GAN."""
+    config = tiny_ring_config()
+    config.program = family
+    if family in ("ebgan", "began"):
+        config.model.discriminator = ml_collections.ConfigDict(
+            {"name": "mlp_autoencoder", "width": 16, "depth": 1, "embedding_dim": 4}
+        )
+        config[family] = {"ebgan": ebgan, "began": began}[family].default_section()
+        if family == "began":
+            config.began.lambda_k = 0.01  # k_t moves visibly within a few steps
+    elif family == "madgan":
+        config.madgan = madgan.default_section()
+        config.madgan.num_generators = 3
+        config.model.generator = ml_collections.ConfigDict(
+            {"name": "multi_mlp", "width": 16, "depth": 2, "output_shape": [2]}
+        )
+    elif family == "vaegan":
+        config.data.name = "digits"
+        config.latent_dim = 4
+        config.model.generator = model_config(
+            "generator",
+            "mlp",
+            output_shape=[8, 8, 1],
+            width=32,
+            depth=1,
+            use_batch_norm=False,
+            output_activation="tanh",
+        )
+        config.model.encoder = ml_collections.ConfigDict({"name": "conv_encoder", "features": 2})
+        config.model.discriminator = ml_collections.ConfigDict({"name": "feature_discriminator", "features": 2})
+        config.optimizer.encoder = ml_collections.ConfigDict({"name": "adam", "learning_rate": 1e-4, "b1": 0.8})
+        config.vaegan = vaegan.default_section()
+        config.evaluators = ""
+    else:
+        raise ValueError(family)
+    for key, value in overrides.items():
+        target = config
+        *path, last = key.split(".")
+        for part in path:
+            target = target[part]
+        target[last] = value
+    return config
