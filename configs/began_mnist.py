@@ -7,7 +7,6 @@
 import ml_collections
 
 from jaxgan.config import dcgan_mnist_config
-from jaxgan.programs import began
 
 
 def get_config():
@@ -18,5 +17,7 @@ def get_config():
     config.optimizer.generator = ml_collections.ConfigDict(adam)
     config.optimizer.discriminator = ml_collections.ConfigDict(adam)
     config.log_every = 50
-    config.began = began.default_section()
+    config.began = ml_collections.ConfigDict(
+        {"gamma": 0.5, "lambda_k": 0.001, "eta": 1.0}
+    )  # read by jaxgan/programs/began.py
     return config

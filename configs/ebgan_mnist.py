@@ -7,12 +7,13 @@ pulling-away weight 0.1, Adam(2e-4, 0.5), batch 64, 1,500 steps (the main job's 
 import ml_collections
 
 from jaxgan.config import dcgan_mnist_config
-from jaxgan.programs import ebgan
 
 
 def get_config():
     config = dcgan_mnist_config()
     config.program = "ebgan"
     config.model.discriminator = ml_collections.ConfigDict({"name": "autoencoder", "features": 32, "embedding_dim": 64})
-    config.ebgan = ebgan.default_section()
+    config.ebgan = ml_collections.ConfigDict(
+        {"margin": 1.0, "pulling_away_weight": 0.1}
+    )  # read by jaxgan/programs/ebgan.py
     return config

@@ -9,13 +9,14 @@ separate ones); MLPs of 3 x 128 ReLU, D the PacGAN maxout MLP; Adam(1e-4, b1 = 0
 import ml_collections
 
 from jaxgan.config import model_config, pacgan_mixture_config
-from jaxgan.programs import madgan
 
 
 def get_config():
     config = pacgan_mixture_config("ring")
     config.program = "madgan"
-    config.madgan = madgan.default_section()
+    config.madgan = ml_collections.ConfigDict(
+        {"num_generators": 8, "share_body": True}
+    )  # read by jaxgan/programs/madgan.py
     config.model.generator = ml_collections.ConfigDict(
         {"name": "multi_mlp", "width": 128, "depth": 3, "output_shape": [2]}
     )
