@@ -1,9 +1,10 @@
 """MAD-GAN (Ghosh et al. 2018) on PacGAN's ring of 8 Gaussians: k = 8 generators, D with 9 outputs.
 
 The generators share all but their output layers (`--config.madgan.share_body=False` for
-separate ones); MLPs of 3 x 128 ReLU, D the PacGAN maxout MLP; Adam(1e-4, b1 = 0.8), batch
-100. Evaluated by mode coverage (modes, HQ fraction, reverse KL) on 2,500 samples;
-`jaxgan sample --out=F.npz` writes each sample's `generator` beside it.
+separate ones): MLPs of 3 x 128 ReLU; D is the PacGAN maxout MLP. Adam(1e-3, b1 = 0.8), ten
+times PacGAN's rate for a 5,000-step run; batch 100. Evaluated by mode coverage (modes, HQ
+fraction, reverse KL) on 2,500 samples; `jaxgan sample --out=F.npz` writes each sample's
+`generator` beside it.
 """
 
 import ml_collections
@@ -21,6 +22,13 @@ def get_config():
         {"name": "multi_mlp", "width": 128, "depth": 3, "output_shape": [2]}
     )
     config.model.discriminator = model_config("discriminator", "mlp", width=200, depth=3, maxout_pieces=5)
+    adam = {
+        "name": "adam",
+        "learning_rate": 1e-3,
+        "b1": 0.8,
+    }  # x10 the paper's, as experiments/mode_collapse.py --quick
+    config.optimizer.generator = ml_collections.ConfigDict(adam)
+    config.optimizer.discriminator = ml_collections.ConfigDict(adam)
     config.num_steps = 5000
     config.log_every = 500
     config.checkpoint_every = 1000
