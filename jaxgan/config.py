@@ -15,6 +15,7 @@ def default_config() -> ml_collections.ConfigDict:
     config.data = ml_collections.ConfigDict()
     config.data.name = "ring"
     config.data.split = "train"
+    config.data.labelled_per_class = 0  # semi_supervised: labelled examples per class (a seeded subset)
     config.data.data_dir = ml_collections.FieldReference(None, field_type=str)
     config.data.num_examples = 100_000  # for the synthetic mixtures
     config.data.image_size = 0  # 0: the dataset's own size; else resize/crop to this square size
@@ -87,13 +88,27 @@ def pacgan_mixture_config(dataset: str) -> ml_collections.ConfigDict:
     """PacGAN's 2-D benchmark (Lin et al. 2018, section 5; shared MATH.md section 7).
 
     G 4x400 BN+ReLU, D 3x200 maxout-5, Adam(1e-4, b1=0.8), batch 100, z ~ N(0, I_2),
-    400 epochs of 100,000 points, evaluated on 2,500 samples.
+    400 epochs of 100,000 points, evaluated on 2,500 samples. As the paper's code
+    (fjxmlzn/PacGAN, synthetic_data_experiments/*/config.py, Blocks): every kernel from
+    N(0, 0.02²) and biases 0; G's batch norm keeps running averages with decay 0.95 and
+    epsilon 1e-4 (Blocks' BatchNormalization, updated by 0.05 of the batch statistics).
     """
     config = default_config()
     config.data.name = dataset
     config.latent_dim = 2
-    config.model.generator = model_config("generator", "mlp", width=400, depth=4, use_batch_norm=True)
-    config.model.discriminator = model_config("discriminator", "mlp", width=200, depth=3, maxout_pieces=5)
+    config.model.generator = model_config(
+        "generator",
+        "mlp",
+        width=400,
+        depth=4,
+        use_batch_norm=True,
+        kernel_init_std=0.02,
+        batch_norm_momentum=0.95,
+        batch_norm_epsilon=1e-4,
+    )
+    config.model.discriminator = model_config(
+        "discriminator", "mlp", width=200, depth=3, maxout_pieces=5, kernel_init_std=0.02
+    )
     config.batch_size = 100
     config.num_steps = 400 * 100_000 // 100  # 400 epochs
     config.steps_per_call = 100

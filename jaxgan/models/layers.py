@@ -50,6 +50,16 @@ def check_rate(owner: str, field: str, value: Any) -> None:
         raise ValueError(f"{owner}: `{field}` must be a number in [0, 1); got {value!r}.")
 
 
+def check_non_negative_float(owner: str, field: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{owner}: `{field}` must be a finite number >= 0; got {value!r}.")
+
+
+def check_positive_float(owner: str, field: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{owner}: `{field}` must be a finite number > 0; got {value!r}.")
+
+
 def check_num_outputs(owner: str, value: Any) -> None:
     if value is not None:
         check_positive_int(owner, "num_outputs", value)
@@ -129,12 +139,21 @@ def spectral_normalized(layer: nn.Module, *, enabled: bool, train: bool) -> Call
     return functools.partial(wrapper, update_stats=train)
 
 
-def batch_norm(*, train: bool, dtype: Dtype, axis_name: str | None, name: str | None = None) -> nn.BatchNorm:
-    """`nn.BatchNorm` with the house settings; `axis_name` averages statistics across devices."""
+def batch_norm(
+    *,
+    train: bool,
+    dtype: Dtype,
+    axis_name: str | None,
+    name: str | None = None,
+    momentum: float = BATCH_NORM_MOMENTUM,
+    epsilon: float = BATCH_NORM_EPSILON,
+) -> nn.BatchNorm:
+    """`nn.BatchNorm` with the house settings (or the given `momentum`/`epsilon`); `axis_name`
+    averages statistics across devices. Running averages: `r <- momentum * r + (1 - momentum) * batch`."""
     return nn.BatchNorm(
         use_running_average=not train,
-        momentum=BATCH_NORM_MOMENTUM,
-        epsilon=BATCH_NORM_EPSILON,
+        momentum=momentum,
+        epsilon=epsilon,
         dtype=dtype,
         param_dtype=jnp.float32,
         axis_name=axis_name,

@@ -4,6 +4,11 @@ The defaults are the networks of the PacGAN 2-D mixture benchmark (Lin et al. 20
 following Metz et al. 2017 / Dumoulin et al. 2017): G has 4 hidden layers of 400 units with
 batch norm and ReLU and a linear output of dimension 2; D has 3 maxout layers of 200 units with
 5 pieces each and a linear output.
+
+`kernel_init_std > 0` draws every Dense kernel from N(0, kernel_init_std²) with zero biases (the
+PacGAN code's `IsotropicGaussian(0.02)` / `Constant(0)`); 0 keeps Flax's defaults (LeCun normal
+kernels, zero biases). `batch_norm_momentum` / `batch_norm_epsilon` set the batch-norm layers'
+running-average decay and epsilon (PacGAN's Blocks code: 0.95 and 1e-4).
 """
 
 from __future__ import annotations
@@ -18,6 +23,19 @@ import jax.numpy as jnp
 from jaxgan.models import layers
 
 Dtype = Any
+
+
+def _dense_init(owner: str, kernel_init_std: float) -> dict[str, Any]:
+    """Dense initialisers: N(0, std²) kernels and zero biases when `kernel_init_std > 0`, else Flax's."""
+    layers.check_non_negative_float(owner, "kernel_init_std", kernel_init_std)
+    if kernel_init_std == 0:
+        return {}
+    return {"kernel_init": nn.initializers.normal(stddev=kernel_init_std), "bias_init": nn.initializers.zeros}
+
+
+def _check_batch_norm(owner: str, momentum: float, epsilon: float) -> None:
+    layers.check_rate(owner, "batch_norm_momentum", momentum)
+    layers.check_positive_float(owner, "batch_norm_epsilon", epsilon)
 
 
 def _hidden_widths(owner: str, hidden_widths: tuple[int, ...] | None, width: int, depth: int) -> tuple[int, ...]:
@@ -48,6 +66,9 @@ class MLPGenerator(nn.Module):
     depth: int = 4
     use_batch_norm: bool = True
     output_activation: str = "linear"
+    kernel_init_std: float = 0.0
+    batch_norm_momentum: float = layers.BATCH_NORM_MOMENTUM
+    batch_norm_epsilon: float = layers.BATCH_NORM_EPSILON
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
 
@@ -56,6 +77,8 @@ class MLPGenerator(nn.Module):
         layers.check_shape("MLPGenerator", "output_shape", self.output_shape)
         layers.check_choice("MLPGenerator", "output_activation", self.output_activation, ("linear", "tanh"))
         _hidden_widths("MLPGenerator", self.hidden_widths, self.width, self.depth)
+        _dense_init("MLPGenerator", self.kernel_init_std)
+        _check_batch_norm("MLPGenerator", self.batch_norm_momentum, self.batch_norm_epsilon)
 
     @nn.compact
     def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
@@ -63,14 +86,20 @@ class MLPGenerator(nn.Module):
             raise ValueError(f"MLPGenerator: `z` must be [batch, latent_dim]; got shape {z.shape}.")
         h = z.astype(self.dtype)
         widths = _hidden_widths("MLPGenerator", self.hidden_widths, self.width, self.depth)
+        init = _dense_init("MLPGenerator", self.kernel_init_std)
         for i, width in enumerate(widths):
-            h = nn.Dense(width, use_bias=not self.use_batch_norm, dtype=self.dtype, name=f"hidden_{i}")(h)
+            h = nn.Dense(width, use_bias=not self.use_batch_norm, dtype=self.dtype, name=f"hidden_{i}", **init)(h)
             if self.use_batch_norm:
                 h = layers.batch_norm(
-                    train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name=f"batch_norm_{i}"
+                    train=train,
+                    dtype=self.dtype,
+                    axis_name=self.batch_norm_axis_name,
+                    name=f"batch_norm_{i}",
+                    momentum=self.batch_norm_momentum,
+                    epsilon=self.batch_norm_epsilon,
                 )(h)
             h = nn.relu(h)
-        x = nn.Dense(math.prod(self.output_shape), dtype=self.dtype, name="output")(h)
+        x = nn.Dense(math.prod(self.output_shape), dtype=self.dtype, name="output", **init)(h)
         if self.output_activation == "tanh":
             x = jnp.tanh(x)
         return x.reshape(z.shape[0], *self.output_shape).astype(jnp.float32)
@@ -98,6 +127,9 @@ class MLPDiscriminator(nn.Module):
     minibatch_kernel_dim: int = 5
     spectral_norm: bool = False
     num_outputs: int | None = None
+    kernel_init_std: float = 0.0
+    batch_norm_momentum: float = layers.BATCH_NORM_MOMENTUM
+    batch_norm_epsilon: float = layers.BATCH_NORM_EPSILON
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
     example_axis_name: str | None = None  # the data axis: dropout masks and minibatch features follow the global batch
@@ -111,19 +143,31 @@ class MLPDiscriminator(nn.Module):
         layers.check_non_negative_int(owner, "minibatch_discrimination", self.minibatch_discrimination)
         layers.check_positive_int(owner, "minibatch_kernel_dim", self.minibatch_kernel_dim)
         layers.check_num_outputs(owner, self.num_outputs)
+        _dense_init(owner, self.kernel_init_std)
+        _check_batch_norm(owner, self.batch_norm_momentum, self.batch_norm_epsilon)
 
     @nn.compact
     def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
         h = x.reshape(x.shape[0], -1).astype(self.dtype)
         widths = _hidden_widths("MLPDiscriminator", self.hidden_widths, self.width, self.depth)
+        init = _dense_init("MLPDiscriminator", self.kernel_init_std)
         for i, width in enumerate(widths):
             dense = nn.Dense(
-                width * self.maxout_pieces, use_bias=not self.use_batch_norm, dtype=self.dtype, name=f"hidden_{i}"
+                width * self.maxout_pieces,
+                use_bias=not self.use_batch_norm,
+                dtype=self.dtype,
+                name=f"hidden_{i}",
+                **init,
             )
             h = layers.spectral_normalized(dense, enabled=self.spectral_norm, train=train)(h)
             if self.use_batch_norm:
                 h = layers.batch_norm(
-                    train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name=f"batch_norm_{i}"
+                    train=train,
+                    dtype=self.dtype,
+                    axis_name=self.batch_norm_axis_name,
+                    name=f"batch_norm_{i}",
+                    momentum=self.batch_norm_momentum,
+                    epsilon=self.batch_norm_epsilon,
                 )(h)
             if self.maxout_pieces > 1:
                 h = layers.maxout(h, self.maxout_pieces)
@@ -143,7 +187,7 @@ class MLPDiscriminator(nn.Module):
                 axis_name=self.example_axis_name,
                 name="minibatch_discrimination",
             )(h, train=train)
-        output = nn.Dense(self.num_outputs or 1, dtype=self.dtype, name="output")
+        output = nn.Dense(self.num_outputs or 1, dtype=self.dtype, name="output", **init)
         v = layers.spectral_normalized(output, enabled=self.spectral_norm, train=train)(h)
         if self.num_outputs is None:
             v = v[:, 0]
