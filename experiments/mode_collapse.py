@@ -1,18 +1,30 @@
-"""Mode collapse on the 2-D mixtures (PacGAN protocol, MATH.md §7), for every objective and remedy.
+"""PacGAN's Table 1 (the 2-D ring and grid, MATH.md §7) in resumable pieces.
 
-    python experiments/mode_collapse.py --quick            # the committed table: a short protocol on CPU
-    python experiments/mode_collapse.py                     # the paper's 400 epochs, 10 seeds (an accelerator's job)
-    python experiments/mode_collapse.py --methods=GAN,PacGAN2 --datasets=ring --steps=2000 --seeds=3
+    # the paper's protocol: 400 epochs = 400,000 steps, 10 seeds, every method and dataset
+    python experiments/mode_collapse.py --root=runs/pacgan
+    # the GAN row, one seed, both curves advancing together 20,000 steps at a time
+    python experiments/mode_collapse.py --methods=GAN --seeds=1 --chunk=20000 --root=runs/pacgan_cpu
+    # no training: the table and curves from whatever the pieces under --root hold
+    python experiments/mode_collapse.py --root=runs/pacgan --report_only
+    # the quick CPU protocol (narrow networks, learning rates x10, 800 steps, 3 seeds)
+    python experiments/mode_collapse.py --quick --root=runs/mode_collapse_quick --table=results/mode_collapse.md
 
-Every (method, dataset) is one compiled program training all its seeds together
-(`jaxgan.train.runs`: the state vmapped over seeds, each seed with its own init, data
-draw and data order). After training, each seed's generator draws 2,500 samples, scored by
-`jaxgan.metrics.mode_coverage` (modes with a high-quality sample, HQ fraction, reverse KL).
-The script writes `results/mode_collapse.md` (mean ± standard error over seeds beside the
-published rows) and `results/mode_collapse.png` (one scatter plot per method and dataset,
-first seed). The methods and their settings are `METHODS` in configs/mode_collapse.py.
-Finished (method, dataset) results are kept in `--workdir` as JSON, so an interrupted run
-continues where it stopped.
+A piece is one (method, dataset): one workdir `<root>/<method>_<dataset>` trained by the
+loop (`jaxgan.train.train_and_evaluate`) with all its seeds vmapped in one program
+(`config.num_seeds`), checkpointed and evaluated every `--eval_every` steps (mode coverage of
+2,500 samples per seed, `jaxgan.metrics.mode_coverage`). A rerun resumes each piece from its
+last checkpoint and skips finished ones without building anything, so the table can be
+filled over several sessions and machines (copy the workdirs). With `--chunk`, the pieces
+take turns, `--chunk` steps each, so every curve advances; `--time_budget` sizes the run to
+the time given: the first turn measures each piece's steps per second, and the pieces then
+train as far as fits (a multiple of `--eval_every`, at most `--steps`).
+
+The table (`--table`) has one row per method and source: this run's mean ± standard error
+over seeds at the final evaluation (pieces not finished: their latest evaluation, with the
+step reached), and the published row (PacGAN Table 1; unrolled GAN from VEEGAN Table 1).
+The curves (`--curves`): modes, high-quality % and reverse KL at every evaluation, one line
+per piece (mean over seeds); the numbers behind them go to the same name with `.json`.
+The methods and their settings are `METHODS` in configs/mode_collapse.py.
 """
 
 from __future__ import annotations
@@ -25,23 +37,21 @@ import os
 import sys
 import time
 
-import jax
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from jaxgan import metrics  # noqa: E402
 from jaxgan.config import pacgan_mixture_config  # noqa: E402
-from jaxgan.train import loop, parallel  # noqa: E402
-from jaxgan.train import runs as runs_lib  # noqa: E402
 
 PAPER_STEPS = 400 * 100_000 // 100  # 400 epochs of 100,000 points in batches of 100
+PAPER_SEEDS = 10
 NUM_EVAL_SAMPLES = 2500
+EVAL_EVERY = 20_000
+STATUS_FILE = "mode_collapse.json"  # in each piece's workdir: the protocol, and a failure if any
 
-# The quick protocol, sized for 2 shared CPU cores (< 45 min for all methods on both datasets):
-# 800 steps instead of 400,000, so the networks keep their shape at about a third of the width
-# (G 4x128 BN+ReLU, D 3x64 maxout-5: ~6x cheaper per step) and every learning rate is 10x the
-# paper's. Its numbers compare the methods with each other, not with the published rows.
+# The quick protocol, sized for 2 shared CPU cores: 800 steps instead of 400,000, so the networks
+# keep their shape at about a third of the width (G 4x128 BN+ReLU, D 3x64 maxout-5) and every
+# learning rate is 10x the paper's. Its numbers compare the methods with each other only.
 QUICK_STEPS = 800
 QUICK_SEEDS = 3
 QUICK_GENERATOR_WIDTH = 128
@@ -62,252 +72,554 @@ _STUDY = _load_study()
 METHODS: dict[str, dict] = _STUDY.METHODS
 DATASETS = _STUDY.DATASETS
 
-# Published means over seeds (MATH.md §7): (modes, HQ %, reverse KL) per dataset; None = not reported.
+# Published rows: per dataset (modes, HQ %, reverse KL), each (mean, standard error or None).
+# The GAN row's standard errors are PacGAN Table 1's (as quoted in issue 18); the other rows'
+# means are MATH.md §7's, whose standard errors are not in this repository, so none is shown.
 PUBLISHED = {
-    "GAN": ("GAN (PacGAN Table 1)", (6.3, 98.2, 0.45), (17.3, 94.8, 0.70)),
-    "PacGAN2": ("PacGAN2", (7.9, 95.6, 0.07), (23.8, 91.3, 0.13)),
-    "PacGAN3": ("PacGAN3", (7.8, 97.7, 0.10), (24.6, 94.2, 0.06)),
-    "PacGAN4": ("PacGAN4", (7.8, 95.9, 0.07), (24.8, 93.6, 0.04)),
-    "unrolled": ("Unrolled GAN (VEEGAN Table 1)", (7.6, 35.6, None), (23.6, 16.0, None)),
+    "GAN": ("PacGAN Table 1", ((6.3, 0.5), (98.2, 0.2), (0.45, 0.09)), ((17.3, 0.8), (94.8, 0.7), (0.70, 0.07))),
+    "PacGAN2": (
+        "PacGAN Table 1",
+        ((7.9, None), (95.6, None), (0.07, None)),
+        ((23.8, None), (91.3, None), (0.13, None)),
+    ),
+    "PacGAN3": (
+        "PacGAN Table 1",
+        ((7.8, None), (97.7, None), (0.10, None)),
+        ((24.6, None), (94.2, None), (0.06, None)),
+    ),
+    "PacGAN4": (
+        "PacGAN Table 1",
+        ((7.8, None), (95.9, None), (0.07, None)),
+        ((24.8, None), (93.6, None), (0.04, None)),
+    ),
+    "unrolled": ("VEEGAN Table 1", ((7.6, None), (35.6, None), None), ((23.6, None), (16.0, None), None)),
 }
 OTHER_PUBLISHED = [
-    ("ALI", (6.6, 97.6, 0.36), (24.1, 95.7, 0.14)),
-    ("VEEGAN (VEEGAN Table 1)", (8, 52.9, None), (24.6, 40.0, None)),
+    ("ALI", "PacGAN Table 1", ((6.6, None), (97.6, None), (0.36, None)), ((24.1, None), (95.7, None), (0.14, None))),
+    ("VEEGAN", "VEEGAN Table 1", ((8.0, None), (52.9, None), None), ((24.6, None), (40.0, None), None)),
 ]
+KEYS = ("modes", "high_quality_fraction", "reverse_kl")
 
 
-def method_config(method: str, dataset: str, *, steps: int, seeds: int, steps_per_call: int, quick: bool = False):
+def method_config(
+    method: str,
+    dataset: str,
+    *,
+    steps: int,
+    seeds: int,
+    steps_per_call: int = 100,
+    eval_every: int = EVAL_EVERY,
+    quick: bool = False,
+    **overrides,
+):
+    """The config of one piece: PacGAN's mixture config, the method's overrides, the protocol.
+
+    `overrides`: further `{"dotted.path": value}` settings (e.g. narrower networks for a test).
+    """
+    from jaxgan.train import runs as runs_lib
+
     config = pacgan_mixture_config(dataset)
     config = runs_lib.with_overrides(config, METHODS[method])
     config.num_seeds = seeds
     config.num_steps = steps
     config.steps_per_call = steps_per_call
+    config.eval_every = config.checkpoint_every = config.sample_every = eval_every
+    config.log_every = math.gcd(eval_every, 1000)
+    config.num_eval_samples = NUM_EVAL_SAMPLES
+    config.evaluators = "mode_coverage"
     if quick:
         config.model.generator.width = QUICK_GENERATOR_WIDTH
         config.model.discriminator.width = QUICK_DISCRIMINATOR_WIDTH
         for which in ("generator", "discriminator"):
             config.optimizer[which].learning_rate *= QUICK_LEARNING_RATE_SCALE
-    return config
+    return runs_lib.with_overrides(config, overrides) if overrides else config
 
 
-def train_and_score(config) -> tuple[list[dict], list[np.ndarray], float]:
-    """Train every seed of `config` together; score 2,500 samples per seed. (scores, samples, seconds)."""
+# ---------------------------------------------------------------------------------------------
+# What a piece's workdir holds (read without building anything).
+
+
+def read_evaluations(workdir: str) -> list[dict]:
+    """Every evaluation in `workdir/metrics.jsonl`, by step: `{"step", "modes": [per seed], ...}`."""
+    path = os.path.join(workdir, "metrics.jsonl")
+    if not os.path.exists(path):
+        return []
+    by_step: dict[int, dict] = {}
+    with open(path) as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:  # a line cut short by a kill
+                continue
+            values = {}
+            for key in KEYS:
+                one = row.get(f"eval/{key}")
+                if one is not None:
+                    values[key] = [one]
+                else:
+                    seeds = sorted(
+                        (int(k.rsplit("=", 1)[1]), v)
+                        for k, v in row.items()
+                        if k.startswith(f"eval/{key}/seed=") and k.rsplit("=", 1)[1].isdigit()
+                    )
+                    if seeds:
+                        values[key] = [v for _, v in seeds]
+            if len(values) == len(KEYS):
+                by_step[int(row["step"])] = {"step": int(row["step"]), **values}
+    return [by_step[s] for s in sorted(by_step)]
+
+
+def checkpoint_step(workdir: str) -> int:
+    """The latest checkpoint's step (orbax keeps one folder per step), 0 without one."""
+    folder = os.path.join(workdir, "checkpoints")
+    if not os.path.isdir(folder):
+        return 0
+    steps = [int(name) for name in os.listdir(folder) if name.isdigit()]
+    return max(steps, default=0)
+
+
+def read_status(workdir: str) -> dict:
+    path = os.path.join(workdir, STATUS_FILE)
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_status(workdir: str, status: dict) -> None:
+    os.makedirs(workdir, exist_ok=True)
+    tmp = os.path.join(workdir, STATUS_FILE + ".tmp")
+    with open(tmp, "w") as f:
+        json.dump(status, f, indent=1)
+    os.replace(tmp, os.path.join(workdir, STATUS_FILE))
+
+
+def piece_name(method: str, dataset: str) -> str:
+    return f"{method}_{dataset}"
+
+
+def is_finished(workdir: str, steps: int) -> bool:
+    """Trained to `steps` and evaluated there."""
+    evaluations = read_evaluations(workdir)
+    return checkpoint_step(workdir) >= steps and bool(evaluations) and evaluations[-1]["step"] >= steps
+
+
+# ---------------------------------------------------------------------------------------------
+# Training.
+
+
+def train_piece(config, workdir: str, to_step: int) -> float:
+    """Train the piece to `to_step` (resuming); the seconds it took."""
+    from jaxgan.train import loop
+
     start = time.perf_counter()
-    run = loop.setup(config)
-    state = parallel.replicate(run.state, run.mesh)
-    for first in range(0, config.num_steps, config.steps_per_call):
-        state, _ = run.call(state, *run.feeder.inputs(first))
-    samples = run.sampler.sample(state, jax.random.PRNGKey(config.seed + 2), NUM_EVAL_SAMPLES)
-    seconds = time.perf_counter() - start
-    centers, std = run.experiment.dataset.metadata["centers"], run.experiment.dataset.metadata["std"]
-    scores = []
-    for points in samples:
-        if not np.all(np.isfinite(points)):  # a diverged run captures nothing
-            scores.append({"modes": 0, "high_quality_fraction": 0.0, "reverse_kl": float("inf"), "diverged": True})
+    launch = config.copy_and_resolve_references()
+    launch.num_steps = to_step
+    loop.train_and_evaluate(launch, workdir)
+    return time.perf_counter() - start
+
+
+def measured_steps_per_second(workdir: str, since_step: int) -> float | None:
+    """The median of the loop's logged steps/s after `since_step` (compilation is in the first
+    logged interval of a launch, so that one is left out when others exist)."""
+    path = os.path.join(workdir, "metrics.jsonl")
+    rates = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if row.get("step", 0) > since_step and "steps_per_second" in row:
+                    rates.append(float(row["steps_per_second"]))
+    if len(rates) > 1:
+        rates = rates[1:]
+    return float(np.median(rates)) if rates else None
+
+
+def sized_target(reached: dict, rates: dict, *, budget_left: float, steps: int, eval_every: int) -> int:
+    """The step every unfinished piece can reach in `budget_left` seconds, all advancing together.
+
+    With pieces at `reached[p]` going at `rates[p]` steps/s, S more steps each take Σ S / rate_p
+    seconds; the target is the least reached step plus S, rounded down to `eval_every`, at most
+    `steps` (and at least the least reached step: nothing more is trained when nothing fits).
+    """
+    if not rates:
+        return steps
+    seconds_per_step = sum(1.0 / max(rate, 1e-9) for rate in rates.values())
+    low = min(reached[p] for p in rates)
+    more = int(budget_left / seconds_per_step) // eval_every * eval_every
+    return min(steps, max(low, low + more))
+
+
+def run_pieces(pieces, args, log=print) -> None:
+    """Round-robin over unfinished pieces, `args.chunk` steps a turn (all the steps when 0)."""
+    started = time.perf_counter()
+    todo = []
+    for method, dataset, config, workdir in pieces:
+        status = read_status(workdir)
+        if is_finished(workdir, args.steps):
+            log(f"{piece_name(method, dataset)}: finished (step {args.steps}), skipped")
             continue
-        coverage = metrics.mode_coverage(points, centers, std)
-        scores.append({**coverage._asdict(), "diverged": False})
-    return scores, samples, seconds
+        if status.get("failed") and not args.retry_failed:
+            log(f"{piece_name(method, dataset)}: failed before ({status['failed']}), skipped (--retry_failed retries)")
+            continue
+        write_status(workdir, {"protocol": protocol_of(args), "failed": None})
+        todo.append((method, dataset, config, workdir))
+    target = args.steps
+    rates: dict[str, float] = {}
+    first_turn = True
+    while todo:
+        remaining = []
+        for method, dataset, config, workdir in todo:
+            name = piece_name(method, dataset)
+            reached = checkpoint_step(workdir)
+            goal = min(target, args.steps)
+            if args.chunk:
+                goal = min(goal, (reached // args.chunk + 1) * args.chunk)
+            if goal <= reached:
+                continue
+            try:
+                seconds = train_piece(config, workdir, goal)
+            except (FloatingPointError, ValueError) as error:  # a diverged run: its story, then the others
+                if isinstance(error, ValueError) and not str(error).startswith("mode_coverage:"):
+                    raise  # a setting or a workdir refused: not the piece's result
+                write_status(workdir, {"protocol": protocol_of(args), "failed": str(error)})
+                log(f"{name}: failed at step {checkpoint_step(workdir)}: {error}")
+                continue
+            rate = measured_steps_per_second(workdir, reached)
+            if rate is not None:
+                rates[name] = rate
+            latest = read_evaluations(workdir)
+            summary = ""
+            if latest:
+                e = latest[-1]
+                summary = (
+                    f" modes {e['modes']} HQ {[round(100 * v, 1) for v in e['high_quality_fraction']]} "
+                    f"rKL {[round(v, 3) for v in e['reverse_kl']]}"
+                )
+            log(f"{name}: step {goal} in {seconds:.0f} s ({rate or float('nan'):.1f} steps/s){summary}")
+            if args.report_every_turn:
+                report(args, log=lambda *_: None)
+            if goal < args.steps:
+                remaining.append((method, dataset, config, workdir))
+        todo = [p for p in remaining if checkpoint_step(p[3]) < min(target, args.steps)]
+        if first_turn and args.time_budget:
+            first_turn = False
+            left = args.time_budget - (time.perf_counter() - started)
+            reached = {piece_name(m, d): checkpoint_step(w) for m, d, _, w in todo}
+            live = {n: r for n, r in rates.items() if n in reached}
+            target = sized_target(reached, live, budget_left=left, steps=args.steps, eval_every=args.eval_every)
+            log(
+                f"time budget: {left:.0f} s left; measured steps/s {', '.join(f'{n} {r:.1f}' for n, r in live.items())}"
+                f"; every piece trains to step {target} (of {args.steps})"
+            )
+            todo = [p for p in todo if checkpoint_step(p[3]) < target]
+
+
+# ---------------------------------------------------------------------------------------------
+# The table and the curves.
 
 
 def _mean_se(values) -> tuple[float, float]:
     values = np.asarray(values, np.float64)
-    if values.size == 0:
-        return float("nan"), float("nan")
     if not np.all(np.isfinite(values)):
         return float("inf"), float("nan")
-    se = float(np.std(values, ddof=1) / math.sqrt(values.size)) if values.size > 1 else 0.0
+    se = float(np.std(values, ddof=1) / math.sqrt(values.size)) if values.size > 1 else float("nan")
     return float(np.mean(values)), se
 
 
-def _cell(values, scale=1.0, digits=2) -> str:
+def _cell(values, *, scale=1.0, digits=2) -> str:
     mean, se = _mean_se([v * scale for v in values])
     if math.isinf(mean):
         return "∞"
-    return f"{mean:.{digits}f} ± {se:.{digits}f}"
+    return f"{mean:.{digits}f}" + ("" if math.isnan(se) else f" ± {se:.{digits}f}")
 
 
-def _published_cells(row) -> list[str]:
-    cells = []
-    for triple in row:
-        cells += ["" if v is None else f"{v:g}" for v in triple]
-    return cells
+def _published_cell(value, digits) -> str:
+    if value is None:
+        return ""
+    mean, se = value
+    return f"{mean:.{digits}f}" + ("" if se is None else f" ± {se:.{digits}f}")
 
 
-def write_table(results: dict, path: str, *, protocol: str) -> None:
-    header = "| method | ring modes /8 | ring HQ % | ring rKL | grid modes /25 | grid HQ % | grid rKL |"
+DIGITS = (1, 1, 2)
+
+
+def protocol_of(args) -> dict:
+    return {"steps": args.steps, "seeds": args.seeds, "quick": args.quick, "eval_every": args.eval_every}
+
+
+def collect(args) -> dict:
+    """{(method, dataset): {"evaluations", "reached", "finished", "failed"}} of the pieces under root."""
+    found = {}
+    for method in METHODS:
+        for dataset in DATASETS:
+            workdir = os.path.join(args.root, piece_name(method, dataset))
+            evaluations = read_evaluations(workdir)
+            status = read_status(workdir)
+            if not evaluations and not status.get("failed"):
+                continue
+            found[(method, dataset)] = {
+                "evaluations": evaluations,
+                "reached": checkpoint_step(workdir),
+                "finished": is_finished(workdir, args.steps),
+                "failed": status.get("failed"),
+            }
+    return found
+
+
+def write_table(found: dict, path: str, *, args, machine: str) -> None:
+    header = (
+        "| method | source | ring: seeds @ step | modes /8 | HQ % | rKL | grid: seeds @ step | modes /25 | HQ % | rKL |"
+    )
     lines = [
-        "# Mode collapse on the 2-D mixtures (PacGAN protocol)",
+        "# PacGAN's Table 1 (2-D ring and grid), jaxgan beside the published rows",
         "",
-        "Produced by `experiments/mode_collapse.py` " + protocol,
+        f"Written by `experiments/mode_collapse.py` from the pieces under `{args.root}` "
+        f"({machine}). Protocol: **{args.steps:,} steps** per piece (the paper: {PAPER_STEPS:,} = 400 epochs "
+        f"of 100,000 points at batch 100), up to **{args.seeds} seed(s)** per piece (the paper: {PAPER_SEEDS}), "
+        f"evaluated every {args.eval_every:,} steps on {NUM_EVAL_SAMPLES:,} samples per seed "
+        "(`jaxgan.metrics.mode_coverage`: HQ within 3 std of a mode; reverse KL of the HQ samples' "
+        "mode histogram to uniform).",
         "",
-        "The full protocol's networks and optimiser are PacGAN §5 / MATH.md §7 (G 4×400 BN+ReLU, D 3×200 "
-        "maxout-5, Adam(1e-4, β1 = 0.8), batch 100, z ~ N(0, I₂)), except where a method needs its own "
-        "(see `METHODS` in configs/mode_collapse.py). Each seed draws its own 100,000 training points, "
-        "init and data order; "
-        "2,500 samples per seed are scored by `jaxgan.metrics.mode_coverage` (HQ: within 3 std of a mode). "
-        "Cells are mean ± standard error over seeds.",
+        "Networks and optimiser as the paper's code (fjxmlzn/PacGAN): G 4×400 BN+ReLU, D 3×200 maxout-5, "
+        "kernels N(0, 0.02²), biases 0, G's batch norm with running-average decay 0.95 and epsilon 1e-4, "
+        "Adam(1e-4, β1 = 0.8), batch 100, z ~ N(0, I₂); samples drawn with batch norm's running averages. "
+        "Methods' own settings: `METHODS` in configs/mode_collapse.py.",
+    ]
+    if args.quick:
+        lines += [
+            "",
+            f"**Quick protocol**: networks at width {QUICK_GENERATOR_WIDTH}/{QUICK_DISCRIMINATOR_WIDTH} and learning "
+            f"rates ×{QUICK_LEARNING_RATE_SCALE:g} the paper's: these numbers rank the methods after a short run; "
+            "they are not comparable with the published rows.",
+        ]
+    lines += [
         "",
-        "## This run",
+        "Cells: mean ± standard error over seeds (one seed: the value alone). A step below the "
+        "protocol's means the piece is not finished and the cells are its latest evaluation.",
         "",
         header,
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     notes = []
     for method in METHODS:
+        has_run = any((method, d) in found for d in DATASETS)
+        if not has_run and method not in PUBLISHED:
+            continue
+        if has_run:
+            cells = []
+            for dataset in DATASETS:
+                entry = found.get((method, dataset))
+                if entry is None or not entry["evaluations"]:
+                    cells += ["—"] * 4
+                    if entry is not None and entry["failed"]:
+                        notes.append(f"{method} on {dataset} failed: {entry['failed']}")
+                    continue
+                last = entry["evaluations"][-1]
+                seeds = len(last["modes"])
+                mark = "" if entry["finished"] else " (unfinished)"
+                cells.append(f"{seeds} @ {last['step']:,}{mark}")
+                cells.append(_cell(last["modes"], digits=1))
+                cells.append(_cell(last["high_quality_fraction"], scale=100.0, digits=1))
+                cells.append(_cell(last["reverse_kl"], digits=2))
+                if entry["failed"]:
+                    notes.append(f"{method} on {dataset} failed: {entry['failed']}")
+            lines.append(f"| {method} | jaxgan | " + " | ".join(cells) + " |")
+        if method in PUBLISHED:
+            source, ring, grid = PUBLISHED[method]
+            cells = []
+            for triple in (ring, grid):
+                cells.append(f"{PAPER_SEEDS} @ end")
+                cells += [_published_cell(v, d) for v, d in zip(triple, DIGITS)]
+            lines.append(f"| {method} | {source} | " + " | ".join(cells) + " |")
+    for name, source, ring, grid in OTHER_PUBLISHED:
         cells = []
-        for dataset in DATASETS:
-            entry = results.get((method, dataset))
-            if entry is None:
-                cells += ["—"] * 3
-                continue
-            scores = entry["scores"]
-            cells += [
-                _cell([s["modes"] for s in scores], digits=1),
-                _cell([s["high_quality_fraction"] for s in scores], scale=100.0, digits=1),
-                _cell([s["reverse_kl"] for s in scores], digits=2),
-            ]
-            diverged = sum(s["diverged"] for s in scores)
-            if diverged:
-                notes.append(f"{method} on {dataset}: {diverged} of {len(scores)} seeds diverged (counted as 0 modes).")
-            infinite = sum(math.isinf(s["reverse_kl"]) and not s["diverged"] for s in scores)
-            if infinite:
-                notes.append(f"{method} on {dataset}: {infinite} seed(s) had no HQ sample (reverse KL ∞).")
-        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        for triple in (ring, grid):
+            cells.append(f"{PAPER_SEEDS} @ end")
+            cells += [_published_cell(v, d) for v, d in zip(triple, DIGITS)]
+        lines.append(f"| {name} | {source} | " + " | ".join(cells) + " |")
     if notes:
         lines += ["", *[f"- {n}" for n in notes]]
-    lines += ["", "## Published (means over seeds, 400 epochs)", "", header, "|---|---|---|---|---|---|---|"]
-    for name, ring, grid in PUBLISHED.values():
-        lines.append(f"| {name} | " + " | ".join(_published_cells((ring, grid))) + " |")
-    for name, ring, grid in OTHER_PUBLISHED:
-        lines.append(f"| {name} | " + " | ".join(_published_cells((ring, grid))) + " |")
-    timing = [f"{m} / {d}: {e['seconds']:.0f} s" for (m, d), e in results.items()]
-    lines += ["", "Wall time per (method, dataset), compile included: " + "; ".join(timing) + "."]
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
 
-def write_plot(samples: dict, centers: dict, path: str) -> None:
-    """One scatter plot per method (rows) and dataset (columns): first seed's samples over the mode centres."""
-    import matplotlib
-
+def write_curves(found: dict, path: str, log=print) -> None:
+    """Modes, HQ % and reverse KL against the step, one line per piece (mean over its seeds),
+    and the numbers behind them as JSON beside the picture (the JSON alone without matplotlib)."""
+    numbers = {
+        piece_name(m, d): entry["evaluations"] for (m, d), entry in sorted(found.items()) if entry["evaluations"]
+    }
+    with open(os.path.splitext(path)[0] + ".json", "w") as f:
+        json.dump(numbers, f, indent=0)
+    try:
+        import matplotlib
+    except ImportError:
+        log(f"matplotlib is not installed (pip install -e '.[plot]'): {path} not drawn, its numbers are in the .json")
+        return
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    methods = [m for m in METHODS if any((m, d) in samples for d in DATASETS)]
-    fig, axes = plt.subplots(len(methods), 2, figsize=(6, 3 * len(methods)), squeeze=False)
-    limits = {"ring": 1.6, "grid": 6.0}
-    for row, method in enumerate(methods):
-        for col, dataset in enumerate(DATASETS):
-            ax = axes[row, col]
-            ax.set_xlim(-limits[dataset], limits[dataset])
-            ax.set_ylim(-limits[dataset], limits[dataset])
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(f"{method} — {dataset}", fontsize=9)
-            points = samples.get((method, dataset))
-            if points is None:
-                continue
-            finite = points[np.all(np.isfinite(points), axis=1)]
-            ax.scatter(finite[:, 0], finite[:, 1], s=1, alpha=0.4, color="tab:blue", linewidths=0)
-            c = centers[dataset]
-            ax.scatter(c[:, 0], c[:, 1], s=12, facecolors="none", edgecolors="tab:red", linewidths=0.8)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    titles = ("modes captured", "high-quality samples %", "reverse KL")
+    scales = (1.0, 100.0, 1.0)
+    for ax, key, title, scale in zip(axes, KEYS, titles, scales):
+        for name, evaluations in numbers.items():
+            steps = [e["step"] for e in evaluations]
+            values = [scale * float(np.mean(e[key])) for e in evaluations]
+            seeds = len(evaluations[-1][key])
+            ax.plot(steps, values, marker="o", markersize=3, label=f"{name} ({seeds} seed{'s' * (seeds > 1)})")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
-def main(argv=None) -> None:
+def machine_words() -> str:
+    import jax
+
+    device = jax.devices()[0]
+    kind = getattr(device, "device_kind", device.platform)
+    return f"{jax.device_count()} {device.platform.upper()} device(s), {kind}"
+
+
+def report(args, log=print) -> dict:
+    found = collect(args)
+    write_table(found, args.table, args=args, machine=args.machine or machine_words())
+    if args.curves and any(e["evaluations"] for e in found.values()):
+        write_curves(found, args.curves, log=log)
+    log(f"wrote {args.table}" + (f" and {args.curves}" if args.curves else ""))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"short CPU protocol: {QUICK_STEPS} steps, {QUICK_SEEDS} seeds, networks at width "
-        f"{QUICK_GENERATOR_WIDTH}/{QUICK_DISCRIMINATOR_WIDTH}, learning rates x{QUICK_LEARNING_RATE_SCALE:g}",
+        "--methods", default="GAN,PacGAN2,PacGAN3,PacGAN4", help="comma-separated; from " + ", ".join(METHODS)
     )
-    parser.add_argument("--steps", type=int, default=None, help=f"G steps per run (default {PAPER_STEPS}: 400 epochs)")
-    parser.add_argument("--seeds", type=int, default=None, help="seeds per method (default 10; --quick 3)")
-    parser.add_argument("--steps_per_call", type=int, default=100)
-    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ", ".join(METHODS))
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument(
-        "--workdir", default="/tmp/jaxgan_mode_collapse", help="per-(method, dataset) results, for resuming"
+        "--steps", type=int, default=None, help=f"steps per piece (default {PAPER_STEPS:,}; --quick {QUICK_STEPS})"
     )
-    parser.add_argument("--out", default="results", help="where mode_collapse.md and mode_collapse.png go")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help=f"seeds per piece, vmapped (default {PAPER_SEEDS}; --quick {QUICK_SEEDS})",
+    )
+    parser.add_argument(
+        "--eval_every",
+        type=int,
+        default=None,
+        help=f"evaluate and checkpoint every N steps (default {EVAL_EVERY:,}; --quick: --steps)",
+    )
+    parser.add_argument("--steps_per_call", type=int, default=100)
+    parser.add_argument(
+        "--chunk", type=int, default=0, help="steps per turn when the pieces take turns (0: each piece to the end)"
+    )
+    parser.add_argument(
+        "--time_budget", type=float, default=0.0, help="seconds: size the run to fit after the first turn (0: no limit)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="the quick CPU protocol (narrow networks, learning rates x10)"
+    )
+    parser.add_argument("--root", default="runs/pacgan", help="one workdir per (method, dataset) under it")
+    parser.add_argument("--table", default="results/pacgan_table.md")
+    parser.add_argument("--curves", default="results/pacgan_curves.png", help="'' for none")
+    parser.add_argument("--machine", default="", help="words for the machine in the table (default: from JAX)")
+    parser.add_argument("--report_only", action="store_true", help="write the table and curves; train nothing")
+    parser.add_argument(
+        "--report_every_turn", action="store_true", help="rewrite the table and curves after every turn"
+    )
+    parser.add_argument("--retry_failed", action="store_true")
     parser.add_argument(
         "--cache_dir",
         default=os.path.join(os.path.expanduser("~"), ".cache", "jaxgan-xla"),
-        help="persistent XLA cache: ring and grid share one compiled program per method",
+        help="persistent XLA compilation cache, so a resumed piece does not compile again ('' for none)",
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="PATH=JSON", help="a further config override (tests)"
     )
     args = parser.parse_args(argv)
-
-    steps = args.steps or (QUICK_STEPS if args.quick else PAPER_STEPS)
-    seeds = args.seeds or (QUICK_SEEDS if args.quick else 10)
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
-    unknown = sorted(set(methods) - set(METHODS)) + sorted(set(datasets) - set(DATASETS))
+    if args.steps is None:
+        args.steps = QUICK_STEPS if args.quick else PAPER_STEPS
+    if args.seeds is None:
+        args.seeds = QUICK_SEEDS if args.quick else PAPER_SEEDS
+    if args.eval_every is None:
+        args.eval_every = args.steps if args.quick else EVAL_EVERY
+    args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    args.datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    problems = []
+    unknown = [m for m in args.methods if m not in METHODS] + [d for d in args.datasets if d not in DATASETS]
     if unknown:
-        parser.error(
-            f"unknown method(s)/dataset(s) {unknown}; use methods from {list(METHODS)} and datasets from {list(DATASETS)}."
+        problems.append(
+            f"unknown method(s)/dataset(s) {unknown}: accepted methods are {list(METHODS)}, datasets {list(DATASETS)}"
         )
-    if steps % args.steps_per_call:
-        parser.error(f"--steps ({steps}) must be a multiple of --steps_per_call ({args.steps_per_call}).")
-    if args.cache_dir:
+    for name in ("steps", "seeds", "eval_every", "steps_per_call"):
+        if getattr(args, name) < 1:
+            problems.append(f"--{name} must be a positive integer; got {getattr(args, name)}")
+    if not problems:
+        if args.eval_every % args.steps_per_call:
+            problems.append(
+                f"--eval_every ({args.eval_every}) must be a multiple of --steps_per_call ({args.steps_per_call})"
+            )
+        if args.steps % args.eval_every:
+            problems.append(f"--steps ({args.steps}) must be a multiple of --eval_every ({args.eval_every})")
+        if args.chunk < 0 or args.chunk % args.eval_every:
+            problems.append(
+                f"--chunk ({args.chunk}) must be 0 or a positive multiple of --eval_every ({args.eval_every})"
+            )
+        if args.time_budget < 0:
+            problems.append(f"--time_budget must be >= 0 seconds; got {args.time_budget}")
+    overrides = {}
+    for item in args.set:
+        path, sep, value = item.partition("=")
+        try:
+            overrides[path] = json.loads(value)
+        except json.JSONDecodeError:
+            sep = ""
+        if not sep or not path:
+            problems.append(f"--set {item!r} must be PATH=JSON, e.g. model.generator.width=8")
+    if problems:
+        parser.error(problems[0] + ".")
+    args.overrides = overrides
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.cache_dir and not args.report_only:
+        import jax
+
         jax.config.update("jax_compilation_cache_dir", args.cache_dir)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
-
-    tag = f"steps{steps}_seeds{seeds}" + ("_quick" if args.quick else "")
-    os.makedirs(args.workdir, exist_ok=True)
-    os.makedirs(args.out, exist_ok=True)
-    results, samples, centers = {}, {}, {}
-    started = time.perf_counter()
-    for method in methods:
-        for dataset in datasets:
-            stem = os.path.join(args.workdir, f"{method}_{dataset}_{tag}")
-            config = method_config(
-                method, dataset, steps=steps, seeds=seeds, steps_per_call=args.steps_per_call, quick=args.quick
-            )
-            if not os.path.exists(stem + ".json"):
-                scores, run_samples, seconds = train_and_score(config)
-                np.save(stem + ".npy", np.stack(run_samples))
-                with open(stem + ".json", "w") as f:
-                    json.dump({"scores": scores, "seconds": seconds}, f)
-                print(
-                    f"{method:>26} {dataset}: modes {[s['modes'] for s in scores]} "
-                    f"HQ {[round(s['high_quality_fraction'], 3) for s in scores]} ({seconds:.0f} s)",
-                    flush=True,
+    if not args.report_only:
+        pieces = []
+        for method in args.methods:
+            for dataset in args.datasets:
+                config = method_config(
+                    method,
+                    dataset,
+                    steps=args.steps,
+                    seeds=args.seeds,
+                    steps_per_call=args.steps_per_call,
+                    eval_every=args.eval_every,
+                    quick=args.quick,
+                    **args.overrides,
                 )
-            with open(stem + ".json") as f:
-                results[(method, dataset)] = json.load(f)
-            samples[(method, dataset)] = np.load(stem + ".npy")[0]
-            centers[dataset] = metrics_centers(dataset)
-    total = time.perf_counter() - started
-    given = argv if argv is not None else sys.argv[1:]
-    flags_used = " ".join(a for a in given if not a.startswith(("--workdir", "--out", "--cache")))
-    protocol = (
-        f"with `{flags_used or '(defaults)'}`: **{steps} G steps** ({steps * 100 / 100_000:g} epochs at batch 100; "
-        f"the paper trains {PAPER_STEPS}) and **{seeds} seeds** per method, on {jax.device_count()} "
-        f"{jax.devices()[0].platform.upper()} device(s), {total / 60:.0f} min wall time in all."
-    )
-    if args.quick:
-        protocol += (
-            f" This is the **quick protocol**: besides the steps, the networks keep their shape at about a third "
-            f"of the width (G 4×{QUICK_GENERATOR_WIDTH} BN+ReLU, D 3×{QUICK_DISCRIMINATOR_WIDTH} maxout-5) and every "
-            f"learning rate is ×{QUICK_LEARNING_RATE_SCALE:g} the paper's, so its numbers rank the methods against "
-            "each other after a short run; they are not comparable with the published rows, which the full "
-            "protocol (no `--quick`, an accelerator's job) reproduces."
-        )
-    table = os.path.join(args.out, "mode_collapse.md")
-    write_table(results, table, protocol=protocol)
-    write_plot(samples, centers, os.path.join(args.out, "mode_collapse.png"))
-    print(f"wrote {table} and mode_collapse.png in {total:.0f} s")
-
-
-def metrics_centers(dataset: str) -> np.ndarray:
-    from jaxgan import data
-
-    return data.ring_centers() if dataset == "ring" else data.grid_centers()
+                pieces.append((method, dataset, config, os.path.join(args.root, piece_name(method, dataset))))
+        run_pieces(pieces, args, log=lambda message: print(time.strftime("%H:%M:%S"), message, flush=True))
+    report(args)
 
 
 if __name__ == "__main__":
