@@ -54,6 +54,12 @@ _LABELS = flags.DEFINE_string(
     "labels", None, "Conditional runs: the labels to draw for, 'all' (equal numbers per class) or e.g. '3,3,7'."
 )
 _SEED = flags.DEFINE_integer("seed", 0, "The seed of the latent vectors.")
+_RECONSTRUCT = flags.DEFINE_string(
+    "reconstruct",
+    None,
+    "VAE-GAN: instead of samples, write the examples of this split ('test': the held-out digits) and their "
+    "reconstructions (.npz: x, reconstruction, label; .png: inputs above reconstructions).",
+)
 _MULTIHOST = flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() before anything else.")
 _COORDINATOR = flags.DEFINE_string(
     "coordinator_address", None, "multihost: host:port of process 0 (else from the environment)."
@@ -66,7 +72,7 @@ _PROCESS_ID = flags.DEFINE_integer("process_id", None, "multihost: this process'
 _MULTIHOST_FLAGS = ("multihost", "coordinator_address", "num_processes", "process_id")
 _COMMAND_FLAGS = {
     "train": ("config", "workdir", *_MULTIHOST_FLAGS),
-    "sample": ("workdir", "out", "num", "seed", "labels"),
+    "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct"),
     "eval": ("workdir", *_MULTIHOST_FLAGS),
 }
 _REQUIRED = {"train": ("config", "workdir"), "sample": ("workdir", "out"), "eval": ("workdir",)}
@@ -405,6 +411,11 @@ def _train() -> None:
 def _sample() -> None:
     from jaxgan.train import restore
 
+    if _RECONSTRUCT.value:
+        num = _NUM.value if _NUM.present else None
+        path, num = restore.write_reconstructions(_WORKDIR.value, out=_OUT.value, split=_RECONSTRUCT.value, num=num)
+        print(f"wrote {num} inputs and their reconstructions to {path}")
+        return
     labels = _LABELS.value
     num = _NUM.value if _NUM.present or labels is None or labels == "all" else None
     path, num = restore.write_samples(_WORKDIR.value, num=num, out=_OUT.value, seed=_SEED.value, labels=labels)

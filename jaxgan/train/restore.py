@@ -141,3 +141,50 @@ def format_table(results: dict[str, float]) -> str:
             f"{name.ljust(width)}  {value:.6g}" if isinstance(value, float) else f"{name.ljust(width)}  {value}"
         )
     return "\n".join(lines)
+
+
+def write_reconstructions(workdir: str, *, out: str, split: str = "test", num: int | None = None) -> tuple[str, int]:
+    """A program with an encoder (VAE-GAN): the `split` examples (default the held-out `test`
+    digits) and their reconstructions G(E(x)) at the posterior mean, from the latest checkpoint.
+
+    `.npz` holds `x` (the inputs), `reconstruction` and `label` (when the data have labels),
+    with a leading run axis for a multi-run workdir; `.png` shows inputs above reconstructions
+    (at most 64). Returns the path and the number of examples."""
+    from jaxgan import data as data_lib
+    from jaxgan.programs import vaegan
+
+    if not out.endswith((".npz", ".png")):
+        raise ValueError(f"--out={out!r} must end in .npz (inputs and reconstructions) or .png (a picture).")
+    config = workdir_lib.load_config(workdir)
+    if config.program != "vaegan":
+        raise ValueError(
+            f"--reconstruct needs a program with an encoder ('vaegan'); this workdir's is {config.program!r}."
+        )
+    config, experiment, state = load_latest(workdir)
+    dataset = data_lib.load(config.data.name, split=split, seed=config.seed, image_size=config.data.image_size)
+    count = len(dataset) if num is None else min(num, len(dataset))
+    batch = dataset.get(np.arange(count))
+    program = experiment.program
+    reconstruct = jax.jit(lambda params, variables, x: vaegan.reconstruct(program, params, variables, x))
+    per_run = []
+    for run in range(runs_lib.num_runs(config)):
+        single = runs_lib.unstack(state, run)
+        params = {name: single.sampling_params(name) for name in ("encoder", "generator")}
+        per_run.append(np.asarray(reconstruct(params, single.variables, batch["x"])))
+    reconstruction = np.stack(per_run)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    if out.endswith(".npz"):
+        arrays = {"x": batch["x"], "reconstruction": reconstruction[0] if len(per_run) == 1 else reconstruction}
+        if "label" in batch:
+            arrays["label"] = batch["label"]
+        np.savez(out, **arrays)
+    else:
+        shown, columns = min(count, 64), min(count, 16)
+        pictures = []
+        for r in reconstruction:  # rows of inputs, each above the row of their reconstructions
+            pairs = [
+                part for i in range(0, shown, columns) for part in (batch["x"][i : i + columns], r[i : i + columns])
+            ]
+            pictures.append(writers.image_grid(np.concatenate(pairs), columns=columns))
+        save_png(pictures[0] if len(pictures) == 1 else runs_lib.mosaic(pictures), out)
+    return out, count
