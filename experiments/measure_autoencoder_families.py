@@ -42,7 +42,12 @@ def began_curve(workdir: str, out: str) -> dict:
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
-    return {"M_first": rows[0]["M"], "M_last": rows[-1]["M"], "M_min": min(r["M"] for r in rows), "k_t_last": rows[-1]["began/k_t"]}
+    return {
+        "M_first": rows[0]["M"],
+        "M_last": rows[-1]["M"],
+        "M_min": min(r["M"] for r in rows),
+        "k_t_last": rows[-1]["began/k_t"],
+    }
 
 
 def image_figures(workdir: str, name: str, out_dir: str) -> dict:
@@ -50,7 +55,11 @@ def image_figures(workdir: str, name: str, out_dir: str) -> dict:
 
     restore.write_samples(workdir, num=64, out=os.path.join(out_dir, f"{name}_samples.png"))
     results = restore.evaluate_workdir(workdir)
-    return {key: results[key] for key in ("step", "fid_classifier", "precision_classifier", "recall_classifier") if key in results}
+    return {
+        key: results[key]
+        for key in ("step", "fid_classifier", "precision_classifier", "recall_classifier")
+        if key in results
+    }
 
 
 def madgan_figures(workdir: str, out_dir: str) -> dict:
@@ -80,7 +89,12 @@ def madgan_figures(workdir: str, out_dir: str) -> dict:
             continue
         counts = np.bincount(drawn_by, minlength=config.madgan.num_generators)
         per_mode.append(
-            {"mode": mode, "hq_samples": int(len(drawn_by)), "top_generator": int(counts.argmax()), "top_share": float(counts.max() / len(drawn_by))}
+            {
+                "mode": mode,
+                "hq_samples": int(len(drawn_by)),
+                "top_generator": int(counts.argmax()),
+                "top_share": float(counts.max() / len(drawn_by)),
+            }
         )
     fig, axis = plt.subplots(figsize=(4, 4), dpi=120)
     axis.scatter(*centers.T, marker="x", color="black", s=40)
@@ -108,7 +122,9 @@ def vaegan_figures(workdir: str, out_dir: str) -> dict:
     restore.write_reconstructions(workdir, out=path, split="test")
     arrays = np.load(path)
     os.remove(path)
-    restore.write_reconstructions(workdir, out=os.path.join(out_dir, "vaegan_mnist_reconstructions.png"), split="test", num=64)
+    restore.write_reconstructions(
+        workdir, out=os.path.join(out_dir, "vaegan_mnist_reconstructions.png"), split="test", num=64
+    )
     restore.write_samples(workdir, num=64, out=os.path.join(out_dir, "vaegan_mnist_samples.png"))
     classifier = get_classifier("mnist")
     predicted = classifier.probabilities(arrays["reconstruction"]).argmax(1)
@@ -135,7 +151,10 @@ def main() -> None:
         if not os.path.isdir(workdir):
             continue
         if name == "began_mnist":
-            summary[name] = {**image_figures(workdir, name, args.out), **began_curve(workdir, os.path.join(args.out, "began_mnist_M.png"))}
+            summary[name] = {
+                **image_figures(workdir, name, args.out),
+                **began_curve(workdir, os.path.join(args.out, "began_mnist_M.png")),
+            }
         elif name == "ebgan_mnist":
             summary[name] = image_figures(workdir, name, args.out)
         elif name == "madgan_ring":
