@@ -253,9 +253,20 @@ def sized_target(reached: dict, rates: dict, *, budget_left: float, steps: int, 
     return min(steps, max(low, low + more))
 
 
+# Of the time left after the first turn, the share planned for training (the rest: evaluations,
+# checkpoints, the table; the launches' own overhead, measured in the first turn, is set aside too).
+BUDGET_SHARE = 0.9
+
+
 def run_pieces(pieces, args, log=print) -> None:
-    """Round-robin over unfinished pieces, `args.chunk` steps a turn (all the steps when 0)."""
+    """Round-robin over unfinished pieces, `args.chunk` steps a turn (all the steps when 0).
+
+    With `args.time_budget`, the first turn measures each piece's steps/s and launch overhead;
+    then every piece trains, in one launch, to the step that fits (`sized_target`), and no
+    launch starts once the budget is spent.
+    """
     started = time.perf_counter()
+    chunk = args.chunk
     todo = []
     for method, dataset, config, workdir in pieces:
         status = read_status(workdir)
@@ -269,6 +280,7 @@ def run_pieces(pieces, args, log=print) -> None:
         todo.append((method, dataset, config, workdir))
     target = args.steps
     rates: dict[str, float] = {}
+    overheads: dict[str, float] = {}
     first_turn = True
     while todo:
         remaining = []
@@ -276,10 +288,13 @@ def run_pieces(pieces, args, log=print) -> None:
             name = piece_name(method, dataset)
             reached = checkpoint_step(workdir)
             goal = min(target, args.steps)
-            if args.chunk:
-                goal = min(goal, (reached // args.chunk + 1) * args.chunk)
+            if chunk:
+                goal = min(goal, (reached // chunk + 1) * chunk)
             if goal <= reached:
                 continue
+            if args.time_budget and time.perf_counter() - started > args.time_budget:
+                log(f"time budget of {args.time_budget:.0f} s spent: {name} stays at step {reached}")
+                return
             try:
                 seconds = train_piece(config, workdir, goal)
             except (FloatingPointError, ValueError) as error:  # a diverged run: its story, then the others
@@ -291,6 +306,7 @@ def run_pieces(pieces, args, log=print) -> None:
             rate = measured_steps_per_second(workdir, reached)
             if rate is not None:
                 rates[name] = rate
+                overheads[name] = max(0.0, seconds - (goal - reached) / rate)
             latest = read_evaluations(workdir)
             summary = ""
             if latest:
@@ -310,11 +326,20 @@ def run_pieces(pieces, args, log=print) -> None:
             left = args.time_budget - (time.perf_counter() - started)
             reached = {piece_name(m, d): checkpoint_step(w) for m, d, _, w in todo}
             live = {n: r for n, r in rates.items() if n in reached}
-            target = sized_target(reached, live, budget_left=left, steps=args.steps, eval_every=args.eval_every)
-            log(
-                f"time budget: {left:.0f} s left; measured steps/s {', '.join(f'{n} {r:.1f}' for n, r in live.items())}"
-                f"; every piece trains to step {target} (of {args.steps})"
+            reserve = sum(overheads.get(n, 0.0) for n in live)
+            target = sized_target(
+                reached,
+                live,
+                budget_left=BUDGET_SHARE * (left - reserve),
+                steps=args.steps,
+                eval_every=args.eval_every,
             )
+            log(
+                f"time budget: {left:.0f} s left, {reserve:.0f} s of it for the launches' overhead; measured "
+                f"steps/s {', '.join(f'{n} {r:.1f}' for n, r in live.items())}; every piece trains to step "
+                f"{target} (of {args.steps}) in one launch"
+            )
+            chunk = 0
             todo = [p for p in todo if checkpoint_step(p[3]) < target]
 
 
@@ -476,7 +501,7 @@ def write_curves(found: dict, path: str, log=print) -> None:
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
+    axes[0].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -1,8 +1,9 @@
 """experiments/mode_collapse.py: PacGAN's Table 1 in resumable pieces.
 
 The reading of metrics.jsonl, the sizing to a time budget and the table's cells against their
-closed forms; bad flags refused in one sentence; and one short protocol trained for real (one
-piece, two seeds vmapped, two turns of 50 steps, then a rerun that skips the finished piece).
+closed forms; bad flags refused in one sentence; turns, skipping and the budget with a stand-in
+trainer. One short piece is trained for real by tests/test_mode_collapse_gpu.py, through the
+GPU script on a tiny protocol.
 """
 
 from __future__ import annotations
@@ -187,49 +188,21 @@ def test_pieces_take_turns_and_finished_or_failed_ones_are_skipped(tmp_path, mon
 
 
 def test_a_time_budget_sizes_the_run_after_the_first_turn(tmp_path, monkeypatch, capsys):
-    """First turn to 100; rates 1 and 0.5 steps/s; a budget that leaves about 600 s after it fits
-    S with S/1 + S/0.5 = 600: S = 200, so both pieces go to step 300 and no further."""
+    """First turn to 100; rates 1 and 0.5 steps/s; a budget that leaves about 667 s after it, of
+    which 90% (600 s) go to training, fits S with S/1 + S/0.5 = 600: S = 200, so both pieces go to
+    step 300, in one launch each, and no further."""
     stand_in = StandIn({"GAN_ring": 1.0, "GAN_grid": 0.5})
     monkeypatch.setattr(mc, "train_piece", stand_in)
-    mc.main(_argv(tmp_path, "--methods=GAN", "--steps=1000", "--chunk=100", "--time_budget=600.5"))
-    assert stand_in.turns == [("GAN_ring", 100), ("GAN_grid", 100), ("GAN_ring", 200), ("GAN_grid", 200)] + [
-        ("GAN_ring", 300),
-        ("GAN_grid", 300),
-    ]
+    mc.main(_argv(tmp_path, "--methods=GAN", "--steps=1000", "--chunk=100", "--time_budget=667"))
+    assert stand_in.turns == [("GAN_ring", 100), ("GAN_grid", 100), ("GAN_ring", 300), ("GAN_grid", 300)]
     assert "every piece trains to step 300 (of 1000)" in capsys.readouterr().out
     assert "(unfinished)" in open(tmp_path / "table.md").read()
 
 
-TINY = [
-    "--set=model.generator.width=16",
-    "--set=model.generator.depth=2",
-    "--set=model.discriminator.width=8",
-    "--set=model.discriminator.depth=2",
-    "--set=data.num_examples=1000",
-    "--set=batch_size=20",
-]
-
-
-def test_one_short_piece_trains_for_real_with_its_seeds_vmapped(tmp_path, capsys):
-    """The loop's own metrics.jsonl is what the table is read from (resuming is the loop's, tested there)."""
-    argv = [
-        "--methods=GAN",
-        "--datasets=ring",
-        "--steps=50",
-        "--seeds=2",
-        "--eval_every=50",
-        "--steps_per_call=25",
-        f"--root={tmp_path / 'runs'}",
-        f"--table={tmp_path / 'table.md'}",
-        "--curves=",
-        "--cache_dir=",
-        *TINY,
-    ]
-    mc.main(argv)
-    workdir = str(tmp_path / "runs" / "GAN_ring")
-    (evaluation,) = mc.read_evaluations(workdir)
-    assert evaluation["step"] == 50 and len(evaluation["modes"]) == 2
-    assert mc.checkpoint_step(workdir) == 50 and mc.is_finished(workdir, 50)
-    assert mc.measured_steps_per_second(workdir, 0) > 0
-    assert "GAN_ring: step 50" in capsys.readouterr().out
-    assert "| GAN | jaxgan | 2 @ 50 |" in open(tmp_path / "table.md").read()
+def test_no_launch_starts_once_the_budget_is_spent(tmp_path, monkeypatch, capsys):
+    stand_in = StandIn({"GAN_ring": 1.0, "GAN_grid": 1.0})
+    monkeypatch.setattr(mc, "train_piece", stand_in)
+    monkeypatch.setattr(mc.time, "perf_counter", iter(range(0, 10_000, 100)).__next__)  # 100 s per reading
+    mc.main(_argv(tmp_path, "--methods=GAN", "--chunk=100", "--time_budget=150"))
+    assert stand_in.turns == [("GAN_ring", 100)]
+    assert "time budget of 150 s spent: GAN_grid stays at step 0" in capsys.readouterr().out
