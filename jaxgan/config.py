@@ -15,6 +15,7 @@ def default_config() -> ml_collections.ConfigDict:
     config.data = ml_collections.ConfigDict()
     config.data.name = "ring"
     config.data.split = "train"
+    config.data.test_split = "test"  # held-out examples for evaluators that need them (classifier_accuracy)
     config.data.labelled_per_class = 0  # semi_supervised: labelled examples per class (a seeded subset)
     config.data.data_dir = ml_collections.FieldReference(None, field_type=str)
     config.data.num_examples = 100_000  # for the synthetic mixtures

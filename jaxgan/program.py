@@ -181,7 +181,11 @@ class Program:
     is the sample. `sample_record`: the sample call's inputs written beside each sample (the
     label or codes it was drawn for, a source image), so that `jaxgan sample --out=F.npz`
     holds every conditioning input. `ema`: network -> decay of an exponential moving average
-    of its parameters, used for sampling when kept.
+    of its parameters, used for sampling when kept. `classifier`: `(call, read)`, a call on
+    `x` in inference mode and the name of its class logits (a semi-supervised D's head), for
+    the `classifier_accuracy` evaluator. `pictures`: name -> a function giving the inputs of a
+    picture of samples drawn at chosen inputs and its number of columns (InfoGAN's traversal),
+    written by the loop beside the sample grids and by `jaxgan sample --out=F.png`.
     """
 
     networks: Mapping[str, nn.Module]
@@ -191,6 +195,8 @@ class Program:
     sample: Call
     sample_latents: tuple[str, ...] = ()
     sample_record: tuple[str, ...] = ()
+    classifier: tuple[Call, str] | None = None
+    pictures: Mapping[str, Callable[[], tuple[dict[str, Any], int]]] = dataclasses.field(default_factory=dict)
     ema: Mapping[str, float] = dataclasses.field(default_factory=dict)
     hyper: Mapping[str, float] = dataclasses.field(default_factory=dict)
 

@@ -14,6 +14,7 @@ Every `<name>_discriminator_loss(d_real, d_fake, *, real_weights=None, fake_weig
 importable by its own name. The formulas and the identities the tests check are in MATH.md.
 """
 
+from jaxgan.losses import semi_supervised
 from jaxgan.losses._base import Objective, StatefulObjective, weighted_mean
 from jaxgan.losses.auxiliary import (
     acgan_class_loss,
@@ -100,6 +101,7 @@ __all__ = [
     "non_saturating_generator_loss",
     "relativistic_average_discriminator_loss",
     "relativistic_average_generator_loss",
+    "semi_supervised",
     "wasserstein_discriminator_loss",
     "wasserstein_generator_loss",
     "weighted_mean",

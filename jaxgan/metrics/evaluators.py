@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from jaxgan.metrics import conditional as conditional_lib
 from jaxgan.metrics import features as features_lib
 from jaxgan.metrics.distances import mmd2, sliced_wasserstein
 from jaxgan.metrics.fid import fid, kid
@@ -38,7 +39,7 @@ from jaxgan.metrics.neighbours import density_coverage, one_nn_accuracy, precisi
 from jaxgan.metrics.scores import inception_score, mode_score
 
 DEFAULT_CACHE_DIR = features_lib.DEFAULT_CACHE_DIR
-NEEDS = ("features", "probabilities", "samples", "metadata", "labels", "predict")
+NEEDS = ("features", "probabilities", "samples", "metadata", "labels", "predict", "conditions", "held_out")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +48,9 @@ class EvaluatorInputs:
 
     `*_features`, `*_probabilities`: of the evaluator's feature kind. `predict`: a function
     of a batch of samples (e.g. D's class head), handed to `Evaluation.__call__`.
+    `fake_conditions`: what each generated sample was drawn for (`{"label": [m], "code": [m]}`),
+    handed to `Evaluation.__call__`. `held_out`: held-out `(examples, labels)` (a classifier's
+    test set).
     """
 
     real: np.ndarray
@@ -60,6 +64,8 @@ class EvaluatorInputs:
     train_label_probabilities: np.ndarray | None = None
     real_labels: np.ndarray | None = None
     predict: Callable[[np.ndarray], np.ndarray] | None = None
+    fake_conditions: Mapping[str, np.ndarray] | None = None
+    held_out: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +108,33 @@ def _mode_score(x: EvaluatorInputs) -> tuple[float]:
 def _mode_coverage(x: EvaluatorInputs) -> tuple[float, ...]:
     coverage = mode_coverage(x.fake.reshape(x.fake.shape[0], -1), x.metadata["centers"], x.metadata["std"])
     return tuple(float(v) for v in coverage)
+
+
+def _condition(x: EvaluatorInputs, name: str, evaluator: str) -> np.ndarray:
+    if not x.fake_conditions or name not in x.fake_conditions:
+        raise ValueError(
+            f"Evaluation: {evaluator!r} needs the {name!r} each sample was drawn for; it is for programs that "
+            f"draw a {name!r} (conditional, acgan, infogan)."
+        )
+    return np.asarray(x.fake_conditions[name])
+
+
+def _class_consistency(x: EvaluatorInputs) -> tuple[float]:
+    return (conditional_lib.class_consistency(x.fake_probabilities, _condition(x, "label", "class_consistency")),)
+
+
+def _intra_fid(x: EvaluatorInputs) -> tuple[float]:
+    fake_labels = _condition(x, "label", "intra_fid")
+    return (conditional_lib.intra_fid(x.real_features, x.real_labels, x.fake_features, fake_labels),)
+
+
+def _code_agreement(x: EvaluatorInputs) -> tuple[float]:
+    return (conditional_lib.code_agreement(x.fake_probabilities, _condition(x, "code", "code_agreement")),)
+
+
+def _classifier_accuracy(x: EvaluatorInputs) -> tuple[float]:
+    examples, labels = x.held_out
+    return (conditional_lib.accuracy(np.asarray(x.predict(examples)), labels),)
 
 
 def _feature_evaluators(features: str, name_suffix: str) -> tuple[Evaluator, ...]:
@@ -153,6 +186,12 @@ _EVALUATORS = (
         metadata_keys=("centers", "std"),
     ),
     *_feature_evaluators("inception", "_inception"),
+    Evaluator(
+        "class_consistency", ("class_consistency{f}",), _class_consistency, needs=("probabilities", "conditions")
+    ),
+    Evaluator("intra_fid", ("intra_fid{f}",), _intra_fid, needs=("features", "labels", "conditions")),
+    Evaluator("code_agreement", ("code_agreement{f}",), _code_agreement, needs=("probabilities", "conditions")),
+    Evaluator("classifier_accuracy", ("classifier_accuracy",), _classifier_accuracy, needs=("predict", "held_out")),
 )
 REGISTRY: Mapping[str, Evaluator] = types.MappingProxyType({e.name: e for e in _EVALUATORS})
 
@@ -211,6 +250,7 @@ class Evaluation:
         seed: int = 0,
         split: str | None = None,
         real_labels: np.ndarray | None = None,
+        held_out: tuple[np.ndarray, np.ndarray] | None = None,
         cache_dir: str | os.PathLike | None = DEFAULT_CACHE_DIR,
         inception_weights: str | os.PathLike | None = None,
         classifier_seed: int = 0,
@@ -226,6 +266,7 @@ class Evaluation:
         self.dataset_name, self.split, self.seed = dataset_name, split, seed
         self.metadata = dict(metadata or {})
         self.real_labels = None if real_labels is None else np.asarray(real_labels)
+        self.held_out = None if held_out is None else (np.asarray(held_out[0]), np.asarray(held_out[1]))
         self.cache_dir = cache_dir
         self._check_needs()
 
@@ -274,6 +315,8 @@ class Evaluation:
                 raise ValueError(f'Evaluation: "{evaluator.name}" needs {quoted} (the 2-D mixtures give both).')
             if "labels" in evaluator.needs and self.real_labels is None:
                 raise ValueError(f'Evaluation: "{evaluator.name}" needs `real_labels`, the labels of the real samples.')
+            if "held_out" in evaluator.needs and self.held_out is None:
+                raise ValueError(f'Evaluation: "{evaluator.name}" needs `held_out`, held-out (examples, labels).')
             if "probabilities" in evaluator.needs and len(self.element_shape) == 1 and evaluator.features == "default":
                 raise ValueError(
                     f"Evaluation: {evaluator.name!r} needs class probabilities, which samples of shape "
@@ -289,11 +332,16 @@ class Evaluation:
         return list(dict.fromkeys(keys))
 
     def __call__(
-        self, fake: np.ndarray, *, predict: Callable[[np.ndarray], np.ndarray] | None = None
+        self,
+        fake: np.ndarray,
+        *,
+        predict: Callable[[np.ndarray], np.ndarray] | None = None,
+        conditions: Mapping[str, np.ndarray] | None = None,
     ) -> dict[str, float]:
         """The evaluators on generated samples `fake` `[m, *element_shape]`; NaN everywhere when
         `fake` holds NaN or infinite values (a diverged generator). `predict`: for evaluators
-        that need it (a function of the networks, e.g. D's class head)."""
+        that need it (a function of the networks, e.g. D's class head). `conditions`: what each
+        sample was drawn for (`{"label": [m]}`), for the conditional evaluators."""
         fake = np.asarray(fake)
         if fake.ndim < 2 or tuple(fake.shape[1:]) != self.element_shape:
             raise ValueError(
@@ -311,7 +359,8 @@ class Evaluation:
         results: dict[str, float] = {}
         for evaluator in self.evaluators:
             inputs = {"real": self.real, "fake": fake, "seed": self.seed, "metadata": self.metadata,
-                      "real_labels": self.real_labels, "predict": predict}  # fmt: skip
+                      "real_labels": self.real_labels, "predict": predict, "fake_conditions": conditions,
+                      "held_out": self.held_out}  # fmt: skip
             suffix = ""
             if evaluator.uses_features:
                 kind = self._kind(evaluator)

@@ -56,7 +56,7 @@ def module_fields(module_class: type[nn.Module]) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(module_class) if f.init and f.name not in ("parent", "name"))
 
 
-_SET_BY_THE_LAUNCHER = ("dtype", "batch_norm_axis_name", "example_axis_name")
+_SET_BY_THE_LAUNCHER = ("dtype", "batch_norm_axis_name", "example_axis_name", "features_only")
 
 
 def default_settings(kind: str, name: str) -> dict[str, Any]:

@@ -116,6 +116,7 @@ class DCGAN28Discriminator(nn.Module):
     dropout_rate: float = 0.3
     spectral_norm: bool = False
     num_outputs: int | None = None
+    features_only: bool = False  # return the features (no output layer), for a head on top
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
     example_axis_name: str | None = None  # the data axis: dropout masks follow global example indices
@@ -166,6 +167,8 @@ class DCGAN28Discriminator(nn.Module):
         h = dropout(h, deterministic=not train, bits=next(bits))
         h = h.reshape(h.shape[0], -1)
         self.sow("intermediates", "features", h.astype(jnp.float32))
+        if self.features_only:
+            return h.astype(jnp.float32)
         output = nn.Dense(self.num_outputs or 1, dtype=self.dtype, kernel_init=KERAS_INIT, name="output")
         v = layers.spectral_normalized(output, **sn)(h)
         return (v[:, 0] if self.num_outputs is None else v).astype(jnp.float32)
@@ -184,6 +187,7 @@ class DCGANGenerator(nn.Module):
     channels: int = 3
     features: int = 64
     use_batch_norm: bool = True
+    num_classes: int = 0  # > 0: conditional batch norm on a label per example (G(z, label))
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
 
@@ -197,26 +201,34 @@ class DCGANGenerator(nn.Module):
     def output_shape(self) -> tuple[int, int, int]:
         return (self.image_size, self.image_size, self.channels)
 
-    def _normalize_and_activate(self, h: jax.Array, train: bool, name: str) -> jax.Array:
+    def _normalize_and_activate(self, h: jax.Array, train: bool, name: str, label=None) -> jax.Array:
         if self.use_batch_norm:
-            h = layers.batch_norm(train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name=name)(h)
+            h = layers.normalize(
+                h,
+                train=train,
+                dtype=self.dtype,
+                axis_name=self.batch_norm_axis_name,
+                name=name,
+                num_classes=self.num_classes,
+                label=label,
+            )
         return nn.relu(h)
 
     @nn.compact
-    def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
+    def __call__(self, z: jax.Array, label: jax.Array | None = None, *, train: bool) -> jax.Array:
         _check_latent("DCGANGenerator", z)
         num_upsamplings = (self.image_size // 4).bit_length() - 1  # 3 for 32, 4 for 64
         width = self.features * 2 ** (num_upsamplings - 1)
         use_bias = not self.use_batch_norm
         h = nn.Dense(4 * 4 * width, use_bias=use_bias, dtype=self.dtype, name="project")(z.astype(self.dtype))
         h = h.reshape(z.shape[0], 4, 4, width)
-        h = self._normalize_and_activate(h, train, "batch_norm_project")
+        h = self._normalize_and_activate(h, train, "batch_norm_project", label)
         for i in range(num_upsamplings - 1):
             width //= 2
             h = nn.ConvTranspose(
                 width, (4, 4), strides=(2, 2), padding="SAME", use_bias=use_bias, dtype=self.dtype, name=f"deconv_{i}"
             )(h)
-            h = self._normalize_and_activate(h, train, f"batch_norm_{i}")
+            h = self._normalize_and_activate(h, train, f"batch_norm_{i}", label)
         last = f"deconv_{num_upsamplings - 1}"
         x = nn.ConvTranspose(self.channels, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype, name=last)(h)
         return jnp.tanh(x).astype(jnp.float32)
@@ -236,6 +248,7 @@ class DCGANDiscriminator(nn.Module):
     use_batch_norm: bool = True
     spectral_norm: bool = False
     num_outputs: int | None = None
+    features_only: bool = False  # return the features (no output layer), for a head on top
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
 
@@ -263,6 +276,8 @@ class DCGANDiscriminator(nn.Module):
             h = nn.leaky_relu(h, layers.LEAKY_RELU_SLOPE)
         h = h.reshape(h.shape[0], -1)
         self.sow("intermediates", "features", h.astype(jnp.float32))
+        if self.features_only:
+            return h.astype(jnp.float32)
         output = nn.Dense(self.num_outputs or 1, dtype=self.dtype, name="output")
         v = layers.spectral_normalized(output, enabled=self.spectral_norm, train=train)(h)
         return (v[:, 0] if self.num_outputs is None else v).astype(jnp.float32)

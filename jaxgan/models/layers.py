@@ -267,3 +267,40 @@ class ExampleDropout(nn.Module):
         threshold = min(round((1.0 - self.rate) * 2.0**32), 2**32 - 1)
         keep = bits < jnp.uint32(threshold)
         return jnp.where(keep, x / (1.0 - self.rate), jnp.zeros_like(x)).astype(x.dtype)
+
+
+class ConditionalBatchNorm(nn.Module):
+    """Batch norm with class-specific scale and shift (de Vries et al. 2017; the conditional
+    generators of Miyato & Koyama 2018): `γ[label] · BN(h) + β[label]`, γ initialised to 1 and
+    β to 0, so an untrained layer is plain batch norm. `h [B, ..., C]`, `label [B]` int."""
+
+    num_classes: int
+    dtype: Dtype = jnp.float32
+    axis_name: str | None = None
+
+    @nn.compact
+    def __call__(self, h: jax.Array, label: jax.Array, *, train: bool) -> jax.Array:
+        channels = h.shape[-1]
+        normalized = nn.BatchNorm(
+            use_running_average=not train,
+            momentum=BATCH_NORM_MOMENTUM,
+            epsilon=BATCH_NORM_EPSILON,
+            use_scale=False,
+            use_bias=False,
+            dtype=self.dtype,
+            axis_name=self.axis_name,
+            name="batch_norm",
+        )(h)
+        gamma = nn.Embed(self.num_classes, channels, embedding_init=nn.initializers.ones, name="scale")(label)
+        beta = nn.Embed(self.num_classes, channels, embedding_init=nn.initializers.zeros, name="shift")(label)
+        shape = (h.shape[0],) + (1,) * (h.ndim - 2) + (channels,)
+        return normalized * gamma.reshape(shape).astype(normalized.dtype) + beta.reshape(shape).astype(normalized.dtype)
+
+
+def normalize(h, *, train, dtype, axis_name, name, num_classes: int = 0, label=None):
+    """Batch norm of a generator: conditional on `label` when `num_classes` > 0, else plain."""
+    if num_classes:
+        if label is None:
+            raise ValueError(f"{name}: a generator with num_classes={num_classes} needs a `label` for each example.")
+        return ConditionalBatchNorm(num_classes, dtype=dtype, axis_name=axis_name, name=name)(h, label, train=train)
+    return batch_norm(train=train, dtype=dtype, axis_name=axis_name, name=name)(h)

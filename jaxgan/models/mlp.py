@@ -127,6 +127,7 @@ class MLPDiscriminator(nn.Module):
     minibatch_kernel_dim: int = 5
     spectral_norm: bool = False
     num_outputs: int | None = None
+    features_only: bool = False  # return the features (no output layer), for a head on top
     kernel_init_std: float = 0.0
     batch_norm_momentum: float = layers.BATCH_NORM_MOMENTUM
     batch_norm_epsilon: float = layers.BATCH_NORM_EPSILON
@@ -187,6 +188,8 @@ class MLPDiscriminator(nn.Module):
                 axis_name=self.example_axis_name,
                 name="minibatch_discrimination",
             )(h, train=train)
+        if self.features_only:
+            return h.astype(jnp.float32)
         output = nn.Dense(self.num_outputs or 1, dtype=self.dtype, name="output", **init)
         v = layers.spectral_normalized(output, enabled=self.spectral_norm, train=train)(h)
         if self.num_outputs is None:

@@ -36,20 +36,29 @@ class GeneratorBlock(nn.Module):
 
     features: int
     use_batch_norm: bool = True
+    num_classes: int = 0  # > 0: conditional batch norm on `label`
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
 
-    def _normalize_and_activate(self, h: jax.Array, train: bool, name: str) -> jax.Array:
+    def _normalize_and_activate(self, h: jax.Array, train: bool, name: str, label=None) -> jax.Array:
         if self.use_batch_norm:
-            h = layers.batch_norm(train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name=name)(h)
+            h = layers.normalize(
+                h,
+                train=train,
+                dtype=self.dtype,
+                axis_name=self.batch_norm_axis_name,
+                name=name,
+                num_classes=self.num_classes,
+                label=label,
+            )
         return nn.relu(h)
 
     @nn.compact
-    def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
-        h = self._normalize_and_activate(x, train, "batch_norm_0")
+    def __call__(self, x: jax.Array, label: jax.Array | None = None, *, train: bool) -> jax.Array:
+        h = self._normalize_and_activate(x, train, "batch_norm_0", label)
         h = layers.upsample_nearest(h)
         h = Conv(self.features, (3, 3), kernel_init=_residual_init, dtype=self.dtype, name="conv_0")(h)
-        h = self._normalize_and_activate(h, train, "batch_norm_1")
+        h = self._normalize_and_activate(h, train, "batch_norm_1", label)
         h = Conv(self.features, (3, 3), kernel_init=_residual_init, dtype=self.dtype, name="conv_1")(h)
         shortcut = Conv(self.features, (1, 1), kernel_init=_shortcut_init, dtype=self.dtype, name="shortcut")(
             layers.upsample_nearest(x)
@@ -98,6 +107,7 @@ class SNGANResNetGenerator(nn.Module):
     channels: int = 3
     features: int = 256
     use_batch_norm: bool = True
+    num_classes: int = 0  # > 0: conditional batch norm on a label per example (G(z, label))
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
 
@@ -111,7 +121,7 @@ class SNGANResNetGenerator(nn.Module):
         return (IMAGE_SIZE, IMAGE_SIZE, self.channels)
 
     @nn.compact
-    def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
+    def __call__(self, z: jax.Array, label: jax.Array | None = None, *, train: bool) -> jax.Array:
         if z.ndim != 2:
             raise ValueError(f"SNGANResNetGenerator: `z` must be [batch, latent_dim]; got shape {z.shape}.")
         h = nn.Dense(4 * 4 * self.features, kernel_init=_shortcut_init, dtype=self.dtype, name="project")(
@@ -122,14 +132,21 @@ class SNGANResNetGenerator(nn.Module):
             h = GeneratorBlock(
                 self.features,
                 use_batch_norm=self.use_batch_norm,
+                num_classes=self.num_classes,
                 dtype=self.dtype,
                 batch_norm_axis_name=self.batch_norm_axis_name,
                 name=f"block_{i}",
-            )(h, train=train)
+            )(h, label, train=train)
         if self.use_batch_norm:
-            h = layers.batch_norm(
-                train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name="batch_norm_output"
-            )(h)
+            h = layers.normalize(
+                h,
+                train=train,
+                dtype=self.dtype,
+                axis_name=self.batch_norm_axis_name,
+                name="batch_norm_output",
+                num_classes=self.num_classes,
+                label=label,
+            )
         h = nn.relu(h)
         x = Conv(self.channels, (3, 3), kernel_init=_shortcut_init, dtype=self.dtype, name="conv_output")(h)
         return jnp.tanh(x).astype(jnp.float32)
@@ -146,6 +163,7 @@ class SNGANResNetDiscriminator(nn.Module):
     features: int = 128
     spectral_norm: bool = True
     num_outputs: int | None = None
+    features_only: bool = False  # return the pooled features (no output layer), for a head on top
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
 
@@ -170,6 +188,8 @@ class SNGANResNetDiscriminator(nn.Module):
         h = DiscriminatorBlock(self.features, downsample=False, name="block_3", **block)(h, train=train)
         h = jnp.sum(nn.relu(h), axis=(1, 2))  # global sum pooling
         self.sow("intermediates", "features", h.astype(jnp.float32))
+        if self.features_only:
+            return h.astype(jnp.float32)
         output = nn.Dense(self.num_outputs or 1, kernel_init=_shortcut_init, dtype=self.dtype, name="output")
         v = layers.spectral_normalized(output, enabled=self.spectral_norm, train=train)(h)
         return (v[:, 0] if self.num_outputs is None else v).astype(jnp.float32)

@@ -130,14 +130,7 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
     if dtype_name not in _DTYPES:
         raise ValueError(f"config.model.dtype={dtype_name!r} is not supported; use one of {sorted(_DTYPES)}.")
 
-    dataset = data_lib.load(
-        config.data.name,
-        split=config.data.split,
-        seed=config.seed,
-        num_examples=config.data.num_examples,
-        image_size=config.data.image_size,
-        data_dir=config.data.data_dir,
-    )
+    dataset = load_dataset(config, seed=config.seed)
     needed = batch_size * num_critic_steps
     if needed > len(dataset):
         raise ValueError(
@@ -147,6 +140,30 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
 
     program = PROGRAMS[config.program](config, dataset, axis_name=axis_name)
     return Experiment(dataset=dataset, program=program, feature_specs=feature_specs(dataset, program))
+
+
+def load_dataset(config: ml_collections.ConfigDict, *, seed: int):
+    """The training set of `config.data` for `seed`, with its labelled subset when
+    `config.data.labelled_per_class` > 0 (semi-supervised programs)."""
+    from jaxgan.data import semi_supervised
+
+    labelled = config.data.labelled_per_class
+    if labelled and config.program not in LABELLED_SUBSET_PROGRAMS:
+        raise ValueError(
+            f"config.data.labelled_per_class={labelled!r} is read by program(s) {sorted(LABELLED_SUBSET_PROGRAMS)} "
+            f"only; leave it at 0 for config.program={config.program!r}."
+        )
+    dataset = data_lib.load(
+        config.data.name,
+        split=config.data.split,
+        seed=seed,
+        num_examples=config.data.num_examples,
+        image_size=config.data.image_size,
+        data_dir=config.data.data_dir,
+    )
+    if labelled:
+        dataset = semi_supervised.labelled_subset(dataset, labelled, seed=seed)
+    return dataset
 
 
 def _gan(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> Program:
@@ -198,18 +215,36 @@ def _gan(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -
 # Each program by name: `builder(config, dataset, *, axis_name) -> Program`.
 PROGRAMS = {
     "gan": _gan,
+    "conditional": programs.conditional.from_config,
+    "acgan": programs.conditional.from_config,
+    "infogan": programs.infogan.from_config,
+    "semi_supervised": programs.semi_supervised.from_config,
     "ebgan": programs.ebgan.from_config,
     "began": programs.began.from_config,
     "madgan": programs.madgan.from_config,
     "vaegan": programs.vaegan.from_config,
+    "pix2pix": programs.translation.pix2pix_from_config,
+    "cyclegan": programs.translation.cyclegan_from_config,
 }
 
 
+# Programs that train on a labelled subset (`config.data.labelled_per_class`).
+LABELLED_SUBSET_PROGRAMS = frozenset({"semi_supervised"})
+
+
 def feature_specs(dataset, program: Program) -> dict[str, jax.ShapeDtypeStruct]:
-    """The shape and dtype of one example of each batch feature the program reads."""
-    specs = {"x": jax.ShapeDtypeStruct(tuple(dataset.element_shape), jnp.float32)}
-    if dataset.num_classes is not None:
-        specs["label"] = jax.ShapeDtypeStruct((), jnp.int32)
+    """The shape and dtype of one example of each batch feature the program reads.
+
+    A dataset declares its features with `feature_specs() -> {name: (shape, dtype)}` (a
+    translation dataset's `source` and `target`); without it they are `x` and, when it has
+    labels, `label`."""
+    declared = getattr(dataset, "feature_specs", None)
+    if declared is not None:
+        specs = {name: jax.ShapeDtypeStruct(tuple(shape), dtype) for name, (shape, dtype) in declared().items()}
+    else:
+        specs = {"x": jax.ShapeDtypeStruct(tuple(dataset.element_shape), jnp.float32)}
+        if dataset.num_classes is not None:
+            specs["label"] = jax.ShapeDtypeStruct((), jnp.int32)
     missing = sorted(set(program.features) - set(specs))
     if missing:
         raise ValueError(

@@ -206,8 +206,10 @@ def train_and_evaluate(
             if (config.checkpoint_every and end % config.checkpoint_every == 0) or end == num_steps:
                 checkpointer.save(state_after)
             if (config.sample_every and end % config.sample_every == 0) or end == num_steps:
-                samples = run.sampler.sample(state_after, jax.random.PRNGKey(config.seed + 1), config.num_samples)
-                writer.picture(end, runs_lib.samples_picture(samples, run.experiment.dataset.metadata))
+                key = jax.random.PRNGKey(config.seed + 1)
+                drawn = runs_lib.pictures(run.sampler, state_after, key, config.num_samples, run.experiment.dataset)
+                for name, picture in drawn.items():
+                    writer.picture(end, picture, name=name)
             if evaluate is not None and ((config.eval_every and end % config.eval_every == 0) or end == num_steps):
                 writer.scalars(end, {f"eval/{k}": v for k, v in evaluate(state_after).items()})
 

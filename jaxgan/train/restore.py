@@ -102,6 +102,15 @@ def write_samples(
         np.savez(out, **{name: value[0] if single else value for name, value in drawn.items()})
     elif out.endswith(".npy"):
         np.save(out, drawn["x"][0] if single else drawn["x"])  # [runs, num, ...] for a multi-run workdir
+    elif experiment.program.pictures and labels is None:  # InfoGAN: its traversal (rows: code values)
+        inputs, columns = next(iter(experiment.program.pictures.values()))()
+        x = sampler.draw(state, jax.random.PRNGKey(seed), len(inputs["z"]), given=inputs)["x"]
+        save_png(
+            runs_lib.mosaic([writers.image_grid(run, columns=columns) for run in x])
+            if not single
+            else writers.image_grid(x[0], columns=columns),
+            out,
+        )
     else:
         save_png(runs_lib.samples_picture(drawn["x"], experiment.dataset.metadata, labels=drawn.get("label")), out)
     return out, num

@@ -307,18 +307,12 @@ def run_datasets(config: ml_collections.ConfigDict, runs: Runs, dataset) -> list
         return [dataset] * len(runs)
 
     def load(seed):
-        return data_lib.load(
-            config.data.name,
-            split=config.data.split,
-            seed=seed,
-            num_examples=config.data.num_examples,
-            image_size=config.data.image_size,
-            data_dir=config.data.data_dir,
-        )
+        return build_lib.load_dataset(config, seed=seed)
 
     probe = np.arange(min(len(dataset), 256))
     other = load(distinct[1])
-    if np.array_equal(dataset.get(probe)["x"], other.get(probe)["x"]):
+    first, second = dataset.get(probe), other.get(probe)
+    if all(np.array_equal(first[name], second[name]) for name in first):
         return [dataset] * len(runs)
     loaded = {runs.seeds[0]: dataset, distinct[1]: other}
     for seed in distinct:
@@ -482,11 +476,51 @@ class Sampler:
         return self.draw(state, key, num, given)["x"]
 
 
-def real_samples(dataset, num: int, *, seed: int = 0) -> np.ndarray:
-    """`num` real examples (all of them if fewer), a fixed random subset for evaluation."""
+class Classifier:
+    """`predict(state, x) -> [runs, n]` class predictions of the program's `classifier` call
+    (argmax of its class logits), at the current params, in batches of one compiled size."""
+
+    def __init__(self, program, num_runs: int, *, batch_size: int = 500):
+        from jaxgan.program import read
+        from jaxgan.train.step import run_call
+
+        call, logits_name = program.classifier
+        self.network = call.network
+        self.batch_size = batch_size
+        network = call.network
+
+        def predict(params, variables, x):
+            values, _ = run_call(
+                program, call, {network: params}, {network: variables}, {"x": x}, jax.random.PRNGKey(0)
+            )
+            return jnp.argmax(read(values, logits_name), axis=-1)
+
+        self._predict = jax.jit(over_runs(predict, num_runs, in_axes=(0, 0, None), out_axes=0))
+
+    def predict(self, state: TrainState, x: np.ndarray) -> np.ndarray:
+        params = jax.device_get(state.params[self.network])
+        variables = jax.device_get(state.variables[self.network])
+        num = len(x)
+        padded = -(-num // self.batch_size) * self.batch_size
+        x = np.concatenate([x, np.repeat(x[-1:], padded - num, axis=0)])
+        chunks = [
+            self._predict(params, variables, x[i : i + self.batch_size]) for i in range(0, padded, self.batch_size)
+        ]
+        return np.asarray(jnp.concatenate(chunks, axis=1)[:, :num])
+
+
+def real_examples(dataset, num: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    """`num` real examples (all of them if fewer) and their labels (None when unlabelled), a
+    fixed random subset for evaluation."""
     num = min(num, len(dataset))
     indices = np.sort(np.random.default_rng(seed).choice(len(dataset), size=num, replace=False))
-    return dataset.get(indices)["x"]
+    got = dataset.get(indices)
+    return got["x"], got.get("label")
+
+
+def real_samples(dataset, num: int, *, seed: int = 0) -> np.ndarray:
+    """`num` real examples (all of them if fewer), a fixed random subset for evaluation."""
+    return real_examples(dataset, num, seed=seed)[0]
 
 
 class RunsEvaluator:
@@ -505,17 +539,34 @@ class RunsEvaluator:
         self.sampler = sampler
         self.num_samples = config.num_eval_samples
         self.key = jax.random.PRNGKey(config.seed + 2)
+        names = evaluators.parse_names(config.evaluators)
+        held_out = None
+        if any("held_out" in evaluators.REGISTRY[name].needs for name in names):
+            held_out = _held_out(config, sampler.program)
+        real, labels = real_examples(dataset, config.num_eval_samples, seed=config.seed)
         self.evaluation = evaluators.Evaluation(
-            config.evaluators,
-            real=real_samples(dataset, config.num_eval_samples, seed=config.seed),
+            names,
+            real=real,
+            real_labels=labels,
+            held_out=held_out,
             dataset_name=config.data.name,
             metadata=dataset.metadata,
             split=config.data.split,
         )
+        needs_predict = any("predict" in evaluators.REGISTRY[name].needs for name in names)
+        self.classifier = Classifier(sampler.program, sampler.num_runs) if needs_predict else None
 
     def __call__(self, state: TrainState) -> dict[str, float]:
-        fakes = self.sampler.sample(state, self.key, self.num_samples)
-        per_run = [self.evaluation(fake) for fake in fakes]
+        drawn = self.sampler.draw(state, self.key, self.num_samples)
+        predictions = None
+        if self.classifier is not None:
+            examples = self.evaluation.held_out[0]
+            predictions = self.classifier.predict(state, examples)
+        per_run = []
+        for r, fake in enumerate(drawn["x"]):
+            conditions = {name: value[r] for name, value in drawn.items() if name != "x"}
+            predict = None if predictions is None else (lambda x, p=predictions[r]: p)
+            per_run.append(self.evaluation(fake, conditions=conditions, predict=predict))
         if len(self.runs) == 1:
             return {key: float(value) for key, value in per_run[0].items()}
         result = {}
@@ -528,6 +579,27 @@ class RunsEvaluator:
 
     def record(self) -> dict:
         return {**self.evaluation.record(), "num_fake": self.num_samples, "runs": list(self.runs.labels)}
+
+
+def _held_out(config: ml_collections.ConfigDict, program) -> tuple[np.ndarray, np.ndarray]:
+    """The examples and labels of `config.data.test_split`, for a program with a classifier."""
+    if program.classifier is None:
+        raise ValueError(
+            f"config.evaluators names classifier_accuracy, and config.program={config.program!r} has no classifier; "
+            "it is for semi_supervised."
+        )
+    held_out = data_lib.load(
+        config.data.name,
+        split=config.data.test_split,
+        seed=config.seed,
+        num_examples=config.data.num_examples,
+        image_size=config.data.image_size,
+        data_dir=config.data.data_dir,
+    )
+    if held_out.num_classes is None:
+        raise ValueError(f"config.data.test_split={config.data.test_split!r} of {config.data.name!r} has no labels.")
+    got = held_out.get(np.arange(len(held_out)))
+    return got["x"], got["label"]
 
 
 def evaluator(config: ml_collections.ConfigDict, dataset, sampler: Sampler) -> RunsEvaluator | None:
@@ -547,6 +619,28 @@ def samples_picture(
         return writers.samples_picture(np.asarray(samples[0]), metadata, labels[0])
     panels = [writers.samples_picture(np.asarray(s), metadata, y) for s, y in zip(samples, labels)]
     return mosaic(panels, columns=columns)
+
+
+def balanced_labels(num: int, num_classes: int) -> np.ndarray:
+    """`num` labels in class order, as equal in number per class as `num` allows."""
+    return np.sort(np.arange(num, dtype=np.int32) % num_classes)
+
+
+def pictures(sampler: Sampler, state: TrainState, key: jax.Array, num: int, dataset) -> dict[str, np.ndarray]:
+    """The loop's pictures of a state: `samples` (one row per class when the program draws a
+    label: `num` samples over the classes) and each of the program's named `pictures`."""
+    program = sampler.program
+    given = None
+    if "label" in program.sample_latents and dataset.num_classes:
+        given = {"label": balanced_labels(num, dataset.num_classes)}
+    drawn = sampler.draw(state, key, num, given=given)
+    out = {"samples": samples_picture(drawn["x"], dataset.metadata, labels=drawn.get("label") if given else None)}
+    for name, make in program.pictures.items():
+        inputs, columns = make()
+        x = sampler.draw(state, key, len(next(iter(inputs.values()))), given=inputs)["x"]
+        panels = [writers.image_grid(run, columns=columns) for run in x]
+        out[name] = panels[0] if len(panels) == 1 else mosaic(panels)
+    return out
 
 
 def mosaic(panels: Sequence[np.ndarray], *, columns: int | None = None, gap: int = 4) -> np.ndarray:

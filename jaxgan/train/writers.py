@@ -141,7 +141,8 @@ class MetricWriter:
     def picture(self, step: int, picture: np.ndarray, *, name: str = "samples") -> str | None:
         if not self.enabled:
             return None
-        path = os.path.join(self.workdir, "samples", f"step_{step:08d}.png")
+        prefix = "" if name == "samples" else f"{name}_"
+        path = os.path.join(self.workdir, "samples", f"{prefix}step_{step:08d}.png")
         save_png(picture, path)
         self._tensorboard.add_image(name, picture, step, dataformats="HWC")
         self._tensorboard.flush()

@@ -34,6 +34,16 @@ def tiny_ring_config(**overrides):
     return config
 
 
+def conditional_ring_config(**overrides):
+    """`tiny_ring_config` as a CGAN: the mode index is the label; G and D concatenate it (one-hot)."""
+    from jaxgan.programs import conditional
+
+    config = tiny_ring_config(**overrides)
+    config.program = "conditional"
+    config.conditional = conditional.default_settings(num_classes=8)
+    return config
+
+
 def one_device(config, abstract_state: bool = False):
     """(experiment, initial state, jitted train_step) on one device, no axis name.
 
@@ -47,22 +57,26 @@ def one_device(config, abstract_state: bool = False):
 
 
 def batch_for(experiment, config, step: int = 0):
-    """The real batch of `step`: {"x": [num_critic_steps, B, ...]}."""
+    """The real batch of `step`: every feature the program reads, `[batches_per_step, B, ...]`."""
     import numpy as np
 
     from jaxgan import data as data_lib
 
     rows = [
         data_lib.batch_indices(
-            step * config.num_critic_steps + c,
+            step * experiment.program.batches_per_step + c,
             num_examples=len(experiment.dataset),
             batch_size=config.batch_size,
             seed=config.seed,
         )
-        for c in range(config.num_critic_steps)
+        for c in range(experiment.program.batches_per_step)
     ]
-    x = experiment.dataset.get(np.concatenate(rows))["x"]
-    return {"x": x.reshape(config.num_critic_steps, config.batch_size, *x.shape[1:])}
+    got = experiment.dataset.get(np.concatenate(rows))
+    rows_per_step = experiment.program.batches_per_step
+    return {
+        name: got[name].reshape(rows_per_step, config.batch_size, *got[name].shape[1:])
+        for name in experiment.program.features
+    }
 
 
 def first_z(state, config, *, group: int = 0, repeat: int = 0):

@@ -23,7 +23,7 @@ from jaxgan.train import build as build_lib
 from jaxgan.train import loop, parallel
 from jaxgan.train import runs as runs_lib
 from jaxgan.train.step import make_multi_step
-from tests.train.helpers import tiny_ring_config
+from tests.train.helpers import conditional_ring_config, tiny_ring_config
 
 NUM_STEPS = 20
 
@@ -77,6 +77,8 @@ def _config_for(name: str):
         for network in ("generator", "discriminator"):
             config.optimizer[network] = ml_collections.ConfigDict({"name": "sgd", "learning_rate": 1e-2})
         return config
+    if name == "conditional":  # CGAN on the ring (mode index = label): G(z, c), D(x, c) by concatenation
+        return conditional_ring_config(num_steps=NUM_STEPS, steps_per_call=10)
     raise SystemExit(f"unknown config {name}")
 
 
@@ -94,7 +96,8 @@ def run(config, devices) -> dict:
 
 def _host_batches(r, first):
     arrays = r.experiment.dataset.arrays()
-    return {"x": arrays["x"][r.feeder.indices(first)[:, 0]]}  # [K, batches_per_step, B, ...] of the one run
+    indices = r.feeder.indices(first)[:, 0]  # [K, batches_per_step, B] of the one run
+    return {name: arrays[name][indices] for name in r.experiment.program.features}
 
 
 def run_jit(config) -> dict:
@@ -135,6 +138,7 @@ PLANS = {
     "dcgan_mnist": ((2, 8), False),
     "remedies": ((2, 8), False),
     "wgan_gp_sgd": ((2, 8), False),
+    "conditional": ((2, 8), False),
 }
 
 

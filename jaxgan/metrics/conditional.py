@@ -1,0 +1,62 @@
+"""Metrics of conditional samples: class consistency, intra-class FID, code agreement, classifier accuracy.
+
+- `class_consistency`: the share of samples drawn for class c that a classifier trained on the
+  data assigns to c (the accuracy of the data's classifier against the labels the samples were
+  drawn for).
+- `intra_fid`: FID between the real and the generated examples of each class, averaged over the
+  classes (Miyato & Koyama 2018).
+- `code_agreement`: InfoGAN's categorical code is unsupervised, so its values are matched to the
+  classifier's classes one to one first (the matching with the most agreements, by the Hungarian
+  method, `scipy.optimize.linear_sum_assignment`); the share of samples whose code maps to the
+  class the classifier predicts.
+- `accuracy`: the share of correct predictions (a semi-supervised D on held-out examples).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from jaxgan.metrics.fid import fid
+
+
+def accuracy(predictions: np.ndarray, labels: np.ndarray) -> float:
+    predictions, labels = np.asarray(predictions), np.asarray(labels)
+    if predictions.shape != labels.shape or predictions.ndim != 1:
+        raise ValueError(
+            f"accuracy: predictions and labels must be [n] of one length; got {predictions.shape} and {labels.shape}."
+        )
+    return float(np.mean(predictions == labels))
+
+
+def class_consistency(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The classifier's accuracy `mean(argmax p(·|x_i) == label_i)` on samples drawn for `labels`."""
+    return accuracy(np.argmax(np.asarray(probabilities), axis=-1), labels)
+
+
+def intra_fid(real_features, real_labels, fake_features, fake_labels) -> float:
+    """The mean over the classes present in both sets of FID(real of class c, generated of class c)."""
+    real_labels, fake_labels = np.asarray(real_labels), np.asarray(fake_labels)
+    classes = np.intersect1d(np.unique(real_labels), np.unique(fake_labels))
+    if classes.size == 0:
+        raise ValueError("intra_fid: the real and generated labels have no class in common.")
+    values = [fid(real_features[real_labels == c], fake_features[fake_labels == c]) for c in classes]
+    return float(np.mean(values))
+
+
+def agreement_matrix(codes: np.ndarray, predictions: np.ndarray, num_codes: int, num_classes: int) -> np.ndarray:
+    """`[num_codes, num_classes]` counts of (code, predicted class) pairs."""
+    counts = np.zeros((num_codes, num_classes), np.int64)
+    np.add.at(counts, (np.asarray(codes), np.asarray(predictions)), 1)
+    return counts
+
+
+def code_agreement(probabilities: np.ndarray, codes: np.ndarray, num_codes: int | None = None) -> float:
+    """The classifier's accuracy against the categorical `codes` under the best one-to-one matching
+    of code values to classes (each code to a distinct class; unmatched codes count as wrong)."""
+    probabilities, codes = np.asarray(probabilities), np.asarray(codes)
+    num_classes = probabilities.shape[-1]
+    num_codes = int(codes.max()) + 1 if num_codes is None else num_codes
+    counts = agreement_matrix(codes, np.argmax(probabilities, axis=-1), num_codes, num_classes)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    return float(counts[rows, cols].sum() / len(codes))

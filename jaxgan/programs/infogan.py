@@ -1,0 +1,157 @@
+"""InfoGAN (Chen et al. 2016) as a program: latent codes, and Q on D's body trained with G.
+
+    latents: z ~ N(0, I) (noise), code ~ Cat(K) (categorical), continuous ~ U(-1, 1)^m.
+    D group: fake = G(z, code, continuous); the objective on D(x), D(fake) (adversarial head).
+    G group (trains G and D's `q_head`): reuses `fake`; the objective at D(fake)
+        - λ_cat L_I(categorical) - λ_cont L_I(continuous), with Q's outputs on D's features:
+        K logits for the code, m means of a unit-variance Gaussian for the continuous codes.
+
+`L_I = H(c) + E log Q(c|G(z, c)) ≤ I(c; G(z, c))` (MATH.md section 8); it is logged as
+`g_mutual_information_categorical` / `_continuous` (the bounds themselves, in nats). Samples keep
+the codes they were drawn for (`code`, `continuous`); `traversal()` gives the inputs of the
+picture whose rows are the code values and whose columns move one continuous code from -2 to 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import jax
+import ml_collections
+import numpy as np
+
+from jaxgan import losses as losses_lib
+from jaxgan.models.conditional import ConditionalDiscriminator, ConditionalGenerator
+from jaxgan.program import Call, Group, Latent, Program, Term, categorical, normal, uniform
+from jaxgan.programs import conditional, gan
+
+TRAVERSAL_STEPS = 9  # columns of the traversal picture, -2 ... 2
+
+
+def default_settings(**overrides) -> ml_collections.ConfigDict:
+    """`config.infogan`: the codes and the weights of their bounds (Chen et al. 2016, MNIST)."""
+    settings = ml_collections.ConfigDict(
+        {
+            "num_categories": 10,  # one categorical code of this many values
+            "num_continuous": 2,  # continuous codes, U(-1, 1) each
+            "categorical_weight": 1.0,  # λ of the categorical bound
+            "continuous_weight": 0.1,  # λ of the continuous bound
+            "q_width": 128,  # Q's hidden layer on D's features
+        }
+    )
+    settings.update(overrides)
+    return settings
+
+
+def mutual_information_term(name: str, kind: str, num_categories: int, num_continuous: int, weight: float) -> Term:
+    """`-L_I` of one code kind from Q's outputs `q` (`[B, K + m]`), over the global batch."""
+    prior_entropy = num_continuous * math.log(2.0)  # U(-1, 1)^m
+
+    def fn(ctx, q, codes):
+        q, codes = ctx.gather(q), ctx.gather(codes)
+        if kind == "categorical":
+            return -losses_lib.infogan_categorical_mutual_information(q[:, :num_categories], codes)
+        return -losses_lib.infogan_gaussian_mutual_information(
+            q[:, num_categories:], codes, prior_entropy=prior_entropy
+        )
+
+    reads = ("d_fake.q", "code" if kind == "categorical" else "continuous")
+    return Term(name, fn, reads, weight=weight, metric=f"g_negative_mutual_information_{kind}")
+
+
+def traversal(z: np.ndarray, num_categories: int, num_continuous: int) -> tuple[dict[str, np.ndarray], int]:
+    """The given inputs of the traversal picture and its number of columns: row k holds code k,
+    column j sets the first continuous code to -2 + 4j/8 (the others 0), one `z` for the picture."""
+    values = np.linspace(-2.0, 2.0, TRAVERSAL_STEPS, dtype=np.float32)
+    codes = np.repeat(np.arange(num_categories, dtype=np.int32), TRAVERSAL_STEPS)
+    given = {"z": np.tile(np.asarray(z, np.float32)[None], (len(codes), 1)), "code": codes}
+    if num_continuous:
+        continuous = np.zeros((len(codes), num_continuous), np.float32)
+        continuous[:, 0] = np.tile(values, num_categories)
+        given["continuous"] = continuous
+    return given, TRAVERSAL_STEPS
+
+
+def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name) -> Program:
+    """`config.program = "infogan"` from `config.model`, `config.loss`, `config.infogan`."""
+    settings = config.infogan
+    conditional.check_unsupported(config, "pack", "unroll_steps", "feature_matching")
+    for name in ("num_categories", "num_continuous", "q_width"):
+        value = settings[name]
+        low = 0 if name == "num_continuous" else (2 if name == "num_categories" else 1)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"config.infogan.{name} must be an integer >= {low}; got {value!r}.")
+    for name in ("categorical_weight", "continuous_weight"):
+        if not isinstance(settings[name], (int, float)) or settings[name] < 0:
+            raise ValueError(f"config.infogan.{name} must be a non-negative weight; got {settings[name]!r}.")
+    num_categories, num_continuous = settings.num_categories, settings.num_continuous
+    g_body, d_body = conditional.bodies(config, dataset, axis_name=axis_name)
+    generator = ConditionalGenerator(g_body, num_classes=(num_categories,), conditioning="concat")
+    discriminator = ConditionalDiscriminator(
+        d_body,
+        q_head=num_categories + num_continuous,
+        q_width=settings.q_width,
+        spectral_norm=bool(getattr(d_body, "spectral_norm", False)),
+    )
+    objective = losses_lib.get(config.loss.name, **config.loss.params.to_dict())
+    penalties, penalty_weights = conditional.penalties_of(config)
+    g_tx, d_tx = conditional.optimizers(config)
+    d_term, g_term = gan.objective_terms(
+        objective,
+        d_reads=("d_real.adversarial", "d_fake.adversarial"),
+        g_reads=("d_fake.adversarial", "d_real.adversarial"),
+    )
+    inputs = ("z", "code", "continuous") if num_continuous else ("z", "code")
+    g_terms = [
+        g_term,
+        mutual_information_term("categorical", "categorical", num_categories, 0, settings.categorical_weight),
+    ]
+    if num_continuous:
+        g_terms.append(
+            mutual_information_term(
+                "continuous", "continuous", num_categories, num_continuous, settings.continuous_weight
+            )
+        )
+    groups = (
+        Group(
+            "discriminator",
+            trains=("discriminator",),
+            optimizer=d_tx,
+            calls=(Call("generator", inputs, "fake"), Call("discriminator", (("x",), ("fake",)), ("d_real", "d_fake"))),
+            terms=(d_term, *(gan.penalty_term(name, fn, head="adversarial") for name, fn in penalties)),
+            latents=inputs,
+            repeats=config.num_critic_steps,
+            project=conditional.clip_projection(config),
+            metric="d",
+        ),
+        Group(
+            "generator",
+            trains=("generator", "discriminator/q_head"),
+            optimizer=g_tx,
+            calls=(
+                Call("discriminator", ("fake",), "d_fake", keep_variables=False),
+                Call("discriminator", ("x",), "d_real", keep_variables=False),
+            ),
+            terms=tuple(g_terms),
+            reuse=("fake",),
+            metric="g",
+        ),
+    )
+    latents = [Latent("z", normal((config.latent_dim,))), Latent("code", categorical(num_categories))]
+    if num_continuous:
+        latents.append(Latent("continuous", uniform((num_continuous,))))
+    z = np.asarray(jax.random.normal(jax.random.PRNGKey(config.seed), (config.latent_dim,)))
+    pictures = {"traversal": functools.partial(traversal, z, num_categories, num_continuous)}
+    return Program(
+        networks={"generator": generator, "discriminator": discriminator},
+        latents=tuple(latents),
+        pictures=pictures,
+        features=("x",),
+        groups=groups,
+        sample=Call("generator", inputs, "sample", train=False),
+        sample_latents=inputs,
+        sample_record=inputs[1:],
+        ema={"generator": float(config.ema_decay)} if config.ema_decay > 0 else {},
+        hyper=penalty_weights,
+    )

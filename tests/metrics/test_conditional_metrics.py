@@ -1,0 +1,64 @@
+"""Metrics of conditional samples against their definitions (jaxgan/metrics/conditional.py)."""
+
+import numpy as np
+import pytest
+
+from jaxgan.metrics import conditional, evaluators
+from jaxgan.metrics import features as features_lib
+from jaxgan.metrics.fid import fid
+
+
+def _one_hot(labels, k):
+    return np.eye(k)[labels]
+
+
+def test_class_consistency_is_the_accuracy_against_the_drawn_labels():
+    labels = np.array([0, 1, 2, 2, 1, 0, 3, 3])
+    predicted = np.array([0, 1, 2, 0, 1, 0, 3, 1])
+    assert conditional.class_consistency(_one_hot(predicted, 4), labels) == pytest.approx(6 / 8)
+
+
+def test_code_agreement_is_invariant_to_a_relabelling_of_the_code():
+    rng = np.random.default_rng(0)
+    classes = rng.integers(0, 10, 200)
+    permutation = rng.permutation(10)
+    codes = permutation[classes]  # the code names each class by another number
+    assert conditional.code_agreement(_one_hot(classes, 10), codes, 10) == 1.0
+    # 20 of the samples predicted as another class: 180 agree under the best matching.
+    wrong = classes.copy()
+    wrong[:20] = (wrong[:20] + 1) % 10
+    assert conditional.code_agreement(_one_hot(wrong, 10), codes, 10) == pytest.approx(0.9)
+    # Matching is one to one: two codes cannot both map to class 0.
+    assert conditional.code_agreement(_one_hot(np.zeros(4, int), 10), np.array([0, 0, 1, 1]), 2) == 0.5
+
+
+def test_intra_fid_is_the_mean_over_classes_of_the_per_class_fid():
+    rng = np.random.default_rng(1)
+    real, fake = rng.normal(size=(300, 3)), rng.normal(size=(240, 3)) + 0.3
+    real_labels, fake_labels = rng.integers(0, 3, 300), rng.integers(0, 3, 240)
+    expected = np.mean([fid(real[real_labels == c], fake[fake_labels == c]) for c in range(3)])
+    assert conditional.intra_fid(real, real_labels, fake, fake_labels) == pytest.approx(expected)
+
+
+def test_evaluators_read_the_conditions_each_sample_was_drawn_for():
+    rng = np.random.default_rng(2)
+    real, fake = rng.normal(size=(200, 2)), rng.normal(size=(100, 2))
+    real_labels = (real[:, 0] > 0).astype(int)
+    fake_labels = (fake[:, 0] > 0).astype(int)
+    predictions = np.array([0, 1, 1, 1])
+    evaluation = evaluators.Evaluation(
+        ["intra_fid", "classifier_accuracy"],
+        real=real,
+        real_labels=real_labels,
+        held_out=(np.zeros((4, 2)), np.array([0, 1, 0, 1])),
+        dataset_name="ring",
+        extractors={"samples": features_lib.samples_extractor()},
+        cache_dir=None,
+    )
+    values = evaluation(fake, conditions={"label": fake_labels}, predict=lambda x: predictions)
+    assert values["intra_fid"] == pytest.approx(conditional.intra_fid(real, real_labels, fake, fake_labels))
+    assert values["classifier_accuracy"] == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="'label' each sample was drawn for"):
+        evaluation(fake, predict=lambda x: predictions)
+    with pytest.raises(ValueError, match="held_out"):
+        evaluators.Evaluation(["classifier_accuracy"], real=real, dataset_name="ring", cache_dir=None)

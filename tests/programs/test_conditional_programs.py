@@ -1,0 +1,178 @@
+"""The conditional programs: InfoGAN's update against a hand-written one (Q's head trained with G),
+the semi-supervised labelled subset, the sampler's labels, and the refusals of bad settings."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+
+from jaxgan import data as data_lib
+from jaxgan.data import semi_supervised
+from jaxgan.programs import conditional, infogan
+from jaxgan.train import build, restore
+from jaxgan.train import runs as runs_lib
+from tests.train.helpers import batch_for, conditional_ring_config, tiny_ring_config
+
+LEARNING_RATE = 1e-2
+NUM_CATEGORIES, NUM_CONTINUOUS, LATENT_DIM = 4, 2, 3
+
+
+def _infogan_config():
+    config = tiny_ring_config(num_steps=1, steps_per_call=1)
+    config.program = "infogan"
+    config.latent_dim = LATENT_DIM
+    config.infogan = infogan.default_settings(num_categories=NUM_CATEGORIES, num_continuous=NUM_CONTINUOUS)
+    config.model.generator.use_batch_norm = False
+    for network in ("generator", "discriminator"):
+        config.optimizer[network] = ml_collections.ConfigDict({"name": "sgd", "learning_rate": LEARNING_RATE})
+    return config
+
+
+def _latents(state, batch_size):
+    """(z, code, continuous) of D's group (group 0, repeat 0), as the step documents its keys."""
+    latent_key = jax.random.split(jax.random.fold_in(state.rng, state.step), 3)[0]
+    base = jax.random.fold_in(jax.random.fold_in(latent_key, 0), 0)
+
+    def draw(j, fn):
+        key = jax.random.fold_in(base, j)
+        return jnp.stack([fn(jax.random.fold_in(key, i)) for i in range(batch_size)])
+
+    z = draw(0, lambda k: jax.random.normal(k, (LATENT_DIM,)))
+    code = draw(1, lambda k: jax.random.randint(k, (), 0, NUM_CATEGORIES))
+    continuous = draw(2, lambda k: jax.random.uniform(k, (NUM_CONTINUOUS,), jnp.float32, -1.0, 1.0))
+    return z, code, continuous
+
+
+def test_infogan_step_equals_the_hand_written_update_and_trains_q_with_g():
+    config = _infogan_config()
+    experiment = build.build(config)
+    state = build.new_state(experiment, jax.random.PRNGKey(4))
+    batch = batch_for(experiment, config)
+    new_state, metrics = jax.jit(build.train_step(experiment))(state, batch)
+
+    generator = experiment.program.networks["generator"]
+    discriminator = experiment.program.networks["discriminator"]
+    g_params, d_params = state.params["generator"], state.params["discriminator"]
+    x = batch["x"][0]
+    z, code, continuous = _latents(state, config.batch_size)
+    G = lambda p: generator.apply({"params": p}, z, code, continuous, train=True)  # noqa: E731
+    D = lambda p, v: discriminator.apply({"params": p}, v, train=True)  # noqa: E731
+    sgd = lambda p, g: jax.tree.map(lambda w, d: w - LEARNING_RATE * d, p, g)  # noqa: E731
+
+    def d_loss(p):
+        fake = G(g_params)
+        return jnp.mean(jax.nn.softplus(-D(p, x)["adversarial"])) + jnp.mean(jax.nn.softplus(D(p, fake)["adversarial"]))
+
+    d_new = sgd(d_params, jax.grad(d_loss)(d_params))
+
+    def g_loss(g, q_head):
+        out = D({**d_new, "q_head": q_head}, G(g))
+        log_q = jax.nn.log_softmax(out["q"][:, :NUM_CATEGORIES])
+        categorical_bound = np.log(NUM_CATEGORIES) + jnp.mean(jnp.take_along_axis(log_q, code[:, None], 1))
+        log_density = -0.5 * np.log(2 * np.pi) - 0.5 * (continuous - out["q"][:, NUM_CATEGORIES:]) ** 2
+        continuous_bound = NUM_CONTINUOUS * np.log(2.0) + jnp.mean(jnp.sum(log_density, axis=-1))
+        adversarial = jnp.mean(jax.nn.softplus(-out["adversarial"]))
+        return adversarial - 1.0 * categorical_bound - 0.1 * continuous_bound, (categorical_bound, continuous_bound)
+
+    (_, (categorical_bound, continuous_bound)), (g_grad, q_grad) = jax.value_and_grad(
+        g_loss, argnums=(0, 1), has_aux=True
+    )(g_params, d_new["q_head"])
+    expected = {"generator": sgd(g_params, g_grad), "discriminator": {**d_new, "q_head": sgd(d_new["q_head"], q_grad)}}
+    for got, want in zip(jax.tree.leaves(new_state.params), jax.tree.leaves(expected), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(metrics["g_negative_mutual_information_categorical"], -categorical_bound, atol=1e-6)
+    np.testing.assert_allclose(metrics["g_negative_mutual_information_continuous"], -continuous_bound, atol=1e-6)
+    # Q's head moved in G's update only: D's own update does not reach it (its loss does not read q).
+    assert float(jnp.max(jnp.abs(q_grad["output"]["kernel"]))) > 1e-4
+    np.testing.assert_array_equal(d_new["q_head"]["output"]["kernel"], d_params["q_head"]["output"]["kernel"])
+
+
+def test_infogan_traversal_rows_are_codes_and_columns_move_the_first_continuous_code():
+    given, columns = infogan.traversal(np.ones(3), 4, 2)
+    assert columns == infogan.TRAVERSAL_STEPS and given["code"].shape == (4 * columns,)
+    np.testing.assert_array_equal(given["code"].reshape(4, columns), np.arange(4)[:, None].repeat(columns, 1))
+    np.testing.assert_allclose(given["continuous"][:columns, 0], np.linspace(-2, 2, columns))
+    np.testing.assert_array_equal(given["continuous"][:, 1], 0.0)
+    np.testing.assert_array_equal(given["z"], 1.0)
+
+
+def test_labelled_subset_has_n_examples_per_class_seeded_and_paired_with_every_example():
+    dataset = data_lib.load("mnist", split="train")
+    subset = semi_supervised.labelled_subset(dataset, 10, seed=3)
+    labels = dataset.get(subset.positions)["label"]
+    np.testing.assert_array_equal(np.bincount(labels, minlength=10), np.full(10, 10))
+    np.testing.assert_array_equal(semi_supervised.labelled_subset(dataset, 10, seed=3).positions, subset.positions)
+    assert not np.array_equal(semi_supervised.labelled_subset(dataset, 10, seed=4).positions, subset.positions)
+    got = subset.get(np.array([0, 100, 205]))
+    np.testing.assert_array_equal(got["labelled_label"], labels[[0, 0, 5]])
+    np.testing.assert_array_equal(got["labelled_x"], dataset.get(subset.positions[[0, 0, 5]])["x"])
+    arrays = subset.arrays()
+    np.testing.assert_array_equal(arrays["labelled_label"][[0, 100, 205]], got["labelled_label"])
+    with pytest.raises(ValueError, match=r"labelled_per_class \(1000\) is more than class 0"):
+        semi_supervised.labelled_subset(dataset, 1000, seed=0)
+
+
+def test_samples_keep_the_labels_they_were_drawn_for():
+    config = conditional_ring_config()
+    experiment = build.build(config)
+    state = runs_lib.initial_state(config, experiment)
+    sampler = runs_lib.Sampler(experiment.program, 1)
+    key = jax.random.PRNGKey(0)
+    drawn = sampler.draw(state, key, 40)
+    assert drawn["x"].shape == (1, 40, 2) and drawn["label"].shape == (1, 40)
+    assert set(np.unique(drawn["label"])) <= set(range(8)) and len(np.unique(drawn["label"])) > 4
+    # Given labels replace the drawn ones; the same latent points for the same labels give the same samples.
+    given = sampler.draw(state, key, 40, given={"label": drawn["label"][0]})
+    np.testing.assert_allclose(given["x"], drawn["x"], rtol=1e-6)
+    other = sampler.draw(state, key, 40, given={"label": (drawn["label"][0] + 1) % 8})
+    assert float(np.max(np.abs(other["x"] - drawn["x"]))) > 1e-4
+    np.testing.assert_array_equal(restore.parse_labels("all", num=None, num_classes=8), np.arange(8))
+    np.testing.assert_array_equal(restore.parse_labels("all", num=16, num_classes=8), np.repeat(np.arange(8), 2))
+    np.testing.assert_array_equal(restore.parse_labels("3,3,7", num=None, num_classes=8), [3, 3, 7])
+
+
+@pytest.mark.parametrize(
+    "spec,num,num_classes,message",
+    [
+        ("12", None, 10, r"outside \[0, 10\)"),
+        ("all", None, None, "is for a conditional run"),
+        ("all", 15, 10, "multiple of the 10 classes"),
+        ("3,x", None, 10, "comma-separated class indices"),
+        ("1,2", 3, 10, "names 2 labels but --num is 3"),
+    ],
+)
+def test_bad_labels_are_refused_in_one_sentence(spec, num, num_classes, message):
+    with pytest.raises(ValueError, match=message):
+        restore.parse_labels(spec, num=num, num_classes=num_classes)
+
+
+def _unlabelled(dataset):
+    return data_lib.ArrayDataset("unlabelled", dataset.get(np.arange(100))["x"])
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda c: c.conditional.update(num_classes=7), r"num_classes \(7\) must be dataset 'ring'"),
+        (lambda c: c.conditional.update(discriminator_conditioning="projected"), "is not one of"),
+        (lambda c: c.conditional.update(generator_conditioning="batch_norm"), "needs a generator with conditional"),
+        (lambda c: c.update(pack=2), "config.pack=2 is not supported"),
+        (lambda c: c.data.update(labelled_per_class=5), "labelled_per_class=5 is read by program"),
+        (lambda c: c.update(program="acgan"), "class_weight > 0"),
+    ],
+)
+def test_bad_conditional_settings_are_refused_before_compiling(change, message):
+    config = conditional_ring_config()
+    change(config)
+    with pytest.raises(ValueError, match=message):
+        build.build(config)
+
+
+def test_a_conditional_program_on_a_dataset_without_labels_is_refused():
+    config = conditional_ring_config()
+    dataset = _unlabelled(data_lib.load("ring", num_examples=200))
+    with pytest.raises(ValueError, match="needs labels, and dataset 'ring' has none"):
+        conditional.from_config(config, dataset, axis_name=None)
