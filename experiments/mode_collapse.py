@@ -6,8 +6,9 @@
     python experiments/mode_collapse.py --methods=GAN --seeds=1 --chunk=20000 --root=runs/pacgan_cpu
     # no training: the table and curves from whatever the pieces under --root hold
     python experiments/mode_collapse.py --root=runs/pacgan --report_only
-    # the quick CPU protocol (narrow networks, learning rates x10, 800 steps, 3 seeds)
-    python experiments/mode_collapse.py --quick --root=runs/mode_collapse_quick --table=results/mode_collapse.md
+    # the quick CPU protocol (narrow networks, learning rates x10, 800 steps, 3 seeds), every method
+    python experiments/mode_collapse.py --quick --methods=all --root=runs/mode_collapse_quick \
+        --table=results/mode_collapse.md --curves=
 
 A piece is one (method, dataset): one workdir `<root>/<method>_<dataset>` trained by the
 loop (`jaxgan.train.train_and_evaluate`) with all its seeds vmapped in one program
@@ -489,19 +490,39 @@ def write_curves(found: dict, path: str, log=print) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    datasets = [d for d in DATASETS if any(d == dataset for (_, dataset), e in found.items() if e["evaluations"])]
+    fig, axes = plt.subplots(len(datasets), 3, figsize=(13, 3.4 * len(datasets)), squeeze=False)
     titles = ("modes captured", "high-quality samples %", "reverse KL")
     scales = (1.0, 100.0, 1.0)
-    for ax, key, title, scale in zip(axes, KEYS, titles, scales):
-        for name, evaluations in numbers.items():
-            steps = [e["step"] for e in evaluations]
-            values = [scale * float(np.mean(e[key])) for e in evaluations]
-            seeds = len(evaluations[-1][key])
-            ax.plot(steps, values, marker="o", markersize=3, label=f"{name} ({seeds} seed{'s' * (seeds > 1)})")
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("step")
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7, loc="lower right")
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for row, dataset in enumerate(datasets):
+        methods = [m for m in METHODS if found.get((m, dataset), {}).get("evaluations")]
+        for col, (key, title, scale) in enumerate(zip(KEYS, titles, scales)):
+            ax = axes[row, col]
+            for i, method in enumerate(methods):
+                evaluations = found[(method, dataset)]["evaluations"]
+                steps = [e["step"] for e in evaluations]
+                values = [scale * float(np.mean(e[key])) for e in evaluations]
+                seeds = len(evaluations[-1][key])
+                colour = colours[i % len(colours)]
+                ax.plot(
+                    steps,
+                    values,
+                    marker="o",
+                    markersize=3,
+                    color=colour,
+                    label=f"{method} ({seeds} seed{'s' * (seeds > 1)})",
+                )
+                published = PUBLISHED.get(method)
+                triple = None if published is None else published[1 if dataset == "ring" else 2]
+                if triple is not None and triple[col] is not None:
+                    ax.axhline(
+                        triple[col][0], color=colour, linestyle="--", linewidth=1, label=f"{method}, {published[0]}"
+                    )
+            ax.set_title(f"{dataset}: {title}", fontsize=10)
+            ax.set_xlabel("step")
+            ax.grid(alpha=0.3)
+        axes[row, 0].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -530,7 +551,7 @@ def report(args, log=print) -> dict:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--methods", default="GAN,PacGAN2,PacGAN3,PacGAN4", help="comma-separated; from " + ", ".join(METHODS)
+        "--methods", default="GAN,PacGAN2,PacGAN3,PacGAN4", help="comma-separated, or all; from " + ", ".join(METHODS)
     )
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument(
@@ -582,7 +603,7 @@ def parse_args(argv=None):
         args.seeds = QUICK_SEEDS if args.quick else PAPER_SEEDS
     if args.eval_every is None:
         args.eval_every = args.steps if args.quick else EVAL_EVERY
-    args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    args.methods = list(METHODS) if args.methods == "all" else [m.strip() for m in args.methods.split(",") if m.strip()]
     args.datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     problems = []
     unknown = [m for m in args.methods if m not in METHODS] + [d for d in args.datasets if d not in DATASETS]
