@@ -193,7 +193,7 @@ def test_a_time_budget_sizes_the_run_after_the_first_turn(tmp_path, monkeypatch,
     step 300, in one launch each, and no further."""
     stand_in = StandIn({"GAN_ring": 1.0, "GAN_grid": 0.5})
     monkeypatch.setattr(mc, "train_piece", stand_in)
-    mc.main(_argv(tmp_path, "--methods=GAN", "--steps=1000", "--chunk=100", "--time_budget=667"))
+    mc.main(_argv(tmp_path, "--methods=GAN", "--steps=1000", "--chunk=100", "--time_budget=667", "--curves="))
     assert stand_in.turns == [("GAN_ring", 100), ("GAN_grid", 100), ("GAN_ring", 300), ("GAN_grid", 300)]
     assert "every piece trains to step 300 (of 1000)" in capsys.readouterr().out
     assert "(unfinished)" in open(tmp_path / "table.md").read()
@@ -203,6 +203,6 @@ def test_no_launch_starts_once_the_budget_is_spent(tmp_path, monkeypatch, capsys
     stand_in = StandIn({"GAN_ring": 1.0, "GAN_grid": 1.0})
     monkeypatch.setattr(mc, "train_piece", stand_in)
     monkeypatch.setattr(mc.time, "perf_counter", iter(range(0, 10_000, 100)).__next__)  # 100 s per reading
-    mc.main(_argv(tmp_path, "--methods=GAN", "--chunk=100", "--time_budget=150"))
+    mc.main(_argv(tmp_path, "--methods=GAN", "--chunk=100", "--time_budget=150", "--curves="))
     assert stand_in.turns == [("GAN_ring", 100)]
     assert "time budget of 150 s spent: GAN_grid stays at step 0" in capsys.readouterr().out

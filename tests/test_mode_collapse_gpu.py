@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import tarfile
+import tempfile
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,7 +26,10 @@ def test_the_gpu_command_runs_a_tiny_protocol_and_writes_its_outputs(tmp_path):
         "TINY": "1",
         "OUT": str(out),
         "ROOT": str(root),
-        "CACHE_DIR": os.environ.get("JAXGAN_TEST_COMPILATION_CACHE", str(tmp_path / "xla")),
+        # the test session's persistent XLA cache (tests/conftest.py), so a second suite run compiles nothing
+        "CACHE_DIR": os.environ.get(
+            "JAXGAN_TEST_COMPILATION_CACHE", os.path.join(tempfile.gettempdir(), "jaxgan-test-xla-cache")
+        ),
         "JAX_PLATFORMS": "cpu",
     }
     done = subprocess.run(
