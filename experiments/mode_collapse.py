@@ -243,15 +243,16 @@ def sized_target(reached: dict, rates: dict, *, budget_left: float, steps: int, 
     """The step every unfinished piece can reach in `budget_left` seconds, all advancing together.
 
     With pieces at `reached[p]` going at `rates[p]` steps/s, S more steps each take Σ S / rate_p
-    seconds; the target is the least reached step plus S, rounded down to `eval_every`, at most
-    `steps` (and at least the least reached step: nothing more is trained when nothing fits).
+    seconds; the target is the least reached step plus S, rounded down to a multiple of
+    `eval_every`, at most `steps` (and at least the least reached step: nothing more is trained
+    when nothing fits).
     """
     if not rates:
         return steps
     seconds_per_step = sum(1.0 / max(rate, 1e-9) for rate in rates.values())
     low = min(reached[p] for p in rates)
-    more = int(budget_left / seconds_per_step) // eval_every * eval_every
-    return min(steps, max(low, low + more))
+    target = (low + int(max(budget_left, 0.0) / seconds_per_step)) // eval_every * eval_every
+    return min(steps, max(low, target))
 
 
 # Of the time left after the first turn, the share planned for training (the rest: evaluations,
@@ -291,6 +292,8 @@ def run_pieces(pieces, args, log=print) -> None:
             goal = min(target, args.steps)
             if chunk:
                 goal = min(goal, (reached // chunk + 1) * chunk)
+            if first_turn and args.probe_steps:
+                goal = min(goal, reached + args.probe_steps)
             if goal <= reached:
                 continue
             if args.time_budget and time.perf_counter() - started > args.time_budget:
@@ -327,7 +330,8 @@ def run_pieces(pieces, args, log=print) -> None:
             left = args.time_budget - (time.perf_counter() - started)
             reached = {piece_name(m, d): checkpoint_step(w) for m, d, _, w in todo}
             live = {n: r for n, r in rates.items() if n in reached}
-            reserve = sum(overheads.get(n, 0.0) for n in live)
+            # a later launch compiles from the persistent cache: the least overhead seen, for each
+            reserve = len(live) * min((overheads[n] for n in live if n in overheads), default=0.0)
             target = sized_target(
                 reached,
                 live,
@@ -579,6 +583,12 @@ def parse_args(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help="the quick CPU protocol (narrow networks, learning rates x10)"
     )
+    parser.add_argument(
+        "--probe_steps",
+        type=int,
+        default=0,
+        help="the first turn trains at most this many steps per piece (0: a chunk), e.g. to measure steps/s",
+    )
     parser.add_argument("--root", default="runs/pacgan", help="one workdir per (method, dataset) under it")
     parser.add_argument("--table", default="results/pacgan_table.md")
     parser.add_argument("--curves", default="results/pacgan_curves.png", help="'' for none")
@@ -624,6 +634,11 @@ def parse_args(argv=None):
         if args.chunk < 0 or args.chunk % args.eval_every:
             problems.append(
                 f"--chunk ({args.chunk}) must be 0 or a positive multiple of --eval_every ({args.eval_every})"
+            )
+        if args.probe_steps < 0 or args.probe_steps % args.steps_per_call:
+            problems.append(
+                f"--probe_steps ({args.probe_steps}) must be 0 or a positive multiple of --steps_per_call "
+                f"({args.steps_per_call})"
             )
         if args.time_budget < 0:
             problems.append(f"--time_budget must be >= 0 seconds; got {args.time_budget}")

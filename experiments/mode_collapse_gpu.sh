@@ -8,10 +8,10 @@
 #   # on CPU, a tiny protocol to check the command (what tests/test_mode_collapse_gpu.py runs):
 #   METHODS=GAN,PacGAN2 STEPS=200 EVAL_EVERY=50 SEEDS=2 BUDGET=300 TINY=1 OUT=/tmp/x bash experiments/mode_collapse_gpu.sh
 #
-# experiments/mode_collapse.py does the work: the first turn trains every piece to the first
-# evaluation (EVAL_EVERY steps) and measures its steps/s and launch overhead; every piece then
-# trains, in one launch, to the step that fits BUDGET seconds in all (at most the paper's 400,000
-# steps), and the table says the step each piece reached. What comes back in $OUT (5 files; the
+# experiments/mode_collapse.py does the work: a first turn trains every piece PROBE steps and
+# measures its steps/s and launch overhead (ring and grid share one compiled program per method);
+# every piece then trains, in one launch, to the step that fits BUDGET seconds in all (a multiple
+# of EVAL_EVERY, at most the paper's 400,000 steps), and the table says the step each piece reached. What comes back in $OUT (5 files; the
 # device tool returns at most 8): the table, the curves (PNG and JSON), the log, and metrics.tgz
 # with each piece's metrics.jsonl (the checkpoints are too large to come back: a later lease
 # starts the pieces again unless their workdirs are carried).
@@ -35,6 +35,7 @@ DATASETS="${DATASETS:-ring,grid}"
 SEEDS="${SEEDS:-10}"
 STEPS="${STEPS:-400000}"
 EVAL_EVERY="${EVAL_EVERY:-20000}"
+PROBE="${PROBE:-2000}"
 BUDGET="${BUDGET:-330}"  # seconds for the whole run, compilation and evaluations included
 ROOT="${ROOT:-/tmp/pacgan_gpu_runs}"
 CACHE_DIR="${CACHE_DIR:-/tmp/jaxgan-xla}"
@@ -55,7 +56,7 @@ if [[ -n "${TINY:-}" ]]; then  # a CPU check of this command: networks a few uni
 fi
 
 python3 experiments/mode_collapse.py --methods="$METHODS" --datasets="$DATASETS" --seeds="$SEEDS" \
-  --steps="$STEPS" --eval_every="$EVAL_EVERY" --chunk="$EVAL_EVERY" --time_budget="$BUDGET" \
+  --steps="$STEPS" --eval_every="$EVAL_EVERY" --chunk="$EVAL_EVERY" --probe_steps="$PROBE" --time_budget="$BUDGET" \
   --root="$ROOT" --table="$OUT/pacgan_table.md" --curves="$OUT/pacgan_curves.png" \
   --cache_dir="$CACHE_DIR" --machine="$machine, one run of experiments/mode_collapse_gpu.sh" \
   --report_every_turn "${tiny[@]}" 2>"$ROOT/stderr.txt" | tee "$OUT/log.txt" || status=$?

@@ -103,6 +103,7 @@ def test_table_cells_are_mean_and_standard_error_beside_the_published_rows(tmp_p
         (["--steps=150", "--eval_every=100"], "--steps (150) must be a multiple of --eval_every (100)"),
         (["--chunk=30000"], "--chunk (30000) must be 0 or a positive multiple of --eval_every (20000)"),
         (["--seeds=0"], "--seeds must be a positive integer"),
+        (["--probe_steps=150"], "--probe_steps (150) must be 0 or a positive multiple of --steps_per_call (100)"),
         (["--set", "model.width"], "--set 'model.width' must be PATH=JSON"),
     ],
 )
@@ -197,6 +198,17 @@ def test_a_time_budget_sizes_the_run_after_the_first_turn(tmp_path, monkeypatch,
     assert stand_in.turns == [("GAN_ring", 100), ("GAN_grid", 100), ("GAN_ring", 300), ("GAN_grid", 300)]
     assert "every piece trains to step 300 (of 1000)" in capsys.readouterr().out
     assert "(unfinished)" in open(tmp_path / "table.md").read()
+
+
+def test_a_probe_turn_measures_then_each_piece_trains_once_to_the_sized_step(tmp_path, monkeypatch, capsys):
+    """A first turn of 10 steps at 1 and 0.5 steps/s: 90% of ~667 s fit 200 more steps each,
+    so step 210 rounds down to the cadence: 200, reached in one more launch per piece."""
+    stand_in = StandIn({"GAN_ring": 1.0, "GAN_grid": 0.5})
+    monkeypatch.setattr(mc, "train_piece", stand_in)
+    argv = _argv(tmp_path, "--methods=GAN", "--steps=1000", "--chunk=100", "--time_budget=667", "--curves=")
+    mc.main([*argv, "--probe_steps=10", "--steps_per_call=10"])
+    assert stand_in.turns == [("GAN_ring", 10), ("GAN_grid", 10), ("GAN_ring", 200), ("GAN_grid", 200)]
+    assert "every piece trains to step 200 (of 1000)" in capsys.readouterr().out
 
 
 def test_no_launch_starts_once_the_budget_is_spent(tmp_path, monkeypatch, capsys):
