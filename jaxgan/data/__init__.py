@@ -11,10 +11,14 @@ Names (`names()`):
 - "fashion_mnist", "cifar10", "cifar100", "svhn_cropped", "celeb_a", and "tfds:<name>" for any
   tensorflow-datasets image dataset, read from prepared data on disk (`tfds_source.py`).
   "tfds:mnist" is the full tfds MNIST; plain "mnist" is always the bundled one.
+- Translation (`translation.py`): "edges2digits" (paired `source`, `target`), "digits2inverted"
+  (unpaired `x`, `y`), from the bundled digits; "cycle_gan/<pair>" and "tfds_pair:<name>" from
+  tensorflow-datasets.
 """
 
 from __future__ import annotations
 
+from jaxgan.data import translation
 from jaxgan.data.bundled import load_digits, load_mnist
 from jaxgan.data.dataset import ArrayDataset, Dataset
 from jaxgan.data.mixtures import grid_centers, load_mixture, ring_centers, sample_mixture
@@ -44,7 +48,7 @@ _TFDS_ALIASES = ("fashion_mnist", "cifar10", "cifar100", "svhn_cropped", "celeb_
 
 def names() -> list[str]:
     """The dataset names `load` accepts; besides these, "tfds:<name>" for any tfds image dataset."""
-    return [*_BUILT_IN, *_TFDS_ALIASES]
+    return [*_BUILT_IN, *_TFDS_ALIASES, *translation.NAMES, *translation.DOMAIN_NAMES]
 
 
 def load(
@@ -77,6 +81,8 @@ def load(
         return load_mnist(split=split, image_size=image_size)
     if name == "digits":
         return load_digits(split=split, image_size=image_size)
+    if translation.is_translation_name(name):
+        return translation.load(name, split=split, image_size=image_size, data_dir=data_dir)
     if name in _TFDS_ALIASES:
         return load_tfds(name, name, split=split, image_size=image_size, data_dir=data_dir)
     if isinstance(name, str) and name.startswith(TFDS_PREFIX) and len(name) > len(TFDS_PREFIX):

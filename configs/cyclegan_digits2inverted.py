@@ -1,0 +1,26 @@
+"""CycleGAN on digits2inverted (digits <-> other digits dilated and inverted, never paired):
+ResNet generators of width 8 with 2 residual blocks, PatchGANs with one downsampling,
+least-squares losses, cycle weight 10, identity 0.5 x 10, pools of 50 images, Adam(2e-4, b1=0.5).
+
+Sized to train in at most 10 minutes on 2 CPU cores; held out: the 500 "test" digits.
+"""
+
+import ml_collections
+
+from jaxgan.programs import translation
+
+
+def get_config():
+    config = translation.base_config("cyclegan", "digits2inverted")
+    config.model.generator = translation.model_config("generator", "resnet", features=8, num_blocks=2)
+    config.model.discriminator = translation.model_config("discriminator", "patchgan", features=16, num_downsamplings=1)
+    config.cyclegan = ml_collections.ConfigDict(
+        {"cycle_weight": 10.0, "identity_weight": 0.5, "pool_size": 50, "held_out_split": "test"}
+    )
+    config.batch_size = 16
+    config.num_steps = 2000
+    config.steps_per_call = 10
+    config.log_every = 100
+    config.checkpoint_every = 500
+    config.sample_every = 1000
+    return config
