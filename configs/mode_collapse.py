@@ -2,7 +2,7 @@
 grid, 10 seeds each, trained together (`num_seeds`).
 
     python experiments/sweep.py --config=configs/mode_collapse.py --workdir=runs/mode_collapse
-    python experiments/mode_collapse.py --quick       # the table and plot in results/
+    python experiments/mode_collapse.py --methods=all --root=runs/pacgan   # PacGAN's Table 1, resumable pieces
 
 `METHODS` holds each method's overrides of the PacGAN mixture config (the same settings as the
 single-method configs, e.g. configs/ring_wgan_gp.py, configs/ring_mmd.py); `get_sweep()` is the
