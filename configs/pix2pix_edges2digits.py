@@ -13,7 +13,9 @@ def get_config():
     config = translation.base_config("pix2pix", "edges2digits")
     config.model.generator = translation.model_config("generator", "unet", features=16)
     config.model.discriminator = translation.model_config("discriminator", "patchgan", features=16, num_downsamplings=1)
-    config.pix2pix = ml_collections.ConfigDict({"l1_weight": 100.0, "held_out_split": "test"})
+    config.pix2pix = ml_collections.ConfigDict(
+        {"l1_weight": 100.0, "adversarial_weight": 1.0, "held_out_split": "test"}
+    )
     config.batch_size = 32
     config.num_steps = 2000
     config.steps_per_call = 10

@@ -60,6 +60,11 @@ _RECONSTRUCT = flags.DEFINE_string(
     "VAE-GAN: instead of samples, write the examples of this split ('test': the held-out digits) and their "
     "reconstructions (.npz: x, reconstruction, label; .png: inputs above reconstructions).",
 )
+_INPUT = flags.DEFINE_string(
+    "input",
+    None,
+    "Translation runs (pix2pix, cyclegan): translate these images (.npy array or .png) instead of held-out ones.",
+)
 _MULTIHOST = flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() before anything else.")
 _COORDINATOR = flags.DEFINE_string(
     "coordinator_address", None, "multihost: host:port of process 0 (else from the environment)."
@@ -72,7 +77,7 @@ _PROCESS_ID = flags.DEFINE_integer("process_id", None, "multihost: this process'
 _MULTIHOST_FLAGS = ("multihost", "coordinator_address", "num_processes", "process_id")
 _COMMAND_FLAGS = {
     "train": ("config", "workdir", *_MULTIHOST_FLAGS),
-    "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct"),
+    "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct", "input"),
     "eval": ("workdir", *_MULTIHOST_FLAGS),
 }
 _REQUIRED = {"train": ("config", "workdir"), "sample": ("workdir", "out"), "eval": ("workdir",)}
@@ -415,6 +420,13 @@ def _sample() -> None:
         num = _NUM.value if _NUM.present else None
         path, num = restore.write_reconstructions(_WORKDIR.value, out=_OUT.value, split=_RECONSTRUCT.value, num=num)
         print(f"wrote {num} inputs and their reconstructions to {path}")
+        return
+    from jaxgan.train import translate
+
+    if _INPUT.value or translate.is_translation_workdir(_WORKDIR.value):
+        num = _NUM.value if _NUM.present else None
+        path, num = translate.write_translations(_WORKDIR.value, num=num, out=_OUT.value, input_path=_INPUT.value)
+        print(f"wrote {num} sources and their translations to {path}")
         return
     labels = _LABELS.value
     num = _NUM.value if _NUM.present or labels is None or labels == "all" else None

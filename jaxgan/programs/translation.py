@@ -143,7 +143,12 @@ def _held_out_latent(sources: np.ndarray) -> Latent:
     return Latent(SAMPLE_INPUT, lambda key: table[jax.random.randint(key, (), 0, table.shape[0])])
 
 
-def pix2pix_program(*, generator, discriminator, g_tx, d_tx, l1_weight: float, held_out_sources) -> Program:
+def pix2pix_program(
+    *, generator, discriminator, g_tx, d_tx, l1_weight: float, held_out_sources, adversarial_weight: float = 1.0
+) -> Program:
+    """`adversarial_weight`: the weight of G's adversarial term (1; 0 gives the L1-only U-Net,
+    whose D still trains but no longer reaches G: a baseline trained exactly as long)."""
+
     def d_term(ctx, d_real, d_fake):
         return 0.5 * non_saturating_discriminator_loss(d_real, d_fake)
 
@@ -166,7 +171,12 @@ def pix2pix_program(*, generator, discriminator, g_tx, d_tx, l1_weight: float, h
             optimizer=g_tx,
             calls=(Call("discriminator", ("source", "fake"), "d_fake", keep_variables=False),),
             terms=(
-                Term("objective", lambda ctx, d_fake: non_saturating_generator_loss(d_fake), ("d_fake",)),
+                Term(
+                    "objective",
+                    lambda ctx, d_fake: non_saturating_generator_loss(d_fake),
+                    ("d_fake",),
+                    weight=adversarial_weight,
+                ),
                 Term("l1", lambda ctx, fake, target: l1(fake, target), ("fake", "target"), weight=l1_weight),
             ),
             reuse=("fake",),
@@ -346,6 +356,9 @@ def pix2pix_from_config(config: ml_collections.ConfigDict, dataset, *, axis_name
 
     specs = _check_features("pix2pix", dataset, ("source", "target"), "a paired dataset such as 'edges2digits'", config)
     l1_weight = _number("pix2pix", config, "l1_weight")
+    adversarial_weight = (
+        _number("pix2pix", config, "adversarial_weight") if "adversarial_weight" in config.pix2pix else 1.0
+    )
     target_shape = specs["target"][0]
     common = _common(config, axis_name)
     generator = _network(
@@ -358,6 +371,7 @@ def pix2pix_from_config(config: ml_collections.ConfigDict, dataset, *, axis_name
         g_tx=build_lib.optimizer(config.optimizer.generator, "generator"),
         d_tx=build_lib.optimizer(config.optimizer.discriminator, "discriminator"),
         l1_weight=l1_weight,
+        adversarial_weight=adversarial_weight,
         held_out_sources=_held_out(config, ("source",))["source"],
     )
 

@@ -119,6 +119,14 @@ def write_samples(
 def evaluate_workdir(workdir: str) -> dict[str, float]:
     """Evaluate the latest checkpoint; write `eval_<step>.json` into the workdir and return the results."""
     config, experiment, state = load_latest(workdir)
+    from jaxgan.programs import translation
+
+    if config.program in translation.NAMES:  # held-out L1, PSNR, digit accuracy, cycle L1 (metrics/translation.py)
+        from jaxgan.metrics import translation as translation_metrics
+
+        results = {"step": int(jax.device_get(state.step)), **translation_metrics.evaluate(config, experiment, state)}
+        writers.write_json(os.path.join(workdir, f"eval_{results['step']:08d}.json"), results)
+        return results
     if not str(config.evaluators or "").strip():
         config.unlock()
         config.evaluators = ",".join(default_evaluators(experiment.dataset.element_shape))

@@ -358,3 +358,33 @@ def test_settings_are_checked_in_one_sentence():
         build.build(tiny_config("cyclegan", **{"cyclegan.pool_size": -1}))
     with pytest.raises(ValueError, match=r"config.model.generator.name='dcgan' is not a translation generator"):
         build.build(tiny_config("pix2pix", **{"model.generator.name": "dcgan"}))
+
+
+# ---------------------------------------------------------------------------- devices and resuming
+
+
+@pytest.mark.skip(
+    reason="unfinished (issue 17): pix2pix matches 1 device on 2 (< 1e-5 after 2 steps), CycleGAN's generators "
+    "differ by up to 8e-5 after 2 steps and 0.7 after 20 (not yet explained); the subprocess took 14 min on the "
+    "shared 2 cores"
+)
+def test_translation_programs_are_device_count_invariant():
+    from tests.train.parallel_check import check_invariance, run_in_subprocess
+
+    rows = run_in_subprocess([], module="tests.programs.translation_invariance")
+    assert set(rows) == {"pix2pix", "cyclegan"}, rows
+    for row in rows.values():
+        check_invariance(row)  # 2 and 8 devices against 1, within 2e-5 of the scale
+
+
+def test_cyclegan_resumes_bit_for_bit_with_its_pools(tmp_path):
+    from jaxgan.train import train_and_evaluate
+
+    straight = train_and_evaluate(tiny_config("cyclegan", num_steps=4), str(tmp_path / "straight"))
+    train_and_evaluate(tiny_config("cyclegan", num_steps=2), str(tmp_path / "resumed"))
+    resumed = train_and_evaluate(tiny_config("cyclegan", num_steps=4), str(tmp_path / "resumed"))
+    assert int(resumed.step) == 4
+    assert int(np.asarray(resumed.term_state["x"]["count"]).max()) == 6  # the pools are full and swapping
+    leaves = lambda s: jax.tree.leaves(jax.device_get(s))  # noqa: E731
+    for a, b in zip(leaves(straight), leaves(resumed), strict=True):
+        np.testing.assert_array_equal(a, b)

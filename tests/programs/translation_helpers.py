@@ -12,7 +12,9 @@ def tiny_config(program: str, **overrides) -> ml_collections.ConfigDict:
     if program == "pix2pix":
         config = translation.base_config("pix2pix", "edges2digits")
         config.model.generator = translation.model_config("generator", "unet", features=2, dropout_rate=0.5)
-        config.pix2pix = ml_collections.ConfigDict({"l1_weight": 100.0, "held_out_split": "test"})
+        config.pix2pix = ml_collections.ConfigDict(
+            {"l1_weight": 100.0, "adversarial_weight": 1.0, "held_out_split": "test"}
+        )
     else:
         config = translation.base_config("cyclegan", "digits2inverted")
         config.model.generator = translation.model_config("generator", "resnet", features=2, num_blocks=1)

@@ -1,0 +1,104 @@
+"""Evaluating image-to-image translation on held-out images.
+
+Pure functions of images in [-1, 1] (the data range is 2):
+
+    l1(output, target)      = E |output - target|                       (over every pixel)
+    psnr(output, target)    = mean over images of 10 log10(2² / MSE_i)  (dB; 20 log10 2 - 10 log10 MSE_i)
+    accuracy(probs, labels) = E [argmax p(y|output) = label of the source]
+
+`evaluate(config, experiment, state)` translates the held-out split of a pix2pix or CycleGAN
+run (`config.<program>.held_out_split`, "test" for the digit tasks: digits never trained on):
+
+- paired (pix2pix): `l1` and `psnr` of G(source) against the target, and, when the dataset
+  names a target domain with a digit classifier (`metadata["target_domain"]`),
+  `digit_accuracy`: the accuracy of that domain's classifier (`classifier.get_classifier`) on
+  G(source) against the source's label;
+- unpaired (CycleGAN): `digit_accuracy` of Y's classifier on G(x) against x's label, and
+  `cycle_l1` = E|F(G(x)) - x| on the held-out x.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from jaxgan.metrics import classifier as classifier_lib
+
+DATA_RANGE = 2.0  # images in [-1, 1]
+
+
+def l1(output: np.ndarray, target: np.ndarray) -> float:
+    """`E |output - target|` over every element."""
+    return float(np.mean(np.abs(np.asarray(output, np.float64) - np.asarray(target, np.float64))))
+
+
+def psnr(output: np.ndarray, target: np.ndarray, *, data_range: float = DATA_RANGE) -> float:
+    """Mean over images of `10 log10(data_range² / MSE_i)` in dB (inf for an exact image is kept out: MSE ≥ 1e-12)."""
+    diff = np.asarray(output, np.float64) - np.asarray(target, np.float64)
+    mse = np.maximum(np.mean(diff.reshape(diff.shape[0], -1) ** 2, axis=1), 1e-12)
+    return float(np.mean(10.0 * np.log10(data_range**2 / mse)))
+
+
+def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The fraction of rows whose most probable class is the label."""
+    return float(np.mean(np.argmax(probabilities, axis=1) == np.asarray(labels)))
+
+
+def held_out(config):
+    """The run's held-out split (`config.<program>.held_out_split`) at the run's image size."""
+    from jaxgan import data as data_lib
+
+    return data_lib.load(
+        config.data.name,
+        split=config[config.program].held_out_split,
+        image_size=config.data.image_size,
+        data_dir=config.data.data_dir,
+    )
+
+
+def translate(program, state, images: np.ndarray, *, network: str | None = None, batch_size: int = 250) -> np.ndarray:
+    """`network(images)` in inference mode at the sampling params of run 0 (default: the sample call's network)."""
+    from jaxgan.program import Call
+    from jaxgan.train import runs as runs_lib
+    from jaxgan.train.step import run_call
+
+    network = network or program.sample.network
+    single = runs_lib.unstack(state, 0)
+    params = {network: jax.device_get(single.sampling_params(network))}
+    variables = {network: jax.device_get(single.variables[network])}
+    call = Call(network, ("images",), "out", train=False)
+    run = jax.jit(lambda chunk: run_call(program, call, params, variables, {"images": chunk}, jax.random.PRNGKey(0))[0])
+    images = np.asarray(images, np.float32)
+    num = len(images)
+    size = min(batch_size, num)
+    padded = -(-num // size) * size  # one shape for every chunk: the last padded with copies
+    images = np.concatenate([images, np.repeat(images[-1:], padded - num, axis=0)])
+    outputs = [np.asarray(run(images[i : i + size])["out"]) for i in range(0, padded, size)]
+    return np.concatenate(outputs)[:num]
+
+
+def evaluate(config, experiment, state, *, max_examples: int = 500) -> dict[str, float]:
+    """The held-out metrics of a translation run (see the module doc)."""
+    dataset = held_out(config)
+    program = experiment.program
+    if config.program == "pix2pix":
+        count = min(len(dataset), max_examples)
+        got = dataset.get(np.arange(count))
+        output = translate(program, state, got["source"][:count])
+        results = {"l1": l1(output, got["target"]), "psnr": psnr(output, got["target"])}
+        sources_labels = got.get("label")
+    else:
+        x_part = dataset.x_source
+        count = min(len(x_part), max_examples)
+        got = x_part.get(np.arange(count))
+        output = translate(program, state, got["x"], network="generator_xy")
+        cycled = translate(program, state, output, network="generator_yx")
+        results = {"cycle_l1": l1(cycled, got["x"])}
+        sources_labels = got.get("label")
+    domain = dataset.metadata.get("target_domain")
+    if domain is not None and sources_labels is not None:
+        judge = classifier_lib.get_classifier(domain)
+        results["digit_accuracy"] = accuracy(judge.probabilities(output), sources_labels)
+        results["classifier_test_accuracy"] = float(judge.test_accuracy)
+    results["num_held_out"] = float(count)
+    return results

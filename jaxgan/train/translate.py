@@ -1,0 +1,124 @@
+"""`jaxgan sample` for a translation run (pix2pix, CycleGAN): held-out or given images translated.
+
+    jaxgan sample --workdir=W --num=N --out=F.npz     # source, output (and target for pix2pix)
+    jaxgan sample --workdir=W --out=F.png             # columns source | output | target
+    jaxgan sample --workdir=W --input=mine.npy --out=F.npz     # the user's own images
+
+Without `--input` the sources are the first N examples of the run's held-out split
+(`config.<program>.held_out_split`: the "test" digits, never trained on); with it, the images
+of an `.npy` file (`[n, H, W, C]`, `[n, H, W]` or one `[H, W, C]`; floats in [-1, 1] or uint8)
+or of a `.png`, which must have the size and channels of the run's sources. The translation
+is the program's sample call (`runs.Sampler.draw` with the sources given as
+`held_out_source`), at the sampling params.
+"""
+
+from __future__ import annotations
+
+import os
+
+import jax
+import numpy as np
+from PIL import Image
+
+from jaxgan.programs import translation
+from jaxgan.train import runs as runs_lib
+from jaxgan.train import workdir as workdir_lib
+from jaxgan.train import writers
+
+TRIPLETS_PER_ROW = 4
+MAX_SHOWN = 32
+
+
+def is_translation_workdir(workdir: str) -> bool:
+    return workdir_lib.load_config(workdir).program in translation.NAMES
+
+
+def read_images(path: str, shape: tuple[int, ...]) -> np.ndarray:
+    """The images of `--input` as float32 `[n, *shape]` in [-1, 1], refused in one sentence unless they fit."""
+    if not path.endswith((".npy", ".png")):
+        raise ValueError(f"--input={path!r} must end in .npy (an array of images) or .png (one image).")
+    if not os.path.isfile(path):
+        raise ValueError(f"--input={path!r} is not a file; give an .npy array of images or a .png image.")
+    if path.endswith(".png"):
+        image = Image.open(path)
+        image = image.convert("L" if shape[-1] == 1 else "RGB")
+        array = np.asarray(image)
+    else:
+        array = np.load(path, allow_pickle=False)
+    if array.dtype == np.uint8:
+        array = array.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+    array = np.asarray(array, np.float32)
+    if array.ndim == len(shape) - 1 and shape[-1] == 1:
+        array = array[..., None]  # one grey image [H, W]
+    if array.ndim == len(shape) and array.shape != tuple(shape) and shape[-1] == 1 and array.shape[-1] != 1:
+        array = array[..., None]  # grey images [n, H, W]
+    if array.ndim == len(shape):
+        array = array[None]
+    if array.shape[1:] != tuple(shape):
+        raise ValueError(
+            f"--input={path!r} holds images of shape {array.shape[1:]}, but this run translates sources of shape "
+            f"{tuple(shape)}; resize them to that size first."
+        )
+    if not np.all(np.isfinite(array)) or array.min() < -1.0 - 1e-6 or array.max() > 1.0 + 1e-6:
+        raise ValueError(f"--input={path!r}: float images must lie in [-1, 1] (or be uint8 in [0, 255]).")
+    return array
+
+
+def picture(columns: list[np.ndarray]) -> np.ndarray:
+    """Rows of `TRIPLETS_PER_ROW` examples, each `source | output | target` side by side (uint8)."""
+    shown = min(len(columns[0]), MAX_SHOWN)
+    tiles = [column[i] for i in range(shown) for column in columns]  # example-major: one example's columns together
+    per_row = len(columns) * min(TRIPLETS_PER_ROW, shown)
+    return writers.image_grid(np.stack(tiles), columns=per_row)
+
+
+def write_translations(workdir: str, *, num: int | None, out: str, input_path: str | None = None) -> tuple[str, int]:
+    """Translate held-out (or `input_path`'s) images from the latest checkpoint; see the module doc."""
+    from jaxgan.metrics import translation as metrics_lib
+    from jaxgan.train import restore
+
+    if not out.endswith((".npz", ".npy", ".png")):
+        raise ValueError(
+            f"--out={out!r} must end in .npz (source, output, target), .npy (outputs) or .png (a picture)."
+        )
+    if num is not None and num < 1:
+        raise ValueError(f"--num must be a positive integer; got {num}.")
+    config = workdir_lib.load_config(workdir)
+    if config.program not in translation.NAMES:
+        raise ValueError(
+            f"--input is for a translation run ({', '.join(translation.NAMES)}); this workdir's program is "
+            f"{config.program!r}."
+        )
+    experiment = runs_lib.build_experiment(config)
+    wanted = "source" if config.program == "pix2pix" else "x"
+    spec = experiment.feature_specs[wanted]
+    columns: dict[str, np.ndarray] = {}
+    if input_path is not None:  # checked before the checkpoint is read
+        columns["source"] = read_images(input_path, tuple(spec.shape))[:num]
+    config, experiment, state = restore.load_latest(workdir)
+    if input_path is None:
+        held = metrics_lib.held_out(config)
+        part = held if config.program == "pix2pix" else held.x_source
+        got = part.get(np.arange(min(64 if num is None else num, len(part))))
+        columns["source"] = got[wanted]
+        if "target" in got:
+            columns["target"] = got["target"]
+    count = len(columns["source"])
+    sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))
+    drawn = sampler.draw(state, jax.random.PRNGKey(0), count, given={translation.SAMPLE_INPUT: columns["source"]})
+    output = drawn["x"][0] if len(drawn["x"]) == 1 else drawn["x"]
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    if out.endswith(".npz"):
+        np.savez(
+            out,
+            source=columns["source"],
+            output=output,
+            **({"target": columns["target"]} if "target" in columns else {}),
+        )
+    elif out.endswith(".npy"):
+        np.save(out, output)
+    else:
+        first = drawn["x"][0]
+        shown = [columns["source"], first] + ([columns["target"]] if "target" in columns else [])
+        writers.save_png(picture(shown), out)
+    return out, count
