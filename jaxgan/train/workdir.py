@@ -121,12 +121,47 @@ def _read_config_json(path: str, workdir: str) -> dict:
     return values
 
 
+# Config dicts whose keys are a model's, a loss's or an optimiser's arguments: kept as saved.
+_FREE_FORM = ("model.generator", "model.discriminator", "loss.params", "optimizer.generator", "optimizer.discriminator")
+
+
+def with_defaults(saved: dict, defaults: dict | None = None, prefix: str = "") -> dict:
+    """A saved config with the fields added to `jaxgan.config.default_config()` since it was
+    written filled in with their defaults (which keep the old behaviour), so a workdir of an
+    earlier version loads, samples, evaluates and resumes as before."""
+    defaults = _default_dict() if defaults is None else defaults
+    merged = dict(saved)
+    for key, default in defaults.items():
+        path = f"{prefix}{key}"
+        if key not in merged:
+            merged[key] = default
+        elif isinstance(default, dict) and isinstance(merged[key], dict) and path not in _FREE_FORM:
+            merged[key] = with_defaults(merged[key], default, f"{path}.")
+    return merged
+
+
 def _changed_fields(path: str, workdir: str, new: dict) -> list[str]:
     """The experiment fields in which the workdir's config.json differs from `new` ([] without a file)."""
     if not os.path.lexists(path):
         return []
-    old = _read_config_json(path, workdir)
+    old = with_defaults(_read_config_json(path, workdir), _present_in(_default_dict(), new))
     return _differences(_experiment_fields(old), _experiment_fields(new))
+
+
+def _default_dict() -> dict:
+    from jaxgan.config import default_config
+
+    return config_to_dict(default_config())
+
+
+def _present_in(defaults: dict, config: dict) -> dict:
+    """The defaults of the fields `config` has (a field missing from an older config.json is
+    the same experiment when this launch leaves it at its default)."""
+    return {
+        key: _present_in(value, config[key]) if isinstance(value, dict) and isinstance(config[key], dict) else value
+        for key, value in defaults.items()
+        if key in config
+    }
 
 
 def _refuse_different(workdir: str, changed: list[str]) -> None:
@@ -218,4 +253,4 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
         raise ValueError(
             f"--workdir {workdir} holds no {CONFIG_FILE}; pass the workdir of a run started with `jaxgan train`."
         )
-    return ml_collections.ConfigDict(_read_config_json(path, workdir))
+    return ml_collections.ConfigDict(with_defaults(_read_config_json(path, workdir)))

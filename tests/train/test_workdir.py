@@ -198,3 +198,18 @@ def test_workdir_that_is_not_writable_as_the_os_reports_it(tmp_path, monkeypatch
     monkeypatch.setattr(workdir_lib.os, "access", lambda path, mode: path != checkpoints and real_access(path, mode))
     with pytest.raises(ValueError, match=r"holds .*checkpoints, which this user may not write to"):
         workdir_lib.check(str(tmp_path / "run"), _config())
+
+
+def test_a_workdir_of_an_earlier_version_loads_with_the_new_fields_at_their_defaults(tmp_path):
+    from jaxgan.config import default_config
+
+    config = default_config()
+    saved = workdir_lib.config_to_dict(config)
+    del saved["data"]["labelled_per_class"], saved["program"]  # fields added after the run was made
+    saved["model"]["generator"] = {"name": "dcgan28", "features": 8}  # a model dict stays as saved
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    loaded = workdir_lib.load_config(str(tmp_path))
+    assert loaded.data.labelled_per_class == 0 and loaded.program == "gan"
+    assert loaded.model.generator.to_dict() == {"name": "dcgan28", "features": 8}
+    config.model.generator = ml_collections.ConfigDict({"name": "dcgan28", "features": 8})
+    workdir_lib.check(str(tmp_path), config)  # resuming it with today's config is the same experiment
