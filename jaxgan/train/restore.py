@@ -104,6 +104,7 @@ def write_samples(
         np.save(out, drawn["x"][0] if single else drawn["x"])  # [runs, num, ...] for a multi-run workdir
     elif experiment.program.pictures and labels is None:  # InfoGAN: its traversal (rows: code values)
         inputs, columns = next(iter(experiment.program.pictures.values()))()
+        num = len(inputs["z"])
         x = sampler.draw(state, jax.random.PRNGKey(seed), len(inputs["z"]), given=inputs)["x"]
         save_png(
             runs_lib.mosaic([writers.image_grid(run, columns=columns) for run in x])
