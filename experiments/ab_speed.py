@@ -21,12 +21,13 @@ import sys
 PROBE = r"""
 import json, sys, time
 import jax
+from experiments import bench_jaxgan as j
 from experiments import benchmark as b
 name = sys.argv[1]
 plan = b.FULL[name]
-run, state, _ = b.build_run(name, plan.steps_per_call)
-compiled, lower_s, xla_s = b.compile_call(run, state)
-timer = b.JaxTimer(run, state, compiled)
+run, state, _ = j.build_run(name, plan.steps_per_call)
+compiled, lower_s, xla_s = j.compile_call(run, state)
+timer = j.JaxTimer(run, state, compiled)
 timer.seconds_per_step(1)  # warm-up
 seconds = [timer.seconds_per_step(plan.calls_per_repeat) for _ in range(plan.repeats)]
 print(json.dumps({"lower_s": lower_s, "xla_s": xla_s, "steps_per_s": 1.0 / min(seconds),

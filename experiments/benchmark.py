@@ -1,24 +1,32 @@
-"""Speed of jaxgan's training step against PyTorch on this machine: `python experiments/benchmark.py`.
+"""Speed of jaxgan's training step against PyTorch at its best: `python experiments/benchmark.py`.
 
-For each workload (`dcgan_mnist`, `pacgan_mlp`, `sngan_cifar10`) it measures
+Every measurement is a launch of its own: a fresh process that builds one workload on one side
+(jaxgan, or PyTorch with one setting), compiles it, warms up and times it, then exits. The
+launches alternate (round 1: jaxgan, then every PyTorch setting; round 2: again ...), so that no
+side's threads are alive, spinning or not, while another side is timed, and a change of the
+machine's load falls on every side.
 
-- compile time of the jitted K-step call the loop runs (trace + lower, and XLA compile), in a
-  fresh process with an empty persistent compilation cache, then again in a second fresh
-  process with the same `jax_compilation_cache_dir` (the relaunch);
-- full GAN steps per second (one D and one G update) of the real call built by
-  `jaxgan.train.loop.setup`: K steps per host call, the dataset on the device, indices fed
-  per call as the loop does; median and spread over repeated timings;
-- FLOPs per step from XLA's cost analysis of the compiled call, the achieved FLOP/s and its
-  fraction of a float32 matmul roof timed in the same run;
-- peak device memory where the backend reports it (`device.memory_stats()`), and XLA's own
-  estimate of the program's buffers (`compiled.memory_analysis()`);
-- with PyTorch installed (`pip install -e .[benchmark]`): the same networks, loss, Adam and
-  batch in PyTorch eager and `torch.compile` (`experiments/torch_reference.py`), timed in
-  the same run, interleaved with jaxgan's timings so that a change of load hits both.
+- jaxgan (`experiments/bench_jaxgan.py`): the K-step call `jaxgan.train.loop.setup` builds
+  (the dataset on the device, indices fed per call), compiled cold in round 1 (an empty
+  persistent compilation cache) and from the cache in round 2 (the relaunch); XLA's FLOPs of
+  a step and its fraction of the float32 matmul roof; XLA's buffer bytes; peak device memory
+  where the backend reports it.
+- PyTorch (`experiments/torch_reference.py`): the same networks, loss, Adam and batch, at its
+  defaults and in the other reasonable settings of a CPU user: 2 threads and 1 thread, with
+  OpenMP's default (spinning) wait policy and with `OMP_WAIT_POLICY=PASSIVE`, eager and
+  `torch.compile` (on a GPU: CUDA eager and `torch.compile`). Round 1 times every setting;
+  later rounds re-time the best eager and the best compiled setting of round 1. The ratio is
+  jaxgan against the best PyTorch setting, which the table names.
+- `many_seeds`: the PacGAN MLP with `num_seeds=10` in one program (seeds vmapped) against
+  separate single-seed runs, one at a time and two at a time (two processes side by side,
+  timed over the same interval), in seed-steps per second.
 
-Writes `results/benchmark.md` and `results/benchmark.json`. `--quick` takes under 3 minutes.
-`--profile` adds the time of each convolution of dcgan_mnist (forward, input gradient,
-kernel gradient) in XLA and in PyTorch.
+Afterwards one more launch per side profiles the workload (jaxgan: `jax.profiler` thread time
+of every XLA operation per class; PyTorch, in its best setting: `torch.profiler` self time of
+every ATen operator per class) into `results/benchmark_profile.md`.
+
+Writes `results/benchmark.md` and `results/benchmark.json`; `--quick` times fewer settings and
+repeats (a smoke run, not a result).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import glob
 import json
 import os
 import platform
@@ -34,58 +43,85 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from typing import Any
 
-# PyTorch's OpenMP threads spin-wait by default; on a shared machine whose cores other
-# processes also load, that made PyTorch's 2-thread steps up to 10x slower than with passive
-# waiting (pacgan_mlp: 1.6 vs 18 steps/s at a load of 4). Passive waiting is the kinder
-# setting for PyTorch here, so it is the default (set before torch is imported; an explicit
-# OMP_WAIT_POLICY wins). jaxgan does not use OpenMP.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+JAX_WORKER = os.path.join(HERE, "bench_jaxgan.py")
+TORCH_WORKER = os.path.join(HERE, "torch_reference.py")
 
-WORKLOADS = ("dcgan_mnist", "pacgan_mlp", "sngan_cifar10")
+WORKLOADS = ("dcgan_mnist", "pacgan_mlp", "sngan_cifar10", "many_seeds")
 # An ablation beside the issue's workloads: the seed DCGAN with G's upsampling and convolutions
-# computed as written (`fused_upsampling=False`), timed against the same PyTorch step.
+# computed as written (`fused_upsampling=False`), against the same PyTorch step.
 ABLATIONS = {"dcgan_mnist_unfused": "dcgan_mnist"}
 ALL_WORKLOADS = WORKLOADS + tuple(ABLATIONS)
 MATMUL_SIZE = 2048
-RANDOM_EXAMPLES = 2048  # random stand-in data for sngan_cifar10 when cifar10 is not on disk
+MANY_SEEDS = 10
+# The issue's targets: jaxgan / PyTorch at its best (many_seeds: against separate runs).
+TARGETS = {"dcgan_mnist": 2.0, "pacgan_mlp": 2.0, "sngan_cifar10": 1.0, "many_seeds": 1.5}
+GPU_TARGET = 1.5
 
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """How long to measure a workload: K steps per call, timed calls per repeat, repeats."""
+    """How long to measure a workload: K steps per jaxgan call, calls and PyTorch steps per
+    repeat (the same number of steps on both sides), repeats per launch, rounds."""
 
     steps_per_call: int
     calls_per_repeat: int
     repeats: int
+    rounds: int
     torch_compile: bool = True
-    warm_up: bool = True  # one untimed call / step first on each side
 
 
-# K as the configs train: dcgan_mnist 10 steps per call, pacgan_mlp 100; sngan_cifar10's image
-# configs take 1 (batches read from disk per call).
 FULL = {
-    "dcgan_mnist": Plan(steps_per_call=10, calls_per_repeat=1, repeats=5),
-    "dcgan_mnist_unfused": Plan(steps_per_call=10, calls_per_repeat=1, repeats=3, torch_compile=False),
-    "pacgan_mlp": Plan(steps_per_call=100, calls_per_repeat=3, repeats=5),
-    "sngan_cifar10": Plan(steps_per_call=1, calls_per_repeat=1, repeats=3),
+    "dcgan_mnist": Plan(steps_per_call=10, calls_per_repeat=2, repeats=3, rounds=3),
+    "dcgan_mnist_unfused": Plan(steps_per_call=10, calls_per_repeat=2, repeats=3, rounds=2, torch_compile=False),
+    "pacgan_mlp": Plan(steps_per_call=100, calls_per_repeat=3, repeats=3, rounds=3),
+    "sngan_cifar10": Plan(steps_per_call=1, calls_per_repeat=2, repeats=2, rounds=2),
+    "many_seeds": Plan(steps_per_call=100, calls_per_repeat=2, repeats=3, rounds=3, torch_compile=False),
 }
 QUICK = {
-    "dcgan_mnist": Plan(steps_per_call=10, calls_per_repeat=1, repeats=2, torch_compile=False),
-    "pacgan_mlp": Plan(steps_per_call=100, calls_per_repeat=1, repeats=3, torch_compile=False),
-    "sngan_cifar10": Plan(steps_per_call=1, calls_per_repeat=1, repeats=1, torch_compile=False, warm_up=False),
+    "dcgan_mnist": Plan(steps_per_call=10, calls_per_repeat=1, repeats=2, rounds=1, torch_compile=False),
+    "pacgan_mlp": Plan(steps_per_call=100, calls_per_repeat=1, repeats=2, rounds=1, torch_compile=False),
+    "sngan_cifar10": Plan(steps_per_call=1, calls_per_repeat=1, repeats=1, rounds=1, torch_compile=False),
+    "many_seeds": Plan(steps_per_call=100, calls_per_repeat=1, repeats=2, rounds=1, torch_compile=False),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class TorchSetting:
+    """One way to run the PyTorch side: eager or compiled, threads, OpenMP's wait policy."""
+
+    compiled: bool
+    threads: int
+    omp_wait_policy: str | None = None  # None: OpenMP's default (threads spin before sleeping)
+    device: str = "cpu"
+
+    @property
+    def name(self) -> str:
+        mode = "torch.compile" if self.compiled else "eager"
+        if self.device != "cpu":
+            return f"{self.device} {mode}"
+        threads = f"{self.threads} thread{'s' if self.threads > 1 else ''}"
+        policy = f", OMP_WAIT_POLICY={self.omp_wait_policy}" if self.omp_wait_policy else ""
+        return f"{mode}, {threads}{policy}"
+
+
+def torch_settings(*, cores: int, compiled: bool, device: str = "cpu") -> list[TorchSetting]:
+    """The settings a PyTorch user would try: default threads (= cores) and 1, both wait
+    policies, eager and compiled. On a GPU, eager and compiled."""
+    if device != "cpu":
+        return [TorchSetting(c, 1, None, device) for c in (False, True)[: 1 + compiled]]
+    threads = sorted({cores, 1}, reverse=True)
+    eager = [TorchSetting(False, t, policy) for t in threads for policy in (None, "PASSIVE")]
+    return eager + ([TorchSetting(True, t) for t in threads] if compiled else [])
 
 
 # ---------------------------------------------------------------------------------------------
-# Pure parts: FLOP accounting, summaries, table (tested in tests/test_benchmark.py).
+# Pure parts: FLOP accounting, summaries, the choice of the best setting, tables (tested in
+# tests/test_benchmark.py).
 
 
 def matmul_flops(n: int) -> float:
@@ -93,12 +129,13 @@ def matmul_flops(n: int) -> float:
     return 2.0 * n**3
 
 
-def summarize(seconds_per_step: list[float]) -> dict[str, float]:
+def summarize(seconds_per_step: list[float], per_step: int = 1) -> dict[str, float]:
     """Steps per second from per-step times: median, min and max over the repeats, and spread.
 
-    `spread` is (max - min) / median of the steps/s, a plain measure of how noisy the run was.
+    `per_step` scales the rates (seeds per step: seed-steps per second). `spread` is
+    (max - min) / median, a plain measure of how noisy the run was.
     """
-    rates = sorted(1.0 / s for s in seconds_per_step)
+    rates = sorted(per_step / s for s in seconds_per_step)
     median = statistics.median(rates)
     return {
         "median": median,
@@ -120,6 +157,22 @@ def achieved(flops_per_step: float | None, steps_per_second: float, roof_flops_p
     }
 
 
+def best_setting(summaries: dict[str, dict | None]) -> str | None:
+    """The name of the setting with the highest median rate (None if none ran)."""
+    ran = {name: s for name, s in summaries.items() if s}
+    return max(ran, key=lambda name: ran[name]["median"]) if ran else None
+
+
+def to_retime(summaries: dict[str, dict | None], compiled: dict[str, bool]) -> list[str]:
+    """After round 1: the best eager and the best compiled setting, the ones later rounds re-time."""
+    chosen = []
+    for kind in (False, True):
+        best = best_setting({n: s for n, s in summaries.items() if compiled[n] == kind})
+        if best:
+            chosen.append(best)
+    return chosen
+
+
 def _fmt(value, spec: str = ".3g", unit: str = "") -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return "n/a"
@@ -127,9 +180,7 @@ def _fmt(value, spec: str = ".3g", unit: str = "") -> str:
 
 
 def _bytes(value) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value / 2**20:.1f} MiB"
+    return "n/a" if value is None else f"{value / 2**20:.1f} MiB"
 
 
 def _rate(summary: dict | None) -> str:
@@ -138,35 +189,50 @@ def _rate(summary: dict | None) -> str:
     return f"{summary['median']:.3g} ({summary['min']:.3g}-{summary['max']:.3g})"
 
 
-def _ratio(jax_summary: dict | None, other: dict | None) -> str:
-    if not jax_summary or not other or not other.get("median"):
+def ratio(ours: dict | None, theirs: dict | None) -> float | None:
+    if not ours or not theirs or not theirs.get("median"):
+        return None
+    return ours["median"] / theirs["median"]
+
+
+def _compile(entry: dict | None) -> str:
+    if not entry:
         return "n/a"
-    return f"{jax_summary['median'] / other['median']:.2f}x"
+    return f"{entry['lower'] + entry['compile']:.2f} ({entry['lower']:.2f} / {entry['compile']:.2f})"
+
+
+def _verdict(value: float | None, target: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if target is None:
+        return f"{value:.2f}x"
+    return f"**{value:.2f}x** ({'reached' if value >= target else 'not reached'}: target {target:g}x)"
 
 
 def markdown(report: dict) -> str:
-    """The report as a markdown page: the machine, one table of speed, notes."""
+    """The report as a markdown page: the machine, the speed table, every setting, notes."""
     machine = report["machine"]
     lines = [
         "# jaxgan benchmark",
         "",
         f"Machine: {machine['cpu']}, {machine['cores']} cores; {machine['platform']}; "
         f"python {machine['python']}; jax {machine['jax']} (jaxlib {machine['jaxlib']}); "
-        f"flax {machine['flax']}; optax {machine['optax']}; torch {machine.get('torch', 'not installed')}.",
-        f"Load average (1 min) before / after the run: {machine['load_before']} / {machine['load_after']}. "
-        f"Mode: {report['mode']}. XLA_FLAGS: `{machine['xla_flags'] or '(none)'}`; "
-        f"OMP_WAIT_POLICY for PyTorch: {machine.get('omp_wait_policy') or '(default)'}.",
-        f"Matmul roof ({MATMUL_SIZE}x{MATMUL_SIZE} float32, jax.jit, best of several): "
-        f"{_fmt(report['matmul_roof_flops_per_second'] / 1e9, '.1f')} GFLOP/s.",
+        f"flax {machine['flax']}; optax {machine['optax']}; torch {machine.get('torch', 'not installed')}; "
+        f"jax backend {machine.get('backend', 'cpu')}.",
+        f"Load average (1 min) before / after: {machine['load_before']} / {machine['load_after']}. "
+        f"Mode: {report['mode']}. Matmul roof ({MATMUL_SIZE}x{MATMUL_SIZE} float32, jax.jit, best of 5) at the "
+        f"start / end: {_fmt(report['matmul_roof_flops_per_second'] / 1e9, '.1f')} / "
+        f"{_fmt(report['matmul_roof_end_flops_per_second'] / 1e9, '.1f')} GFLOP/s.",
         "",
-        "| workload | data | batch | K | compile s (trace+lower / XLA) | relaunch s, cache (trace+lower / XLA) "
-        "| jaxgan steps/s median (min-max) | GFLOP/step | GFLOP/s | % roof | peak mem | XLA buffers "
-        "| torch eager steps/s | torch.compile steps/s | jaxgan / eager | jaxgan / compile |",
-        "|" + "---|" * 16,
+        "| workload | data | batch | K | compile s, cold (trace+lower / XLA) | relaunch s, cache "
+        "| jaxgan steps/s, median (min-max) | GFLOP/step | GFLOP/s | % roof | XLA buffers "
+        "| PyTorch at its best, steps/s | its setting | jaxgan / PyTorch at its best |",
+        "|" + "---|" * 14,
     ]
     for row in report["workloads"]:
-        cold, warm = row["compile_cold"], row["compile_warm"]
-        torch_eager, torch_compiled = row.get("torch_eager"), row.get("torch_compile")
+        if row["name"] == "many_seeds":
+            continue
+        best = row.get("best_setting")
         lines.append(
             "| "
             + " | ".join(
@@ -175,340 +241,370 @@ def markdown(report: dict) -> str:
                     row["data"],
                     str(row["batch_size"]),
                     str(row["steps_per_call"]),
-                    f"{_fmt(cold['total'], '.2f')} ({_fmt(cold['lower'], '.2f')} / {_fmt(cold['compile'], '.2f')})",
-                    f"{_fmt(warm['total'], '.2f')} ({_fmt(warm['lower'], '.2f')} / {_fmt(warm['compile'], '.2f')})",
+                    _compile(row.get("compile_cold")),
+                    _compile(row.get("compile_warm")),
                     _rate(row["jaxgan"]),
-                    _fmt(row["flops_per_step"] / 1e9 if row["flops_per_step"] else None, ".3g"),
-                    _fmt(
-                        row["achieved"]["flops_per_second"] / 1e9 if row["achieved"]["flops_per_second"] else None,
-                        ".3g",
-                    ),
+                    _fmt(row["flops_per_step"] / 1e9 if row["flops_per_step"] else None),
+                    _fmt((row["achieved"]["flops_per_second"] or 0) / 1e9 or None),
                     _fmt(
                         100 * row["achieved"]["fraction_of_roof"] if row["achieved"]["fraction_of_roof"] else None,
                         ".1f",
                     ),
-                    _bytes(row["peak_memory_bytes"]),
                     _bytes(row["xla_buffer_bytes"]),
-                    _rate(torch_eager) if torch_eager else f"n/a ({row.get('torch_eager_error', 'not run')})",
-                    _rate(torch_compiled) if torch_compiled else f"n/a ({row.get('torch_compile_error', 'not run')})",
-                    _ratio(row["jaxgan"], torch_eager),
-                    _ratio(row["jaxgan"], torch_compiled),
+                    _rate(row["torch"].get(best)) if best else "n/a",
+                    best or "n/a (PyTorch not run)",
+                    _verdict(row.get("ratio"), row.get("target")),
                 ]
             )
             + " |"
         )
-    lines += ["", "Notes:", ""]
-    lines += [f"- {note}" for note in report["notes"]]
-    if report.get("profile"):
+    seeds = next((row for row in report["workloads"] if row["name"] == "many_seeds"), None)
+    if seeds:
         lines += [
             "",
-            "## Where dcgan_mnist's time goes (per convolution, batch 64, seconds, best of 3)",
+            f"## many_seeds: {seeds['num_seeds']} seeds of the PacGAN MLP, seed-steps per second",
             "",
-            "| convolution | XLA forward | XLA input-grad | XLA kernel-grad | torch forward | torch input-grad "
-            "| torch kernel-grad |",
-            "|" + "---|" * 7,
+            "| side | seed-steps/s, median (min-max) |",
+            "|---|---|",
         ]
-        for entry in report["profile"]:
-            lines.append(
-                "| "
-                + " | ".join(
-                    [entry["name"]]
-                    + [
-                        _fmt(entry.get(k), ".4f")
-                        for k in (
-                            "xla_forward",
-                            "xla_input_grad",
-                            "xla_kernel_grad",
-                            "torch_forward",
-                            "torch_input_grad",
-                            "torch_kernel_grad",
-                        )
-                    ]
-                )
-                + " |"
+        for side, summary in seeds["sides"].items():
+            lines.append(f"| {side} | {_rate(summary)} |")
+        lines.append(
+            f"| **one program / separate runs at their best ({seeds.get('best_setting') or 'n/a'})** "
+            f"| {_verdict(seeds.get('ratio'), seeds.get('target'))} |"
+        )
+    lines += ["", "## Every PyTorch setting, steps/s, median (min-max) over its launches", ""]
+    settings = sorted({name for row in report["workloads"] for name in row.get("torch", {})})
+    if settings:
+        lines += ["| workload | " + " | ".join(settings) + " |", "|" + "---|" * (len(settings) + 1)]
+        for row in report["workloads"]:
+            if row.get("torch"):
+                cells = []
+                for name in settings:
+                    if name in row["torch"] and row["torch"][name]:
+                        cells.append(_rate(row["torch"][name]))
+                    else:
+                        cells.append(f"n/a ({row.get('torch_errors', {}).get(name, 'not run')})")
+                lines.append(f"| {row['name']} | " + " | ".join(cells) + " |")
+    lines += ["", "Notes:", ""] + [f"- {note}" for note in report["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def profile_markdown(report: dict) -> str:
+    """Where the time goes, per workload and per operation class, on both sides."""
+    lines = [
+        "# Where the time goes: the benchmark's profile, per workload and operation class",
+        "",
+        "jaxgan: one K-step call traced with `jax.profiler`; the thread time of every XLA operation "
+        "(thunk) inside it, classed by its HLO opcode (a fusion by the most telling opcode it holds). "
+        "PyTorch, in its best setting of the benchmark: `torch.profiler`'s self CPU time of every ATen "
+        "operator over the same number of steps. Thread time: with several threads it can exceed the "
+        "wall time; the gap between wall and thread time is time no operation ran (dispatch, waits). "
+        f"Machine and load: as in [benchmark.md](benchmark.md) (load before / after "
+        f"{report['machine']['load_before']} / {report['machine']['load_after']}).",
+    ]
+    for row in report["workloads"]:
+        profiles = row.get("profiles") or {}
+        if not profiles:
+            continue
+        lines += ["", f"## {row['name']}", ""]
+        lines += [
+            "| side | wall ms/step | thread ms/step | " + "per class: ms/step (share of thread time) |",
+            "|---|---|---|---|",
+        ]
+        for side, prof in profiles.items():
+            if "error" in prof:
+                lines.append(f"| {side} | n/a | n/a | {prof['error']} |")
+                continue
+            total = prof["thread_seconds_per_step"] or 1.0
+            classes = "; ".join(
+                f"{label} {1e3 * seconds:.2f} ({100 * seconds / total:.0f}%)"
+                for label, seconds in prof["op_classes"].items()
             )
+            lines.append(
+                f"| {side} | {1e3 * prof['wall_seconds_per_step']:.2f} | {1e3 * prof['thread_seconds_per_step']:.2f} | "
+                f"{classes} |"
+            )
+        for side, prof in profiles.items():
+            if prof.get("top_ops"):
+                ops = ", ".join(
+                    f"`{op['name']}` ({op['class']}) {1e3 * op['seconds_per_step']:.2f}" for op in prof["top_ops"][:8]
+                )
+                lines += ["", f"Largest operations, {side} (ms/step): {ops}."]
     return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
-# The jaxgan side.
+# Launches.
 
 
-def workload_config(name: str, steps_per_call: int):
-    """The config a workload trains, with K steps per call; `data` says what data it uses."""
-    import ml_collections
-
-    from jaxgan import config as config_lib
-
-    if name in ("dcgan_mnist", "dcgan_mnist_unfused"):
-        config = config_lib.dcgan_mnist_config()
-        config.model.generator.fused_upsampling = name == "dcgan_mnist"
-    elif name == "pacgan_mlp":
-        config = config_lib.pacgan_mixture_config("ring")
-    elif name == "sngan_cifar10":
-        # Miyato et al. 2018's CIFAR-10 ResNet: hinge loss, Adam(2e-4, 0, 0.9), batch 64, z in
-        # R^128; one D update per G update here, as in the other workloads.
-        config = config_lib.default_config()
-        config.data.name = "cifar10"
-        config.latent_dim = 128
-        config.model.generator = ml_collections.ConfigDict({"name": "sngan_resnet"})
-        config.model.discriminator = ml_collections.ConfigDict({"name": "sngan_resnet"})
-        config.loss.name = "hinge"
-        adam = {"name": "adam", "learning_rate": 2e-4, "b1": 0.0, "b2": 0.9}
-        config.optimizer.generator = ml_collections.ConfigDict(adam)
-        config.optimizer.discriminator = ml_collections.ConfigDict(adam)
-        config.batch_size = 64
-        config.evaluators = ""
-    else:
-        raise ValueError(f"unknown workload {name!r}; use one of {ALL_WORKLOADS}.")
-    config.steps_per_call = steps_per_call
-    config.num_steps = steps_per_call * 1000
-    for every in ("log_every", "checkpoint_every", "sample_every", "eval_every"):
-        config[every] = 0
-    return config
-
-
-@contextlib.contextmanager
-def _data_for(name: str):
-    """Yields a description of the data; for sngan_cifar10 without cifar10 on disk, random images."""
-    from unittest import mock
-
-    from jaxgan import data as data_lib
-    from jaxgan.train import build as build_lib
-
-    if name != "sngan_cifar10":
-        yield {
-            "dcgan_mnist": "bundled MNIST 5k",
-            "dcgan_mnist_unfused": "bundled MNIST 5k",
-            "pacgan_mlp": "ring mixture",
-        }[name]
-        return
-    try:
-        data_lib.load("cifar10")
-        yield "cifar10"
-        return
-    except (ValueError, ImportError, OSError):
-        pass
-    images = np.random.default_rng(0).uniform(-1, 1, (RANDOM_EXAMPLES, 32, 32, 3)).astype(np.float32)
-    stand_in = data_lib.ArrayDataset("random_cifar10_shape", images)
-    with mock.patch.object(build_lib.data_lib, "load", lambda *args, **kwargs: stand_in):
-        yield f"random 32x32x3 ({RANDOM_EXAMPLES}; no cifar10 offline)"
-
-
-def _enable_cache(cache_dir: str) -> None:
-    import jax
-
-    jax.config.update("jax_compilation_cache_dir", cache_dir)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-
-
-def build_run(name: str, steps_per_call: int):
-    """`loop.setup` on one device, the state on it, the inputs of the first call."""
-    import jax
-
-    from jaxgan.train import loop, parallel
-
-    config = workload_config(name, steps_per_call)
-    with _data_for(name) as data:
-        run = loop.setup(config, devices=jax.devices()[:1])
-    state = parallel.replicate(run.state, run.mesh)
-    return run, state, data
-
-
-def compile_call(run, state) -> tuple[Any, float, float]:
-    """The compiled call, seconds to trace + lower, seconds for XLA to compile (or load)."""
-    start = time.perf_counter()
-    lowered = run.call.lower(state, *run.feeder.inputs(0))
-    lowered_at = time.perf_counter()
-    compiled = lowered.compile()
-    return compiled, lowered_at - start, time.perf_counter() - lowered_at
-
-
-def compile_probe(name: str, steps_per_call: int, cache_dir: str) -> dict:
-    """Run in a fresh process: compile the workload's call with the persistent cache at `cache_dir`."""
-    _enable_cache(cache_dir)
-    run, state, _ = build_run(name, steps_per_call)
-    compiled, lower_s, compile_s = compile_call(run, state)
-    cost = compiled.cost_analysis()
-    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-    memory = compiled.memory_analysis()
-    buffers = None
-    if memory is not None:
-        buffers = int(
-            memory.argument_size_in_bytes
-            + memory.output_size_in_bytes
-            + memory.temp_size_in_bytes
-            - memory.alias_size_in_bytes
-        )
-    return {
-        "lower": lower_s,
-        "compile": compile_s,
-        "total": lower_s + compile_s,
-        "flops": float(cost.get("flops", 0.0)) if cost else None,
-        "xla_buffer_bytes": buffers,
-    }
-
-
-def run_probe(name: str, steps_per_call: int, cache_dir: str) -> dict:
-    command = [
-        sys.executable,
-        os.path.abspath(__file__),
-        "--probe",
-        name,
-        "--probe-k",
-        str(steps_per_call),
-        "--cache-dir",
-        cache_dir,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
-    for line in reversed(done.stdout.splitlines()):
+def _last_json(stdout: str):
+    for line in reversed(stdout.splitlines()):
         if line.startswith("{"):
             return json.loads(line)
-    raise RuntimeError(f"compile probe for {name} failed:\n{done.stderr[-3000:]}")
-
-
-def matmul_roof(repeats: int = 5) -> float:
-    """Best FLOP/s of a jitted float32 matmul on the default device."""
-    import jax
-    import jax.numpy as jnp
-
-    a = jax.random.normal(jax.random.PRNGKey(0), (MATMUL_SIZE, MATMUL_SIZE), jnp.float32)
-    f = jax.jit(lambda a: a @ a).lower(a).compile()
-    jax.block_until_ready(f(a))
-    best = min(_timed(lambda: jax.block_until_ready(f(a))) for _ in range(repeats))
-    return matmul_flops(MATMUL_SIZE) / best
-
-
-def _timed(fn: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-class JaxTimer:
-    """Times calls of the compiled K-step program the way the loop makes them."""
-
-    def __init__(self, run, state, compiled):
-        self.run, self.state, self.compiled = run, state, compiled
-        self.next_step = 0
-
-    def seconds_per_step(self, num_calls: int) -> float:
-        import jax
-
-        per_call = self.run.config.steps_per_call
-        start = time.perf_counter()
-        for _ in range(num_calls):
-            self.state, metrics = self.compiled(self.state, *self.run.feeder.inputs(self.next_step))
-            self.next_step += per_call
-        jax.block_until_ready((self.state, metrics))
-        return (time.perf_counter() - start) / (num_calls * per_call)
-
-
-def peak_memory() -> int | None:
-    import jax
-
-    stats = jax.devices()[0].memory_stats()
-    if not stats:
-        return None
-    return stats.get("peak_bytes_in_use")
-
-
-# ---------------------------------------------------------------------------------------------
-# The PyTorch side.
-
-
-def torch_available() -> str | None:
-    """None when torch imports, else the reason it does not."""
-    try:
-        import torch  # noqa: F401
-    except ImportError as error:
-        return f"torch not installed ({error}); pip install -e .[benchmark]"
     return None
 
 
-def torch_trainer(name: str, compiled: bool, warm_up: bool = True):
-    import torch
-    import torch_reference
+def _error(done: subprocess.CompletedProcess) -> str:
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    tail = next((line for line in reversed(lines) if "Error" in line), lines[-1] if lines else "no output")
+    return tail.strip()[:160]
 
-    torch.set_num_threads(2)
-    trainer = torch_reference.Trainer(ABLATIONS.get(name, name), compiled=compiled)
-    if warm_up or compiled:
-        trainer.run(2 if compiled else 1)  # warm-up (and torch.compile's compilation)
-    return trainer
+
+def _env(omp_wait_policy: str | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if omp_wait_policy:
+        env["OMP_WAIT_POLICY"] = omp_wait_policy
+    env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def launch_jaxgan(spec: dict, timeout: float = 1800) -> dict:
+    done = subprocess.run(
+        [sys.executable, JAX_WORKER, json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_env(),
+        timeout=timeout,
+        check=False,
+    )
+    result = _last_json(done.stdout)
+    if done.returncode or result is None:
+        raise RuntimeError(f"jaxgan launch {spec['workload']} failed: {_error(done)}")
+    return result
+
+
+def launch_jaxgan_side_by_side(spec: dict, copies: int) -> list[dict]:
+    """`copies` launches at once, timed over the same interval (each waits at a barrier)."""
+    with tempfile.TemporaryDirectory(prefix="jaxgan_bench_barrier_") as directory:
+        barrier = os.path.join(directory, "barrier")
+        processes = [
+            subprocess.Popen(
+                [sys.executable, JAX_WORKER, json.dumps({**spec, "barrier": barrier})],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+                env=_env(),
+            )
+            for _ in range(copies)
+        ]
+        while len(glob.glob(f"{barrier}.ready.*")) < copies:
+            if any(p.poll() is not None for p in processes):
+                break
+            time.sleep(0.05)
+        with open(f"{barrier}.go", "w") as f:
+            f.write("go")
+        results = []
+        for process in processes:
+            stdout, stderr = process.communicate(timeout=1800)
+            result = _last_json(stdout)
+            if process.returncode or result is None:
+                raise RuntimeError(f"jaxgan side-by-side launch failed: {stderr.strip().splitlines()[-1:]}")
+            results.append(result)
+    return results
+
+
+def launch_torch(workload: str, setting: TorchSetting, steps: int, repeats: int, profile: bool = False) -> dict:
+    spec = {
+        "workload": ABLATIONS.get(workload, workload),
+        "threads": setting.threads,
+        "compiled": setting.compiled,
+        "device": setting.device,
+        "steps": steps,
+        "repeats": repeats,
+        "profile": profile,
+    }
+    done = subprocess.run(
+        [sys.executable, TORCH_WORKER, json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_env(setting.omp_wait_policy),
+        timeout=3600,
+        check=False,
+    )
+    result = _last_json(done.stdout)
+    if done.returncode or result is None:
+        raise RuntimeError(_error(done))
+    return result
+
+
+ROOF_PROBE = r"""
+import json, time, jax, jax.numpy as jnp
+n = int(__import__("sys").argv[1])
+a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
+f = jax.jit(lambda a: a @ a).lower(a).compile()
+jax.block_until_ready(f(a))
+best = float("inf")
+for _ in range(5):
+    start = time.perf_counter(); jax.block_until_ready(f(a)); best = min(best, time.perf_counter() - start)
+print(json.dumps({"seconds": best, "backend": jax.default_backend()}))
+"""
+
+
+def matmul_roof() -> tuple[float, str]:
+    """Best FLOP/s of a jitted float32 matmul in a fresh process, and the jax backend."""
+    done = subprocess.run(
+        [sys.executable, "-c", ROOF_PROBE, str(MATMUL_SIZE)], capture_output=True, text=True, env=_env(), check=True
+    )
+    result = _last_json(done.stdout)
+    return matmul_flops(MATMUL_SIZE) / result["seconds"], result["backend"]
 
 
 # ---------------------------------------------------------------------------------------------
-# Profile: dcgan_mnist's convolutions, one at a time.
+# One workload.
 
 
-DCGAN_CONVS = (
-    # name, input [B, H, W, Cin], kernel (k, Cin, Cout), stride; stride 0: jaxgan's fused
-    # upsampling x2 + conv (`upsample_conv`) on the input before upsampling (no PyTorch twin).
-    ("G conv_0 5x5 128->64 @14x14", (64, 14, 14, 128), (5, 128, 64), 1),
-    ("G conv_0 fused: up x2 + 5x5 128->64 from 7x7", (64, 7, 7, 128), (5, 128, 64), 0),
-    ("G conv_1 5x5 64->1 @28x28", (64, 28, 28, 64), (5, 64, 1), 1),
-    ("G conv_1 fused: up x2 + 5x5 64->1 from 14x14", (64, 14, 14, 64), (5, 64, 1), 0),
-    ("D conv_0 5x5/2 1->64 @28x28", (64, 28, 28, 1), (5, 1, 64), 2),
-    ("D conv_1 5x5/2 64->128 @14x14", (64, 14, 14, 64), (5, 64, 128), 2),
-)
-
-
-def profile_convolutions(with_torch: bool) -> list[dict]:
-    import jax
-
-    from jaxgan.models.conv import conv_general_dilated, upsample_conv
-
-    def best(fn, *args):
-        compiled = jax.jit(fn).lower(*args).compile()
-        jax.block_until_ready(compiled(*args))
-        return min(_timed(lambda: jax.block_until_ready(compiled(*args))) for _ in range(3))
-
-    rows = []
-    for name, x_shape, (k, cin, cout), stride in DCGAN_CONVS:
-        x = jax.random.normal(jax.random.PRNGKey(0), x_shape)
-        w = jax.random.normal(jax.random.PRNGKey(1), (k, k, cin, cout))
-        if stride:
-            conv = lambda x, w, s=stride: conv_general_dilated(
-                x, w, (s, s), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
-            )
-        else:
-            conv = lambda x, w: upsample_conv(x, w, 2)
-        dy = conv(x, w)
-        row = {
-            "name": name,
-            "xla_forward": best(conv, x, w),
-            "xla_input_grad": best(lambda w, dy, conv=conv, x=x: jax.vjp(lambda x: conv(x, w), x)[1](dy)[0], w, dy),
-            "xla_kernel_grad": best(lambda x, dy, conv=conv, w=w: jax.vjp(lambda w: conv(x, w), w)[1](dy)[0], x, dy),
-        }
-        if with_torch and stride:
-            row.update(_torch_conv_times(x_shape, k, cin, cout, stride))
-        rows.append(row)
-    return rows
-
-
-def _torch_conv_times(x_shape, k, cin, cout, stride) -> dict:
-    import torch
-
-    torch.set_num_threads(2)
-    b, h, w_, _ = x_shape
-    conv = torch.nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=False)
-    x = torch.randn(b, cin, h, w_)
-
-    def best(fn):
-        fn()
-        return min(_timed(fn) for _ in range(3))
-
-    with torch.no_grad():
-        forward = best(lambda: conv(x))
-    dy = torch.randn_like(conv(x))
-    x_grad = x.clone().requires_grad_(True)
-    input_grad = best(lambda: torch.autograd.grad(conv(x_grad), x_grad, dy))  # includes a forward
-    kernel_grad = best(lambda: torch.autograd.grad(conv(x), conv.weight, dy))  # includes a forward
+def _jax_spec(name: str, plan: Plan, cache_dir: str, num_seeds: int = 1, profile: bool = False) -> dict:
     return {
-        "torch_forward": forward,
-        "torch_input_grad": input_grad - forward,
-        "torch_kernel_grad": kernel_grad - forward,
+        "workload": name,
+        "steps_per_call": plan.steps_per_call,
+        "calls": plan.calls_per_repeat,
+        "repeats": 1 if profile else plan.repeats,
+        "num_seeds": num_seeds,
+        "cache_dir": cache_dir,
+        "profile": profile,
+    }
+
+
+def benchmark_workload(
+    name: str, plan: Plan, *, cache_dir: str, settings: list[TorchSetting], roof: float, log
+) -> dict:
+    steps = plan.steps_per_call * plan.calls_per_repeat
+    jax_launches: list[dict] = []
+    torch_times: dict[str, list[float]] = {s.name: [] for s in settings}
+    errors: dict[str, str] = {}
+    active = list(settings)
+    for round_index in range(plan.rounds):
+        log(f"[{name}] round {round_index + 1}/{plan.rounds}: jaxgan")
+        jax_launches.append(launch_jaxgan(_jax_spec(name, plan, cache_dir)))
+        log(f"[{name}]   jaxgan {1 / statistics.median(jax_launches[-1]['seconds_per_step']):.3g} steps/s")
+        for setting in active:
+            if setting.name in errors:
+                continue
+            log(f"[{name}]   PyTorch {setting.name}")
+            try:
+                got = launch_torch(name, setting, steps, plan.repeats)
+            except (RuntimeError, subprocess.TimeoutExpired) as error:  # a failing setting is a result
+                errors[setting.name] = str(error)[:160]
+                log(f"[{name}]   PyTorch {setting.name} failed: {errors[setting.name]}")
+                continue
+            torch_times[setting.name] += got["seconds_per_step"]
+            log(f"[{name}]   PyTorch {setting.name} {1 / statistics.median(got['seconds_per_step']):.3g} steps/s")
+        if round_index == 0:
+            summaries = {n: summarize(t) if t else None for n, t in torch_times.items()}
+            keep = set(to_retime(summaries, {s.name: s.compiled for s in settings}))
+            active = [s for s in settings if s.name in keep]
+
+    first = jax_launches[0]
+    jax_summary = summarize([s for launch in jax_launches for s in launch["seconds_per_step"]])
+    torch_summaries = {n: summarize(t) if t else None for n, t in torch_times.items()}
+    best = best_setting(torch_summaries)
+    row = {
+        "name": name,
+        "data": first["data"],
+        "batch_size": first["batch_size"],
+        "steps_per_call": plan.steps_per_call,
+        "compile_cold": {"lower": first["lower"], "compile": first["compile"]},
+        "compile_warm": (
+            {
+                "lower": statistics.median(x["lower"] for x in jax_launches[1:]),
+                "compile": statistics.median(x["compile"] for x in jax_launches[1:]),
+            }
+            if len(jax_launches) > 1
+            else None
+        ),
+        "jaxgan": jax_summary,
+        "flops_per_step": first["flops"],
+        "achieved": achieved(first["flops"], jax_summary["median"], roof),
+        "peak_memory_bytes": first["peak_memory_bytes"],
+        "xla_buffer_bytes": first["xla_buffer_bytes"],
+        "torch": torch_summaries,
+        "torch_errors": errors,
+        "best_setting": best,
+        "ratio": ratio(jax_summary, torch_summaries.get(best)) if best else None,
+        "target": TARGETS.get(name),
+    }
+    row["profiles"] = {}
+    log(f"[{name}] profiling")
+    try:
+        row["profiles"]["jaxgan"] = launch_jaxgan(_jax_spec(name, plan, cache_dir, profile=True))["profile"]
+    except RuntimeError as error:
+        row["profiles"]["jaxgan"] = {"error": str(error)[:160]}
+    if best:
+        setting = next(s for s in settings if s.name == best)
+        try:
+            row["profiles"][f"PyTorch, {best}"] = launch_torch(name, setting, steps, 1, profile=True)["profile"]
+        except RuntimeError as error:
+            row["profiles"][f"PyTorch, {best}"] = {"error": str(error)[:160]}
+    return row
+
+
+def benchmark_many_seeds(plan: Plan, *, cache_dir: str, log) -> dict:
+    """Seeds vmapped in one program against separate runs, one at a time and two at a time."""
+    sides: dict[str, list[float]] = {
+        f"one program, {MANY_SEEDS} seeds vmapped": [],
+        "separate runs, one at a time": [],
+        "separate runs, two at a time": [],
+    }
+    launches = []
+    for round_index in range(plan.rounds):
+        log(f"[many_seeds] round {round_index + 1}/{plan.rounds}")
+        together = launch_jaxgan(_jax_spec("many_seeds", plan, cache_dir, num_seeds=MANY_SEEDS))
+        launches.append(together)
+        sides[f"one program, {MANY_SEEDS} seeds vmapped"] += [s / MANY_SEEDS for s in together["seconds_per_step"]]
+        alone = launch_jaxgan(_jax_spec("many_seeds", plan, cache_dir))
+        sides["separate runs, one at a time"] += alone["seconds_per_step"]
+        pair = launch_jaxgan_side_by_side(_jax_spec("many_seeds", plan, cache_dir), copies=2)
+        # Both timed over the same interval: the pair's seed-steps/s is the sum of the two rates.
+        sides["separate runs, two at a time"] += [
+            1.0 / sum(1.0 / s for s in repeat) for repeat in zip(*(p["seconds_per_step"] for p in pair), strict=True)
+        ]
+        log(
+            "[many_seeds]   "
+            + ", ".join(f"{side} {1 / statistics.median(t[-plan.repeats :]):.3g}" for side, t in sides.items())
+        )
+    summaries = {side: summarize(times) for side, times in sides.items()}
+    together_name = f"one program, {MANY_SEEDS} seeds vmapped"
+    separate = {k: v for k, v in summaries.items() if k != together_name}
+    best = best_setting(separate)
+    row = {
+        "name": "many_seeds",
+        "num_seeds": MANY_SEEDS,
+        "data": launches[0]["data"],
+        "batch_size": launches[0]["batch_size"],
+        "steps_per_call": plan.steps_per_call,
+        "compile_cold": {"lower": launches[0]["lower"], "compile": launches[0]["compile"]},
+        "jaxgan": summaries[together_name],
+        "flops_per_step": launches[0]["flops"],
+        "xla_buffer_bytes": launches[0]["xla_buffer_bytes"],
+        "sides": summaries,
+        "best_setting": best,
+        "ratio": ratio(summaries[together_name], separate[best]),
+        "target": TARGETS["many_seeds"],
+        "profiles": {},
+    }
+    log("[many_seeds] profiling")
+    for label, seeds in ((f"jaxgan, {MANY_SEEDS} seeds vmapped", MANY_SEEDS), ("jaxgan, one seed", 1)):
+        try:
+            prof = launch_jaxgan(_jax_spec("many_seeds", plan, cache_dir, num_seeds=seeds, profile=True))["profile"]
+            if seeds > 1:  # per seed-step, so that the two rows compare
+                prof = _per_seed(prof, seeds)
+            row["profiles"][label + (" (per seed-step)" if seeds > 1 else "")] = prof
+        except RuntimeError as error:
+            row["profiles"][label] = {"error": str(error)[:160]}
+    return row
+
+
+def _per_seed(prof: dict, seeds: int) -> dict:
+    scale = 1.0 / seeds
+    return {
+        "wall_seconds_per_step": prof["wall_seconds_per_step"] * scale,
+        "thread_seconds_per_step": prof["thread_seconds_per_step"] * scale,
+        "op_classes": {k: v * scale for k, v in prof["op_classes"].items()},
+        "top_ops": [dict(op, seconds_per_step=op["seconds_per_step"] * scale) for op in prof["top_ops"]],
     }
 
 
@@ -538,15 +634,22 @@ def machine_info() -> dict:
         "jaxlib": jaxlib.__version__,
         "flax": flax.__version__,
         "optax": optax.__version__,
-        "device": str(jax.devices()[0]),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
     }
-    if torch_available() is None:
-        import torch
-
-        info["torch"] = torch.__version__
+    version = torch_version()
+    if version:
+        info["torch"] = version
     return info
+
+
+def torch_version() -> str | None:
+    """torch's version without importing it here (this process times nothing of its own)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def load_average() -> float | None:
@@ -556,130 +659,56 @@ def load_average() -> float | None:
         return None
 
 
-def benchmark_workload(name: str, plan: Plan, *, cache_root: str, with_torch: bool, roof: float, log) -> dict:
-    cache_dir = cache_root  # one cache for all programs: each program has its own key
-    log(f"[{name}] compiling in a fresh process (empty cache)")
-    cold = run_probe(name, plan.steps_per_call, cache_dir)
-    log(f"[{name}] compiling again in a fresh process (warm cache)")
-    warm = run_probe(name, plan.steps_per_call, cache_dir)
-
-    run, state, data = build_run(name, plan.steps_per_call)
-    compiled, _, _ = compile_call(run, state)  # from the persistent cache filled above
-    timer = JaxTimer(run, state, compiled)
-    if plan.warm_up:
-        timer.seconds_per_step(1)
-
-    sides: dict[str, Callable[[], float]] = {"jaxgan": lambda: timer.seconds_per_step(plan.calls_per_repeat)}
-    errors: dict[str, str] = {}
-    torch_steps = plan.steps_per_call * plan.calls_per_repeat
-    if with_torch:
-        for side, compiled_torch in (("torch_eager", False), ("torch_compile", True)):
-            if compiled_torch and not plan.torch_compile:
-                errors[side] = "not run: see the dcgan_mnist row" if name in ABLATIONS else "skipped in --quick"
-                continue
-            log(f"[{name}] preparing {side}")
-            try:
-                trainer = torch_trainer(name, compiled_torch, warm_up=plan.warm_up)
-            except Exception as error:  # noqa: BLE001 (any failure of torch.compile is a result)
-                errors[side] = f"{type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}"
-                continue
-            sides[side] = lambda trainer=trainer: trainer.run(torch_steps) / torch_steps
-
-    times: dict[str, list[float]] = {side: [] for side in sides}
-    for repeat in range(plan.repeats):  # interleaved: a change of load hits every side alike
-        for side, measure in sides.items():
-            try:
-                times[side].append(measure())
-            except Exception as error:  # noqa: BLE001
-                errors[side] = f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
-        log(
-            f"[{name}] repeat {repeat + 1}/{plan.repeats}: "
-            + ", ".join(f"{side} {1 / t[-1]:.3g} steps/s" for side, t in times.items() if t)
-        )
-
-    jax_summary = summarize(times["jaxgan"])
-    row = {
-        "name": name,
-        "data": data,
-        "batch_size": run.config.batch_size,
-        "steps_per_call": plan.steps_per_call,
-        "compile_cold": cold,
-        "compile_warm": warm,
-        "jaxgan": jax_summary,
-        "flops_per_step": cold["flops"],
-        "achieved": achieved(cold["flops"], jax_summary["median"], roof),
-        "peak_memory_bytes": peak_memory(),
-        "xla_buffer_bytes": cold["xla_buffer_bytes"],
-    }
-    for side in ("torch_eager", "torch_compile"):
-        if times.get(side) and side not in errors:
-            row[side] = summarize(times[side])
-        elif with_torch:
-            row[f"{side}_error"] = errors.get(side, "failed")
-    return row
-
-
 NOTES = [
-    "A step is one D update and one G update (num_critic_steps=1, also for sngan_cifar10, whose paper "
-    "uses 5 D updates per G update), batch as listed; "
-    "jaxgan shares G's forward pass between the two updates, PyTorch uses the standard "
-    "`fake = G(z); D(fake.detach()); ...; D(fake)` pattern. Both use float32 and 2 threads "
-    "(torch.set_num_threads(2); XLA's CPU client uses the cores it sees).",
-    "jaxgan: the call `jaxgan.train.loop.setup` builds (jit of shard_map over a 1-device mesh, "
-    "lax.scan over K steps, the dataset on the device and gathered in the program, indices fed per call). "
-    "Steps/s: median (min-max) over repeats; the sides are timed in turn within each repeat.",
-    "Compile: a fresh Python process traces and lowers the call, then XLA compiles it, with "
-    "an empty `jax_compilation_cache_dir`; 'relaunch' is a second fresh process with the same cache "
-    "(XLA's part is then a cache read; tracing and lowering are not cached by JAX).",
-    "FLOPs are XLA's cost analysis of the compiled K-step call; XLA counts a while loop's body "
-    "once, so this is the FLOPs of one step (plus the per-call gather). % roof is the achieved "
-    "FLOP/s over the jitted 2048x2048 float32 matmul's.",
-    "Peak memory: `device.memory_stats()` is None on the CPU backend (n/a); 'XLA buffers' is "
+    "A step is one D update and one G update (num_critic_steps=1, also for sngan_cifar10, whose paper uses 5 D "
+    "updates per G update), batch as listed, float32 on both sides. jaxgan shares G's forward pass between the "
+    "two updates; PyTorch uses the standard `fake = G(z); D(fake.detach()); ...; D(fake)` pattern.",
+    "Every launch is a fresh process that runs one side alone; the parent process imports neither torch nor runs "
+    "JAX computations while a launch is timed. jaxgan's steps/s is the median over every repeat of every round; "
+    "so is each PyTorch setting's. Round 1 times every PyTorch setting; later rounds re-time the best eager and the "
+    "best compiled one, and the ratio is against the best setting's median.",
+    "jaxgan: the call `jaxgan.train.loop.setup` builds (jit of shard_map over a 1-device mesh, lax.scan over K "
+    "steps, the dataset on the device, indices fed per call). XLA's CPU client uses the cores it sees.",
+    "Compile: round 1's launch traces and lowers the call, then XLA compiles it, with an empty "
+    "`jax_compilation_cache_dir`; 'relaunch' is the later rounds' launches with that cache (XLA's part is then "
+    "a cache read; tracing and lowering are not cached by JAX).",
+    "FLOPs are XLA's cost analysis of the compiled K-step call; XLA counts a while loop's body once, so this is "
+    "the FLOPs of one step (plus the per-call gather). % roof is the achieved FLOP/s over the jitted float32 "
+    "matmul's. Peak memory: `device.memory_stats()` is None on the CPU backend; 'XLA buffers' is "
     "`compiled.memory_analysis()`: arguments + outputs + temporaries - aliased (donated) bytes.",
-    "sngan_cifar10 uses random data of CIFAR-10's shape unless cifar10 is prepared for "
-    "tensorflow-datasets on disk; the PyTorch side always uses random data of each workload's shape.",
-    "dcgan_mnist's G computes each nearest upsampling x2 + 5x5 convolution as one 3x3 convolution of "
-    "the smaller image with the four phase kernels stacked (`jaxgan.models.conv.UpsampleConv`): the same "
-    "function of the same parameters (tested), 2.8x fewer FLOPs in those layers. PyTorch runs the "
-    "network as written (`F.interpolate` + `Conv2d`); the row dcgan_mnist_unfused is jaxgan running it "
-    "as written too (`fused_upsampling=False`).",
-    "dcgan_mnist's D has batch norm, so both sides run D on real and generated batches in two "
-    "calls; sngan's D keeps spectral-norm vectors, which jaxgan also treats as state (two calls). "
-    "pacgan_mlp's D has neither: jaxgan runs D once on real+fake.",
+    "sngan_cifar10 uses random data of CIFAR-10's shape unless cifar10 is prepared for tensorflow-datasets on "
+    "disk; the PyTorch side always uses random data of each workload's shape.",
+    "dcgan_mnist's G computes each nearest upsampling x2 + 5x5 convolution as one 3x3 convolution of the smaller "
+    "image with the four phase kernels stacked (`jaxgan.models.conv.UpsampleConv`): the same function of the same "
+    "parameters (tested), 2.8x fewer FLOPs in those layers. PyTorch runs the network as written "
+    "(`F.interpolate` + `Conv2d`); dcgan_mnist_unfused is jaxgan running it as written too.",
+    "dcgan_mnist's D has batch norm, so both sides run D on real and generated batches in two calls; sngan's D "
+    "keeps spectral-norm vectors, which jaxgan also treats as state (two calls). pacgan_mlp's D has neither: "
+    "jaxgan runs D once on real+fake.",
+    "many_seeds: `config.num_seeds=10` trains 10 seeds of pacgan_mlp in one program (vmapped over a run axis); "
+    "the separate runs are single-seed launches of the same program, one at a time (a run has the machine to "
+    "itself) and two at a time (two processes side by side, both timed over the same interval; their rates "
+    "add). Seed-steps/s: steps/s times the seeds a launch trains.",
 ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter timings (under 3 minutes)")
-    parser.add_argument(
-        "--workloads",
-        default=None,
-        help=f"comma-separated, from {list(ALL_WORKLOADS)}; default: all (--quick: {list(WORKLOADS)})",
-    )
+    parser.add_argument("--quick", action="store_true", help="one round, fewer settings and repeats: a smoke run")
+    parser.add_argument("--workloads", default=None, help=f"comma-separated, from {list(ALL_WORKLOADS)}; default: all")
     parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch side")
-    parser.add_argument("--profile", action="store_true", help="time dcgan_mnist's convolutions one by one")
     parser.add_argument("--out", default=os.path.join(ROOT, "results"))
-    parser.add_argument("--name", default="benchmark", help="file stem: writes <out>/<name>.md and .json")
-    parser.add_argument("--probe", help=argparse.SUPPRESS)
-    parser.add_argument("--probe-k", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--cache-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--name", default="benchmark", help="file stem: writes <out>/<name>.md, .json, _profile.md")
     args = parser.parse_args(argv)
-
-    if args.probe:
-        print(json.dumps(compile_probe(args.probe, args.probe_k, args.cache_dir)))
-        return 0
 
     plans = QUICK if args.quick else FULL
     names = [n.strip() for n in (args.workloads or ",".join(plans)).split(",") if n.strip()]
     unknown = sorted(set(names) - set(plans))
     if unknown:
         parser.error(
-            f"unknown workload(s) {unknown} for {'--quick' if args.quick else 'a full run'}; "
-            f"use names from {list(plans)}."
+            f"--workloads: unknown {unknown} for {'--quick' if args.quick else 'a full run'}; use names from {list(plans)}."
         )
-    torch_reason = torch_available()
-    with_torch = not args.no_torch and torch_reason is None
+    with_torch = not args.no_torch and torch_version() is not None
     started = time.perf_counter()
 
     def log(message: str) -> None:
@@ -687,24 +716,35 @@ def main(argv: list[str] | None = None) -> int:
 
     load_before = load_average()
     machine = machine_info()
+    roof, backend = matmul_roof()
+    machine["backend"] = backend
+    log(f"matmul roof {roof / 1e9:.1f} GFLOP/s ({backend})")
+    device = "cuda" if backend == "gpu" else "cpu"
     rows = []
-    with tempfile.TemporaryDirectory(prefix="jaxgan_bench_cache_") as cache_root:
-        _enable_cache(cache_root)  # this process then reads each program the probes compiled
-        roof = matmul_roof()
-        log(f"matmul roof {roof / 1e9:.1f} GFLOP/s")
+    with tempfile.TemporaryDirectory(prefix="jaxgan_bench_cache_") as cache_dir:
         for name in names:
+            plan = plans[name]
+            if name == "many_seeds":
+                rows.append(benchmark_many_seeds(plan, cache_dir=cache_dir, log=log))
+                continue
+            settings = torch_settings(cores=os.cpu_count() or 1, compiled=plan.torch_compile, device=device)
+            if args.quick and device == "cpu":
+                settings = [s for s in settings if s.omp_wait_policy is None]
             rows.append(
-                benchmark_workload(name, plans[name], cache_root=cache_root, with_torch=with_torch, roof=roof, log=log)
+                benchmark_workload(
+                    name, plan, cache_dir=cache_dir, settings=settings if with_torch else [], roof=roof, log=log
+                )
             )
-        roof_after = matmul_roof()
+    roof_after, _ = matmul_roof()
     machine["load_before"], machine["load_after"] = load_before, load_average()
     notes = list(NOTES)
     if not with_torch:
-        notes.append(f"PyTorch side not run: {torch_reason or '--no-torch'}.")
-    notes.append(
-        f"Matmul roof at the start / end: {roof / 1e9:.1f} / {roof_after / 1e9:.1f} GFLOP/s "
-        "(a drop means other processes loaded the cores)."
-    )
+        notes.append(
+            "PyTorch side not run: "
+            + ("--no-torch." if args.no_torch else "torch not installed (pip install -e .[benchmark]).")
+        )
+    if device == "cuda":
+        notes.append(f"On the GPU the target is {GPU_TARGET}x PyTorch CUDA eager on every workload.")
     report = {
         "mode": "quick" if args.quick else "full",
         "machine": machine,
@@ -714,15 +754,14 @@ def main(argv: list[str] | None = None) -> int:
         "notes": notes,
         "seconds": time.perf_counter() - started,
     }
-    if args.profile:
-        log("profiling dcgan_mnist's convolutions")
-        report["profile"] = profile_convolutions(with_torch)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, f"{args.name}.json"), "w") as f:
         json.dump(report, f, indent=2)
     page = markdown(report)
     with open(os.path.join(args.out, f"{args.name}.md"), "w") as f:
         f.write(page)
+    with open(os.path.join(args.out, f"{args.name}_profile.md"), "w") as f:
+        f.write(profile_markdown(report))
     print(page)
     log("done")
     return 0

@@ -247,13 +247,17 @@ WORKLOADS = {
 class Trainer:
     """One full GAN step (one D update, one G update) in PyTorch, eager or `torch.compile`d."""
 
-    def __init__(self, name: str, *, compiled: bool = False, num_examples: int = 2048, seed: int = 0):
+    def __init__(
+        self, name: str, *, compiled: bool = False, num_examples: int = 2048, seed: int = 0, device: str = "cpu"
+    ):
         torch.manual_seed(seed)
         self.spec = spec = WORKLOADS[name]
-        self.generator, self.discriminator = spec.make_generator(), spec.make_discriminator()
+        self.device = torch.device(device)
+        self.generator = spec.make_generator().to(self.device)
+        self.discriminator = spec.make_discriminator().to(self.device)
         self.g_opt = torch.optim.Adam(self.generator.parameters(), eps=1e-8, **spec.adam)
         self.d_opt = torch.optim.Adam(self.discriminator.parameters(), eps=1e-8, **spec.adam)
-        self.data = torch.rand(num_examples, *spec.data_shape) * 2 - 1
+        self.data = (torch.rand(num_examples, *spec.data_shape) * 2 - 1).to(self.device)
         self.generator.train()
         self.discriminator.train()
         self.g_forward, self.d_forward = self.generator, self.discriminator
@@ -263,9 +267,9 @@ class Trainer:
 
     def step(self) -> tuple[float, float] | None:
         spec = self.spec
-        index = torch.from_numpy(self._rng.integers(0, len(self.data), spec.batch_size))
+        index = torch.from_numpy(self._rng.integers(0, len(self.data), spec.batch_size)).to(self.device)
         real = self.data[index]
-        z = torch.randn(spec.batch_size, spec.latent_dim)
+        z = torch.randn(spec.batch_size, spec.latent_dim, device=self.device)
         fake = self.g_forward(z)
         self.d_opt.zero_grad(set_to_none=True)
         d_loss = spec.d_loss(self.d_forward(real), self.d_forward(fake.detach()))
@@ -288,3 +292,92 @@ class Trainer:
 
 def versions() -> dict[str, str]:
     return {"torch": torch.__version__, "torch_threads": str(torch.get_num_threads())}
+
+
+# ---------------------------------------------------------------------------------------------
+# One launch of the benchmark's PyTorch side (`experiments/benchmark.py` runs it in a fresh
+# process per round and setting: `python experiments/torch_reference.py '<spec JSON>'`, with
+# `OMP_WAIT_POLICY` set or not in the process's environment).
+
+# Operation classes of the profile, by the ATen operator's name.
+_CLASSES = (
+    ("convolution", ("conv", "convolution", "mkldnn_convolution", "convolution_backward")),
+    ("matmul (dot)", ("addmm", "mm", "bmm", "linear", "matmul", "baddbmm")),
+    ("optimizer (Adam)", ("_foreach", "adam", "lerp", "addcdiv", "addcmul")),
+    ("batch norm", ("batch_norm", "native_batch_norm", "native_batch_norm_backward")),
+    ("random bits", ("randn", "normal", "uniform", "bernoulli", "random", "dropout")),
+    ("reduction", ("sum", "mean", "amax", "max", "norm", "avg_pool")),
+    ("copy / transpose / index", ("copy", "index", "cat", "clone", "contiguous", "to", "view", "reshape", "permute")),
+)
+
+
+def op_class(name: str) -> str:
+    """The profile's class of an ATen operator name ('aten::addmm' -> 'matmul (dot)')."""
+    if name.startswith("Optimizer."):  # the optimizer's own record_function scope
+        return "optimizer (Adam)"
+    bare = name.split("::")[-1].lower()
+    for label, keys in _CLASSES:
+        if any(bare == key or bare.startswith(key + "_") or bare.endswith("_" + key) for key in keys):
+            return label
+    return "elementwise / other"
+
+
+def _sync(trainer: Trainer) -> None:
+    if trainer.device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def launch(spec: dict) -> dict:
+    """Build the workload, warm up, time `repeats` x `steps` steps; optionally profile."""
+    torch.set_num_threads(spec["threads"])
+    device = spec.get("device", "cpu")
+    start = time.perf_counter()
+    trainer = Trainer(spec["workload"], compiled=spec["compiled"], device=device)
+    trainer.run(2 if spec["compiled"] else 1)  # warm-up (and torch.compile's compilation)
+    _sync(trainer)
+    warm_up = time.perf_counter() - start
+    seconds = []
+    for _ in range(spec["repeats"]):
+        _sync(trainer)
+        begin = time.perf_counter()
+        trainer.run(spec["steps"])
+        _sync(trainer)
+        seconds.append((time.perf_counter() - begin) / spec["steps"])
+    result = {"warm_up_seconds": warm_up, "seconds_per_step": seconds, **versions()}
+    if spec.get("profile"):
+        result["profile"] = profile(trainer, spec["steps"])
+    return result
+
+
+def profile(trainer: Trainer, steps: int) -> dict:
+    """Self CPU time of every ATen operator over `steps` steps, per step, summed per class."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    begin = time.perf_counter()
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        trainer.run(steps)
+    wall = (time.perf_counter() - begin) / steps
+    per_class: dict[str, float] = {}
+    ops = []
+    for entry in prof.key_averages():
+        seconds = entry.self_cpu_time_total * 1e-6 / steps
+        if seconds <= 0:
+            continue
+        label = op_class(entry.key)
+        per_class[label] = per_class.get(label, 0.0) + seconds
+        ops.append({"name": entry.key, "class": label, "seconds_per_step": seconds})
+    ops.sort(key=lambda op: -op["seconds_per_step"])
+    return {
+        "wall_seconds_per_step": wall,
+        "thread_seconds_per_step": sum(per_class.values()),
+        "op_classes": dict(sorted(per_class.items(), key=lambda item: -item[1])),
+        "top_ops": ops[:12],
+    }
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps(launch(json.loads(sys.argv[1]))))
