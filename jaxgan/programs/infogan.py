@@ -1,7 +1,10 @@
 """InfoGAN (Chen et al. 2016) as a program: latent codes, and Q on D's body trained with G.
 
     latents: z ~ N(0, I) (noise), code ~ Cat(K) (categorical), continuous ~ U(-1, 1)^m.
-    D group: fake = G(z, code, continuous); the objective on D(x), D(fake) (adversarial head).
+    D group: fake = G(z, code, continuous); the objective on D(x), D(fake) (adversarial head);
+        with `config.infogan.discriminator_learns_codes`, also - λ_cat L_I - λ_cont L_I on
+        D(fake), so that D's body (Q's body) and Q's head learn the codes too, as in Chen et
+        al.'s released code (their D loss subtracts the same bound as their G loss).
     G group (trains G and D's `q_head`): reuses `fake`; the objective at D(fake)
         - λ_cat L_I(categorical) - λ_cont L_I(continuous), with Q's outputs on D's features:
         K logits for the code, m means of a unit-variance Gaussian for the continuous codes.
@@ -38,14 +41,20 @@ def default_settings(**overrides) -> ml_collections.ConfigDict:
             "categorical_weight": 1.0,  # λ of the categorical bound
             "continuous_weight": 0.1,  # λ of the continuous bound
             "q_width": 128,  # Q's hidden layer on D's features
+            # D's update also minimises -λ L_I (Q's body is D's body): Chen et al.'s code. False:
+            # only Q's head learns the codes, in G's update.
+            "discriminator_learns_codes": False,
         }
     )
     settings.update(overrides)
     return settings
 
 
-def mutual_information_term(name: str, kind: str, num_categories: int, num_continuous: int, weight: float) -> Term:
-    """`-L_I` of one code kind from Q's outputs `q` (`[B, K + m]`), over the global batch."""
+def mutual_information_term(
+    name: str, kind: str, num_categories: int, num_continuous: int, weight: float, group: str = "g"
+) -> Term:
+    """`-L_I` of one code kind from Q's outputs `q` (`[B, K + m]`), over the global batch; logged
+    as `<group>_negative_mutual_information_<kind>`."""
     prior_entropy = num_continuous * math.log(2.0)  # U(-1, 1)^m
 
     def fn(ctx, q, codes):
@@ -57,7 +66,7 @@ def mutual_information_term(name: str, kind: str, num_categories: int, num_conti
         )
 
     reads = ("d_fake.q", "code" if kind == "categorical" else "continuous")
-    return Term(name, fn, reads, weight=weight, metric=f"g_negative_mutual_information_{kind}")
+    return Term(name, fn, reads, weight=weight, metric=f"{group}_negative_mutual_information_{kind}")
 
 
 def traversal(z: np.ndarray, num_categories: int, num_continuous: int) -> tuple[dict[str, np.ndarray], int]:
@@ -82,6 +91,10 @@ def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name) -> Pro
         low = 0 if name == "num_continuous" else (2 if name == "num_categories" else 1)
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"config.infogan.{name} must be an integer >= {low}; got {value!r}.")
+    if not isinstance(settings.discriminator_learns_codes, bool):
+        raise ValueError(
+            f"config.infogan.discriminator_learns_codes must be True or False; got {settings.discriminator_learns_codes!r}."
+        )
     for name in ("categorical_weight", "continuous_weight"):
         if not isinstance(settings[name], (int, float)) or settings[name] < 0:
             raise ValueError(f"config.infogan.{name} must be a non-negative weight; got {settings[name]!r}.")
@@ -103,23 +116,40 @@ def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name) -> Pro
         g_reads=("d_fake.adversarial", "d_real.adversarial"),
     )
     inputs = ("z", "code", "continuous") if num_continuous else ("z", "code")
-    g_terms = [
-        g_term,
-        mutual_information_term("categorical", "categorical", num_categories, 0, settings.categorical_weight),
-    ]
-    if num_continuous:
-        g_terms.append(
+
+    def code_terms(group: str) -> list[Term]:
+        prefix = "" if group == "g" else f"{group}_"
+        terms = [
             mutual_information_term(
-                "continuous", "continuous", num_categories, num_continuous, settings.continuous_weight
+                f"{prefix}categorical", "categorical", num_categories, 0, settings.categorical_weight, group
             )
-        )
+        ]
+        if num_continuous:
+            terms.append(
+                mutual_information_term(
+                    f"{prefix}continuous",
+                    "continuous",
+                    num_categories,
+                    num_continuous,
+                    settings.continuous_weight,
+                    group,
+                )
+            )
+        return terms
+
+    g_terms = [g_term, *code_terms("g")]
+    d_code_terms = code_terms("d") if settings.discriminator_learns_codes else []
     groups = (
         Group(
             "discriminator",
             trains=("discriminator",),
             optimizer=d_tx,
             calls=(Call("generator", inputs, "fake"), Call("discriminator", (("x",), ("fake",)), ("d_real", "d_fake"))),
-            terms=(d_term, *(gan.penalty_term(name, fn, head="adversarial") for name, fn in penalties)),
+            terms=(
+                d_term,
+                *d_code_terms,
+                *(gan.penalty_term(name, fn, head="adversarial") for name, fn in penalties),
+            ),
             latents=inputs,
             repeats=config.num_critic_steps,
             project=conditional.clip_projection(config),

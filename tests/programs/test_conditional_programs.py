@@ -20,11 +20,11 @@ LEARNING_RATE = 1e-2
 NUM_CATEGORIES, NUM_CONTINUOUS, LATENT_DIM = 4, 2, 3
 
 
-def _infogan_config():
+def _infogan_config(**settings):
     config = tiny_ring_config(num_steps=1, steps_per_call=1)
     config.program = "infogan"
     config.latent_dim = LATENT_DIM
-    config.infogan = infogan.default_settings(num_categories=NUM_CATEGORIES, num_continuous=NUM_CONTINUOUS)
+    config.infogan = infogan.default_settings(num_categories=NUM_CATEGORIES, num_continuous=NUM_CONTINUOUS, **settings)
     config.model.generator.use_batch_norm = False
     for network in ("generator", "discriminator"):
         config.optimizer[network] = ml_collections.ConfigDict({"name": "sgd", "learning_rate": LEARNING_RATE})
@@ -46,8 +46,17 @@ def _latents(state, batch_size):
     return z, code, continuous
 
 
-def test_infogan_step_equals_the_hand_written_update_and_trains_q_with_g():
-    config = _infogan_config()
+def _bounds(out, code, continuous):
+    log_q = jax.nn.log_softmax(out["q"][:, :NUM_CATEGORIES])
+    categorical_bound = np.log(NUM_CATEGORIES) + jnp.mean(jnp.take_along_axis(log_q, code[:, None], 1))
+    log_density = -0.5 * np.log(2 * np.pi) - 0.5 * (continuous - out["q"][:, NUM_CATEGORIES:]) ** 2
+    continuous_bound = NUM_CONTINUOUS * np.log(2.0) + jnp.mean(jnp.sum(log_density, axis=-1))
+    return categorical_bound, continuous_bound
+
+
+@pytest.mark.parametrize("discriminator_learns_codes", [False, True])
+def test_infogan_step_equals_the_hand_written_update_and_trains_q_with_g(discriminator_learns_codes):
+    config = _infogan_config(discriminator_learns_codes=discriminator_learns_codes)
     experiment = build.build(config)
     state = build.new_state(experiment, jax.random.PRNGKey(4))
     batch = batch_for(experiment, config)
@@ -63,17 +72,18 @@ def test_infogan_step_equals_the_hand_written_update_and_trains_q_with_g():
     sgd = lambda p, g: jax.tree.map(lambda w, d: w - LEARNING_RATE * d, p, g)  # noqa: E731
 
     def d_loss(p):
-        fake = G(g_params)
-        return jnp.mean(jax.nn.softplus(-D(p, x)["adversarial"])) + jnp.mean(jax.nn.softplus(D(p, fake)["adversarial"]))
+        d_fake = D(p, G(g_params))
+        loss = jnp.mean(jax.nn.softplus(-D(p, x)["adversarial"])) + jnp.mean(jax.nn.softplus(d_fake["adversarial"]))
+        if discriminator_learns_codes:  # Chen et al.'s code: D's loss subtracts the bound too
+            categorical_bound, continuous_bound = _bounds(d_fake, code, continuous)
+            loss = loss - 1.0 * categorical_bound - 0.1 * continuous_bound
+        return loss
 
     d_new = sgd(d_params, jax.grad(d_loss)(d_params))
 
     def g_loss(g, q_head):
         out = D({**d_new, "q_head": q_head}, G(g))
-        log_q = jax.nn.log_softmax(out["q"][:, :NUM_CATEGORIES])
-        categorical_bound = np.log(NUM_CATEGORIES) + jnp.mean(jnp.take_along_axis(log_q, code[:, None], 1))
-        log_density = -0.5 * np.log(2 * np.pi) - 0.5 * (continuous - out["q"][:, NUM_CATEGORIES:]) ** 2
-        continuous_bound = NUM_CONTINUOUS * np.log(2.0) + jnp.mean(jnp.sum(log_density, axis=-1))
+        categorical_bound, continuous_bound = _bounds(out, code, continuous)
         adversarial = jnp.mean(jax.nn.softplus(-out["adversarial"]))
         return adversarial - 1.0 * categorical_bound - 0.1 * continuous_bound, (categorical_bound, continuous_bound)
 
@@ -85,9 +95,13 @@ def test_infogan_step_equals_the_hand_written_update_and_trains_q_with_g():
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(metrics["g_negative_mutual_information_categorical"], -categorical_bound, atol=1e-6)
     np.testing.assert_allclose(metrics["g_negative_mutual_information_continuous"], -continuous_bound, atol=1e-6)
-    # Q's head moved in G's update only: D's own update does not reach it (its loss does not read q).
     assert float(jnp.max(jnp.abs(q_grad["output"]["kernel"]))) > 1e-4
-    np.testing.assert_array_equal(d_new["q_head"]["output"]["kernel"], d_params["q_head"]["output"]["kernel"])
+    moved = float(jnp.max(jnp.abs(d_new["q_head"]["output"]["bias"] - d_params["q_head"]["output"]["bias"])))
+    if discriminator_learns_codes:  # D's update moved Q's head as well
+        assert moved > 1e-4
+        assert "d_negative_mutual_information_categorical" in metrics
+    else:  # Q's head moved in G's update only: D's own update does not reach it (its loss does not read q)
+        assert moved == 0.0
 
 
 def test_infogan_traversal_rows_are_codes_and_columns_move_the_first_continuous_code():
