@@ -120,6 +120,72 @@ def _conv_bwd(strides, padding, rhs_dilation, precision, residuals, dy):
 _conv.defvjp(_conv_fwd, _conv_bwd)
 
 
+# ---------------------------------------------------------------------------------------------
+# The same stride-1 convolution as one matrix product of image patches (im2col).
+
+
+def _patches(x, kernel_spatial, pads):
+    """[B, Ho, Wo, kh*kw*C] patches of x [B, H, W, C] (stride 1, no dilation), taps (kh, kw) major."""
+    (kh, kw), ((top, bottom), (left, right)) = kernel_spatial, pads
+    xp = jnp.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    ho, wo = xp.shape[1] - kh + 1, xp.shape[2] - kw + 1
+    return jnp.concatenate([xp[:, i : i + ho, j : j + wo, :] for i in range(kh) for j in range(kw)], axis=-1)
+
+
+def _patch_matmul(x, w, pads, precision):
+    cols = _patches(x, w.shape[:2], pads)
+    b, ho, wo, k = cols.shape
+    y = lax.dot(cols.reshape(b * ho * wo, k), w.reshape(k, w.shape[-1]), precision=precision)
+    return y.reshape(b, ho, wo, w.shape[-1])
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _patch_conv(x, w, pads, precision):
+    return _patch_matmul(x, w, pads, precision)
+
+
+def _patch_conv_fwd(x, w, pads, precision):
+    return _patch_matmul(x, w, pads, precision), (x, w)
+
+
+def _patch_conv_bwd(pads, precision, residuals, dy):
+    x, w = residuals
+    dy = dy.astype(x.dtype)
+    kh, kw = w.shape[:2]
+    # dx: dy convolved (stride 1) with the flipped kernel, O and I swapped, padded so that the
+    # output has x's size again: (k - 1 - lo, k - 1 - hi) on each side.
+    flipped = jnp.transpose(jnp.flip(w, (0, 1)), (0, 1, 3, 2))
+    back = ((kh - 1 - pads[0][0], kh - 1 - pads[0][1]), (kw - 1 - pads[1][0], kw - 1 - pads[1][1]))
+    dx = _patch_matmul(dy, flipped, back, precision).astype(x.dtype)
+    # dw: the patches of x against dy, summed over every output pixel: one [K, BHW] x [BHW, O] product.
+    cols = _patches(x, (kh, kw), pads)
+    k = cols.shape[-1]
+    dw = lax.dot(cols.reshape(-1, k).T, dy.reshape(-1, dy.shape[-1]), precision=precision)
+    return dx, dw.reshape(w.shape).astype(w.dtype)
+
+
+_patch_conv.defvjp(_patch_conv_fwd, _patch_conv_bwd)
+
+ALGORITHMS = ("auto", "xla", "patches")
+
+
+def _use_patches(algorithm: str, strides, dilation, pads, kernel_spatial) -> bool:
+    """Whether a convolution runs as a patch matmul: "patches" for any stride-1 undilated
+    convolution whose padding keeps `k - 1 - pad >= 0`; "auto" for those with a kernel larger
+    than 1x1 on the CPU backend (where XLA's own convolutions reach a lower fraction of the
+    matmul roof); "xla" never."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"conv algorithm must be one of {ALGORITHMS}; got {algorithm!r}.")
+    eligible = (
+        all(s == 1 for s in strides)
+        and all(d == 1 for d in dilation)
+        and all(0 <= lo <= k - 1 and 0 <= hi <= k - 1 for (lo, hi), k in zip(pads, kernel_spatial))
+    )
+    if algorithm == "patches" or not eligible:
+        return eligible and algorithm == "patches"
+    return algorithm == "auto" and max(kernel_spatial) > 1 and jax.default_backend() == "cpu"
+
+
 def conv_general_dilated(
     lhs,
     rhs,
@@ -132,8 +198,13 @@ def conv_general_dilated(
     batch_group_count: int = 1,
     precision=None,
     preferred_element_type=None,
+    algorithm: str = "xla",
 ):
-    """`lax.conv_general_dilated` (same signature), with a kernel gradient XLA:CPU runs fast."""
+    """`lax.conv_general_dilated` (same signature), with a kernel gradient XLA:CPU runs fast.
+
+    `algorithm`: "xla" (XLA's convolution, gradients in canonical layout), "patches" (a stride-1
+    convolution as one matmul of image patches, its gradients as matmuls too) or "auto"
+    ("patches" on the CPU backend for kernels larger than 1x1, else "xla")."""
     no_input_dilation = lhs_dilation is None or all(d == 1 for d in lhs_dilation)
     if not (
         _is_nhwc(dimension_numbers)
@@ -162,6 +233,8 @@ def conv_general_dilated(
     pads = _pairs(padding, lhs.shape[1:3], rhs.shape[:2], strides, dilation)
     if isinstance(precision, list):
         precision = tuple(precision)
+    if _use_patches(algorithm, strides, dilation, pads, rhs.shape[:2]):
+        return _patch_conv(lhs, rhs, pads, precision)
     return _conv(lhs, rhs, strides, pads, dilation, precision)
 
 

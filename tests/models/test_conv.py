@@ -22,8 +22,10 @@ def _reference(x, w, strides, padding, dilation):
     return lax.conv_general_dilated(x, w, strides, padding, rhs_dilation=dilation, dimension_numbers=NHWC)
 
 
-def _custom(x, w, strides, padding, dilation):
-    return conv.conv_general_dilated(x, w, strides, padding, rhs_dilation=dilation, dimension_numbers=NHWC)
+def _custom(x, w, strides, padding, dilation, algorithm="xla"):
+    return conv.conv_general_dilated(
+        x, w, strides, padding, rhs_dilation=dilation, dimension_numbers=NHWC, algorithm=algorithm
+    )
 
 
 CASES = [
@@ -34,8 +36,9 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("algorithm", ["xla", "patches"])
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation", CASES)
-def test_values_and_gradients_equal_lax(size, kernel, stride, padding, dilation):
+def test_values_and_gradients_equal_lax(size, kernel, stride, padding, dilation, algorithm):
     x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size, 3))
     w = jax.random.normal(jax.random.PRNGKey(1), (kernel, kernel, 3, 4))
     args = ((stride, stride), padding, (dilation, dilation))
@@ -43,7 +46,7 @@ def test_values_and_gradients_equal_lax(size, kernel, stride, padding, dilation)
     @jax.jit
     def both(x, w):
         y0, vjp0 = jax.vjp(lambda x, w: _reference(x, w, *args), x, w)
-        y1, vjp1 = jax.vjp(lambda x, w: _custom(x, w, *args), x, w)
+        y1, vjp1 = jax.vjp(lambda x, w: _custom(x, w, *args, algorithm), x, w)
         dy = jnp.cos(y0)
         return (y0, *vjp0(dy)), (y1, *vjp1(dy))
 
@@ -52,20 +55,40 @@ def test_values_and_gradients_equal_lax(size, kernel, stride, padding, dilation)
         np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-5)
 
 
-def test_second_order_gradient_and_scan_match_lax():
+@pytest.mark.parametrize("algorithm, stride", [("xla", 2), ("patches", 1)])
+def test_second_order_gradient_and_scan_match_lax(algorithm, stride):
     x = jax.random.normal(jax.random.PRNGKey(0), (2, 9, 9, 3))
     w = jax.random.normal(jax.random.PRNGKey(1), (5, 5, 3, 4))
 
     def penalty(conv_fn):
         def f(w):  # a gradient penalty: reverse mode over reverse mode
-            grad_x = jax.grad(lambda x: jnp.sum(jnp.tanh(conv_fn(x, w, (2, 2), "SAME", (1, 1)))))(x)
+            grad_x = jax.grad(lambda x: jnp.sum(jnp.tanh(conv_fn(x, w, (stride, stride), "SAME", (1, 1)))))(x)
             return jnp.sum(grad_x**2)
 
         return jax.jit(
             lambda w: lax.scan(lambda c, _: (c + jax.grad(f)(w), None), jnp.zeros_like(w), None, length=2)[0]
         )
 
-    np.testing.assert_allclose(penalty(_custom)(w), penalty(_reference)(w), rtol=1e-5, atol=1e-4)
+    custom = lambda *args: _custom(*args, algorithm)  # noqa: E731
+    tolerance = 1e-5 if algorithm == "xla" else 1e-4  # patches sum the products in another order
+    np.testing.assert_allclose(penalty(custom)(w), penalty(_reference)(w), rtol=tolerance, atol=1e-3)
+
+
+def test_patches_run_as_one_matmul_and_auto_picks_them_on_cpu_for_kernels_above_1x1():
+    x, w3, w1 = jnp.ones((2, 8, 8, 3)), jnp.ones((3, 3, 3, 4)), jnp.ones((1, 1, 3, 4))
+
+    def primitives(w, algorithm, stride=1):
+        fn = lambda x, w: _custom(x, w, (stride, stride), "SAME", (1, 1), algorithm)  # noqa: E731
+        text = str(jax.make_jaxpr(jax.grad(lambda x, w: fn(x, w).sum(), argnums=(0, 1)))(x, w))
+        return "conv_general_dilated" in text, "dot_general" in text
+
+    assert primitives(w3, "patches") == (False, True)
+    assert primitives(w3, "xla") == (True, False)
+    assert primitives(w3, "auto") == ((False, True) if jax.default_backend() == "cpu" else (True, False))
+    assert primitives(w1, "auto") == (True, False)  # a 1x1 convolution is already a matmul for XLA
+    assert primitives(w3, "patches", stride=2) == (True, False)  # strided: XLA's convolution
+    with pytest.raises(ValueError, match=r"conv algorithm must be one of \('auto', 'xla', 'patches'\); got 'im2col'"):
+        _custom(x, w3, (1, 1), "SAME", (1, 1), "im2col")
 
 
 def test_conv_module_has_flax_conv_parameters_and_outputs():
