@@ -238,12 +238,16 @@ def conv_general_dilated(
     return _conv(lhs, rhs, strides, pads, dilation, precision)
 
 
-def Conv(features: int, kernel_size: Sequence[int], **kwargs) -> nn.Conv:  # noqa: N802 (a module factory)
+def Conv(features: int, kernel_size: Sequence[int], algorithm: str = "xla", **kwargs) -> nn.Conv:  # noqa: N802 (a module factory)
     """`flax.linen.Conv(features, kernel_size, **kwargs)` using `conv_general_dilated` above.
 
-    Same parameters, same names, same values; only the kernel gradient's layout differs.
+    Same parameters, same names, same values; only the gradients' layout (and with `algorithm`
+    "patches" / "auto", the way the products are computed) differs.
     """
-    return nn.Conv(features, kernel_size, conv_general_dilated=conv_general_dilated, **kwargs)
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"conv algorithm must be one of {ALGORITHMS}; got {algorithm!r}.")
+    conv = conv_general_dilated if algorithm == "xla" else functools.partial(conv_general_dilated, algorithm=algorithm)
+    return nn.Conv(features, kernel_size, conv_general_dilated=conv, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,14 +292,16 @@ def phase_kernel(kernel: jax.Array, factor: int) -> tuple[jax.Array, tuple[tuple
     return stacked.reshape(th, tw, i, factor * factor * o), ((lo_h, hi_h), (lo_w, hi_w))
 
 
-def upsample_conv(x: jax.Array, kernel: jax.Array, factor: int = 2, precision=None) -> jax.Array:
+def upsample_conv(
+    x: jax.Array, kernel: jax.Array, factor: int = 2, precision=None, algorithm: str = "xla"
+) -> jax.Array:
     """`conv(upsample_nearest(x, factor), kernel, stride 1, "SAME")` for NHWC x and HWIO kernel.
 
     The phase kernels are summed in the kernel's dtype (float32 parameters stay float32 for the
     sums) and then cast to x's dtype, the convolution's compute dtype."""
     stacked, padding = phase_kernel(kernel, factor)
     out = conv_general_dilated(
-        x, stacked.astype(x.dtype), (1, 1), padding, dimension_numbers=_NHWC, precision=precision
+        x, stacked.astype(x.dtype), (1, 1), padding, dimension_numbers=_NHWC, precision=precision, algorithm=algorithm
     )
     b, h, w, _ = out.shape
     o = kernel.shape[-1]
@@ -319,6 +325,7 @@ class UpsampleConv(nn.Module):
     precision: Any = None
     kernel_init: Callable = nn.linear.default_kernel_init
     bias_init: Callable = nn.initializers.zeros_init()
+    algorithm: str = "xla"  # of the convolution of the source image (`conv_general_dilated`)
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -333,5 +340,5 @@ class UpsampleConv(nn.Module):
         bias = self.param("bias", self.bias_init, (self.features,), self.param_dtype) if self.use_bias else None
         compute_dtype = self.dtype or jnp.result_type(x, kernel)
         x, bias = nn.dtypes.promote_dtype(x, bias, dtype=compute_dtype)
-        y = upsample_conv(x, kernel, self.factor, self.precision)  # phase kernels summed in param_dtype
+        y = upsample_conv(x, kernel, self.factor, self.precision, self.algorithm)  # phase kernels summed in param_dtype
         return y if bias is None else y + bias

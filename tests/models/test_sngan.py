@@ -1,7 +1,9 @@
 """Tests for jaxgan/models/sngan.py: the ResNet of Miyato et al. 2018 (Table 4)."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxgan.models.sngan import DiscriminatorBlock, GeneratorBlock, SNGANResNetDiscriminator, SNGANResNetGenerator
 
@@ -93,3 +95,30 @@ def test_blocks_reduce_to_their_shortcuts():
         np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
     # Same shape, no downsampling: the shortcut is the identity, with no parameters.
     assert "shortcut" not in jax.eval_shape(lambda: cases[0][0].init(KEY, x, train=False))["params"]
+
+
+def test_fused_upsampling_and_patch_convolutions_compute_the_same_blocks():
+    # Speed options only: the same parameters give the same outputs and gradients.
+    x = normal(BATCH, 4, 4, 6)
+
+    def out_and_grads(block, variables):
+        def loss(params, x):
+            out, _ = block.apply({**variables, "params": params}, x, train=True, mutable=True)
+            return jnp.sum(jnp.tanh(out)), out
+
+        return jax.jit(jax.value_and_grad(loss, argnums=(0, 1), has_aux=True))(variables["params"], x)
+
+    pairs = (
+        (GeneratorBlock(6), GeneratorBlock(6, fused_upsampling=True, conv_algorithm="patches")),
+        (DiscriminatorBlock(6, downsample=True), DiscriminatorBlock(6, downsample=True, conv_algorithm="patches")),
+    )
+    for plain, fast in pairs:
+        variables = jax.jit(lambda key, x, plain=plain: plain.init(key, x, train=False))(KEY, x)
+        expected, got = out_and_grads(plain, variables), out_and_grads(fast, variables)
+        for a, b in zip(jax.tree.leaves(expected), jax.tree.leaves(got), strict=True):
+            np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+
+
+def test_a_bad_conv_algorithm_is_refused_in_one_sentence():
+    with pytest.raises(ValueError, match=r"SNGANResNetGenerator: `conv_algorithm` must be one of .*; got 'fast'\.$"):
+        SNGANResNetGenerator(conv_algorithm="fast")
