@@ -7,6 +7,8 @@ no other side's threads are alive while jaxgan is timed. The spec (a JSON object
 
 - `workload`: a name of `WORKLOADS`; `steps_per_call` (K), `calls` per timing, `repeats`;
 - `num_seeds`: runs vmapped in one program (`config.num_seeds`; the `many_seeds` workload);
+- `overrides`: `{"model.generator.fused_upsampling": true, ...}`, config fields set on the
+  workload's config (for A/B comparisons of a setting; the benchmark itself sets none);
 - `cache_dir`: the persistent compilation cache (empty on the first launch: a cold compile);
 - `profile`: also trace one more call with `jax.profiler` and add the thread time of every
   XLA operation, summed per operation class (`op_classes`);
@@ -112,13 +114,19 @@ def enable_cache(cache_dir: str) -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
-def build_run(name: str, steps_per_call: int, num_seeds: int = 1):
+def build_run(name: str, steps_per_call: int, num_seeds: int = 1, overrides: dict | None = None):
     """`loop.setup` on one device, the state on it, the data's description."""
     import jax
 
     from jaxgan.train import loop, parallel
 
     config = workload_config(name, steps_per_call, num_seeds)
+    for key, value in (overrides or {}).items():
+        *path, leaf = key.split(".")
+        node = config
+        for part in path:
+            node = node[part]
+        node[leaf] = value
     with _data_for(name) as data:
         run = loop.setup(config, devices=jax.devices()[:1])
     state = parallel.replicate(run.state, run.mesh)
@@ -301,7 +309,9 @@ def main(spec: dict) -> dict:
     import jax
 
     enable_cache(spec["cache_dir"])
-    run, state, data = build_run(spec["workload"], spec["steps_per_call"], spec.get("num_seeds", 1))
+    run, state, data = build_run(
+        spec["workload"], spec["steps_per_call"], spec.get("num_seeds", 1), spec.get("overrides")
+    )
     compiled, lower_s, compile_s = compile_call(run, state)
     timer = JaxTimer(run, state, compiled)
     timer.seconds_per_step(1)  # warm-up: the first call's buffers and threads
