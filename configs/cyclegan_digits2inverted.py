@@ -1,8 +1,11 @@
 """CycleGAN on digits2inverted (digits <-> other digits dilated and inverted, never paired):
 ResNet generators of width 8 with 2 residual blocks, PatchGANs with one downsampling,
-least-squares losses, cycle weight 10, identity 0.5 x 10, pools of 50 images, Adam(2e-4, b1=0.5).
+least-squares losses, cycle weight 10, no identity term, pools of 50 images, Adam(2e-4, b1=0.5).
 
-Sized to train in at most 10 minutes on 2 CPU cores; held out: the 500 "test" digits.
+No identity term: Zhu et al. use it to keep a painting's colours; here Y is X inverted, so
+G(y) = y pulls G towards the identity on a task whose answer inverts every pixel (with the
+paper's 0.5 x 10 the digit accuracy of G(x) was 0.076 at 800 steps; without it 0.644 at 1,000).
+Held out: the 500 "test" digits.
 """
 
 import ml_collections
@@ -15,7 +18,7 @@ def get_config():
     config.model.generator = translation.model_config("generator", "resnet", features=8, num_blocks=2)
     config.model.discriminator = translation.model_config("discriminator", "patchgan", features=16, num_downsamplings=1)
     config.cyclegan = ml_collections.ConfigDict(
-        {"cycle_weight": 10.0, "identity_weight": 0.5, "pool_size": 50, "held_out_split": "test"}
+        {"cycle_weight": 10.0, "identity_weight": 0.0, "pool_size": 50, "held_out_split": "test"}
     )
     config.batch_size = 16
     config.num_steps = 2000
