@@ -16,4 +16,9 @@ def get_config():
     config.conditional = conditional.default_settings(discriminator_conditioning="none", class_weight=1.0)
     config.evaluators = "class_consistency,intra_fid,fid"
     config.num_eval_samples = 1000
+    # Class consistency 0.874 at 1,500 steps, 0.888 at 2,000, 0.938 at 2,500 (one seed): the
+    # class head needs the longer run (2,500 steps: about 8.5 minutes on 2 quiet CPU cores, scaled
+    # from the seed DCGAN's 5 minutes for 1,500; this session measured them on a loaded machine).
+    config.num_steps = 2500
+    config.eval_every = 500
     return config
