@@ -40,10 +40,11 @@ class GeneratorBlock(nn.Module):
     """BN ReLU up x2 conv3x3 BN ReLU conv3x3, plus shortcut up x2 conv1x1 (nearest upsampling).
 
     With `fused_upsampling`, "up x2 conv3x3" is `UpsampleConv`: the same function of the same
-    parameters as one convolution of the smaller image with the four phase kernels (2x2 taps
-    each: 16 products per source pixel and channel pair instead of 36), and the shortcut's
-    "up x2 conv1x1" is "conv1x1 up x2" (equal: a 1x1 convolution commutes with nearest
-    upsampling), 4x fewer products.
+    parameters as one convolution of the smaller image with the four phase kernels stacked;
+    for a 3x3 kernel the stacked kernel is 3x3 again (the phases' 2x2 taps sit at different
+    offsets), so this saves the upsampled image, not products (36 per source pixel either way;
+    measured: the same XLA FLOPs). The shortcut's "up x2 conv1x1" becomes "conv1x1 up x2"
+    (equal: a 1x1 convolution commutes with nearest upsampling), 4x fewer products there.
     """
 
     features: int
@@ -136,7 +137,7 @@ class SNGANResNetGenerator(nn.Module):
     features: int = 256
     use_batch_norm: bool = True
     num_classes: int = 0  # > 0: conditional batch norm on a label per example (G(z, label))
-    fused_upsampling: bool = False  # see GeneratorBlock: the same function, fewer products
+    fused_upsampling: bool = False  # see GeneratorBlock: the same function
     conv_algorithm: str = "xla"  # `jaxgan.models.conv.ALGORITHMS`: "xla", "patches" or "auto"
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
