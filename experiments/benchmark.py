@@ -79,7 +79,7 @@ FULL = {
     "dcgan_mnist": Plan(steps_per_call=10, calls_per_repeat=2, repeats=3, rounds=3),
     "dcgan_mnist_unfused": Plan(steps_per_call=10, calls_per_repeat=2, repeats=3, rounds=2, torch_compile=False),
     "pacgan_mlp": Plan(steps_per_call=100, calls_per_repeat=3, repeats=3, rounds=3),
-    "sngan_cifar10": Plan(steps_per_call=1, calls_per_repeat=2, repeats=2, rounds=2),
+    "sngan_cifar10": Plan(steps_per_call=1, calls_per_repeat=1, repeats=2, rounds=2),
     "many_seeds": Plan(steps_per_call=100, calls_per_repeat=2, repeats=3, rounds=3, torch_compile=False),
 }
 QUICK = {
