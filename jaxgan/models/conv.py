@@ -181,9 +181,9 @@ def _use_patches(algorithm: str, strides, dilation, pads, kernel_spatial) -> boo
         and all(d == 1 for d in dilation)
         and all(0 <= lo <= k - 1 and 0 <= hi <= k - 1 for (lo, hi), k in zip(pads, kernel_spatial))
     )
-    if algorithm == "patches" or not eligible:
-        return eligible and algorithm == "patches"
-    return algorithm == "auto" and max(kernel_spatial) > 1 and jax.default_backend() == "cpu"
+    if algorithm == "xla" or not eligible:
+        return False
+    return algorithm == "patches" or (max(kernel_spatial) > 1 and jax.default_backend() == "cpu")
 
 
 def conv_general_dilated(

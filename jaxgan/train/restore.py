@@ -71,6 +71,15 @@ def _label_classes(experiment) -> int | None:
     return experiment.dataset.num_classes
 
 
+def check_out_and_num(out: str, num: int | None, *, npz: str, npy: str) -> None:
+    """Refuse, in one sentence each, an `--out` that is not .npz / .npy / .png and a `--num` < 1
+    (`npz`, `npy`: what those files hold, for the message)."""
+    if not out.endswith((".npz", ".npy", ".png")):
+        raise ValueError(f"--out={out!r} must end in .npz ({npz}), .npy ({npy}) or .png (a picture).")
+    if num is not None and num < 1:
+        raise ValueError(f"--num must be a positive integer; got {num}.")
+
+
 def write_samples(
     workdir: str, *, num: int | None, out: str, seed: int = 0, labels: str | None = None
 ) -> tuple[str, int]:
@@ -80,12 +89,7 @@ def write_samples(
     `sample_record`: labels, codes, ...), arrays of one length (with a leading run axis for a
     multi-run workdir); `.npy` holds `x` alone; `.png` is a picture (one row per class for
     labelled samples). Returns the path and the number of samples."""
-    if not out.endswith((".npz", ".npy", ".png")):
-        raise ValueError(
-            f"--out={out!r} must end in .npz (samples and their inputs), .npy (samples) or .png (a picture)."
-        )
-    if num is not None and num < 1:
-        raise ValueError(f"--num must be a positive integer; got {num}.")
+    check_out_and_num(out, num, npz="samples and their inputs", npy="samples")
     config = workdir_lib.load_config(workdir)
     if labels is not None:  # refused before anything is built when the run is not conditional
         experiment = runs_lib.build_experiment(config)

@@ -77,12 +77,7 @@ def write_translations(workdir: str, *, num: int | None, out: str, input_path: s
     from jaxgan.metrics import translation as metrics_lib
     from jaxgan.train import restore
 
-    if not out.endswith((".npz", ".npy", ".png")):
-        raise ValueError(
-            f"--out={out!r} must end in .npz (source, output, target), .npy (outputs) or .png (a picture)."
-        )
-    if num is not None and num < 1:
-        raise ValueError(f"--num must be a positive integer; got {num}.")
+    restore.check_out_and_num(out, num, npz="source, output, target", npy="outputs")
     config = workdir_lib.load_config(workdir)
     if config.program not in translation.NAMES:
         raise ValueError(
