@@ -1,7 +1,10 @@
 """Test-session settings: a persistent XLA compilation cache shared by the test processes.
 
-Many tests build the same small programs; compiling each once per session keeps the suite
-fast on 2 CPU cores. Multi-device tests run in subprocesses with their own XLA_FLAGS.
+Many tests build the same small programs (and a multi-device check builds the same init on
+every device count); compiling each once per session keeps the suite fast on 2 CPU cores.
+The settings go into the environment too, so that the subprocesses the tests start (multi-device
+checks with their own XLA_FLAGS, several hosts, the CLI) share the cache: JAX reads its
+`JAX_*` options from the environment at import.
 """
 
 import os
@@ -10,6 +13,11 @@ import tempfile
 import jax
 
 _CACHE = os.environ.get("JAXGAN_TEST_COMPILATION_CACHE", os.path.join(tempfile.gettempdir(), "jaxgan-test-xla-cache"))
-jax.config.update("jax_compilation_cache_dir", _CACHE)
-jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+_SETTINGS = {
+    "jax_compilation_cache_dir": _CACHE,
+    "jax_persistent_cache_min_compile_time_secs": 0.0,
+    "jax_persistent_cache_min_entry_size_bytes": 0,
+}
+for _name, _value in _SETTINGS.items():
+    jax.config.update(_name, _value)
+    os.environ.setdefault(_name.upper(), str(_value))

@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
@@ -33,12 +32,7 @@ TINY = [
 def _env() -> dict:
     env = dict(os.environ)
     env.pop("XLA_FLAGS", None)  # one CPU device, as a user's launch
-    env["JAX_PLATFORMS"] = "cpu"
-    cache = os.environ.get(
-        "JAXGAN_TEST_COMPILATION_CACHE", os.path.join(tempfile.gettempdir(), "jaxgan-test-xla-cache")
-    )
-    env.setdefault("JAX_COMPILATION_CACHE_DIR", cache)
-    env.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    env["JAX_PLATFORMS"] = "cpu"  # the compilation cache comes from conftest's environment
     return env
 
 

@@ -23,6 +23,7 @@ from jaxgan import penalties as penalties_lib
 from jaxgan import programs
 from jaxgan.program import Program
 from jaxgan.train import parallel
+from jaxgan.train import state as state_lib
 from jaxgan.train.state import TrainState, create_state
 from jaxgan.train.step import make_train_step
 
@@ -262,3 +263,9 @@ def train_step(experiment: Experiment, *, axis_name: str | None = None):
 def new_state(experiment: Experiment, rng) -> TrainState:
     """A fresh `TrainState` of an experiment from the key `rng`."""
     return create_state(experiment.program, rng=rng, feature_specs=experiment.feature_specs)
+
+
+def state_init(experiment: Experiment):
+    """The function `rng -> TrainState` that `new_state` compiles, to trace inside one's own
+    transformation (`jax.vmap` over seeds)."""
+    return state_lib.state_init(experiment.program, experiment.feature_specs)

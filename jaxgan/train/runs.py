@@ -37,6 +37,7 @@ R = 1 the names carry no label.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import itertools
 import math
@@ -53,6 +54,7 @@ from jax.sharding import PartitionSpec as P
 from jaxgan import data as data_lib
 from jaxgan.train import build as build_lib
 from jaxgan.train import parallel, writers
+from jaxgan.train import state as state_lib
 from jaxgan.train.state import TrainState
 from jaxgan.train.step import draw_latents
 
@@ -205,13 +207,17 @@ def initial_state(
     hyperparameters are written into its slot of the optimiser states and term weights.
     """
     runs = runs_of(config) if runs is None else runs
-    states = [build_lib.new_state(experiment, jax.random.PRNGKey(seed)) for seed in runs.seeds[:1]]
-    if len(runs) > 1:
-        keys = jnp.stack([jax.random.PRNGKey(seed) for seed in runs.seeds])
-        stacked = jax.jit(jax.vmap(lambda key: build_lib.new_state(experiment, key)))(keys)
+    if len(runs) == 1:
+        stacked = stack(build_lib.new_state(experiment, jax.random.PRNGKey(runs.seeds[0])))
     else:
-        stacked = jax.tree.map(lambda x: x[None], states[0])
-    stacked = stacked.replace(step=states[0].step)
+        init = jax.vmap(build_lib.state_init(experiment))
+
+        def init_runs(keys):
+            states = init(keys)
+            return states.replace(step=states.step[0])
+
+        keys = jnp.stack([jax.random.PRNGKey(seed) for seed in runs.seeds])
+        stacked = jax.jit(init_runs, compiler_options=state_lib.init_compiler_options())(keys)
     return set_values(stacked, runs.values)
 
 
@@ -235,12 +241,16 @@ def set_values(state: TrainState, values: dict[str, Sequence[float]]) -> TrainSt
     return state
 
 
+@functools.partial(jax.jit, static_argnums=1)
 def unstack(state: TrainState, run: int) -> TrainState:
-    """Run `run`'s own state (a single-run `TrainState`, no run axis) out of a stacked one."""
+    """Run `run`'s own state (a single-run `TrainState`, no run axis) out of a stacked one.
+
+    One compiled program for the whole tree (eagerly, every leaf's slice would compile alone)."""
     axes = state_axes(state)
     return jax.tree.map(lambda axis, x: x if axis is None else x[run], axes, state, is_leaf=lambda a: a is None)
 
 
+@jax.jit
 def stack(state: TrainState) -> TrainState:
     """A single-run state with a run axis of size 1 added (the inverse of `unstack(..., 0)`)."""
     axes = state_axes(state)
