@@ -96,9 +96,13 @@ def create_state(
 
     `feature_specs`: the shape and dtype of one example of each batch feature (`x`, `label`).
     Everything is built in one compiled program (eagerly, each small op would compile alone),
-    compiled with `init_compiler_options()`.
+    compiled with `init_compiler_options()`; called inside a transformation (`jax.eval_shape`,
+    `jax.vmap`, `jax.jit`), it is traced into that instead.
     """
-    return jax.jit(state_init(program, feature_specs), compiler_options=init_compiler_options())(rng)
+    init = state_init(program, feature_specs)
+    if isinstance(rng, jax.core.Tracer):
+        return init(rng)
+    return jax.jit(init, compiler_options=init_compiler_options())(rng)
 
 
 def state_init(

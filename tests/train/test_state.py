@@ -27,3 +27,11 @@ def test_init_at_o1_equals_the_default_compile():
     assert sum(np.size(x) for x in leaves) > 1000  # networks, not only counters
     for a, b in zip(leaves, jax.tree.leaves(jax.device_get(at_o1)), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_create_state_traces_inside_transformations():
+    experiment = build.build(dcgan_mnist_config())
+    make = lambda key: build.new_state(experiment, key)  # noqa: E731
+    abstract = jax.eval_shape(make, jax.random.PRNGKey(0))
+    concrete = make(jax.random.PRNGKey(0))
+    assert jax.tree.map(lambda a: (a.shape, a.dtype), abstract) == jax.tree.map(lambda a: (a.shape, a.dtype), concrete)
