@@ -184,8 +184,10 @@ class Program:
     of its parameters, used for sampling when kept. `classifier`: `(call, read)`, a call on
     `x` in inference mode and the name of its class logits (a semi-supervised D's head), for
     the `classifier_accuracy` evaluator. `pictures`: name -> a function giving the inputs of a
-    picture of samples drawn at chosen inputs and its number of columns (InfoGAN's traversal),
-    written by the loop beside the sample grids and by `jaxgan sample --out=F.png`.
+    picture of samples drawn at chosen inputs, its number of columns and optionally the given
+    inputs drawn beside each sample (`runs.picture`: InfoGAN's traversal, a translation's
+    sources and outputs), written by the loop beside the sample grids and, for the first, by
+    `jaxgan sample --out=F.png`.
     """
 
     networks: Mapping[str, nn.Module]
@@ -196,7 +198,7 @@ class Program:
     sample_latents: tuple[str, ...] = ()
     sample_record: tuple[str, ...] = ()
     classifier: tuple[Call, str] | None = None
-    pictures: Mapping[str, Callable[[], tuple[dict[str, Any], int]]] = dataclasses.field(default_factory=dict)
+    pictures: Mapping[str, Callable[[], tuple]] = dataclasses.field(default_factory=dict)
     ema: Mapping[str, float] = dataclasses.field(default_factory=dict)
     hyper: Mapping[str, float] = dataclasses.field(default_factory=dict)
 

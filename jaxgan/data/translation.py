@@ -42,6 +42,19 @@ PAIRED = "paired"
 UNPAIRED = "unpaired"
 
 
+def held_out_sources(dataset: Dataset, count: int) -> dict[str, np.ndarray]:
+    """The first `count` sources of a translation dataset, in order, with what goes with them.
+
+    Paired: `source`, `target` (and `label`) of its first examples. Unpaired: X's first images as
+    `source` (and their `label`); not the dataset's first examples, which are pairs of the
+    product X x Y and all share x[0].
+    """
+    if dataset.kind == UNPAIRED:
+        got = dataset.x_source.get(np.arange(min(count, len(dataset.x_source))))
+        return {"source": got["x"], **({"label": got["label"]} if "label" in got else {})}
+    return dataset.get(np.arange(min(count, len(dataset))))
+
+
 def is_translation_name(name: Any) -> bool:
     return isinstance(name, str) and (
         name in NAMES

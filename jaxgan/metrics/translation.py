@@ -22,6 +22,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+from jaxgan.data import translation as data_translation
 from jaxgan.metrics import classifier as classifier_lib
 
 DATA_RANGE = 2.0  # images in [-1, 1]
@@ -81,20 +82,16 @@ def evaluate(config, experiment, state, *, max_examples: int = 500) -> dict[str,
     """The held-out metrics of a translation run (see the module doc)."""
     dataset = held_out(config)
     program = experiment.program
+    got = data_translation.held_out_sources(dataset, max_examples)
+    count = len(got["source"])
     if config.program == "pix2pix":
-        count = min(len(dataset), max_examples)
-        got = dataset.get(np.arange(count))
-        output = translate(program, state, got["source"][:count])
+        output = translate(program, state, got["source"])
         results = {"l1": l1(output, got["target"]), "psnr": psnr(output, got["target"])}
-        sources_labels = got.get("label")
     else:
-        x_part = dataset.x_source
-        count = min(len(x_part), max_examples)
-        got = x_part.get(np.arange(count))
-        output = translate(program, state, got["x"], network="generator_xy")
+        output = translate(program, state, got["source"], network="generator_xy")
         cycled = translate(program, state, output, network="generator_yx")
-        results = {"cycle_l1": l1(cycled, got["x"])}
-        sources_labels = got.get("label")
+        results = {"cycle_l1": l1(cycled, got["source"])}
+    sources_labels = got.get("label")
     domain = dataset.metadata.get("target_domain")
     if domain is not None and sources_labels is not None:
         judge = classifier_lib.get_classifier(domain)

@@ -25,8 +25,9 @@ the pool is the same on any number of devices; every device keeps the whole pool
 on its own examples of the answer.
 
 Both programs sample with `held_out_source`, a latent that picks one of the first
-`config.num_samples` held-out sources (so the loop's sample pictures translate held-out
-images); `given={"held_out_source": images}` translates any images (`translate`).
+`config.num_samples` held-out sources (so the loop's sample grids translate held-out
+images); `given={"held_out_source": images}` translates any images (`translate`). The loop
+also draws `translations`: the first 32 held-out sources, each beside its output.
 """
 
 from __future__ import annotations
@@ -143,6 +144,13 @@ def _held_out_latent(sources: np.ndarray) -> Latent:
     return Latent(SAMPLE_INPUT, lambda key: table[jax.random.randint(key, (), 0, table.shape[0])])
 
 
+def _translations_picture(sources: np.ndarray, shown: int = 32, pairs_per_row: int = 4):
+    """The loop's picture of a translation: the first `shown` held-out sources, each beside its
+    output (source | output, `pairs_per_row` pairs to a row; `runs.picture`)."""
+    sources = np.asarray(sources[:shown], np.float32)
+    return lambda: ({SAMPLE_INPUT: sources}, 2 * pairs_per_row, (SAMPLE_INPUT,))
+
+
 def pix2pix_program(
     *, generator, discriminator, g_tx, d_tx, l1_weight: float, held_out_sources, adversarial_weight: float = 1.0
 ) -> Program:
@@ -186,6 +194,7 @@ def pix2pix_program(
     return Program(
         networks={"generator": generator, "discriminator": discriminator},
         latents=(_held_out_latent(held_out_sources),),
+        pictures={"translations": _translations_picture(held_out_sources)},
         features=("source", "target"),
         groups=groups,
         sample=Call("generator", (SAMPLE_INPUT,), "output", train=False),
@@ -275,6 +284,7 @@ def cyclegan_program(
             "discriminator_y": discriminator_y,
         },
         latents=(_held_out_latent(held_out_sources),),
+        pictures={"translations": _translations_picture(held_out_sources)},
         features=("x", "y"),
         groups=groups,
         sample=Call("generator_xy", (SAMPLE_INPUT,), "output", train=False),
@@ -333,16 +343,16 @@ def _check_features(program: str, dataset, wanted: tuple[str, str], other: str, 
     return specs
 
 
-def _held_out(config, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _held_out_sources(config) -> np.ndarray:
+    """The first `config.num_samples` sources of the held-out split (`data.translation.held_out_sources`)."""
     from jaxgan import data as data_lib
+    from jaxgan.data import translation as data_translation
 
     held_out = data_lib.load(
         config.data.name, split=config[config.program].held_out_split, image_size=config.data.image_size,
         data_dir=config.data.data_dir,
     )  # fmt: skip
-    count = min(config.num_samples, len(held_out))
-    got = held_out.get(np.arange(count))
-    return {name: got[name] for name in names}
+    return data_translation.held_out_sources(held_out, config.num_samples)["source"]
 
 
 def _common(config, axis_name):
@@ -372,7 +382,7 @@ def pix2pix_from_config(config: ml_collections.ConfigDict, dataset, *, axis_name
         d_tx=build_lib.optimizer(config.optimizer.discriminator, "discriminator"),
         l1_weight=l1_weight,
         adversarial_weight=adversarial_weight,
-        held_out_sources=_held_out(config, ("source",))["source"],
+        held_out_sources=_held_out_sources(config),
     )
 
 
@@ -409,7 +419,7 @@ def cyclegan_from_config(config: ml_collections.ConfigDict, dataset, *, axis_nam
         pool_size=pool_size,
         x_shape=x_shape,
         y_shape=y_shape,
-        held_out_sources=_held_out(config, ("x",))["x"],
+        held_out_sources=_held_out_sources(config),
     )
 
 

@@ -107,15 +107,9 @@ def write_samples(
     elif out.endswith(".npy"):
         np.save(out, drawn["x"][0] if single else drawn["x"])  # [runs, num, ...] for a multi-run workdir
     elif experiment.program.pictures and labels is None:  # InfoGAN: its traversal (rows: code values)
-        inputs, columns = next(iter(experiment.program.pictures.values()))()
-        num = len(inputs["z"])
-        x = sampler.draw(state, jax.random.PRNGKey(seed), len(inputs["z"]), given=inputs)["x"]
-        save_png(
-            runs_lib.mosaic([writers.image_grid(run, columns=columns) for run in x])
-            if not single
-            else writers.image_grid(x[0], columns=columns),
-            out,
-        )
+        make = next(iter(experiment.program.pictures.values()))
+        num = len(next(iter(make()[0].values())))
+        save_png(runs_lib.picture(sampler, state, jax.random.PRNGKey(seed), make), out)
     else:
         save_png(runs_lib.samples_picture(drawn["x"], experiment.dataset.metadata, labels=drawn.get("label")), out)
     return out, num

@@ -646,11 +646,22 @@ def pictures(sampler: Sampler, state: TrainState, key: jax.Array, num: int, data
     drawn = sampler.draw(state, key, num, given=given)
     out = {"samples": samples_picture(drawn["x"], dataset.metadata, labels=drawn.get("label") if given else None)}
     for name, make in program.pictures.items():
-        inputs, columns = make()
-        x = sampler.draw(state, key, len(next(iter(inputs.values()))), given=inputs)["x"]
-        panels = [writers.image_grid(run, columns=columns) for run in x]
-        out[name] = panels[0] if len(panels) == 1 else mosaic(panels)
+        out[name] = picture(sampler, state, key, make)
     return out
+
+
+def picture(sampler: Sampler, state: TrainState, key: jax.Array, make: Callable) -> np.ndarray:
+    """One of a program's `pictures` (uint8 `[H, W, C]`; a mosaic of one panel per run).
+
+    `make()` gives `(inputs, columns)` or `(inputs, columns, shown)`: the samples are drawn at the
+    given `inputs` and tiled `columns` to a row; each name in `shown` is a given input drawn
+    left of its sample (a translation's source)."""
+    inputs, columns, *rest = make()
+    shown = rest[0] if rest else ()
+    x = sampler.draw(state, key, len(next(iter(inputs.values()))), given=inputs)["x"]
+    tiles = [np.stack([np.asarray(inputs[name], np.float32) for name in shown] + [run], axis=1) for run in x]
+    panels = [writers.image_grid(run.reshape(-1, *run.shape[2:]), columns=columns) for run in tiles]
+    return panels[0] if len(panels) == 1 else mosaic(panels)
 
 
 def mosaic(panels: Sequence[np.ndarray], *, columns: int | None = None, gap: int = 4) -> np.ndarray:

@@ -20,6 +20,7 @@ import jax
 import numpy as np
 from PIL import Image
 
+from jaxgan.data import translation as data_translation
 from jaxgan.programs import translation
 from jaxgan.train import runs as runs_lib
 from jaxgan.train import workdir as workdir_lib
@@ -92,10 +93,8 @@ def write_translations(workdir: str, *, num: int | None, out: str, input_path: s
         columns["source"] = read_images(input_path, tuple(spec.shape))[:num]
     config, experiment, state = restore.load_latest(workdir)
     if input_path is None:
-        held = metrics_lib.held_out(config)
-        part = held if config.program == "pix2pix" else held.x_source
-        got = part.get(np.arange(min(64 if num is None else num, len(part))))
-        columns["source"] = got[wanted]
+        got = data_translation.held_out_sources(metrics_lib.held_out(config), 64 if num is None else num)
+        columns["source"] = got["source"]
         if "target" in got:
             columns["target"] = got["target"]
     count = len(columns["source"])

@@ -148,6 +148,36 @@ def test_cyclegan_cycle_and_identity_terms_vanish_for_identity_generators():
     assert float(metrics["g_objective"]) > 0.0  # the adversarial term is still there
 
 
+def test_the_loops_translations_picture_puts_each_held_out_source_beside_its_output():
+    from jaxgan.train import runs as runs_lib
+
+    config = tiny_config("cyclegan", num_samples=64)
+    dataset = data_lib.load("digits2inverted", split="train[:90%]")
+    program = translation.cyclegan_from_config(config, dataset, axis_name=None)
+    import dataclasses
+
+    program = dataclasses.replace(program, networks={**program.networks, "generator_xy": _Identity()})
+    parts = build.Experiment(dataset, program, build.feature_specs(dataset, program))
+    state = runs_lib.stack(build.new_state(parts, jax.random.PRNGKey(0)))
+    picture = runs_lib.picture(
+        runs_lib.Sampler(program, 1), state, jax.random.PRNGKey(1), program.pictures["translations"]
+    )
+    sources = data_lib.load("digits2inverted", split="test").x_source.get(np.arange(32))["x"]  # X's first 32
+    side = sources.shape[1]
+    assert picture.shape == (8 * (side + 2) + 2, 8 * (side + 2) + 2, 1)  # 32 pairs, 4 to a row
+
+    def tile(row, column):
+        top, left = 2 + row * (side + 2), 2 + column * (side + 2)
+        return picture[top : top + side, left : left + side]
+
+    for k in range(32):
+        row, pair = divmod(k, 4)
+        expected = np.clip(np.round((sources[k] + 1.0) * 127.5), 0, 255).astype(np.uint8)
+        np.testing.assert_array_equal(tile(row, 2 * pair), expected)  # the k-th held-out source ...
+        np.testing.assert_array_equal(tile(row, 2 * pair + 1), expected)  # ... and G(source) = source
+    assert len({tile(*divmod(2 * k, 8)).tobytes() for k in range(32)}) == 32  # 32 different digits
+
+
 def python_pool(pool: dict, images: np.ndarray, key) -> tuple[np.ndarray, dict]:
     """CycleGAN's ImagePool.query (Zhu et al.'s code) in plain Python, with the documented keys."""
     stored, count = [np.array(image) for image in pool["images"]], int(pool["count"])
