@@ -16,7 +16,7 @@ import ml_collections
 from jaxgan import models as models_lib
 from jaxgan.models.autoencoder import ConvAutoencoder, MLPAutoencoder
 
-_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
+DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
 AUTOENCODERS = {"autoencoder": ConvAutoencoder, "mlp_autoencoder": MLPAutoencoder}
 
 
@@ -65,14 +65,17 @@ def integer_at_least(config: ml_collections.ConfigDict, path: str, low: int) -> 
 
 
 def dtype(config: ml_collections.ConfigDict):
-    return _DTYPES[config.model.dtype]  # the name is checked by build()
+    return DTYPES[config.model.dtype]  # the name is checked by build()
 
 
-def generator(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> nn.Module:
-    """`config.model.generator` (a registered generator) making samples of the dataset's shape."""
-    name, kwargs = _module_kwargs(config.model.generator)
+def generator(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None, **settings) -> nn.Module:
+    """`config.model.generator` (a registered generator) making samples of the dataset's shape;
+    `settings` are a family's own (a conditional G's number of classes)."""
+    name, kwargs = module_spec(config.model.generator)
     batch_norm_axis = axis_name if config.model.cross_device_batch_norm else None
-    module = models_lib.generator(name, dtype=dtype(config), batch_norm_axis_name=batch_norm_axis, **kwargs)
+    module = models_lib.generator(
+        name, **{"dtype": dtype(config), "batch_norm_axis_name": batch_norm_axis, **kwargs, **settings}
+    )
     shape = getattr(module, "output_shape", None)
     if shape is not None and tuple(shape) != tuple(dataset.element_shape):
         raise ValueError(
@@ -82,9 +85,21 @@ def generator(config: ml_collections.ConfigDict, dataset, *, axis_name: str | No
     return module
 
 
+def discriminator(config: ml_collections.ConfigDict, *, axis_name: str | None, **settings) -> nn.Module:
+    """`config.model.discriminator` (a registered discriminator); one that compares examples
+    (minibatch discrimination) does so over the global batch (`example_axis_name`)."""
+    name, kwargs = module_spec(config.model.discriminator)
+    batch_norm_axis = axis_name if config.model.cross_device_batch_norm else None
+    if "example_axis_name" in models_lib.module_fields(type(models_lib.discriminator(name))):
+        kwargs["example_axis_name"] = axis_name
+    return models_lib.discriminator(
+        name, **{"dtype": dtype(config), "batch_norm_axis_name": batch_norm_axis, **kwargs, **settings}
+    )
+
+
 def autoencoder(config: ml_collections.ConfigDict, dataset) -> nn.Module:
     """`config.model.discriminator` as an autoencoder D: "autoencoder" (images) or "mlp_autoencoder"."""
-    name, kwargs = _module_kwargs(config.model.discriminator)
+    name, kwargs = module_spec(config.model.discriminator)
     if name not in AUTOENCODERS:
         raise ValueError(
             f"config.model.discriminator.name={name!r} is not an autoencoder discriminator; use one of {sorted(AUTOENCODERS)}."
@@ -110,7 +125,8 @@ def build_module(module_class, where: str, kwargs: dict, **fixed) -> nn.Module:
     return module_class(**settings, **fixed)
 
 
-def _module_kwargs(spec: ml_collections.ConfigDict) -> tuple[str, dict]:
+def module_spec(spec: ml_collections.ConfigDict) -> tuple[str, dict]:
+    """A `config.model.<network>` entry as its registered name and its settings."""
     kwargs = spec.to_dict()
     return kwargs.pop("name"), kwargs
 

@@ -25,7 +25,7 @@ from jaxgan import models as models_lib
 from jaxgan import penalties as penalties_lib
 from jaxgan.models.conditional import ConditionalDiscriminator, ConditionalGenerator
 from jaxgan.program import Call, Group, Latent, Program, Term, categorical, normal
-from jaxgan.programs import gan
+from jaxgan.programs import _parts, gan
 
 
 def default_settings(**overrides) -> ml_collections.ConfigDict:
@@ -76,22 +76,8 @@ def check_unsupported(config: ml_collections.ConfigDict, *names: str) -> None:
 
 def bodies(config: ml_collections.ConfigDict, dataset, *, axis_name, generator_settings=None):
     """The registered G body and D body (`features_only`) of `config.model`, with the shared settings."""
-    from jaxgan.train import build  # the builder's helpers: dtypes, model dicts
-
-    batch_norm_axis = axis_name if config.model.cross_device_batch_norm else None
-    common = {"dtype": build._DTYPES[config.model.dtype], "batch_norm_axis_name": batch_norm_axis}
-    g_name, g_kwargs = build._module_kwargs(config.model.generator)
-    d_name, d_kwargs = build._module_kwargs(config.model.discriminator)
-    generator = models_lib.generator(g_name, **{**common, **g_kwargs, **(generator_settings or {})})
-    if "example_axis_name" in models_lib.module_fields(type(models_lib.discriminator(d_name))):
-        d_kwargs["example_axis_name"] = axis_name
-    discriminator = models_lib.discriminator(d_name, **{**common, **d_kwargs, "features_only": True})
-    g_shape = getattr(generator, "output_shape", None)
-    if g_shape is not None and tuple(g_shape) != tuple(dataset.element_shape):
-        raise ValueError(
-            f"the generator makes samples of shape {tuple(g_shape)} but dataset {config.data.name!r} has "
-            f"{tuple(dataset.element_shape)}; set config.model.generator.output_shape (or its image size) to match."
-        )
+    generator = _parts.generator(config, dataset, axis_name=axis_name, **(generator_settings or {}))
+    discriminator = _parts.discriminator(config, axis_name=axis_name, features_only=True)
     return generator, discriminator
 
 

@@ -18,16 +18,14 @@ import optax
 
 from jaxgan import data as data_lib
 from jaxgan import losses as losses_lib
-from jaxgan import models as models_lib
 from jaxgan import penalties as penalties_lib
 from jaxgan import programs
 from jaxgan.program import Program
+from jaxgan.programs import _parts
 from jaxgan.train import parallel
 from jaxgan.train import state as state_lib
 from jaxgan.train.state import TrainState, create_state
 from jaxgan.train.step import make_train_step
-
-_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,11 +79,6 @@ def _accepted(name) -> set[str]:
     return set(inspect.signature(factory).parameters) if inspect.isfunction(factory) else set()
 
 
-def _module_kwargs(spec: ml_collections.ConfigDict) -> tuple[str, dict]:
-    kwargs = spec.to_dict()
-    return kwargs.pop("name"), kwargs
-
-
 def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name: str | None = None) -> Experiment:
     """Check the config and build its parts; every mistake raises one ValueError sentence.
 
@@ -128,8 +121,8 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
         )
 
     dtype_name = config.model.dtype
-    if dtype_name not in _DTYPES:
-        raise ValueError(f"config.model.dtype={dtype_name!r} is not supported; use one of {sorted(_DTYPES)}.")
+    if dtype_name not in _parts.DTYPES:
+        raise ValueError(f"config.model.dtype={dtype_name!r} is not supported; use one of {sorted(_parts.DTYPES)}.")
 
     dataset = load_dataset(config, seed=config.seed)
     needed = batch_size * num_critic_steps
@@ -169,20 +162,8 @@ def load_dataset(config: ml_collections.ConfigDict, *, seed: int):
 
 def _gan(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> Program:
     """The unconditional GAN (`programs/gan.py`) from `config.model`, `loss`, `penalties`, `optimizer`."""
-    batch_norm_axis = axis_name if config.model.cross_device_batch_norm else None
-    common = {"dtype": _DTYPES[config.model.dtype], "batch_norm_axis_name": batch_norm_axis}
-    g_name, g_kwargs = _module_kwargs(config.model.generator)
-    d_name, d_kwargs = _module_kwargs(config.model.discriminator)
-    generator = models_lib.generator(g_name, **{**common, **g_kwargs})
-    if "example_axis_name" in models_lib.module_fields(type(models_lib.discriminator(d_name))):
-        d_kwargs["example_axis_name"] = axis_name
-    discriminator = models_lib.discriminator(d_name, **{**common, **d_kwargs})
-    g_shape = getattr(generator, "output_shape", None)
-    if g_shape is not None and tuple(g_shape) != tuple(dataset.element_shape):
-        raise ValueError(
-            f"the generator makes samples of shape {tuple(g_shape)} but dataset {config.data.name!r} has "
-            f"{tuple(dataset.element_shape)}; set config.model.generator.output_shape (or its image size) to match."
-        )
+    generator = _parts.generator(config, dataset, axis_name=axis_name)
+    discriminator = _parts.discriminator(config, axis_name=axis_name)
 
     objective = losses_lib.get(config.loss.name, **config.loss.params.to_dict())
 

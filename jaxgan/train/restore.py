@@ -18,14 +18,20 @@ DEFAULT_IMAGE_EVALUATORS = ("fid", "kid", "inception_score", "precision_recall",
 DEFAULT_POINT_EVALUATORS = ("mode_coverage",)
 
 
-def load_latest(workdir: str):
+def load_latest(workdir: str, experiment=None):
     """(config, experiment, state) of the workdir's latest checkpoint, on one device.
 
-    The state is built and restored exactly as the training loop builds it (a run axis of
-    size R >= 1), so a checkpoint of any run restores through the one path."""
+    The state is restored into the structure the training loop builds (a run axis of size
+    R >= 1), so a checkpoint of any run restores through the one path; the structure is
+    abstract (`jax.eval_shape`), so no init is compiled for values the checkpoint replaces.
+    `experiment`: the workdir config's parts when the caller has built them already."""
     config = workdir_lib.load_config(workdir)
-    experiment = runs_lib.build_experiment(config)
-    template = runs_lib.initial_state(config, experiment)
+    experiment = runs_lib.build_experiment(config) if experiment is None else experiment
+    device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    template = jax.tree.map(
+        lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=device),
+        jax.eval_shape(lambda: runs_lib.initial_state(config, experiment)),
+    )
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints)
     try:
         if checkpointer.latest_step() is None:
@@ -91,11 +97,11 @@ def write_samples(
     labelled samples). Returns the path and the number of samples."""
     check_out_and_num(out, num, npz="samples and their inputs", npy="samples")
     config = workdir_lib.load_config(workdir)
-    if labels is not None:  # refused before anything is built when the run is not conditional
-        experiment = runs_lib.build_experiment(config)
+    experiment = runs_lib.build_experiment(config)
+    if labels is not None:  # refused before the checkpoint is read when the run is not conditional
         chosen = parse_labels(labels, num=num, num_classes=_label_classes(experiment))
         num = len(chosen)
-    config, experiment, state = load_latest(workdir)
+    config, experiment, state = load_latest(workdir, experiment)
     given = {"label": chosen} if labels is not None else None
     num = 64 if num is None else num
     sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))

@@ -91,7 +91,7 @@ def write_translations(workdir: str, *, num: int | None, out: str, input_path: s
     columns: dict[str, np.ndarray] = {}
     if input_path is not None:  # checked before the checkpoint is read
         columns["source"] = read_images(input_path, tuple(spec.shape))[:num]
-    config, experiment, state = restore.load_latest(workdir)
+    config, experiment, state = restore.load_latest(workdir, experiment)
     if input_path is None:
         got = data_translation.held_out_sources(metrics_lib.held_out(config), 64 if num is None else num)
         columns["source"] = got["source"]

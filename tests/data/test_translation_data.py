@@ -56,6 +56,20 @@ def test_digits2inverted_domains_share_no_digit_and_pairs_are_drawn_independentl
     assert set(dataset.feature_specs()) == {"x", "y", "label", "y_label"}
 
 
+def test_held_out_sources_are_the_first_sources_of_either_kind():
+    paired = data.load("edges2digits", split="test")
+    got = translation.held_out_sources(paired, 10)
+    for name, value in paired.get(np.arange(10)).items():
+        np.testing.assert_array_equal(got[name], value)
+    unpaired = data.load("digits2inverted", split="test")
+    got = translation.held_out_sources(unpaired, 10)
+    first = unpaired.x_source.get(np.arange(10))
+    np.testing.assert_array_equal(got["source"], first["x"])  # X's first ten, not the product's (all x[0])
+    np.testing.assert_array_equal(got["label"], first["label"])
+    assert len({image.tobytes() for image in got["source"]}) == 10
+    assert len(translation.held_out_sources(unpaired, 10_000)["source"]) == len(unpaired.x_source) == 250
+
+
 def test_the_features_a_dataset_declares_reach_the_step():
     from jaxgan.train import build
 
