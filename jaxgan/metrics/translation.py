@@ -57,14 +57,17 @@ def held_out(config):
     )
 
 
-def translate(program, state, images: np.ndarray, *, network: str | None = None, batch_size: int = 250) -> np.ndarray:
-    """`network(images)` in inference mode at the sampling params of run 0 (default: the sample call's network)."""
+def translate(
+    program, state, images: np.ndarray, *, network: str | None = None, run: int = 0, batch_size: int = 250
+) -> np.ndarray:
+    """`network(images)` in inference mode at the sampling params of run `run` of a stacked state
+    (default: the sample call's network)."""
     from jaxgan.program import Call
     from jaxgan.train import runs as runs_lib
     from jaxgan.train.step import run_call
 
     network = network or program.sample.network
-    single = runs_lib.unstack(state, 0)
+    single = runs_lib.unstack(state, run)
     params = {network: jax.device_get(single.sampling_params(network))}
     variables = {network: jax.device_get(single.variables[network])}
     call = Call(network, ("images",), "out", train=False)
@@ -79,23 +82,30 @@ def translate(program, state, images: np.ndarray, *, network: str | None = None,
 
 
 def evaluate(config, experiment, state, *, max_examples: int = 500) -> dict[str, float]:
-    """The held-out metrics of a translation run (see the module doc)."""
+    """The held-out metrics of a translation run (see the module doc); of each run of a
+    multi-run workdir as `name/label`, with `name/mean` over seeds (`runs.merge_runs`)."""
+    from jaxgan.train import runs as runs_lib
+
     dataset = held_out(config)
     program = experiment.program
     got = data_translation.held_out_sources(dataset, max_examples)
-    count = len(got["source"])
-    if config.program == "pix2pix":
-        output = translate(program, state, got["source"])
-        results = {"l1": l1(output, got["target"]), "psnr": psnr(output, got["target"])}
-    else:
-        output = translate(program, state, got["source"], network="generator_xy")
-        cycled = translate(program, state, output, network="generator_yx")
-        results = {"cycle_l1": l1(cycled, got["source"])}
-    sources_labels = got.get("label")
     domain = dataset.metadata.get("target_domain")
-    if domain is not None and sources_labels is not None:
-        judge = classifier_lib.get_classifier(domain)
-        results["digit_accuracy"] = accuracy(judge.probabilities(output), sources_labels)
+    judge = classifier_lib.get_classifier(domain) if domain is not None and "label" in got else None
+    runs = runs_lib.runs_of(config)
+    per_run = []
+    for run in range(len(runs)):
+        if config.program == "pix2pix":
+            output = translate(program, state, got["source"], run=run)
+            results = {"l1": l1(output, got["target"]), "psnr": psnr(output, got["target"])}
+        else:
+            output = translate(program, state, got["source"], network="generator_xy", run=run)
+            cycled = translate(program, state, output, network="generator_yx", run=run)
+            results = {"cycle_l1": l1(cycled, got["source"])}
+        if judge is not None:
+            results["digit_accuracy"] = accuracy(judge.probabilities(output), got["label"])
+        per_run.append(results)
+    results = runs_lib.merge_runs(runs, per_run)
+    if judge is not None:
         results["classifier_test_accuracy"] = float(judge.test_accuracy)
-    results["num_held_out"] = float(count)
+    results["num_held_out"] = float(len(got["source"]))
     return results

@@ -577,18 +577,24 @@ class RunsEvaluator:
             conditions = {name: value[r] for name, value in drawn.items() if name != "x"}
             predict = None if predictions is None else (lambda x, p=predictions[r]: p)
             per_run.append(self.evaluation(fake, conditions=conditions, predict=predict))
-        if len(self.runs) == 1:
-            return {key: float(value) for key, value in per_run[0].items()}
-        result = {}
-        for key in per_run[0]:
-            values = [float(values[key]) for values in per_run]
-            result.update({f"{key}/{label}": v for label, v in zip(self.runs.labels, values)})
-            if not self.runs.values:  # runs that differ only by seed: their mean is the estimate
-                result[f"{key}/mean"] = float(np.mean(values))
-        return result
+        return merge_runs(self.runs, per_run)
 
     def record(self) -> dict:
         return {**self.evaluation.record(), "num_fake": self.num_samples, "runs": list(self.runs.labels)}
+
+
+def merge_runs(runs: Runs, per_run: Sequence[dict]) -> dict[str, float]:
+    """Per-run results as one dict: `name` for one run; `name/label` for each of several, and
+    `name/mean` when the runs differ only by seed (their mean is then the estimate)."""
+    if len(runs) == 1:
+        return {key: float(value) for key, value in per_run[0].items()}
+    result = {}
+    for key in per_run[0]:
+        values = [float(values[key]) for values in per_run]
+        result.update({f"{key}/{label}": v for label, v in zip(runs.labels, values)})
+        if not runs.values:
+            result[f"{key}/mean"] = float(np.mean(values))
+    return result
 
 
 def _held_out(config: ml_collections.ConfigDict, program) -> tuple[np.ndarray, np.ndarray]:
