@@ -57,28 +57,39 @@ def held_out(config):
     )
 
 
-def translate(
-    program, state, images: np.ndarray, *, network: str | None = None, run: int = 0, batch_size: int = 250
-) -> np.ndarray:
-    """`network(images)` in inference mode at the sampling params of run `run` of a stacked state
-    (default: the sample call's network)."""
-    from jaxgan.program import Call
-    from jaxgan.train import runs as runs_lib
-    from jaxgan.train.step import run_call
+class Translator:
+    """`network(images)` in inference mode at the sampling params of one run of a stacked state
+    (default network: the program's sample call's). One compiled program serves every run and
+    every call: the parameters are its arguments, and chunks of `batch_size` (the last padded
+    with copies) keep one shape."""
 
-    network = network or program.sample.network
-    single = runs_lib.unstack(state, run)
-    params = {network: jax.device_get(single.sampling_params(network))}
-    variables = {network: jax.device_get(single.variables[network])}
-    call = Call(network, ("images",), "out", train=False)
-    run = jax.jit(lambda chunk: run_call(program, call, params, variables, {"images": chunk}, jax.random.PRNGKey(0))[0])
-    images = np.asarray(images, np.float32)
-    num = len(images)
-    size = min(batch_size, num)
-    padded = -(-num // size) * size  # one shape for every chunk: the last padded with copies
-    images = np.concatenate([images, np.repeat(images[-1:], padded - num, axis=0)])
-    outputs = [np.asarray(run(images[i : i + size])["out"]) for i in range(0, padded, size)]
-    return np.concatenate(outputs)[:num]
+    def __init__(self, program, network: str | None = None, *, batch_size: int = 250):
+        from jaxgan.program import Call
+        from jaxgan.train.step import run_call
+
+        self.network = network or program.sample.network
+        self.batch_size = batch_size
+        call = Call(self.network, ("images",), "out", train=False)
+
+        def apply(params, variables, chunk):
+            values, _ = run_call(program, call, params, variables, {"images": chunk}, jax.random.PRNGKey(0))
+            return values["out"]
+
+        self._apply = jax.jit(apply)
+
+    def __call__(self, state, images: np.ndarray, *, run: int = 0) -> np.ndarray:
+        from jaxgan.train import runs as runs_lib
+
+        single = runs_lib.unstack(state, run)
+        params = {self.network: jax.device_get(single.sampling_params(self.network))}
+        variables = {self.network: jax.device_get(single.variables[self.network])}
+        images = np.asarray(images, np.float32)
+        num = len(images)
+        size = min(self.batch_size, num)
+        padded = -(-num // size) * size
+        images = np.concatenate([images, np.repeat(images[-1:], padded - num, axis=0)])
+        outputs = [np.asarray(self._apply(params, variables, images[i : i + size])) for i in range(0, padded, size)]
+        return np.concatenate(outputs)[:num]
 
 
 def evaluate(config, experiment, state, *, max_examples: int = 500) -> dict[str, float]:
@@ -92,15 +103,17 @@ def evaluate(config, experiment, state, *, max_examples: int = 500) -> dict[str,
     domain = dataset.metadata.get("target_domain")
     judge = classifier_lib.get_classifier(domain) if domain is not None and "label" in got else None
     runs = runs_lib.runs_of(config)
+    if config.program == "pix2pix":
+        generator = Translator(program)
+    else:
+        generator, inverse = Translator(program, "generator_xy"), Translator(program, "generator_yx")
     per_run = []
     for run in range(len(runs)):
+        output = generator(state, got["source"], run=run)
         if config.program == "pix2pix":
-            output = translate(program, state, got["source"], run=run)
             results = {"l1": l1(output, got["target"]), "psnr": psnr(output, got["target"])}
         else:
-            output = translate(program, state, got["source"], network="generator_xy", run=run)
-            cycled = translate(program, state, output, network="generator_yx", run=run)
-            results = {"cycle_l1": l1(cycled, got["source"])}
+            results = {"cycle_l1": l1(inverse(state, output, run=run), got["source"])}
         if judge is not None:
             results["digit_accuracy"] = accuracy(judge.probabilities(output), got["label"])
         per_run.append(results)
