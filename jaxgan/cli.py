@@ -423,7 +423,7 @@ def _sample() -> None:
         return
     from jaxgan.train import translate
 
-    if _INPUT.value or translate.is_translation_workdir(_WORKDIR.value):
+    if _INPUT.value or translate.translates(_WORKDIR.value):
         num = _NUM.value if _NUM.present else None
         path, num = translate.write_translations(_WORKDIR.value, num=num, out=_OUT.value, input_path=_INPUT.value)
         print(f"wrote {num} sources and their translations to {path}")

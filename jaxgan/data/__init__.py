@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from jaxgan.data import translation
 from jaxgan.data.bundled import load_digits, load_mnist
-from jaxgan.data.dataset import ArrayDataset, Dataset
+from jaxgan.data.dataset import ArrayDataset, Dataset, feature_specs
 from jaxgan.data.mixtures import grid_centers, load_mixture, ring_centers, sample_mixture
 from jaxgan.data.sampler import batch_indices, process_slice, steps_per_epoch
 from jaxgan.data.tfds_source import OfflineDatasetError, TfdsDataset, load_tfds
@@ -31,6 +31,7 @@ __all__ = [
     "OfflineDatasetError",
     "TfdsDataset",
     "batch_indices",
+    "feature_specs",
     "grid_centers",
     "load",
     "names",

@@ -15,6 +15,19 @@ from typing import Any
 import numpy as np
 
 
+def feature_specs(dataset) -> dict[str, tuple[tuple[int, ...], Any]]:
+    """`{feature: (shape of one example, dtype)}` of a dataset's batches: what it declares
+    (`dataset.feature_specs()`: a translation dataset's `source` and `target`, a labelled
+    subset's `labelled_x`), else `x` and, when it has labels, `label`."""
+    declared = getattr(dataset, "feature_specs", None)
+    if declared is not None:
+        return {name: (tuple(shape), dtype) for name, (shape, dtype) in declared().items()}
+    specs = {"x": (tuple(dataset.element_shape), np.float32)}
+    if dataset.num_classes is not None:
+        specs["label"] = ((), np.int32)
+    return specs
+
+
 class Dataset(abc.ABC):
     """A random-access source of examples.
 

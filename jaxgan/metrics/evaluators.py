@@ -196,6 +196,17 @@ _EVALUATORS = (
 REGISTRY: Mapping[str, Evaluator] = types.MappingProxyType({e.name: e for e in _EVALUATORS})
 
 
+def with_own(own: Sequence[Evaluator]) -> Mapping[str, Evaluator]:
+    """The registry with a family's own evaluators added (`Family.exports.evaluators`); a name
+    that a built-in evaluator has already is refused in one sentence."""
+    if not own:
+        return REGISTRY
+    clashes = sorted(e.name for e in own if e.name in REGISTRY)
+    if clashes:
+        raise ValueError(f"the family's own evaluator(s) {clashes} take the name of a built-in one; rename them.")
+    return types.MappingProxyType({**REGISTRY, **{e.name: e for e in own}})
+
+
 def names(registry: Mapping[str, Evaluator] = REGISTRY) -> list[str]:
     """The evaluator names `Evaluation` and `evaluate` accept."""
     return list(registry)

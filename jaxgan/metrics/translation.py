@@ -6,15 +6,15 @@ Pure functions of images in [-1, 1] (the data range is 2):
     psnr(output, target)    = mean over images of 10 log10(2² / MSE_i)  (dB; 20 log10 2 - 10 log10 MSE_i)
     accuracy(probs, labels) = E [argmax p(y|output) = label of the source]
 
-`evaluate(config, experiment, state)` translates the held-out split of a pix2pix or CycleGAN
-run (`config.<program>.held_out_split`, "test" for the digit tasks: digits never trained on):
+`evaluate(config, experiment, state, translation, split)` translates the held-out `split` of a
+run whose family exports a `Translation` (`config.<section>.held_out_split`, "test" for the
+digit tasks: digits never trained on):
 
-- paired (pix2pix): `l1` and `psnr` of G(source) against the target, and, when the dataset
-  names a target domain with a digit classifier (`metadata["target_domain"]`),
+- with a target (paired data, pix2pix): `l1` and `psnr` of G(source) against the target;
+- with an inverse network (CycleGAN): `cycle_l1` = E|F(G(x)) - x| on the held-out sources;
+- when the dataset names a target domain with a digit classifier (`metadata["target_domain"]`),
   `digit_accuracy`: the accuracy of that domain's classifier (`classifier.get_classifier`) on
-  G(source) against the source's label;
-- unpaired (CycleGAN): `digit_accuracy` of Y's classifier on G(x) against x's label, and
-  `cycle_l1` = E|F(G(x)) - x| on the held-out x.
+  G(source) against the source's label.
 """
 
 from __future__ import annotations
@@ -45,13 +45,13 @@ def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(np.argmax(probabilities, axis=1) == np.asarray(labels)))
 
 
-def held_out(config):
-    """The run's held-out split (`config.<program>.held_out_split`) at the run's image size."""
+def held_out(config, split: str):
+    """The run's held-out `split` at the run's image size."""
     from jaxgan import data as data_lib
 
     return data_lib.load(
         config.data.name,
-        split=config[config.program].held_out_split,
+        split=split,
         image_size=config.data.image_size,
         data_dir=config.data.data_dir,
     )
@@ -92,28 +92,28 @@ class Translator:
         return np.concatenate(outputs)[:num]
 
 
-def evaluate(config, experiment, state, *, max_examples: int = 500) -> dict[str, float]:
+def evaluate(config, experiment, state, translation, split: str, *, max_examples: int = 500) -> dict[str, float]:
     """The held-out metrics of a translation run (see the module doc); of each run of a
-    multi-run workdir as `name/label`, with `name/mean` over seeds (`runs.merge_runs`)."""
+    multi-run workdir as `name/label`, with `name/mean` over seeds (`runs.merge_runs`).
+    `translation`: the family's `Translation` export (its networks, whether it has a target)."""
     from jaxgan.train import runs as runs_lib
 
-    dataset = held_out(config)
+    dataset = held_out(config, split)
     program = experiment.program
     got = data_translation.held_out_sources(dataset, max_examples)
     domain = dataset.metadata.get("target_domain")
     judge = classifier_lib.get_classifier(domain) if domain is not None and "label" in got else None
     runs = runs_lib.runs_of(config)
-    if config.program == "pix2pix":
-        generator = Translator(program)
-    else:
-        generator, inverse = Translator(program, "generator_xy"), Translator(program, "generator_yx")
+    generator = Translator(program, translation.network)
+    inverse = Translator(program, translation.inverse) if translation.inverse else None
     per_run = []
     for run in range(len(runs)):
         output = generator(state, got["source"], run=run)
-        if config.program == "pix2pix":
-            results = {"l1": l1(output, got["target"]), "psnr": psnr(output, got["target"])}
-        else:
-            results = {"cycle_l1": l1(inverse(state, output, run=run), got["source"])}
+        results = {}
+        if translation.target is not None:
+            results.update(l1=l1(output, got["target"]), psnr=psnr(output, got["target"]))
+        if inverse is not None:
+            results["cycle_l1"] = l1(inverse(state, output, run=run), got["source"])
         if judge is not None:
             results["digit_accuracy"] = accuracy(judge.probabilities(output), got["label"])
         per_run.append(results)

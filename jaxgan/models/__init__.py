@@ -1,6 +1,7 @@
-"""Generators and discriminators (flax.linen), chosen by name.
+"""Every network of every family (flax.linen), chosen by kind and name from one registry.
 
     generator = jaxgan.models.generator("dcgan", image_size=32, dtype="bfloat16")
+    encoder = jaxgan.models.build("encoder", "conv_encoder", latent_dim=32)
     x = generator.apply(variables, z, train=False)          # z [B, latent] -> [B, 32, 32, 3]
     v = discriminator.apply(variables, x, train=False)      # [B] logits, or [B, num_outputs]
 
@@ -8,6 +9,11 @@ Every generator maps `z [B, latent_dim]` to `x [B, *output_shape]`; every discri
 batch to one raw logit per example (no sigmoid), or to `[B, num_outputs]` features, and sows
 its penultimate representation as `("intermediates", "features")`. Batch norm statistics and
 spectral-norm vectors live in the "batch_stats" collection; dropout uses the "dropout" rng.
+
+The kinds: `generator` (the unconditional bodies, MAD-GAN's `multi_mlp` and the translation
+generators `unet` and `resnet`), `discriminator` (the bodies, the autoencoder Ds of EBGAN and
+BEGAN, VAE-GAN's `feature_discriminator` and the `patchgan`) and `encoder` (VAE-GAN's
+`conv_encoder`). A family takes the kinds and names it can use (`jaxgan.programs.parts`).
 """
 
 from __future__ import annotations
@@ -19,9 +25,13 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
+from jaxgan.models.autoencoder import ConvAutoencoder, MLPAutoencoder
 from jaxgan.models.dcgan import DCGAN28Discriminator, DCGAN28Generator, DCGANDiscriminator, DCGANGenerator
 from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
+from jaxgan.models.multi_generator import MultiMLPGenerator
 from jaxgan.models.sngan import SNGANResNetDiscriminator, SNGANResNetGenerator
+from jaxgan.models.translation import PatchGANDiscriminator, ResNetGenerator, UNetGenerator
+from jaxgan.models.vaegan import ConvEncoder, FeatureDiscriminator
 
 _GENERATORS = types.MappingProxyType(
     {
@@ -29,6 +39,9 @@ _GENERATORS = types.MappingProxyType(
         "dcgan28": DCGAN28Generator,
         "dcgan": DCGANGenerator,
         "sngan_resnet": SNGANResNetGenerator,
+        "multi_mlp": MultiMLPGenerator,
+        "unet": UNetGenerator,
+        "resnet": ResNetGenerator,
     }
 )
 _DISCRIMINATORS = types.MappingProxyType(
@@ -37,18 +50,45 @@ _DISCRIMINATORS = types.MappingProxyType(
         "dcgan28": DCGAN28Discriminator,
         "dcgan": DCGANDiscriminator,
         "sngan_resnet": SNGANResNetDiscriminator,
+        "autoencoder": ConvAutoencoder,
+        "mlp_autoencoder": MLPAutoencoder,
+        "feature_discriminator": FeatureDiscriminator,
+        "patchgan": PatchGANDiscriminator,
     }
+)
+_ENCODERS = types.MappingProxyType({"conv_encoder": ConvEncoder})
+REGISTRY = types.MappingProxyType(
+    {"generator": _GENERATORS, "discriminator": _DISCRIMINATORS, "encoder": _ENCODERS}
 )
 
 _COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
 
 
+def names(kind: str) -> tuple[str, ...]:
+    """The registered names of a kind ("generator", "discriminator", "encoder")."""
+    return tuple(sorted(_registry(kind)))
+
+
 def generator_names() -> tuple[str, ...]:
-    return tuple(sorted(_GENERATORS))
+    return names("generator")
 
 
 def discriminator_names() -> tuple[str, ...]:
-    return tuple(sorted(_DISCRIMINATORS))
+    return names("discriminator")
+
+
+def network_class(kind: str, name: str) -> type[nn.Module]:
+    """The class registered as `name` of `kind`, or one sentence naming the accepted names."""
+    registry = _registry(kind)
+    if name not in registry:
+        raise ValueError(f"Unknown {kind} {name!r}; accepted names are {sorted(registry)}.")
+    return registry[name]
+
+
+def _registry(kind: str):
+    if kind not in REGISTRY:
+        raise ValueError(f"Unknown kind of network {kind!r}; the kinds are {sorted(REGISTRY)}.")
+    return REGISTRY[kind]
 
 
 def module_fields(module_class: type[nn.Module]) -> tuple[str, ...]:
@@ -56,28 +96,27 @@ def module_fields(module_class: type[nn.Module]) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(module_class) if f.init and f.name not in ("parent", "name"))
 
 
-_SET_BY_THE_LAUNCHER = ("dtype", "batch_norm_axis_name", "example_axis_name", "features_only")
+# Set by the family that builds the network, not by the config: the compute dtype, the device
+# axis, a conditional body's mode, a translation generator's output channels.
+_SET_BY_THE_LAUNCHER = ("dtype", "batch_norm_axis_name", "example_axis_name", "features_only", "out_channels")
 
 
 def default_settings(kind: str, name: str) -> dict[str, Any]:
     """`{"name": name, setting: default, ...}` of a model, for a config that lists every setting
-    (so each can be overridden on the command line). `kind` is "generator" or "discriminator"."""
-    registry = {"generator": _GENERATORS, "discriminator": _DISCRIMINATORS}[kind]
-    if name not in registry:
-        raise ValueError(f"Unknown {kind} {name!r}; accepted names are {sorted(registry)}.")
-    fields = {f.name: f for f in dataclasses.fields(registry[name])}
+    (so each can be overridden on the command line). `kind` is one of `REGISTRY`'s kinds."""
+    module_class = network_class(kind, name)
+    fields = {f.name: f for f in dataclasses.fields(module_class)}
     settings = {"name": name}
-    for field_name in module_fields(registry[name]):
+    for field_name in module_fields(module_class):
         default = fields[field_name].default
         if field_name not in _SET_BY_THE_LAUNCHER and default is not dataclasses.MISSING and default is not None:
             settings[field_name] = list(default) if isinstance(default, tuple) else default
     return settings
 
 
-def _build(kind: str, registry, name: str, kwargs: dict[str, Any]) -> nn.Module:
-    if name not in registry:
-        raise ValueError(f"Unknown {kind} {name!r}; accepted names are {sorted(registry)}.")
-    module_class = registry[name]
+def build(kind: str, name: str, **kwargs: Any) -> nn.Module:
+    """The network of `kind` registered as `name`, built with `kwargs` (see `module_fields`)."""
+    module_class = network_class(kind, name)
     accepted = module_fields(module_class)
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
@@ -105,15 +144,27 @@ def _compute_dtype(kind: str, name: str, value: Any) -> Any:
 
 def generator(name: str, **kwargs: Any) -> nn.Module:
     """The generator registered as `name`, built with `kwargs` (see `module_fields`)."""
-    return _build("generator", _GENERATORS, name, kwargs)
+    return build("generator", name, **kwargs)
 
 
 def discriminator(name: str, **kwargs: Any) -> nn.Module:
     """The discriminator registered as `name`, built with `kwargs` (see `module_fields`)."""
-    return _build("discriminator", _DISCRIMINATORS, name, kwargs)
+    return build("discriminator", name, **kwargs)
 
 
 __all__ = [
+    "REGISTRY",
+    "ConvAutoencoder",
+    "ConvEncoder",
+    "FeatureDiscriminator",
+    "MLPAutoencoder",
+    "MultiMLPGenerator",
+    "PatchGANDiscriminator",
+    "ResNetGenerator",
+    "UNetGenerator",
+    "build",
+    "names",
+    "network_class",
     "DCGAN28Discriminator",
     "DCGAN28Generator",
     "DCGANDiscriminator",

@@ -21,8 +21,10 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from jaxgan.program import Call, Group, Latent, Program, Term, normal
-from jaxgan.programs import _parts
+from jaxgan.program import Latent, Program, Term, normal
+from jaxgan.programs import terms
+from jaxgan.programs.family import Family
+from jaxgan.programs.parts import Parts
 
 # ---------------------------------------------------------------------------- losses
 
@@ -80,8 +82,8 @@ def program(
     gamma, lambda_k, eta = options.gamma, options.lambda_k, options.eta
 
     def losses(ctx, x, reconstruction_real, fake, reconstruction_fake):
-        l_real = _parts.gathered_mean(ctx, autoencoder_loss(x, reconstruction_real, eta))
-        l_fake = _parts.gathered_mean(ctx, autoencoder_loss(fake, reconstruction_fake, eta))
+        l_real = terms.gathered_mean(ctx, autoencoder_loss(x, reconstruction_real, eta))
+        l_fake = terms.gathered_mean(ctx, autoencoder_loss(fake, reconstruction_fake, eta))
         return l_real, l_fake
 
     def began_term(ctx, *values):
@@ -95,70 +97,60 @@ def program(
         return convergence_measure(*losses(ctx, *values), gamma=gamma)
 
     def generator_term(ctx, fake, reconstruction_fake):
-        return _parts.gathered_mean(ctx, autoencoder_loss(fake, reconstruction_fake, eta))
+        return terms.gathered_mean(ctx, autoencoder_loss(fake, reconstruction_fake, eta))
 
-    groups = (
-        Group(
-            "discriminator",
-            trains=("discriminator",),
-            optimizer=d_tx,
-            calls=(
-                Call("generator", ("z",), "fake"),
-                Call("discriminator", (("x",), ("fake",)), ("ae_real", "ae_fake")),
-            ),
-            terms=(
-                Term("began", began_term, AE_READS, init_state=init_state),
-                Term("convergence", convergence_term, AE_READS, weight=0.0, lookahead=False, metric="M"),
-            ),
-            latents=("z",),
-            repeats=options.num_critic_steps,
-            metric="d",
+    groups = terms.adversarial_pair(
+        d_optimizer=d_tx,
+        g_optimizer=g_tx,
+        d_terms=(
+            Term("began", began_term, AE_READS, init_state=init_state),
+            Term("convergence", convergence_term, AE_READS, weight=0.0, lookahead=False, metric="M"),
         ),
-        Group(
-            "generator",
-            trains=("generator",),
-            optimizer=g_tx,
-            calls=(Call("discriminator", ("fake",), "ae_fake", keep_variables=False),),
-            terms=(Term("autoencoder", generator_term, ("fake", "ae_fake.reconstruction")),),
-            reuse=("fake",),
-            metric="g",
-        ),
+        g_terms=(Term("autoencoder", generator_term, ("fake", "ae_fake.reconstruction")),),
+        outputs=("ae_real", "ae_fake"),
+        repeats=options.num_critic_steps,
+        generator_reads_real=False,
     )
     return Program(
         networks={"generator": generator, "discriminator": autoencoder},
         latents=(Latent("z", normal((options.latent_dim,))),),
         features=("x",),
         groups=groups,
-        sample=Call("generator", ("z",), "sample", train=False),
+        sample=terms.sample_call(("z",)),
         sample_latents=("z",),
         ema={"generator": options.ema_decay} if options.ema_decay > 0 else {},
     )
 
 
-def default_section() -> ml_collections.ConfigDict:
+def settings() -> ml_collections.ConfigDict:
     """`config.began`: γ (diversity ratio), λ_k (k_t's learning rate) and η, as in the paper."""
     return ml_collections.ConfigDict({"gamma": 0.5, "lambda_k": 0.001, "eta": 1.0})
 
 
-def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> Program:
+def build(parts: Parts) -> Program:
     """BEGAN from `config.began`, `config.model` (G: a registered generator; D: an autoencoder)."""
-    from jaxgan.train.build import optimizer
-
-    _parts.refuse_gan_tricks(config, "began")
-    if "began" not in config:
-        raise ValueError("program 'began' reads config.began (gamma, lambda_k, eta); see configs/began_mnist.py.")
+    config = parts.config
     options = BeganOptions(
         latent_dim=config.latent_dim,
-        gamma=_parts.number_in(config, "began.gamma", 0.0, 1.0),
-        lambda_k=_parts.number_in(config, "began.lambda_k", 0.0, float("inf")),
-        eta=_parts.number_in(config, "began.eta", 0.0, float("inf")),
+        gamma=parts.number("gamma", 0.0, 1.0),
+        lambda_k=parts.number("lambda_k"),
+        eta=parts.number("eta"),
         num_critic_steps=config.num_critic_steps,
         ema_decay=float(config.ema_decay),
     )
     return program(
-        generator=_parts.generator(config, dataset, axis_name=axis_name),
-        autoencoder=_parts.autoencoder(config, dataset),
-        g_tx=optimizer(config.optimizer.generator, "generator"),
-        d_tx=optimizer(config.optimizer.discriminator, "discriminator"),
+        generator=parts.generator(),
+        autoencoder=parts.autoencoder(),
+        g_tx=parts.optimizer("generator"),
+        d_tx=parts.optimizer("discriminator"),
         options=options,
     )
+
+
+FAMILY = Family(
+    name="began",
+    build=build,
+    settings=settings,
+    reads=("num_critic_steps", "ema_decay"),
+    doc="Berthelot et al. 2017: an autoencoder D, its losses balanced by the term state k_t.",
+)

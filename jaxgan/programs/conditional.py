@@ -20,17 +20,17 @@ from __future__ import annotations
 
 import ml_collections
 
-from jaxgan import losses as losses_lib
 from jaxgan import models as models_lib
-from jaxgan import penalties as penalties_lib
 from jaxgan.models.conditional import ConditionalDiscriminator, ConditionalGenerator
-from jaxgan.program import Call, Group, Latent, Program, Term, categorical, normal
-from jaxgan.programs import _parts, gan
+from jaxgan.program import Latent, Program, categorical, normal
+from jaxgan.programs import terms
+from jaxgan.programs.family import Family, Needs
+from jaxgan.programs.parts import Parts
 
 
-def default_settings(**overrides) -> ml_collections.ConfigDict:
+def settings() -> ml_collections.ConfigDict:
     """`config.conditional`: how G and D see the label, and ACGAN's class-loss weight."""
-    settings = ml_collections.ConfigDict(
+    return ml_collections.ConfigDict(
         {
             "num_classes": 10,  # must be the dataset's
             "generator_conditioning": "concat",  # "concat" or "batch_norm" (dcgan, sngan_resnet)
@@ -41,113 +41,37 @@ def default_settings(**overrides) -> ml_collections.ConfigDict:
             "class_weight": 0.0,  # > 0: ACGAN's class head and loss, with this weight
         }
     )
-    settings.update(overrides)
-    return settings
 
 
-def check_labels(config: ml_collections.ConfigDict, dataset, section: str) -> int:
-    """The number of classes, checked against the dataset (one sentence each)."""
-    num_classes = config[section].num_classes
-    if dataset.num_classes is None:
-        raise ValueError(
-            f"config.program={config.program!r} needs labels, and dataset {config.data.name!r} has none; "
-            "use a labelled dataset (e.g. mnist, digits, ring, grid)."
-        )
-    if num_classes != dataset.num_classes:
-        raise ValueError(
-            f"config.{section}.num_classes ({num_classes!r}) must be dataset {config.data.name!r}'s number of "
-            f"classes, {dataset.num_classes}."
-        )
-    return num_classes
+def bodies(parts: Parts, **generator_settings):
+    """The registered G body and D body (`features_only`) of `config.model`, which the
+    conditional networks wrap."""
+    return parts.generator(**generator_settings), parts.discriminator(features_only=True)
 
 
-_TRICK_DEFAULTS = {"pack": 1, "unroll_steps": 0, "feature_matching": 0.0, "clip_weights": 0.0, "num_critic_steps": 1}
-
-
-def check_unsupported(config: ml_collections.ConfigDict, *names: str) -> None:
-    """Refuse the unconditional GAN's tricks that a family does not take (left at their defaults)."""
-    for name in names:
-        if config[name] != _TRICK_DEFAULTS[name]:
-            raise ValueError(
-                f"config.{name}={config[name]!r} is not supported by config.program={config.program!r}; "
-                f"leave it at {_TRICK_DEFAULTS[name]!r}."
-            )
-
-
-def bodies(config: ml_collections.ConfigDict, dataset, *, axis_name, generator_settings=None):
-    """The registered G body and D body (`features_only`) of `config.model`, with the shared settings."""
-    generator = _parts.generator(config, dataset, axis_name=axis_name, **(generator_settings or {}))
-    discriminator = _parts.discriminator(config, axis_name=axis_name, features_only=True)
-    return generator, discriminator
-
-
-def optimizers(config):
-    from jaxgan.train import build
-
-    return (
-        build.optimizer(config.optimizer.generator, "generator"),
-        build.optimizer(config.optimizer.discriminator, "discriminator"),
-    )
-
-
-def penalties_of(config):
-    for name, weight in config.penalties.items():
-        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
-            raise ValueError(f"config.penalties.{name} must be a non-negative weight; got {weight!r}.")
-    chosen = penalties_lib.from_weights(dict(config.penalties), target_norm=config.penalty_target_norm)
-    return chosen, {name: float(config.penalties[name]) for name, _ in chosen}
-
-
-def class_loss_term(name: str, pairs, weight: float) -> Term:
-    """ACGAN's class cross-entropy summed over (logits, labels) pairs, over the global batch."""
-
-    def fn(ctx, *values):
-        total = 0.0
-        for logits, labels in zip(values[::2], values[1::2]):
-            total = total + losses_lib.acgan_class_loss(ctx.gather(logits), ctx.gather(labels))
-        return total
-
-    return Term(name, fn, tuple(n for pair in pairs for n in pair), weight=weight)
-
-
-def clip_projection(config):
-    if config.clip_weights > 0:
-        clip = float(config.clip_weights)
-        return lambda trained: penalties_lib.clip_weights(trained, clip)
-    return None
-
-
-def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name) -> Program:
-    """`config.program = "conditional"` (and "acgan": the same program with D's class head)."""
-    settings = config.conditional
-    num_classes = check_labels(config, dataset, "conditional")
-    check_unsupported(config, "pack", "unroll_steps", "feature_matching")
-    class_weight = float(settings.class_weight)
-    if class_weight < 0:
-        raise ValueError(f"config.conditional.class_weight must be >= 0; got {settings.class_weight!r}.")
-    if config.program == "acgan" and class_weight == 0:
-        raise ValueError("config.program='acgan' needs config.conditional.class_weight > 0 (its class loss).")
-    for field, accepted in (
-        ("generator_conditioning", ("concat", "batch_norm")),
-        ("discriminator_conditioning", ("concat", "projection", "none")),
-        ("label_input", ("one_hot", "embedding")),
-    ):
-        if settings[field] not in accepted:
-            raise ValueError(f"config.conditional.{field}={settings[field]!r} is not one of {list(accepted)}.")
-    g_conditioning = settings.generator_conditioning
+def build(parts: Parts, *, needs_class_loss: bool = False) -> Program:
+    """CGAN, the projection discriminator, conditional BN; ACGAN with `needs_class_loss`."""
+    config, settings = parts.config, parts.settings
+    num_classes = parts.num_classes()
+    class_weight = parts.number("class_weight", 0.0, closed_low=True)
+    if needs_class_loss and class_weight == 0:
+        raise ValueError(f"config.program={config.program!r} needs config.conditional.class_weight > 0 (its class loss).")
+    g_conditioning = parts.choice("generator_conditioning", ("concat", "batch_norm"))
+    d_conditioning = parts.choice("discriminator_conditioning", ("concat", "projection", "none"))
+    parts.choice("label_input", ("one_hot", "embedding"))
     g_extra = {"num_classes": num_classes} if g_conditioning == "batch_norm" else {}
+    g_name = parts.network_name("generator")
     if g_conditioning == "batch_norm" and "num_classes" not in models_lib.module_fields(
-        type(models_lib.generator(config.model.generator.name))
+        models_lib.network_class("generator", g_name)
     ):
         raise ValueError(
             f"config.conditional.generator_conditioning='batch_norm' needs a generator with conditional batch norm "
-            f"(dcgan, sngan_resnet); {config.model.generator.name!r} has none, use 'concat'."
+            f"(dcgan, sngan_resnet); {g_name!r} has none, use 'concat'."
         )
-    g_body, d_body = bodies(config, dataset, axis_name=axis_name, generator_settings=g_extra)
+    g_body, d_body = bodies(parts, **g_extra)
     generator = ConditionalGenerator(
         g_body, num_classes=(num_classes,), conditioning=g_conditioning, embed_dim=settings.generator_embed_dim
     )
-    d_conditioning = settings.discriminator_conditioning
     discriminator = ConditionalDiscriminator(
         d_body,
         num_classes=num_classes,
@@ -157,64 +81,69 @@ def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name) -> Pro
         class_head=num_classes if class_weight > 0 else 0,
         spectral_norm=bool(getattr(d_body, "spectral_norm", False)),
     )
-    objective = losses_lib.get(config.loss.name, **config.loss.params.to_dict())
-    penalties, penalty_weights = penalties_of(config)
-    g_tx, d_tx = optimizers(config)
-
+    penalties, penalty_weights = parts.penalties()
     sees_label = d_conditioning != "none"
     real_in, fake_in = (("x", "label"), ("fake", "label")) if sees_label else (("x",), ("fake",))
-    d_term, g_term = gan.objective_terms(
-        objective,
+    d_term, g_term = terms.objective_terms(
+        parts.objective(),
         d_reads=("d_real.adversarial", "d_fake.adversarial"),
         g_reads=("d_fake.adversarial", "d_real.adversarial"),
     )
     d_terms = [d_term]
     d_terms += [
-        gan.penalty_term(name, fn, condition=("label",) if sees_label else (), head="adversarial")
+        terms.penalty_term(name, fn, condition=("label",) if sees_label else (), head="adversarial")
         for name, fn in penalties
     ]
     g_terms = [g_term]
     if class_weight > 0:
         d_terms.append(
-            class_loss_term("class", (("d_real.class_logits", "label"), ("d_fake.class_logits", "label")), class_weight)
+            terms.class_loss_term(
+                "class", (("d_real.class_logits", "label"), ("d_fake.class_logits", "label")), class_weight
+            )
         )
-        g_terms.append(class_loss_term("class", (("d_fake.class_logits", "label"),), class_weight))
-    groups = (
-        Group(
-            "discriminator",
-            trains=("discriminator",),
-            optimizer=d_tx,
-            calls=(
-                Call("generator", ("z", "label"), "fake"),
-                Call("discriminator", (real_in, fake_in), ("d_real", "d_fake")),
-            ),
-            terms=tuple(d_terms),
-            latents=("z",),
-            repeats=config.num_critic_steps,
-            project=clip_projection(config),
-            metric="d",
-        ),
-        Group(
-            "generator",
-            trains=("generator",),
-            optimizer=g_tx,
-            calls=(
-                Call("discriminator", fake_in, "d_fake", keep_variables=False),
-                Call("discriminator", real_in, "d_real", keep_variables=False),
-            ),
-            terms=tuple(g_terms),
-            reuse=("fake",),
-            metric="g",
-        ),
+        g_terms.append(terms.class_loss_term("class", (("d_fake.class_logits", "label"),), class_weight))
+    groups = terms.adversarial_pair(
+        d_optimizer=parts.optimizer("discriminator"),
+        g_optimizer=parts.optimizer("generator"),
+        d_terms=d_terms,
+        g_terms=g_terms,
+        generator_inputs=("z", "label"),
+        real=real_in,
+        fake=fake_in,
+        repeats=config.num_critic_steps,
+        project=parts.projection(),
     )
     return Program(
         networks={"generator": generator, "discriminator": discriminator},
         latents=(Latent("z", normal((config.latent_dim,))), Latent("label", categorical(num_classes))),
         features=("x", "label"),
         groups=groups,
-        sample=Call("generator", ("z", "label"), "sample", train=False),
+        sample=terms.sample_call(("z", "label")),
         sample_latents=("z", "label"),
         sample_record=("label",),
-        ema={"generator": float(config.ema_decay)} if config.ema_decay > 0 else {},
+        ema=parts.ema(),
         hyper=penalty_weights,
     )
+
+
+_READS = ("loss", "penalties", "clip_weights", "num_critic_steps", "ema_decay")
+_NEEDS = Needs(features=("x", "label"), suggestion="a labelled dataset (e.g. mnist, digits, ring, grid)")
+
+FAMILY = Family(
+    name="conditional",
+    build=build,
+    settings=settings,
+    reads=_READS,
+    needs=_NEEDS,
+    doc="G(z, c) and D(x, c) by concatenation, projection or conditional batch norm; any objective and penalty.",
+)
+
+ACGAN = Family(
+    name="acgan",
+    build=lambda parts: build(parts, needs_class_loss=True),
+    settings=settings,
+    section_name="conditional",
+    reads=_READS,
+    needs=_NEEDS,
+    doc="Odena et al. 2017: the conditional program with D's class head and loss (class_weight > 0).",
+)

@@ -22,8 +22,10 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from jaxgan.program import Call, Group, Latent, Program, Term, normal
-from jaxgan.programs import _parts
+from jaxgan.program import Latent, Program, Term, normal
+from jaxgan.programs import terms
+from jaxgan.programs.family import Family
+from jaxgan.programs.parts import Parts
 
 # ---------------------------------------------------------------------------- losses
 
@@ -76,7 +78,7 @@ def program(
         return margin_discriminator_loss(e_real, e_fake, margin)
 
     def energy_term(ctx, fake, reconstruction_fake):
-        return _parts.gathered_mean(ctx, energy(fake, reconstruction_fake))
+        return terms.gathered_mean(ctx, energy(fake, reconstruction_fake))
 
     def pulling_away_term(ctx, embedding):
         return pulling_away(ctx.gather(embedding))
@@ -86,68 +88,54 @@ def program(
         g_terms += (
             Term("pulling_away", pulling_away_term, ("ae_fake.embedding",), weight=options.pulling_away_weight),
         )
-    groups = (
-        Group(
-            "discriminator",
-            trains=("discriminator",),
-            optimizer=d_tx,
-            calls=(
-                Call("generator", ("z",), "fake"),
-                Call("discriminator", (("x",), ("fake",)), ("ae_real", "ae_fake")),
-            ),
-            terms=(Term("margin", margin_term, ("x", "ae_real.reconstruction", "fake", "ae_fake.reconstruction")),),
-            latents=("z",),
-            repeats=options.num_critic_steps,
-            metric="d",
-        ),
-        Group(
-            "generator",
-            trains=("generator",),
-            optimizer=g_tx,
-            calls=(Call("discriminator", ("fake",), "ae_fake", keep_variables=False),),
-            terms=g_terms,
-            reuse=("fake",),
-            metric="g",
-        ),
+    groups = terms.adversarial_pair(
+        d_optimizer=d_tx,
+        g_optimizer=g_tx,
+        d_terms=(Term("margin", margin_term, ("x", "ae_real.reconstruction", "fake", "ae_fake.reconstruction")),),
+        g_terms=g_terms,
+        outputs=("ae_real", "ae_fake"),
+        repeats=options.num_critic_steps,
+        generator_reads_real=False,
     )
     return Program(
         networks={"generator": generator, "discriminator": autoencoder},
         latents=(Latent("z", normal((options.latent_dim,))),),
         features=("x",),
         groups=groups,
-        sample=Call("generator", ("z",), "sample", train=False),
+        sample=terms.sample_call(("z",)),
         sample_latents=("z",),
         ema={"generator": options.ema_decay} if options.ema_decay > 0 else {},
     )
 
 
-def default_section() -> ml_collections.ConfigDict:
+def settings() -> ml_collections.ConfigDict:
     """`config.ebgan`: the margin m and the pulling-away weight λ_PT (Zhao et al. use 0.1)."""
     return ml_collections.ConfigDict({"margin": 1.0, "pulling_away_weight": 0.1})
 
 
-def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> Program:
+def build(parts: Parts) -> Program:
     """EBGAN from `config.ebgan`, `config.model` (G: a registered generator; D: an autoencoder)."""
-    from jaxgan.train.build import optimizer
-
-    _parts.refuse_gan_tricks(config, "ebgan")
-    if "ebgan" not in config:
-        raise ValueError(
-            "program 'ebgan' reads config.ebgan (margin, pulling_away_weight); see configs/ebgan_mnist.py."
-        )
-    margin = _parts.number_in(config, "ebgan.margin", 0.0, float("inf"))
-    weight = _parts.number_in(config, "ebgan.pulling_away_weight", 0.0, float("inf"), closed_low=True)
+    config = parts.config
     options = EbganOptions(
         latent_dim=config.latent_dim,
-        margin=margin,
-        pulling_away_weight=weight,
+        margin=parts.number("margin"),
+        pulling_away_weight=parts.number("pulling_away_weight", closed_low=True),
         num_critic_steps=config.num_critic_steps,
         ema_decay=float(config.ema_decay),
     )
     return program(
-        generator=_parts.generator(config, dataset, axis_name=axis_name),
-        autoencoder=_parts.autoencoder(config, dataset),
-        g_tx=optimizer(config.optimizer.generator, "generator"),
-        d_tx=optimizer(config.optimizer.discriminator, "discriminator"),
+        generator=parts.generator(),
+        autoencoder=parts.autoencoder(),
+        g_tx=parts.optimizer("generator"),
+        d_tx=parts.optimizer("discriminator"),
         options=options,
     )
+
+
+FAMILY = Family(
+    name="ebgan",
+    build=build,
+    settings=settings,
+    reads=("num_critic_steps", "ema_decay"),
+    doc="Zhao et al. 2017: an autoencoder D whose reconstruction error is an energy, a margin, pulling away.",
+)

@@ -21,8 +21,10 @@ import optax
 
 from jaxgan import losses as losses_lib
 from jaxgan import penalties as penalties_lib
-from jaxgan.program import Call, Group, Latent, Program, Term, normal
-from jaxgan.train import tricks
+from jaxgan.program import Latent, Program, normal
+from jaxgan.programs import terms
+from jaxgan.programs.family import Family
+from jaxgan.programs.parts import Parts, optimizer_arguments
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,57 +40,6 @@ class GanOptions:
     feature_matching: float = 0.0
 
 
-def objective_terms(objective: losses_lib.Objective, *, d_reads=("d_real", "d_fake"), g_reads=("d_fake", "d_real")):
-    """The objective as a D term (stateful for Fisher GAN) and a G term, over D's gathered outputs."""
-    stateful = isinstance(objective, losses_lib.StatefulObjective)
-
-    def discriminator_term(ctx, d_real, d_fake):
-        loss, state = objective.discriminator_loss_and_state(ctx.gather(d_real), ctx.gather(d_fake), ctx.state)
-        return (loss, state) if stateful else loss
-
-    def generator_term(ctx, d_fake, d_real=None):
-        # d_real is read only by the relativistic objectives; XLA drops its D call otherwise.
-        return objective.generator(ctx.gather(d_fake), d_real=None if d_real is None else ctx.gather(d_real))
-
-    d_term = Term("objective", discriminator_term, d_reads, init_state=objective.init_state if stateful else None)
-    g_term = Term("objective", generator_term, g_reads)
-    return d_term, g_term
-
-
-def penalty_term(
-    name: str, penalty, *, network: str = "discriminator", reads=("x", "fake"), condition=(), head=None, pack: int = 1
-):
-    """`penalty(d_fn, real, fake, keys, condition=...)` of D in inference mode, weighted by `hyper[name]`.
-
-    The per-example keys come from the examples' global indices; `condition` names the
-    per-example inputs D takes beside x (labels), which the penalty gives each example;
-    `head` picks the output of a D that returns a dict of heads (its adversarial logit).
-    """
-
-    def fn(ctx, real, fake, *conditions):
-        real, fake = tricks.pack(real, pack), tricks.pack(fake, pack)
-        keys = ctx.example_keys(real.shape[0])
-
-        def d_fn(x, *c):
-            output = ctx.apply(network, x, *c)
-            return output if head is None else output[head]
-
-        return penalty(d_fn, real, fake, keys, condition=tuple(conditions) or None, axis_name=ctx.axis_name)
-
-    return Term(name, fn, (*reads, *condition), weight=name, lookahead=False, metric=f"penalty/{name}")
-
-
-def feature_matching_term(weight: float, *, reads=("d_real_features", "d_fake_features")) -> Term:
-    """`‖E f(x) - E f(G(z))‖²` of D's sown features, means over the global batch (Salimans et al. 2016)."""
-
-    def fn(ctx, real_features, fake_features):
-        mean_real = ctx.pmean(real_features.astype("float32").mean(axis=0))
-        mean_fake = ctx.pmean(fake_features.astype("float32").mean(axis=0))
-        return losses_lib.feature_matching_loss(mean_real, mean_fake)
-
-    return Term("feature_matching", fn, reads, weight=weight)
-
-
 def program(
     *,
     generator: nn.Module,
@@ -101,66 +52,82 @@ def program(
     options: GanOptions,
 ) -> Program:
     opts = options
-    d_term, g_term = objective_terms(objective)
-    d_terms = (d_term, *(penalty_term(name, fn, pack=opts.pack) for name, fn in penalties))
+    d_term, g_term = terms.objective_terms(objective)
+    d_terms = (d_term, *(terms.penalty_term(name, fn, pack=opts.pack) for name, fn in penalties))
     fm = opts.feature_matching > 0
-    g_calls = (
-        Call(
-            "discriminator",
-            ("fake",),
-            "d_fake",
-            pack=opts.pack,
-            keep_variables=False,
-            features=("d_fake_features",) if fm else (),
-        ),
-        Call(
-            "discriminator",
-            ("x",),
-            "d_real",
-            pack=opts.pack,
-            keep_variables=False,
-            features=("d_real_features",) if fm else (),
-        ),
-    )
-    g_terms = (g_term, *((feature_matching_term(opts.feature_matching),) if fm else ()))
+    g_terms = (g_term, *((terms.feature_matching_term(opts.feature_matching),) if fm else ()))
     project = None
     if opts.clip_weights > 0:
         clip = opts.clip_weights
         project = lambda trained: penalties_lib.clip_weights(trained, clip)  # noqa: E731
-    groups = (
-        Group(
-            "discriminator",
-            trains=("discriminator",),
-            optimizer=d_tx,
-            calls=(
-                Call("generator", ("z",), "fake"),
-                Call("discriminator", (("x",), ("fake",)), ("d_real", "d_fake"), pack=opts.pack),
-            ),
-            terms=d_terms,
-            latents=("z",),
-            repeats=opts.num_critic_steps,
-            project=project,
-            report=("d_real", "d_fake"),
-            metric="d",
-        ),
-        Group(
-            "generator",
-            trains=("generator",),
-            optimizer=g_tx,
-            calls=g_calls,
-            terms=g_terms,
-            reuse=("fake",),
-            lookahead=("discriminator", opts.unroll_steps) if opts.unroll_steps else None,
-            metric="g",
-        ),
+    groups = terms.adversarial_pair(
+        d_optimizer=d_tx,
+        g_optimizer=g_tx,
+        d_terms=d_terms,
+        g_terms=g_terms,
+        repeats=opts.num_critic_steps,
+        project=project,
+        lookahead=opts.unroll_steps,
+        pack=opts.pack,
+        features=fm,
+        report=("d_real", "d_fake"),
     )
     return Program(
         networks={"generator": generator, "discriminator": discriminator},
         latents=(Latent("z", normal((opts.latent_dim,))),),
         features=("x",),
         groups=groups,
-        sample=Call("generator", ("z",), "sample", train=False),
+        sample=terms.sample_call(("z",)),
         sample_latents=("z",),
         ema={"generator": opts.ema_decay} if opts.ema_decay > 0 else {},
         hyper=dict(penalty_weights),
     )
+
+
+def build(parts: Parts) -> Program:
+    """The unconditional GAN from `config.model`, `loss`, `penalties`, `optimizer` and the tricks."""
+    config = parts.config
+    d_optimizer = config.optimizer.discriminator
+    if config.unroll_steps and "eps_root" in optimizer_arguments(d_optimizer.get("name")) and not d_optimizer.get(
+        "eps_root"
+    ):
+        raise ValueError(
+            f"config.unroll_steps={config.unroll_steps} differentiates through optax.{d_optimizer.name}, which needs "
+            "config.optimizer.discriminator.eps_root > 0 (e.g. 1e-8); set it, or use unroll_steps=0."
+        )
+    penalties, penalty_weights = parts.penalties()
+    return program(
+        generator=parts.generator(),
+        discriminator=parts.discriminator(),
+        objective=parts.objective(),
+        penalties=penalties,
+        penalty_weights=penalty_weights,
+        g_tx=parts.optimizer("generator"),
+        d_tx=parts.optimizer("discriminator"),
+        options=GanOptions(
+            latent_dim=config.latent_dim,
+            num_critic_steps=config.num_critic_steps,
+            clip_weights=float(config.clip_weights),
+            ema_decay=float(config.ema_decay),
+            pack=config.pack,
+            unroll_steps=int(config.unroll_steps),
+            feature_matching=float(config.feature_matching),
+        ),
+    )
+
+
+FAMILY = Family(
+    name="gan",
+    build=build,
+    reads=(
+        "loss",
+        "penalties",
+        "clip_weights",
+        "num_critic_steps",
+        "ema_decay",
+        "pack",
+        "unroll_steps",
+        "feature_matching",
+    ),
+    doc="G(z) and D(x) with any objective, penalty and trick (packing, unrolling, feature matching, clipping, EMA).",
+)

@@ -26,15 +26,17 @@ import numpy as np
 
 from jaxgan import losses as losses_lib
 from jaxgan.models.conditional import ConditionalDiscriminator, ConditionalGenerator
-from jaxgan.program import Call, Group, Latent, Program, Term, categorical, normal, uniform
-from jaxgan.programs import conditional, gan
+from jaxgan.program import Latent, Program, Term, categorical, normal, uniform
+from jaxgan.programs import conditional, terms
+from jaxgan.programs.family import Exports, Family
+from jaxgan.programs.parts import Parts
 
 TRAVERSAL_STEPS = 9  # columns of the traversal picture, -2 ... 2
 
 
-def default_settings(**overrides) -> ml_collections.ConfigDict:
+def settings() -> ml_collections.ConfigDict:
     """`config.infogan`: the codes and the weights of their bounds (Chen et al. 2016, MNIST)."""
-    settings = ml_collections.ConfigDict(
+    return ml_collections.ConfigDict(
         {
             "num_categories": 10,  # one categorical code of this many values
             "num_continuous": 2,  # continuous codes, U(-1, 1) each
@@ -46,8 +48,6 @@ def default_settings(**overrides) -> ml_collections.ConfigDict:
             "discriminator_learns_codes": False,
         }
     )
-    settings.update(overrides)
-    return settings
 
 
 def mutual_information_term(
@@ -82,24 +82,16 @@ def traversal(z: np.ndarray, num_categories: int, num_continuous: int) -> tuple[
     return given, TRAVERSAL_STEPS
 
 
-def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name) -> Program:
-    """`config.program = "infogan"` from `config.model`, `config.loss`, `config.infogan`."""
-    settings = config.infogan
-    conditional.check_unsupported(config, "pack", "unroll_steps", "feature_matching")
-    for name in ("num_categories", "num_continuous", "q_width"):
-        value = settings[name]
-        low = 0 if name == "num_continuous" else (2 if name == "num_categories" else 1)
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"config.infogan.{name} must be an integer >= {low}; got {value!r}.")
-    if not isinstance(settings.discriminator_learns_codes, bool):
-        raise ValueError(
-            f"config.infogan.discriminator_learns_codes must be True or False; got {settings.discriminator_learns_codes!r}."
-        )
-    for name in ("categorical_weight", "continuous_weight"):
-        if not isinstance(settings[name], (int, float)) or settings[name] < 0:
-            raise ValueError(f"config.infogan.{name} must be a non-negative weight; got {settings[name]!r}.")
-    num_categories, num_continuous = settings.num_categories, settings.num_continuous
-    g_body, d_body = conditional.bodies(config, dataset, axis_name=axis_name)
+def build(parts: Parts) -> Program:
+    """InfoGAN from `config.model`, `config.loss`, `config.infogan`."""
+    config, settings = parts.config, parts.settings
+    num_categories = parts.integer("num_categories", 2)
+    num_continuous = parts.integer("num_continuous", 0)
+    parts.integer("q_width", 1)
+    discriminator_learns_codes = parts.flag("discriminator_learns_codes")
+    categorical_weight = parts.number("categorical_weight", 0.0, closed_low=True)
+    continuous_weight = parts.number("continuous_weight", 0.0, closed_low=True)
+    g_body, d_body = conditional.bodies(parts)
     generator = ConditionalGenerator(g_body, num_classes=(num_categories,), conditioning="concat")
     discriminator = ConditionalDiscriminator(
         d_body,
@@ -107,11 +99,9 @@ def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name) -> Pro
         q_width=settings.q_width,
         spectral_norm=bool(getattr(d_body, "spectral_norm", False)),
     )
-    objective = losses_lib.get(config.loss.name, **config.loss.params.to_dict())
-    penalties, penalty_weights = conditional.penalties_of(config)
-    g_tx, d_tx = conditional.optimizers(config)
-    d_term, g_term = gan.objective_terms(
-        objective,
+    penalties, penalty_weights = parts.penalties()
+    d_term, g_term = terms.objective_terms(
+        parts.objective(),
         d_reads=("d_real.adversarial", "d_fake.adversarial"),
         g_reads=("d_fake.adversarial", "d_real.adversarial"),
     )
@@ -119,54 +109,32 @@ def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name) -> Pro
 
     def code_terms(group: str) -> list[Term]:
         prefix = "" if group == "g" else f"{group}_"
-        terms = [
-            mutual_information_term(
-                f"{prefix}categorical", "categorical", num_categories, 0, settings.categorical_weight, group
-            )
+        code_terms = [
+            mutual_information_term(f"{prefix}categorical", "categorical", num_categories, 0, categorical_weight, group)
         ]
         if num_continuous:
-            terms.append(
+            code_terms.append(
                 mutual_information_term(
-                    f"{prefix}continuous",
-                    "continuous",
-                    num_categories,
-                    num_continuous,
-                    settings.continuous_weight,
-                    group,
+                    f"{prefix}continuous", "continuous", num_categories, num_continuous, continuous_weight, group
                 )
             )
-        return terms
+        return code_terms
 
-    g_terms = [g_term, *code_terms("g")]
-    d_code_terms = code_terms("d") if settings.discriminator_learns_codes else []
-    groups = (
-        Group(
-            "discriminator",
-            trains=("discriminator",),
-            optimizer=d_tx,
-            calls=(Call("generator", inputs, "fake"), Call("discriminator", (("x",), ("fake",)), ("d_real", "d_fake"))),
-            terms=(
-                d_term,
-                *d_code_terms,
-                *(gan.penalty_term(name, fn, head="adversarial") for name, fn in penalties),
-            ),
-            latents=inputs,
-            repeats=config.num_critic_steps,
-            project=conditional.clip_projection(config),
-            metric="d",
-        ),
-        Group(
-            "generator",
-            trains=("generator", "discriminator/q_head"),
-            optimizer=g_tx,
-            calls=(
-                Call("discriminator", ("fake",), "d_fake", keep_variables=False),
-                Call("discriminator", ("x",), "d_real", keep_variables=False),
-            ),
-            terms=tuple(g_terms),
-            reuse=("fake",),
-            metric="g",
-        ),
+    d_terms = (
+        d_term,
+        *(code_terms("d") if discriminator_learns_codes else ()),
+        *(terms.penalty_term(name, fn, head="adversarial") for name, fn in penalties),
+    )
+    groups = terms.adversarial_pair(
+        d_optimizer=parts.optimizer("discriminator"),
+        g_optimizer=parts.optimizer("generator"),
+        d_terms=d_terms,
+        g_terms=(g_term, *code_terms("g")),
+        generator_inputs=inputs,
+        latents=inputs,
+        repeats=config.num_critic_steps,
+        project=parts.projection(),
+        generator_trains=("generator", "discriminator/q_head"),
     )
     latents = [Latent("z", normal((config.latent_dim,))), Latent("code", categorical(num_categories))]
     if num_continuous:
@@ -179,9 +147,19 @@ def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name) -> Pro
         pictures=pictures,
         features=("x",),
         groups=groups,
-        sample=Call("generator", inputs, "sample", train=False),
+        sample=terms.sample_call(inputs),
         sample_latents=inputs,
         sample_record=inputs[1:],
-        ema={"generator": float(config.ema_decay)} if config.ema_decay > 0 else {},
+        ema=parts.ema(),
         hyper=penalty_weights,
     )
+
+
+FAMILY = Family(
+    name="infogan",
+    build=build,
+    settings=settings,
+    reads=("loss", "penalties", "clip_weights", "num_critic_steps", "ema_decay"),
+    exports=Exports(picture="traversal"),
+    doc="Chen et al. 2016: categorical and continuous codes, Q on D's body trained with G.",
+)

@@ -31,8 +31,10 @@ import optax
 
 from jaxgan import models as models_lib
 from jaxgan.models.multi_generator import MultiMLPGenerator
-from jaxgan.program import Call, Group, Latent, Program, Term, categorical, normal
-from jaxgan.programs import _parts
+from jaxgan.program import Latent, Program, Term, categorical, normal
+from jaxgan.programs import terms
+from jaxgan.programs.family import Family
+from jaxgan.programs.parts import Parts
 
 # ---------------------------------------------------------------------------- losses
 
@@ -91,93 +93,45 @@ def program(
     def g_term(ctx, d_fake):
         return generator_loss(ctx.gather(d_fake))
 
-    groups = (
-        Group(
-            "discriminator",
-            trains=("discriminator",),
-            optimizer=d_tx,
-            calls=(
-                Call("generator", ("z", "generator"), "fake"),
-                Call("discriminator", (("x",), ("fake",)), ("d_real", "d_fake")),
-            ),
-            terms=(Term("objective", d_term, ("d_real", "d_fake", "generator")),),
-            latents=("z", "generator"),
-            repeats=options.num_critic_steps,
-            metric="d",
-        ),
-        Group(
-            "generator",
-            trains=("generator",),
-            optimizer=g_tx,
-            calls=(Call("discriminator", ("fake",), "d_fake", keep_variables=False),),
-            terms=(Term("objective", g_term, ("d_fake",)),),
-            reuse=("fake",),
-            metric="g",
-        ),
+    groups = terms.adversarial_pair(
+        d_optimizer=d_tx,
+        g_optimizer=g_tx,
+        d_terms=(Term("objective", d_term, ("d_real", "d_fake", "generator")),),
+        g_terms=(Term("objective", g_term, ("d_fake",)),),
+        generator_inputs=("z", "generator"),
+        latents=("z", "generator"),
+        repeats=options.num_critic_steps,
+        generator_reads_real=False,
     )
     return Program(
         networks={"generator": generator, "discriminator": discriminator},
         latents=(Latent("z", normal((options.latent_dim,))), Latent("generator", categorical(options.num_generators))),
         features=("x",),
         groups=groups,
-        sample=Call("generator", ("z", "generator"), "sample", train=False),
+        sample=terms.sample_call(("z", "generator")),
         sample_latents=("z", "generator"),
         sample_record=("generator",),
         ema={"generator": options.ema_decay} if options.ema_decay > 0 else {},
     )
 
 
-def default_section() -> ml_collections.ConfigDict:
+def settings() -> ml_collections.ConfigDict:
     """`config.madgan`: k generators, sharing all but their output layers or not."""
     return ml_collections.ConfigDict({"num_generators": 8, "share_body": True})
 
 
-def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> Program:
+def build(parts: Parts) -> Program:
     """MAD-GAN from `config.madgan` and `config.model` (G: "multi_mlp" settings; D: a registered
     discriminator, given k+1 outputs here)."""
-    from jaxgan.train.build import optimizer
-
-    _parts.refuse_gan_tricks(config, "madgan")
-    if "madgan" not in config:
+    config = parts.config
+    k = parts.integer("num_generators", 2)
+    share = parts.flag("share_body")
+    generator = parts.generator(accept=("multi_mlp",), num_generators=k, share_body=share)
+    num_outputs = config.model.discriminator.get("num_outputs")
+    if num_outputs not in (None, k + 1):
         raise ValueError(
-            "program 'madgan' reads config.madgan (num_generators, share_body); see configs/madgan_ring.py."
+            f"config.model.discriminator.num_outputs={num_outputs!r} must be k+1 = {k + 1} for MAD-GAN (or unset)."
         )
-    k = _parts.integer_at_least(config, "madgan.num_generators", 2)
-    share = config.madgan.share_body
-    if not isinstance(share, bool):
-        raise ValueError(f"config.madgan.share_body must be True or False; got {share!r}.")
-    g_spec = config.model.generator.to_dict()
-    if g_spec.pop("name") != "multi_mlp":
-        raise ValueError(
-            f"config.model.generator.name={config.model.generator.name!r} is not a multi-generator; use 'multi_mlp'."
-        )
-    generator = _parts.build_module(
-        MultiMLPGenerator,
-        "config.model.generator",
-        g_spec,
-        num_generators=k,
-        share_body=share,
-        dtype=_parts.dtype(config),
-    )
-    if tuple(generator.output_shape) != tuple(dataset.element_shape):
-        raise ValueError(
-            f"the generators make samples of shape {tuple(generator.output_shape)} but dataset {config.data.name!r} "
-            f"has {tuple(dataset.element_shape)}; set config.model.generator.output_shape to match."
-        )
-    d_spec = config.model.discriminator.to_dict()
-    d_name = d_spec.pop("name")
-    if d_spec.get("num_outputs") not in (None, k + 1):
-        raise ValueError(
-            f"config.model.discriminator.num_outputs={d_spec['num_outputs']!r} must be k+1 = {k + 1} for MAD-GAN (or unset)."
-        )
-    d_spec["num_outputs"] = k + 1
-    batch_norm_axis = axis_name if config.model.cross_device_batch_norm else None
-    extra = {}
-    if "example_axis_name" in models_lib.module_fields(type(models_lib.discriminator(d_name))):
-        extra["example_axis_name"] = axis_name
-    discriminator = models_lib.discriminator(
-        d_name, dtype=_parts.dtype(config), batch_norm_axis_name=batch_norm_axis, **extra, **d_spec
-    )
     options = MadganOptions(
         latent_dim=config.latent_dim,
         num_generators=k,
@@ -186,8 +140,17 @@ def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name: str | 
     )
     return program(
         generator=generator,
-        discriminator=discriminator,
-        g_tx=optimizer(config.optimizer.generator, "generator"),
-        d_tx=optimizer(config.optimizer.discriminator, "discriminator"),
+        discriminator=parts.discriminator(num_outputs=k + 1),
+        g_tx=parts.optimizer("generator"),
+        d_tx=parts.optimizer("discriminator"),
         options=options,
     )
+
+
+FAMILY = Family(
+    name="madgan",
+    build=build,
+    settings=settings,
+    reads=("num_critic_steps", "ema_decay"),
+    doc="Ghosh et al. 2018: k generators (one vmapped module) and a (k+1)-way D; samples record their generator.",
+)

@@ -40,13 +40,14 @@ import ml_collections
 import numpy as np
 from jax import lax
 
-from jaxgan.models import translation as models
+from jaxgan import tricks
 from jaxgan.program import Call, Group, Latent, Program, Term
-from jaxgan.train import tricks
+from jaxgan.programs import terms
+from jaxgan.programs.family import Exports, Family, Needs, Translation
+from jaxgan.programs.parts import Parts
 
 PyTree = Any
 SAMPLE_INPUT = "held_out_source"
-NAMES = ("pix2pix", "cyclegan")
 
 
 # ---------------------------------------------------------------------------- losses
@@ -160,36 +161,21 @@ def pix2pix_program(
     def d_term(ctx, d_real, d_fake):
         return 0.5 * non_saturating_discriminator_loss(d_real, d_fake)
 
-    groups = (
-        Group(
-            "discriminator",
-            trains=("discriminator",),
-            optimizer=d_tx,
-            calls=(
-                Call("generator", ("source",), "fake"),
-                Call("discriminator", (("source", "target"), ("source", "fake")), ("d_real", "d_fake")),
-            ),
-            terms=(Term("objective", d_term, ("d_real", "d_fake")),),
-            report=("d_real", "d_fake"),
-            metric="d",
-        ),
-        Group(
-            "generator",
-            trains=("generator",),
-            optimizer=g_tx,
-            calls=(Call("discriminator", ("source", "fake"), "d_fake", keep_variables=False),),
-            terms=(
-                Term(
-                    "objective",
-                    lambda ctx, d_fake: non_saturating_generator_loss(d_fake),
-                    ("d_fake",),
-                    weight=adversarial_weight,
-                ),
-                Term("l1", lambda ctx, fake, target: l1(fake, target), ("fake", "target"), weight=l1_weight),
-            ),
-            reuse=("fake",),
-            metric="g",
-        ),
+    g_terms = (
+        Term("objective", lambda ctx, d_fake: non_saturating_generator_loss(d_fake), ("d_fake",), weight=adversarial_weight),
+        Term("l1", lambda ctx, fake, target: l1(fake, target), ("fake", "target"), weight=l1_weight),
+    )
+    groups = terms.adversarial_pair(
+        d_optimizer=d_tx,
+        g_optimizer=g_tx,
+        d_terms=(Term("objective", d_term, ("d_real", "d_fake")),),
+        g_terms=g_terms,
+        generator_inputs=("source",),
+        real=("source", "target"),
+        fake=("source", "fake"),
+        latents=(),
+        generator_reads_real=False,
+        report=("d_real", "d_fake"),
     )
     return Program(
         networks={"generator": generator, "discriminator": discriminator},
@@ -296,144 +282,112 @@ def cyclegan_program(
 # ---------------------------------------------------------------------------- from a config
 
 
-def _number(section: str, config, name: str, *, positive: bool = False) -> float:
-    value = config[section][name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (positive and value == 0):
-        kind = "positive" if positive else "non-negative"
-        raise ValueError(f"config.{section}.{name} must be a {kind} number; got {value!r}.")
-    return float(value)
+def _held_out_sources(parts: Parts) -> np.ndarray:
+    """The first `config.num_samples` sources of the held-out split (`data.translation.held_out_sources`)."""
+    from jaxgan import data as data_lib
+    from jaxgan.data import translation as data_translation
+
+    config = parts.config
+    held_out = data_lib.load(
+        config.data.name, split=parts.settings.held_out_split, image_size=config.data.image_size,
+        data_dir=config.data.data_dir,
+    )  # fmt: skip
+    return data_translation.held_out_sources(held_out, config.num_samples)["source"]
 
 
-def _network(kind: str, spec: ml_collections.ConfigDict, registry: dict, **fixed) -> Any:
-    settings = spec.to_dict()
-    name = settings.pop("name", None)
-    if name not in registry:
+def _check_sizes(parts: Parts, a: str, b: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    from jaxgan import data as data_lib
+
+    specs = data_lib.feature_specs(parts.dataset)
+    a_shape, b_shape = tuple(specs[a][0]), tuple(specs[b][0])
+    if len(a_shape) != 3 or len(b_shape) != 3 or a_shape[:2] != b_shape[:2]:
         raise ValueError(
-            f"config.model.{kind}.name={name!r} is not a translation {kind}; use one of {sorted(registry)}."
+            f"config.program={parts.config.program!r} translates images of one size, but dataset "
+            f"{parts.config.data.name!r} has {a} {_side(a_shape)} and {b} {_side(b_shape)}; set config.data.image_size "
+            "to resize both."
         )
-    from jaxgan import models as models_lib
-
-    accepted = models_lib.module_fields(registry[name])
-    unknown = sorted(set(settings) - set(accepted))
-    if unknown:
-        raise ValueError(
-            f"config.model.{kind} has unknown setting(s) {unknown} for {name!r}; accepted: {list(accepted)}."
-        )
-    settings.update({k: v for k, v in fixed.items() if k in accepted})
-    return registry[name](**settings)
+    return a_shape, b_shape
 
 
 def _side(shape) -> str:
     return "x".join(str(d) for d in shape)
 
 
-def _check_features(program: str, dataset, wanted: tuple[str, str], other: str, config) -> dict:
-    specs = dataset.feature_specs()
-    if not all(name in specs for name in wanted):
-        raise ValueError(
-            f"config.program={program!r} needs a dataset with features {list(wanted)}, but config.data.name="
-            f"{config.data.name!r} has {sorted(specs)}; use {other}."
-        )
-    (a_shape, _), (b_shape, _) = specs[wanted[0]], specs[wanted[1]]
-    if len(a_shape) != 3 or len(b_shape) != 3 or a_shape[:2] != b_shape[:2]:
-        raise ValueError(
-            f"config.program={program!r} translates images of one size, but dataset {config.data.name!r} has "
-            f"{wanted[0]} {_side(a_shape)} and {wanted[1]} {_side(b_shape)}; set config.data.image_size to resize both."
-        )
-    return specs
+GENERATORS = ("unet", "resnet")
+DISCRIMINATORS = ("patchgan",)
 
 
-def _held_out_sources(config) -> np.ndarray:
-    """The first `config.num_samples` sources of the held-out split (`data.translation.held_out_sources`)."""
-    from jaxgan import data as data_lib
-    from jaxgan.data import translation as data_translation
-
-    held_out = data_lib.load(
-        config.data.name, split=config[config.program].held_out_split, image_size=config.data.image_size,
-        data_dir=config.data.data_dir,
-    )  # fmt: skip
-    return data_translation.held_out_sources(held_out, config.num_samples)["source"]
+def pix2pix_settings() -> ml_collections.ConfigDict:
+    """`config.pix2pix`: the L1 weight λ (100, Isola et al.), the adversarial term's weight (0: the
+    L1-only U-Net) and the held-out split the samples and evaluation translate."""
+    return ml_collections.ConfigDict({"l1_weight": 100.0, "adversarial_weight": 1.0, "held_out_split": "test"})
 
 
-def _common(config, axis_name):
-    batch_norm_axis = axis_name if config.model.cross_device_batch_norm else None
-    return {"batch_norm_axis_name": batch_norm_axis, "example_axis_name": axis_name}
+def cyclegan_settings() -> ml_collections.ConfigDict:
+    """`config.cyclegan`: the cycle weight λ (10), the identity weight μ as a fraction of λ (0.5 in
+    Zhu et al.; 0 leaves it out), the image pool's size (50; 0: no pool) and the held-out split."""
+    return ml_collections.ConfigDict(
+        {"cycle_weight": 10.0, "identity_weight": 0.5, "pool_size": 50, "held_out_split": "test"}
+    )
 
 
-def pix2pix_from_config(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> Program:
+def build_pix2pix(parts: Parts) -> Program:
     """pix2pix from `config.model` (a U-Net or ResNet generator, a PatchGAN), `config.optimizer`, `config.pix2pix`."""
-    from jaxgan.train import build as build_lib
-
-    specs = _check_features("pix2pix", dataset, ("source", "target"), "a paired dataset such as 'edges2digits'", config)
-    l1_weight = _number("pix2pix", config, "l1_weight")
-    adversarial_weight = (
-        _number("pix2pix", config, "adversarial_weight") if "adversarial_weight" in config.pix2pix else 1.0
-    )
-    target_shape = specs["target"][0]
-    common = _common(config, axis_name)
-    generator = _network(
-        "generator", config.model.generator, models.TRANSLATION_GENERATORS, out_channels=target_shape[-1], **common
-    )
-    discriminator = _network("discriminator", config.model.discriminator, models.TRANSLATION_DISCRIMINATORS, **common)
+    _, target_shape = _check_sizes(parts, "source", "target")
     return pix2pix_program(
-        generator=generator,
-        discriminator=discriminator,
-        g_tx=build_lib.optimizer(config.optimizer.generator, "generator"),
-        d_tx=build_lib.optimizer(config.optimizer.discriminator, "discriminator"),
-        l1_weight=l1_weight,
-        adversarial_weight=adversarial_weight,
-        held_out_sources=_held_out_sources(config),
+        generator=parts.network("generator", accept=GENERATORS, out_channels=target_shape[-1]),
+        discriminator=parts.network("discriminator", accept=DISCRIMINATORS),
+        g_tx=parts.optimizer("generator"),
+        d_tx=parts.optimizer("discriminator"),
+        l1_weight=parts.number("l1_weight", closed_low=True),
+        adversarial_weight=parts.number("adversarial_weight", closed_low=True),
+        held_out_sources=_held_out_sources(parts),
     )
 
 
-def cyclegan_from_config(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> Program:
+def build_cyclegan(parts: Parts) -> Program:
     """CycleGAN from `config.model` (both generators alike, both Ds alike), `config.optimizer`, `config.cyclegan`."""
-    from jaxgan.train import build as build_lib
-
-    specs = _check_features("cyclegan", dataset, ("x", "y"), "an unpaired dataset such as 'digits2inverted'", config)
-    cycle_weight = _number("cyclegan", config, "cycle_weight")
-    identity_weight = _number("cyclegan", config, "identity_weight")
-    pool_size = config.cyclegan.pool_size
-    if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 0:
-        raise ValueError(f"config.cyclegan.pool_size must be a non-negative integer (0: no pool); got {pool_size!r}.")
-    x_shape, y_shape = tuple(specs["x"][0]), tuple(specs["y"][0])
-    common = _common(config, axis_name)
-
-    def generator(channels):
-        return _network(
-            "generator", config.model.generator, models.TRANSLATION_GENERATORS, out_channels=channels, **common
-        )
-
-    def discriminator():
-        return _network("discriminator", config.model.discriminator, models.TRANSLATION_DISCRIMINATORS, **common)
-
+    x_shape, y_shape = _check_sizes(parts, "x", "y")
+    pool_size = parts.integer("pool_size", 0)
     return cyclegan_program(
-        generator_xy=generator(y_shape[-1]),
-        generator_yx=generator(x_shape[-1]),
-        discriminator_x=discriminator(),
-        discriminator_y=discriminator(),
-        g_tx=build_lib.optimizer(config.optimizer.generator, "generator"),
-        d_tx=build_lib.optimizer(config.optimizer.discriminator, "discriminator"),
-        cycle_weight=cycle_weight,
-        identity_weight=identity_weight,
+        generator_xy=parts.network("generator", accept=GENERATORS, out_channels=y_shape[-1]),
+        generator_yx=parts.network("generator", accept=GENERATORS, out_channels=x_shape[-1]),
+        discriminator_x=parts.network("discriminator", accept=DISCRIMINATORS),
+        discriminator_y=parts.network("discriminator", accept=DISCRIMINATORS),
+        g_tx=parts.optimizer("generator"),
+        d_tx=parts.optimizer("discriminator"),
+        cycle_weight=parts.number("cycle_weight", closed_low=True),
+        identity_weight=parts.number("identity_weight", closed_low=True),
         pool_size=pool_size,
         x_shape=x_shape,
         y_shape=y_shape,
-        held_out_sources=_held_out_sources(config),
+        held_out_sources=_held_out_sources(parts),
     )
 
 
-def model_config(kind: str, name: str, **settings) -> ml_collections.ConfigDict:
-    """A translation network's config entry: its name and every setting (defaults, then `settings`)."""
-    import dataclasses
+PIX2PIX = Family(
+    name="pix2pix",
+    build=build_pix2pix,
+    settings=pix2pix_settings,
+    needs=Needs(features=("source", "target"), suggestion="a paired dataset such as 'edges2digits'"),
+    exports=Exports(
+        translation=Translation(source="source", target="target", network="generator", given=SAMPLE_INPUT)
+    ),
+    doc="Isola et al. 2017: a U-Net G of the source, a PatchGAN D of (source, image) pairs, L1 + adversarial.",
+)
 
-    registry = models.TRANSLATION_GENERATORS if kind == "generator" else models.TRANSLATION_DISCRIMINATORS
-    fixed = ("dtype", "batch_norm_axis_name", "example_axis_name", "out_channels", "parent", "name")
-    entry = {"name": name}
-    for field in dataclasses.fields(registry[name]):
-        if field.init and field.name not in fixed and field.default is not dataclasses.MISSING:
-            entry[field.name] = field.default
-    return ml_collections.ConfigDict({**entry, **settings})
+CYCLEGAN = Family(
+    name="cyclegan",
+    build=build_cyclegan,
+    settings=cyclegan_settings,
+    needs=Needs(features=("x", "y"), suggestion="an unpaired dataset such as 'digits2inverted'"),
+    exports=Exports(
+        translation=Translation(
+            source="x", network="generator_xy", inverse="generator_yx", given=SAMPLE_INPUT
+        )
+    ),
+    doc="Zhu et al. 2017: two generators and two PatchGANs on unpaired domains, cycle and identity terms, image pools.",
+)
 
 
 def base_config(program: str, dataset: str) -> ml_collections.ConfigDict:

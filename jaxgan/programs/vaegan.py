@@ -25,9 +25,11 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from jaxgan.models.vaegan import ConvEncoder, FeatureDiscriminator
+from jaxgan.calls import run_call
 from jaxgan.program import Call, Group, Latent, Program, Term, normal
-from jaxgan.programs import _parts
+from jaxgan.programs import terms
+from jaxgan.programs.family import Exports, Family, Reconstruction
+from jaxgan.programs.parts import Parts
 
 # ---------------------------------------------------------------------------- losses
 
@@ -78,10 +80,10 @@ def program(
     options: VaeganOptions,
 ) -> Program:
     def prior_term(ctx, mean, log_variance):
-        return _parts.gathered_mean(ctx, kl_prior(mean, log_variance))
+        return terms.gathered_mean(ctx, kl_prior(mean, log_variance))
 
     def llike_term(ctx, features_reconstruction, features_real):
-        return _parts.gathered_mean(ctx, feature_reconstruction(features_reconstruction, features_real))
+        return terms.gathered_mean(ctx, feature_reconstruction(features_reconstruction, features_real))
 
     def gan_term(ctx, d_real, d_fake, d_reconstruction):
         return gan_loss(ctx.gather(d_real), ctx.gather(d_fake), ctx.gather(d_reconstruction))
@@ -135,7 +137,7 @@ def program(
         latents=(Latent("eps", normal((options.latent_dim,))), Latent("z", normal((options.latent_dim,)))),
         features=("x",),
         groups=groups,
-        sample=Call("generator", ("z",), "sample", train=False),
+        sample=terms.sample_call(("z",)),
         sample_latents=("z",),
         ema={"generator": options.ema_decay} if options.ema_decay > 0 else {},
     )
@@ -143,8 +145,6 @@ def program(
 
 def reconstruct(program: Program, params, variables, x: jax.Array) -> jax.Array:
     """`G(E(x))` at the posterior mean (ε = 0), both networks in inference mode: `[n, ...] -> [n, ...]`."""
-    from jaxgan.train.step import run_call
-
     eps = jnp.zeros((x.shape[0], program.latent("eps").draw(jax.random.PRNGKey(0)).shape[0]), jnp.float32)
     env = {"x": x, "eps": eps}
     key = jax.random.PRNGKey(0)
@@ -153,45 +153,36 @@ def reconstruct(program: Program, params, variables, x: jax.Array) -> jax.Array:
     return decoded["reconstruction"]
 
 
-def default_section() -> ml_collections.ConfigDict:
+def settings() -> ml_collections.ConfigDict:
     """`config.vaegan`: γ, the weight of the feature-wise reconstruction in G's loss (in (0, 1])."""
     return ml_collections.ConfigDict({"gamma": 1.0})
 
 
-def from_config(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> Program:
-    """VAE-GAN from `config.vaegan`, `config.model` (generator: a registered generator; encoder
-    and discriminator: `ConvEncoder` / `FeatureDiscriminator` settings)."""
-    from jaxgan.train.build import optimizer
-
-    _parts.refuse_gan_tricks(config, "vaegan", critic_steps=False)
-    if "vaegan" not in config or "encoder" not in config.model or "encoder" not in config.optimizer:
+def build(parts: Parts) -> Program:
+    """VAE-GAN from `config.vaegan`, `config.model` (generator: a registered generator; encoder:
+    `conv_encoder`; discriminator: `feature_discriminator`) and `config.optimizer` (its three groups)."""
+    config = parts.config
+    if len(parts.dataset.element_shape) != 3:
         raise ValueError(
-            "program 'vaegan' reads config.vaegan, config.model.encoder and config.optimizer.encoder; "
-            "see configs/vaegan_mnist.py."
+            f"program 'vaegan' needs an image dataset; {config.data.name!r} has {tuple(parts.dataset.element_shape)}."
         )
-    if len(dataset.element_shape) != 3:
-        raise ValueError(
-            f"program 'vaegan' needs an image dataset; {config.data.name!r} has {tuple(dataset.element_shape)}."
-        )
-    gamma = _parts.number_in(config, "vaegan.gamma", 0.0, 1.0)
-    dtype = _parts.dtype(config)
-    e_spec, d_spec = config.model.encoder.to_dict(), config.model.discriminator.to_dict()
-    for where, spec, wanted in (
-        ("encoder", e_spec, "conv_encoder"),
-        ("discriminator", d_spec, "feature_discriminator"),
-    ):
-        if spec.pop("name", None) != wanted:
-            raise ValueError(f"config.model.{where}.name must be {wanted!r} for program 'vaegan'.")
-    encoder = _parts.build_module(
-        ConvEncoder, "config.model.encoder", e_spec, latent_dim=config.latent_dim, dtype=dtype
-    )
-    discriminator = _parts.build_module(FeatureDiscriminator, "config.model.discriminator", d_spec, dtype=dtype)
+    gamma = parts.number("gamma", 0.0, 1.0)
     return program(
-        encoder=encoder,
-        generator=_parts.generator(config, dataset, axis_name=axis_name),
-        discriminator=discriminator,
-        e_tx=optimizer(config.optimizer.encoder, "encoder"),
-        g_tx=optimizer(config.optimizer.generator, "generator"),
-        d_tx=optimizer(config.optimizer.discriminator, "discriminator"),
+        encoder=parts.network("encoder", accept=("conv_encoder",), latent_dim=config.latent_dim),
+        generator=parts.generator(),
+        discriminator=parts.discriminator(accept=("feature_discriminator",)),
+        e_tx=parts.optimizer("encoder"),
+        g_tx=parts.optimizer("generator"),
+        d_tx=parts.optimizer("discriminator"),
         options=VaeganOptions(latent_dim=config.latent_dim, gamma=gamma, ema_decay=float(config.ema_decay)),
     )
+
+
+FAMILY = Family(
+    name="vaegan",
+    build=build,
+    settings=settings,
+    reads=("ema_decay",),
+    exports=Exports(reconstruction=Reconstruction(reconstruct, networks=("encoder", "generator"))),
+    doc="Larsen et al. 2016: an encoder, G as its decoder, and D's features as the reconstruction metric.",
+)

@@ -7,6 +7,8 @@ import os
 import jax
 import numpy as np
 
+from jaxgan.programs import family as family_lib
+from jaxgan.programs import registry
 from jaxgan.train import runs as runs_lib
 from jaxgan.train import workdir as workdir_lib
 from jaxgan.train import writers
@@ -97,6 +99,7 @@ def write_samples(
     labelled samples). Returns the path and the number of samples."""
     check_out_and_num(out, num, npz="samples and their inputs", npy="samples")
     config = workdir_lib.load_config(workdir)
+    family = registry.get(config.program)
     experiment = runs_lib.build_experiment(config)
     if labels is not None:  # refused before the checkpoint is read when the run is not conditional
         chosen = parse_labels(labels, num=num, num_classes=_label_classes(experiment))
@@ -112,8 +115,8 @@ def write_samples(
         np.savez(out, **{name: value[0] if single else value for name, value in drawn.items()})
     elif out.endswith(".npy"):
         np.save(out, drawn["x"][0] if single else drawn["x"])  # [runs, num, ...] for a multi-run workdir
-    elif experiment.program.pictures and labels is None:  # InfoGAN: its traversal (rows: code values)
-        make = next(iter(experiment.program.pictures.values()))
+    elif family.exports.picture is not None and labels is None:  # InfoGAN: its traversal (rows: code values)
+        make = experiment.program.pictures[family.exports.picture]
         num = len(next(iter(make()[0].values())))
         save_png(runs_lib.picture(sampler, state, jax.random.PRNGKey(seed), make), out)
     else:
@@ -124,17 +127,19 @@ def write_samples(
 def evaluate_workdir(workdir: str) -> dict[str, float]:
     """Evaluate the latest checkpoint; write `eval_<step>.json` into the workdir and return the results."""
     config, experiment, state = load_latest(workdir)
-    from jaxgan.programs import translation
-
-    if config.program in translation.NAMES:  # held-out L1, PSNR, digit accuracy, cycle L1 (metrics/translation.py)
+    family = registry.get(config.program)
+    if family.exports.translation is not None:  # held-out L1, PSNR, digit accuracy, cycle L1 (metrics/translation.py)
         from jaxgan.metrics import translation as translation_metrics
 
-        results = {"step": int(jax.device_get(state.step)), **translation_metrics.evaluate(config, experiment, state)}
+        split = family_lib.settings_of(config, family).held_out_split
+        results = translation_metrics.evaluate(config, experiment, state, family.exports.translation, split)
+        results = {"step": int(jax.device_get(state.step)), **results}
         writers.write_json(os.path.join(workdir, f"eval_{results['step']:08d}.json"), results)
         return results
     if not str(config.evaluators or "").strip():
         config.unlock()
-        config.evaluators = ",".join(default_evaluators(experiment.dataset.element_shape))
+        defaults = family.exports.default_evaluators or default_evaluators(experiment.dataset.element_shape)
+        config.evaluators = ",".join(defaults)
     sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))
     evaluate = runs_lib.evaluator(config, experiment.dataset, sampler)
     step = int(jax.device_get(state.step))
@@ -166,44 +171,47 @@ def format_table(results: dict[str, float]) -> str:
 
 
 def write_reconstructions(workdir: str, *, out: str, split: str = "test", num: int | None = None) -> tuple[str, int]:
-    """A program with an encoder (VAE-GAN): the `split` examples (default the held-out `test`
-    digits) and their reconstructions G(E(x)) at the posterior mean, from the latest checkpoint.
+    """A family with an encoder (its record exports a `Reconstruction`, e.g. VAE-GAN): the
+    `split` examples (default the held-out `test` digits) and their reconstructions G(E(x)),
+    from the latest checkpoint.
 
     `.npz` holds `x` (the inputs), `reconstruction` and `label` (when the data have labels),
     with a leading run axis for a multi-run workdir; `.png` shows inputs above reconstructions
     (at most 64). Returns the path and the number of examples."""
     from jaxgan import data as data_lib
-    from jaxgan.programs import vaegan
 
     if not out.endswith((".npz", ".png")):
         raise ValueError(f"--out={out!r} must end in .npz (inputs and reconstructions) or .png (a picture).")
     config = workdir_lib.load_config(workdir)
-    if config.program != "vaegan":
+    reconstruction = registry.get(config.program).exports.reconstruction
+    if reconstruction is None:
+        with_encoder = [name for name, f in registry.FAMILIES.items() if f.exports.reconstruction is not None]
         raise ValueError(
-            f"--reconstruct needs a program with an encoder ('vaegan'); this workdir's is {config.program!r}."
+            f"--reconstruct needs a program with an encoder ({', '.join(with_encoder)}); this workdir's is "
+            f"{config.program!r}."
         )
     config, experiment, state = load_latest(workdir)
     dataset = data_lib.load(config.data.name, split=split, seed=config.seed, image_size=config.data.image_size)
     count = len(dataset) if num is None else min(num, len(dataset))
     batch = dataset.get(np.arange(count))
     program = experiment.program
-    reconstruct = jax.jit(lambda params, variables, x: vaegan.reconstruct(program, params, variables, x))
+    reconstruct = jax.jit(lambda params, variables, x: reconstruction.fn(program, params, variables, x))
     per_run = []
     for run in range(runs_lib.num_runs(config)):
         single = runs_lib.unstack(state, run)
-        params = {name: single.sampling_params(name) for name in ("encoder", "generator")}
+        params = {name: single.sampling_params(name) for name in reconstruction.networks}
         per_run.append(np.asarray(reconstruct(params, single.variables, batch["x"])))
-    reconstruction = np.stack(per_run)
+    reconstructed = np.stack(per_run)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     if out.endswith(".npz"):
-        arrays = {"x": batch["x"], "reconstruction": reconstruction[0] if len(per_run) == 1 else reconstruction}
+        arrays = {"x": batch["x"], "reconstruction": reconstructed[0] if len(per_run) == 1 else reconstructed}
         if "label" in batch:
             arrays["label"] = batch["label"]
         np.savez(out, **arrays)
     else:
         shown, columns = min(count, 64), min(count, 16)
         pictures = []
-        for r in reconstruction:  # rows of inputs, each above the row of their reconstructions
+        for r in reconstructed:  # rows of inputs, each above the row of their reconstructions
             pairs = [
                 part for i in range(0, shown, columns) for part in (batch["x"][i : i + columns], r[i : i + columns])
             ]

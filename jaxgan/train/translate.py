@@ -1,15 +1,15 @@
-"""`jaxgan sample` for a translation run (pix2pix, CycleGAN): held-out or given images translated.
+"""`jaxgan sample` for a run whose family translates images (its record exports a `Translation`).
 
     jaxgan sample --workdir=W --num=N --out=F.npz     # source, output (and target for pix2pix)
     jaxgan sample --workdir=W --out=F.png             # columns source | output | target
     jaxgan sample --workdir=W --input=mine.npy --out=F.npz     # the user's own images
 
 Without `--input` the sources are the first N examples of the run's held-out split
-(`config.<program>.held_out_split`: the "test" digits, never trained on); with it, the images
+(`config.<section>.held_out_split`: the "test" digits, never trained on); with it, the images
 of an `.npy` file (`[n, H, W, C]`, `[n, H, W]` or one `[H, W, C]`; floats in [-1, 1] or uint8)
 or of a `.png`, which must have the size and channels of the run's sources. The translation
-is the program's sample call (`runs.Sampler.draw` with the sources given as
-`held_out_source`), at the sampling params.
+is the program's sample call (`runs.Sampler.draw` with the sources given as its input
+`Translation.given`), at the sampling params.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import numpy as np
 from PIL import Image
 
 from jaxgan.data import translation as data_translation
-from jaxgan.programs import translation
+from jaxgan.programs import family as family_lib
+from jaxgan.programs import registry
 from jaxgan.train import runs as runs_lib
 from jaxgan.train import workdir as workdir_lib
 from jaxgan.train import writers
@@ -30,8 +31,13 @@ TRIPLETS_PER_ROW = 4
 MAX_SHOWN = 32
 
 
-def is_translation_workdir(workdir: str) -> bool:
-    return workdir_lib.load_config(workdir).program in translation.NAMES
+def translates(workdir: str) -> bool:
+    """Whether the workdir's family translates images (its record exports a `Translation`)."""
+    return registry.get(workdir_lib.load_config(workdir).program).exports.translation is not None
+
+
+def translating_families() -> list[str]:
+    return [name for name, family in registry.FAMILIES.items() if family.exports.translation is not None]
 
 
 def read_images(path: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -80,26 +86,28 @@ def write_translations(workdir: str, *, num: int | None, out: str, input_path: s
 
     restore.check_out_and_num(out, num, npz="source, output, target", npy="outputs")
     config = workdir_lib.load_config(workdir)
-    if config.program not in translation.NAMES:
+    family = registry.get(config.program)
+    translation = family.exports.translation
+    if translation is None:
         raise ValueError(
-            f"--input is for a translation run ({', '.join(translation.NAMES)}); this workdir's program is "
-            f"{config.program!r}."
+            f"--input is for a run that translates images ({', '.join(translating_families())}); this workdir's "
+            f"program is {config.program!r}."
         )
     experiment = runs_lib.build_experiment(config)
-    wanted = "source" if config.program == "pix2pix" else "x"
-    spec = experiment.feature_specs[wanted]
+    spec = experiment.feature_specs[translation.source]
     columns: dict[str, np.ndarray] = {}
     if input_path is not None:  # checked before the checkpoint is read
         columns["source"] = read_images(input_path, tuple(spec.shape))[:num]
     config, experiment, state = restore.load_latest(workdir, experiment)
     if input_path is None:
-        got = data_translation.held_out_sources(metrics_lib.held_out(config), 64 if num is None else num)
+        split = family_lib.settings_of(config, family).held_out_split
+        got = data_translation.held_out_sources(metrics_lib.held_out(config, split), 64 if num is None else num)
         columns["source"] = got["source"]
         if "target" in got:
             columns["target"] = got["target"]
     count = len(columns["source"])
     sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))
-    drawn = sampler.draw(state, jax.random.PRNGKey(0), count, given={translation.SAMPLE_INPUT: columns["source"]})
+    drawn = sampler.draw(state, jax.random.PRNGKey(0), count, given={translation.given: columns["source"]})
     output = drawn["x"][0] if len(drawn["x"]) == 1 else drawn["x"]
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     if out.endswith(".npz"):
