@@ -21,8 +21,8 @@ import optax
 
 from jaxgan import losses as losses_lib
 from jaxgan import penalties as penalties_lib
+from jaxgan import tricks
 from jaxgan.program import Call, Group, Latent, Program, Term, normal
-from jaxgan.train import tricks
 
 
 @dataclasses.dataclass(frozen=True)

@@ -40,9 +40,9 @@ import ml_collections
 import numpy as np
 from jax import lax
 
+from jaxgan import tricks
 from jaxgan.models import translation as models
 from jaxgan.program import Call, Group, Latent, Program, Term
-from jaxgan.train import tricks
 
 PyTree = Any
 SAMPLE_INPUT = "held_out_source"

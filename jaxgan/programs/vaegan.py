@@ -143,7 +143,7 @@ def program(
 
 def reconstruct(program: Program, params, variables, x: jax.Array) -> jax.Array:
     """`G(E(x))` at the posterior mean (ε = 0), both networks in inference mode: `[n, ...] -> [n, ...]`."""
-    from jaxgan.train.step import run_call
+    from jaxgan.calls import run_call
 
     eps = jnp.zeros((x.shape[0], program.latent("eps").draw(jax.random.PRNGKey(0)).shape[0]), jnp.float32)
     env = {"x": x, "eps": eps}
