@@ -83,7 +83,7 @@ class Call:
     its batch, minibatch discrimination, sees the input sets together in the joined call.)
 
     `train`: the network's mode (dropout, batch statistics). `pack`: PacGAN's packing of `pack`
-    consecutive examples into one (`jaxgan.train.tricks.pack`) on every input.
+    consecutive examples into one (`jaxgan.tricks.pack`) on every input.
     `keep_variables`: whether the call's new batch statistics are kept (a D call inside G's
     update is not: G's update does not change D). `features`: also write the first
     intermediate the network `sow`s (its features) to `features[i]` for input set i.

@@ -64,8 +64,8 @@ class Translator:
     with copies) keep one shape."""
 
     def __init__(self, program, network: str | None = None, *, batch_size: int = 250):
+        from jaxgan.calls import run_call
         from jaxgan.program import Call
-        from jaxgan.train.step import run_call
 
         self.network = network or program.sample.network
         self.batch_size = batch_size

@@ -1,7 +1,7 @@
 """Training: the state, the one step, the runs, the device mesh and the loop.
 
 The names below are imported on first use (PEP 562), so that a module of this package (e.g.
-`jaxgan.train.tricks`, which the programs use) can be imported without the loop and the builder,
+`jaxgan.train.state`) can be imported without the loop and the builder,
 which import the programs in turn.
 """
 

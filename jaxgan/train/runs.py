@@ -52,11 +52,11 @@ import optax
 from jax.sharding import PartitionSpec as P
 
 from jaxgan import data as data_lib
+from jaxgan.calls import draw_latents
 from jaxgan.train import build as build_lib
 from jaxgan.train import parallel, writers
 from jaxgan.train import state as state_lib
 from jaxgan.train.state import TrainState
-from jaxgan.train.step import draw_latents
 
 PyTree = Any
 
@@ -432,7 +432,7 @@ class Sampler:
     the samples `x` alone.
 
     The program's sample call in inference mode, at the sampling params (the EMA when kept),
-    on latents drawn per example (`step.draw_latents`: from its index, so a sample does not
+    on latents drawn per example (`calls.draw_latents`: from its index, so a sample does not
     depend on how many are drawn), and on the inputs `given` by the caller (`[num, ...]`
     arrays: the labels to draw for, a translation's sources; a given name replaces a drawn
     latent of that name). Every run is sampled at the same latent points (common random
@@ -441,7 +441,7 @@ class Sampler:
     """
 
     def __init__(self, program, num_runs: int, *, batch_size: int = 500):
-        from jaxgan.train.step import run_call
+        from jaxgan.calls import run_call
 
         self.program = program
         self.num_runs = num_runs
@@ -491,8 +491,8 @@ class Classifier:
     (argmax of its class logits), at the current params, in batches of one compiled size."""
 
     def __init__(self, program, num_runs: int, *, batch_size: int = 500):
+        from jaxgan.calls import run_call
         from jaxgan.program import read
-        from jaxgan.train.step import run_call
 
         call, logits_name = program.classifier
         self.network = call.network

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from flax import struct
 
 from jaxgan import program as program_lib
-from jaxgan.train import tricks
+from jaxgan import tricks
 
 PyTree = Any
 

@@ -28,8 +28,9 @@ import optax
 from jax import lax
 
 from jaxgan import program as program_lib
-from jaxgan.program import Call, Program
-from jaxgan.train import tricks
+from jaxgan import tricks
+from jaxgan.calls import apply_network, draw_latents, run_call
+from jaxgan.program import Program
 from jaxgan.train.state import TrainState
 
 PyTree = Any
@@ -64,70 +65,6 @@ class TermContext:
         """`network(*inputs)` at the parameters being differentiated (inference mode by default:
         running statistics, no dropout), e.g. the D a penalty takes input gradients of."""
         return self._apply(network, inputs, train)
-
-
-def _apply_network(module, params, variables, inputs, *, train, key, features):
-    """One network call; returns (output, new variables, sown features or None)."""
-    mutable = (["batch_stats"] if train else []) + (["intermediates"] if features else [])
-    variables = variables or {}
-    out = module.apply(
-        {"params": params, **variables}, *inputs, train=train, rngs={"dropout": key}, mutable=mutable or False
-    )
-    if not mutable:
-        return out, variables, None
-    output, new_vars = out
-    new_vars = dict(new_vars)
-    sown = new_vars.pop("intermediates", None)
-    if sown is not None:
-        sown = jax.tree.leaves(sown)[0]
-    return output, {**variables, **new_vars}, sown
-
-
-def _interleave(parts: list[jax.Array]) -> jax.Array:
-    """`[a0, b0, a1, b1, ...]` of equal-sized batches `a, b, ...`.
-
-    Example i of set k sits at position n·i + k on every device, so its global index in the
-    joined batch is n·(global index of i) + k whatever the device count: per-example
-    randomness drawn from it (dropout) is the same on 1 or 8 devices.
-    """
-    return jnp.stack(parts, axis=1).reshape(-1, *parts[0].shape[1:])
-
-
-def _deinterleave(tree: PyTree, num: int) -> list[PyTree]:
-    return [jax.tree.map(lambda a, k=k: a.reshape(-1, num, *a.shape[1:])[:, k], tree) for k in range(num)]
-
-
-def run_call(program: Program, call: Call, params, variables, env, key):
-    """`call` on the environment: `({output: value}, new variables of its network)`."""
-    module = program.networks[call.network]
-    net_vars = variables.get(call.network, {})
-    input_sets = [
-        [tricks.pack(program_lib.read(env, name), call.pack) for name in inputs] for inputs in call.input_sets
-    ]
-    want_features = bool(call.features)
-    sizes = {inputs[0].shape[0] for inputs in input_sets}
-    if len(input_sets) > 1 and not net_vars and len(sizes) == 1:
-        # No batch statistics: one call on the joined input sets (the same math), interleaved
-        # so that every example keeps its global index.
-        joined = [_interleave(list(parts)) for parts in zip(*input_sets)]
-        output, net_vars, sown = _apply_network(
-            module, params[call.network], net_vars, joined, train=call.train, key=key, features=want_features
-        )
-        outputs = _deinterleave(output, len(input_sets))
-        sown_parts = _deinterleave(sown, len(input_sets)) if want_features else [None] * len(input_sets)
-    else:
-        keys = jax.random.split(key, len(input_sets)) if len(input_sets) > 1 else [key]
-        outputs, sown_parts = [], []
-        for inputs, k in zip(input_sets, keys):
-            output, net_vars, sown = _apply_network(
-                module, params[call.network], net_vars, inputs, train=call.train, key=k, features=want_features
-            )
-            outputs.append(output)
-            sown_parts.append(sown)
-    values = dict(zip(call.output_names, outputs))
-    if want_features:
-        values.update(zip(call.features, sown_parts))
-    return values, net_vars
 
 
 def _run_calls(program, calls, params, variables, env, calls_key):
@@ -186,7 +123,7 @@ def make_train_step(
         env, new_variables = _run_calls(program, group.calls, params, variables, env, calls_key)
 
         def apply(network, inputs, train):
-            output, _, _ = _apply_network(
+            output, _, _ = apply_network(
                 program.networks[network],
                 params[network],
                 new_variables.get(network, {}),
@@ -311,12 +248,12 @@ def make_train_step(
                 else:
                     env = {name: batch[name][rows - group.repeats + c] for name in program.features}
                     env.update(
-                        _draw(
+                        draw_latents(
                             program,
                             group.latents,
                             jax.random.fold_in(jax.random.fold_in(latent_key, g), c),
                             local_batch,
-                            axis_name,
+                            axis_name=axis_name,
                         )
                     )
                 reused = {name: env[name] for name in group.reuse}
@@ -359,20 +296,6 @@ def _select(pullback, values, name):
         return pullback(cotangents)
 
     return pull
-
-
-def _draw(program: Program, names, key, local_batch: int, axis_name) -> dict[str, jax.Array]:
-    """The latents `names` for this device's examples, each from its example's global index."""
-    values = {}
-    for index, name in enumerate(names):
-        keys = tricks.per_example_keys(jax.random.fold_in(key, index), local_batch, axis_name)
-        values[name] = jax.vmap(program.latent(name).draw)(keys)
-    return values
-
-
-def draw_latents(program: Program, names, key, num: int) -> dict[str, jax.Array]:
-    """`num` draws of the latents `names`: latent j of example i from `fold_in(fold_in(key, j), i)`."""
-    return _draw(program, names, key, num, None)
 
 
 def make_multi_step(train_step: Callable, steps_per_call: int) -> Callable:

@@ -13,8 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxgan import tricks
 from jaxgan.models.mlp import MLPDiscriminator
-from jaxgan.train import tricks
 from tests.train.helpers import batch_for, first_z, one_device, tiny_ring_config
 
 

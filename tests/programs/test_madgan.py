@@ -9,11 +9,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxgan.calls import draw_latents
 from jaxgan.models.multi_generator import MultiMLPGenerator
 from jaxgan.programs import madgan
 from jaxgan.train import build
 from jaxgan.train import runs as runs_lib
-from jaxgan.train.step import draw_latents
 from tests.programs.helpers import tiny_config
 
 

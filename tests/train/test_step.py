@@ -8,8 +8,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxgan import losses
-from jaxgan.train import tricks
+from jaxgan import losses, tricks
 from tests.train.helpers import batch_for, first_z, one_device, tiny_ring_config
 
 
