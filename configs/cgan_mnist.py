@@ -12,7 +12,7 @@ from jaxgan.programs import conditional
 def get_config():
     config = dcgan_mnist_config()
     config.program = "conditional"
-    config.conditional = conditional.default_settings(
+    config.conditional = conditional.FAMILY.default_settings(
         generator_conditioning="concat", discriminator_conditioning="concat", label_input="one_hot"
     )
     config.evaluators = "class_consistency,intra_fid,fid"

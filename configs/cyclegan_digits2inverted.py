@@ -10,13 +10,14 @@ Held out: the 500 "test" digits.
 
 import ml_collections
 
+from jaxgan.config import model_config
 from jaxgan.programs import translation
 
 
 def get_config():
     config = translation.base_config("cyclegan", "digits2inverted")
-    config.model.generator = translation.model_config("generator", "resnet", features=8, num_blocks=2)
-    config.model.discriminator = translation.model_config("discriminator", "patchgan", features=16, num_downsamplings=1)
+    config.model.generator = model_config("generator", "resnet", features=8, num_blocks=2)
+    config.model.discriminator = model_config("discriminator", "patchgan", features=16, num_downsamplings=1)
     config.cyclegan = ml_collections.ConfigDict(
         {"cycle_weight": 10.0, "identity_weight": 0.0, "pool_size": 50, "held_out_split": "test"}
     )

@@ -16,7 +16,7 @@ def get_config():
     config = dcgan_mnist_config()
     config.program = "infogan"
     config.latent_dim = 62
-    config.infogan = infogan.default_settings()
+    config.infogan = infogan.FAMILY.default_settings()
     config.evaluators = "code_agreement,fid"
     config.num_eval_samples = 1000
     return config

@@ -12,7 +12,7 @@ from jaxgan.programs import semi_supervised
 def get_config():
     config = dcgan_mnist_config()
     config.program = "semi_supervised"
-    config.semi_supervised = semi_supervised.default_settings()
+    config.semi_supervised = semi_supervised.FAMILY.default_settings()
     config.data.labelled_per_class = 10
     config.data.test_split = "test"
     config.evaluators = "classifier_accuracy,fid"

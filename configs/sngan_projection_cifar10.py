@@ -13,7 +13,7 @@ from jaxgan.programs import conditional
 def get_config():
     config = image_config("cifar10", image_size=32, model="sngan_resnet")
     config.program = "conditional"
-    config.conditional = conditional.default_settings(
+    config.conditional = conditional.FAMILY.default_settings(
         generator_conditioning="batch_norm", discriminator_conditioning="projection"
     )
     config.loss.name = "hinge"

@@ -6,9 +6,9 @@ Pure functions of images in [-1, 1] (the data range is 2):
     psnr(output, target)    = mean over images of 10 log10(2² / MSE_i)  (dB; 20 log10 2 - 10 log10 MSE_i)
     accuracy(probs, labels) = E [argmax p(y|output) = label of the source]
 
-`evaluate(config, experiment, state, translation, split)` translates the held-out `split` of a
-run whose family exports a `Translation` (`config.<section>.held_out_split`, "test" for the
-digit tasks: digits never trained on):
+`evaluate(config, experiment, state, family)` translates the held-out split of a run whose
+family exports a `Translation` (`config.<section>.held_out_split`, "test" for the digit tasks:
+digits never trained on):
 
 - with a target (paired data, pix2pix): `l1` and `psnr` of G(source) against the target;
 - with an inverse network (CycleGAN): `cycle_l1` = E|F(G(x)) - x| on the held-out sources;
@@ -92,13 +92,15 @@ class Translator:
         return np.concatenate(outputs)[:num]
 
 
-def evaluate(config, experiment, state, translation, split: str, *, max_examples: int = 500) -> dict[str, float]:
-    """The held-out metrics of a translation run (see the module doc); of each run of a
-    multi-run workdir as `name/label`, with `name/mean` over seeds (`runs.merge_runs`).
-    `translation`: the family's `Translation` export (its networks, whether it has a target)."""
+def evaluate(config, experiment, state, family, *, max_examples: int = 500) -> dict[str, float]:
+    """The held-out metrics of a run of a `family` that exports a `Translation` (see the module
+    doc); of each run of a multi-run workdir as `name/label`, with `name/mean` over seeds
+    (`runs.merge_runs`)."""
+    from jaxgan.programs.family import settings_of
     from jaxgan.train import runs as runs_lib
 
-    dataset = held_out(config, split)
+    translation = family.exports.translation
+    dataset = held_out(config, settings_of(config, family).held_out_split)
     program = experiment.program
     got = data_translation.held_out_sources(dataset, max_examples)
     domain = dataset.metadata.get("target_domain")

@@ -57,9 +57,7 @@ _DISCRIMINATORS = types.MappingProxyType(
     }
 )
 _ENCODERS = types.MappingProxyType({"conv_encoder": ConvEncoder})
-REGISTRY = types.MappingProxyType(
-    {"generator": _GENERATORS, "discriminator": _DISCRIMINATORS, "encoder": _ENCODERS}
-)
+REGISTRY = types.MappingProxyType({"generator": _GENERATORS, "discriminator": _DISCRIMINATORS, "encoder": _ENCODERS})
 
 _COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
 

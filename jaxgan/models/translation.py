@@ -204,7 +204,3 @@ class PatchGANDiscriminator(nn.Module):
             1, (4, 4), strides=(1, 1), padding=((1, 1), (1, 1)), kernel_init=_INIT, dtype=self.dtype, name="logits"
         )(x)
         return x[..., 0].astype(jnp.float32)
-
-
-TRANSLATION_GENERATORS = {"unet": UNetGenerator, "resnet": ResNetGenerator}
-TRANSLATION_DISCRIMINATORS = {"patchgan": PatchGANDiscriminator}

@@ -55,7 +55,9 @@ def build(parts: Parts, *, needs_class_loss: bool = False) -> Program:
     num_classes = parts.num_classes()
     class_weight = parts.number("class_weight", 0.0, closed_low=True)
     if needs_class_loss and class_weight == 0:
-        raise ValueError(f"config.program={config.program!r} needs config.conditional.class_weight > 0 (its class loss).")
+        raise ValueError(
+            f"config.program={config.program!r} needs config.conditional.class_weight > 0 (its class loss)."
+        )
     g_conditioning = parts.choice("generator_conditioning", ("concat", "batch_norm"))
     d_conditioning = parts.choice("discriminator_conditioning", ("concat", "projection", "none"))
     parts.choice("label_input", ("one_hot", "embedding"))

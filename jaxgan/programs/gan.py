@@ -88,8 +88,10 @@ def build(parts: Parts) -> Program:
     """The unconditional GAN from `config.model`, `loss`, `penalties`, `optimizer` and the tricks."""
     config = parts.config
     d_optimizer = config.optimizer.discriminator
-    if config.unroll_steps and "eps_root" in optimizer_arguments(d_optimizer.get("name")) and not d_optimizer.get(
-        "eps_root"
+    if (
+        config.unroll_steps
+        and "eps_root" in optimizer_arguments(d_optimizer.get("name"))
+        and not d_optimizer.get("eps_root")
     ):
         raise ValueError(
             f"config.unroll_steps={config.unroll_steps} differentiates through optax.{d_optimizer.name}, which needs "

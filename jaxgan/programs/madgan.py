@@ -29,8 +29,6 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from jaxgan import models as models_lib
-from jaxgan.models.multi_generator import MultiMLPGenerator
 from jaxgan.program import Latent, Program, Term, categorical, normal
 from jaxgan.programs import terms
 from jaxgan.programs.family import Family

@@ -152,7 +152,9 @@ class Parts:
         unknown = sorted(set(kwargs) - set(fields))
         if unknown:
             accepted = [f for f in fields if f not in fixed and f not in settings]
-            raise ValueError(f"config.model.{entry} has unknown setting(s) {unknown} for {name!r}; accepted: {accepted}.")
+            raise ValueError(
+                f"config.model.{entry} has unknown setting(s) {unknown} for {name!r}; accepted: {accepted}."
+            )
         self.models_read.add(entry)
         return models_lib.build(kind, name, **{**kwargs, **fixed, **settings})
 

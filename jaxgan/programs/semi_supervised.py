@@ -85,8 +85,6 @@ FAMILY = Family(
     build=build,
     settings=settings,
     reads=("num_critic_steps", "ema_decay"),
-    needs=Needs(
-        features=("x", "label"), suggestion="a labelled dataset (e.g. mnist, digits)", labelled_subset=True
-    ),
+    needs=Needs(features=("x", "label"), suggestion="a labelled dataset (e.g. mnist, digits)", labelled_subset=True),
     doc="Salimans et al. 2016: D is the K+1 classifier of a labelled subset, G trained by feature matching.",
 )

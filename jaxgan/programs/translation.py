@@ -162,7 +162,12 @@ def pix2pix_program(
         return 0.5 * non_saturating_discriminator_loss(d_real, d_fake)
 
     g_terms = (
-        Term("objective", lambda ctx, d_fake: non_saturating_generator_loss(d_fake), ("d_fake",), weight=adversarial_weight),
+        Term(
+            "objective",
+            lambda ctx, d_fake: non_saturating_generator_loss(d_fake),
+            ("d_fake",),
+            weight=adversarial_weight,
+        ),
         Term("l1", lambda ctx, fake, target: l1(fake, target), ("fake", "target"), weight=l1_weight),
     )
     groups = terms.adversarial_pair(
@@ -370,9 +375,7 @@ PIX2PIX = Family(
     build=build_pix2pix,
     settings=pix2pix_settings,
     needs=Needs(features=("source", "target"), suggestion="a paired dataset such as 'edges2digits'"),
-    exports=Exports(
-        translation=Translation(source="source", target="target", network="generator", given=SAMPLE_INPUT)
-    ),
+    exports=Exports(translation=Translation(source="source", target="target", network="generator", given=SAMPLE_INPUT)),
     doc="Isola et al. 2017: a U-Net G of the source, a PatchGAN D of (source, image) pairs, L1 + adversarial.",
 )
 
@@ -382,9 +385,7 @@ CYCLEGAN = Family(
     settings=cyclegan_settings,
     needs=Needs(features=("x", "y"), suggestion="an unpaired dataset such as 'digits2inverted'"),
     exports=Exports(
-        translation=Translation(
-            source="x", network="generator_xy", inverse="generator_yx", given=SAMPLE_INPUT
-        )
+        translation=Translation(source="x", network="generator_xy", inverse="generator_yx", given=SAMPLE_INPUT)
     ),
     doc="Zhu et al. 2017: two generators and two PatchGANs on unpaired domains, cycle and identity terms, image pools.",
 )

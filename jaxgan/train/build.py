@@ -8,13 +8,10 @@ the program; the loop reads its own settings (steps, cadence, batch size).
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import ml_collections
-import optax
 
 from jaxgan import data as data_lib
 from jaxgan.data import labelled
@@ -119,7 +116,9 @@ def load_dataset(config: ml_collections.ConfigDict, *, seed: int):
 def feature_specs(dataset, program: Program) -> dict[str, jax.ShapeDtypeStruct]:
     """The shape and dtype of one example of each batch feature the program reads
     (`jaxgan.data.feature_specs`), refused in one sentence when the dataset lacks one."""
-    specs = {name: jax.ShapeDtypeStruct(shape, dtype) for name, (shape, dtype) in data_lib.feature_specs(dataset).items()}
+    specs = {
+        name: jax.ShapeDtypeStruct(shape, dtype) for name, (shape, dtype) in data_lib.feature_specs(dataset).items()
+    }
     missing = sorted(set(program.features) - set(specs))
     if missing:
         raise ValueError(

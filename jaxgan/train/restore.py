@@ -7,7 +7,6 @@ import os
 import jax
 import numpy as np
 
-from jaxgan.programs import family as family_lib
 from jaxgan.programs import registry
 from jaxgan.train import runs as runs_lib
 from jaxgan.train import workdir as workdir_lib
@@ -131,8 +130,7 @@ def evaluate_workdir(workdir: str) -> dict[str, float]:
     if family.exports.translation is not None:  # held-out L1, PSNR, digit accuracy, cycle L1 (metrics/translation.py)
         from jaxgan.metrics import translation as translation_metrics
 
-        split = family_lib.settings_of(config, family).held_out_split
-        results = translation_metrics.evaluate(config, experiment, state, family.exports.translation, split)
+        results = translation_metrics.evaluate(config, experiment, state, family)
         results = {"step": int(jax.device_get(state.step)), **results}
         writers.write_json(os.path.join(workdir, f"eval_{results['step']:08d}.json"), results)
         return results

@@ -53,6 +53,7 @@ from jax.sharding import PartitionSpec as P
 
 from jaxgan import data as data_lib
 from jaxgan.calls import draw_latents
+from jaxgan.programs import registry as registry_lib
 from jaxgan.train import build as build_lib
 from jaxgan.train import parallel, writers
 from jaxgan.train import state as state_lib
@@ -549,9 +550,11 @@ class RunsEvaluator:
         self.sampler = sampler
         self.num_samples = config.num_eval_samples
         self.key = jax.random.PRNGKey(config.seed + 2)
-        names = evaluators.parse_names(config.evaluators)
+        # the built-in evaluators and the family's own (`Family.exports.evaluators`)
+        registry = evaluators.with_own(registry_lib.get(config.program).exports.evaluators)
+        names = evaluators.parse_names(config.evaluators, registry)
         held_out = None
-        if any("held_out" in evaluators.REGISTRY[name].needs for name in names):
+        if any("held_out" in registry[name].needs for name in names):
             held_out = _held_out(config, sampler.program)
         real, labels = real_examples(dataset, config.num_eval_samples, seed=config.seed)
         self.evaluation = evaluators.Evaluation(
@@ -562,8 +565,9 @@ class RunsEvaluator:
             dataset_name=config.data.name,
             metadata=dataset.metadata,
             split=config.data.split,
+            registry=registry,
         )
-        needs_predict = any("predict" in evaluators.REGISTRY[name].needs for name in names)
+        needs_predict = any("predict" in registry[name].needs for name in names)
         self.classifier = Classifier(sampler.program, sampler.num_runs) if needs_predict else None
 
     def __call__(self, state: TrainState) -> dict[str, float]:
@@ -601,8 +605,8 @@ def _held_out(config: ml_collections.ConfigDict, program) -> tuple[np.ndarray, n
     """The examples and labels of `config.data.test_split`, for a program with a classifier."""
     if program.classifier is None:
         raise ValueError(
-            f"config.evaluators names classifier_accuracy, and config.program={config.program!r} has no classifier; "
-            "it is for semi_supervised."
+            f"config.evaluators names classifier_accuracy, and config.program={config.program!r} has no classifier "
+            "(a program whose D classifies the data)."
         )
     held_out = data_lib.load(
         config.data.name,

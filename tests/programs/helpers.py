@@ -19,11 +19,11 @@ def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
         config.model.discriminator = ml_collections.ConfigDict(
             {"name": "mlp_autoencoder", "width": 16, "depth": 1, "embedding_dim": 4}
         )
-        config[family] = {"ebgan": ebgan, "began": began}[family].default_section()
+        config[family] = {"ebgan": ebgan, "began": began}[family].FAMILY.default_settings()
         if family == "began":
             config.began.lambda_k = 0.01  # k_t moves visibly within a few steps
     elif family == "madgan":
-        config.madgan = madgan.default_section()
+        config.madgan = madgan.FAMILY.default_settings()
         config.madgan.num_generators = 3
         config.model.generator = ml_collections.ConfigDict(
             {"name": "multi_mlp", "width": 16, "depth": 2, "output_shape": [2]}
@@ -43,7 +43,7 @@ def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
         config.model.encoder = ml_collections.ConfigDict({"name": "conv_encoder", "features": 2})
         config.model.discriminator = ml_collections.ConfigDict({"name": "feature_discriminator", "features": 2})
         config.optimizer.encoder = ml_collections.ConfigDict({"name": "adam", "learning_rate": 1e-4, "b1": 0.8})
-        config.vaegan = vaegan.default_section()
+        config.vaegan = vaegan.FAMILY.default_settings()
         config.evaluators = ""
     else:
         raise ValueError(family)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from jaxgan import data as data_lib
-from jaxgan.data import semi_supervised
-from jaxgan.programs import conditional, infogan
+from jaxgan.data import labelled
+from jaxgan.programs import infogan, registry
 from jaxgan.train import build, restore
 from jaxgan.train import runs as runs_lib
 from tests.train.helpers import batch_for, conditional_ring_config, tiny_ring_config
@@ -24,7 +24,9 @@ def _infogan_config(**settings):
     config = tiny_ring_config(num_steps=1, steps_per_call=1)
     config.program = "infogan"
     config.latent_dim = LATENT_DIM
-    config.infogan = infogan.default_settings(num_categories=NUM_CATEGORIES, num_continuous=NUM_CONTINUOUS, **settings)
+    config.infogan = infogan.FAMILY.default_settings(
+        num_categories=NUM_CATEGORIES, num_continuous=NUM_CONTINUOUS, **settings
+    )
     config.model.generator.use_batch_norm = False
     for network in ("generator", "discriminator"):
         config.optimizer[network] = ml_collections.ConfigDict({"name": "sgd", "learning_rate": LEARNING_RATE})
@@ -115,18 +117,18 @@ def test_infogan_traversal_rows_are_codes_and_columns_move_the_first_continuous_
 
 def test_labelled_subset_has_n_examples_per_class_seeded_and_paired_with_every_example():
     dataset = data_lib.load("mnist", split="train")
-    subset = semi_supervised.labelled_subset(dataset, 10, seed=3)
+    subset = labelled.labelled_subset(dataset, 10, seed=3)
     labels = dataset.get(subset.positions)["label"]
     np.testing.assert_array_equal(np.bincount(labels, minlength=10), np.full(10, 10))
-    np.testing.assert_array_equal(semi_supervised.labelled_subset(dataset, 10, seed=3).positions, subset.positions)
-    assert not np.array_equal(semi_supervised.labelled_subset(dataset, 10, seed=4).positions, subset.positions)
+    np.testing.assert_array_equal(labelled.labelled_subset(dataset, 10, seed=3).positions, subset.positions)
+    assert not np.array_equal(labelled.labelled_subset(dataset, 10, seed=4).positions, subset.positions)
     got = subset.get(np.array([0, 100, 205]))
     np.testing.assert_array_equal(got["labelled_label"], labels[[0, 0, 5]])
     np.testing.assert_array_equal(got["labelled_x"], dataset.get(subset.positions[[0, 0, 5]])["x"])
     arrays = subset.arrays()
     np.testing.assert_array_equal(arrays["labelled_label"][[0, 100, 205]], got["labelled_label"])
     with pytest.raises(ValueError, match=r"labelled_per_class \(1000\) is more than class 0"):
-        semi_supervised.labelled_subset(dataset, 1000, seed=0)
+        labelled.labelled_subset(dataset, 1000, seed=0)
 
 
 def test_samples_keep_the_labels_they_were_drawn_for():
@@ -173,8 +175,11 @@ def _unlabelled(dataset):
         (lambda c: c.conditional.update(num_classes=7), r"num_classes \(7\) must be dataset 'ring'"),
         (lambda c: c.conditional.update(discriminator_conditioning="projected"), "is not one of"),
         (lambda c: c.conditional.update(generator_conditioning="batch_norm"), "needs a generator with conditional"),
-        (lambda c: c.update(pack=2), "config.pack=2 is not supported"),
-        (lambda c: c.data.update(labelled_per_class=5), "labelled_per_class=5 is read by program"),
+        (lambda c: c.update(pack=2), "config.pack=2 is not read by program 'conditional'"),
+        (
+            lambda c: c.data.update(labelled_per_class=5),
+            "config.data.labelled_per_class=5 is not read by program 'conditional'",
+        ),
         (lambda c: c.update(program="acgan"), "class_weight > 0"),
     ],
 )
@@ -188,5 +193,7 @@ def test_bad_conditional_settings_are_refused_before_compiling(change, message):
 def test_a_conditional_program_on_a_dataset_without_labels_is_refused():
     config = conditional_ring_config()
     dataset = _unlabelled(data_lib.load("ring", num_examples=200))
-    with pytest.raises(ValueError, match="needs labels, and dataset 'ring' has none"):
-        conditional.from_config(config, dataset, axis_name=None)
+    with pytest.raises(
+        ValueError, match=r"needs a dataset with features \['x', 'label'\], but config.data.name='ring' has \['x'\]"
+    ):
+        registry.build_program(config, dataset, axis_name=None)

@@ -13,7 +13,7 @@ import pytest
 from jaxgan import data as data_lib
 from jaxgan.data import translation as data_translation
 from jaxgan.models import translation as models
-from jaxgan.programs import translation
+from jaxgan.programs import registry, translation
 from jaxgan.train import build
 from tests.programs.translation_helpers import tiny_config
 
@@ -135,7 +135,7 @@ class _Identity(nn.Module):
 def test_cyclegan_cycle_and_identity_terms_vanish_for_identity_generators():
     config = tiny_config("cyclegan")
     dataset = data_lib.load("digits2inverted", split="test")
-    program = translation.cyclegan_from_config(config, dataset, axis_name=None)
+    program = registry.build_program(config, dataset, axis_name=None)
     networks = {**program.networks, "generator_xy": _Identity(), "generator_yx": _Identity()}
     import dataclasses
 
@@ -153,7 +153,7 @@ def test_the_loops_translations_picture_puts_each_held_out_source_beside_its_out
 
     config = tiny_config("cyclegan", num_samples=64)
     dataset = data_lib.load("digits2inverted", split="train[:90%]")
-    program = translation.cyclegan_from_config(config, dataset, axis_name=None)
+    program = registry.build_program(config, dataset, axis_name=None)
     import dataclasses
 
     program = dataclasses.replace(program, networks={**program.networks, "generator_xy": _Identity()})
@@ -376,17 +376,19 @@ def test_a_source_of_another_size_is_refused_before_compiling():
     config = tiny_config("pix2pix")
     dataset = data_translation.PairedDataset("mixed", np.zeros((4, 32, 32, 1)), np.zeros((4, 28, 28, 1)))
     with pytest.raises(ValueError, match=r"has source 32x32x1 and target 28x28x1; set config.data.image_size") as error:
-        translation.pix2pix_from_config(config, dataset, axis_name=None)
+        registry.build_program(config, dataset, axis_name=None)
     _one_sentence(error)
 
 
 def test_settings_are_checked_in_one_sentence():
-    with pytest.raises(ValueError, match=r"config.pix2pix.l1_weight must be a non-negative number") as error:
+    with pytest.raises(ValueError, match=r"config.pix2pix.l1_weight must be a number in \[0, inf\)") as error:
         build.build(tiny_config("pix2pix", **{"pix2pix.l1_weight": -1.0}))
     _one_sentence(error)
-    with pytest.raises(ValueError, match=r"config.cyclegan.pool_size must be a non-negative integer"):
+    with pytest.raises(ValueError, match=r"config.cyclegan.pool_size must be an integer >= 0"):
         build.build(tiny_config("cyclegan", **{"cyclegan.pool_size": -1}))
-    with pytest.raises(ValueError, match=r"config.model.generator.name='dcgan' is not a translation generator"):
+    with pytest.raises(
+        ValueError, match=r"config.model.generator.name='dcgan' is not a generator program 'pix2pix' can use"
+    ):
         build.build(tiny_config("pix2pix", **{"model.generator.name": "dcgan"}))
 
 

@@ -40,7 +40,7 @@ def conditional_ring_config(**overrides):
 
     config = tiny_ring_config(**overrides)
     config.program = "conditional"
-    config.conditional = conditional.default_settings(num_classes=8)
+    config.conditional = conditional.FAMILY.default_settings(num_classes=8)
     return config
 
 
