@@ -237,30 +237,12 @@ def update_group(
 
     def loss_fn(trained, reused):
         at = with_trained(params, trained)
-        if group.lookahead is not None:
-            at = lookahead_params(
-                program,
-                group,
-                params=at,
-                variables=variables,
-                opt_states=opt_states,
-                env={**env, **reused},
-                term_state=term_state,
-                hyper=hyper,
-                key=lookahead_key,
-                axis_name=axis_name,
-            )
-        return group_loss(
-            program,
-            group,
-            params=at,
-            variables=variables,
-            env={**env, **reused},
-            term_state=term_state,
-            hyper=hyper,
-            key=key,
-            axis_name=axis_name,
+        common = dict(
+            variables=variables, env={**env, **reused}, term_state=term_state, hyper=hyper, axis_name=axis_name
         )
+        if group.lookahead is not None:
+            at = lookahead_params(program, group, params=at, opt_states=opt_states, key=lookahead_key, **common)
+        return group_loss(program, group, params=at, key=key, **common)
 
     (loss, aux), (grads, reused_grads) = jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True)(trained, reused)
     for name, (network, pullback) in pullbacks.items():

@@ -22,9 +22,8 @@ from PIL import Image
 
 from jaxgan.data import translation as data_translation
 from jaxgan.programs import translation
-from jaxgan.train import runs as runs_lib
+from jaxgan.train import sampling, sweeps, writers
 from jaxgan.train import workdir as workdir_lib
-from jaxgan.train import writers
 
 TRIPLETS_PER_ROW = 4
 MAX_SHOWN = 32
@@ -85,7 +84,7 @@ def write_translations(workdir: str, *, num: int | None, out: str, input_path: s
             f"--input is for a translation run ({', '.join(translation.NAMES)}); this workdir's program is "
             f"{config.program!r}."
         )
-    experiment = runs_lib.build_experiment(config)
+    experiment = sweeps.build_experiment(config)
     wanted = "source" if config.program == "pix2pix" else "x"
     spec = experiment.feature_specs[wanted]
     columns: dict[str, np.ndarray] = {}
@@ -98,7 +97,7 @@ def write_translations(workdir: str, *, num: int | None, out: str, input_path: s
         if "target" in got:
             columns["target"] = got["target"]
     count = len(columns["source"])
-    sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))
+    sampler = sampling.Sampler(experiment.program, sweeps.num_runs(config))
     drawn = sampler.draw(state, jax.random.PRNGKey(0), count, given={translation.SAMPLE_INPUT: columns["source"]})
     output = drawn["x"][0] if len(drawn["x"]) == 1 else drawn["x"]
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
