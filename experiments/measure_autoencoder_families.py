@@ -51,8 +51,7 @@ def began_curve(workdir: str, out: str) -> dict:
 
 
 def image_figures(workdir: str, name: str, out_dir: str) -> dict:
-    from jaxgan.train import restore
-    from jaxgan.train import runs as runs_lib
+    from jaxgan.train import evaluation, restore, sampling, sweeps
 
     restore.write_samples(workdir, num=64, out=os.path.join(out_dir, f"{name}_samples.png"))
     # As `jaxgan eval` computes fid_classifier (2,500 samples against 2,500 real digits), without
@@ -60,10 +59,10 @@ def image_figures(workdir: str, name: str, out_dir: str) -> dict:
     config, experiment, state = restore.load_latest(workdir)
     config.unlock()
     config.evaluators = "fid,precision_recall"
-    sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))
+    sampler = sampling.Sampler(experiment.program, sweeps.num_runs(config))
     results = {
         "step": int(jax.device_get(state.step)),
-        **runs_lib.evaluator(config, experiment.dataset, sampler)(state),
+        **evaluation.evaluator(config, experiment.dataset, sampler)(state),
     }
     return {
         key: results[key]

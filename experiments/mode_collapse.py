@@ -117,10 +117,10 @@ def method_config(
 
     `overrides`: further `{"dotted.path": value}` settings (e.g. narrower networks for a test).
     """
-    from jaxgan.train import runs as runs_lib
+    from jaxgan.train import sweeps
 
     config = pacgan_mixture_config(dataset)
-    config = runs_lib.with_overrides(config, METHODS[method])
+    config = sweeps.with_overrides(config, METHODS[method])
     config.num_seeds = seeds
     config.num_steps = steps
     config.steps_per_call = steps_per_call
@@ -133,7 +133,7 @@ def method_config(
         config.model.discriminator.width = QUICK_DISCRIMINATOR_WIDTH
         for which in ("generator", "discriminator"):
             config.optimizer[which].learning_rate *= QUICK_LEARNING_RATE_SCALE
-    return runs_lib.with_overrides(config, overrides) if overrides else config
+    return sweeps.with_overrides(config, overrides) if overrides else config
 
 
 # ---------------------------------------------------------------------------------------------

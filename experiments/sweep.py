@@ -82,7 +82,7 @@ def load_sweep(config_path: str):
 
 def main(argv) -> None:
     del argv
-    from jaxgan.train import runs as runs_lib
+    from jaxgan.train import sweeps
 
     if _CONFIG.value is None or _WORKDIR.value is None:
         raise app.UsageError("sweep.py needs --config=configs/<sweep>.py and --workdir=<dir>.")
@@ -93,9 +93,9 @@ def main(argv) -> None:
         raise app.UsageError(f"--only names unknown points {unknown}; the points are {[label for label, _ in todo]}.")
     todo = [(label, o) for label, o in todo if not _ONLY.value or label in _ONLY.value]
     # Check every point's config before training any (a bad override stops the sweep at once).
-    configs = [(label, runs_lib.with_overrides(_CONFIG.value, overrides)) for label, overrides in todo]
+    configs = [(label, sweeps.with_overrides(_CONFIG.value, overrides)) for label, overrides in todo]
     for label, config in configs:
-        runs = runs_lib.num_runs(config)
+        runs = sweeps.num_runs(config)
         print(f"{label}: {runs} run(s) in one program -> {os.path.join(_WORKDIR.value, label)}")
     if _DRY_RUN.value:
         return

@@ -73,7 +73,7 @@ def default_config() -> ml_collections.ConfigDict:
 
     # Many runs in one compile (vmapped over seeds, or over values of one hyperparameter).
     config.num_seeds = 1
-    config.sweep_values = ""  # "path=v1,v2;path2=..." one run per value, vmapped (jaxgan/train/runs.py)
+    config.sweep_values = ""  # "path=v1,v2;path2=..." one run per value, vmapped (jaxgan/train/sweeps.py)
     config.multihost = False
     return config
 

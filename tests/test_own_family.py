@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from jaxgan import data as data_lib
-from jaxgan.train import runs as runs_lib
+from jaxgan.train import evaluation
 from tests.test_cli import RING, ROOT, TINY, jaxgan
 
 pytestmark = pytest.mark.slow
@@ -67,7 +67,7 @@ def test_the_readme_family_trains_resumes_samples_and_evaluates(tmp_path):
     done = jaxgan("sample", "--workdir=resumed", "--out=eval.npy", "--num=200", "--seed=2", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     fake = np.load(tmp_path / "eval.npy")
-    real = runs_lib.real_samples(data_lib.load("ring", split="train", seed=0, num_examples=100_000), 200, seed=0)
+    real = evaluation.real_samples(data_lib.load("ring", split="train", seed=0, num_examples=100_000), 200, seed=0)
     expected = np.linalg.norm(fake.mean(axis=0) - real.mean(axis=0))
     np.testing.assert_allclose(results["mean_gap"], expected, rtol=1e-5)
     assert 0 <= results["modes"] <= 8

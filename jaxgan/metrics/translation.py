@@ -78,9 +78,9 @@ class Translator:
         self._apply = jax.jit(apply)
 
     def __call__(self, state, images: np.ndarray, *, run: int = 0) -> np.ndarray:
-        from jaxgan.train import runs as runs_lib
+        from jaxgan.train import run_axis
 
-        single = runs_lib.unstack(state, run)
+        single = run_axis.unstack(state, run)
         params = {self.network: jax.device_get(single.sampling_params(self.network))}
         variables = {self.network: jax.device_get(single.variables[self.network])}
         images = np.asarray(images, np.float32)
@@ -95,9 +95,9 @@ class Translator:
 def evaluate(config, experiment, state, family, *, max_examples: int = 500) -> dict[str, float]:
     """The held-out metrics of a run of a `family` that exports a `Translation` (see the module
     doc); of each run of a multi-run workdir as `name/label`, with `name/mean` over seeds
-    (`runs.merge_runs`)."""
+    (`evaluation.merge_runs`)."""
     from jaxgan.programs.family import settings_of
-    from jaxgan.train import runs as runs_lib
+    from jaxgan.train import evaluation, sweeps
 
     translation = family.exports.translation
     dataset = held_out(config, settings_of(config, family).held_out_split)
@@ -105,7 +105,7 @@ def evaluate(config, experiment, state, family, *, max_examples: int = 500) -> d
     got = data_translation.held_out_sources(dataset, max_examples)
     domain = dataset.metadata.get("target_domain")
     judge = classifier_lib.get_classifier(domain) if domain is not None and "label" in got else None
-    runs = runs_lib.runs_of(config)
+    runs = sweeps.runs_of(config)
     generator = Translator(program, translation.network)
     inverse = Translator(program, translation.inverse) if translation.inverse else None
     per_run = []
@@ -119,7 +119,7 @@ def evaluate(config, experiment, state, family, *, max_examples: int = 500) -> d
         if judge is not None:
             results["digit_accuracy"] = accuracy(judge.probabilities(output), got["label"])
         per_run.append(results)
-    results = runs_lib.merge_runs(runs, per_run)
+    results = evaluation.merge_runs(runs, per_run)
     if judge is not None:
         results["classifier_test_accuracy"] = float(judge.test_accuracy)
     results["num_held_out"] = float(len(got["source"]))

@@ -23,8 +23,7 @@ import numpy as np
 import tqdm
 
 from jaxgan.train import build as build_lib
-from jaxgan.train import parallel
-from jaxgan.train import runs as runs_lib
+from jaxgan.train import evaluation, feeding, parallel, run_axis, sampling, sweeps
 from jaxgan.train import workdir as workdir_lib
 from jaxgan.train import writers as writer_lib
 from jaxgan.train.checkpoint import Checkpointer
@@ -89,13 +88,13 @@ class Run:
     stacked state (a run axis of size R >= 1), the feeder and the sampler."""
 
     config: ml_collections.ConfigDict
-    runs: runs_lib.Runs
+    runs: sweeps.Runs
     experiment: build_lib.Experiment
     mesh: Any
     state: TrainState
     call: Any
-    feeder: runs_lib.Feeder
-    sampler: runs_lib.Sampler
+    feeder: feeding.Feeder
+    sampler: sampling.Sampler
 
 
 def setup(
@@ -108,22 +107,22 @@ def setup(
     program, build.feature_specs(dataset, program))`) instead of the config's; the config then
     gives the loop's settings (batch size, steps, seeds, cadence).
     """
-    runs = runs_lib.runs_of(config)
+    runs = sweeps.runs_of(config)
     mesh = parallel.make_mesh(devices)
     if experiment is None:
-        experiment = runs_lib.build_experiment(config, num_devices=mesh.size, axis_name=parallel.AXIS)
+        experiment = sweeps.build_experiment(config, runs=runs, num_devices=mesh.size, axis_name=parallel.AXIS)
     else:
         parallel.check_global_batch(config.batch_size, mesh.size)
     step = build_lib.train_step(experiment, axis_name=parallel.AXIS)
-    state = runs_lib.initial_state(config, experiment, runs)
-    multi_step = runs_lib.runs_call(make_multi_step(step, config.steps_per_call), state, len(runs))
+    state = run_axis.initial_state(experiment, runs)
+    multi_step = run_axis.runs_call(make_multi_step(step, config.steps_per_call), state, len(runs))
 
     def per_device(state, batches):
         state, metrics = multi_step(state, batches)
-        return state, runs_lib.per_run_metrics(metrics, runs.labels)
+        return state, run_axis.per_run_metrics(metrics, runs.labels)
 
-    feeder = runs_lib.Feeder(
-        runs_lib.run_datasets(config, runs, experiment.dataset),
+    feeder = feeding.Feeder(
+        feeding.run_datasets(config, runs, experiment.dataset),
         mesh,
         seeds=runs.seeds,
         features=experiment.program.features,
@@ -132,8 +131,8 @@ def setup(
         steps_per_call=config.steps_per_call,
         on_device=config.data.on_device,
     )
-    call = runs_lib.make_call(per_device, mesh, gather=feeder.device_arrays is not None, shared=feeder.shared)
-    sampler = runs_lib.Sampler(experiment.program, len(runs))
+    call = feeding.make_call(per_device, mesh, gather=feeder.device_arrays is not None, shared=feeder.shared)
+    sampler = sampling.Sampler(experiment.program, len(runs))
     return Run(config, runs, experiment, mesh, state, call, feeder, sampler)
 
 
@@ -157,7 +156,7 @@ def train_and_evaluate(
     # launch leaves the workdir as it was, and the corrected relaunch is not refused for it.
     workdir_lib.check(workdir, config)
     run = setup(config, experiment=experiment)
-    evaluate = runs_lib.evaluator(config, run.experiment.dataset, run.sampler)
+    evaluate = evaluation.evaluator(config, run.experiment.dataset, run.sampler, run.runs)
     workdir_lib.commit(workdir, config, is_writer=is_writer)
     if evaluate is not None and is_writer:
         writer_lib.write_json(os.path.join(workdir, EVALUATION_FILE), evaluate.record())
@@ -207,7 +206,7 @@ def train_and_evaluate(
                 checkpointer.save(state_after)
             if (config.sample_every and end % config.sample_every == 0) or end == num_steps:
                 key = jax.random.PRNGKey(config.seed + 1)
-                drawn = runs_lib.pictures(run.sampler, state_after, key, config.num_samples, run.experiment.dataset)
+                drawn = sampling.pictures(run.sampler, state_after, key, config.num_samples, run.experiment.dataset)
                 for name, picture in drawn.items():
                     writer.picture(end, picture, name=name)
             if evaluate is not None and ((config.eval_every and end % config.eval_every == 0) or end == num_steps):

@@ -2,10 +2,11 @@
 
 The step (written with `axis_name`) runs under `jax.shard_map` inside `jax.jit`: the state is
 replicated, the batch is sharded along its example axis, and gradients, batch statistics and
-the objective's whole-batch statistics are combined over `data` inside the step. The same
-per-device function also runs under `jax.pmap(..., axis_name="data")`; `pmap_call` exists so
-that a test can show both give the same result. Across hosts the mesh spans every process's
-devices (after `jax.distributed.initialize`), and each process feeds only its own shard.
+the objective's whole-batch statistics are combined over `data` inside the step (the call is
+built by `feeding.make_call`). The same per-device function also runs under
+`jax.pmap(..., axis_name="data")`; `pmap_call` exists so that a test can show both give the
+same result. Across hosts the mesh spans every process's devices (after
+`jax.distributed.initialize`), and each process feeds only its own shard.
 """
 
 from __future__ import annotations
@@ -16,20 +17,31 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding
+from jax.sharding import AxisType, Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 AXIS = "data"
 PyTree = Any
 
-# Batches are stacked [steps_per_call, num_critic_steps, batch, ...]; the batch axis is sharded.
-BATCH_SPEC = P(None, None, AXIS)
+# A call's batches are stacked [steps_per_call, runs, batches_per_step, batch, ...]; the batch
+# axis is sharded.
+BATCH_SPEC = P(None, None, None, AXIS)
 
 
 def make_mesh(devices: list | None = None) -> Mesh:
-    """A 1-D mesh over all devices of all processes, in process order."""
-    devices = jax.devices() if devices is None else devices
-    return Mesh(np.asarray(devices), (AXIS,))
+    """A 1-D mesh (`jax.make_mesh`) over `devices` (default: all devices of all processes).
+
+    The devices are in process order, each process's devices next to each other (in the order
+    `jax.make_mesh` chose for them): each process feeds a contiguous slice of the global batch
+    (`shard_batch`), and example i of the global batch is on device `i // local_batch`.
+    """
+    devices = jax.devices() if devices is None else list(devices)
+    # Auto axes: the step is per device under shard_map; nothing outside it is sharded by type.
+    mesh = jax.make_mesh((len(devices),), (AXIS,), axis_types=(AxisType.Auto,), devices=devices)
+    ordered = sorted(mesh.devices.flat, key=lambda device: device.process_index)  # a stable sort
+    if ordered != list(mesh.devices.flat):
+        mesh = Mesh(np.asarray(ordered), (AXIS,), axis_types=(AxisType.Auto,))
+    return mesh
 
 
 def check_global_batch(global_batch: int, num_devices: int, *, pack: int = 1) -> None:
@@ -56,34 +68,6 @@ def shard_batch(tree: PyTree, mesh: Mesh, spec: P = BATCH_SPEC) -> PyTree:
     """Assemble the global batch from each process's own shard (its contiguous slice)."""
     sharding = NamedSharding(mesh, spec)
     return jax.tree.map(lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), tree)
-
-
-def shard_map_call(per_device_fn: Callable, mesh: Mesh, *, donate: bool = True) -> Callable:
-    """`jit(shard_map(fn))` for `fn(state, batches) -> (state, metrics)`.
-
-    State in and out replicated, batches sharded, metrics replicated (the step pmeans them).
-    The state's buffers are donated: the caller must not reuse the state it passed.
-    """
-    mapped = jax.shard_map(per_device_fn, mesh=mesh, in_specs=(P(), BATCH_SPEC), out_specs=(P(), P()), check_vma=False)
-    return jax.jit(mapped, donate_argnums=(0,) if donate else ())
-
-
-def shard_map_gather_call(per_device_fn: Callable, mesh: Mesh, *, donate: bool = True) -> Callable:
-    """Like `shard_map_call`, for a dataset kept on the device: `fn(state, arrays, indices)`.
-
-    The dataset's arrays are replicated; the indices `[K, n_critic, B]` are sharded, and each
-    device gathers its own examples inside the program.
-    """
-
-    def gathered(state, arrays, indices):
-        batches = jax.tree.map(lambda a: jnp.take(a, indices, axis=0), arrays)
-        # Materialise the batch: fused into D's first convolution, the gather would turn
-        # it into a naive loop on CPU (50x slower for the seed DCGAN).
-        batches = jax.lax.optimization_barrier(batches)
-        return per_device_fn(state, batches)
-
-    mapped = jax.shard_map(gathered, mesh=mesh, in_specs=(P(), P(), BATCH_SPEC), out_specs=(P(), P()), check_vma=False)
-    return jax.jit(mapped, donate_argnums=(0,) if donate else ())
 
 
 def pmap_call(per_device_fn: Callable) -> Callable:

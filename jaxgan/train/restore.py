@@ -8,9 +8,8 @@ import jax
 import numpy as np
 
 from jaxgan.programs import registry
-from jaxgan.train import runs as runs_lib
+from jaxgan.train import evaluation, run_axis, sampling, sweeps, writers
 from jaxgan.train import workdir as workdir_lib
-from jaxgan.train import writers
 from jaxgan.train.checkpoint import Checkpointer
 from jaxgan.train.writers import save_png
 
@@ -27,11 +26,11 @@ def load_latest(workdir: str, experiment=None):
     abstract (`jax.eval_shape`), so no init is compiled for values the checkpoint replaces.
     `experiment`: the workdir config's parts when the caller has built them already."""
     config = workdir_lib.load_config(workdir)
-    experiment = runs_lib.build_experiment(config) if experiment is None else experiment
+    experiment = sweeps.build_experiment(config) if experiment is None else experiment
     device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
     template = jax.tree.map(
         lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=device),
-        jax.eval_shape(lambda: runs_lib.initial_state(config, experiment)),
+        jax.eval_shape(lambda: run_axis.initial_state(experiment, sweeps.runs_of(config))),
     )
     checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints)
     try:
@@ -99,14 +98,14 @@ def write_samples(
     check_out_and_num(out, num, npz="samples and their inputs", npy="samples")
     config = workdir_lib.load_config(workdir)
     family = registry.get(config.program)
-    experiment = runs_lib.build_experiment(config)
+    experiment = sweeps.build_experiment(config)
     if labels is not None:  # refused before the checkpoint is read when the run is not conditional
         chosen = parse_labels(labels, num=num, num_classes=_label_classes(experiment))
         num = len(chosen)
     config, experiment, state = load_latest(workdir, experiment)
     given = {"label": chosen} if labels is not None else None
     num = 64 if num is None else num
-    sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))
+    sampler = sampling.Sampler(experiment.program, sweeps.num_runs(config))
     drawn = sampler.draw(state, jax.random.PRNGKey(seed), num, given=given)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     single = len(drawn["x"]) == 1
@@ -117,9 +116,9 @@ def write_samples(
     elif family.exports.picture is not None and labels is None:  # InfoGAN: its traversal (rows: code values)
         make = experiment.program.pictures[family.exports.picture]
         num = len(next(iter(make()[0].values())))
-        save_png(runs_lib.picture(sampler, state, jax.random.PRNGKey(seed), make), out)
+        save_png(sampling.program_picture(sampler, state, jax.random.PRNGKey(seed), make), out)
     else:
-        save_png(runs_lib.samples_picture(drawn["x"], experiment.dataset.metadata, labels=drawn.get("label")), out)
+        save_png(sampling.runs_samples_picture(drawn["x"], experiment.dataset.metadata, labels=drawn.get("label")), out)
     return out, num
 
 
@@ -138,8 +137,8 @@ def evaluate_workdir(workdir: str) -> dict[str, float]:
         config.unlock()
         defaults = family.exports.default_evaluators or default_evaluators(experiment.dataset.element_shape)
         config.evaluators = ",".join(defaults)
-    sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))
-    evaluate = runs_lib.evaluator(config, experiment.dataset, sampler)
+    sampler = sampling.Sampler(experiment.program, sweeps.num_runs(config))
+    evaluate = evaluation.evaluator(config, experiment.dataset, sampler)
     step = int(jax.device_get(state.step))
     results = {"step": step, **evaluate(state)}
     writers.write_json(os.path.join(workdir, f"eval_{step:08d}.json"), {**results, "evaluation": evaluate.record()})
@@ -195,8 +194,8 @@ def write_reconstructions(workdir: str, *, out: str, split: str = "test", num: i
     program = experiment.program
     reconstruct = jax.jit(lambda params, variables, x: reconstruction.fn(program, params, variables, x))
     per_run = []
-    for run in range(runs_lib.num_runs(config)):
-        single = runs_lib.unstack(state, run)
+    for run in range(sweeps.num_runs(config)):
+        single = run_axis.unstack(state, run)
         params = {name: single.sampling_params(name) for name in reconstruction.networks}
         per_run.append(np.asarray(reconstruct(params, single.variables, batch["x"])))
     reconstructed = np.stack(per_run)
@@ -214,5 +213,5 @@ def write_reconstructions(workdir: str, *, out: str, split: str = "test", num: i
                 part for i in range(0, shown, columns) for part in (batch["x"][i : i + columns], r[i : i + columns])
             ]
             pictures.append(writers.image_grid(np.concatenate(pairs), columns=columns))
-        save_png(pictures[0] if len(pictures) == 1 else runs_lib.mosaic(pictures), out)
+        save_png(pictures[0] if len(pictures) == 1 else sampling.mosaic(pictures), out)
     return out, count

@@ -6,6 +6,11 @@ program (`jaxgan.program`). It is written per device: with `axis_name=None` it r
 with `lax.pmean`, terms gather D's outputs over the global batch (`TermContext.gather`), and
 it runs unchanged under `jax.shard_map` or `jax.pmap` (see `jaxgan.train.parallel`).
 
+Its parts are module-level functions with named arguments, each callable on its own:
+`group_loss` (a group's weighted terms), `update_group` (one optimiser update of a group),
+`lookahead_params` (an unrolled group's differentiable updates), `shared_pass` (the outputs a
+next group reuses, under `jax.vjp`) and `update_ema`; `make_train_step` strings them together.
+
 Keys: the key of step s is `fold_in(rng, s)`, split into one key for the latents and one per
 group. Repeat c of group g draws its latents from `fold_in(fold_in(latent_key, g), c)`
 (latent j of example i from `fold_in(fold_in(that, j), i)`); its own key
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +35,7 @@ from jax import lax
 from jaxgan import program as program_lib
 from jaxgan import tricks
 from jaxgan.calls import apply_network, draw_latents, run_call
-from jaxgan.program import Program
+from jaxgan.program import Group, Program, Term
 from jaxgan.train.state import TrainState
 
 PyTree = Any
@@ -95,6 +100,220 @@ def _keys(key: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     return lookahead_key, calls_key, terms_key
 
 
+def with_trained(params: PyTree, trained: dict[str, PyTree]) -> PyTree:
+    """`params` with the subtrees `trained` (keyed by path, e.g. `"generator/encoder"`) put back."""
+    for path, value in trained.items():
+        params = program_lib.with_subtree(params, path, value)
+    return params
+
+
+def group_loss(
+    program: Program,
+    group: Group,
+    *,
+    params: PyTree,
+    variables: PyTree,
+    env: dict[str, jax.Array],
+    term_state: PyTree,
+    hyper: dict[str, jax.Array],
+    key: jax.Array,
+    axis_name: str | None = None,
+    terms: tuple[Term, ...] | None = None,
+) -> tuple[jax.Array, dict[str, Any]]:
+    """The group's weighted loss `Σ_j weight_j · term_j` at `params`, and what it computed.
+
+    `key` is the group repeat's key; `terms` (default: the group's) lets a lookahead sum a
+    subset. Returns `(loss, dict(env=, variables=, term_state=, values=))`.
+    """
+    _, calls_key, terms_key = _keys(key)
+    env, new_variables = _run_calls(program, group.calls, params, variables, env, calls_key)
+
+    def apply(network, inputs, train):
+        output, _, _ = apply_network(
+            program.networks[network],
+            params[network],
+            new_variables.get(network, {}),
+            list(inputs),
+            train=train,
+            key=terms_key,
+            features=False,
+        )
+        return output
+
+    total = jnp.zeros((), jnp.float32)
+    values, new_term_state = {}, {}
+    for index, term in enumerate(group.terms if terms is None else terms):
+        context = TermContext(axis_name, term_state.get(term.name), jax.random.fold_in(terms_key, index), apply)
+        out = term.fn(context, *[program_lib.read(env, name) for name in term.reads])
+        if term.init_state is not None:
+            out, new_term_state[term.name] = out
+        values[term.metric or f"{group.prefix}_{term.name}"] = out
+        total = total + _weight(term, hyper) * out
+    return total, dict(env=env, variables=new_variables, term_state=new_term_state, values=values)
+
+
+def lookahead_params(
+    program: Program,
+    group: Group,
+    *,
+    params: PyTree,
+    variables: PyTree,
+    opt_states: dict[str, PyTree],
+    env: dict[str, jax.Array],
+    term_state: PyTree,
+    hyper: dict[str, jax.Array],
+    key: jax.Array,
+    axis_name: str | None = None,
+) -> PyTree:
+    """`params` after `k` differentiable updates of the group named by `group.lookahead`.
+
+    Unrolled GANs (Metz et al. 2017): update k of the looked-ahead group uses its terms marked
+    `lookahead`, the key `fold_in(key, k)` and its optimiser from `opt_states`.
+    """
+    name, steps = group.lookahead
+    ahead = program.group(name)
+    terms = tuple(term for term in ahead.terms if term.lookahead)
+    opt_state = opt_states[name]
+    for k in range(steps):
+        trained = {path: program_lib.subtree(params, path) for path in ahead.trains}
+
+        def loss_fn(trained, k=k, params=params):
+            loss, _ = group_loss(
+                program,
+                ahead,
+                params=with_trained(params, trained),
+                variables=variables,
+                env=env,
+                term_state=term_state,
+                hyper=hyper,
+                key=jax.random.fold_in(key, k),
+                axis_name=axis_name,
+                terms=terms,
+            )
+            return loss
+
+        grads = _pmean(jax.grad(loss_fn)(trained), axis_name)
+        updates, opt_state = ahead.optimizer.update(grads, opt_state, trained)
+        params = with_trained(params, optax.apply_updates(trained, updates))
+    return params
+
+
+class GroupUpdate(NamedTuple):
+    """What one update of a group returns: the new parameters, network variables, the group's
+    optimiser state, its terms' states and its measurements."""
+
+    params: PyTree
+    variables: PyTree
+    opt_state: PyTree
+    term_state: dict[str, PyTree]
+    metrics: dict[str, jax.Array]
+
+
+def update_group(
+    program: Program,
+    group: Group,
+    *,
+    params: PyTree,
+    variables: PyTree,
+    opt_states: dict[str, PyTree],
+    term_state: PyTree,
+    hyper: dict[str, jax.Array],
+    env: dict[str, jax.Array],
+    key: jax.Array,
+    reused: dict[str, jax.Array] | None = None,
+    pullbacks: dict[str, tuple[str, Callable]] | None = None,
+    axis_name: str | None = None,
+) -> GroupUpdate:
+    """One update of `group`: its loss, gradients (pulled back through shared passes), optimiser.
+
+    `reused` are the outputs of the previous group's shared pass that this group differentiates
+    with respect to; `pullbacks[name] = (network, vjp)` carries that gradient on to `network`'s
+    parameters. Gradients are averaged over `axis_name` before the optimiser sees them.
+    """
+    reused = reused or {}
+    pullbacks = pullbacks or {}
+    trained = {path: program_lib.subtree(params, path) for path in group.trains}
+    lookahead_key = _keys(key)[0]
+
+    def loss_fn(trained, reused):
+        at = with_trained(params, trained)
+        common = dict(
+            variables=variables, env={**env, **reused}, term_state=term_state, hyper=hyper, axis_name=axis_name
+        )
+        if group.lookahead is not None:
+            at = lookahead_params(program, group, params=at, opt_states=opt_states, key=lookahead_key, **common)
+        return group_loss(program, group, params=at, key=key, **common)
+
+    (loss, aux), (grads, reused_grads) = jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True)(trained, reused)
+    for name, (network, pullback) in pullbacks.items():
+        (network_grads,) = pullback(reused_grads[name])
+        for path in group.trains:
+            if path.split("/")[0] == network:
+                pulled = program_lib.subtree({network: network_grads}, path)
+                grads[path] = jax.tree.map(jnp.add, grads[path], pulled)
+    grads = _pmean(grads, axis_name)
+    updates, opt_state = group.optimizer.update(grads, opt_states[group.name], trained)
+    trained = optax.apply_updates(trained, updates)
+    if group.project is not None:
+        trained = group.project(trained)
+    metrics = {
+        f"{group.prefix}_loss": loss,
+        f"{group.prefix}_grad_norm": optax.tree.norm(grads),
+        **aux["values"],
+        **{name: jnp.mean(aux["env"][name]) for name in group.report},
+        **{f"{name}/{k}": v for name, s in aux["term_state"].items() for k, v in _flat_scalars(s).items()},
+    }
+    return GroupUpdate(with_trained(params, trained), aux["variables"], opt_state, aux["term_state"], metrics)
+
+
+def shared_pass(
+    program: Program,
+    group: Group,
+    *,
+    names: tuple[str, ...],
+    params: PyTree,
+    variables: PyTree,
+    env: dict[str, jax.Array],
+    key: jax.Array,
+) -> tuple[dict[str, jax.Array], PyTree, dict[str, tuple[str, Callable]]]:
+    """The outputs `names` of `group`'s calls under `jax.vjp`: `(env, variables, pullbacks)`.
+
+    `key` is the group repeat's key, so the calls draw what they would inside the group's loss.
+    """
+    _, calls_key, _ = _keys(key)
+    env, variables = dict(env), dict(variables)
+    pullbacks = {}
+    for index, call in enumerate(group.calls):
+        wanted = [name for name in call.output_names if name in names]
+        if not wanted or all(name in env for name in call.output_names):
+            continue
+        call_key = jax.random.fold_in(calls_key, index)
+
+        def forward(network_params, call=call, call_key=call_key):
+            values, new_vars = run_call(
+                program, call, {**params, call.network: network_params}, variables, env, call_key
+            )
+            return values, new_vars
+
+        values, pullback, new_vars = jax.vjp(forward, params[call.network], has_aux=True)
+        for name in call.output_names:
+            env[name] = lax.stop_gradient(values[name])
+        if call.keep_variables:
+            variables[call.network] = new_vars
+        for name in wanted:
+            # Each reused output pulls back through the same VJP, with zeros for the others.
+            pullbacks[name] = (call.network, _select(pullback, values, name))
+    return env, variables, pullbacks
+
+
+def update_ema(ema_params: PyTree, params: PyTree, decays: dict[str, float]) -> PyTree:
+    """`ema ← d·ema + (1 − d)·params` for each network named in `decays`."""
+    return {
+        name: jax.tree.map(lambda e, p, d=decay: d * e + (1.0 - d) * p, ema_params[name], params[name])
+        for name, decay in decays.items()
+    }
+
+
 def make_train_step(
     program: Program, *, axis_name: str | None = None
 ) -> Callable[[TrainState, Batch], tuple[TrainState, dict]]:
@@ -112,125 +331,6 @@ def make_train_step(
     groups = program.groups  # their fit is checked when the Program is made
     reused_by = {g.name: (groups[i + 1].reuse if i + 1 < len(groups) else ()) for i, g in enumerate(groups)}
 
-    def params_of(params, trained):
-        for path, value in trained.items():
-            params = program_lib.with_subtree(params, path, value)
-        return params
-
-    def group_loss(group, params, variables, env, term_state, hyper, key, *, terms=None):
-        """The group's weighted loss at `params` and what it computed."""
-        _, calls_key, terms_key = _keys(key)
-        env, new_variables = _run_calls(program, group.calls, params, variables, env, calls_key)
-
-        def apply(network, inputs, train):
-            output, _, _ = apply_network(
-                program.networks[network],
-                params[network],
-                new_variables.get(network, {}),
-                list(inputs),
-                train=train,
-                key=terms_key,
-                features=False,
-            )
-            return output
-
-        total = jnp.zeros((), jnp.float32)
-        values, new_term_state = {}, {}
-        for index, term in enumerate(group.terms if terms is None else terms):
-            context = TermContext(axis_name, term_state.get(term.name), jax.random.fold_in(terms_key, index), apply)
-            out = term.fn(context, *[program_lib.read(env, name) for name in term.reads])
-            if term.init_state is not None:
-                out, new_term_state[term.name] = out
-            values[term.metric or f"{group.prefix}_{term.name}"] = out
-            total = total + _weight(term, hyper) * out
-        return total, dict(env=env, variables=new_variables, term_state=new_term_state, values=values)
-
-    def lookahead(group, params, variables, opt_states, env, term_state, hyper, key):
-        """`params` after `k` differentiable updates of the group named by `group.lookahead`."""
-        name, steps = group.lookahead
-        ahead = program.group(name)
-        terms = tuple(term for term in ahead.terms if term.lookahead)
-        opt_state = opt_states[name]
-        for k in range(steps):
-            trained = {path: program_lib.subtree(params, path) for path in ahead.trains}
-
-            def loss_fn(trained, k=k, params=params):
-                loss, _ = group_loss(
-                    ahead,
-                    params_of(params, trained),
-                    variables,
-                    env,
-                    term_state,
-                    hyper,
-                    jax.random.fold_in(key, k),
-                    terms=terms,
-                )
-                return loss
-
-            grads = _pmean(jax.grad(loss_fn)(trained), axis_name)
-            updates, opt_state = ahead.optimizer.update(grads, opt_state, trained)
-            params = params_of(params, optax.apply_updates(trained, updates))
-        return params
-
-    def update(group, params, variables, opt_states, term_state, hyper, env, reused, pullbacks, key):
-        """One update of `group`: its loss, gradients (pulled back through shared passes), optimiser."""
-        trained = {path: program_lib.subtree(params, path) for path in group.trains}
-        lookahead_key = _keys(key)[0]
-
-        def loss_fn(trained, reused):
-            at = params_of(params, trained)
-            if group.lookahead is not None:
-                at = lookahead(group, at, variables, opt_states, {**env, **reused}, term_state, hyper, lookahead_key)
-            return group_loss(group, at, variables, {**env, **reused}, term_state, hyper, key)
-
-        (loss, aux), (grads, reused_grads) = jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True)(trained, reused)
-        for name, (network, pullback) in pullbacks.items():
-            (network_grads,) = pullback(reused_grads[name])
-            for path in group.trains:
-                if path.split("/")[0] == network:
-                    pulled = program_lib.subtree({network: network_grads}, path)
-                    grads[path] = jax.tree.map(jnp.add, grads[path], pulled)
-        grads = _pmean(grads, axis_name)
-        updates, opt_state = group.optimizer.update(grads, opt_states[group.name], trained)
-        trained = optax.apply_updates(trained, updates)
-        if group.project is not None:
-            trained = group.project(trained)
-        metrics = {
-            f"{group.prefix}_loss": loss,
-            f"{group.prefix}_grad_norm": optax.tree.norm(grads),
-            **aux["values"],
-            **{name: jnp.mean(aux["env"][name]) for name in group.report},
-            **{f"{name}/{k}": v for name, s in aux["term_state"].items() for k, v in _flat_scalars(s).items()},
-        }
-        return params_of(params, trained), aux["variables"], opt_state, aux["term_state"], metrics
-
-    def shared_pass(group, names, params, variables, env, key):
-        """The outputs `names` of `group`'s calls under `jax.vjp`: values, pullbacks, variables."""
-        _, calls_key, _ = _keys(key)  # the keys the calls would have inside the group's loss
-        env, variables = dict(env), dict(variables)
-        pullbacks = {}
-        for index, call in enumerate(group.calls):
-            wanted = [name for name in call.output_names if name in names]
-            if not wanted or all(name in env for name in call.output_names):
-                continue
-            call_key = jax.random.fold_in(calls_key, index)
-
-            def forward(network_params, call=call, call_key=call_key):
-                values, new_vars = run_call(
-                    program, call, {**params, call.network: network_params}, variables, env, call_key
-                )
-                return values, new_vars
-
-            values, pullback, new_vars = jax.vjp(forward, params[call.network], has_aux=True)
-            for name in call.output_names:
-                env[name] = lax.stop_gradient(values[name])
-            if call.keep_variables:
-                variables[call.network] = new_vars
-            for name in wanted:
-                # Each reused output pulls back through the same VJP, with zeros for the others.
-                pullbacks[name] = (call.network, _select(pullback, values, name))
-        return env, variables, pullbacks
-
     def train_step(state: TrainState, batch: Batch) -> tuple[TrainState, dict[str, jax.Array]]:
         step_key = jax.random.fold_in(state.rng, state.step)
         latent_key, *group_keys = jax.random.split(step_key, 1 + len(groups))
@@ -247,38 +347,44 @@ def make_train_step(
                     env = previous_env
                 else:
                     env = {name: batch[name][rows - group.repeats + c] for name in program.features}
-                    env.update(
-                        draw_latents(
-                            program,
-                            group.latents,
-                            jax.random.fold_in(jax.random.fold_in(latent_key, g), c),
-                            local_batch,
-                            axis_name=axis_name,
-                        )
-                    )
+                    latents_key = jax.random.fold_in(jax.random.fold_in(latent_key, g), c)
+                    env.update(draw_latents(program, group.latents, latents_key, local_batch, axis_name=axis_name))
                 reused = {name: env[name] for name in group.reuse}
                 base_env = {k: v for k, v in env.items() if k not in group.reuse}
                 own_pullbacks = pullbacks if group.reuse else {}
                 if c == group.repeats - 1:  # the next group starts from this repeat's inputs
                     if reused_by[group.name]:
                         base_env, variables, pullbacks = shared_pass(
-                            group, reused_by[group.name], params, variables, base_env, key
+                            program,
+                            group,
+                            names=reused_by[group.name],
+                            params=params,
+                            variables=variables,
+                            env=base_env,
+                            key=key,
                         )
                     previous_env = base_env
-                params, variables, opt_states[group.name], new_term_state, group_metrics = update(
-                    group, params, variables, opt_states, term_state, state.hyper, base_env, reused, own_pullbacks, key
+                params, variables, opt_states[group.name], new_term_state, group_metrics = update_group(
+                    program,
+                    group,
+                    params=params,
+                    variables=variables,
+                    opt_states=opt_states,
+                    term_state=term_state,
+                    hyper=state.hyper,
+                    env=base_env,
+                    key=key,
+                    reused=reused,
+                    pullbacks=own_pullbacks,
+                    axis_name=axis_name,
                 )
                 term_state.update(new_term_state)
             metrics.update(group_metrics)
-        ema_params = {
-            name: jax.tree.map(lambda e, p, d=decay: d * e + (1.0 - d) * p, state.ema_params[name], params[name])
-            for name, decay in program.ema.items()
-        }
         new_state = state.replace(
             step=state.step + 1,
             params=params,
             variables=variables,
-            ema_params=ema_params,
+            ema_params=update_ema(state.ema_params, params, program.ema),
             opt_state=opt_states,
             term_state=term_state,
         )

@@ -23,9 +23,8 @@ from PIL import Image
 from jaxgan.data import translation as data_translation
 from jaxgan.programs import family as family_lib
 from jaxgan.programs import registry
-from jaxgan.train import runs as runs_lib
+from jaxgan.train import sampling, sweeps, writers
 from jaxgan.train import workdir as workdir_lib
-from jaxgan.train import writers
 
 TRIPLETS_PER_ROW = 4
 MAX_SHOWN = 32
@@ -93,7 +92,7 @@ def write_translations(workdir: str, *, num: int | None, out: str, input_path: s
             f"--input is for a run that translates images ({', '.join(translating_families())}); this workdir's "
             f"program is {config.program!r}."
         )
-    experiment = runs_lib.build_experiment(config)
+    experiment = sweeps.build_experiment(config)
     spec = experiment.feature_specs[translation.source]
     columns: dict[str, np.ndarray] = {}
     if input_path is not None:  # checked before the checkpoint is read
@@ -106,7 +105,7 @@ def write_translations(workdir: str, *, num: int | None, out: str, input_path: s
         if "target" in got:
             columns["target"] = got["target"]
     count = len(columns["source"])
-    sampler = runs_lib.Sampler(experiment.program, runs_lib.num_runs(config))
+    sampler = sampling.Sampler(experiment.program, sweeps.num_runs(config))
     drawn = sampler.draw(state, jax.random.PRNGKey(0), count, given={translation.given: columns["source"]})
     output = drawn["x"][0] if len(drawn["x"]) == 1 else drawn["x"]
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)

@@ -59,13 +59,13 @@ def test_the_feeder_reads_every_feature_in_the_order_of_the_step(mock_tfds):
     in the order `batch_indices` gives, the same for the same seed and another for another."""
     import jax
 
-    from jaxgan.train import parallel, runs
+    from jaxgan.train import feeding, parallel
 
     dataset = data.load("tfds:mnist")
     mesh = parallel.make_mesh(jax.devices()[:1])
 
     def feeder(seed):
-        return runs.Feeder(
+        return feeding.Feeder(
             [dataset],
             mesh,
             seeds=(seed,),

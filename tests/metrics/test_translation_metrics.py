@@ -10,8 +10,7 @@ import pytest
 
 from jaxgan.metrics import translation as metrics
 from jaxgan.programs import registry
-from jaxgan.train import build
-from jaxgan.train import runs as runs_lib
+from jaxgan.train import build, run_axis, sweeps
 from tests.programs.translation_helpers import tiny_config
 
 
@@ -41,13 +40,15 @@ class _Judge:
 def test_a_multi_run_workdir_is_evaluated_run_by_run(program, monkeypatch):
     monkeypatch.setattr(metrics.classifier_lib, "get_classifier", lambda domain: _Judge())
     config = tiny_config(program, num_seeds=2)
-    experiment = runs_lib.build_experiment(config)
+    experiment = sweeps.build_experiment(config)
     family = registry.get(program)
-    both = metrics.evaluate(config, experiment, runs_lib.initial_state(config, experiment), family, max_examples=40)
-    labels = runs_lib.runs_of(config).labels
-    for run, seed in enumerate(runs_lib.runs_of(config).seeds):
+    both = metrics.evaluate(
+        config, experiment, run_axis.initial_state(experiment, sweeps.runs_of(config)), family, max_examples=40
+    )
+    labels = sweeps.runs_of(config).labels
+    for run, seed in enumerate(sweeps.runs_of(config).seeds):
         alone = tiny_config(program, seed=seed)
-        state = runs_lib.stack(build.new_state(experiment, jax.random.PRNGKey(seed)))
+        state = run_axis.stack(build.new_state(experiment, jax.random.PRNGKey(seed)))
         single = metrics.evaluate(alone, experiment, state, family, max_examples=40)
         for name in ("l1", "psnr") if program == "pix2pix" else ("cycle_l1",):
             assert both[f"{name}/{labels[run]}"] == pytest.approx(single[name], rel=1e-6)

@@ -12,8 +12,7 @@ import pytest
 from jaxgan import data as data_lib
 from jaxgan.data import labelled
 from jaxgan.programs import infogan, registry
-from jaxgan.train import build, restore
-from jaxgan.train import runs as runs_lib
+from jaxgan.train import build, restore, run_axis, sampling, sweeps
 from tests.train.helpers import batch_for, conditional_ring_config, tiny_ring_config
 
 LEARNING_RATE = 1e-2
@@ -134,8 +133,8 @@ def test_labelled_subset_has_n_examples_per_class_seeded_and_paired_with_every_e
 def test_samples_keep_the_labels_they_were_drawn_for():
     config = conditional_ring_config()
     experiment = build.build(config)
-    state = runs_lib.initial_state(config, experiment)
-    sampler = runs_lib.Sampler(experiment.program, 1)
+    state = run_axis.initial_state(experiment, sweeps.runs_of(config))
+    sampler = sampling.Sampler(experiment.program, 1)
     key = jax.random.PRNGKey(0)
     drawn = sampler.draw(state, key, 40)
     assert drawn["x"].shape == (1, 40, 2) and drawn["label"].shape == (1, 40)

@@ -12,8 +12,7 @@ import pytest
 from jaxgan.calls import draw_latents
 from jaxgan.models.multi_generator import MultiMLPGenerator
 from jaxgan.programs import madgan
-from jaxgan.train import build
-from jaxgan.train import runs as runs_lib
+from jaxgan.train import build, run_axis, sampling, sweeps
 from tests.programs.helpers import tiny_config
 
 
@@ -84,8 +83,8 @@ def test_fewer_than_two_generators_are_refused_in_one_sentence(k):
 def test_samples_carry_the_generator_that_drew_them():
     config = tiny_config("madgan")
     experiment = build.build(config)
-    state = runs_lib.initial_state(config, experiment)
-    drawn = runs_lib.Sampler(experiment.program, 1, batch_size=64).draw(state, jax.random.PRNGKey(0), 100)
+    state = run_axis.initial_state(experiment, sweeps.runs_of(config))
+    drawn = sampling.Sampler(experiment.program, 1, batch_size=64).draw(state, jax.random.PRNGKey(0), 100)
     assert set(drawn) == {"x", "generator"} and drawn["x"].shape == (1, 100, 2) and drawn["generator"].shape == (1, 100)
     assert set(np.unique(drawn["generator"])) == {0, 1, 2}
     network = experiment.program.networks["generator"]

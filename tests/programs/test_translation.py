@@ -149,7 +149,7 @@ def test_cyclegan_cycle_and_identity_terms_vanish_for_identity_generators():
 
 
 def test_the_loops_translations_picture_puts_each_held_out_source_beside_its_output():
-    from jaxgan.train import runs as runs_lib
+    from jaxgan.train import run_axis, sampling
 
     config = tiny_config("cyclegan", num_samples=64)
     dataset = data_lib.load("digits2inverted", split="train[:90%]")
@@ -158,9 +158,9 @@ def test_the_loops_translations_picture_puts_each_held_out_source_beside_its_out
 
     program = dataclasses.replace(program, networks={**program.networks, "generator_xy": _Identity()})
     parts = build.Experiment(dataset, program, build.feature_specs(dataset, program))
-    state = runs_lib.stack(build.new_state(parts, jax.random.PRNGKey(0)))
-    picture = runs_lib.picture(
-        runs_lib.Sampler(program, 1), state, jax.random.PRNGKey(1), program.pictures["translations"]
+    state = run_axis.stack(build.new_state(parts, jax.random.PRNGKey(0)))
+    picture = sampling.program_picture(
+        sampling.Sampler(program, 1), state, jax.random.PRNGKey(1), program.pictures["translations"]
     )
     sources = data_lib.load("digits2inverted", split="test").x_source.get(np.arange(32))["x"]  # X's first 32
     side = sources.shape[1]

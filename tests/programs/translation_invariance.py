@@ -35,14 +35,13 @@ def config_for(program: str):
 
 
 def _train(config, devices):
-    from jaxgan.train import loop, parallel
-    from jaxgan.train import runs as runs_lib
+    from jaxgan.train import loop, parallel, run_axis
 
     run = loop.setup(config, devices=devices)
     state = parallel.replicate(run.state, run.mesh)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = run.call(state, *run.feeder.inputs(first))
-    single = runs_lib.unstack(state, 0)
+    single = run_axis.unstack(state, 0)
     return jax.device_get({"params": single.params, "term_state": single.term_state})
 
 

@@ -119,14 +119,13 @@ def experiment(num_examples: int = 512) -> build.Experiment:
 
 
 def _train(config, devices, parts):
-    from jaxgan.train import loop, parallel
-    from jaxgan.train import runs as runs_lib
+    from jaxgan.train import loop, parallel, run_axis
 
     run = loop.setup(config, devices=devices, experiment=parts)
     state = parallel.replicate(run.state, run.mesh)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = run.call(state, *run.feeder.inputs(first))
-    return jax.device_get(runs_lib.unstack(state, 0).params)
+    return jax.device_get(run_axis.unstack(state, 0).params)
 
 
 def main() -> None:

@@ -20,8 +20,7 @@ import numpy as np
 
 from jaxgan.config import dcgan_mnist_config
 from jaxgan.train import build as build_lib
-from jaxgan.train import loop, parallel
-from jaxgan.train import runs as runs_lib
+from jaxgan.train import loop, parallel, run_axis, sweeps
 from jaxgan.train.step import make_multi_step
 from tests.train.helpers import conditional_ring_config, tiny_ring_config
 
@@ -91,7 +90,7 @@ def run(config, devices) -> dict:
     state = parallel.replicate(r.state, r.mesh)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = r.call(state, *r.feeder.inputs(first))
-    return _compared(runs_lib.unstack(state, 0))
+    return _compared(run_axis.unstack(state, 0))
 
 
 def _host_batches(r, first):
@@ -106,7 +105,7 @@ def run_jit(config) -> dict:
     r = loop.setup(config, devices=jax.devices()[:1])  # for its feeder's batches
     experiment = build_lib.build(config)
     call = jax.jit(make_multi_step(build_lib.train_step(experiment), config.steps_per_call))
-    state = runs_lib.unstack(runs_lib.initial_state(config, experiment), 0)
+    state = run_axis.unstack(run_axis.initial_state(experiment, sweeps.runs_of(config)), 0)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = call(state, _host_batches(r, first))
     return _compared(state)
@@ -116,7 +115,7 @@ def run_pmap(config, devices) -> dict:
     r = loop.setup(config, devices=devices)
     step = build_lib.train_step(r.experiment, axis_name=parallel.AXIS)
     call = parallel.pmap_call(make_multi_step(step, config.steps_per_call))
-    single = runs_lib.unstack(r.state, 0)
+    single = run_axis.unstack(r.state, 0)
     state = jax.tree.map(lambda x: np.broadcast_to(np.asarray(x), (len(devices), *np.shape(x))), single)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = call(state, parallel.split_for_pmap(_host_batches(r, first), len(devices)))

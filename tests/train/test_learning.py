@@ -10,7 +10,7 @@ import jax
 
 from jaxgan import metrics
 from jaxgan.config import pacgan_mixture_config
-from jaxgan.train import build, runs, train_and_evaluate
+from jaxgan.train import build, sampling, train_and_evaluate
 
 
 def short_ring_config():
@@ -40,7 +40,7 @@ def test_ring_ns_captures_most_modes_over_four_seeds(tmp_path):
     state = train_and_evaluate(config, str(tmp_path))
     experiment = build.build(config)
     centers, std = experiment.dataset.metadata["centers"], experiment.dataset.metadata["std"]
-    samples = runs.Sampler(experiment.program, 4).sample(state, jax.random.PRNGKey(1), 2500)
+    samples = sampling.Sampler(experiment.program, 4).sample(state, jax.random.PRNGKey(1), 2500)
     coverages = [metrics.mode_coverage(points, centers, std) for points in samples]
     assert sum(c.modes for c in coverages) / 4 >= 4.5, coverages
     assert sum(c.high_quality_fraction for c in coverages) / 4 > 0.3, coverages

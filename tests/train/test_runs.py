@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 
@@ -10,8 +11,7 @@ import numpy as np
 import pytest
 
 from jaxgan.train import build as build_lib
-from jaxgan.train import loop, parallel
-from jaxgan.train import runs as runs_lib
+from jaxgan.train import evaluation, loop, parallel, run_axis, sampling, sweeps
 from jaxgan.train.checkpoint import Checkpointer
 from tests.train.helpers import tiny_ring_config
 
@@ -34,11 +34,11 @@ def _assert_states_close(a, b):
 
 def _equals_separate_runs(config):
     """Train `config`'s runs together and each alone; return (runs, stacked state, metrics)."""
-    runs = runs_lib.runs_of(config)
+    runs = sweeps.runs_of(config)
     stacked, metrics = _train(loop.setup(config), config)
     for r, single_config in enumerate(runs.configs(config)):
         single, single_metrics = _train(loop.setup(single_config), single_config)
-        _assert_states_close(runs_lib.unstack(stacked, r), runs_lib.unstack(single, 0))
+        _assert_states_close(run_axis.unstack(stacked, r), run_axis.unstack(single, 0))
         np.testing.assert_allclose(metrics[f"d_loss/{runs.labels[r]}"], single_metrics["d_loss"], rtol=2e-5, atol=1e-6)
     return runs, stacked, metrics
 
@@ -54,7 +54,7 @@ def test_vmapped_seeds_equal_separate_runs(seed_runs):
     assert runs.seeds == (0, 1) and runs.labels == ("seed=0", "seed=1")
     assert int(stacked.step) == config.num_steps  # one step counter for all runs
     # Each seed has its own init, data and noise: the runs differ.
-    first, second = (jax.tree.leaves(runs_lib.unstack(stacked, r).params["generator"]) for r in (0, 1))
+    first, second = (jax.tree.leaves(run_axis.unstack(stacked, r).params["generator"]) for r in (0, 1))
     assert max(float(np.max(np.abs(a - b))) for a, b in zip(first, second)) > 1e-2
     assert "g_loss" not in metrics and metrics["g_loss/seed=1"].shape == (config.num_steps,)
 
@@ -74,24 +74,50 @@ def test_vmapped_hyperparameters_equal_separate_runs():
 def test_a_swept_penalty_weight_of_zero_keeps_the_penalty_in_the_program():
     config = tiny_ring_config()
     config.sweep_values = "penalties.r1=0,5"
-    runs = runs_lib.runs_of(config)
-    experiment = runs_lib.build_experiment(config)
+    runs = sweeps.runs_of(config)
+    experiment = sweeps.build_experiment(config)
     assert [term.name for term in experiment.program.group("discriminator").terms] == ["objective", "r1"]
-    state = runs_lib.initial_state(config, experiment, runs)
+    state = run_axis.initial_state(experiment, runs)
     np.testing.assert_array_equal(state.hyper["r1"], [0.0, 5.0])
+
+
+def test_every_optimiser_group_can_be_swept():
+    """VAE-GAN's third group: `optimizer.encoder.<name>` is swept like G's and D's, each run's
+    value in its slot of `opt_state["encoder"]`; a group the program does not have is refused."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "vaegan_mnist.py")
+    spec = importlib.util.spec_from_file_location("vaegan_mnist", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = module.get_config()
+    config.data.num_examples = 64
+    config.batch_size = 4
+    config.latent_dim = 4
+    config.model.encoder.features = config.model.discriminator.features = 2
+    config.sweep_values = "optimizer.encoder.learning_rate=1e-4,3e-4; optimizer.generator.b1=0.5,0.9"
+    runs = sweeps.runs_of(config)
+    state = run_axis.initial_state(sweeps.build_experiment(config, runs=runs), runs)
+    np.testing.assert_allclose(state.opt_state["encoder"].hyperparams["learning_rate"], [1e-4, 1e-4, 3e-4, 3e-4])
+    np.testing.assert_allclose(state.opt_state["generator"].hyperparams["b1"], [0.5, 0.9, 0.5, 0.9])
+    np.testing.assert_allclose(state.opt_state["discriminator"].hyperparams["learning_rate"], [2e-4] * 4)
+
+    ring = tiny_ring_config()
+    ring.optimizer.encoder = config.optimizer.encoder  # a section the ring GAN's program has no group for
+    ring.sweep_values = "optimizer.encoder.learning_rate=1e-4,3e-4"
+    with pytest.raises(ValueError, match="the program has no optimiser group 'encoder'"):
+        run_axis.initial_state(sweeps.build_experiment(ring), sweeps.runs_of(ring))
 
 
 def test_runs_are_the_product_of_values_and_seeds():
     config = tiny_ring_config(num_seeds=2, seed=5)
     config.sweep_values = "optimizer.discriminator.learning_rate=1e-4,2e-4,4e-4"
-    runs = runs_lib.runs_of(config)
+    runs = sweeps.runs_of(config)
     assert len(runs) == 6
     assert runs.seeds == (5, 6, 5, 6, 5, 6)
     assert runs.values["optimizer.discriminator.learning_rate"] == (1e-4, 1e-4, 2e-4, 2e-4, 4e-4, 4e-4)
     assert runs.labels[3] == "seed=6,optimizer.discriminator.learning_rate=0.0002"
     single = runs.configs(config)[3]
     assert (single.seed, single.num_seeds, single.optimizer.discriminator.learning_rate) == (6, 1, 2e-4)
-    assert runs_lib.num_runs(tiny_ring_config()) == 1
+    assert sweeps.num_runs(tiny_ring_config()) == 1
 
 
 @pytest.mark.parametrize(
@@ -103,35 +129,36 @@ def test_runs_are_the_product_of_values_and_seeds():
         ("optimizer.generator.learning_rate", "path=v1,v2"),
         ("optimizer.generator.learning_rate=fast", "path=v1,v2"),
         ("penalties.r1=-1,1", "non-negative"),
+        ("optimizer.encoder.learning_rate=1e-4,2e-4", "config.optimizer has no group 'encoder'"),
     ],
 )
 def test_bad_sweep_values_are_refused(sweep, message):
     config = tiny_ring_config()
     config.sweep_values = sweep
     with pytest.raises(ValueError, match=message):
-        runs_lib.runs_of(config)
+        sweeps.runs_of(config)
     with pytest.raises(ValueError, match="num_seeds"):
-        runs_lib.runs_of(tiny_ring_config(num_seeds=0))
+        sweeps.runs_of(tiny_ring_config(num_seeds=0))
 
 
 def test_samples_and_evaluation_per_run(seed_runs):
     config, runs, stacked, _ = seed_runs
     experiment = build_lib.build(config)
-    sampler = runs_lib.Sampler(experiment.program, 2)
+    sampler = sampling.Sampler(experiment.program, 2)
     key = jax.random.PRNGKey(3)
     samples = sampler.sample(stacked, key, 30)
     assert samples.shape == (2, 30, 2)
-    single = runs_lib.Sampler(experiment.program, 1)
+    single = sampling.Sampler(experiment.program, 1)
     for r in range(2):
-        alone = single.sample(runs_lib.stack(runs_lib.unstack(stacked, r)), key, 30)
+        alone = single.sample(run_axis.stack(run_axis.unstack(stacked, r)), key, 30)
         np.testing.assert_allclose(samples[r], alone[0], rtol=1e-5, atol=1e-6)
     # Example i is drawn from its own key: the first 10 of 30 samples are the 10 samples of a smaller draw.
     np.testing.assert_allclose(sampler.sample(stacked, key, 10), samples[:, :10], rtol=1e-6, atol=1e-7)
-    picture = runs_lib.samples_picture(samples, experiment.dataset.metadata)
+    picture = sampling.runs_samples_picture(samples, experiment.dataset.metadata)
     assert picture.ndim == 3 and picture.shape[1] > 2 * 400
 
-    config = runs_lib.with_overrides(config, {"evaluators": "mode_coverage", "num_eval_samples": 200})
-    values = runs_lib.evaluator(config, experiment.dataset, sampler)(stacked)
+    config = sweeps.with_overrides(config, {"evaluators": "mode_coverage", "num_eval_samples": 200})
+    values = evaluation.evaluator(config, experiment.dataset, sampler)(stacked)
     assert {"modes/mean", "modes/seed=0", "modes/seed=1", "high_quality_fraction/seed=1"} <= set(values)
     assert values["modes/mean"] == pytest.approx((values["modes/seed=0"] + values["modes/seed=1"]) / 2)
 
@@ -141,7 +168,7 @@ def test_checkpoint_keeps_one_slot_per_run(seed_runs, tmp_path):
     checkpointer = Checkpointer(str(tmp_path / "checkpoints"))
     checkpointer.save(stacked)
     checkpointer.wait()
-    template = runs_lib.initial_state(config, build_lib.build(config))
+    template = run_axis.initial_state(build_lib.build(config), sweeps.runs_of(config))
     restored = checkpointer.restore(template)
     checkpointer.close()
     assert int(restored.step) == config.num_steps

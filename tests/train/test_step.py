@@ -163,3 +163,71 @@ def test_unrolling_changes_g_but_not_d():
         )
         > 0
     )
+
+
+def test_update_group_is_one_optax_update_of_the_weighted_loss():
+    """`step.update_group` on its own: Adam on `λ·mean(f(x)²)` with λ from the sweepable `hyper`."""
+    import flax.linen as nn
+
+    from jaxgan.program import Call, Group, Program, Term
+    from jaxgan.train import step as step_lib
+
+    class Net(nn.Module):
+        @nn.compact
+        def __call__(self, x, *, train):
+            return nn.Dense(3)(x)
+
+    square = lambda ctx, out: jnp.mean(out**2)  # noqa: E731
+    adam = optax.adam(1e-2)
+    group = Group(
+        "fit",
+        trains=("net",),
+        optimizer=adam,
+        calls=(Call("net", ("x",), "out"),),
+        terms=(Term("square", square, ("out",), weight="lam"),),
+    )
+    program = Program(
+        networks={"net": Net()},
+        latents=(),
+        features=("x",),
+        groups=(group,),
+        sample=Call("net", ("x",), "sample", train=False),
+        hyper={"lam": 1.0},
+    )
+    x = jax.random.normal(jax.random.PRNGKey(1), (5, 2))
+    params = {"net": Net().init(jax.random.PRNGKey(0), x, train=False)["params"]}
+    lam = jnp.float32(0.5)
+    got = step_lib.update_group(
+        program,
+        group,
+        params=params,
+        variables={},
+        opt_states={"fit": adam.init(params)},  # over the trained paths: {"net": ...}
+        term_state={},
+        hyper={"lam": lam},
+        env={"x": x},
+        key=jax.random.PRNGKey(2),
+    )
+
+    def loss(p):
+        return lam * jnp.mean(Net().apply({"params": p}, x, train=True) ** 2)
+
+    value, grads = jax.value_and_grad(loss)(params["net"])
+    updates, _ = adam.update(grads, adam.init(params["net"]), params["net"])  # Adam is elementwise
+    expected = optax.apply_updates(params["net"], updates)
+    for a, b in zip(jax.tree.leaves(got.params["net"]), jax.tree.leaves(expected), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(got.metrics["fit_loss"], value, rtol=1e-6)
+    np.testing.assert_allclose(got.metrics["fit_square"], value / lam, rtol=1e-6)
+    np.testing.assert_allclose(got.metrics["fit_grad_norm"], optax.tree.norm(grads), rtol=1e-6)
+    assert int(got.opt_state[0].count) == 1
+
+
+def test_update_ema_is_the_decayed_average_per_network():
+    from jaxgan.train.step import update_ema
+
+    ema = {"generator": {"w": jnp.array([1.0, 2.0])}, "other": {"w": jnp.zeros(1)}}
+    params = {"generator": {"w": jnp.array([3.0, 6.0])}, "other": {"w": jnp.ones(1)}}
+    got = update_ema(ema, params, {"generator": 0.75})
+    assert set(got) == {"generator"}
+    np.testing.assert_allclose(got["generator"]["w"], [1.5, 3.0])

@@ -1,0 +1,130 @@
+"""The loop's evaluation of every run: the config's evaluators on each run's samples.
+
+Evaluations are per run under `<name>/<run label>`, with `<name>/mean` over the runs when
+they differ only by seed (`merge_runs`); with one run the names carry no label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import ml_collections
+import numpy as np
+
+from jaxgan import data as data_lib
+from jaxgan.programs import registry as registry_lib
+from jaxgan.train.sampling import Classifier, Sampler
+from jaxgan.train.state import TrainState
+from jaxgan.train.sweeps import Runs, runs_of
+
+
+def real_examples(dataset, num: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    """`num` real examples (all of them if fewer) and their labels (None when unlabelled), a
+    fixed random subset for evaluation."""
+    num = min(num, len(dataset))
+    indices = np.sort(np.random.default_rng(seed).choice(len(dataset), size=num, replace=False))
+    got = dataset.get(indices)
+    return got["x"], got.get("label")
+
+
+def real_samples(dataset, num: int, *, seed: int = 0) -> np.ndarray:
+    """`num` real examples (all of them if fewer), a fixed random subset for evaluation."""
+    return real_examples(dataset, num, seed=seed)[0]
+
+
+class RunsEvaluator:
+    """The loop's evaluator: one `metrics.evaluators.Evaluation` (the real data's features
+    computed once, for every run and every evaluation) applied to each run's samples.
+
+    `__call__(state)` gives values under `name` (one run) or `name/label`, plus `name/mean`
+    over runs that differ only by seed. `record()` is what the evaluation used (feature
+    network and its weights' hash, real samples), for the workdir.
+    """
+
+    def __init__(self, config: ml_collections.ConfigDict, dataset, sampler: Sampler, runs: Runs | None = None):
+        from jaxgan.metrics import evaluators  # metrics pull in their feature networks lazily
+
+        self.runs = runs_of(config) if runs is None else runs
+        self.sampler = sampler
+        self.num_samples = config.num_eval_samples
+        self.key = jax.random.PRNGKey(config.seed + 2)
+        # the built-in evaluators and the family's own (`Family.exports.evaluators`)
+        registry = evaluators.with_own(registry_lib.get(config.program).exports.evaluators)
+        names = evaluators.parse_names(config.evaluators, registry)
+        held_out = None
+        if any("held_out" in registry[name].needs for name in names):
+            held_out = _held_out(config, sampler.program)
+        real, labels = real_examples(dataset, config.num_eval_samples, seed=config.seed)
+        self.evaluation = evaluators.Evaluation(
+            names,
+            real=real,
+            real_labels=labels,
+            held_out=held_out,
+            dataset_name=config.data.name,
+            metadata=dataset.metadata,
+            split=config.data.split,
+            registry=registry,
+        )
+        needs_predict = any("predict" in registry[name].needs for name in names)
+        self.classifier = Classifier(sampler.program, sampler.num_runs) if needs_predict else None
+
+    def __call__(self, state: TrainState) -> dict[str, float]:
+        drawn = self.sampler.draw(state, self.key, self.num_samples)
+        predictions = None
+        if self.classifier is not None:
+            examples = self.evaluation.held_out[0]
+            predictions = self.classifier.predict(state, examples)
+        per_run = []
+        for r, fake in enumerate(drawn["x"]):
+            conditions = {name: value[r] for name, value in drawn.items() if name != "x"}
+            predict = None if predictions is None else (lambda x, p=predictions[r]: p)
+            per_run.append(self.evaluation(fake, conditions=conditions, predict=predict))
+        return merge_runs(self.runs, per_run)
+
+    def record(self) -> dict:
+        return {**self.evaluation.record(), "num_fake": self.num_samples, "runs": list(self.runs.labels)}
+
+
+def merge_runs(runs: Runs, per_run: Sequence[dict]) -> dict[str, float]:
+    """Per-run results as one dict: `name` for one run; `name/label` for each of several, and
+    `name/mean` when the runs differ only by seed (their mean is then the estimate)."""
+    if len(runs) == 1:
+        return {key: float(value) for key, value in per_run[0].items()}
+    result = {}
+    for key in per_run[0]:
+        values = [float(values[key]) for values in per_run]
+        result.update({f"{key}/{label}": v for label, v in zip(runs.labels, values)})
+        if not runs.values:
+            result[f"{key}/mean"] = float(np.mean(values))
+    return result
+
+
+def _held_out(config: ml_collections.ConfigDict, program) -> tuple[np.ndarray, np.ndarray]:
+    """The examples and labels of `config.data.test_split`, for a program with a classifier."""
+    if program.classifier is None:
+        raise ValueError(
+            f"config.evaluators names classifier_accuracy, and config.program={config.program!r} has no classifier "
+            "call; it is for a program whose networks classify real examples."
+        )
+    held_out = data_lib.load(
+        config.data.name,
+        split=config.data.test_split,
+        seed=config.seed,
+        num_examples=config.data.num_examples,
+        image_size=config.data.image_size,
+        data_dir=config.data.data_dir,
+    )
+    if held_out.num_classes is None:
+        raise ValueError(f"config.data.test_split={config.data.test_split!r} of {config.data.name!r} has no labels.")
+    got = held_out.get(np.arange(len(held_out)))
+    return got["x"], got["label"]
+
+
+def evaluator(
+    config: ml_collections.ConfigDict, dataset, sampler: Sampler, runs: Runs | None = None
+) -> RunsEvaluator | None:
+    """The evaluator of `config.evaluators` for `runs` (default `runs_of(config)`), or None when it names none."""
+    if not str(config.evaluators or "").strip():
+        return None
+    return RunsEvaluator(config, dataset, sampler, runs)

@@ -1,0 +1,145 @@
+"""What each call of the loop is fed: every run's batches for K steps, and the call that takes them.
+
+Run r reads its own training set (`run_datasets`: its own points when the dataset's points
+depend on the seed, as the 2-D mixtures' do; otherwise one dataset shared by every run) in its
+own order (`batch_indices(..., seed=its seed)`). A dataset that fits is kept on the devices and
+gathered inside the compiled call (`make_call(..., gather=True)`); otherwise each process reads
+its own slice of each global batch on the host and sends it to its devices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from jax.sharding import PartitionSpec as P
+
+from jaxgan import data as data_lib
+from jaxgan.train import build as build_lib
+from jaxgan.train import parallel
+from jaxgan.train.sweeps import Runs
+
+
+def run_datasets(config: ml_collections.ConfigDict, runs: Runs, dataset) -> list:
+    """Each run's training set: `data.load(..., seed=its seed)`, or the one dataset when the
+    data do not depend on the seed (checked on the first examples of two seeds)."""
+    distinct = sorted(set(runs.seeds))
+    if len(distinct) == 1:
+        return [dataset] * len(runs)
+
+    def load(seed):
+        return build_lib.load_dataset(config, seed=seed)
+
+    probe = np.arange(min(len(dataset), 256))
+    other = load(distinct[1])
+    first, second = dataset.get(probe), other.get(probe)
+    if all(np.array_equal(first[name], second[name]) for name in first):
+        return [dataset] * len(runs)
+    loaded = {runs.seeds[0]: dataset, distinct[1]: other}
+    for seed in distinct:
+        if seed not in loaded:
+            loaded[seed] = load(seed)
+    return [loaded[seed] for seed in runs.seeds]
+
+
+class Feeder:
+    """Batches for steps [s, s+K) of every run: indices `[K, runs, batches_per_step, B]`, each
+    run in its own order (`batch_indices` with its seed), every feature the program reads.
+
+    A dataset that fits is kept on the devices (once when shared by the runs, stacked
+    `[runs, N, ...]` otherwise) and gathered inside the program; otherwise this process reads
+    its own slice of each global batch and sends it to its devices.
+    """
+
+    def __init__(self, datasets, mesh, *, seeds, features, batch_size, batches_per_step, steps_per_call, on_device):
+        self.datasets = list(datasets)
+        self.mesh = mesh
+        self.seeds = tuple(seeds)
+        self.features = tuple(features)
+        self.batch_size = batch_size
+        self.batches_per_step = batches_per_step
+        self.steps_per_call = steps_per_call
+        self.shared = all(d is self.datasets[0] for d in self.datasets)
+        self.device_arrays = None
+        if on_device:
+            owners = self.datasets[:1] if self.shared else self.datasets
+            arrays = [d.arrays() for d in owners]
+            if all(a is not None for a in arrays):
+                picked = [{name: a[name] for name in self.features} for a in arrays]
+                tree = picked[0] if self.shared else jax.tree.map(lambda *xs: np.stack(xs), *picked)
+                self.device_arrays = parallel.replicate(tree, mesh)
+
+    def indices(self, start_step: int) -> np.ndarray:
+        def one(dataset, seed):
+            rows = [
+                data_lib.batch_indices(
+                    (start_step + k) * self.batches_per_step + c,
+                    num_examples=len(dataset),
+                    batch_size=self.batch_size,
+                    seed=seed,
+                )
+                for k in range(self.steps_per_call)
+                for c in range(self.batches_per_step)
+            ]
+            return np.stack(rows).reshape(self.steps_per_call, self.batches_per_step, self.batch_size)
+
+        return np.stack([one(d, s) for d, s in zip(self.datasets, self.seeds)], axis=1)
+
+    def inputs(self, start_step: int) -> tuple:
+        indices = self.indices(start_step)
+        local = np.moveaxis(
+            data_lib.process_slice(
+                np.moveaxis(indices, 3, 0), process_index=jax.process_index(), process_count=jax.process_count()
+            ),
+            0,
+            3,
+        )  # [K, runs, batches_per_step, B / processes]
+        if self.device_arrays is not None:
+            return (self.device_arrays, parallel.shard_batch(local.astype(np.int32), self.mesh, parallel.BATCH_SPEC))
+        per_run = []
+        for r, dataset in enumerate(self.datasets):
+            got = dataset.get(local[:, r].reshape(-1))
+            per_run.append(
+                {name: got[name].reshape(*local[:, r].shape, *got[name].shape[1:]) for name in self.features}
+            )
+        batches = jax.tree.map(lambda *xs: np.stack(xs, axis=1), *per_run)
+        return (parallel.shard_batch(batches, self.mesh, parallel.BATCH_SPEC),)
+
+
+def _gather(arrays, indices, shared: bool):
+    if shared:
+        return jax.tree.map(lambda a: jnp.take(a, indices, axis=0), arrays)
+    take = jax.vmap(lambda a, i: jnp.take(a, i, axis=0), in_axes=(0, 1), out_axes=1)
+    return jax.tree.map(lambda a: take(a, indices), arrays)
+
+
+def make_call(per_device_fn: Callable, mesh, *, gather: bool, shared: bool, donate: bool = True) -> Callable:
+    """`jit(shard_map(fn))` for `fn(state, batches) -> (state, metrics)`, with the run axis on the
+    batch: the state (and a dataset kept on the devices) replicated, the examples sharded.
+
+    With `gather`, the call takes `(state, arrays, indices)` and each device gathers its own
+    examples from the replicated arrays inside the program. The state's buffers are donated
+    (`donate`): the caller must not reuse the state it passed.
+    """
+    # check_vma=False: the step pmeans per-device gradients (as under pmap); with the check on,
+    # grad of the replicated params is already psummed, so each device count would scale it by n.
+    if gather:
+
+        def gathered(state, arrays, indices):
+            batches = _gather(arrays, indices, shared)
+            # Materialise the batch: fused into D's first convolution, the gather would turn
+            # it into a naive loop on CPU (50x slower for the seed DCGAN).
+            batches = jax.lax.optimization_barrier(batches)
+            return per_device_fn(state, batches)
+
+        mapped = jax.shard_map(
+            gathered, mesh=mesh, in_specs=(P(), P(), parallel.BATCH_SPEC), out_specs=(P(), P()), check_vma=False
+        )
+    else:
+        mapped = jax.shard_map(
+            per_device_fn, mesh=mesh, in_specs=(P(), parallel.BATCH_SPEC), out_specs=(P(), P()), check_vma=False
+        )
+    return jax.jit(mapped, donate_argnums=(0,) if donate else ())
