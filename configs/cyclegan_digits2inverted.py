@@ -15,8 +15,10 @@ from jaxgan.programs import translation
 
 def get_config():
     config = translation.base_config("cyclegan", "digits2inverted")
-    config.model.generator = translation.model_config("generator", "resnet", features=8, num_blocks=2)
-    config.model.discriminator = translation.model_config("discriminator", "patchgan", features=16, num_downsamplings=1)
+    config.model.generator = translation.translation_model_config("generator", "resnet", features=8, num_blocks=2)
+    config.model.discriminator = translation.translation_model_config(
+        "discriminator", "patchgan", features=16, num_downsamplings=1
+    )
     config.cyclegan = ml_collections.ConfigDict(
         {"cycle_weight": 10.0, "identity_weight": 0.0, "pool_size": 50, "held_out_split": "test"}
     )

@@ -11,8 +11,10 @@ from jaxgan.programs import translation
 
 def get_config():
     config = translation.base_config("pix2pix", "edges2digits")
-    config.model.generator = translation.model_config("generator", "unet", features=16)
-    config.model.discriminator = translation.model_config("discriminator", "patchgan", features=16, num_downsamplings=1)
+    config.model.generator = translation.translation_model_config("generator", "unet", features=16)
+    config.model.discriminator = translation.translation_model_config(
+        "discriminator", "patchgan", features=16, num_downsamplings=1
+    )
     config.pix2pix = ml_collections.ConfigDict(
         {"l1_weight": 100.0, "adversarial_weight": 1.0, "held_out_split": "test"}
     )

@@ -40,6 +40,15 @@ import ml_collections
 import numpy as np
 from jax import lax
 
+from jaxgan.losses import (
+    cyclegan_cycle_loss,
+    cyclegan_identity_loss,
+    least_squares_discriminator_loss,
+    least_squares_generator_loss,
+    mean_absolute_error,
+    non_saturating_discriminator_loss,
+    non_saturating_generator_loss,
+)
 from jaxgan.models import translation as models
 from jaxgan.program import Call, Group, Latent, Program, Term
 from jaxgan.train import tricks
@@ -47,44 +56,6 @@ from jaxgan.train import tricks
 PyTree = Any
 SAMPLE_INPUT = "held_out_source"
 NAMES = ("pix2pix", "cyclegan")
-
-
-# ---------------------------------------------------------------------------- losses
-
-
-def non_saturating_discriminator_loss(d_real: jax.Array, d_fake: jax.Array) -> jax.Array:
-    """`E softplus(-d_real) + E softplus(d_fake)`, means over examples and patches."""
-    return jnp.mean(jax.nn.softplus(-d_real)) + jnp.mean(jax.nn.softplus(d_fake))
-
-
-def non_saturating_generator_loss(d_fake: jax.Array) -> jax.Array:
-    """`E softplus(-d_fake) = -E log sigmoid(d_fake)`."""
-    return jnp.mean(jax.nn.softplus(-d_fake))
-
-
-def least_squares_discriminator_loss(d_real: jax.Array, d_fake: jax.Array) -> jax.Array:
-    """CycleGAN's D loss `½ [E (d_real - 1)² + E d_fake²]` (Mao et al. 2017 with a = 0, b = 1, halved)."""
-    return 0.5 * (jnp.mean(jnp.square(d_real - 1.0)) + jnp.mean(jnp.square(d_fake)))
-
-
-def least_squares_generator_loss(d_fake: jax.Array) -> jax.Array:
-    """`E (d_fake - 1)²`."""
-    return jnp.mean(jnp.square(d_fake - 1.0))
-
-
-def l1(a: jax.Array, b: jax.Array) -> jax.Array:
-    """`E |a - b|` over every element."""
-    return jnp.mean(jnp.abs(a - b))
-
-
-def cycle_loss(x, cycle_x, y, cycle_y) -> jax.Array:
-    """`E|F(G(x)) - x| + E|G(F(y)) - y|` (times λ in the program): 0 when F∘G and G∘F are identities."""
-    return l1(cycle_x, x) + l1(cycle_y, y)
-
-
-def identity_loss(x, same_x, y, same_y) -> jax.Array:
-    """`E|F(x) - x| + E|G(y) - y|` (times μλ): 0 when G and F are identities."""
-    return l1(same_x, x) + l1(same_y, y)
 
 
 # ---------------------------------------------------------------------------- the image pool
@@ -185,7 +156,12 @@ def pix2pix_program(
                     ("d_fake",),
                     weight=adversarial_weight,
                 ),
-                Term("l1", lambda ctx, fake, target: l1(fake, target), ("fake", "target"), weight=l1_weight),
+                Term(
+                    "l1",
+                    lambda ctx, fake, target: mean_absolute_error(fake, target),
+                    ("fake", "target"),
+                    weight=l1_weight,
+                ),
             ),
             reuse=("fake",),
             metric="g",
@@ -226,12 +202,13 @@ def cyclegan_program(
     g_terms = [
         Term(
             "objective",
+            # Zhu et al.'s E(D(G(x)) - 1)² per domain: twice LSGAN's ½E(v - c)², c = 1.
             lambda ctx, d_y_fake, d_x_fake: (
-                least_squares_generator_loss(d_y_fake) + least_squares_generator_loss(d_x_fake)
+                2.0 * (least_squares_generator_loss(d_y_fake) + least_squares_generator_loss(d_x_fake))
             ),
             ("d_y_fake", "d_x_fake"),
         ),
-        Term("cycle", lambda ctx, *v: cycle_loss(*v), ("x", "cycle_x", "y", "cycle_y"), weight=cycle_weight),
+        Term("cycle", lambda ctx, *v: cyclegan_cycle_loss(*v), ("x", "cycle_x", "y", "cycle_y"), weight=cycle_weight),
     ]
     if identity_weight > 0:
         # One call per generator on both of its inputs (joined when it keeps no batch statistics).
@@ -242,7 +219,7 @@ def cyclegan_program(
         g_terms.append(
             Term(
                 "identity",
-                lambda ctx, *v: identity_loss(*v),
+                lambda ctx, *v: cyclegan_identity_loss(*v),
                 ("x", "same_x", "y", "same_y"),
                 weight=identity_weight * cycle_weight,
             )
@@ -423,7 +400,7 @@ def cyclegan_from_config(config: ml_collections.ConfigDict, dataset, *, axis_nam
     )
 
 
-def model_config(kind: str, name: str, **settings) -> ml_collections.ConfigDict:
+def translation_model_config(kind: str, name: str, **settings) -> ml_collections.ConfigDict:
     """A translation network's config entry: its name and every setting (defaults, then `settings`)."""
     import dataclasses
 

@@ -11,17 +11,19 @@ def tiny_config(program: str, **overrides) -> ml_collections.ConfigDict:
     """A few steps of width-2 networks on the 28x28 digit tasks, batch 8, SGD (exact references)."""
     if program == "pix2pix":
         config = translation.base_config("pix2pix", "edges2digits")
-        config.model.generator = translation.model_config("generator", "unet", features=2, dropout_rate=0.5)
+        config.model.generator = translation.translation_model_config("generator", "unet", features=2, dropout_rate=0.5)
         config.pix2pix = ml_collections.ConfigDict(
             {"l1_weight": 100.0, "adversarial_weight": 1.0, "held_out_split": "test"}
         )
     else:
         config = translation.base_config("cyclegan", "digits2inverted")
-        config.model.generator = translation.model_config("generator", "resnet", features=2, num_blocks=1)
+        config.model.generator = translation.translation_model_config("generator", "resnet", features=2, num_blocks=1)
         config.cyclegan = ml_collections.ConfigDict(
             {"cycle_weight": 10.0, "identity_weight": 0.5, "pool_size": 6, "held_out_split": "test"}
         )
-    config.model.discriminator = translation.model_config("discriminator", "patchgan", features=2, num_downsamplings=1)
+    config.model.discriminator = translation.translation_model_config(
+        "discriminator", "patchgan", features=2, num_downsamplings=1
+    )
     for network in ("generator", "discriminator"):
         config.optimizer[network] = ml_collections.ConfigDict({"name": "sgd", "learning_rate": 0.05})
     config.batch_size = 8
