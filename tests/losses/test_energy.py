@@ -71,3 +71,20 @@ def test_the_losses_and_the_convergence_measure():
     fake_grad, k_grad = grad(0.1, 0.25)
     np.testing.assert_allclose(fake_grad, -0.25)
     assert float(k_grad) == 0.0
+
+
+def test_weights_are_counts_of_repeated_examples():
+    # integer weights give the loss of the batch with each example repeated that many times
+    e_real, e_fake = jnp.array([0.2, 0.4, 0.9]), jnp.array([0.5, 3.0, 0.1])
+    counts_real, counts_fake = jnp.array([1.0, 3.0, 0.0]), jnp.array([2.0, 1.0, 1.0])
+    repeated_real, repeated_fake = (
+        jnp.repeat(e_real, counts_real.astype(int)),
+        jnp.repeat(e_fake, counts_fake.astype(int)),
+    )
+    weighted = losses.ebgan_discriminator_loss(
+        e_real, e_fake, margin=1.0, real_weights=counts_real, fake_weights=counts_fake
+    )
+    np.testing.assert_allclose(weighted, losses.ebgan_discriminator_loss(repeated_real, repeated_fake, margin=1.0))
+    np.testing.assert_allclose(
+        losses.ebgan_generator_loss(e_fake, fake_weights=counts_fake), losses.ebgan_generator_loss(repeated_fake)
+    )

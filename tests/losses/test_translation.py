@@ -44,3 +44,11 @@ def test_losses_closed_forms_and_cycle_identity_vanish_for_identity_maps():
     }
     for name, value in expected.items():
         np.testing.assert_allclose(got[name], value, rtol=1e-6, err_msg=name)
+
+
+def test_mean_absolute_error_weights_whole_images():
+    predictions = np.stack([np.full((2, 2, 1), 1.0), np.full((2, 2, 1), -3.0)]).astype(np.float32)
+    targets = np.zeros_like(predictions)
+    np.testing.assert_allclose(losses.mean_absolute_error(predictions, targets), 2.0)
+    # [B] weights weight each image's pixels: (1·1 + 3·3) / 4
+    np.testing.assert_allclose(losses.mean_absolute_error(predictions, targets, weights=np.array([1.0, 3.0])), 2.5)

@@ -3,6 +3,7 @@ by numerical integration, the feature-wise reconstruction and D's cross-entropy 
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -37,3 +38,19 @@ def test_feature_reconstruction_and_gan_loss():
     np.testing.assert_allclose(
         losses.vaegan_discriminator_loss(jnp.zeros(4), jnp.zeros(4), jnp.zeros(4)), 3 * np.log(2), rtol=1e-6
     )
+
+
+def test_the_gan_loss_is_the_non_saturating_d_loss_plus_the_reconstructions_fake_term():
+    rng = np.random.default_rng(0)
+    d_real, d_fake, d_reconstruction = (jnp.asarray(rng.normal(size=6).astype(np.float32)) for _ in range(3))
+    weights = jnp.array([1.0, 0.0, 2.0, 1.0, 0.0, 1.0])
+    got = losses.vaegan_discriminator_loss(
+        d_real, d_fake, d_reconstruction, real_weights=weights, reconstruction_weights=weights[::-1]
+    )
+    # -E_p log σ(v) - E_q log(1 - σ(v)) - E_x̃ log(1 - σ(v)), the expectations as weighted means
+    expected = (
+        -np.sum(weights * np.log(jax.nn.sigmoid(d_real))) / np.sum(weights)
+        - np.mean(np.log(1 - jax.nn.sigmoid(d_fake)))
+        - np.sum(weights[::-1] * np.log(1 - jax.nn.sigmoid(d_reconstruction))) / np.sum(weights)
+    )
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
