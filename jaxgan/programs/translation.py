@@ -156,12 +156,7 @@ def pix2pix_program(
                     ("d_fake",),
                     weight=adversarial_weight,
                 ),
-                Term(
-                    "l1",
-                    lambda ctx, fake, target: mean_absolute_error(fake, target),
-                    ("fake", "target"),
-                    weight=l1_weight,
-                ),
+                Term("l1", lambda ctx, *v: mean_absolute_error(*v), ("fake", "target"), weight=l1_weight),
             ),
             reuse=("fake",),
             metric="g",
