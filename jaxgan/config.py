@@ -11,7 +11,9 @@ def default_config() -> ml_collections.ConfigDict:
     config.seed = 0
     config.overwrite = False  # allow a workdir that holds a run of a different config
 
-    # Data: a dataset by name (`jaxgan.data.names()`), always batches of {"x": ..., "label": ...}.
+    # Data: a dataset by name (`jaxgan.data.names()`). Each declares its features
+    # (`dataset.feature_specs()`): `x` and, where labelled, `label`; paired translation data
+    # `source`/`target`, unpaired `x`/`y`. A batch holds the features the program reads.
     config.data = ml_collections.ConfigDict()
     config.data.name = "ring"
     config.data.split = "train"

@@ -32,27 +32,15 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from jaxgan.losses._base import as_float, static_float
+
 PyTree = Any
 DiscriminatorFn = Callable[[jax.Array], jax.Array]
 Penalty = Callable[[DiscriminatorFn, jax.Array, jax.Array, jax.Array], jax.Array]
 
 
-def _as_float(x: jax.typing.ArrayLike) -> jax.Array:
-    x = jnp.asarray(x)
-    return x.astype(jnp.result_type(x.dtype, jnp.float32))
-
-
-def _static_number(value: Any, setting: str) -> float | None:
-    if isinstance(value, jax.core.Tracer):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"`{setting}` must be a number; got {value!r}.") from None
-
-
 def _check_target_norm(target_norm) -> None:
-    value = _static_number(target_norm, "penalty_target_norm")
+    value = static_float(target_norm, "penalty_target_norm")
     if value is not None and value < 0:
         raise ValueError(
             f"`penalty_target_norm` must be >= 0 (the gradient norm the penalty pulls towards); got {value}."
@@ -73,10 +61,10 @@ def per_example_input_gradients(
     of per-example arrays `[B, ...]`, e.g. the labels of a conditional D), D is called as
     `d_fn(x_i[None], *(c_i[None] for c in condition))`: each example with its own condition.
     """
-    x = _as_float(x)
+    x = as_float(x)
 
     def output_sum(example, *example_condition):
-        return jnp.sum(_as_float(d_fn(example[None], *(c[None] for c in example_condition))))
+        return jnp.sum(as_float(d_fn(example[None], *(c[None] for c in example_condition))))
 
     return jax.vmap(jax.grad(output_sum))(x, *(condition or ()))
 
@@ -108,7 +96,7 @@ def random_interpolates(real: jax.typing.ArrayLike, fake: jax.typing.ArrayLike, 
 
     `key` is one raw key, or one per example (`[B, 2]`).
     """
-    real, fake = _as_float(real), _as_float(fake)
+    real, fake = as_float(real), as_float(fake)
     if real.shape != fake.shape:
         raise ValueError(
             f"gradient_penalty: real and generated batches must have the same shape; got {real.shape} and {fake.shape}."
@@ -126,7 +114,7 @@ def dragan_interpolates(
     with `axis_name` the batch is the global one (its moments averaged over the device axis,
     the per-device batches being of one size), so the scale does not depend on the devices.
     """
-    real = _as_float(real)
+    real = as_float(real)
     split = jax.vmap(jax.random.split) if jnp.ndim(key) == 2 else jax.random.split
     keys = split(key)
     noise_key, alpha_key = (keys[:, 0], keys[:, 1]) if jnp.ndim(key) == 2 else (keys[0], keys[1])
@@ -178,7 +166,7 @@ def dragan(
     """DRAGAN `E[(‖∇D(x̂)‖ - t)²]` at points perturbed around the real data (Kodali et al. 2017)."""
     _check_key(key, "dragan")
     _check_target_norm(target_norm)
-    value = _static_number(scale, "scale")
+    value = static_float(scale, "scale")
     if value is not None and value <= 0:
         raise ValueError(f"dragan: `scale` (of the perturbation, in units of the batch std) must be > 0; got {value}.")
     points = dragan_interpolates(real, key=key, scale=scale, axis_name=axis_name)
@@ -198,7 +186,7 @@ def r2(d_fn: DiscriminatorFn, fake: jax.typing.ArrayLike, *, condition=None) -> 
 
 def clip_weights(params: PyTree, clip_value: float) -> PyTree:
     """Every leaf clipped to `[-c, c]` (WGAN's projection of the critic, Arjovsky et al. 2017)."""
-    value = _static_number(clip_value, "clip_weights")
+    value = static_float(clip_value, "clip_weights")
     if value is not None and value <= 0:
         raise ValueError(
             f"`clip_weights` must be > 0 (the bound c of [-c, c]; 0 disables clipping upstream); got {value}."
@@ -270,7 +258,7 @@ def from_weights(weights: Mapping[str, float], *, target_norm: float = 1.0) -> t
     for name in sorted(weights):
         if name not in _REGISTRY:
             get(name)  # raises the unknown-name error
-        weight = _static_number(weights[name], f"penalties.{name}")
+        weight = static_float(weights[name], f"penalties.{name}")
         if weight is not None and weight < 0:
             raise ValueError(f"`penalties.{name}` must be >= 0 (0 leaves the penalty out); got {weight}.")
         if weight == 0:

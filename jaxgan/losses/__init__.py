@@ -12,6 +12,12 @@ its `discriminator(d_real, d_fake, *, state)` takes the state and returns `(loss
 Every `<name>_discriminator_loss(d_real, d_fake, *, real_weights=None, fake_weights=None)` and
 `<name>_generator_loss(d_fake, *, d_real=None, real_weights=None, fake_weights=None)` is also
 importable by its own name. The formulas and the identities the tests check are in MATH.md.
+
+Every family's own losses live here too, one name per formula, outside the registry (their
+inputs are not a D/G pair of outputs alone): `auxiliary` (feature matching, ACGAN, InfoGAN),
+`semi_supervised` (the K+1 classifier), `energy` (EBGAN, BEGAN), `madgan`, `vaegan`,
+`translation` (pix2pix's L1, CycleGAN's cycle and identity terms; their adversarial losses are
+the separable ones above).
 """
 
 from jaxgan.losses import semi_supervised
@@ -21,6 +27,16 @@ from jaxgan.losses.auxiliary import (
     feature_matching_loss,
     infogan_categorical_mutual_information,
     infogan_gaussian_mutual_information,
+)
+from jaxgan.losses.energy import (
+    began_autoencoder_loss,
+    began_convergence_measure,
+    began_discriminator_loss,
+    began_update_k,
+    ebgan_discriminator_loss,
+    ebgan_energy,
+    ebgan_generator_loss,
+    ebgan_pulling_away_loss,
 )
 from jaxgan.losses.fgan import (
     fgan_discriminator_loss,
@@ -43,6 +59,7 @@ from jaxgan.losses.fgan import (
     fgan_total_variation_generator_loss,
 )
 from jaxgan.losses.fisher import fisher_discriminator_loss, fisher_generator_loss, fisher_init_state
+from jaxgan.losses.madgan import madgan_discriminator_loss, madgan_generator_loss
 from jaxgan.losses.mmd import mmd_discriminator_loss, mmd_generator_loss
 from jaxgan.losses.registry import get, names
 from jaxgan.losses.relativistic import relativistic_average_discriminator_loss, relativistic_average_generator_loss
@@ -58,11 +75,27 @@ from jaxgan.losses.separable import (
     wasserstein_discriminator_loss,
     wasserstein_generator_loss,
 )
+from jaxgan.losses.translation import cyclegan_cycle_loss, cyclegan_identity_loss, mean_absolute_error
+from jaxgan.losses.vaegan import (
+    gaussian_kl_to_standard_normal,
+    vaegan_discriminator_loss,
+    vaegan_feature_reconstruction_loss,
+)
 
 __all__ = [
     "Objective",
     "StatefulObjective",
     "acgan_class_loss",
+    "began_autoencoder_loss",
+    "began_convergence_measure",
+    "began_discriminator_loss",
+    "began_update_k",
+    "cyclegan_cycle_loss",
+    "cyclegan_identity_loss",
+    "ebgan_discriminator_loss",
+    "ebgan_energy",
+    "ebgan_generator_loss",
+    "ebgan_pulling_away_loss",
     "feature_matching_loss",
     "fgan_discriminator_loss",
     "fgan_gan_discriminator_loss",
@@ -85,6 +118,7 @@ __all__ = [
     "fisher_discriminator_loss",
     "fisher_generator_loss",
     "fisher_init_state",
+    "gaussian_kl_to_standard_normal",
     "get",
     "hinge_discriminator_loss",
     "hinge_generator_loss",
@@ -92,6 +126,9 @@ __all__ = [
     "infogan_gaussian_mutual_information",
     "least_squares_discriminator_loss",
     "least_squares_generator_loss",
+    "madgan_discriminator_loss",
+    "madgan_generator_loss",
+    "mean_absolute_error",
     "minimax_discriminator_loss",
     "minimax_generator_loss",
     "mmd_discriminator_loss",
@@ -102,6 +139,8 @@ __all__ = [
     "relativistic_average_discriminator_loss",
     "relativistic_average_generator_loss",
     "semi_supervised",
+    "vaegan_discriminator_loss",
+    "vaegan_feature_reconstruction_loss",
     "wasserstein_discriminator_loss",
     "wasserstein_generator_loss",
     "weighted_mean",

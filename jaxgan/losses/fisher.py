@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.losses._base import as_float, static_float, weighted_mean
+from jaxgan.losses.separable import wasserstein_generator_loss
 
 ArrayLike = jax.typing.ArrayLike
 PyTree = Any
@@ -73,6 +74,6 @@ def fisher_generator_loss(
     real_weights: ArrayLike | None = None,
     fake_weights: ArrayLike | None = None,
 ) -> jax.Array:
-    """Fisher GAN G loss `-E_q[v]` (Mroueh & Sercu 2017)."""
+    """Fisher GAN G loss `-E_q[v]` (Mroueh & Sercu 2017): the WGAN G loss."""
     del d_real, real_weights
-    return -weighted_mean(d_fake, fake_weights, setting="fake_weights")
+    return wasserstein_generator_loss(d_fake, fake_weights=fake_weights)

@@ -180,6 +180,6 @@ def hinge_generator_loss(
     real_weights: ArrayLike | None = None,
     fake_weights: ArrayLike | None = None,
 ) -> jax.Array:
-    """Hinge G loss `-E_q[v]` (Lim & Ye 2017; Miyato et al. 2018)."""
+    """Hinge G loss `-E_q[v]` (Lim & Ye 2017; Miyato et al. 2018): the WGAN G loss."""
     del d_real, real_weights
-    return -_mean_fake(d_fake, fake_weights)
+    return wasserstein_generator_loss(d_fake, fake_weights=fake_weights)

@@ -21,34 +21,11 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+from jaxgan.losses import began_autoencoder_loss, began_convergence_measure, began_discriminator_loss, began_update_k
 from jaxgan.program import Latent, Program, Term, normal
 from jaxgan.programs import terms
 from jaxgan.programs.family import Family
 from jaxgan.programs.parts import Parts
-
-# ---------------------------------------------------------------------------- losses
-
-
-def autoencoder_loss(v: jax.Array, reconstruction: jax.Array, eta: float = 1.0) -> jax.Array:
-    """`L(v) = mean |v - D(v)|^η` per example: `[B, ...] -> [B]`."""
-    error = jnp.abs(reconstruction - v).reshape(v.shape[0], -1)
-    return jnp.mean(error if eta == 1.0 else error**eta, axis=1)
-
-
-def discriminator_loss(l_real: jax.Array, l_fake: jax.Array, k: jax.Array) -> jax.Array:
-    """`L(x) - k_t L(G(z))` (k_t is not differentiated)."""
-    return l_real - jax.lax.stop_gradient(k) * l_fake
-
-
-def update_k(k: jax.Array, l_real: jax.Array, l_fake: jax.Array, *, gamma: float, lambda_k: float) -> jax.Array:
-    """`k_{t+1} = clip(k_t + λ_k (γ L(x) - L(G(z))), 0, 1)`."""
-    balance = jax.lax.stop_gradient(gamma * l_real - l_fake)
-    return jnp.clip(k + lambda_k * balance, 0.0, 1.0)
-
-
-def convergence_measure(l_real: jax.Array, l_fake: jax.Array, *, gamma: float) -> jax.Array:
-    """`M = L(x) + |γ L(x) - L(G(z))|`."""
-    return jax.lax.stop_gradient(l_real + jnp.abs(gamma * l_real - l_fake))
 
 
 def init_state() -> dict[str, jax.Array]:
@@ -82,22 +59,22 @@ def program(
     gamma, lambda_k, eta = options.gamma, options.lambda_k, options.eta
 
     def losses(ctx, x, reconstruction_real, fake, reconstruction_fake):
-        l_real = terms.gathered_mean(ctx, autoencoder_loss(x, reconstruction_real, eta))
-        l_fake = terms.gathered_mean(ctx, autoencoder_loss(fake, reconstruction_fake, eta))
+        l_real = terms.gathered_mean(ctx, began_autoencoder_loss(x, reconstruction_real, eta=eta))
+        l_fake = terms.gathered_mean(ctx, began_autoencoder_loss(fake, reconstruction_fake, eta=eta))
         return l_real, l_fake
 
     def began_term(ctx, *values):
         l_real, l_fake = losses(ctx, *values)
         k = ctx.state["k_t"]
-        return discriminator_loss(l_real, l_fake, k), {
-            "k_t": update_k(k, l_real, l_fake, gamma=gamma, lambda_k=lambda_k)
+        return began_discriminator_loss(l_real, l_fake, k=k), {
+            "k_t": began_update_k(k, l_real, l_fake, gamma=gamma, lambda_k=lambda_k)
         }
 
     def convergence_term(ctx, *values):  # weight 0: logged, not optimised
-        return convergence_measure(*losses(ctx, *values), gamma=gamma)
+        return began_convergence_measure(*losses(ctx, *values), gamma=gamma)
 
     def generator_term(ctx, fake, reconstruction_fake):
-        return terms.gathered_mean(ctx, autoencoder_loss(fake, reconstruction_fake, eta))
+        return terms.gathered_mean(ctx, began_autoencoder_loss(fake, reconstruction_fake, eta=eta))
 
     groups = terms.adversarial_pair(
         d_optimizer=d_tx,

@@ -17,38 +17,14 @@ from __future__ import annotations
 import dataclasses
 
 import flax.linen as nn
-import jax
-import jax.numpy as jnp
 import ml_collections
 import optax
 
+from jaxgan.losses import ebgan_discriminator_loss, ebgan_energy, ebgan_generator_loss, ebgan_pulling_away_loss
 from jaxgan.program import Latent, Program, Term, normal
 from jaxgan.programs import terms
 from jaxgan.programs.family import Family
 from jaxgan.programs.parts import Parts
-
-# ---------------------------------------------------------------------------- losses
-
-
-def energy(x: jax.Array, reconstruction: jax.Array) -> jax.Array:
-    """`e(x) = mean ‖Dec(Enc(x)) - x‖²` per example: `[B, ...] -> [B]`."""
-    return jnp.mean(jnp.square(reconstruction - x).reshape(x.shape[0], -1), axis=1)
-
-
-def margin_discriminator_loss(e_real: jax.Array, e_fake: jax.Array, margin: float) -> jax.Array:
-    """D's loss `E_p e(x) + E_q [m - e(G(z))]⁺` from per-example energies."""
-    return jnp.mean(e_real) + jnp.mean(jax.nn.relu(margin - e_fake))
-
-
-def pulling_away(embeddings: jax.Array) -> jax.Array:
-    """`f_PT(S) = Σ_{i≠j} cos²(s_i, s_j) / (N(N-1))` of `S [N, d]`: 0 orthogonal, 1 identical."""
-    s = embeddings.reshape(embeddings.shape[0], -1)
-    n = s.shape[0]
-    unit = s * jax.lax.rsqrt(jnp.sum(jnp.square(s), axis=1, keepdims=True) + 1e-12)
-    cosines = unit @ unit.T
-    off_diagonal = jnp.sum(jnp.square(cosines)) - jnp.sum(jnp.square(jnp.diagonal(cosines)))
-    return off_diagonal / (n * (n - 1))
-
 
 # ---------------------------------------------------------------------------- program
 
@@ -73,15 +49,15 @@ def program(
     margin = options.margin
 
     def margin_term(ctx, x, reconstruction_real, fake, reconstruction_fake):
-        e_real = ctx.gather(energy(x, reconstruction_real))
-        e_fake = ctx.gather(energy(fake, reconstruction_fake))
-        return margin_discriminator_loss(e_real, e_fake, margin)
+        e_real = ctx.gather(ebgan_energy(x, reconstruction_real))
+        e_fake = ctx.gather(ebgan_energy(fake, reconstruction_fake))
+        return ebgan_discriminator_loss(e_real, e_fake, margin=margin)
 
     def energy_term(ctx, fake, reconstruction_fake):
-        return terms.gathered_mean(ctx, energy(fake, reconstruction_fake))
+        return ebgan_generator_loss(ctx.gather(ebgan_energy(fake, reconstruction_fake)))
 
     def pulling_away_term(ctx, embedding):
-        return pulling_away(ctx.gather(embedding))
+        return ebgan_pulling_away_loss(ctx.gather(embedding))
 
     g_terms = (Term("energy", energy_term, ("fake", "ae_fake.reconstruction")),)
     if options.pulling_away_weight > 0:

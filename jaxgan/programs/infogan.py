@@ -9,8 +9,9 @@
         - λ_cat L_I(categorical) - λ_cont L_I(continuous), with Q's outputs on D's features:
         K logits for the code, m means of a unit-variance Gaussian for the continuous codes.
 
-`L_I = H(c) + E log Q(c|G(z, c)) ≤ I(c; G(z, c))` (MATH.md section 8); it is logged as
-`g_mutual_information_categorical` / `_continuous` (the bounds themselves, in nats). Samples keep
+`L_I = H(c) + E log Q(c|G(z, c)) ≤ I(c; G(z, c))` (MATH.md section 8). Each term is logged
+unweighted as `g_negative_mutual_information_categorical` / `_continuous`: `-L_I`, in nats (and
+as `d_negative_mutual_information_*` when D learns the codes). Samples keep
 the codes they were drawn for (`code`, `continuous`); `traversal()` gives the inputs of the
 picture whose rows are the code values and whose columns move one continuous code from -2 to 2.
 """

@@ -24,47 +24,14 @@ from __future__ import annotations
 import dataclasses
 
 import flax.linen as nn
-import jax
-import jax.numpy as jnp
 import ml_collections
 import optax
 
+from jaxgan.losses import madgan_discriminator_loss, madgan_generator_loss
 from jaxgan.program import Latent, Program, Term, categorical, normal
 from jaxgan.programs import terms
 from jaxgan.programs.family import Family
 from jaxgan.programs.parts import Parts
-
-# ---------------------------------------------------------------------------- losses
-
-
-def _weighted_mean(values, weights):
-    return jnp.mean(values) if weights is None else jnp.sum(values * weights) / jnp.sum(weights)
-
-
-def discriminator_loss(real_logits, fake_logits, fake_generator, *, real_weights=None, fake_weights=None):
-    """`(E_p CE(D(x), k) + k E_fake CE(D(x̃), generator)) / (k + 1)` from logits `[B, k+1]`."""
-    k = real_logits.shape[-1] - 1
-    real_ce = -jax.nn.log_softmax(real_logits)[..., k]
-    fake_log_p = jax.nn.log_softmax(fake_logits)
-    fake_ce = -jnp.take_along_axis(fake_log_p, fake_generator.astype(jnp.int32)[..., None], axis=-1)[..., 0]
-    return (_weighted_mean(real_ce, real_weights) + k * _weighted_mean(fake_ce, fake_weights)) / (k + 1)
-
-
-def generator_loss(fake_logits):
-    """`-E log D_real(G_i(z))`, the mean over the generated batch (each G_i gets its examples' share)."""
-    k = fake_logits.shape[-1] - 1
-    return -jnp.mean(jax.nn.log_softmax(fake_logits)[..., k])
-
-
-def jsd_pi(distributions) -> jax.Array:
-    """`JSD_π(P_0, .., P_k) = H(Σ π_j P_j) - Σ π_j H(P_j)` with equal weights, `[k+1, n]` discrete."""
-    p = jnp.asarray(distributions)
-
-    def entropy(q):
-        return -jnp.sum(jnp.where(q > 0, q * jnp.log(jnp.where(q > 0, q, 1.0)), 0.0), axis=-1)
-
-    return entropy(jnp.mean(p, axis=0)) - jnp.mean(entropy(p))
-
 
 # ---------------------------------------------------------------------------- program
 
@@ -86,10 +53,10 @@ def program(
     options: MadganOptions,
 ) -> Program:
     def d_term(ctx, d_real, d_fake, generator_index):
-        return discriminator_loss(ctx.gather(d_real), ctx.gather(d_fake), ctx.gather(generator_index))
+        return madgan_discriminator_loss(ctx.gather(d_real), ctx.gather(d_fake), ctx.gather(generator_index))
 
     def g_term(ctx, d_fake):
-        return generator_loss(ctx.gather(d_fake))
+        return madgan_generator_loss(ctx.gather(d_fake))
 
     groups = terms.adversarial_pair(
         d_optimizer=d_tx,

@@ -41,51 +41,21 @@ import numpy as np
 from jax import lax
 
 from jaxgan import tricks
+from jaxgan.losses import (
+    cyclegan_cycle_loss,
+    cyclegan_identity_loss,
+    least_squares_discriminator_loss,
+    least_squares_generator_loss,
+    mean_absolute_error,
+    non_saturating_discriminator_loss,
+    non_saturating_generator_loss,
+)
 from jaxgan.program import Call, Group, Latent, Program, Term
 from jaxgan.programs import terms
-from jaxgan.programs.family import Exports, Family, Needs, Translation
 from jaxgan.programs.parts import Parts
 
 PyTree = Any
 SAMPLE_INPUT = "held_out_source"
-
-
-# ---------------------------------------------------------------------------- losses
-
-
-def non_saturating_discriminator_loss(d_real: jax.Array, d_fake: jax.Array) -> jax.Array:
-    """`E softplus(-d_real) + E softplus(d_fake)`, means over examples and patches."""
-    return jnp.mean(jax.nn.softplus(-d_real)) + jnp.mean(jax.nn.softplus(d_fake))
-
-
-def non_saturating_generator_loss(d_fake: jax.Array) -> jax.Array:
-    """`E softplus(-d_fake) = -E log sigmoid(d_fake)`."""
-    return jnp.mean(jax.nn.softplus(-d_fake))
-
-
-def least_squares_discriminator_loss(d_real: jax.Array, d_fake: jax.Array) -> jax.Array:
-    """CycleGAN's D loss `½ [E (d_real - 1)² + E d_fake²]` (Mao et al. 2017 with a = 0, b = 1, halved)."""
-    return 0.5 * (jnp.mean(jnp.square(d_real - 1.0)) + jnp.mean(jnp.square(d_fake)))
-
-
-def least_squares_generator_loss(d_fake: jax.Array) -> jax.Array:
-    """`E (d_fake - 1)²`."""
-    return jnp.mean(jnp.square(d_fake - 1.0))
-
-
-def l1(a: jax.Array, b: jax.Array) -> jax.Array:
-    """`E |a - b|` over every element."""
-    return jnp.mean(jnp.abs(a - b))
-
-
-def cycle_loss(x, cycle_x, y, cycle_y) -> jax.Array:
-    """`E|F(G(x)) - x| + E|G(F(y)) - y|` (times λ in the program): 0 when F∘G and G∘F are identities."""
-    return l1(cycle_x, x) + l1(cycle_y, y)
-
-
-def identity_loss(x, same_x, y, same_y) -> jax.Array:
-    """`E|F(x) - x| + E|G(y) - y|` (times μλ): 0 when G and F are identities."""
-    return l1(same_x, x) + l1(same_y, y)
 
 
 # ---------------------------------------------------------------------------- the image pool
@@ -168,7 +138,7 @@ def pix2pix_program(
             ("d_fake",),
             weight=adversarial_weight,
         ),
-        Term("l1", lambda ctx, fake, target: l1(fake, target), ("fake", "target"), weight=l1_weight),
+        Term("l1", lambda ctx, *v: mean_absolute_error(*v), ("fake", "target"), weight=l1_weight),
     )
     groups = terms.adversarial_pair(
         d_optimizer=d_tx,
@@ -217,12 +187,13 @@ def cyclegan_program(
     g_terms = [
         Term(
             "objective",
+            # Zhu et al.'s E(D(G(x)) - 1)² per domain: twice LSGAN's ½E(v - c)², c = 1.
             lambda ctx, d_y_fake, d_x_fake: (
-                least_squares_generator_loss(d_y_fake) + least_squares_generator_loss(d_x_fake)
+                2.0 * (least_squares_generator_loss(d_y_fake) + least_squares_generator_loss(d_x_fake))
             ),
             ("d_y_fake", "d_x_fake"),
         ),
-        Term("cycle", lambda ctx, *v: cycle_loss(*v), ("x", "cycle_x", "y", "cycle_y"), weight=cycle_weight),
+        Term("cycle", lambda ctx, *v: cyclegan_cycle_loss(*v), ("x", "cycle_x", "y", "cycle_y"), weight=cycle_weight),
     ]
     if identity_weight > 0:
         # One call per generator on both of its inputs (joined when it keeps no batch statistics).
@@ -233,7 +204,7 @@ def cyclegan_program(
         g_terms.append(
             Term(
                 "identity",
-                lambda ctx, *v: identity_loss(*v),
+                lambda ctx, *v: cyclegan_identity_loss(*v),
                 ("x", "same_x", "y", "same_y"),
                 weight=identity_weight * cycle_weight,
             )
@@ -368,27 +339,6 @@ def build_cyclegan(parts: Parts) -> Program:
         y_shape=y_shape,
         held_out_sources=_held_out_sources(parts),
     )
-
-
-PIX2PIX = Family(
-    name="pix2pix",
-    build=build_pix2pix,
-    settings=pix2pix_settings,
-    needs=Needs(features=("source", "target"), suggestion="a paired dataset such as 'edges2digits'"),
-    exports=Exports(translation=Translation(source="source", target="target", network="generator", given=SAMPLE_INPUT)),
-    doc="Isola et al. 2017: a U-Net G of the source, a PatchGAN D of (source, image) pairs, L1 + adversarial.",
-)
-
-CYCLEGAN = Family(
-    name="cyclegan",
-    build=build_cyclegan,
-    settings=cyclegan_settings,
-    needs=Needs(features=("x", "y"), suggestion="an unpaired dataset such as 'digits2inverted'"),
-    exports=Exports(
-        translation=Translation(source="x", network="generator_xy", inverse="generator_yx", given=SAMPLE_INPUT)
-    ),
-    doc="Zhu et al. 2017: two generators and two PatchGANs on unpaired domains, cycle and identity terms, image pools.",
-)
 
 
 def base_config(program: str, dataset: str) -> ml_collections.ConfigDict:

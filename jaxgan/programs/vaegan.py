@@ -11,8 +11,8 @@ shared/MATH.md §8 and the paper's Algorithm 1, where L_GAN is D's loss (so G ma
 the minimax game); L_llike is not back-propagated to D. Means over the global batch.
 Three update groups in the paper's order (encoder, decoder, discriminator), each on its own
 latents (ε, z_p) and its own forward pass at the parameters the groups before it left.
-`reconstruct` calls (E then G, inference mode, ε = 0: the posterior mean) give
-`jaxgan reconstruct` its path.
+`reconstruct` (E then G, inference mode, ε = 0: the posterior mean) is what
+`jaxgan sample --reconstruct=test` writes.
 """
 
 from __future__ import annotations
@@ -26,33 +26,15 @@ import ml_collections
 import optax
 
 from jaxgan.calls import run_call
+from jaxgan.losses import (
+    gaussian_kl_to_standard_normal,
+    vaegan_discriminator_loss,
+    vaegan_feature_reconstruction_loss,
+)
 from jaxgan.program import Call, Group, Latent, Program, Term, normal
 from jaxgan.programs import terms
 from jaxgan.programs.family import Exports, Family, Reconstruction
 from jaxgan.programs.parts import Parts
-
-# ---------------------------------------------------------------------------- losses
-
-
-def kl_prior(mean: jax.Array, log_variance: jax.Array) -> jax.Array:
-    """`½ Σ (μ² + σ² - log σ² - 1)` per example: KL(N(μ, σ²) ‖ N(0, I)), `[B, d] -> [B]`."""
-    return 0.5 * jnp.sum(jnp.square(mean) + jnp.exp(log_variance) - log_variance - 1.0, axis=-1)
-
-
-def feature_reconstruction(features_reconstruction: jax.Array, features_real: jax.Array) -> jax.Array:
-    """`½ ‖D_l(x̃) - D_l(x)‖²` per example, `[B, ...] -> [B]`."""
-    difference = (features_reconstruction - features_real).reshape(features_real.shape[0], -1)
-    return 0.5 * jnp.sum(jnp.square(difference), axis=1)
-
-
-def gan_loss(d_real: jax.Array, d_fake: jax.Array, d_reconstruction: jax.Array) -> jax.Array:
-    """`L_GAN = -[E log D(x) + E log(1 - D(x_p)) + E log(1 - D(x̃))]` from D's logits."""
-    return (
-        jnp.mean(jax.nn.softplus(-d_real))
-        + jnp.mean(jax.nn.softplus(d_fake))
-        + jnp.mean(jax.nn.softplus(d_reconstruction))
-    )
-
 
 # ---------------------------------------------------------------------------- program
 
@@ -80,13 +62,13 @@ def program(
     options: VaeganOptions,
 ) -> Program:
     def prior_term(ctx, mean, log_variance):
-        return terms.gathered_mean(ctx, kl_prior(mean, log_variance))
+        return terms.gathered_mean(ctx, gaussian_kl_to_standard_normal(mean, log_variance))
 
     def llike_term(ctx, features_reconstruction, features_real):
-        return terms.gathered_mean(ctx, feature_reconstruction(features_reconstruction, features_real))
+        return terms.gathered_mean(ctx, vaegan_feature_reconstruction_loss(features_reconstruction, features_real))
 
     def gan_term(ctx, d_real, d_fake, d_reconstruction):
-        return gan_loss(ctx.gather(d_real), ctx.gather(d_fake), ctx.gather(d_reconstruction))
+        return vaegan_discriminator_loss(ctx.gather(d_real), ctx.gather(d_fake), ctx.gather(d_reconstruction))
 
     llike_reads = ("d_reconstruction.features", "d_real.features")
     gan_reads = ("d_real.logit", "d_fake.logit", "d_reconstruction.logit")

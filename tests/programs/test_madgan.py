@@ -1,6 +1,6 @@
-"""MAD-GAN (shared/MATH.md §8): D's loss at its optimum is log(k+1) - JSD_π; the k generators are
-one module vmapped over a generator axis, each example drawn by its own; samples carry their
-generator's index; k < 2 is refused."""
+"""MAD-GAN (shared/MATH.md §8): the k generators are one module vmapped over a generator axis, each
+example drawn by its own; samples carry their generator's index; k < 2 is refused. D's loss at its
+optimum (log(k+1) - JSD_π) is tested in tests/losses/test_madgan.py."""
 
 from __future__ import annotations
 
@@ -11,41 +11,8 @@ import pytest
 
 from jaxgan.calls import draw_latents
 from jaxgan.models.multi_generator import MultiMLPGenerator
-from jaxgan.programs import madgan
 from jaxgan.train import build, run_axis, sampling, sweeps
 from tests.programs.helpers import tiny_config
-
-
-def _optimal_loss(p, qs):
-    """D's loss at D*_j = P_j / Σ_l P_l, as exact expectations over n points (weights)."""
-    k, n = qs.shape
-    everything = np.concatenate([qs, p[None]])  # row j < k: generator j; row k: the data
-    logits = jnp.log(jnp.asarray(everything.T))  # [n, k+1]: softmax(logits)[x] = D*(x)
-    fake_logits = jnp.tile(logits, (k, 1))  # generator i's copy of the n points
-    fake_generator = jnp.repeat(jnp.arange(k), n)
-    fake_weights = jnp.asarray(qs.reshape(-1) / k)  # E_i E_{q_i}: the generated batch's mean
-    return madgan.discriminator_loss(logits, fake_logits, fake_generator, real_weights=p, fake_weights=fake_weights)
-
-
-@pytest.mark.parametrize("k", [1, 3, 8])
-def test_discriminator_loss_at_the_optimum_is_log_k_plus_1_minus_jsd(k):
-    rng = np.random.default_rng(k)
-    n = 12
-    p = rng.dirichlet(np.ones(n))
-    qs = rng.dirichlet(np.ones(n), size=k)
-    expected = np.log(k + 1) - float(madgan.jsd_pi(np.concatenate([qs, p[None]])))
-    np.testing.assert_allclose(_optimal_loss(jnp.asarray(p), qs), expected, rtol=1e-5)
-    if k == 1:  # half of the minimax D loss at its optimum, log 4 - 2 JSD(p, q)
-        m = (p + qs[0]) / 2
-        jsd = 0.5 * np.sum(p * np.log(p / m)) + 0.5 * np.sum(qs[0] * np.log(qs[0] / m))
-        np.testing.assert_allclose(_optimal_loss(jnp.asarray(p), qs), (np.log(4) - 2 * jsd) / 2, rtol=1e-5)
-
-
-def test_identical_distributions_leave_d_at_chance():
-    n, k = 5, 4
-    uniform = np.full((k, n), 1 / n)
-    np.testing.assert_allclose(_optimal_loss(jnp.full(n, 1 / n), uniform), np.log(k + 1), rtol=1e-6)
-    np.testing.assert_allclose(madgan.generator_loss(jnp.zeros((3, k + 1))), np.log(k + 1), rtol=1e-6)
 
 
 @pytest.mark.parametrize("share_body", [True, False])
