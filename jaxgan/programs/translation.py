@@ -52,6 +52,7 @@ from jaxgan.losses import (
 )
 from jaxgan.program import Call, Group, Latent, Program, Term
 from jaxgan.programs import terms
+from jaxgan.programs.family import Exports, Family, Needs, Translation
 from jaxgan.programs.parts import Parts
 
 PyTree = Any
@@ -339,6 +340,27 @@ def build_cyclegan(parts: Parts) -> Program:
         y_shape=y_shape,
         held_out_sources=_held_out_sources(parts),
     )
+
+
+PIX2PIX = Family(
+    name="pix2pix",
+    build=build_pix2pix,
+    settings=pix2pix_settings,
+    needs=Needs(features=("source", "target"), suggestion="a paired dataset such as 'edges2digits'"),
+    exports=Exports(translation=Translation(source="source", target="target", network="generator", given=SAMPLE_INPUT)),
+    doc="Isola et al. 2017: a U-Net G of the source, a PatchGAN D of (source, image) pairs, L1 + adversarial.",
+)
+
+CYCLEGAN = Family(
+    name="cyclegan",
+    build=build_cyclegan,
+    settings=cyclegan_settings,
+    needs=Needs(features=("x", "y"), suggestion="an unpaired dataset such as 'digits2inverted'"),
+    exports=Exports(
+        translation=Translation(source="x", network="generator_xy", inverse="generator_yx", given=SAMPLE_INPUT)
+    ),
+    doc="Zhu et al. 2017: two generators and two PatchGANs on unpaired domains, cycle and identity terms, image pools.",
+)
 
 
 def base_config(program: str, dataset: str) -> ml_collections.ConfigDict:
