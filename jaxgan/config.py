@@ -24,7 +24,9 @@ def default_config() -> ml_collections.ConfigDict:
     config.data.image_size = 0  # 0: the dataset's own size; else resize/crop to this square size
     config.data.on_device = True  # keep a dataset that fits on the device, gather inside the step
 
-    # The family: a program of `jaxgan.programs` (networks, latents, update groups).
+    # The family: a built-in one (`jaxgan.programs.registry.names()`) or "path/to/file.py:NAME"
+    # (a `jaxgan.programs.family.Family` record in one's own file). Its own settings live in
+    # config.<its section> (e.g. config.infogan), defaults from the record.
     config.program = "gan"
 
     # Models, by name (`jaxgan.models.generator_names()`, `discriminator_names()`); the other

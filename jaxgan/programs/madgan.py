@@ -92,11 +92,6 @@ def build(parts: Parts) -> Program:
     k = parts.integer("num_generators", 2)
     share = parts.flag("share_body")
     generator = parts.generator(accept=("multi_mlp",), num_generators=k, share_body=share)
-    num_outputs = config.model.discriminator.get("num_outputs")
-    if num_outputs not in (None, k + 1):
-        raise ValueError(
-            f"config.model.discriminator.num_outputs={num_outputs!r} must be k+1 = {k + 1} for MAD-GAN (or unset)."
-        )
     options = MadganOptions(
         latent_dim=config.latent_dim,
         num_generators=k,

@@ -21,7 +21,6 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -149,6 +148,12 @@ class Parts:
             fixed["batch_norm_axis_name"] = self.axis_name if self.config.model.cross_device_batch_norm else None
         if "example_axis_name" in fields:
             fixed["example_axis_name"] = self.axis_name
+        clash = sorted(k for k in set(kwargs) & set(settings) if _setting(kwargs[k]) != _setting(settings[k]))
+        if clash:
+            raise ValueError(
+                f"config.model.{entry}.{clash[0]}={kwargs[clash[0]]!r} is set by program {self.family.name!r} "
+                f"(to {settings[clash[0]]!r} here); remove it from config.model.{entry}."
+            )
         unknown = sorted(set(kwargs) - set(fields))
         if unknown:
             accepted = [f for f in fields if f not in fixed and f not in settings]
@@ -238,7 +243,5 @@ class Parts:
         return num_classes
 
 
-def module_spec(spec: ml_collections.ConfigDict) -> tuple[str, dict[str, Any]]:
-    """A `config.model.<network>` entry as its registered name and its settings."""
-    kwargs = spec.to_dict()
-    return kwargs.pop("name"), kwargs
+def _setting(value):
+    return tuple(value) if isinstance(value, list) else value

@@ -130,27 +130,18 @@ def adversarial_pair(
     real_output, fake_output = outputs
     d_inputs = (tuple(real), tuple(fake), *(tuple(inputs) for inputs, _ in also))
     d_outputs = (real_output, fake_output, *(name for _, name in also))
-    g_calls = [
+    in_g_update = [(fake, fake_output)] + ([(real, real_output)] if generator_reads_real else [])
+    g_calls = tuple(
         Call(
             "discriminator",
-            tuple(fake),
-            fake_output,
+            tuple(inputs),
+            output,
             pack=pack,
             keep_variables=False,
-            features=(f"{fake_output}_features",) if features else (),
+            features=(f"{output}_features",) if features else (),
         )
-    ]
-    if generator_reads_real:
-        g_calls.append(
-            Call(
-                "discriminator",
-                tuple(real),
-                real_output,
-                pack=pack,
-                keep_variables=False,
-                features=(f"{real_output}_features",) if features else (),
-            )
-        )
+        for inputs, output in in_g_update
+    )
     discriminator = Group(
         "discriminator",
         trains=("discriminator",),
@@ -170,7 +161,7 @@ def adversarial_pair(
         "generator",
         trains=tuple(generator_trains),
         optimizer=g_optimizer,
-        calls=tuple(g_calls),
+        calls=g_calls,
         terms=tuple(g_terms),
         reuse=("fake",),
         lookahead=("discriminator", lookahead) if lookahead else None,

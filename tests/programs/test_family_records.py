@@ -135,3 +135,17 @@ def test_a_family_in_a_users_file_is_found_by_path_and_by_module(tmp_path, monke
 def test_a_family_reading_an_unknown_shared_setting_is_refused():
     with pytest.raises(ValueError, match=r"family 'x' reads unknown shared setting\(s\) \['pakc'\]"):
         family_lib.Family(name="x", build=lambda parts: None, reads=("pakc",))
+
+
+def test_a_network_setting_the_family_sets_itself_is_refused_unless_equal():
+    from jaxgan.programs import madgan
+
+    config = _config("madgan", "data.name", "ring")
+    config.madgan = madgan.FAMILY.default_settings(num_generators=3)
+    config.model.generator = ml_collections.ConfigDict({"name": "multi_mlp", "width": 8, "depth": 1})
+    dataset = data_lib.load("ring", num_examples=200)
+    config.model.discriminator.num_outputs = 4  # k + 1: what the family sets
+    registry.build_program(config, dataset, axis_name=None)
+    config.model.discriminator.num_outputs = 3
+    with pytest.raises(ValueError, match=r"config.model.discriminator.num_outputs=3 is set by program 'madgan' \(to 4"):
+        registry.build_program(config, dataset, axis_name=None)
