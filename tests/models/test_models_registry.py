@@ -26,8 +26,13 @@ MODELS = {
 
 
 def test_names():
-    assert models.generator_names() == models.discriminator_names() == ("dcgan", "dcgan28", "mlp", "sngan_resnet")
-    assert set(MODELS) == set(models.generator_names())
+    bodies = {"dcgan", "dcgan28", "mlp", "sngan_resnet"}  # the G and D bodies every GAN family can use
+    assert set(models.generator_names()) == bodies | {"multi_mlp", "unet", "resnet"}
+    assert set(models.discriminator_names()) == bodies | {
+        "autoencoder", "mlp_autoencoder", "feature_discriminator", "patchgan"
+    }  # fmt: skip
+    assert models.names("encoder") == ("conv_encoder",)
+    assert set(MODELS) == bodies
 
 
 def _traced(module, x, *, train):
@@ -117,7 +122,7 @@ def test_settings_are_passed_and_normalised():
     [
         (
             lambda: models.generator("stylegan"),
-            r"Unknown generator 'stylegan'; accepted names are \['dcgan', 'dcgan28', 'mlp', 'sngan_resnet'\]",
+            r"Unknown generator 'stylegan'; accepted names are \['dcgan', 'dcgan28', 'mlp', 'multi_mlp', 'resnet', 'sngan_resnet', 'unet'\]",
         ),
         (lambda: models.discriminator("nope"), "accepted names"),
         (lambda: models.generator("mlp", widht=3), r"unknown settings \['widht'\]; accepted settings are \['output_"),

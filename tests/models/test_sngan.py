@@ -115,8 +115,12 @@ def test_fused_upsampling_and_patch_convolutions_compute_the_same_blocks():
     for plain, fast in pairs:
         variables = jax.jit(lambda key, x, plain=plain: plain.init(key, x, train=False))(KEY, x)
         expected, got = out_and_grads(plain, variables), out_and_grads(fast, variables)
+        # Float rounding is relative to the scale of the sums: a gradient that is 0 in exact
+        # arithmetic (the bias before batch norm) is rounding noise of that scale (seen: 1.2e-5
+        # of scale 100 on an AMD EPYC host), so the absolute tolerance follows the largest value.
+        scale = max(float(np.max(np.abs(a))) for a in jax.tree.leaves(expected))
         for a, b in zip(jax.tree.leaves(expected), jax.tree.leaves(got), strict=True):
-            np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6 * scale)
 
 
 def test_a_bad_conv_algorithm_is_refused_in_one_sentence():

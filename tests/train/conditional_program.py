@@ -17,7 +17,7 @@ import optax
 from jaxgan import data as data_lib
 from jaxgan import losses, penalties
 from jaxgan.program import Call, Group, Latent, Program, Term, categorical, normal
-from jaxgan.programs import gan
+from jaxgan.programs import terms
 from jaxgan.train import build
 
 NUM_CLASSES = 8
@@ -61,12 +61,12 @@ def class_term(*reads_pairs):
 
 def make_program(learning_rate: float = 1e-2) -> Program:
     objective = losses.get("non_saturating")
-    d_objective, g_objective = gan.objective_terms(
+    d_objective, g_objective = terms.objective_terms(
         objective, d_reads=("d_real.adversarial", "d_fake.adversarial"), g_reads=("d_fake.adversarial",)
     )
     d_class, d_class_reads = class_term(("d_real.class_logits", "label"), ("d_fake.class_logits", "label"))
     g_class, g_class_reads = class_term(("d_fake.class_logits", "label"))
-    penalty = gan.penalty_term(
+    penalty = terms.penalty_term(
         "gradient_penalty", penalties.get("gradient_penalty"), condition=("label",), head="adversarial"
     )
     groups = (
