@@ -124,8 +124,7 @@ def make_call(per_device_fn: Callable, mesh, *, gather: bool, shared: bool, dona
     examples from the replicated arrays inside the program. The state's buffers are donated
     (`donate`): the caller must not reuse the state it passed.
     """
-    # check_vma=False: the step pmeans per-device gradients (as under pmap); with the check on,
-    # grad of the replicated params is already psummed, so each device count would scale it by n.
+    # check_vma=False: the step pmeans local gradients (as under pmap); checked, grad would psum them first (n x).
     if gather:
 
         def gathered(state, arrays, indices):

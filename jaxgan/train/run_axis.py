@@ -48,7 +48,10 @@ def initial_state(experiment: build_lib.Experiment, runs: Runs) -> TrainState:
             return states.replace(step=states.step[0])
 
         keys = jnp.stack([jax.random.PRNGKey(seed) for seed in runs.seeds])
-        stacked = jax.jit(init_runs, compiler_options=state_lib.init_compiler_options())(keys)
+        if isinstance(keys, jax.core.Tracer):  # traced (restore's `jax.eval_shape`): nothing compiles
+            stacked = init_runs(keys)  # and a nested jit may not take compiler options
+        else:
+            stacked = jax.jit(init_runs, compiler_options=state_lib.init_compiler_options())(keys)
     return set_values(stacked, runs.values)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from jaxgan.train import build as build_lib
-from jaxgan.train import evaluation, loop, parallel, run_axis, sampling, sweeps
+from jaxgan.train import evaluation, loop, parallel, restore, run_axis, sampling, sweeps
 from jaxgan.train.checkpoint import Checkpointer
 from tests.train.helpers import tiny_ring_config
 
@@ -183,3 +183,6 @@ def test_loop_trains_seeds_together(tmp_path):
     rows = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
     assert {"d_loss/seed=0", "d_loss/seed=1", "g_loss/seed=1"} <= set(rows[-1])
     assert os.listdir(tmp_path / "samples") == ["step_00000004.png"]
+    # `jaxgan sample` restores the stacked state of both runs (its abstract init is traced, not compiled).
+    out, num = restore.write_samples(str(tmp_path), num=8, out=str(tmp_path / "drawn.npz"))
+    assert np.load(out)["x"].shape == (2, 8, 2)
