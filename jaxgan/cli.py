@@ -383,6 +383,10 @@ def _print_help(command: str | None, config_spec: str | None = None) -> None:
             _check_config_file(config_spec)
             lines += ["", f"fields of --config={config_spec}:"]
             lines += _config_fields(_load_config_file(config_spec))
+            from jaxgan.programs import registry  # the config file has imported the models already
+
+            lines += ["", "families (--config.program=<name>, or <file.py>:<NAME> for a family of your own):"]
+            lines += [f"  {name:<16}{family.doc}" for name, family in registry.FAMILIES.items()]
         else:
             lines += ["  jaxgan train --config=<file> --help lists the fields of that config and their values."]
     print("\n".join(lines))
