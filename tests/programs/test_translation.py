@@ -393,6 +393,7 @@ def test_settings_are_checked_in_one_sentence():
 # ---------------------------------------------------------------------------- devices and resuming
 
 
+@pytest.mark.slow
 def test_translation_programs_are_device_count_invariant():
     from tests.train.parallel_check import check_invariance, run_in_subprocess
 
@@ -400,7 +401,7 @@ def test_translation_programs_are_device_count_invariant():
     print(rows)  # pytest -s shows the measured differences
     assert set(rows) == {"pix2pix", "cyclegan"}, rows
     for row in rows.values():
-        check_invariance(row)  # 2 and 8 devices against 1, within 2e-5 of the scale
+        check_invariance(row)  # 8 devices against 1, within 2e-5 of the scale
 
 
 def test_cyclegan_resumes_bit_for_bit_with_its_pools(tmp_path):
