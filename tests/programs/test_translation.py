@@ -247,6 +247,7 @@ def _batch(dataset, names):
     return {name: got[name][None] for name in names}
 
 
+@pytest.mark.slow
 def test_pix2pix_step_equals_the_hand_written_update():
     config = tiny_config("pix2pix")
     parts = build.build(config)
@@ -286,6 +287,7 @@ def _pix2pix_reference(program, state, batch):
     return {"discriminator": d_new, "generator": g_new}, (d_loss(d_params), g_loss(g_params))
 
 
+@pytest.mark.slow
 def test_cyclegan_step_equals_the_hand_written_update():
     config = tiny_config("cyclegan")
     parts = build.build(config)
@@ -404,6 +406,7 @@ def test_translation_programs_are_device_count_invariant():
         check_invariance(row)  # 8 devices against 1, within 2e-5 of the scale
 
 
+@pytest.mark.slow
 def test_cyclegan_resumes_bit_for_bit_with_its_pools(tmp_path):
     from jaxgan.train import train_and_evaluate
 

@@ -59,6 +59,7 @@ def test_vmapped_seeds_equal_separate_runs(seed_runs):
     assert "g_loss" not in metrics and metrics["g_loss/seed=1"].shape == (config.num_steps,)
 
 
+@pytest.mark.slow
 def test_vmapped_hyperparameters_equal_separate_runs():
     config = tiny_ring_config()
     config.sweep_values = "optimizer.generator.learning_rate=1e-4,1e-3; penalties.gradient_penalty=1,10"
