@@ -17,32 +17,33 @@ from tests.programs import translation_invariance
 from tests.train.helpers import batch_for, conditional_ring_config, one_device, tiny_ring_config
 
 
-def _acgan():
-    from jaxgan.programs import conditional
+def _section(family: str, **overrides):
+    """A family's config section with its defaults (the family record's, where it has one)."""
+    import importlib
 
+    module = importlib.import_module(f"jaxgan.programs.{family}")
+    record = getattr(module, "FAMILY", None)
+    return (record.default_settings if record is not None else module.default_settings)(**overrides)
+
+
+def _acgan():
     config = conditional_ring_config()
     config.program = "acgan"
-    config.conditional = conditional.default_settings(
-        num_classes=8, discriminator_conditioning="none", class_weight=1.0
-    )
+    config.conditional = _section("conditional", num_classes=8, discriminator_conditioning="none", class_weight=1.0)
     return config
 
 
 def _infogan():
-    from jaxgan.programs import infogan
-
     config = tiny_ring_config()
     config.program = "infogan"
-    config.infogan = infogan.default_settings(num_categories=4, num_continuous=1, q_width=8)
+    config.infogan = _section("infogan", num_categories=4, num_continuous=1, q_width=8)
     return config
 
 
 def _semi_supervised():
-    from jaxgan.programs import semi_supervised
-
     config = tiny_ring_config()
     config.program = "semi_supervised"
-    config.semi_supervised = semi_supervised.default_settings(num_classes=8)
+    config.semi_supervised = _section("semi_supervised", num_classes=8)
     config.data.labelled_per_class = 2
     return config
 
