@@ -60,6 +60,7 @@ def _encoder_layers(params) -> int:
     return len([k for k in params if k.startswith("down_") and not k.startswith("down_norm")])
 
 
+@pytest.mark.slow
 def test_unet_is_sized_by_the_image_and_drops_out_in_training_only():
     network = models.UNetGenerator(out_channels=3, features=1, max_multiplier=2)
     big = jax.eval_shape(
@@ -148,6 +149,7 @@ def test_cyclegan_cycle_and_identity_terms_vanish_for_identity_generators():
     assert float(metrics["g_objective"]) > 0.0  # the adversarial term is still there
 
 
+@pytest.mark.slow
 def test_the_loops_translations_picture_puts_each_held_out_source_beside_its_output():
     from jaxgan.train import runs as runs_lib
 
