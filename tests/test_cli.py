@@ -280,6 +280,7 @@ def _diverging_launch(*args) -> subprocess.CompletedProcess:
 _LOG_LINE = re.compile(r"^[IW]\d{4} ", re.MULTILINE)  # absl's format: I1201 22:10:57.908843 ...
 
 
+@pytest.mark.slow
 def test_a_diverging_run_is_one_sentence_and_the_console_holds_no_info_lines(tmp_path):
     result = _diverging_launch(f"--workdir={tmp_path / 'run'}")
     assert_refused(result, "jaxgan train: Training stopped: d_loss became nan at step 2")
@@ -309,6 +310,7 @@ def _tiny_ring_config():
     return config
 
 
+@pytest.mark.slow
 def test_a_bad_launch_only_value_leaves_a_finished_runs_config_json_as_it_was(tmp_path):
     from jaxgan.train import workdir as workdir_lib
 

@@ -10,9 +10,12 @@ import subprocess
 import tarfile
 import tempfile
 
+import pytest
+
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.mark.slow
 def test_the_gpu_command_runs_a_tiny_protocol_and_writes_its_outputs(tmp_path):
     out, root = tmp_path / "out", tmp_path / "runs"
     env = {

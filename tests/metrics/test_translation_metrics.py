@@ -36,6 +36,7 @@ class _Judge:
         return np.eye(10)[classes.astype(int)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("program", ["pix2pix", "cyclegan"])
 def test_a_multi_run_workdir_is_evaluated_run_by_run(program, monkeypatch):
     monkeypatch.setattr(metrics.classifier_lib, "get_classifier", lambda domain: _Judge())

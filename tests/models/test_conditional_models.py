@@ -31,6 +31,7 @@ def test_conditional_batch_norm_is_a_class_specific_affine_map_of_batch_norm():
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name,settings", [("dcgan", {"image_size": 32, "features": 8}), ("sngan_resnet", {"features": 8})]
 )

@@ -32,6 +32,7 @@ def _leaves(state):
     return [np.asarray(x) for x in jax.tree.leaves(jax.device_get(state))]
 
 
+@pytest.mark.slow
 def test_resume_equals_straight_bit_for_bit_k_t_included(tmp_path):
     straight = train_and_evaluate(tiny_config("began", num_steps=8), str(tmp_path / "straight"))
     train_and_evaluate(tiny_config("began", num_steps=4), str(tmp_path / "resumed"))

@@ -55,6 +55,7 @@ def _bounds(out, code, continuous):
     return categorical_bound, continuous_bound
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("discriminator_learns_codes", [False, True])
 def test_infogan_step_equals_the_hand_written_update_and_trains_q_with_g(discriminator_learns_codes):
     config = _infogan_config(discriminator_learns_codes=discriminator_learns_codes)

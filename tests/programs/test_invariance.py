@@ -1,12 +1,15 @@
-"""EBGAN, BEGAN (k_t included), MAD-GAN and VAE-GAN give the same parameters on 1, 2 and 8
+"""EBGAN, BEGAN (k_t included), MAD-GAN and VAE-GAN give the same parameters on 1 and 8
 devices: one subprocess with 8 CPU devices for the four (`tests/programs/invariance_check.py`)."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.programs.helpers import FAMILIES
 from tests.train.parallel_check import check_invariance, run_in_subprocess
 
 
+@pytest.mark.slow
 def test_every_family_is_device_count_invariant():
     rows = run_in_subprocess(FAMILIES, module="tests.programs.invariance_check")
     print(rows)  # pytest -s shows the measured differences

@@ -112,6 +112,7 @@ def _reference(state, x):
     return (pe, pg, pd), d_loss_before
 
 
+@pytest.mark.slow
 def test_one_step_of_each_group_equals_the_hand_written_update():
     program = _program()
     x = jax.random.normal(jax.random.PRNGKey(5), (BATCH, DIM))

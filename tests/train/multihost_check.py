@@ -12,19 +12,23 @@ from __future__ import annotations
 import os
 import sys
 
+# As tests.train.parallel_check.FAST_COMPILE (which imports JAX, so it cannot be imported before
+# XLA_FLAGS is set): every process compiles at -O0; their cost is compiling, not running.
+FAST_COMPILE = "--xla_backend_optimization_level=0"
+
 
 def main(argv: list[str]) -> None:
     mode = argv[0]
     if mode == "worker":
         port, process_id, out = argv[1], int(argv[2]), argv[3]
-        os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+        os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count=2 {FAST_COMPILE}"
         import jax
 
         jax.config.update("jax_cpu_collectives_implementation", "gloo")
         jax.distributed.initialize(coordinator_address=f"127.0.0.1:{port}", num_processes=2, process_id=process_id)
     else:
         out = argv[1]
-        os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+        os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count=4 {FAST_COMPILE}"
     import jax
     import numpy as np
 

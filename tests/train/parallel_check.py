@@ -1,4 +1,4 @@
-"""Run in a subprocess with 8 CPU devices: the same step on 1, 2, 4 and 8 devices, and under pmap.
+"""Run in a subprocess with 8 CPU devices: the same step on 1 and 8 devices (the ring on 2 and 4 and under pmap too).
 
     XLA_FLAGS=--xla_force_host_platform_device_count=8 python -m tests.train.parallel_check NAME
 
@@ -128,16 +128,18 @@ def max_difference(a, b) -> float:
     )
 
 
-# Device counts compared with the plain-jit reference, and whether pmap on 4 devices is too. Every count and pmap are covered by the cheapest config; the others take two counts
-# each (2 and 8, or 4 and 8), one compile per count, to keep the suite's compile time down.
+# Device counts compared with the plain-jit reference, and whether pmap on 4 devices is too. Each
+# count is one compile of the step, most of a check's cost. The cheapest config (the ring) covers
+# 2, 4 and 8 devices and pmap; the others take 8 devices only (2 examples per device, the most
+# cross-device work), since 2 and 4 devices run the same shard_map code path over a smaller axis.
 PLANS = {
     "ring": ((2, 4, 8), True),
-    "wgan_gp": ((2, 8), False),
-    "fisher": ((4, 8), False),
-    "dcgan_mnist": ((2, 8), False),
-    "remedies": ((2, 8), False),
-    "wgan_gp_sgd": ((2, 8), False),
-    "conditional": ((2, 8), False),
+    "wgan_gp": ((8,), False),
+    "fisher": ((8,), False),
+    "dcgan_mnist": ((8,), False),
+    "remedies": ((8,), False),
+    "wgan_gp_sgd": ((8,), False),
+    "conditional": ((8,), False),
 }
 
 
@@ -154,6 +156,14 @@ def main(name: str) -> None:
     print(json.dumps({"config": name, **result}), flush=True)
 
 
+# LLVM at -O0 for the checks' programs: on CPU their cost is compiling (20 steps of tiny networks
+# run in well under a second), and -O0 compiles a step ~25% faster than XLA's default -O2. Every
+# program a check compares (the plain-jit reference, each device count, pmap) is compiled with the
+# same flags in the same process, so the comparison is unchanged (fisher: 3.1e-7 / 9.1e-7 on 4 / 8
+# devices at either level).
+FAST_COMPILE = "--xla_backend_optimization_level=0"
+
+
 def run_in_subprocess(configs, module: str = "tests.train.parallel_check") -> dict:
     """Run `module` (this one by default) with 8 CPU devices (XLA_FLAGS must precede JAX's
     import); its JSON rows by config."""
@@ -161,7 +171,7 @@ def run_in_subprocess(configs, module: str = "tests.train.parallel_check") -> di
     import subprocess
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8", "PYTHONPATH": root}
+    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count=8 {FAST_COMPILE}", "PYTHONPATH": root}
     out = subprocess.run(
         [sys.executable, "-m", module, *configs],
         cwd=root,
@@ -180,7 +190,7 @@ def check_invariance(row: dict, *, tolerance: float = 2e-5) -> None:
     assert row["scale"] > 0.05, row  # parameters moved away from zero: the comparison means something
     bound = tolerance * max(1.0, row["scale"])
     compared = [key for key in row if key != "scale"]
-    assert "8" in compared and len(compared) >= 2, row
+    assert "8" in compared, row
     for key in compared:
         assert row[key] <= bound, (key, row)
 

@@ -76,6 +76,7 @@ LOWERED_ONLY = {"sngan_cifar10_hinge", "sngan_projection_cifar10", "wgan_gp_cifa
 LOWERED_ONLY |= {"ebgan_mnist", "began_mnist", "vaegan_mnist", "pix2pix_edges2digits", "cyclegan_digits2inverted"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", CONFIG_FILES, ids=lambda p: os.path.basename(p)[:-3])
 def test_one_step_of_every_config(path):
     config = shrink(load(path))

@@ -7,6 +7,7 @@ A silent break in the step (a sign, a stop_gradient, a wrong pmean) fails this t
 from __future__ import annotations
 
 import jax
+import pytest
 
 from jaxgan import metrics
 from jaxgan.config import pacgan_mixture_config
@@ -26,6 +27,7 @@ def short_ring_config():
     return config
 
 
+@pytest.mark.slow
 def test_ring_ns_captures_most_modes_over_four_seeds(tmp_path):
     """Four seeds trained together (one program); the mean over seeds is held to a bound.
 

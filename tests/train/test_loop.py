@@ -30,6 +30,7 @@ def test_run_writes_its_files(tmp_path):
     assert sorted(os.listdir(tmp_path / "checkpoints")) == ["2", "4"]
 
 
+@pytest.mark.slow
 def test_resume_equals_straight_bit_for_bit(tmp_path):
     straight = train_and_evaluate(tiny_ring_config(num_steps=8), str(tmp_path / "straight"))
     train_and_evaluate(tiny_ring_config(num_steps=4), str(tmp_path / "resumed"))
@@ -39,6 +40,7 @@ def test_resume_equals_straight_bit_for_bit(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_workdir_with_another_config_is_refused_then_moved_aside(tmp_path):
     train_and_evaluate(tiny_ring_config(), str(tmp_path))
     other = tiny_ring_config(**{"loss.name": "hinge"})
@@ -147,6 +149,7 @@ def _interrupt_at(monkeypatch, first_step: int, signal_number: int):
     monkeypatch.setattr(loop, "setup", setup)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signal_name, first_step", [("SIGTERM", 2), ("SIGINT", 4)])
 def test_a_signal_saves_the_current_step_and_the_relaunch_continues_bit_for_bit(
     tmp_path, monkeypatch, signal_name, first_step

@@ -1,4 +1,4 @@
-"""WGAN-GP (2 critic steps, per-example penalty draws) on 1, 2 and 8 devices, with Adam and SGD.
+"""WGAN-GP (2 critic steps, per-example penalty draws) on 1 and 8 devices, with Adam and SGD.
 
 Adam divides by a gradient's running size, so it can turn rounding-level differences of
 near-zero gradient entries (the order of a cross-device sum) into steps of up to the learning
@@ -11,9 +11,12 @@ Runs tests/train/parallel_check.py in a subprocess with 8 CPU devices; one modul
 that the two test workers share them.
 """
 
+import pytest
+
 from tests.train.parallel_check import check_invariance, run_in_subprocess
 
 
+@pytest.mark.slow
 def test_wgan_gp_is_device_count_invariant():
     rows = run_in_subprocess(["wgan_gp", "wgan_gp_sgd"])
     check_invariance(rows["wgan_gp"])

@@ -49,6 +49,7 @@ def seed_runs():
     return (config, *_equals_separate_runs(config))
 
 
+@pytest.mark.slow
 def test_vmapped_seeds_equal_separate_runs(seed_runs):
     config, runs, stacked, metrics = seed_runs
     assert runs.seeds == (0, 1) and runs.labels == ("seed=0", "seed=1")
@@ -59,6 +60,7 @@ def test_vmapped_seeds_equal_separate_runs(seed_runs):
     assert "g_loss" not in metrics and metrics["g_loss/seed=1"].shape == (config.num_steps,)
 
 
+@pytest.mark.slow
 def test_vmapped_hyperparameters_equal_separate_runs():
     config = tiny_ring_config()
     config.sweep_values = "optimizer.generator.learning_rate=1e-4,1e-3; penalties.gradient_penalty=1,10"
@@ -141,6 +143,7 @@ def test_bad_sweep_values_are_refused(sweep, message):
         sweeps.runs_of(tiny_ring_config(num_seeds=0))
 
 
+@pytest.mark.slow
 def test_samples_and_evaluation_per_run(seed_runs):
     config, runs, stacked, _ = seed_runs
     experiment = build_lib.build(config)
@@ -163,6 +166,7 @@ def test_samples_and_evaluation_per_run(seed_runs):
     assert values["modes/mean"] == pytest.approx((values["modes/seed=0"] + values["modes/seed=1"]) / 2)
 
 
+@pytest.mark.slow
 def test_checkpoint_keeps_one_slot_per_run(seed_runs, tmp_path):
     config, runs, stacked, _ = seed_runs
     checkpointer = Checkpointer(str(tmp_path / "checkpoints"))

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import jax
 import numpy as np
+import pytest
 
 from jaxgan.config import dcgan_mnist_config
 from jaxgan.train import build
 from jaxgan.train import state as state_lib
 
 
+@pytest.mark.slow
 def test_init_at_o1_equals_the_default_compile():
     assert state_lib.init_compiler_options() == {"xla_backend_optimization_level": 1}  # the tests run on CPU
     experiment = build.build(dcgan_mnist_config())

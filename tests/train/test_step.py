@@ -132,6 +132,7 @@ def _g_update_by_hand(experiment, state, new_state, config, batch, unroll_steps)
     return optax.apply_updates(g_params, updates["generator"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("unroll_steps", [0, 2])
 def test_g_update_equals_the_loss_recomputed_from_z(unroll_steps):
     """The G update through the shared forward pass (saved VJP), with K unrolled D steps,
@@ -147,6 +148,7 @@ def test_g_update_equals_the_loss_recomputed_from_z(unroll_steps):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_unrolling_changes_g_but_not_d():
     # Differentiating through Adam needs eps_root > 0 (d sqrt(v)/dv is infinite at v = 0).
     base = one_device(tiny_ring_config(**{"optimizer.discriminator.eps_root": 1e-8}))
