@@ -12,18 +12,15 @@ import jax
 import numpy as np
 import pytest
 
+from jaxgan.programs import registry
 from tests.programs import helpers as family_helpers
 from tests.programs import translation_invariance
 from tests.train.helpers import batch_for, conditional_ring_config, one_device, tiny_ring_config
 
 
 def _section(family: str, **overrides):
-    """A family's config section with its defaults (the family record's, where it has one)."""
-    import importlib
-
-    module = importlib.import_module(f"jaxgan.programs.{family}")
-    record = getattr(module, "FAMILY", None)
-    return (record.default_settings if record is not None else module.default_settings)(**overrides)
+    """A family's config section: its record's defaults, then `overrides`."""
+    return registry.FAMILIES[family].default_settings(**overrides)
 
 
 def _acgan():
