@@ -111,6 +111,7 @@ def test_help_lists_the_commands_own_flags(command, own, foreign):
         assert flag not in result.stdout, flag
 
 
+@pytest.mark.slow
 def test_help_with_a_config_lists_its_fields():
     result = jaxgan("train", f"--config={RING}", "--help")
     assert result.returncode == 0, result.stderr
@@ -178,6 +179,7 @@ def test_flag_problems(workdir, args, expected):
 # After the config is loaded, before anything is built: its fields and the workdir.
 
 
+@pytest.mark.slow
 def test_misspelled_fields_are_named_with_the_nearest_field(workdir):
     before = snapshot(workdir.parent)
     result = jaxgan(
@@ -187,6 +189,7 @@ def test_misspelled_fields_are_named_with_the_nearest_field(workdir):
     assert snapshot(workdir.parent) == before
 
 
+@pytest.mark.slow
 def test_a_value_of_the_wrong_type(workdir):
     before = snapshot(workdir.parent)
     assert_refused(
@@ -195,6 +198,7 @@ def test_a_value_of_the_wrong_type(workdir):
     assert snapshot(workdir.parent) == before
 
 
+@pytest.mark.slow
 def test_unknown_keyword_of_a_loss_is_refused_by_the_builder_before_anything_is_written(tmp_path):
     result = jaxgan("train", f"--config={RING}", f"--workdir={tmp_path / 'run'}", *TINY, "--config.loss.params.bogus=1")
     assert_refused(result, "bogus")
@@ -202,6 +206,7 @@ def test_unknown_keyword_of_a_loss_is_refused_by_the_builder_before_anything_is_
 
 
 @pytest.mark.parametrize("kind", ["file", "below_a_file", "not_writable", "torn_config", "different_config"])
+@pytest.mark.slow
 def test_workdir_problems(tmp_path, workdir, kind):
     target, expected = workdir, []
     if kind == "file":
@@ -232,6 +237,7 @@ def test_workdir_problems(tmp_path, workdir, kind):
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_sample_of_a_torn_config_json(workdir):
     (workdir / "config.json").write_text("")
     before = snapshot(workdir.parent)

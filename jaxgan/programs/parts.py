@@ -148,7 +148,14 @@ class Parts:
             fixed["batch_norm_axis_name"] = self.axis_name if self.config.model.cross_device_batch_norm else None
         if "example_axis_name" in fields:
             fixed["example_axis_name"] = self.axis_name
-        clash = sorted(k for k in set(kwargs) & set(settings) if _setting(kwargs[k]) != _setting(settings[k]))
+        # A config entry lists every setting of its network (`jaxgan.config.model_config`); one the
+        # family sets itself may stay at the network's default there, or equal the family's value.
+        defaults = models_lib.default_settings(kind, name)
+        clash = sorted(
+            k
+            for k in set(kwargs) & set(settings)
+            if _setting(kwargs[k]) not in (_setting(settings[k]), _setting(defaults.get(k)))
+        )
         if clash:
             raise ValueError(
                 f"config.model.{entry}.{clash[0]}={kwargs[clash[0]]!r} is set by program {self.family.name!r} "

@@ -7,6 +7,10 @@ import pytest
 from jaxgan import data
 from jaxgan.metrics import classifier
 
+# Training the feature network takes ~20 s cold; the metrics computed on its features (FID, KID,
+# ...) are tested on their own in the quick tier.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def test_images():

@@ -116,6 +116,7 @@ def test_reference_features_are_cached_on_disk_by_dataset_split_and_weights(tmp_
 
 # Some of the 128 ReLU features are never active on digits, so the covariances are singular.
 @pytest.mark.filterwarnings("ignore:fid. a feature covariance is singular")
+@pytest.mark.slow
 def test_mnist_uses_the_classifier_and_names_its_keys(mnist_classifier, classifier_cache_dir, digits, monkeypatch):
     real, other_real = digits
     calls = []

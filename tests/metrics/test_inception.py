@@ -75,6 +75,7 @@ def variables():
     return _random_variables()
 
 
+@pytest.mark.slow
 def test_output_shapes_and_parameter_count():
     model = inception.InceptionV3()
     shapes = inception._expected_shapes()
@@ -165,6 +166,7 @@ def test_pool3_only_model_has_no_classifier():
     assert pool3.shape == (1, 2048) and logits is None
 
 
+@pytest.mark.slow
 def test_forward_pass_on_small_grey_images(variables):
     # One compilation and one batch shape at 299x299 (the slowest test here, ~5-10 s on 2 CPU cores).
     extractor = inception.InceptionFeatures(variables)

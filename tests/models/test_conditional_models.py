@@ -13,6 +13,7 @@ from jaxgan.models.conditional import ConditionalDiscriminator, ConditionalGener
 KEY = jax.random.PRNGKey(0)
 
 
+@pytest.mark.slow
 def test_conditional_batch_norm_is_a_class_specific_affine_map_of_batch_norm():
     h = jax.random.normal(KEY, (6, 3, 3, 4)) * 2.0 + 1.0
     label = jnp.array([0, 1, 2, 0, 1, 2])
@@ -55,6 +56,7 @@ def test_conditional_batch_norm_generators_depend_on_the_label(name, settings):
         ConditionalGenerator(models.generator("dcgan28"), num_classes=(3,), conditioning="batch_norm")
 
 
+@pytest.mark.slow
 def test_concatenating_generator_is_the_body_on_z_and_the_one_hot_label():
     body = models.generator("mlp", width=8, depth=1, output_shape=(2,))
     generator = ConditionalGenerator(body, num_classes=(4,))
@@ -68,6 +70,7 @@ def test_concatenating_generator_is_the_body_on_z_and_the_one_hot_label():
     np.testing.assert_allclose(generator.apply(variables, z, label, code, train=False), expected, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_concatenating_discriminator_sees_the_label_as_one_hot_channels():
     body = models.discriminator("dcgan28", features=4, dropout_rate=0.0, features_only=True)
     d = ConditionalDiscriminator(body, num_classes=3, conditioning="concat")
@@ -82,6 +85,7 @@ def test_concatenating_discriminator_sees_the_label_as_one_hot_channels():
 
 
 @pytest.mark.parametrize("spectral_norm", [False, True])
+@pytest.mark.slow
 def test_projection_discriminator_adds_the_label_embedding_inner_product(spectral_norm):
     body = models.discriminator("mlp", width=8, depth=2, spectral_norm=spectral_norm, features_only=True)
     d = ConditionalDiscriminator(

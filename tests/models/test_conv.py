@@ -41,6 +41,7 @@ ALGORITHM_CASES = [(*case, "xla") for case in CASES] + [(*case, "patches") for c
 
 
 @pytest.mark.parametrize("size, kernel, stride, padding, dilation, algorithm", ALGORITHM_CASES)
+@pytest.mark.slow
 def test_values_and_gradients_equal_lax(size, kernel, stride, padding, dilation, algorithm):
     x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size, 3))
     w = jax.random.normal(jax.random.PRNGKey(1), (kernel, kernel, 3, 4))
@@ -59,6 +60,7 @@ def test_values_and_gradients_equal_lax(size, kernel, stride, padding, dilation,
 
 
 @pytest.mark.parametrize("algorithm, stride", [("xla", 2), ("patches", 1)])
+@pytest.mark.slow
 def test_second_order_gradient_and_scan_match_lax(algorithm, stride):
     x = jax.random.normal(jax.random.PRNGKey(0), (2, 9, 9, 3))
     w = jax.random.normal(jax.random.PRNGKey(1), (5, 5, 3, 4))
@@ -94,6 +96,7 @@ def test_patches_run_as_one_matmul_and_auto_picks_them_on_cpu_for_kernels_above_
         _custom(x, w3, (1, 1), "SAME", (1, 1), "im2col")
 
 
+@pytest.mark.slow
 def test_conv_module_has_flax_conv_parameters_and_outputs():
     x = jax.random.normal(jax.random.PRNGKey(0), (2, 8, 8, 3))
     plain = nn.Conv(5, (3, 3), strides=(2, 2))
@@ -103,6 +106,7 @@ def test_conv_module_has_flax_conv_parameters_and_outputs():
     np.testing.assert_allclose(ours.apply(variables, x), plain.apply(variables, x), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_grouped_or_input_dilated_convolutions_fall_back_to_lax():
     x = jax.random.normal(jax.random.PRNGKey(0), (1, 6, 6, 4))
     w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 2, 4))
@@ -111,6 +115,7 @@ def test_grouped_or_input_dilated_convolutions_fall_back_to_lax():
     np.testing.assert_array_equal(grouped, expected)
 
 
+@pytest.mark.slow
 def test_maxout_gradient_is_jnp_max_rule_with_ties():
     x = jax.random.normal(jax.random.PRNGKey(0), (4, 15))
     x = x.at[0, :5].set(1.0).at[1, 5:8].set(2.0)  # a 5-way and a 3-way tie
@@ -140,6 +145,7 @@ def test_phase_taps_of_a_5x5_kernel_at_factor_2():
 
 @pytest.mark.parametrize("kernel_h, kernel_w", [(1, 1), (2, 3), (3, 3), (4, 4), (5, 5)])
 @pytest.mark.parametrize("factor", [1, 2, 3])
+@pytest.mark.slow
 def test_upsample_conv_equals_upsampling_then_conv(kernel_h, kernel_w, factor):
     x = jax.random.normal(jax.random.PRNGKey(0), (2, 5, 6, 3))
     w = jax.random.normal(jax.random.PRNGKey(1), (kernel_h, kernel_w, 3, 4))
@@ -164,6 +170,7 @@ def test_upsample_conv_does_0_36_of_the_flops_for_5x5_at_factor_2():
     assert ratio == pytest.approx(36 / 100, rel=0.05)
 
 
+@pytest.mark.slow
 def test_upsample_conv_module_has_flax_conv_parameters_and_gradients_in_scan():
     x = jax.random.normal(jax.random.PRNGKey(0), (2, 7, 7, 6))
     ours = conv.UpsampleConv(4, (5, 5))

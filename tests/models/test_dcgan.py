@@ -52,6 +52,7 @@ def test_seed_generator_layer_shapes():
     assert set(with_bn["batch_stats"]) == {"batch_norm_project", "batch_norm_0"}
 
 
+@pytest.mark.slow
 def test_seed_generator_is_the_keras_example_upsample_then_conv():
     # G's fused upsampling convolutions compute the Keras example's UpSampling2D + Conv2D.
     from jax import lax

@@ -145,6 +145,7 @@ class TestSpectralNorm:
 
 
 @pytest.mark.parametrize("impl", ["threefry2x32", "rbg"])
+@pytest.mark.slow
 def test_per_example_bits_depend_on_the_example_index_only(impl):
     key = jax.random.key(7, impl=impl)
     whole = layers.per_example_bits(key, jnp.arange(8), (3, 5))

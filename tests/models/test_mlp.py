@@ -79,6 +79,7 @@ def test_batch_norm_statistics_update_in_train_mode_only():
     np.testing.assert_allclose(stats["var"], 0.9 + 0.1 * pre_norm.var(0), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_batch_norm_axis_name_under_vmap_equals_whole_batch():
     z = normal(8, 4)
     whole = MLPGenerator(hidden_widths=(6, 5), output_shape=(3,))

@@ -21,6 +21,7 @@ def _kernels_and_biases(params):
 
 
 @pytest.mark.parametrize("kind", ["generator", "discriminator"])
+@pytest.mark.slow
 def test_kernels_are_normal_with_the_given_std_and_biases_zero(kind):
     build = models.generator if kind == "generator" else models.discriminator
     shape = (4, 2)

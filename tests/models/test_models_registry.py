@@ -59,6 +59,7 @@ def _compute_dtypes(intermediates):
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 @pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.slow
 def test_generator_contract(name, dtype):
     latent_dim, data_shape, _ = MODELS[name]
     generator = models.generator(name, dtype=dtype)
@@ -72,6 +73,7 @@ def test_generator_contract(name, dtype):
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 @pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.slow
 def test_discriminator_contract(name, dtype):
     _, _, input_shape = MODELS[name]
     x = np.zeros((BATCH, *input_shape), np.float32)

@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import pytest
 
 from jaxgan import tricks
 from jaxgan.models.mlp import MLPDiscriminator
@@ -36,6 +37,7 @@ def test_packed_minibatch_discrimination_shapes():
     np.testing.assert_allclose(with_minibatch[:, 8:], 4.0, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_pack_minibatch_discrimination_and_feature_matching_compose_under_hinge():
     weight = 0.5
     config = tiny_ring_config(

@@ -97,6 +97,7 @@ def test_blocks_reduce_to_their_shortcuts():
     assert "shortcut" not in jax.eval_shape(lambda: cases[0][0].init(KEY, x, train=False))["params"]
 
 
+@pytest.mark.slow
 def test_fused_upsampling_and_patch_convolutions_compute_the_same_blocks():
     # Speed options only: the same parameters give the same outputs and gradients.
     x = normal(BATCH, 4, 4, 6)

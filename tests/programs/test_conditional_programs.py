@@ -131,6 +131,7 @@ def test_labelled_subset_has_n_examples_per_class_seeded_and_paired_with_every_e
         labelled.labelled_subset(dataset, 1000, seed=0)
 
 
+@pytest.mark.slow
 def test_samples_keep_the_labels_they_were_drawn_for():
     config = conditional_ring_config()
     experiment = build.build(config)

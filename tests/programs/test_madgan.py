@@ -16,6 +16,7 @@ from tests.programs.helpers import tiny_config
 
 
 @pytest.mark.parametrize("share_body", [True, False])
+@pytest.mark.slow
 def test_each_example_is_drawn_by_its_own_generator(share_body):
     k = 3
     module = MultiMLPGenerator(num_generators=k, share_body=share_body, width=8, depth=2)
@@ -47,6 +48,7 @@ def test_fewer_than_two_generators_are_refused_in_one_sentence(k):
         build.build(tiny_config("madgan", **{"madgan.num_generators": k}))
 
 
+@pytest.mark.slow
 def test_samples_carry_the_generator_that_drew_them():
     config = tiny_config("madgan")
     experiment = build.build(config)

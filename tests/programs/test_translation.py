@@ -104,6 +104,7 @@ class _Identity(nn.Module):
         return x + 0.0 * self.param("unused", nn.initializers.zeros, ())
 
 
+@pytest.mark.slow
 def test_cyclegan_cycle_and_identity_terms_vanish_for_identity_generators():
     config = tiny_config("cyclegan")
     dataset = data_lib.load("digits2inverted", split="test")

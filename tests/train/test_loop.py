@@ -17,6 +17,7 @@ def _leaves(state):
     return [np.asarray(x) for x in jax.tree.leaves(jax.device_get(state))]
 
 
+@pytest.mark.slow
 def test_run_writes_its_files(tmp_path):
     config = tiny_ring_config()
     state = train_and_evaluate(config, str(tmp_path))
@@ -72,6 +73,7 @@ def test_bad_config_stops_before_compiling(tmp_path, overrides, message):
     assert not os.path.exists(tmp_path / "config.json")  # a refused launch writes nothing
 
 
+@pytest.mark.slow
 def test_non_finite_from_the_first_update_names_quantity_and_step(tmp_path):
     config = tiny_ring_config()
     config.optimizer.discriminator.learning_rate = float("inf")  # D's params become NaN at step 1
@@ -80,6 +82,7 @@ def test_non_finite_from_the_first_update_names_quantity_and_step(tmp_path):
     assert os.listdir(tmp_path / "checkpoints") == []
 
 
+@pytest.mark.slow
 def test_non_finite_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     train_and_evaluate(tiny_ring_config(), str(tmp_path))  # checkpoints at steps 2 and 4
     original_setup = loop.setup
@@ -104,6 +107,7 @@ def test_non_finite_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path / "checkpoints")) == ["2", "4", "6"]  # nothing past step 6
 
 
+@pytest.mark.slow
 def test_evaluations_are_logged_and_what_they_used_is_recorded(tmp_path):
     config = tiny_ring_config(evaluators="mode_coverage", num_eval_samples=200)
     train_and_evaluate(config, str(tmp_path))
@@ -115,6 +119,7 @@ def test_evaluations_are_logged_and_what_they_used_is_recorded(tmp_path):
     assert record["dataset"] == "ring"
 
 
+@pytest.mark.slow
 def test_a_refused_launch_then_the_corrected_one(tmp_path):
     """A launch refused for a bad value writes nothing, so its correction starts in the same workdir."""
     with pytest.raises(ValueError, match="config.keep_checkpoints"):
@@ -174,6 +179,7 @@ def test_a_signal_saves_the_current_step_and_the_relaunch_continues_bit_for_bit(
     assert [row["step"] for row in rows] == [2, 4, 6, 8]
 
 
+@pytest.mark.slow
 def test_a_resumed_run_logs_every_step_once(tmp_path):
     """Steps logged after the last checkpoint of a killed run are logged again by the relaunch:
     the relaunch drops the earlier rows past its checkpoint first (metrics.jsonl, TensorBoard)."""

@@ -105,6 +105,7 @@ def test_named_values_heads_and_parameter_paths():
     ] == {"w": 2.0}
 
 
+@pytest.mark.slow
 def test_a_group_may_train_one_head_of_a_network():
     """InfoGAN's shape: G's group also trains D's Q head; D's body moves only with D's group."""
     import flax.linen as nn

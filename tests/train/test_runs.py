@@ -73,6 +73,7 @@ def test_vmapped_hyperparameters_equal_separate_runs():
     np.testing.assert_array_equal(stacked.hyper["gradient_penalty"], [1, 10, 1, 10])
 
 
+@pytest.mark.slow
 def test_a_swept_penalty_weight_of_zero_keeps_the_penalty_in_the_program():
     config = tiny_ring_config()
     config.sweep_values = "penalties.r1=0,5"
@@ -83,6 +84,7 @@ def test_a_swept_penalty_weight_of_zero_keeps_the_penalty_in_the_program():
     np.testing.assert_array_equal(state.hyper["r1"], [0.0, 5.0])
 
 
+@pytest.mark.slow
 def test_every_optimiser_group_can_be_swept():
     """VAE-GAN's third group: `optimizer.encoder.<name>` is swept like G's and D's, each run's
     value in its slot of `opt_state["encoder"]`; a group the program does not have is refused."""
@@ -180,6 +182,7 @@ def test_checkpoint_keeps_one_slot_per_run(seed_runs, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_loop_trains_seeds_together(tmp_path):
     config = tiny_ring_config(num_seeds=2)
     state = loop.train_and_evaluate(config, str(tmp_path))

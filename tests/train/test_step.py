@@ -22,6 +22,7 @@ def _adam_count(opt_state) -> int:
 
 
 @pytest.mark.parametrize("num_critic_steps", [1, 3])
+@pytest.mark.slow
 def test_critic_steps_update_d_n_times_and_g_once(num_critic_steps):
     config = tiny_ring_config(num_critic_steps=num_critic_steps)
     experiment, state, step = one_device(config)
@@ -32,6 +33,7 @@ def test_critic_steps_update_d_n_times_and_g_once(num_critic_steps):
     assert int(state.step) == 2
 
 
+@pytest.mark.slow
 def test_ema_is_the_decayed_average_of_g_params():
     decay = 0.9
     config = tiny_ring_config(ema_decay=decay)
@@ -45,6 +47,7 @@ def test_ema_is_the_decayed_average_of_g_params():
     assert set(new_state.ema_params) == {"generator"}
 
 
+@pytest.mark.slow
 def test_weight_clipping_bounds_every_d_weight():
     c = 0.01
     config = tiny_ring_config(clip_weights=c, **{"loss.name": "wasserstein"})
@@ -57,6 +60,7 @@ def test_weight_clipping_bounds_every_d_weight():
     assert any(bool(jnp.any(jnp.abs(w) == c)) for w in leaves)
 
 
+@pytest.mark.slow
 def test_fisher_multiplier_follows_the_constraint():
     rho = 0.5
     config = tiny_ring_config(**{"loss.name": "fisher"})
@@ -98,6 +102,7 @@ def test_pack_concatenates_consecutive_examples():
     np.testing.assert_array_equal(packed[0, ..., 1], images[1, ..., 0])
 
 
+@pytest.mark.slow
 def test_packed_step_runs_and_d_sees_packs():
     config = tiny_ring_config(pack=4)
     experiment, state, step = one_device(config)
