@@ -93,14 +93,12 @@ class Exports:
     `picture`: which of the program's `pictures` `jaxgan sample --out=F.png` draws instead of
     the sample grid (InfoGAN's traversal). `evaluators`: the family's own
     `jaxgan.metrics.evaluators.Evaluator`s, named in `config.evaluators` like the built-in
-    ones. `default_evaluators`: what `jaxgan eval` computes when the config names none (None:
-    the defaults for the data's kind). `translation`, `reconstruction`: see their records.
+    ones. `translation`, `reconstruction`: see their records.
     (Samples and what they were drawn for, `jaxgan sample --out=F.npz`, are the program's
     `sample` and `sample_record`; a classifier is the program's `classifier`.)"""
 
     picture: str | None = None
     evaluators: tuple[Any, ...] = ()
-    default_evaluators: tuple[str, ...] | None = None
     translation: Translation | None = None
     reconstruction: Reconstruction | None = None
 

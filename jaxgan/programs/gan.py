@@ -13,75 +13,10 @@ PacGAN's packing is a setting of the D calls; the penalties see D in inference m
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
-
-import flax.linen as nn
-import optax
-
-from jaxgan import losses as losses_lib
-from jaxgan import penalties as penalties_lib
 from jaxgan.program import Latent, Program, normal
 from jaxgan.programs import terms
 from jaxgan.programs.family import Family
 from jaxgan.programs.parts import Parts, optimizer_arguments
-
-
-@dataclasses.dataclass(frozen=True)
-class GanOptions:
-    """The static choices of the unconditional GAN (everything else is in the state)."""
-
-    latent_dim: int
-    num_critic_steps: int = 1
-    clip_weights: float = 0.0  # > 0: project D's params onto [-c, c] after each D step
-    ema_decay: float = 0.0
-    pack: int = 1
-    unroll_steps: int = 0
-    feature_matching: float = 0.0
-
-
-def program(
-    *,
-    generator: nn.Module,
-    discriminator: nn.Module,
-    objective: losses_lib.Objective,
-    penalties: Sequence[tuple[str, penalties_lib.Penalty]],
-    penalty_weights: dict[str, float],
-    g_tx: optax.GradientTransformation,
-    d_tx: optax.GradientTransformation,
-    options: GanOptions,
-) -> Program:
-    opts = options
-    d_term, g_term = terms.objective_terms(objective)
-    d_terms = (d_term, *(terms.penalty_term(name, fn, pack=opts.pack) for name, fn in penalties))
-    fm = opts.feature_matching > 0
-    g_terms = (g_term, *((terms.feature_matching_term(opts.feature_matching),) if fm else ()))
-    project = None
-    if opts.clip_weights > 0:
-        clip = opts.clip_weights
-        project = lambda trained: penalties_lib.clip_weights(trained, clip)  # noqa: E731
-    groups = terms.adversarial_pair(
-        d_optimizer=d_tx,
-        g_optimizer=g_tx,
-        d_terms=d_terms,
-        g_terms=g_terms,
-        repeats=opts.num_critic_steps,
-        project=project,
-        lookahead=opts.unroll_steps,
-        pack=opts.pack,
-        features=fm,
-        report=("d_real", "d_fake"),
-    )
-    return Program(
-        networks={"generator": generator, "discriminator": discriminator},
-        latents=(Latent("z", normal((opts.latent_dim,))),),
-        features=("x",),
-        groups=groups,
-        sample=terms.sample_call(("z",)),
-        sample_latents=("z",),
-        ema={"generator": opts.ema_decay} if opts.ema_decay > 0 else {},
-        hyper=dict(penalty_weights),
-    )
 
 
 def build(parts: Parts) -> Program:
@@ -98,23 +33,31 @@ def build(parts: Parts) -> Program:
             "config.optimizer.discriminator.eps_root > 0 (e.g. 1e-8); set it, or use unroll_steps=0."
         )
     penalties, penalty_weights = parts.penalties()
-    return program(
-        generator=parts.generator(),
-        discriminator=parts.discriminator(),
-        objective=parts.objective(),
-        penalties=penalties,
-        penalty_weights=penalty_weights,
-        g_tx=parts.optimizer("generator"),
-        d_tx=parts.optimizer("discriminator"),
-        options=GanOptions(
-            latent_dim=config.latent_dim,
-            num_critic_steps=config.num_critic_steps,
-            clip_weights=float(config.clip_weights),
-            ema_decay=float(config.ema_decay),
-            pack=config.pack,
-            unroll_steps=int(config.unroll_steps),
-            feature_matching=float(config.feature_matching),
-        ),
+    pack, feature_matching = config.pack, float(config.feature_matching)
+    d_term, g_term = terms.objective_terms(parts.objective())
+    d_terms = (d_term, *(terms.penalty_term(name, fn, pack=pack) for name, fn in penalties))
+    g_terms = (g_term, *((terms.feature_matching_term(feature_matching),) if feature_matching > 0 else ()))
+    groups = terms.adversarial_pair(
+        d_optimizer=parts.optimizer("discriminator"),
+        g_optimizer=parts.optimizer("generator"),
+        d_terms=d_terms,
+        g_terms=g_terms,
+        repeats=config.num_critic_steps,
+        project=parts.projection(),
+        lookahead=int(config.unroll_steps),
+        pack=pack,
+        features=feature_matching > 0,
+        report=("d_real", "d_fake"),
+    )
+    return Program(
+        networks={"generator": parts.generator(), "discriminator": parts.discriminator()},
+        latents=(Latent("z", normal((config.latent_dim,))),),
+        features=("x",),
+        groups=groups,
+        sample=terms.sample_call(("z",)),
+        sample_latents=("z",),
+        ema=parts.ema(),
+        hyper=penalty_weights,
     )
 
 

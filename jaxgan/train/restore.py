@@ -135,8 +135,7 @@ def evaluate_workdir(workdir: str) -> dict[str, float]:
         return results
     if not str(config.evaluators or "").strip():
         config.unlock()
-        defaults = family.exports.default_evaluators or default_evaluators(experiment.dataset.element_shape)
-        config.evaluators = ",".join(defaults)
+        config.evaluators = ",".join(default_evaluators(experiment.dataset.element_shape))
     sampler = sampling.Sampler(experiment.program, sweeps.num_runs(config))
     evaluate = evaluation.evaluator(config, experiment.dataset, sampler)
     step = int(jax.device_get(state.step))
