@@ -27,6 +27,7 @@ import jax.numpy as jnp
 
 from jaxgan.models.autoencoder import ConvAutoencoder, MLPAutoencoder
 from jaxgan.models.dcgan import DCGAN28Discriminator, DCGAN28Generator, DCGANDiscriminator, DCGANGenerator
+from jaxgan.models.infogan import InfoGAN28Discriminator, InfoGAN28Generator
 from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
 from jaxgan.models.multi_generator import MultiMLPGenerator
 from jaxgan.models.sngan import SNGANResNetDiscriminator, SNGANResNetGenerator
@@ -37,6 +38,7 @@ _GENERATORS = types.MappingProxyType(
     {
         "mlp": MLPGenerator,
         "dcgan28": DCGAN28Generator,
+        "infogan28": InfoGAN28Generator,
         "dcgan": DCGANGenerator,
         "sngan_resnet": SNGANResNetGenerator,
         "multi_mlp": MultiMLPGenerator,
@@ -48,6 +50,7 @@ _DISCRIMINATORS = types.MappingProxyType(
     {
         "mlp": MLPDiscriminator,
         "dcgan28": DCGAN28Discriminator,
+        "infogan28": InfoGAN28Discriminator,
         "dcgan": DCGANDiscriminator,
         "sngan_resnet": SNGANResNetDiscriminator,
         "autoencoder": ConvAutoencoder,

@@ -96,15 +96,22 @@ class ConditionalGenerator(nn.Module):
 
 
 class QHead(nn.Module):
-    """InfoGAN's Q on D's features: a hidden layer (LeakyReLU) and `num_outputs` outputs."""
+    """InfoGAN's Q on D's features: a hidden layer (batch norm with `batch_norm`, as in Chen et
+    al.'s code; leaky ReLU of `slope`) and `num_outputs` outputs."""
 
     num_outputs: int
     width: int = 128
+    batch_norm: bool = False
+    slope: float = layers.LEAKY_RELU_SLOPE
+    batch_norm_axis_name: str | None = None
     dtype: Any = jnp.float32
 
     @nn.compact
-    def __call__(self, features: jax.Array) -> jax.Array:
-        h = nn.leaky_relu(nn.Dense(self.width, dtype=self.dtype, name="hidden")(features), layers.LEAKY_RELU_SLOPE)
+    def __call__(self, features: jax.Array, *, train: bool = False) -> jax.Array:
+        h = nn.Dense(self.width, use_bias=not self.batch_norm, dtype=self.dtype, name="hidden")(features)
+        if self.batch_norm:
+            h = layers.batch_norm(train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name="batch_norm")(h)
+        h = nn.leaky_relu(h, self.slope)
         return nn.Dense(self.num_outputs, dtype=self.dtype, name="output")(h).astype(jnp.float32)
 
 
@@ -126,6 +133,8 @@ class ConditionalDiscriminator(nn.Module):
     class_head: int = 0
     q_head: int = 0
     q_width: int = 128
+    q_batch_norm: bool = False  # batch norm in Q's hidden layer (Chen et al.'s code)
+    q_slope: float = layers.LEAKY_RELU_SLOPE
     spectral_norm: bool = False
 
     def __post_init__(self):
@@ -171,5 +180,12 @@ class ConditionalDiscriminator(nn.Module):
         if self.class_head:
             out["class_logits"] = self._dense(self.class_head, "class_head", train)(features).astype(jnp.float32)
         if self.q_head:
-            out["q"] = QHead(self.q_head, self.q_width, name="q_head")(features)
+            out["q"] = QHead(
+                self.q_head,
+                self.q_width,
+                batch_norm=self.q_batch_norm,
+                slope=self.q_slope,
+                batch_norm_axis_name=getattr(self.base, "batch_norm_axis_name", None),
+                name="q_head",
+            )(features, train=train)
         return out

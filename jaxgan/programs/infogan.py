@@ -36,17 +36,22 @@ TRAVERSAL_STEPS = 9  # columns of the traversal picture, -2 ... 2
 
 
 def settings() -> ml_collections.ConfigDict:
-    """`config.infogan`: the codes and the weights of their bounds (Chen et al. 2016, MNIST)."""
+    """`config.infogan`: the codes, the weights of their bounds and who learns them (Chen et al.
+    2016, MNIST, as in their released code's launcher)."""
     return ml_collections.ConfigDict(
         {
             "num_categories": 10,  # one categorical code of this many values
             "num_continuous": 2,  # continuous codes, U(-1, 1) each
             "categorical_weight": 1.0,  # λ of the categorical bound
-            "continuous_weight": 0.1,  # λ of the continuous bound
+            "continuous_weight": 1.0,  # λ of the continuous bound (their info_reg_coeff, 1 for both)
+            "noise": "uniform",  # the incompressible noise z: "uniform" U(-1, 1) (their code) or "normal"
             "q_width": 128,  # Q's hidden layer on D's features
-            # D's update also minimises -λ L_I (Q's body is D's body): Chen et al.'s code. False:
-            # only Q's head learns the codes, in G's update.
-            "discriminator_learns_codes": False,
+            "q_batch_norm": True,  # batch norm in Q's hidden layer (their code)
+            "q_slope": 0.01,  # Q's leaky ReLU slope (their `leaky_rectify`)
+            # Which update learns the codes through Q: "discriminator" (their code: D's optimiser
+            # trains D's body, D's head and Q's head on D's loss - λ L_I, G's trains G alone on G's
+            # loss - λ L_I) or "generator" (Q's head in G's update, D's body never sees L_I).
+            "q_trains_with": "discriminator",
         }
     )
 
@@ -89,7 +94,10 @@ def build(parts: Parts) -> Program:
     num_categories = parts.integer("num_categories", 2)
     num_continuous = parts.integer("num_continuous", 0)
     parts.integer("q_width", 1)
-    discriminator_learns_codes = parts.flag("discriminator_learns_codes")
+    q_batch_norm = parts.flag("q_batch_norm")
+    q_slope = parts.number("q_slope", 0.0, closed_low=True)
+    q_trains_with = parts.choice("q_trains_with", ("discriminator", "generator"))
+    noise = parts.choice("noise", ("uniform", "normal"))
     categorical_weight = parts.number("categorical_weight", 0.0, closed_low=True)
     continuous_weight = parts.number("continuous_weight", 0.0, closed_low=True)
     g_body, d_body = conditional.bodies(parts)
@@ -98,6 +106,8 @@ def build(parts: Parts) -> Program:
         d_body,
         q_head=num_categories + num_continuous,
         q_width=settings.q_width,
+        q_batch_norm=q_batch_norm,
+        q_slope=q_slope,
         spectral_norm=bool(getattr(d_body, "spectral_norm", False)),
     )
     penalties, penalty_weights = parts.penalties()
@@ -123,7 +133,7 @@ def build(parts: Parts) -> Program:
 
     d_terms = (
         d_term,
-        *(code_terms("d") if discriminator_learns_codes else ()),
+        *(code_terms("d") if q_trains_with == "discriminator" else ()),
         *(terms.penalty_term(name, fn, head="adversarial") for name, fn in penalties),
     )
     groups = terms.adversarial_pair(
@@ -135,12 +145,13 @@ def build(parts: Parts) -> Program:
         latents=inputs,
         repeats=config.num_critic_steps,
         project=parts.projection(),
-        generator_trains=("generator", "discriminator/q_head"),
+        generator_trains=("generator",) if q_trains_with == "discriminator" else ("generator", "discriminator/q_head"),
     )
-    latents = [Latent("z", normal((config.latent_dim,))), Latent("code", categorical(num_categories))]
+    z_prior = uniform if noise == "uniform" else normal
+    latents = [Latent("z", z_prior((config.latent_dim,))), Latent("code", categorical(num_categories))]
     if num_continuous:
         latents.append(Latent("continuous", uniform((num_continuous,))))
-    z = np.asarray(jax.random.normal(jax.random.PRNGKey(config.seed), (config.latent_dim,)))
+    z = np.asarray(latents[0].draw(jax.random.PRNGKey(config.seed)))
     pictures = {"traversal": functools.partial(traversal, z, num_categories, num_continuous)}
     return Program(
         networks={"generator": generator, "discriminator": discriminator},
