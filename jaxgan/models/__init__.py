@@ -30,6 +30,7 @@ from jaxgan.models.dcgan import DCGAN28Discriminator, DCGAN28Generator, DCGANDis
 from jaxgan.models.infogan import InfoGAN28Discriminator, InfoGAN28Generator
 from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
 from jaxgan.models.multi_generator import MultiMLPGenerator
+from jaxgan.models.noisy_mlp import NoisyMLPDiscriminator
 from jaxgan.models.sngan import SNGANResNetDiscriminator, SNGANResNetGenerator
 from jaxgan.models.translation import PatchGANDiscriminator, ResNetGenerator, UNetGenerator
 from jaxgan.models.vaegan import ConvEncoder, FeatureDiscriminator
@@ -49,6 +50,7 @@ _GENERATORS = types.MappingProxyType(
 _DISCRIMINATORS = types.MappingProxyType(
     {
         "mlp": MLPDiscriminator,
+        "noisy_mlp": NoisyMLPDiscriminator,
         "dcgan28": DCGAN28Discriminator,
         "infogan28": InfoGAN28Discriminator,
         "dcgan": DCGANDiscriminator,

@@ -1,19 +1,37 @@
-"""InfoGAN (Chen et al. 2016) as a program: latent codes, and Q on D's body trained with G.
+"""InfoGAN (Chen et al. 2016) as a program: latent codes, and Q on D's body.
 
-    latents: z ~ N(0, I) (noise), code ~ Cat(K) (categorical), continuous ~ U(-1, 1)^m.
+    latents: z ~ U(-1, 1) (or N(0, I), `noise`), code ~ Cat(K) (categorical), continuous ~ U(-1, 1)^m.
     D group: fake = G(z, code, continuous); the objective on D(x), D(fake) (adversarial head);
-        with `config.infogan.discriminator_learns_codes`, also - λ_cat L_I - λ_cont L_I on
-        D(fake), so that D's body (Q's body) and Q's head learn the codes too, as in Chen et
-        al.'s released code (their D loss subtracts the same bound as their G loss).
-    G group (trains G and D's `q_head`): reuses `fake`; the objective at D(fake)
-        - λ_cat L_I(categorical) - λ_cont L_I(continuous), with Q's outputs on D's features:
-        K logits for the code, m means of a unit-variance Gaussian for the continuous codes.
+        with `q_trains_with="discriminator"` (the default, Chen et al.'s released code: their D's
+        optimiser holds every `d_net` variable, Q's head included, and their D loss subtracts the
+        same bound as their G loss) also - λ_cat L_I - λ_cont L_I on D(fake), so D's body and Q's
+        head learn the codes in D's update.
+    G group (trains G; G and D's `q_head` with `q_trains_with="generator"`): reuses `fake`; the
+        objective at D(fake) - λ_cat L_I(categorical) - λ_cont L_I(continuous), with Q's outputs
+        on D's features: K logits for the code, m means of a unit-variance Gaussian for the
+        continuous codes.
 
 `L_I = H(c) + E log Q(c|G(z, c)) ≤ I(c; G(z, c))` (MATH.md section 8). Each term is logged
 unweighted as `g_negative_mutual_information_categorical` / `_continuous`: `-L_I`, in nats (and
 as `d_negative_mutual_information_*` when D learns the codes). Samples keep
 the codes they were drawn for (`code`, `continuous`); `traversal()` gives the inputs of the
 picture whose rows are the code values and whose columns move one continuous code from -2 to 2.
+
+Against the paper and openai/InfoGAN (`launchers/run_mnist_exp.py`, `infogan/models/
+regularized_gan.py`, `infogan/algos/infogan_trainer.py`), with `configs/infogan_mnist.py`:
+- the same: the networks (`jaxgan.models.infogan`: D conv 64, conv 128 + BN, FC 1024 + BN, Q's
+  head FC 128 + BN on D's FC 1024; G FC 1024 + BN, FC 7·7·128 + BN, two 4x4 up-convolutions),
+  leaky ReLU 0.01, N(0, 0.02²) weights, the codes (62 U(-1, 1) noise, Cat(10), two U(-1, 1)
+  codes whose Q is a unit-variance Gaussian), λ = 1 for both codes, who trains on what (above),
+  Adam(b1 = 0.5) at 2e-4 for D and 1e-3 for G, batch 128, D called on real and on fake
+  separately (batch statistics of each).
+- different: data in [-1, 1] with a tanh output (theirs [0, 1], the mean of a Bernoulli through
+  a sigmoid: the same function up to an affine map); batch norm's γ starts at 1 (theirs
+  N(1, 0.02²)); the heads' Dense layers keep flax's LeCun-normal initialisation; G's update
+  reuses D's update's z and codes (theirs draws new ones: two `sess.run`s); 5,000 bundled
+  digits instead of 60,000; their 50 epochs of 100 updates (5,000 steps) against ours (the
+  config's `num_steps`); γ/β of batch norm are learned as theirs, their moving averages
+  (decay 0.9, ours 0.9) are used only for sampling in both.
 """
 
 from __future__ import annotations

@@ -29,6 +29,9 @@ def settings() -> ml_collections.ConfigDict:
         {
             "num_classes": 10,  # K, must be the dataset's
             "supervised_weight": 1.0,  # weight of the labelled cross-entropy in D's loss
+            # weight of the unsupervised (GAN) loss in D's loss (Salimans et al.'s --unlabeled_weight);
+            # 0: the same D trained on the labelled subset alone, the baseline the GAN must beat
+            "unsupervised_weight": 1.0,
             "feature_matching": 1.0,  # weight of G's feature-matching loss
         }
     )
@@ -51,6 +54,7 @@ def build(parts: Parts) -> Program:
             f"config.program={config.program!r} needs config.data.labelled_per_class > 0 (labelled examples per class)."
         )
     supervised_weight = parts.number("supervised_weight", 0.0, closed_low=True)
+    unsupervised_weight = parts.number("unsupervised_weight", 0.0, closed_low=True)
     feature_matching = parts.number("feature_matching", 0.0, closed_low=True)
     g_body, d_body = conditional.bodies(parts)
     discriminator = ConditionalDiscriminator(
@@ -60,7 +64,12 @@ def build(parts: Parts) -> Program:
         d_optimizer=parts.optimizer("discriminator"),
         g_optimizer=parts.optimizer("generator"),
         d_terms=(
-            Term("unsupervised", _unsupervised, ("d_real.class_logits", "d_fake.class_logits")),
+            Term(
+                "unsupervised",
+                _unsupervised,
+                ("d_real.class_logits", "d_fake.class_logits"),
+                weight=unsupervised_weight,
+            ),
             Term("supervised", _supervised, ("d_labelled.class_logits", "labelled_label"), weight=supervised_weight),
         ),
         g_terms=(terms.feature_matching_term(feature_matching),),

@@ -1,4 +1,5 @@
-"""The conditional programs: InfoGAN's update against a hand-written one (Q's head trained with G),
+"""The conditional programs: InfoGAN's update against a hand-written one (Q trained in D's update,
+as in Chen et al.'s code, or Q's head with G),
 the semi-supervised labelled subset, the sampler's labels, and the refusals of bad settings."""
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def _infogan_config(**settings):
     return config
 
 
-def _latents(state, batch_size):
+def _latents(state, batch_size, noise="normal"):
     """(z, code, continuous) of D's group (group 0, repeat 0), as the step documents its keys."""
     latent_key = jax.random.split(jax.random.fold_in(state.rng, state.step), 3)[0]
     base = jax.random.fold_in(jax.random.fold_in(latent_key, 0), 0)
@@ -41,7 +42,10 @@ def _latents(state, batch_size):
         key = jax.random.fold_in(base, j)
         return jnp.stack([fn(jax.random.fold_in(key, i)) for i in range(batch_size)])
 
-    z = draw(0, lambda k: jax.random.normal(k, (LATENT_DIM,)))
+    if noise == "normal":
+        z = draw(0, lambda k: jax.random.normal(k, (LATENT_DIM,)))
+    else:
+        z = draw(0, lambda k: jax.random.uniform(k, (LATENT_DIM,), jnp.float32, -1.0, 1.0))
     code = draw(1, lambda k: jax.random.randint(k, (), 0, NUM_CATEGORIES))
     continuous = draw(2, lambda k: jax.random.uniform(k, (NUM_CONTINUOUS,), jnp.float32, -1.0, 1.0))
     return z, code, continuous
@@ -56,9 +60,11 @@ def _bounds(out, code, continuous):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("discriminator_learns_codes", [False, True])
-def test_infogan_step_equals_the_hand_written_update_and_trains_q_with_g(discriminator_learns_codes):
-    config = _infogan_config(discriminator_learns_codes=discriminator_learns_codes)
+@pytest.mark.parametrize("q_trains_with,noise", [("discriminator", "uniform"), ("generator", "normal")])
+def test_infogan_step_equals_the_hand_written_update(q_trains_with, noise):
+    """Chen et al.'s code ("discriminator"): D's update trains D and Q's head on D's loss - λ L_I,
+    G's trains G alone on G's loss - λ L_I. "generator": D's loss has no bound, Q's head moves with G."""
+    config = _infogan_config(q_trains_with=q_trains_with, noise=noise, q_batch_norm=False, continuous_weight=0.5)
     experiment = build.build(config)
     state = build.new_state(experiment, jax.random.PRNGKey(4))
     batch = batch_for(experiment, config)
@@ -68,7 +74,7 @@ def test_infogan_step_equals_the_hand_written_update_and_trains_q_with_g(discrim
     discriminator = experiment.program.networks["discriminator"]
     g_params, d_params = state.params["generator"], state.params["discriminator"]
     x = batch["x"][0]
-    z, code, continuous = _latents(state, config.batch_size)
+    z, code, continuous = _latents(state, config.batch_size, noise)
     G = lambda p: generator.apply({"params": p}, z, code, continuous, train=True)  # noqa: E731
     D = lambda p, v: discriminator.apply({"params": p}, v, train=True)  # noqa: E731
     sgd = lambda p, g: jax.tree.map(lambda w, d: w - LEARNING_RATE * d, p, g)  # noqa: E731
@@ -76,9 +82,9 @@ def test_infogan_step_equals_the_hand_written_update_and_trains_q_with_g(discrim
     def d_loss(p):
         d_fake = D(p, G(g_params))
         loss = jnp.mean(jax.nn.softplus(-D(p, x)["adversarial"])) + jnp.mean(jax.nn.softplus(d_fake["adversarial"]))
-        if discriminator_learns_codes:  # Chen et al.'s code: D's loss subtracts the bound too
+        if q_trains_with == "discriminator":  # Chen et al.'s code: D's loss subtracts the bound too
             categorical_bound, continuous_bound = _bounds(d_fake, code, continuous)
-            loss = loss - 1.0 * categorical_bound - 0.1 * continuous_bound
+            loss = loss - 1.0 * categorical_bound - 0.5 * continuous_bound
         return loss
 
     d_new = sgd(d_params, jax.grad(d_loss)(d_params))
@@ -87,19 +93,20 @@ def test_infogan_step_equals_the_hand_written_update_and_trains_q_with_g(discrim
         out = D({**d_new, "q_head": q_head}, G(g))
         categorical_bound, continuous_bound = _bounds(out, code, continuous)
         adversarial = jnp.mean(jax.nn.softplus(-out["adversarial"]))
-        return adversarial - 1.0 * categorical_bound - 0.1 * continuous_bound, (categorical_bound, continuous_bound)
+        return adversarial - 1.0 * categorical_bound - 0.5 * continuous_bound, (categorical_bound, continuous_bound)
 
     (_, (categorical_bound, continuous_bound)), (g_grad, q_grad) = jax.value_and_grad(
         g_loss, argnums=(0, 1), has_aux=True
     )(g_params, d_new["q_head"])
-    expected = {"generator": sgd(g_params, g_grad), "discriminator": {**d_new, "q_head": sgd(d_new["q_head"], q_grad)}}
+    q_head = sgd(d_new["q_head"], q_grad) if q_trains_with == "generator" else d_new["q_head"]
+    expected = {"generator": sgd(g_params, g_grad), "discriminator": {**d_new, "q_head": q_head}}
     for got, want in zip(jax.tree.leaves(new_state.params), jax.tree.leaves(expected), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(metrics["g_negative_mutual_information_categorical"], -categorical_bound, atol=1e-6)
     np.testing.assert_allclose(metrics["g_negative_mutual_information_continuous"], -continuous_bound, atol=1e-6)
     assert float(jnp.max(jnp.abs(q_grad["output"]["kernel"]))) > 1e-4
     moved = float(jnp.max(jnp.abs(d_new["q_head"]["output"]["bias"] - d_params["q_head"]["output"]["bias"])))
-    if discriminator_learns_codes:  # D's update moved Q's head as well
+    if q_trains_with == "discriminator":  # D's update moved Q's head
         assert moved > 1e-4
         assert "d_negative_mutual_information_categorical" in metrics
     else:  # Q's head moved in G's update only: D's own update does not reach it (its loss does not read q)
