@@ -1,0 +1,127 @@
+"""Batch norm in G and D on 1, 2 and 8 devices, in float32 and in float64 (issue 30).
+
+    PYTHONPATH=. python experiments/bn_invariance.py
+    PYTHONPATH=. python experiments/bn_invariance.py --cases=relativistic --steps=40 --devices=1,8
+    # a variant: any config field, e.g. D without batch norm, or D's LeakyReLU instead of maxout
+    PYTHONPATH=. python experiments/bn_invariance.py --set=model.discriminator.use_batch_norm=False
+
+The ring's small MLPs (G 2x32 with batch norm, D 2x16 maxout-5 with batch norm, statistics over
+the global batch), SGD(1e-2), trained through `jaxgan.train.loop.setup` on 1, 2 and 8 CPU devices
+(`XLA_FLAGS=--xla_force_host_platform_device_count=8`, set for the worker processes this script
+starts: one per dtype, since float64 needs JAX's 64-bit mode from the start). The cases are
+`tests/train/parallel_check.BATCH_NORM_CASES`: least squares with 1 step per call, and the
+relativistic average loss (its G loss reads D(x) too) with 10 steps per call, seed 1.
+
+Prints, per case and dtype, max |Δ param| / max |param| against the 1-device run after every
+call (every step with 1 step per call), for each device count, and how far the parameters moved
+from their initial values (max |Δ| / max |param|). float64 computes and keeps the parameters in
+float64 (`parallel_check.use_float64`), so a difference there that is far above 1e-15 would be in
+the step's math, not in float32 rounding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def relative_difference(a, b, scale: float) -> float:
+    import jax
+    import numpy as np
+
+    return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b))) / scale
+
+
+def trajectory(config, devices) -> list:
+    """The parameters after every call of `config` on `devices` (through `loop.setup`)."""
+    import jax
+
+    from jaxgan.train import loop, parallel, run_axis
+    from tests.train import parallel_check
+
+    r = loop.setup(config, devices=devices)
+    state = parallel.replicate(parallel_check.as_float64(config, r.state), r.mesh)
+    params = [jax.device_get(run_axis.unstack(state, 0).params)]
+    for first in range(0, config.num_steps, config.steps_per_call):
+        state, _ = r.call(state, *r.feeder.inputs(first))
+        params.append(jax.device_get(run_axis.unstack(state, 0).params))
+    return params
+
+
+def _value(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False}.get(text, text)
+
+
+def worker(cases: list[str], dtype: str, steps: int, device_counts: list[int], overrides: list[str]) -> None:
+    import jax
+    import numpy as np
+
+    from tests.train import parallel_check
+
+    for case in cases:
+        name = f"bn_mlp_{case}" + ("_float64" if dtype == "float64" else "")
+        config = parallel_check.config_for(name)
+        config.num_steps = steps
+        for override in overrides:
+            path, value = override.split("=", 1)
+            *parents, last = path.split(".")
+            target = config
+            for part in parents:
+                target = target[part]
+            target[last] = _value(value)
+        runs = {n: trajectory(config, jax.devices()[:n]) for n in device_counts}
+        reference = runs[device_counts[0]]
+        scale = max(float(np.max(np.abs(x))) for x in jax.tree.leaves(reference[-1]))
+        moved = relative_difference(reference[-1], reference[0], scale)
+        row = {"case": case, "dtype": dtype, "scale": scale, "moved": moved, "steps_per_call": config.steps_per_call}
+        for n in device_counts[1:]:
+            row[str(n)] = [relative_difference(a, b, scale) for a, b in zip(reference[1:], runs[n][1:])]
+        print(json.dumps(row), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", default="least_squares,relativistic")
+    parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--devices", default="1,2,8", help="device counts; the first is the reference")
+    parser.add_argument("--set", action="append", default=[], help="a config override, path=value (repeatable)")
+    parser.add_argument("--worker", default="", help="(internal) the dtype this process runs")
+    args = parser.parse_args()
+    cases, counts = args.cases.split(","), [int(n) for n in args.devices.split(",")]
+    if args.worker:
+        worker(cases, args.worker, args.steps, counts, args.set)
+        return
+    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={max(counts)}", "PYTHONPATH": ROOT}
+    rows = []
+    for dtype in args.dtypes.split(","):
+        command = [sys.executable, os.path.abspath(__file__), f"--worker={dtype}", *sys.argv[1:]]
+        out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        if out.returncode:
+            raise SystemExit(out.stderr[-3000:])
+        rows += [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    others = [str(n) for n in counts[1:]]
+    print(f"max |Δ param| / max |param| after {args.steps} steps, against {counts[0]} device(s)\n")
+    print("| case | dtype | " + " | ".join(f"{n} devices" for n in others) + " | params moved |")
+    print("|---|---|" + "---|" * len(others) + "---|")
+    for row in rows:
+        cells = " | ".join(f"{row[n][-1]:.2e}" for n in others)
+        print(f"| {row['case']} (K={row['steps_per_call']}) | {row['dtype']} | {cells} | {row['moved']:.1%} |")
+    print(f"\nafter each call of K steps, {others[-1]} devices against {counts[0]}:")
+    for row in rows:
+        print(f"{row['case']:>14} {row['dtype']}: " + " ".join(f"{d:.1e}" for d in row[others[-1]]))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, ROOT)
+    main()
