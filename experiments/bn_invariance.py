@@ -26,15 +26,22 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+
+import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def relative_difference(a, b, scale: float) -> float:
     import jax
-    import numpy as np
 
-    return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b))) / scale
+    return (
+        max(
+            float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b))
+        )
+        / scale
+    )
 
 
 def trajectory(config, devices) -> list:
@@ -62,9 +69,8 @@ def _value(text: str):
     return {"True": True, "False": False}.get(text, text)
 
 
-def worker(cases: list[str], dtype: str, steps: int, device_counts: list[int], overrides: list[str]) -> None:
+def worker(cases: list[str], dtype: str, steps: int, device_counts: list[int], overrides: list[str], dump: str) -> None:
     import jax
-    import numpy as np
 
     from tests.train import parallel_check
 
@@ -83,6 +89,9 @@ def worker(cases: list[str], dtype: str, steps: int, device_counts: list[int], o
         reference = runs[device_counts[0]]
         scale = max(float(np.max(np.abs(x))) for x in jax.tree.leaves(reference[-1]))
         moved = relative_difference(reference[-1], reference[0], scale)
+        if dump:  # the reference's final parameters, to compare the dtypes
+            leaves = [np.asarray(x, np.float64) for x in jax.tree.leaves(reference[-1])]
+            np.savez(os.path.join(dump, f"{case}_{dtype}.npz"), *leaves)
         row = {"case": case, "dtype": dtype, "scale": scale, "moved": moved, "steps_per_call": config.steps_per_call}
         for n in device_counts[1:]:
             row[str(n)] = [relative_difference(a, b, scale) for a, b in zip(reference[1:], runs[n][1:])]
@@ -97,26 +106,41 @@ def main() -> None:
     parser.add_argument("--devices", default="1,2,8", help="device counts; the first is the reference")
     parser.add_argument("--set", action="append", default=[], help="a config override, path=value (repeatable)")
     parser.add_argument("--worker", default="", help="(internal) the dtype this process runs")
+    parser.add_argument("--dump", default="", help="(internal) where the worker saves its reference parameters")
     args = parser.parse_args()
     cases, counts = args.cases.split(","), [int(n) for n in args.devices.split(",")]
     if args.worker:
-        worker(cases, args.worker, args.steps, counts, args.set)
+        worker(cases, args.worker, args.steps, counts, args.set, args.dump)
         return
     env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={max(counts)}", "PYTHONPATH": ROOT}
-    rows = []
-    for dtype in args.dtypes.split(","):
-        command = [sys.executable, os.path.abspath(__file__), f"--worker={dtype}", *sys.argv[1:]]
-        out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-        if out.returncode:
-            raise SystemExit(out.stderr[-3000:])
-        rows += [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    rows, dtypes = [], args.dtypes.split(",")
+    with tempfile.TemporaryDirectory() as dump:
+        for dtype in dtypes:
+            command = [sys.executable, os.path.abspath(__file__), f"--worker={dtype}", f"--dump={dump}", *sys.argv[1:]]
+            out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+            if out.returncode:
+                raise SystemExit(out.stderr[-3000:])
+            rows += [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+        precision = {}  # case -> the float32 reference against the float64 one
+        if {"float32", "float64"} <= set(dtypes):
+            for case in cases:
+                a, b = (np.load(os.path.join(dump, f"{case}_{d}.npz")) for d in ("float32", "float64"))
+                scale = max(float(np.max(np.abs(b[k]))) for k in b.files)
+                precision[case] = max(float(np.max(np.abs(a[k] - b[k]))) for k in b.files) / scale
     others = [str(n) for n in counts[1:]]
     print(f"max |Δ param| / max |param| after {args.steps} steps, against {counts[0]} device(s)\n")
-    print("| case | dtype | " + " | ".join(f"{n} devices" for n in others) + " | params moved |")
-    print("|---|---|" + "---|" * len(others) + "---|")
+    print("| case | dtype | " + " | ".join(f"{n} devices" for n in others) + " | growth a step | params moved |")
+    print("|---|---|" + "---|" * len(others) + "---|---|")
     for row in rows:
         cells = " | ".join(f"{row[n][-1]:.2e}" for n in others)
-        print(f"| {row['case']} (K={row['steps_per_call']}) | {row['dtype']} | {cells} | {row['moved']:.1%} |")
+        # the geometric mean growth of the difference from the first call's end to the last's
+        first, last, k = row[others[-1]][0], row[others[-1]][-1], row["steps_per_call"]
+        growth = (last / first) ** (1 / (args.steps - k)) if first > 0 and args.steps > k else float("nan")
+        print(f"| {row['case']} (K={k}) | {row['dtype']} | {cells} | {growth:.2f}x | {row['moved']:.1%} |")
+    if precision:
+        print(f"\nfloat32 against float64, both on {counts[0]} device(s), after {args.steps} steps:")
+        for case, difference in precision.items():
+            print(f"  {case}: {difference:.2e}")
     print(f"\nafter each call of K steps, {others[-1]} devices against {counts[0]}:")
     for row in rows:
         print(f"{row['case']:>14} {row['dtype']}: " + " ".join(f"{d:.1e}" for d in row[others[-1]]))

@@ -6,7 +6,9 @@ Prints one JSON line: the largest parameter difference after 20 steps of each de
 (shard_map over a mesh) and of `jax.pmap` on 4 devices, each against the reference: the
 per-device step with no axis name under plain `jax.jit`, which uses neither shard_map nor pmap
 (pmap is built on shard_map since JAX 0.9.2, so comparing the two would compare shard_map
-with itself).
+with itself). The `bn_mlp_*` configs (batch norm in G and D) run in float64 too (`*_float64`):
+in float32 their dynamics amplify rounding far past any useful bound (issue 30,
+experiments/bn_invariance.py).
 """
 
 from __future__ import annotations
@@ -115,8 +117,9 @@ def batch_norm_ring_config(name: str):
 def use_float64() -> None:
     """Let a config compute in float64: JAX's 64-bit mode and "float64" among the compute dtypes.
 
-    For the checks only (the library's networks compute in float32 or lower); `as_float64`
-    casts the initial state, whose parameters the networks create in float32."""
+    For the checks only (the library's networks compute in float32 or lower; the MLPs keep a
+    float64 computation's outputs in float64); `as_float64` casts the initial state, whose
+    parameters the networks create in float32. Call it before the config's parts are built."""
     jax.config.update("jax_enable_x64", True)
     parts.DTYPES["float64"] = jnp.float64
     if "float64" not in models._COMPUTE_DTYPES:
@@ -182,6 +185,7 @@ def max_difference(a, b) -> float:
 # count is one compile of the step, most of a check's cost. The cheapest config (the ring) covers
 # 2, 4 and 8 devices and pmap; the others take 8 devices only (2 examples per device, the most
 # cross-device work), since 2 and 4 devices run the same shard_map code path over a smaller axis.
+# Batch norm in G and D (float64) takes 2 devices as well: 8 examples a device for its statistics.
 PLANS = {
     "ring": ((2, 4, 8), True),
     "wgan_gp": ((8,), False),
