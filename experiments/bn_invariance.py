@@ -36,12 +36,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def relative_difference(a, b, scale: float) -> float:
     import jax
 
-    return (
-        max(
-            float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b))
-        )
-        / scale
-    )
+    pairs = zip(jax.tree.leaves(a), jax.tree.leaves(b))
+    return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in pairs) / scale
 
 
 def trajectory(config, devices) -> list:
@@ -58,6 +54,20 @@ def trajectory(config, devices) -> list:
         state, _ = r.call(state, *r.feeder.inputs(first))
         params.append(jax.device_get(run_axis.unstack(state, 0).params))
     return params
+
+
+def _override(config, override: str) -> None:
+    """`path=value` (e.g. `model.discriminator.batch_norm_epsilon=1e-3`) set in `config`."""
+    path, _, value = override.partition("=")
+    *parents, last = path.split(".")
+    target = config
+    for part in parents:
+        target = target.get(part) if hasattr(target, "get") else None
+    if not _ or target is None or not hasattr(target, "get") or last not in target:
+        raise SystemExit(
+            f"--set={override!r} must be path=value with a path of the config, e.g. model.discriminator.batch_norm_epsilon=1e-3."
+        )
+    target[last] = _value(value)
 
 
 def _value(text: str):
@@ -79,12 +89,7 @@ def worker(cases: list[str], dtype: str, steps: int, device_counts: list[int], o
         config = parallel_check.config_for(name)
         config.num_steps = steps
         for override in overrides:
-            path, value = override.split("=", 1)
-            *parents, last = path.split(".")
-            target = config
-            for part in parents:
-                target = target[part]
-            target[last] = _value(value)
+            _override(config, override)
         runs = {n: trajectory(config, jax.devices()[:n]) for n in device_counts}
         reference = runs[device_counts[0]]
         scale = max(float(np.max(np.abs(x))) for x in jax.tree.leaves(reference[-1]))
@@ -108,12 +113,22 @@ def main() -> None:
     parser.add_argument("--worker", default="", help="(internal) the dtype this process runs")
     parser.add_argument("--dump", default="", help="(internal) where the worker saves its reference parameters")
     args = parser.parse_args()
-    cases, counts = args.cases.split(","), [int(n) for n in args.devices.split(",")]
+    from tests.train.parallel_check import BATCH_NORM_CASES
+
+    cases, counts, dtypes = args.cases.split(","), [int(n) for n in args.devices.split(",")], args.dtypes.split(",")
+    if not set(cases) <= set(BATCH_NORM_CASES):
+        parser.error(f"--cases must be a comma-separated list of {sorted(BATCH_NORM_CASES)}; got {args.cases!r}.")
+    if not set(dtypes) <= {"float32", "float64"}:
+        parser.error(f"--dtypes must be float32, float64 or both; got {args.dtypes!r}.")
+    if len(counts) < 2 or min(counts) < 1 or max(counts) > 8:
+        parser.error(
+            f"--devices must be two or more device counts from 1 to 8, the first the reference; got {args.devices!r}."
+        )
     if args.worker:
         worker(cases, args.worker, args.steps, counts, args.set, args.dump)
         return
     env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={max(counts)}", "PYTHONPATH": ROOT}
-    rows, dtypes = [], args.dtypes.split(",")
+    rows = []
     with tempfile.TemporaryDirectory() as dump:
         for dtype in dtypes:
             command = [sys.executable, os.path.abspath(__file__), f"--worker={dtype}", f"--dump={dump}", *sys.argv[1:]]

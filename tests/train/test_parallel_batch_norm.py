@@ -2,8 +2,8 @@
 MLPs with the relativistic average loss on 2 and 8 devices give the plain-jit step's parameters.
 
 In float32 the same runs differ from one device by 3e-2 of the parameters' scale after 20
-steps: D's batch norm on generated batches (variances at or below its epsilon) with maxout
-amplifies any difference about 2x a step, float32's rounding as much as float64's
+steps: with D's batch norm on generated batches whose variances are at or below its epsilon,
+the dynamics amplify any difference about 2x a step, float32's rounding as much as float64's
 (`experiments/bn_invariance.py`). In float64 that growth starts from 1e-16 and ends near 3e-11,
 so a bound of 1e-8 passes rounding with room, while a real error in how the statistics are
 reduced fails it by orders of magnitude: per-device statistics in G's update alone (its calls of
