@@ -13,8 +13,10 @@ starts: one per dtype, since float64 needs JAX's 64-bit mode from the start). Th
 relativistic average loss (its G loss reads D(x) too) with 10 steps per call, seed 1.
 
 Prints, per case and dtype, max |Δ param| / max |param| against the 1-device run after every
-call (every step with 1 step per call), for each device count, and how far the parameters moved
-from their initial values (max |Δ| / max |param|). float64 computes and keeps the parameters in
+call (every step with 1 step per call), for each device count; how far the parameters moved
+from their initial values (max |Δ| / max |param|); float32 against float64 on one device; and the
+variances of D's first layer before its batch norm, on real and on generated batches, next to
+its `epsilon`. float64 computes and keeps the parameters in
 float64 (`parallel_check.use_float64`), so a difference there that is far above 1e-15 would be in
 the step's math, not in float32 rounding.
 """
@@ -40,8 +42,9 @@ def relative_difference(a, b, scale: float) -> float:
     return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in pairs) / scale
 
 
-def trajectory(config, devices) -> list:
-    """The parameters after every call of `config` on `devices` (through `loop.setup`)."""
+def trajectory(config, devices) -> tuple[list, list]:
+    """The parameters and the network variables (batch statistics) before the first call and
+    after every call of `config` on `devices` (through `loop.setup`)."""
     import jax
 
     from jaxgan.train import loop, parallel, run_axis
@@ -49,11 +52,38 @@ def trajectory(config, devices) -> list:
 
     r = loop.setup(config, devices=devices)
     state = parallel.replicate(parallel_check.as_float64(config, r.state), r.mesh)
-    params = [jax.device_get(run_axis.unstack(state, 0).params)]
-    for first in range(0, config.num_steps, config.steps_per_call):
-        state, _ = r.call(state, *r.feeder.inputs(first))
-        params.append(jax.device_get(run_axis.unstack(state, 0).params))
-    return params
+    params, variables = [], []
+    for first in range(0, config.num_steps + 1, config.steps_per_call):
+        if first:
+            state, _ = r.call(state, *r.feeder.inputs(first - config.steps_per_call))
+        single = jax.device_get(run_axis.unstack(state, 0))
+        params.append(single.params)
+        variables.append(single.variables)
+    return params, variables
+
+
+def first_layer_variances(config, params, variables) -> dict[str, list[float]]:
+    """D's first layer before its batch norm (x @ kernel; no bias with batch norm): the variance
+    of each unit over a batch, on real and on generated examples; the smallest and the median
+    over the units, at each snapshot. Real batches are the dataset's first examples, generated
+    ones G(z) in training mode for fixed z."""
+    import jax
+
+    from jaxgan.train import build as build_lib
+
+    experiment = build_lib.build(config)
+    generator = experiment.program.networks["generator"]
+    real = np.asarray(experiment.dataset.arrays()["x"][: config.batch_size], np.float64)
+    z = jax.random.normal(jax.random.PRNGKey(0), (config.batch_size, config.latent_dim))
+    rows = {"real": [], "generated": []}
+    for p, v in zip(params, variables):
+        kernel = np.asarray(p["discriminator"]["hidden_0"]["kernel"], np.float64)
+        g_vars = {"params": p["generator"], **v.get("generator", {})}
+        fake, _ = generator.apply(g_vars, z.astype(kernel.dtype), train=True, mutable=["batch_stats"])
+        for name, x in (("real", real), ("generated", np.asarray(fake, np.float64))):
+            var = (x.reshape(len(x), -1) @ kernel).var(axis=0)
+            rows[name].append((float(var.min()), float(np.median(var))))
+    return rows
 
 
 def _override(config, override: str) -> None:
@@ -90,7 +120,10 @@ def worker(cases: list[str], dtype: str, steps: int, device_counts: list[int], o
         config.num_steps = steps
         for override in overrides:
             _override(config, override)
-        runs = {n: trajectory(config, jax.devices()[:n]) for n in device_counts}
+        runs, variables = {}, None
+        for n in device_counts:
+            runs[n], snapshot_variables = trajectory(config, jax.devices()[:n])
+            variables = variables or snapshot_variables
         reference = runs[device_counts[0]]
         scale = max(float(np.max(np.abs(x))) for x in jax.tree.leaves(reference[-1]))
         moved = relative_difference(reference[-1], reference[0], scale)
@@ -98,6 +131,9 @@ def worker(cases: list[str], dtype: str, steps: int, device_counts: list[int], o
             leaves = [np.asarray(x, np.float64) for x in jax.tree.leaves(reference[-1])]
             np.savez(os.path.join(dump, f"{case}_{dtype}.npz"), *leaves)
         row = {"case": case, "dtype": dtype, "scale": scale, "moved": moved, "steps_per_call": config.steps_per_call}
+        if config.model.discriminator.use_batch_norm:
+            row["variances"] = first_layer_variances(config, reference, variables)
+            row["epsilon"] = config.model.discriminator.batch_norm_epsilon
         for n in device_counts[1:]:
             row[str(n)] = [relative_difference(a, b, scale) for a, b in zip(reference[1:], runs[n][1:])]
         print(json.dumps(row), flush=True)
@@ -156,6 +192,12 @@ def main() -> None:
         print(f"\nfloat32 against float64, both on {counts[0]} device(s), after {args.steps} steps:")
         for case, difference in precision.items():
             print(f"  {case}: {difference:.2e}")
+    print(f"\nD's first layer before its batch norm in the run on {counts[0]} device(s): each unit's variance over")
+    print("a batch, smallest / median over the units, at the start and after each call:")
+    for row in rows:
+        for name, values in row.get("variances", {}).items():
+            cells = " ".join(f"{low:.0e}/{median:.0e}" for low, median in values)
+            print(f"{row['case']:>14} {row['dtype']} {name:>9} (epsilon {row['epsilon']:g}): {cells}")
     print(f"\nafter each call of K steps, {others[-1]} devices against {counts[0]}:")
     for row in rows:
         print(f"{row['case']:>14} {row['dtype']}: " + " ".join(f"{d:.1e}" for d in row[others[-1]]))
