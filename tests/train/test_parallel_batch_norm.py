@@ -1,7 +1,7 @@
 """Batch norm in G and in D (statistics over the global batch) under SGD, in float64: the ring's
 MLPs with the relativistic average loss on 2 and 8 devices give the plain-jit step's parameters.
 
-In float32 the same runs differ from one device by 3e-2 of the parameters' scale after 20
+In float32 the same runs differ from one device by 4-5e-2 of the parameters' scale after 20
 steps: with D's batch norm on generated batches whose variances are at or below its epsilon,
 the dynamics amplify any difference about 2x a step, float32's rounding as much as float64's
 (`experiments/bn_invariance.py`). In float64 that growth starts from 1e-16 and ends near 3e-11,
