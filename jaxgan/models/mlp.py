@@ -33,6 +33,12 @@ def _dense_init(owner: str, kernel_init_std: float) -> dict[str, Any]:
     return {"kernel_init": nn.initializers.normal(stddev=kernel_init_std), "bias_init": nn.initializers.zeros}
 
 
+def _output_dtype(dtype: Dtype) -> Any:
+    """Outputs in at least float32: bfloat16/float16 computations return float32, float64 ones
+    (under `jax_enable_x64`, as the float64 invariance checks run) stay float64."""
+    return jnp.promote_types(dtype, jnp.float32)
+
+
 def _check_batch_norm(owner: str, momentum: float, epsilon: float) -> None:
     layers.check_rate(owner, "batch_norm_momentum", momentum)
     layers.check_positive_float(owner, "batch_norm_epsilon", epsilon)
@@ -102,7 +108,7 @@ class MLPGenerator(nn.Module):
         x = nn.Dense(math.prod(self.output_shape), dtype=self.dtype, name="output", **init)(h)
         if self.output_activation == "tanh":
             x = jnp.tanh(x)
-        return x.reshape(z.shape[0], *self.output_shape).astype(jnp.float32)
+        return x.reshape(z.shape[0], *self.output_shape).astype(_output_dtype(self.dtype))
 
 
 class MLPDiscriminator(nn.Module):
@@ -178,7 +184,7 @@ class MLPDiscriminator(nn.Module):
                 h = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name)(
                     h, deterministic=not train
                 )
-        self.sow("intermediates", "features", h.astype(jnp.float32))
+        self.sow("intermediates", "features", h.astype(_output_dtype(self.dtype)))
         if self.minibatch_discrimination > 0:
             h = layers.MinibatchDiscrimination(
                 self.minibatch_discrimination,
@@ -189,9 +195,9 @@ class MLPDiscriminator(nn.Module):
                 name="minibatch_discrimination",
             )(h, train=train)
         if self.features_only:
-            return h.astype(jnp.float32)
+            return h.astype(_output_dtype(self.dtype))
         output = nn.Dense(self.num_outputs or 1, dtype=self.dtype, name="output", **init)
         v = layers.spectral_normalized(output, enabled=self.spectral_norm, train=train)(h)
         if self.num_outputs is None:
             v = v[:, 0]
-        return v.astype(jnp.float32)
+        return v.astype(_output_dtype(self.dtype))

@@ -6,7 +6,9 @@ Prints one JSON line: the largest parameter difference after 20 steps of each de
 (shard_map over a mesh) and of `jax.pmap` on 4 devices, each against the reference: the
 per-device step with no axis name under plain `jax.jit`, which uses neither shard_map nor pmap
 (pmap is built on shard_map since JAX 0.9.2, so comparing the two would compare shard_map
-with itself).
+with itself). The `bn_mlp_*` configs (batch norm in G and D) run in float64 too (`*_float64`):
+in float32 their dynamics amplify rounding far past any useful bound (issue 30,
+experiments/bn_invariance.py).
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import json
 import sys
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from jaxgan import models
 from jaxgan.config import dcgan_mnist_config
+from jaxgan.programs import parts
 from jaxgan.train import build as build_lib
 from jaxgan.train import loop, parallel, run_axis, sweeps
 from jaxgan.train.step import make_multi_step
@@ -76,9 +81,57 @@ def _config_for(name: str):
         for network in ("generator", "discriminator"):
             config.optimizer[network] = ml_collections.ConfigDict({"name": "sgd", "learning_rate": 1e-2})
         return config
+    if name.startswith("bn_mlp"):
+        return batch_norm_ring_config(name)
     if name == "conditional":  # CGAN on the ring (mode index = label): G(z, c), D(x, c) by concatenation
         return conditional_ring_config(num_steps=NUM_STEPS, steps_per_call=10)
     raise SystemExit(f"unknown config {name}")
+
+
+BATCH_NORM_CASES = {  # name -> (loss, steps per call, seed)
+    "least_squares": ("least_squares", 1, 0),
+    "relativistic": ("relativistic_average", 10, 1),
+}
+
+
+def batch_norm_ring_config(name: str):
+    """The ring's MLPs with batch norm in G and in D (statistics over the global batch), SGD.
+
+    `bn_mlp_<case>[_float64]`, a case of `BATCH_NORM_CASES`; `_float64` computes and keeps the
+    parameters in float64 (`use_float64`). The relativistic case's G loss reads D(x) too, so G's
+    update runs D on real and on generated examples in separate calls, each with its own global
+    batch statistics."""
+    rest = name.removeprefix("bn_mlp_")
+    case, float64 = rest.removesuffix("_float64"), rest.endswith("_float64")
+    loss, steps_per_call, seed = BATCH_NORM_CASES[case]
+    config = tiny_ring_config(num_steps=NUM_STEPS, steps_per_call=steps_per_call, seed=seed, **{"loss.name": loss})
+    config.model.discriminator.use_batch_norm = True
+    for network in ("generator", "discriminator"):
+        config.optimizer[network] = ml_collections.ConfigDict({"name": "sgd", "learning_rate": 1e-2})
+    if float64:
+        use_float64()
+        config.model.dtype = "float64"
+    return config
+
+
+def use_float64() -> None:
+    """Let a config compute in float64: JAX's 64-bit mode and "float64" among the compute dtypes.
+
+    For the checks only (the library's networks compute in float32 or lower; the MLPs keep a
+    float64 computation's outputs in float64); `as_float64` casts the initial state, whose
+    parameters the networks create in float32. Call it before the config's parts are built."""
+    jax.config.update("jax_enable_x64", True)
+    parts.DTYPES["float64"] = jnp.float64
+    if "float64" not in models._COMPUTE_DTYPES:
+        models._COMPUTE_DTYPES = (*models._COMPUTE_DTYPES, "float64")
+
+
+def as_float64(config, state):
+    """`state` with its floating-point leaves in float64 when `config.model.dtype` is float64."""
+    if config.model.dtype != "float64":
+        return state
+    cast = lambda x: x.astype(jnp.float64) if jnp.issubdtype(x.dtype, jnp.floating) else x  # noqa: E731
+    return jax.tree.map(cast, state)
 
 
 def _compared(state) -> dict:
@@ -87,7 +140,7 @@ def _compared(state) -> dict:
 
 def run(config, devices) -> dict:
     r = loop.setup(config, devices=devices)
-    state = parallel.replicate(r.state, r.mesh)
+    state = parallel.replicate(as_float64(config, r.state), r.mesh)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = r.call(state, *r.feeder.inputs(first))
     return _compared(run_axis.unstack(state, 0))
@@ -105,7 +158,7 @@ def run_jit(config) -> dict:
     r = loop.setup(config, devices=jax.devices()[:1])  # for its feeder's batches
     experiment = build_lib.build(config)
     call = jax.jit(make_multi_step(build_lib.train_step(experiment), config.steps_per_call))
-    state = run_axis.unstack(run_axis.initial_state(experiment, sweeps.runs_of(config)), 0)
+    state = as_float64(config, run_axis.unstack(run_axis.initial_state(experiment, sweeps.runs_of(config)), 0))
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = call(state, _host_batches(r, first))
     return _compared(state)
@@ -132,6 +185,7 @@ def max_difference(a, b) -> float:
 # count is one compile of the step, most of a check's cost. The cheapest config (the ring) covers
 # 2, 4 and 8 devices and pmap; the others take 8 devices only (2 examples per device, the most
 # cross-device work), since 2 and 4 devices run the same shard_map code path over a smaller axis.
+# Batch norm in G and D (float64) takes 2 devices as well: 8 examples a device for its statistics.
 PLANS = {
     "ring": ((2, 4, 8), True),
     "wgan_gp": ((8,), False),
@@ -140,6 +194,7 @@ PLANS = {
     "remedies": ((8,), False),
     "wgan_gp_sgd": ((8,), False),
     "conditional": ((8,), False),
+    "bn_mlp_relativistic_float64": ((2, 8), False),
 }
 
 
