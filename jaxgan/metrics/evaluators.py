@@ -137,6 +137,11 @@ def _classifier_accuracy(x: EvaluatorInputs) -> tuple[float]:
     return (conditional_lib.accuracy(np.asarray(x.predict(examples)), labels),)
 
 
+def _matched_classifier_accuracy(x: EvaluatorInputs) -> tuple[float]:
+    examples, labels = x.held_out
+    return (conditional_lib.matched_accuracy(np.asarray(x.predict(examples)), labels),)
+
+
 def _feature_evaluators(features: str, name_suffix: str) -> tuple[Evaluator, ...]:
     return (
         Evaluator(
@@ -192,6 +197,12 @@ _EVALUATORS = (
     Evaluator("intra_fid", ("intra_fid{f}",), _intra_fid, needs=("features", "labels", "conditions")),
     Evaluator("code_agreement", ("code_agreement{f}",), _code_agreement, needs=("probabilities", "conditions")),
     Evaluator("classifier_accuracy", ("classifier_accuracy",), _classifier_accuracy, needs=("predict", "held_out")),
+    Evaluator(
+        "matched_classifier_accuracy",
+        ("matched_classifier_accuracy",),
+        _matched_classifier_accuracy,
+        needs=("predict", "held_out"),
+    ),
 )
 REGISTRY: Mapping[str, Evaluator] = types.MappingProxyType({e.name: e for e in _EVALUATORS})
 
