@@ -267,6 +267,7 @@ def test_names():
         "one_nn", "mmd", "sliced_wasserstein", "mode_coverage",
         "fid_inception", "kid_inception", "precision_recall_inception",
         "class_consistency", "intra_fid", "code_agreement", "classifier_accuracy",
+        "matched_classifier_accuracy",
     ]  # fmt: skip
     assert evaluators.parse_names(" fid,kid ,fid,") == ["fid", "kid"]
     with pytest.raises(TypeError):
