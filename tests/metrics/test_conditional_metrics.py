@@ -55,6 +55,25 @@ def test_matched_accuracy_takes_the_best_one_to_one_matching_of_a_hand_made_conf
         conditional.matched_accuracy(codes[:3], labels)
 
 
+def test_class_shares_are_the_smallest_and_largest_share_of_predicted_classes():
+    predicted = np.array([0] * 6 + [1] * 3 + [2] * 1)  # class 3 drawn by no sample: share 0
+    extractor = features_lib.FeatureExtractor(
+        kind="classifier",
+        fn=lambda x: (x.reshape(len(x), -1), np.eye(4)[predicted[: len(x)]]),
+        description={},
+        has_probabilities=True,
+    )
+    evaluation = evaluators.Evaluation(
+        ["class_shares"],
+        real=np.zeros((4, 8, 8, 1)),
+        dataset_name="digits",
+        extractors={"classifier": extractor},
+        cache_dir=None,
+    )
+    values = evaluation(np.zeros((10, 8, 8, 1)))
+    assert values == {"min_class_share_classifier": 0.0, "max_class_share_classifier": 0.6}
+
+
 def test_intra_fid_is_the_mean_over_classes_of_the_per_class_fid():
     rng = np.random.default_rng(1)
     real, fake = rng.normal(size=(300, 3)), rng.normal(size=(240, 3)) + 0.3
