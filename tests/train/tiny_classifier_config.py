@@ -1,8 +1,6 @@
 """Tiny runs of the three families that export a classifier (ACGAN, InfoGAN, semi-supervised)
 on the 8x8 digits with MLP networks: `--config=tests/train/tiny_classifier_config.py:<family>`."""
 
-import ml_collections
-
 from jaxgan.config import default_config, model_config
 from jaxgan.programs import registry
 
