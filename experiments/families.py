@@ -388,7 +388,9 @@ def summary(values: list[float], higher_is_better: bool) -> dict:
 
 
 def _number(value: float) -> str:
-    return f"{value:.3g}" if abs(value) >= 10 else f"{value:.3f}"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"
 
 
 def _cell(label: str, stats: dict | None) -> str:
