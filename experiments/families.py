@@ -423,7 +423,7 @@ def table(rows: list[dict], *, steps_scale: float) -> str:
         reached = row["reached"]
         reached = "—" if reached is None else ("yes" if reached is True else "no" if reached is False else reached)
         lines.append(
-            f"| {row['family']} | `{row['config']}`{' ' + ' '.join(row['overrides']) if row['overrides'] else ''} "
+            f"| {row['family']} | `{row['config']}`{''.join(f' `{o}`' for o in row['overrides'])} "
             f"| {row['steps']} | {_wall(row['wall_per_seed'])} | {'; '.join(row['hallmark'])} | {row['fid']} "
             f"| {row['target']} | {reached} |"
         )
