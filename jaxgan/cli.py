@@ -1,8 +1,9 @@
-"""`jaxgan train | sample | eval`: thin launchers around `jaxgan.train` and `jaxgan.metrics`.
+"""`jaxgan train | sample | eval | classify`: thin launchers around `jaxgan.train` and `jaxgan.metrics`.
 
     jaxgan train --config=configs/dcgan_mnist.py --workdir=runs/dcgan [--config.loss.name=hinge]
     jaxgan sample --workdir=runs/dcgan --num=64 --out=samples.png   (or .npy)
     jaxgan eval --workdir=runs/dcgan
+    jaxgan classify --workdir=runs/acgan --input=images.npy --out=labels.npy
 
 A mistake on the command line (an unknown command or flag, a config file that is missing or
 broken, a misspelled config field, an unusable workdir) stops with one sentence on stderr
@@ -24,7 +25,7 @@ import types
 from absl import app, flags, logging
 from ml_collections import config_dict, config_flags
 
-COMMANDS = ("train", "sample", "eval")
+COMMANDS = ("train", "sample", "eval", "classify")
 _SUMMARIES = {
     "train": "Train the experiment of a config file in a workdir; a workdir that holds a checkpoint of the "
     "same config resumes from it, and a longer --config.num_steps continues it.",
@@ -32,11 +33,15 @@ _SUMMARIES = {
     "file (a grid of images or a scatter plot of points).",
     "eval": "Evaluate the latest checkpoint of a workdir with its config's evaluators (or the default ones "
     "for its kind of data) and write eval_<step>.json into the workdir.",
+    "classify": "Write one predicted label per input image (InfoGAN: the code index) from the latest checkpoint of "
+    "a workdir whose family classifies real examples (its record exports a classifier: ACGAN's class head, the K+1 "
+    "discriminator, InfoGAN's Q).",
 }
 _USAGES = {
     "train": "jaxgan train --config=configs/<experiment>.py --workdir=<dir> [--config.<field>=<value> ...]",
     "sample": "jaxgan sample --workdir=<dir> --out=<file.npy|file.png> [--num=64] [--seed=0]",
     "eval": "jaxgan eval --workdir=<dir>",
+    "classify": "jaxgan classify --workdir=<dir> --input=<images.npy> --out=<labels.npy>",
 }
 
 # lock_config=False with accept_new_attributes: new keys are let through only where
@@ -48,7 +53,10 @@ _CONFIG = config_flags.DEFINE_config_file(
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where the run's checkpoints, metrics and samples live.")
 _NUM = flags.DEFINE_integer("num", 64, "How many samples to draw.")
 _OUT = flags.DEFINE_string(
-    "out", None, "Output file: .npz (samples `x` and every conditioning input drawn), .npy (`x`) or .png (a picture)."
+    "out",
+    None,
+    "Output file: .npz (samples `x` and every conditioning input drawn), .npy (`x`) or .png (a picture); classify: "
+    ".npy (one int32 label per image).",
 )
 _LABELS = flags.DEFINE_string(
     "labels", None, "Conditional runs: the labels to draw for, 'all' (equal numbers per class) or e.g. '3,3,7'."
@@ -63,7 +71,8 @@ _RECONSTRUCT = flags.DEFINE_string(
 _INPUT = flags.DEFINE_string(
     "input",
     None,
-    "Translation runs (pix2pix, cyclegan): translate these images (.npy array or .png) instead of held-out ones.",
+    "sample: translation runs (pix2pix, cyclegan) translate these images (.npy array or .png) instead of held-out "
+    "ones; classify: the images to classify (.npy [n, H, W, C] in [-1, 1] or uint8, or one .png).",
 )
 _MULTIHOST = flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() before anything else.")
 _COORDINATOR = flags.DEFINE_string(
@@ -79,8 +88,14 @@ _COMMAND_FLAGS = {
     "train": ("config", "workdir", *_MULTIHOST_FLAGS),
     "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct", "input"),
     "eval": ("workdir", *_MULTIHOST_FLAGS),
+    "classify": ("workdir", "input", "out"),
 }
-_REQUIRED = {"train": ("config", "workdir"), "sample": ("workdir", "out"), "eval": ("workdir",)}
+_REQUIRED = {
+    "train": ("config", "workdir"),
+    "sample": ("workdir", "out"),
+    "eval": ("workdir",),
+    "classify": ("workdir", "input", "out"),
+}
 _OWN_FLAGS = frozenset(name for names in _COMMAND_FLAGS.values() for name in names)
 _HELP = ("help", "h", "helpshort", "?")
 
@@ -446,7 +461,14 @@ def _eval() -> None:
     print(restore.format_table(results))
 
 
-_RUN = {"train": _train, "sample": _sample, "eval": _eval}
+def _classify() -> None:
+    from jaxgan.train import classify
+
+    path, num, replaced = classify.write_labels(_WORKDIR.value, input_path=_INPUT.value, out=_OUT.value)
+    print(f"wrote {num} predicted labels to {path}" + (" (replacing the file that was there)" if replaced else ""))
+
+
+_RUN = {"train": _train, "sample": _sample, "eval": _eval, "classify": _classify}
 # What a user's input can make the launched code raise. NonFiniteError (a diverging run)
 # is a FloatingPointError; its sentence already says which checkpoint is kept.
 _USER_ERRORS = (ValueError, TypeError, FloatingPointError, OSError)

@@ -181,9 +181,8 @@ class Program:
     is the sample. `sample_record`: the sample call's inputs written beside each sample (the
     label or codes it was drawn for, a source image), so that `jaxgan sample --out=F.npz`
     holds every conditioning input. `ema`: network -> decay of an exponential moving average
-    of its parameters, used for sampling when kept. `classifier`: `(call, read)`, a call on
-    `x` in inference mode and the name of its class logits (a semi-supervised D's head), for
-    the `classifier_accuracy` evaluator. `pictures`: name -> a function giving the inputs of a
+    of its parameters, used for sampling when kept. (A classifier of real examples is the
+    family record's export, `family.Classifier`.) `pictures`: name -> a function giving the inputs of a
     picture of samples drawn at chosen inputs, its number of columns and optionally the given
     inputs drawn beside each sample (`runs.picture`: InfoGAN's traversal, a translation's
     sources and outputs), written by the loop beside the sample grids and, for the first, by
@@ -197,7 +196,6 @@ class Program:
     sample: Call
     sample_latents: tuple[str, ...] = ()
     sample_record: tuple[str, ...] = ()
-    classifier: tuple[Call, str] | None = None
     pictures: Mapping[str, Callable[[], tuple]] = dataclasses.field(default_factory=dict)
     ema: Mapping[str, float] = dataclasses.field(default_factory=dict)
     hyper: Mapping[str, float] = dataclasses.field(default_factory=dict)

@@ -137,6 +137,19 @@ def _classifier_accuracy(x: EvaluatorInputs) -> tuple[float]:
     return (conditional_lib.accuracy(np.asarray(x.predict(examples)), labels),)
 
 
+def _class_shares(x: EvaluatorInputs) -> tuple[float, float]:
+    """The smallest and the largest share of the samples that the data's classifier assigns to
+    one class (every class counted, a class no sample gets has share 0)."""
+    predicted = np.argmax(x.fake_probabilities, axis=-1)
+    shares = np.bincount(predicted, minlength=x.fake_probabilities.shape[-1]) / len(predicted)
+    return float(shares.min()), float(shares.max())
+
+
+def _matched_classifier_accuracy(x: EvaluatorInputs) -> tuple[float]:
+    examples, labels = x.held_out
+    return (conditional_lib.matched_accuracy(np.asarray(x.predict(examples)), labels),)
+
+
 def _feature_evaluators(features: str, name_suffix: str) -> tuple[Evaluator, ...]:
     return (
         Evaluator(
@@ -189,9 +202,16 @@ _EVALUATORS = (
     Evaluator(
         "class_consistency", ("class_consistency{f}",), _class_consistency, needs=("probabilities", "conditions")
     ),
+    Evaluator("class_shares", ("min_class_share{f}", "max_class_share{f}"), _class_shares, needs=("probabilities",)),
     Evaluator("intra_fid", ("intra_fid{f}",), _intra_fid, needs=("features", "labels", "conditions")),
     Evaluator("code_agreement", ("code_agreement{f}",), _code_agreement, needs=("probabilities", "conditions")),
     Evaluator("classifier_accuracy", ("classifier_accuracy",), _classifier_accuracy, needs=("predict", "held_out")),
+    Evaluator(
+        "matched_classifier_accuracy",
+        ("matched_classifier_accuracy",),
+        _matched_classifier_accuracy,
+        needs=("predict", "held_out"),
+    ),
 )
 REGISTRY: Mapping[str, Evaluator] = types.MappingProxyType({e.name: e for e in _EVALUATORS})
 

@@ -24,7 +24,7 @@ from jaxgan import models as models_lib
 from jaxgan.models.conditional import ConditionalDiscriminator, ConditionalGenerator
 from jaxgan.program import Latent, Program, categorical, normal
 from jaxgan.programs import terms
-from jaxgan.programs.family import Family, Needs
+from jaxgan.programs.family import Classifier, Exports, Family, Needs
 from jaxgan.programs.parts import Parts
 
 
@@ -140,6 +140,16 @@ FAMILY = Family(
     doc="G(z, c) and D(x, c) by concatenation, projection or conditional batch norm; any objective and penalty.",
 )
 
+
+def _class_head_unavailable(settings: ml_collections.ConfigDict) -> str | None:
+    if settings.discriminator_conditioning != "none":
+        return (
+            f"ACGAN's class head classifies only when D is not given the label, and this run's "
+            f"config.conditional.discriminator_conditioning is {settings.discriminator_conditioning!r} (use 'none')"
+        )
+    return None
+
+
 ACGAN = Family(
     name="acgan",
     build=lambda parts: build(parts, needs_class_loss=True),
@@ -147,5 +157,11 @@ ACGAN = Family(
     section_name="conditional",
     reads=_READS,
     needs=_NEEDS,
+    # D's class head on real examples: the label ACGAN's D predicts.
+    exports=Exports(
+        classifier=Classifier(
+            "discriminator", lambda outputs, settings: outputs["class_logits"], unavailable=_class_head_unavailable
+        )
+    ),
     doc="Odena et al. 2017: the conditional program with D's class head and loss (class_weight > 0).",
 )

@@ -87,20 +87,41 @@ class Reconstruction:
 
 
 @dataclasses.dataclass(frozen=True)
+class Classifier:
+    """A family whose trained networks classify real examples (ACGAN's class head, the K+1
+    discriminator, InfoGAN's Q): `logits(outputs, settings) -> [n, K]` picks the class logits
+    out of `network`'s outputs on a batch `x` (the network in inference mode, at its sampling
+    params), given the family's settings (`config.<section>`); the predicted label is their
+    argmax. `jaxgan classify` writes it for the user's images, and the `classifier_accuracy` /
+    `matched_classifier_accuracy` evaluators score it on `config.data.test_split`.
+
+    `codes`: its classes are unsupervised codes (InfoGAN's categorical code), which name the
+    data's classes only after a matching (`matched_classifier_accuracy`), so
+    `classifier_accuracy` is refused for it. `unavailable(settings)`: why a run of the family
+    with these settings cannot classify (ACGAN whose D is given the label), or None."""
+
+    network: str
+    logits: Callable[[Any, ml_collections.ConfigDict], Any]
+    codes: bool = False
+    unavailable: Callable[[ml_collections.ConfigDict], str | None] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Exports:
     """What the shell may ask of a trained run of the family.
 
     `picture`: which of the program's `pictures` `jaxgan sample --out=F.png` draws instead of
     the sample grid (InfoGAN's traversal). `evaluators`: the family's own
     `jaxgan.metrics.evaluators.Evaluator`s, named in `config.evaluators` like the built-in
-    ones. `translation`, `reconstruction`: see their records.
+    ones. `translation`, `reconstruction`, `classifier`: see their records.
     (Samples and what they were drawn for, `jaxgan sample --out=F.npz`, are the program's
-    `sample` and `sample_record`; a classifier is the program's `classifier`.)"""
+    `sample` and `sample_record`.)"""
 
     picture: str | None = None
     evaluators: tuple[Any, ...] = ()
     translation: Translation | None = None
     reconstruction: Reconstruction | None = None
+    classifier: Classifier | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,9 @@ unweighted as `g_negative_mutual_information_categorical` / `_continuous`: `-L_I
 as `d_negative_mutual_information_*` when D learns the codes). Samples keep
 the codes they were drawn for (`code`, `continuous`); `traversal()` gives the inputs of the
 picture whose rows are the code values and whose columns move one continuous code from -2 to 2.
+Q's code on real examples is the record's classifier (`jaxgan classify` writes the code index;
+`matched_classifier_accuracy` scores it on the held-out digits under the best matching of codes
+to classes, Chen et al.'s "5% error" figure).
 
 Against the paper and openai/InfoGAN (`launchers/run_mnist_exp.py`, `infogan/models/
 regularized_gan.py`, `infogan/algos/infogan_trainer.py`), with `configs/infogan_mnist.py`:
@@ -47,7 +50,7 @@ from jaxgan import losses as losses_lib
 from jaxgan.models.conditional import ConditionalDiscriminator, ConditionalGenerator
 from jaxgan.program import Latent, Program, Term, categorical, normal, uniform
 from jaxgan.programs import conditional, terms
-from jaxgan.programs.family import Exports, Family
+from jaxgan.programs.family import Classifier, Exports, Family
 from jaxgan.programs.parts import Parts
 
 TRAVERSAL_STEPS = 9  # columns of the traversal picture, -2 ... 2
@@ -190,6 +193,13 @@ FAMILY = Family(
     build=build,
     settings=settings,
     reads=("loss", "penalties", "clip_weights", "num_critic_steps", "ema_decay"),
-    exports=Exports(picture="traversal"),
+    # Q's categorical code on real examples: the code value it reads in them (its first
+    # `num_categories` outputs are the code's logits), a class only under a matching.
+    exports=Exports(
+        picture="traversal",
+        classifier=Classifier(
+            "discriminator", lambda outputs, settings: outputs["q"][:, : settings.num_categories], codes=True
+        ),
+    ),
     doc="Chen et al. 2016: categorical and continuous codes, Q on D's body trained with G.",
 )

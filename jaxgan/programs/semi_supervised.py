@@ -7,8 +7,9 @@
         logit 0) + `supervised_weight` · the cross-entropy on the labelled batch.
     G group: feature matching on D's features (`‖E f(x) - E f(G(z))‖²`), reusing `fake`.
 
-The trained D is the classifier (`Program.classifier`: its argmax over the K logits), measured
-by the `classifier_accuracy` evaluator on `config.data.test_split`.
+The trained D is the classifier (the record's `Classifier` export: the argmax of its K logits),
+which `jaxgan classify` applies to the user's images and the `classifier_accuracy` evaluator
+measures on `config.data.test_split`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import ml_collections
 
 from jaxgan.losses import semi_supervised as losses_lib
 from jaxgan.models.conditional import ConditionalDiscriminator
-from jaxgan.program import Call, Latent, Program, Term, normal
+from jaxgan.program import Latent, Program, Term, normal
 from jaxgan.programs import conditional, terms
-from jaxgan.programs.family import Family, Needs
+from jaxgan.programs.family import Classifier, Exports, Family, Needs
 from jaxgan.programs.parts import Parts
 
 
@@ -84,7 +85,6 @@ def build(parts: Parts) -> Program:
         groups=groups,
         sample=terms.sample_call(("z",)),
         sample_latents=("z",),
-        classifier=(Call("discriminator", ("x",), "prediction", train=False), "prediction.class_logits"),
         ema=parts.ema(),
     )
 
@@ -95,5 +95,7 @@ FAMILY = Family(
     settings=settings,
     reads=("num_critic_steps", "ema_decay"),
     needs=Needs(features=("x", "label"), suggestion="a labelled dataset (e.g. mnist, digits)", labelled_subset=True),
+    # D's K logits (the fake class, at logit 0, never wins the argmax among them).
+    exports=Exports(classifier=Classifier("discriminator", lambda outputs, settings: outputs["class_logits"])),
     doc="Salimans et al. 2016: D is the K+1 classifier of a labelled subset, G trained by feature matching.",
 )

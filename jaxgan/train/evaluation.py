@@ -14,7 +14,8 @@ import numpy as np
 
 from jaxgan import data as data_lib
 from jaxgan.programs import registry as registry_lib
-from jaxgan.train.sampling import Classifier, Sampler
+from jaxgan.train import classify
+from jaxgan.train.sampling import Sampler
 from jaxgan.train.state import TrainState
 from jaxgan.train.sweeps import Runs, runs_of
 
@@ -52,9 +53,21 @@ class RunsEvaluator:
         # the built-in evaluators and the family's own (`Family.exports.evaluators`)
         registry = evaluators.with_own(registry_lib.get(config.program).exports.evaluators)
         names = evaluators.parse_names(config.evaluators, registry)
+        needs_predict = [name for name in names if "predict" in registry[name].needs]
+        # the family's classifier (its record's export) on held-out examples
+        self.classifier = None
+        if needs_predict:
+            wanted = f"config.evaluators naming {needs_predict[0]}"
+            self.classifier = classify.Predictor(config, sampler.program, sampler.num_runs, wanted=wanted)
+            if self.classifier.classifier.codes and "classifier_accuracy" in names:
+                raise ValueError(
+                    f"config.evaluators names classifier_accuracy, and the classifier of config.program="
+                    f"{config.program!r} gives unsupervised codes, not the data's classes; use "
+                    "matched_classifier_accuracy (the accuracy under the best one-to-one matching of codes to classes)."
+                )
         held_out = None
         if any("held_out" in registry[name].needs for name in names):
-            held_out = _held_out(config, sampler.program)
+            held_out = _held_out(config)
         real, labels = real_examples(dataset, config.num_eval_samples, seed=config.seed)
         self.evaluation = evaluators.Evaluation(
             names,
@@ -66,8 +79,6 @@ class RunsEvaluator:
             split=config.data.split,
             registry=registry,
         )
-        needs_predict = any("predict" in registry[name].needs for name in names)
-        self.classifier = Classifier(sampler.program, sampler.num_runs) if needs_predict else None
 
     def __call__(self, state: TrainState) -> dict[str, float]:
         drawn = self.sampler.draw(state, self.key, self.num_samples)
@@ -100,13 +111,8 @@ def merge_runs(runs: Runs, per_run: Sequence[dict]) -> dict[str, float]:
     return result
 
 
-def _held_out(config: ml_collections.ConfigDict, program) -> tuple[np.ndarray, np.ndarray]:
-    """The examples and labels of `config.data.test_split`, for a program with a classifier."""
-    if program.classifier is None:
-        raise ValueError(
-            f"config.evaluators names classifier_accuracy, and config.program={config.program!r} has no classifier "
-            "call; it is for a program whose networks classify real examples."
-        )
+def _held_out(config: ml_collections.ConfigDict) -> tuple[np.ndarray, np.ndarray]:
+    """The examples and labels of `config.data.test_split`, for a family's classifier."""
     held_out = data_lib.load(
         config.data.name,
         split=config.data.test_split,

@@ -1,4 +1,4 @@
-"""Samples, class predictions and pictures of a stacked state (a run axis of size R >= 1).
+"""Samples and pictures of a stacked state (a run axis of size R >= 1).
 
 Samples are `[R, num, ...]`, every run sampled at the same latent points (common random
 numbers: differences between runs are then the runs', not the draw's); pictures of several
@@ -15,7 +15,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgan.calls import draw_latents, run_call
-from jaxgan.program import read
 from jaxgan.train import writers
 from jaxgan.train.run_axis import over_runs
 from jaxgan.train.state import TrainState
@@ -77,36 +76,6 @@ class Sampler:
 
     def sample(self, state: TrainState, key: jax.Array, num: int, given: dict | None = None) -> np.ndarray:
         return self.draw(state, key, num, given)["x"]
-
-
-class Classifier:
-    """`predict(state, x) -> [runs, n]` class predictions of the program's `classifier` call
-    (argmax of its class logits), at the current params, in batches of one compiled size."""
-
-    def __init__(self, program, num_runs: int, *, batch_size: int = 500):
-        call, logits_name = program.classifier
-        self.network = call.network
-        self.batch_size = batch_size
-        network = call.network
-
-        def predict(params, variables, x):
-            values, _ = run_call(
-                program, call, {network: params}, {network: variables}, {"x": x}, jax.random.PRNGKey(0)
-            )
-            return jnp.argmax(read(values, logits_name), axis=-1)
-
-        self._predict = jax.jit(over_runs(predict, num_runs, in_axes=(0, 0, None), out_axes=0))
-
-    def predict(self, state: TrainState, x: np.ndarray) -> np.ndarray:
-        params = jax.device_get(state.params[self.network])
-        variables = jax.device_get(state.variables[self.network])
-        num = len(x)
-        padded = -(-num // self.batch_size) * self.batch_size
-        x = np.concatenate([x, np.repeat(x[-1:], padded - num, axis=0)])
-        chunks = [
-            self._predict(params, variables, x[i : i + self.batch_size]) for i in range(0, padded, self.batch_size)
-        ]
-        return np.asarray(jnp.concatenate(chunks, axis=1)[:, :num])
 
 
 def runs_samples_picture(

@@ -18,12 +18,11 @@ import os
 
 import jax
 import numpy as np
-from PIL import Image
 
 from jaxgan.data import translation as data_translation
 from jaxgan.programs import family as family_lib
 from jaxgan.programs import registry
-from jaxgan.train import sampling, sweeps, writers
+from jaxgan.train import inputs, sampling, sweeps, writers
 from jaxgan.train import workdir as workdir_lib
 
 TRIPLETS_PER_ROW = 4
@@ -41,33 +40,7 @@ def translating_families() -> list[str]:
 
 def read_images(path: str, shape: tuple[int, ...]) -> np.ndarray:
     """The images of `--input` as float32 `[n, *shape]` in [-1, 1], refused in one sentence unless they fit."""
-    if not path.endswith((".npy", ".png")):
-        raise ValueError(f"--input={path!r} must end in .npy (an array of images) or .png (one image).")
-    if not os.path.isfile(path):
-        raise ValueError(f"--input={path!r} is not a file; give an .npy array of images or a .png image.")
-    if path.endswith(".png"):
-        image = Image.open(path)
-        image = image.convert("L" if shape[-1] == 1 else "RGB")
-        array = np.asarray(image)
-    else:
-        array = np.load(path, allow_pickle=False)
-    if array.dtype == np.uint8:
-        array = array.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
-    array = np.asarray(array, np.float32)
-    if array.ndim == len(shape) - 1 and shape[-1] == 1:
-        array = array[..., None]  # one grey image [H, W]
-    if array.ndim == len(shape) and array.shape != tuple(shape) and shape[-1] == 1 and array.shape[-1] != 1:
-        array = array[..., None]  # grey images [n, H, W]
-    if array.ndim == len(shape):
-        array = array[None]
-    if array.shape[1:] != tuple(shape):
-        raise ValueError(
-            f"--input={path!r} holds images of shape {array.shape[1:]}, but this run translates sources of shape "
-            f"{tuple(shape)}; resize them to that size first."
-        )
-    if not np.all(np.isfinite(array)) or array.min() < -1.0 - 1e-6 or array.max() > 1.0 + 1e-6:
-        raise ValueError(f"--input={path!r}: float images must lie in [-1, 1] (or be uint8 in [0, 255]).")
-    return array
+    return inputs.read_examples(path, shape, use="this run translates sources")
 
 
 def picture(columns: list[np.ndarray]) -> np.ndarray:

@@ -266,7 +266,8 @@ def test_names():
         "fid", "kid", "precision_recall", "inception_score", "mode_score", "density_coverage",
         "one_nn", "mmd", "sliced_wasserstein", "mode_coverage",
         "fid_inception", "kid_inception", "precision_recall_inception",
-        "class_consistency", "intra_fid", "code_agreement", "classifier_accuracy",
+        "class_consistency", "class_shares", "intra_fid", "code_agreement", "classifier_accuracy",
+        "matched_classifier_accuracy",
     ]  # fmt: skip
     assert evaluators.parse_names(" fid,kid ,fid,") == ["fid", "kid"]
     with pytest.raises(TypeError):

@@ -1,0 +1,510 @@
+"""Every family's config over three seeds, one program each, and the table `results/families.md`.
+
+    python experiments/families.py --runs=runs/families                     # all of them: hours on 2 cores
+    python experiments/families.py --runs=/tmp/smoke --only=cgan_mnist,madgan_ring --steps_scale=0.01 \
+        --out=/tmp/smoke/families.md                                        # a smoke run
+
+For each entry of `ENTRIES` (a config of `configs/`, with the overrides of a baseline such as
+pix2pix's L1-only U-Net), in `<runs>/<name>`:
+
+1. `jaxgan train --config=configs/<config>.py --config.num_seeds=3 --config.evaluators=<its
+   evaluators>` (the seeds vmapped in one program; evaluators are a launch-only setting). A run
+   whose latest checkpoint is at its step count is skipped; an unfinished one is resumed by the
+   same command (the CLI restores it). The wall time of each launch (compilation and the loop's
+   evaluations included) is added up in `<runs>/<name>/families_wall.json`.
+2. `jaxgan eval --workdir=<runs>/<name>` (`eval_<step>.json`; skipped when it exists), and the
+   figures `jaxgan eval` does not compute, per seed, from the workdir: MAD-GAN's share of each
+   mode drawn by its most frequent generator (2,500 samples), VAE-GAN's digit accuracy on the
+   reconstructions of the held-out digits (`extra_<step>.json`).
+3. The table: family, config, steps, wall time per seed (a launch's wall time over the seeds it
+   trained together, on this machine: 2 cores here), the family's hallmark figures as mean ±
+   standard deviation over the seeds and the worst seed, FID on the classifier's features, the
+   target of issue 25 ("Numbers to reach") and whether the mean reached it.
+
+`--steps_scale` multiplies every config's `num_steps` (at least one host call), for a smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+NUM_SEEDS = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """One hallmark figure: `key` of the evaluation (per seed), its label, and which way is better."""
+
+    key: str
+    label: str
+    higher_is_better: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One row: a config (and overrides), the evaluators it is trained with, its hallmark figures,
+    the target in words and `reached(stats, table) -> bool | None` (None: nothing to reach)."""
+
+    name: str
+    family: str
+    config: str
+    evaluators: str
+    figures: tuple[Figure, ...]
+    target: str
+    reached: Callable[[dict, dict], bool | str | None] = lambda stats, table: None
+    overrides: tuple[str, ...] = ()
+    extra: str | None = None  # "madgan" or "vaegan": figures computed here from the workdir
+
+
+def _mean(stats: dict, key: str) -> float:
+    return stats[key]["mean"] if key in stats else math.nan
+
+
+def _began(stats: dict, table: dict) -> bool | str:
+    balanced = _mean(stats, "min_class_share_classifier") >= 0.05 and _mean(stats, "max_class_share_classifier") <= 0.15
+    dcgan = table.get("dcgan_mnist", {}).get("fid_classifier")
+    if dcgan is None:
+        return f"classes {'' if balanced else 'not '}in 5-15%; FID: no dcgan_mnist row to compare"
+    return balanced and _mean(stats, "fid_classifier") <= 1.5 * dcgan["mean"]
+
+
+def _pix2pix(stats: dict, table: dict) -> str:
+    baseline = table.get("pix2pix_l1_only", {}).get("l1")
+    if baseline is None or "l1" not in stats:
+        return "no L1-only row to compare"
+    ours, theirs = stats["l1"], baseline
+    lower = "pix2pix" if ours["mean"] < theirs["mean"] else "the L1-only U-Net"
+    return f"{lower} lower by {abs(ours['mean'] - theirs['mean']):.4f} (sd {ours['sd']:.4f} / {theirs['sd']:.4f})"
+
+
+_FID = Figure("fid_classifier", "FID", higher_is_better=False)
+
+ENTRIES: tuple[Entry, ...] = (
+    Entry("dcgan_mnist", "gan", "dcgan_mnist", "fid,precision_recall", (_FID,), "(reference for BEGAN's FID)"),
+    Entry(
+        "cgan_mnist",
+        "conditional",
+        "cgan_mnist",
+        "class_consistency,fid",
+        (Figure("class_consistency_classifier", "class consistency"),),
+        "class consistency ≥ 0.85",
+        lambda s, t: _mean(s, "class_consistency_classifier") >= 0.85,
+    ),
+    Entry(
+        "acgan_mnist",
+        "acgan",
+        "acgan_mnist",
+        "class_consistency,classifier_accuracy,fid",
+        (
+            Figure("class_consistency_classifier", "class consistency"),
+            Figure("classifier_accuracy", "class head held-out accuracy"),
+        ),
+        "class consistency ≥ 0.90",
+        lambda s, t: _mean(s, "class_consistency_classifier") >= 0.90,
+    ),
+    Entry(
+        "infogan_mnist",
+        "infogan",
+        "infogan_mnist",
+        "code_agreement,matched_classifier_accuracy,fid",
+        (
+            Figure("code_agreement_classifier", "code agreement"),
+            Figure("matched_classifier_accuracy", "Q held-out accuracy (matched)"),
+        ),
+        "code agreement ≥ 0.85 (worst ≥ 0.80), Q held-out ≥ 0.80",
+        lambda s, t: (
+            _mean(s, "code_agreement_classifier") >= 0.85
+            and s.get("code_agreement_classifier", {}).get("worst", 0) >= 0.80
+            and _mean(s, "matched_classifier_accuracy") >= 0.80
+        ),
+    ),
+    Entry(
+        "semi_supervised_mnist",
+        "semi_supervised",
+        "semi_supervised_mnist",
+        "classifier_accuracy,fid",
+        (Figure("classifier_accuracy", "held-out accuracy"),),
+        "held-out accuracy ≥ 0.95, above D on the 100 labels alone (no such baseline setting yet)",
+        lambda s, t: _mean(s, "classifier_accuracy") >= 0.95,
+    ),
+    Entry(
+        "ebgan_mnist",
+        "ebgan",
+        "ebgan_mnist",
+        "fid,precision_recall",
+        (_FID,),
+        "keep FID below the seed DCGAN's",
+        lambda s, t: (
+            _mean(s, "fid_classifier") < _mean(t.get("dcgan_mnist", {}), "fid_classifier")
+            if "fid_classifier" in t.get("dcgan_mnist", {})
+            else "no dcgan_mnist row to compare"
+        ),
+    ),
+    Entry(
+        "began_mnist",
+        "began",
+        "began_mnist",
+        "class_shares,fid,precision_recall",
+        (
+            Figure("min_class_share_classifier", "smallest class share"),
+            Figure("max_class_share_classifier", "largest class share", higher_is_better=False),
+            Figure("recall_classifier", "recall"),
+        ),
+        "every class 5-15% of samples, FID ≤ 1.5x the seed DCGAN's",
+        _began,
+    ),
+    Entry(
+        "madgan_ring",
+        "madgan",
+        "madgan_ring",
+        "mode_coverage",
+        (
+            Figure("modes", "modes"),
+            Figure("high_quality_fraction", "high quality"),
+            Figure("generator_share", "mode's top-generator share"),
+        ),
+        "8/8 modes, ≥ 90% high quality, generator share ≥ 0.80",
+        lambda s, t: (
+            _mean(s, "modes") >= 8 and _mean(s, "high_quality_fraction") >= 0.90 and _mean(s, "generator_share") >= 0.80
+        ),
+        extra="madgan",
+    ),
+    Entry(
+        "vaegan_mnist",
+        "vaegan",
+        "vaegan_mnist",
+        "fid,precision_recall",
+        (Figure("reconstruction_accuracy", "digit accuracy of held-out reconstructions"), _FID),
+        "keep reconstruction accuracy ≥ 0.946 (README, one seed)",
+        lambda s, t: _mean(s, "reconstruction_accuracy") >= 0.946,
+        extra="vaegan",
+    ),
+    Entry(
+        "pix2pix_edges2digits",
+        "pix2pix",
+        "pix2pix_edges2digits",
+        "",
+        (Figure("l1", "held-out L1", higher_is_better=False), Figure("digit_accuracy", "digit accuracy")),
+        "held-out L1 against the L1-only U-Net's, over 3 seeds",
+        _pix2pix,
+    ),
+    Entry(
+        "pix2pix_l1_only",
+        "pix2pix (adversarial_weight 0)",
+        "pix2pix_edges2digits",
+        "",
+        (Figure("l1", "held-out L1", higher_is_better=False), Figure("digit_accuracy", "digit accuracy")),
+        "(baseline of pix2pix)",
+        overrides=("--config.pix2pix.adversarial_weight=0.0",),
+    ),
+    Entry(
+        "cyclegan_digits2inverted",
+        "cyclegan",
+        "cyclegan_digits2inverted",
+        "",
+        (Figure("digit_accuracy", "digit accuracy of G(x)"), Figure("cycle_l1", "cycle L1", higher_is_better=False)),
+        "keep digit accuracy ≥ 0.90 (README: 0.916, one seed)",
+        lambda s, t: _mean(s, "digit_accuracy") >= 0.90,
+    ),
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# Training and evaluation through the CLI.
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+class Failed(Exception):
+    """A `jaxgan` command that exited non-zero; its message is the command's last line on stderr."""
+
+
+def _jaxgan(*args: str) -> None:
+    print("$ jaxgan " + " ".join(args), flush=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "jaxgan.cli", *args], cwd=ROOT, env=_env(), stderr=subprocess.PIPE, text=True
+    )
+    sys.stderr.write(done.stderr)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        raise Failed(f"jaxgan {args[0]} exited {done.returncode}: {lines[-1] if lines else 'no message'}")
+
+
+def _config(entry: Entry):
+    import importlib.util
+
+    path = os.path.join(ROOT, "configs", f"{entry.config}.py")
+    spec = importlib.util.spec_from_file_location(f"families_{entry.config}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config()
+
+
+def num_steps(entry: Entry, steps_scale: float) -> int:
+    """The config's `num_steps` times `steps_scale`, a whole number of host calls (at least one)."""
+    config = _config(entry)
+    per_call = int(config.steps_per_call)
+    calls = max(1, round(config.num_steps * steps_scale / per_call))
+    return calls * per_call
+
+
+def latest_step(workdir: str) -> int | None:
+    folder = os.path.join(workdir, "checkpoints")
+    steps = [int(name) for name in os.listdir(folder) if name.isdigit()] if os.path.isdir(folder) else []
+    return max(steps) if steps else None
+
+
+def train(entry: Entry, workdir: str, steps: int) -> None:
+    """Train (or resume) to `steps`; skipped when the latest checkpoint is there already."""
+    done = latest_step(workdir)
+    if done is not None and done >= steps:
+        print(f"{entry.name}: finished at step {done}, skipped", flush=True)
+        return
+    args = [
+        "train",
+        f"--config=configs/{entry.config}.py",
+        f"--workdir={workdir}",
+        f"--config.num_seeds={NUM_SEEDS}",
+        f"--config.num_steps={steps}",
+        f"--config.evaluators={entry.evaluators}",
+        *entry.overrides,
+    ]
+    if steps < _config(entry).checkpoint_every:
+        args.append(f"--config.checkpoint_every={steps}")
+    start = time.perf_counter()
+    _jaxgan(*args)
+    wall_path = os.path.join(workdir, "families_wall.json")
+    wall = json.load(open(wall_path)) if os.path.exists(wall_path) else {"seconds": 0.0, "launches": []}
+    seconds = time.perf_counter() - start
+    wall["seconds"] += seconds
+    wall["launches"].append({"from_step": done or 0, "to_step": steps, "seconds": seconds, "num_seeds": NUM_SEEDS})
+    with open(wall_path, "w") as f:
+        json.dump(wall, f, indent=1)
+
+
+def evaluate(entry: Entry, workdir: str) -> dict:
+    """`jaxgan eval`'s results at the latest step (run once), with the entry's extra figures."""
+    step = latest_step(workdir)
+    path = os.path.join(workdir, f"eval_{step:08d}.json")
+    if not os.path.exists(path):
+        _jaxgan("eval", f"--workdir={workdir}")
+    results = json.load(open(path))
+    if entry.extra is not None:
+        extra_path = os.path.join(workdir, f"extra_{step:08d}.json")
+        if not os.path.exists(extra_path):
+            figures = {"madgan": madgan_shares, "vaegan": vaegan_reconstructions}[entry.extra](workdir)
+            with open(extra_path, "w") as f:
+                json.dump(figures, f, indent=1)
+        results.update(json.load(open(extra_path)))
+    return results
+
+
+def madgan_shares(workdir: str) -> dict:
+    """Per seed: the mean over modes (with high-quality samples) of the share of a mode's
+    high-quality samples drawn by its most frequent generator, on 2,500 samples (seed 0)."""
+    from jaxgan.train import restore, sweeps
+
+    path = os.path.join(workdir, "families_samples.npz")
+    restore.write_samples(workdir, num=2500, out=path)
+    drawn = np.load(path)
+    os.remove(path)
+    config, experiment, _ = restore.load_latest(workdir)
+    labels = sweeps.runs_of(config).labels
+    xs, generators = drawn["x"], drawn["generator"]
+    if len(labels) == 1:
+        xs, generators = xs[None], generators[None]
+    centers, std = experiment.dataset.metadata["centers"], experiment.dataset.metadata["std"]
+    out = {}
+    for label, x, generator in zip(labels, xs, generators):
+        distances = np.linalg.norm(x[:, None] - centers[None], axis=-1) / std
+        nearest, high_quality = distances.argmin(1), distances.min(1) < 3.0
+        shares = []
+        for mode in range(len(centers)):
+            drawn_by = generator[high_quality & (nearest == mode)]
+            if len(drawn_by):
+                shares.append(np.bincount(drawn_by).max() / len(drawn_by))
+        key = "generator_share" if len(labels) == 1 else f"generator_share/{label}"
+        out[key] = float(np.mean(shares)) if shares else 0.0
+    return out
+
+
+def vaegan_reconstructions(workdir: str) -> dict:
+    """Per seed: the bundled classifier's accuracy on the reconstructions of the held-out digits."""
+    from jaxgan.metrics.classifier import get_classifier
+    from jaxgan.train import restore, sweeps
+    from jaxgan.train import workdir as workdir_lib
+
+    path = os.path.join(workdir, "families_reconstructions.npz")
+    restore.write_reconstructions(workdir, out=path, split="test")
+    arrays = np.load(path)
+    os.remove(path)
+    labels = sweeps.runs_of(workdir_lib.load_config(workdir)).labels
+    reconstructions = arrays["reconstruction"] if len(labels) > 1 else arrays["reconstruction"][None]
+    classifier = get_classifier("mnist")
+    out = {}
+    for label, reconstruction in zip(labels, reconstructions):
+        key = "reconstruction_accuracy" if len(labels) == 1 else f"reconstruction_accuracy/{label}"
+        out[key] = float(np.mean(classifier.probabilities(reconstruction).argmax(1) == arrays["label"]))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# The table.
+
+
+def per_seed(results: dict, key: str) -> list[float]:
+    """A figure's value for each seed: `key` for one run, `key/seed=<s>` for several."""
+    if key in results:
+        return [float(results[key])]
+    prefix = f"{key}/seed="
+    return [float(v) for k, v in sorted(results.items()) if k.startswith(prefix)]
+
+
+def summary(values: list[float], higher_is_better: bool) -> dict:
+    values = np.asarray(values, np.float64)
+    return {
+        "mean": float(values.mean()),
+        "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+        "worst": float(values.min() if higher_is_better else values.max()),
+        "values": values.tolist(),
+    }
+
+
+def _number(value: float) -> str:
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"
+
+
+def _cell(label: str, stats: dict | None) -> str:
+    if stats is None:
+        return f"{label}: —"
+    return f"{label} {_number(stats['mean'])} ± {_number(stats['sd'])} (worst {_number(stats['worst'])})"
+
+
+def _wall(seconds: float) -> str:
+    if math.isnan(seconds):
+        return "—"
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def table(rows: list[dict], *, steps_scale: float) -> str:
+    lines = [
+        "# Every family over three seeds",
+        "",
+        f"`python experiments/families.py` ({NUM_SEEDS} seeds per config, vmapped in one program"
+        + (f"; steps scaled by {steps_scale}" if steps_scale != 1 else "")
+        + "). Figures are mean ± standard deviation over the seeds (worst seed in brackets), from "
+        "`jaxgan eval` on the last checkpoint; wall time is that of `jaxgan train` (compilation and the "
+        "loop's evaluations included) divided by the seeds trained together, on this machine (2 CPU cores).",
+        "",
+        "| family | config | steps | wall per seed | hallmark | FID (classifier features) | target | reached |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        reached = row["reached"]
+        reached = "—" if reached is None else ("yes" if reached is True else "no" if reached is False else reached)
+        lines.append(
+            f"| {row['family']} | `{row['config']}`{''.join(f' `{o}`' for o in row['overrides'])} "
+            f"| {row['steps']} | {_wall(row['wall_per_seed'])} | {'; '.join(row['hallmark'])} | {row['fid']} "
+            f"| {row['target']} | {reached} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", required=True, help="where each config trains, in <runs>/<name>")
+    parser.add_argument("--only", default="", help="comma-separated entry names (default: all)")
+    parser.add_argument("--steps_scale", type=float, default=1.0, help="multiplies every config's num_steps")
+    parser.add_argument("--out", default=os.path.join(ROOT, "results", "families.md"), help="the table")
+    args = parser.parse_args()
+    names = [entry.name for entry in ENTRIES]
+    only = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in only if name not in names]
+    if unknown:
+        parser.error(f"--only names {unknown}, which are not entries; the entries are {', '.join(names)}.")
+    if args.steps_scale <= 0:
+        parser.error(f"--steps_scale must be positive; got {args.steps_scale}.")
+    chosen = [entry for entry in ENTRIES if not only or entry.name in only]
+    stats_by_name: dict[str, dict] = {}
+    rows = []
+    for entry in chosen:
+        workdir = os.path.abspath(os.path.join(args.runs, entry.name))
+        steps = num_steps(entry, args.steps_scale)
+        try:
+            train(entry, workdir, steps)
+            results = evaluate(entry, workdir)
+        except Failed as failure:  # e.g. a family whose program does not take num_seeds > 1
+            print(f"{entry.name}: {failure}", file=sys.stderr, flush=True)
+            stats_by_name[entry.name] = {}
+            rows.append(
+                {
+                    "entry": entry,
+                    "family": entry.family,
+                    "config": entry.config,
+                    "overrides": entry.overrides,
+                    "steps": steps,
+                    "wall_per_seed": math.nan,
+                    "hallmark": [f"failed: {str(failure).replace('|', '/')}"],
+                    "fid": "—",
+                    "failed": True,
+                }
+            )
+            continue
+        figures = {figure.key: figure for figure in (*entry.figures, _FID)}
+        stats = {
+            key: summary(per_seed(results, key), figure.higher_is_better)
+            for key, figure in figures.items()
+            if per_seed(results, key)
+        }
+        stats_by_name[entry.name] = stats
+        wall_path = os.path.join(workdir, "families_wall.json")  # absent for a run trained elsewhere
+        wall = json.load(open(wall_path)) if os.path.exists(wall_path) else {"seconds": math.nan}
+        rows.append(
+            {
+                "entry": entry,
+                "family": entry.family,
+                "config": entry.config,
+                "overrides": entry.overrides,
+                "steps": results.get("step", latest_step(workdir)),
+                "wall_per_seed": wall["seconds"] / NUM_SEEDS,
+                "hallmark": [_cell(f.label, stats.get(f.key)) for f in entry.figures if f.key != _FID.key],
+                "fid": _cell("", stats.get(_FID.key)).strip() if _FID.key in stats else "—",
+            }
+        )
+    for row in rows:
+        entry = row.pop("entry")
+        row["target"] = entry.target
+        row["reached"] = (
+            "no (failed)" if row.pop("failed", False) else entry.reached(stats_by_name[entry.name], stats_by_name)
+        )
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    text = table(rows, steps_scale=args.steps_scale)
+    with open(args.out, "w") as f:
+        f.write(text)
+    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
+        json.dump({"rows": rows, "stats": stats_by_name}, f, indent=1)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Fast checks of experiments/families.py's pure parts: per-seed figures out of `jaxgan eval`'s
+results, their summary (mean, sample standard deviation, worst seed), the targets and the table.
+The script itself trains every family for hours; its smoke run is in the README."""
+
+import importlib.util
+import math
+import os
+import sys
+
+import pytest
+
+EXPERIMENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments")
+
+
+def _families():
+    spec = importlib.util.spec_from_file_location("families", os.path.join(EXPERIMENTS, "families.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["families"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+families = _families()
+
+RESULTS = {
+    "step": 20,
+    "code_agreement_classifier/seed=0": 0.9,
+    "code_agreement_classifier/seed=1": 0.8,
+    "code_agreement_classifier/seed=2": 0.85,
+    "code_agreement_classifier/mean": 0.85,
+    "fid_classifier/seed=0": 30.0,
+    "fid_classifier/seed=1": 36.0,
+    "fid_classifier/seed=2": 33.0,
+}
+
+
+def test_per_seed_figures_their_mean_sd_and_worst_seed():
+    assert families.per_seed(RESULTS, "code_agreement_classifier") == [0.9, 0.8, 0.85]  # not the mean
+    assert families.per_seed({"modes": 8.0}, "modes") == [8.0]  # one run: no label
+    assert families.per_seed(RESULTS, "recall_classifier") == []
+    stats = families.summary(families.per_seed(RESULTS, "code_agreement_classifier"), higher_is_better=True)
+    assert stats["mean"] == pytest.approx(0.85) and stats["sd"] == pytest.approx(0.05) and stats["worst"] == 0.8
+    fid = families.summary(families.per_seed(RESULTS, "fid_classifier"), higher_is_better=False)
+    assert fid["sd"] == pytest.approx(3.0) and fid["worst"] == 36.0  # the worst FID is the largest
+
+
+def test_targets_read_the_means_and_the_worst_seed():
+    infogan = next(entry for entry in families.ENTRIES if entry.name == "infogan_mnist")
+    stats = {"code_agreement_classifier": families.summary([0.9, 0.8, 0.85], True)}
+    stats["matched_classifier_accuracy"] = families.summary([0.8, 0.82, 0.81], True)
+    assert infogan.reached(stats, {}) is True
+    stats["code_agreement_classifier"] = families.summary([0.95, 0.79, 0.85], True)  # mean 0.863, worst 0.79
+    assert infogan.reached(stats, {}) is False
+    began = next(entry for entry in families.ENTRIES if entry.name == "began_mnist")
+    shares = {"min_class_share_classifier": families.summary([0.06], True)}
+    shares["max_class_share_classifier"] = families.summary([0.14], False)
+    shares["fid_classifier"] = families.summary([45.0], False)
+    assert began.reached(shares, {"dcgan_mnist": {"fid_classifier": families.summary([30.0], False)}}) is True
+    assert began.reached(shares, {"dcgan_mnist": {"fid_classifier": families.summary([29.0], False)}}) is False
+    assert "no dcgan_mnist row" in began.reached(shares, {})
+
+
+def test_the_table_has_one_row_per_entry_with_its_cells():
+    row = {
+        "family": "infogan",
+        "config": "infogan_mnist",
+        "overrides": (),
+        "steps": 1500,
+        "wall_per_seed": 125.0,
+        "hallmark": [families._cell("code agreement", families.summary([0.9, 0.8, 0.85], True))],
+        "fid": families._cell("", families.summary([30.0, 36.0, 33.0], False)).strip(),
+        "target": "code agreement ≥ 0.85",
+        "reached": True,
+    }
+    failed = {**row, "wall_per_seed": math.nan, "reached": "no (failed)"}
+    lines = families.table([row, failed], steps_scale=1.0).splitlines()
+    assert lines[-2] == (
+        "| infogan | `infogan_mnist` | 1500 | 2 min 05 s | code agreement 0.850 ± 0.050 (worst 0.800) "
+        "| 33.0 ± 3.000 (worst 36.0) | code agreement ≥ 0.85 | yes |"
+    )
+    assert lines[-1].split(" | ")[3] == "—" and lines[-1].endswith("| no (failed) |")
