@@ -136,8 +136,8 @@ ENTRIES: tuple[Entry, ...] = (
             _mean(s, "code_agreement_classifier") >= 0.85
             and s.get("code_agreement_classifier", {}).get("worst", 0) >= 0.80
             and _mean(s, "matched_classifier_accuracy") >= 0.80
-            overrides=("--config.eval_every=250",),  # the curve of code agreement over steps
-    ),
+        ),
+        overrides=("--config.eval_every=250",),  # the curve of code agreement over steps
     ),
     Entry(
         "semi_supervised_mnist",
