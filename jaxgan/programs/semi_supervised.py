@@ -3,13 +3,31 @@
     D group: fake = G(z); D's K class logits on the unlabelled batch x, on fake, and on the
         labelled batch (`labelled_x`, `labelled_label`: `config.data.labelled_per_class`
         examples of each class, `jaxgan/data/labelled.py`):
-        the unsupervised loss (the non-saturating D loss at v = LSE(l), the fake class at
-        logit 0) + `supervised_weight` · the cross-entropy on the labelled batch.
+        `unsupervised_weight` · the unsupervised loss (the non-saturating D loss at v = LSE(l),
+        the fake class at logit 0) + `supervised_weight` · the cross-entropy on the labelled
+        batch. `unsupervised_weight=0` is the baseline: the same D on the labelled subset alone.
     G group: feature matching on D's features (`‖E f(x) - E f(G(z))‖²`), reusing `fake`.
 
 The trained D is the classifier (the record's `Classifier` export: the argmax of its K logits),
 which `jaxgan classify` applies to the user's images and the `classifier_accuracy` evaluator
 measures on `config.data.test_split`.
+
+Against the paper and openai/improved-gan (`mnist_svhn_cifar10/train_mnist_feature_matching.py`,
+`nn.py`), with `configs/semi_supervised_mnist.py`:
+- the same: D's MLP (1000-500-250-250-250, ReLU, Gaussian noise σ 0.3 on the input in their
+  [0, 1] scale, 0.6 in our [-1, 1], and 0.5 before every later layer: `models/noisy_mlp.py`),
+  weight normalisation, the losses (their `loss_lab + unlabeled_weight · loss_unl`: our
+  unsupervised loss is theirs), feature matching on D's last hidden layer, Adam(3e-3, b1 = 0.5)
+  for both, batch 100 with a labelled batch of 100 beside it, 10 labels per class.
+- different: their hidden layers' weight-norm scales are set once by a data-dependent
+  initialisation and then fixed (ours start at 1 and are trained), and their output layer is
+  weight-normalised (ours is a plain Dense head); G is our MLP (500-500, batch norm, ReLU,
+  tanh) against theirs (softplus, batch norm, a weight-normalised sigmoid output) and z is
+  N(0, I) (theirs U(0, 1)); feature matching is the squared norm of the difference of means
+  (theirs its mean over the 250 features: a constant factor, which Adam's scaling absorbs); G's
+  feature matching reuses D's unlabelled batch (theirs draws a second one); they test with a
+  Polyak average of D's parameters (rate 1e-4) and anneal the rate over 300 epochs of 60,000
+  digits (180,000 steps); we test D itself after thousands of steps on 4,500 digits.
 """
 
 from __future__ import annotations
