@@ -34,7 +34,7 @@ def get_config():
     config.optimizer.generator = ml_collections.ConfigDict(adam)
     config.optimizer.discriminator = ml_collections.ConfigDict(adam)
     config.batch_size = 100
-    config.num_steps = 6000
+    config.num_steps = 4000
     config.steps_per_call = 50
     config.log_every = 500
     config.checkpoint_every = 2000
