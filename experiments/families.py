@@ -3,6 +3,7 @@
     python experiments/families.py --runs=runs/families                     # all of them: hours on 2 cores
     python experiments/families.py --runs=/tmp/smoke --only=cgan_mnist,madgan_ring --steps_scale=0.01 \
         --out=/tmp/smoke/families.md                                        # a smoke run
+    python experiments/families.py --runs=runs/families --table_only        # the table of what finished
 
 For each entry of `ENTRIES` (a config of `configs/`, with the overrides of a baseline such as
 pix2pix's L1-only U-Net), in `<runs>/<name>`:
@@ -453,6 +454,11 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated entry names (default: all)")
     parser.add_argument("--steps_scale", type=float, default=1.0, help="multiplies every config's num_steps")
     parser.add_argument("--out", default=os.path.join(ROOT, "results", "families.md"), help="the table")
+    parser.add_argument(
+        "--table_only",
+        action="store_true",
+        help="train nothing: tabulate the runs finished in <runs> (evaluating them if needed); the others are 'not run'",
+    )
     args = parser.parse_args()
     names = [entry.name for entry in ENTRIES]
     only = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -467,6 +473,22 @@ def main() -> None:
     for entry in chosen:
         workdir = os.path.abspath(os.path.join(args.runs, entry.name))
         steps = num_steps(entry, args.steps_scale)
+        if args.table_only and (latest_step(workdir) or 0) < steps:
+            stats_by_name[entry.name] = {}
+            rows.append(
+                {
+                    "entry": entry,
+                    "family": entry.family,
+                    "config": entry.config,
+                    "overrides": entry.overrides,
+                    "steps": steps,
+                    "wall_per_seed": math.nan,
+                    "hallmark": [f"not run (finished step {latest_step(workdir) or 0} of {steps})"],
+                    "fid": "—",
+                    "not_run": True,
+                }
+            )
+            continue
         try:
             train(entry, workdir, steps)
             results = evaluate(entry, workdir)
@@ -511,9 +533,12 @@ def main() -> None:
     for row in rows:
         entry = row.pop("entry")
         row["target"] = entry.target
-        row["reached"] = (
-            "no (failed)" if row.pop("failed", False) else entry.reached(stats_by_name[entry.name], stats_by_name)
-        )
+        if row.pop("not_run", False):
+            row["reached"] = "not run"
+        elif row.pop("failed", False):
+            row["reached"] = "no (failed)"
+        else:
+            row["reached"] = entry.reached(stats_by_name[entry.name], stats_by_name)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     text = table(rows, steps_scale=args.steps_scale)
     with open(args.out, "w") as f:
