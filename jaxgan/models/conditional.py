@@ -110,7 +110,9 @@ class QHead(nn.Module):
     def __call__(self, features: jax.Array, *, train: bool = False) -> jax.Array:
         h = nn.Dense(self.width, use_bias=not self.batch_norm, dtype=self.dtype, name="hidden")(features)
         if self.batch_norm:
-            h = layers.batch_norm(train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name="batch_norm")(h)
+            h = layers.batch_norm(
+                train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name="batch_norm"
+            )(h)
         h = nn.leaky_relu(h, self.slope)
         return nn.Dense(self.num_outputs, dtype=self.dtype, name="output")(h).astype(jnp.float32)
 

@@ -372,7 +372,9 @@ def _transpose_phase_matrix(kernel_size: int, stride: int) -> tuple[np.ndarray, 
     return matrix, -low, high
 
 
-def conv_transpose(x: jax.Array, kernel: jax.Array, stride: int = 2, precision=None, algorithm: str = "xla") -> jax.Array:
+def conv_transpose(
+    x: jax.Array, kernel: jax.Array, stride: int = 2, precision=None, algorithm: str = "xla"
+) -> jax.Array:
     """`lax.conv_transpose(x, kernel, (s, s), "SAME")` for NHWC x and HWIO kernel, as one stride-1
     convolution of x with the s*s phase kernels stacked on the output axis and a depth-to-space
     reshape (the "sub-pixel" form). The same products summed in another order: equal to flax's
@@ -382,12 +384,20 @@ def conv_transpose(x: jax.Array, kernel: jax.Array, stride: int = 2, precision=N
     rows, lo_h, hi_h = _transpose_phase_matrix(kh, stride)
     cols, lo_w, hi_w = _transpose_phase_matrix(kw, stride)
     stacked = jnp.einsum(
-        "pah,qbw,hwio->abipqo", rows.astype(kernel.dtype), cols.astype(kernel.dtype), kernel,
+        "pah,qbw,hwio->abipqo",
+        rows.astype(kernel.dtype),
+        cols.astype(kernel.dtype),
+        kernel,
         precision=lax.Precision.HIGHEST,
     ).reshape(rows.shape[1], cols.shape[1], i, stride * stride * o)
     out = conv_general_dilated(
-        x, stacked.astype(x.dtype), (1, 1), ((lo_h, hi_h), (lo_w, hi_w)), dimension_numbers=_NHWC,
-        precision=precision, algorithm=algorithm,
+        x,
+        stacked.astype(x.dtype),
+        (1, 1),
+        ((lo_h, hi_h), (lo_w, hi_w)),
+        dimension_numbers=_NHWC,
+        precision=precision,
+        algorithm=algorithm,
     )
     b, h, w, _ = out.shape
     out = out.reshape(b, h, w, stride, stride, o)  # [B, H, W, p, q, O]

@@ -198,3 +198,30 @@ def test_upsample_conv_module_has_flax_conv_parameters_and_gradients_in_scan():
 def test_upsample_conv_rejects_a_bad_factor_in_one_sentence():
     with pytest.raises(ValueError, match=r"UpsampleConv: `factor` must be a positive integer; got 0"):
         conv.UpsampleConv(4, (3, 3), factor=0).init(jax.random.PRNGKey(0), jnp.zeros((1, 4, 4, 2)))
+
+
+def test_transpose_phase_taps_of_a_4x4_kernel_at_stride_2():
+    """flax's ConvTranspose(4x4, stride 2, SAME): output row 2i reads source rows i-1, i with kernel
+    rows 0, 2; row 2i+1 reads rows i, i+1 with kernel rows 1, 3 (the zeros of the dilation skip the rest)."""
+    matrix, lo, hi = conv._transpose_phase_matrix(4, 2)
+    assert (lo, hi) == (1, 1)
+    np.testing.assert_array_equal(np.argwhere(matrix[0]), [[0, 0], [1, 2]])  # (tap a, kernel row)
+    np.testing.assert_array_equal(np.argwhere(matrix[1]), [[1, 1], [2, 3]])
+
+
+@pytest.mark.parametrize("kernel,stride,size", [(4, 2, 7), (4, 2, 14), (3, 2, 5), (5, 2, 6), (3, 1, 5), (5, 3, 4)])
+def test_conv_transpose_equals_flax_conv_transpose_with_its_gradients(kernel, stride, size):
+    x = jax.random.normal(jax.random.PRNGKey(0), (3, size, size, 5))
+    reference = nn.ConvTranspose(4, (kernel, kernel), strides=(stride, stride), padding="SAME")
+    variables = reference.init(jax.random.PRNGKey(1), x)
+    ours = conv.ConvTranspose(4, (kernel, kernel), stride=stride)
+    assert jax.tree.map(jnp.shape, ours.init(jax.random.PRNGKey(1), x)) == jax.tree.map(jnp.shape, variables)
+    want, got = reference.apply(variables, x), ours.apply(variables, x)
+    assert got.shape == (3, size * stride, size * stride, 4)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    loss = lambda module: lambda v, x: jnp.sum(jnp.sin(module.apply(v, x)))  # noqa: E731
+    for g, w in zip(
+        jax.tree.leaves(jax.grad(loss(ours), argnums=(0, 1))(variables, x)),
+        jax.tree.leaves(jax.grad(loss(reference), argnums=(0, 1))(variables, x)),
+    ):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4)

@@ -1,0 +1,87 @@
+"""The papers' own networks: InfoGAN's MNIST G and D (Chen et al. 2016) and Salimans et al.'s
+noisy, weight-normalised MLP discriminator (2016)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+
+from jaxgan import models
+from jaxgan.models import layers
+from jaxgan.models.noisy_mlp import NoisyMLPDiscriminator, normal_from_bits
+
+KEYS = {"params": jax.random.PRNGKey(0), "dropout": jax.random.PRNGKey(1)}
+
+
+def test_infogan28_layer_shapes_are_chen_et_al_mnist_networks():
+    g = models.build("generator", "infogan28")
+    d = models.build("discriminator", "infogan28")
+    z = jnp.zeros((2, 74))
+    g_vars = g.init(KEYS, z, train=False)
+    shapes = jax.tree.map(jnp.shape, g_vars["params"])
+    assert shapes["fc_0"]["kernel"] == (74, 1024) and shapes["fc_1"]["kernel"] == (1024, 7 * 7 * 128)
+    assert shapes["deconv_0"]["kernel"] == (4, 4, 128, 64) and shapes["deconv_1"]["kernel"] == (4, 4, 64, 1)
+    x = g.apply(g_vars, z, train=False)
+    assert x.shape == (2, 28, 28, 1) and float(jnp.max(jnp.abs(x))) <= 1.0
+    d_vars = d.init(KEYS, x, train=False)
+    shapes = jax.tree.map(jnp.shape, d_vars["params"])
+    assert shapes["conv_0"]["kernel"] == (4, 4, 1, 64) and shapes["conv_1"]["kernel"] == (4, 4, 64, 128)
+    assert shapes["fc"]["kernel"] == (7 * 7 * 128, 1024) and shapes["output"]["kernel"] == (1024, 1)
+    assert d.apply(d_vars, x, train=False).shape == (2,)
+    features = models.build("discriminator", "infogan28", features_only=True)
+    assert features.apply(d_vars, x, train=False).shape == (2, 1024)
+
+
+def test_normal_from_bits_is_standard_normal_and_finite_at_the_extreme_bits():
+    bits = layers.per_example_bits(jax.random.PRNGKey(3), jnp.arange(100), (1000,))
+    values = np.asarray(normal_from_bits(bits)).ravel()
+    assert stats.kstest(values, "norm").pvalue > 1e-3
+    extremes = normal_from_bits(jnp.array([0, 2**32 - 1], jnp.uint32))
+    assert bool(jnp.all(jnp.isfinite(extremes))) and float(extremes[1]) == -float(extremes[0]) > 4.0
+
+
+def test_noisy_mlp_noise_follows_global_example_indices_and_is_off_at_evaluation():
+    d = NoisyMLPDiscriminator(hidden_widths=(8, 4), input_noise=0.3, hidden_noise=0.5, num_outputs=3)
+    x = jax.random.normal(jax.random.PRNGKey(2), (6, 5))
+    variables = d.init(KEYS, x, train=True)
+    rngs = {"dropout": jax.random.PRNGKey(7)}
+    whole = d.apply(variables, x, train=True, rngs=rngs)
+    halves = [d.apply(variables, x[i : i + 3], train=True, rngs=rngs) for i in (0, 3)]
+    np.testing.assert_allclose(whole[:3], halves[0], rtol=1e-5, atol=1e-6)  # the first three keep their noise
+    assert not np.allclose(whole[3:], halves[1])  # the last three drew indices 0-2's noise as a batch of their own
+
+    sharded = jax.vmap(
+        lambda xs: NoisyMLPDiscriminator(hidden_widths=(8, 4), num_outputs=3, example_axis_name="data").apply(
+            variables, xs, train=True, rngs=rngs
+        ),
+        axis_name="data",
+    )(x.reshape(2, 3, 5))
+    np.testing.assert_allclose(sharded.reshape(6, 3), whole, rtol=1e-5, atol=1e-6)  # two devices of three
+    clean = d.apply(variables, x, train=False)
+    np.testing.assert_array_equal(clean, d.apply(variables, x, train=False, rngs={"dropout": jax.random.PRNGKey(9)}))
+    assert not np.allclose(clean, whole)
+
+
+def test_noisy_mlp_layers_are_weight_normalised():
+    d = NoisyMLPDiscriminator(hidden_widths=(8,), input_noise=0.0, hidden_noise=0.0, num_outputs=2)
+    x = jax.random.normal(jax.random.PRNGKey(2), (4, 5))
+    variables = d.init(KEYS, x, train=False)
+    params = variables["params"]
+    doubled = jax.tree_util.tree_map_with_path(
+        lambda path, p: (
+            2 * p if "kernel" in jax.tree_util.keystr(path) and "scale" not in jax.tree_util.keystr(path) else p
+        ),
+        params,
+    )  # scaling V leaves W = g V / ‖V‖ unchanged
+    np.testing.assert_allclose(
+        d.apply({"params": doubled}, x, train=False), d.apply(variables, x, train=False), rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize("setting", ["input_noise", "hidden_noise"])
+def test_noisy_mlp_refuses_a_negative_noise_in_one_sentence(setting):
+    with pytest.raises(ValueError, match=f"`{setting}` must be a standard deviation >= 0"):
+        NoisyMLPDiscriminator(**{setting: -0.1})
