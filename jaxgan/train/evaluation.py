@@ -107,14 +107,9 @@ def _held_out(config: ml_collections.ConfigDict, program) -> tuple[np.ndarray, n
             f"config.evaluators names classifier_accuracy, and config.program={config.program!r} has no classifier "
             "call; it is for a program whose networks classify real examples."
         )
-    held_out = data_lib.load(
-        config.data.name,
-        split=config.data.test_split,
-        seed=config.seed,
-        num_examples=config.data.num_examples,
-        image_size=config.data.image_size,
-        data_dir=config.data.data_dir,
-    )
+    from jaxgan.train.build import data_settings
+
+    held_out = data_lib.load(config.data.name, split=config.data.test_split, seed=config.seed, **data_settings(config))
     if held_out.num_classes is None:
         raise ValueError(f"config.data.test_split={config.data.test_split!r} of {config.data.name!r} has no labels.")
     got = held_out.get(np.arange(len(held_out)))
