@@ -3,6 +3,7 @@
     jaxgan train --config=configs/dcgan_mnist.py --workdir=runs/dcgan [--config.loss.name=hinge]
     jaxgan sample --workdir=runs/dcgan --num=64 --out=samples.png   (or .npy)
     jaxgan eval --workdir=runs/dcgan
+    jaxgan fid --a=my_images/ --b=cifar10@test [--kid] [--save_stats=stats.npz]
 
 A mistake on the command line (an unknown command or flag, a config file that is missing or
 broken, a misspelled config field, an unusable workdir) stops with one sentence on stderr
@@ -24,7 +25,7 @@ import types
 from absl import app, flags, logging
 from ml_collections import config_dict, config_flags
 
-COMMANDS = ("train", "sample", "eval")
+COMMANDS = ("train", "sample", "eval", "fid")
 _SUMMARIES = {
     "train": "Train the experiment of a config file in a workdir; a workdir that holds a checkpoint of the "
     "same config resumes from it, and a longer --config.num_steps continues it.",
@@ -32,11 +33,15 @@ _SUMMARIES = {
     "file (a grid of images or a scatter plot of points).",
     "eval": "Evaluate the latest checkpoint of a workdir with its config's evaluators (or the default ones "
     "for its kind of data) and write eval_<step>.json into the workdir.",
+    "fid": "FID (and KID) between two image sets: each a folder, an .npy/.npz of images, a statistics file "
+    "(mu, sigma), a workdir (--num samples of its latest checkpoint, default 10000) or a dataset name with an "
+    "optional @split; statistics are cached under --cache_dir by the set's fingerprint.",
 }
 _USAGES = {
     "train": "jaxgan train --config=configs/<experiment>.py --workdir=<dir> [--config.<field>=<value> ...]",
     "sample": "jaxgan sample --workdir=<dir> --out=<file.npy|file.png> [--num=64] [--seed=0]",
     "eval": "jaxgan eval --workdir=<dir>",
+    "fid": "jaxgan fid --a=<source> --b=<source> [--kid] [--save_stats=<file.npz>] [--num=N] [--features=inception]",
 }
 
 # lock_config=False with accept_new_attributes: new keys are let through only where
@@ -65,6 +70,20 @@ _INPUT = flags.DEFINE_string(
     None,
     "Translation runs (pix2pix, cyclegan): translate these images (.npy array or .png) instead of held-out ones.",
 )
+_A = flags.DEFINE_string("a", None, "fid: the first image set (folder, .npy/.npz, statistics .npz, workdir, dataset[@split]).")
+_B = flags.DEFINE_string("b", None, "fid: the second image set (as --a).")
+_KID = flags.DEFINE_bool("kid", False, "fid: also compute KID (keeps the features of both sets).")
+_SAVE_STATS = flags.DEFINE_string(
+    "save_stats", None, "fid: write --a's statistics (mu, sigma: pytorch-fid's layout) to this .npz; --b may be left out."
+)
+_FEATURES = flags.DEFINE_enum(
+    "features", "inception", ["inception", "classifier"], "fid: the feature network (classifier: grey 28x28/8x8 digits)."
+)
+_IMAGE_SIZE = flags.DEFINE_integer(
+    "image_size", 0, "fid: centre-crop and resize the images of folders and arrays to this square size (0: as they are)."
+)
+_SKIP_BAD = flags.DEFINE_bool("skip_bad_files", False, "fid: skip (and count) image files that do not decode.")
+_CACHE_DIR = flags.DEFINE_string("cache_dir", "~/.cache/jaxgan", "fid: where statistics are cached (statistics/).")
 _MULTIHOST = flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() before anything else.")
 _COORDINATOR = flags.DEFINE_string(
     "coordinator_address", None, "multihost: host:port of process 0 (else from the environment)."
@@ -79,8 +98,9 @@ _COMMAND_FLAGS = {
     "train": ("config", "workdir", *_MULTIHOST_FLAGS),
     "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct", "input"),
     "eval": ("workdir", *_MULTIHOST_FLAGS),
+    "fid": ("a", "b", "kid", "save_stats", "num", "seed", "features", "image_size", "skip_bad_files", "cache_dir"),
 }
-_REQUIRED = {"train": ("config", "workdir"), "sample": ("workdir", "out"), "eval": ("workdir",)}
+_REQUIRED = {"train": ("config", "workdir"), "sample": ("workdir", "out"), "eval": ("workdir",), "fid": ("a",)}
 _OWN_FLAGS = frozenset(name for names in _COMMAND_FLAGS.values() for name in names)
 _HELP = ("help", "h", "helpshort", "?")
 
@@ -446,7 +466,26 @@ def _eval() -> None:
     print(restore.format_table(results))
 
 
-_RUN = {"train": _train, "sample": _sample, "eval": _eval}
+def _fid() -> None:
+    from jaxgan.train import compare
+
+    results = compare.score(
+        _A.value,
+        _B.value,
+        features=_FEATURES.value,
+        kid=_KID.value,
+        save_stats=_SAVE_STATS.value,
+        num=_NUM.value if _NUM.present else None,
+        seed=_SEED.value,
+        image_size=_IMAGE_SIZE.value,
+        skip_bad_files=_SKIP_BAD.value,
+        cache_dir=_CACHE_DIR.value,
+    )
+    for name, value in results.items():
+        print(f"{name:<24}{value:.6g}" if isinstance(value, float) else f"{name:<24}{value}")
+
+
+_RUN = {"train": _train, "sample": _sample, "eval": _eval, "fid": _fid}
 # What a user's input can make the launched code raise. NonFiniteError (a diverging run)
 # is a FloatingPointError; its sentence already says which checkpoint is kept.
 _USER_ERRORS = (ValueError, TypeError, FloatingPointError, OSError)
