@@ -239,7 +239,7 @@ def _scan(root: Path, files: list[str]) -> list:
 def _scan_cached(root: Path, files: list[str], print_fingerprint: dict, cache_dir) -> list:
     """`_scan`, kept as JSON under `<cache_dir>/folders/` by the folder's fingerprint."""
     path = None
-    if cache_dir is not None:
+    if cache_dir:
         key = hashlib.sha256(f"{print_fingerprint['path']}\n{print_fingerprint['sha256']}".encode()).hexdigest()
         path = Path(cache_dir).expanduser() / "folders" / f"{key[:32]}.json"
         if path.is_file():
@@ -333,11 +333,12 @@ def load_folder(
     labels: str = "auto",
     num_classes: int = 0,
     skip_bad_files: bool = False,
-    cache_dir: str | os.PathLike | None = DEFAULT_CACHE_DIR,
+    cache_dir: str | os.PathLike | None = None,
 ) -> FolderDataset:
     """The folder of `name` ("folder:<path>") as a `FolderDataset`; every setting checked first.
 
     `split`: "train" (every image) or a slice of the sorted files, e.g. "train[:90%]".
+    `cache_dir`: where the decoding pass is kept (None: `DEFAULT_CACHE_DIR`).
     """
     image_size = images.check_image_size(image_size)
     images.check_resize_filter(resize_filter)
@@ -356,7 +357,7 @@ def load_folder(
         )
     label_values, class_names = read_labels(root, files, labels, name)
     print_ = fingerprint(name[len(PREFIX) :])
-    results = _scan_cached(root, files, print_, cache_dir)
+    results = _scan_cached(root, files, print_, DEFAULT_CACHE_DIR if cache_dir is None else cache_dir)
     bad = [(relative, why) for relative, why in zip(files, results) if isinstance(why, str)]
     if bad and not skip_bad_files:
         relative, why = bad[0]
