@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from jaxgan.data import images
-from jaxgan.data.dataset import Dataset, check_indices, parse_split, slice_positions
+from jaxgan.data.bundled import interleave_classes
+from jaxgan.data.dataset import Dataset, check_indices, train_test_positions
 from jaxgan.data.folder import IN_MEMORY_BYTES, check_labels
 
 PREFIX = "array:"
@@ -137,7 +138,7 @@ def load_array(
     """The images of `name` ("array:<file>"); every setting and the values checked first."""
     image_size = images.check_image_size(image_size)
     images.check_resize_filter(resize_filter)
-    _, start, stop = parse_split(split, accepted=("train",))
+    train_test_positions(split, 1)  # the split's text is checked before the file is read
     file = check_file(name[len(PREFIX) :])
     raw, labels = _read(file, name)
     if raw.ndim not in (3, 4) or (raw.ndim == 4 and raw.shape[3] not in (1, 3, 4)) or raw.shape[0] == 0:
@@ -177,7 +178,8 @@ def load_array(
             )
         labels = labels.astype(np.int64)
     num_classes = check_labels(labels, num_classes, name)
-    positions = slice_positions(start, stop, raw.shape[0])
+    order = np.arange(raw.shape[0]) if labels is None else interleave_classes(labels)
+    positions = np.sort(order[train_test_positions(split, raw.shape[0])])
     if len(positions) == 0:
         raise ValueError(f"config.data.split {split!r} selects no image of {name!r} ({raw.shape[0]} images).")
     return ArrayFileDataset(

@@ -43,7 +43,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from jaxgan.data import images
-from jaxgan.data.dataset import Dataset, check_indices, parse_split, slice_positions
+from jaxgan.data.bundled import interleave_classes
+from jaxgan.data.dataset import Dataset, check_indices, train_test_positions
 
 PREFIX = "folder:"
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
@@ -337,7 +338,9 @@ def load_folder(
 ) -> FolderDataset:
     """The folder of `name` ("folder:<path>") as a `FolderDataset`; every setting checked first.
 
-    `split`: "train" (every image) or a slice of the sorted files, e.g. "train[:90%]".
+    `split`: "train" (every image), a slice such as "train[:90%]", or "test" (= "train[90%:]"), of
+    the sorted files in class-interleaved order when labelled (`bundled.interleave_classes`), so
+    slices are stratified; the examples stay in sorted order.
     `cache_dir`: where the decoding pass is kept (None: `DEFAULT_CACHE_DIR`).
     """
     image_size = images.check_image_size(image_size)
@@ -346,8 +349,7 @@ def load_folder(
         raise ValueError(
             f"config.data.channels {channels!r} is not accepted; use 0 (as the files are), 1 (grey) or 3 (RGB)."
         )
-    base, start, stop = parse_split(split, accepted=("train",))
-    del base
+    train_test_positions(split, 1)  # the split's text is checked before the folder is read
     root = check_root(name[len(PREFIX) :])
     files = image_files(root)
     if not files:
@@ -371,7 +373,10 @@ def load_folder(
         _say(f"skipped {len(bad)} of {len(files)} files of {name!r} that cannot be read, e.g. {bad[0][0]} ({bad[0][1]}).")
     if not keep:
         raise ValueError(f"config.data.name {name!r}: none of the {len(files)} image files of {root} can be read.")
-    positions = np.asarray(keep)[slice_positions(start, stop, len(keep))]
+    order = np.asarray(keep)
+    if label_values is not None:  # class-interleaved: "train[:90%]" and "test" are stratified
+        order = order[interleave_classes(label_values[order])]
+    positions = np.sort(order[train_test_positions(split, len(order))])
     if len(positions) == 0:
         raise ValueError(f"config.data.split {split!r} selects no image of {name!r} ({len(keep)} images).")
     files = [files[i] for i in positions]

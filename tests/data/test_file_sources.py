@@ -162,11 +162,14 @@ def test_array_files(tmp_path):
     assert dataset.num_classes is None and dataset.arrays()["x"].shape == (5, 4, 4, 3)
     signed = images / 127.5 - 1.0
     np.savez(tmp_path / "s.npz", x=signed.astype(np.float32), label=np.array([0, 2, 1, 2, 0]))
+    # Slices are of the class-interleaved order [0, 1, 2, 4, 3] (labels 0, 2, 1, 0, 2): stratified.
     labelled = data.load(f"array:{tmp_path / 's.npz'}", split="train[1:4]")
     got = labelled.get(np.arange(3))
-    np.testing.assert_allclose(got["x"], signed[1:4], atol=1e-6)
-    np.testing.assert_array_equal(got["label"], [2, 1, 2])
+    np.testing.assert_allclose(got["x"], signed[[1, 2, 4]], atol=1e-6)
+    np.testing.assert_array_equal(got["label"], [2, 1, 0])
     assert labelled.num_classes == 3
+    held_out = data.load(f"array:{tmp_path / 's.npz'}", split="test")  # "train[90%:]": the last of the order
+    np.testing.assert_array_equal(held_out.get(np.arange(1))["label"], [2])
     np.save(tmp_path / "f.npy", images.astype(np.float32))  # 0..255 as floats: not jaxgan's range
     with pytest.raises(ValueError, match=r"float pixels in \[0, 255\]; float images are read in jaxgan's range \[-1, 1\]"):
         data.load(f"array:{tmp_path / 'f.npy'}")
