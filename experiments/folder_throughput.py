@@ -42,7 +42,9 @@ def write_folder(root: Path, num: int, suffix: str) -> None:
         noise = rng.normal(0, 0.05, picture.shape)
         pixels = np.clip((picture + noise + 1) * 127.5 / 2 + 40, 0, 255).astype(np.uint8)
         (root / f"{i % 10}").mkdir(parents=True, exist_ok=True)
-        Image.fromarray(pixels).save(root / f"{i % 10}" / f"{i:06d}{suffix}", **({"quality": 90} if suffix == ".jpg" else {}))
+        Image.fromarray(pixels).save(
+            root / f"{i % 10}" / f"{i:06d}{suffix}", **({"quality": 90} if suffix == ".jpg" else {})
+        )
 
 
 def measure_reads(name: str, cache: Path, *, in_memory: bool, batches: int = 30) -> tuple[float, float]:

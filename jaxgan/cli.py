@@ -70,17 +70,26 @@ _INPUT = flags.DEFINE_string(
     None,
     "Translation runs (pix2pix, cyclegan): translate these images (.npy array or .png) instead of held-out ones.",
 )
-_A = flags.DEFINE_string("a", None, "fid: the first image set (folder, .npy/.npz, statistics .npz, workdir, dataset[@split]).")
+_A = flags.DEFINE_string(
+    "a", None, "fid: the first image set (folder, .npy/.npz, statistics .npz, workdir, dataset[@split])."
+)
 _B = flags.DEFINE_string("b", None, "fid: the second image set (as --a).")
 _KID = flags.DEFINE_bool("kid", False, "fid: also compute KID (keeps the features of both sets).")
 _SAVE_STATS = flags.DEFINE_string(
-    "save_stats", None, "fid: write --a's statistics (mu, sigma: pytorch-fid's layout) to this .npz; --b may be left out."
+    "save_stats",
+    None,
+    "fid: write --a's statistics (mu, sigma: pytorch-fid's layout) to this .npz; --b may be left out.",
 )
 _FEATURES = flags.DEFINE_enum(
-    "features", "inception", ["inception", "classifier"], "fid: the feature network (classifier: grey 28x28/8x8 digits)."
+    "features",
+    "inception",
+    ["inception", "classifier"],
+    "fid: the feature network (classifier: grey 28x28/8x8 digits).",
 )
 _IMAGE_SIZE = flags.DEFINE_integer(
-    "image_size", 0, "fid: centre-crop and resize the images of folders and arrays to this square size (0: as they are)."
+    "image_size",
+    0,
+    "fid: centre-crop and resize the images of folders and arrays to this square size (0: as they are).",
 )
 _SKIP_BAD = flags.DEFINE_bool("skip_bad_files", False, "fid: skip (and count) image files that do not decode.")
 _CACHE_DIR = flags.DEFINE_string("cache_dir", "~/.cache/jaxgan", "fid: where statistics are cached (statistics/).")

@@ -118,7 +118,12 @@ def load(
         )
     if isinstance(name, str) and name.startswith(array_file.PREFIX):
         return array_file.load_array(
-            name, split=split, image_size=image_size, resize_filter=resize_filter, channels=channels, num_classes=num_classes
+            name,
+            split=split,
+            image_size=image_size,
+            resize_filter=resize_filter,
+            channels=channels,
+            num_classes=num_classes,
         )
     if name in ("ring", "grid"):
         return load_mixture(name, split=split, seed=seed, num_examples=num_examples, image_size=image_size)

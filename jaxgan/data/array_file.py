@@ -104,7 +104,9 @@ class ArrayFileDataset(Dataset):
         raw = raw[..., :3]
         if self._image_size:
             pixels = raw if raw.dtype == np.uint8 else np.round((np.clip(raw, -1, 1) + 1) * 127.5).astype(np.uint8)
-            return images.to_signed_unit(images.resize_batch(pixels, self._image_size, resize_filter=self._resize_filter))
+            return images.to_signed_unit(
+                images.resize_batch(pixels, self._image_size, resize_filter=self._resize_filter)
+            )
         if raw.dtype == np.uint8:
             return images.to_signed_unit(raw)
         return np.clip(raw.astype(np.float32), -1.0, 1.0)
@@ -153,7 +155,9 @@ def load_array(
         for begin in range(0, raw.shape[0], 4096):  # checked in blocks: a memory-mapped file is not read at once
             block = np.asarray(raw[begin : begin + 4096], np.float64)
             if not np.all(np.isfinite(block)):
-                raise ValueError(f"config.data.name {name!r} holds NaN or infinite pixels; only finite values are accepted.")
+                raise ValueError(
+                    f"config.data.name {name!r} holds NaN or infinite pixels; only finite values are accepted."
+                )
             low = block.min() if low is None else min(low, block.min())
             high = block.max() if high is None else max(high, block.max())
         if low < -1 - _FLOAT_TOLERANCE or high > 1 + _FLOAT_TOLERANCE:

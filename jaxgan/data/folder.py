@@ -68,7 +68,9 @@ def check_root(path: str) -> Path:
         raise ValueError("config.data.name 'folder:' names no folder; write folder:<path>, e.g. folder:~/faces.")
     root = Path(path).expanduser()
     if not root.exists():
-        raise ValueError(f"config.data.name 'folder:{path}': {root} does not exist; pass a folder of PNG, JPEG or WebP images.")
+        raise ValueError(
+            f"config.data.name 'folder:{path}': {root} does not exist; pass a folder of PNG, JPEG or WebP images."
+        )
     if not root.is_dir():
         raise ValueError(
             f"config.data.name 'folder:{path}': {root} is a file, not a folder; pass its folder, or array:{path} "
@@ -102,7 +104,13 @@ def fingerprint(path: str) -> dict:
     labels_file = root / DATASET_JSON
     if labels_file.is_file():
         digest.update(b"dataset.json\n" + labels_file.read_bytes())
-    return {"source": "folder", "path": str(root.resolve()), "files": len(files), "bytes": total, "sha256": digest.hexdigest()}
+    return {
+        "source": "folder",
+        "path": str(root.resolve()),
+        "files": len(files),
+        "bytes": total,
+        "sha256": digest.hexdigest(),
+    }
 
 
 # ----------------------------------------------------------------------------------------------
@@ -370,7 +378,9 @@ def load_folder(
         )
     keep = [i for i, result in enumerate(results) if not isinstance(result, str)]
     if bad:
-        _say(f"skipped {len(bad)} of {len(files)} files of {name!r} that cannot be read, e.g. {bad[0][0]} ({bad[0][1]}).")
+        _say(
+            f"skipped {len(bad)} of {len(files)} files of {name!r} that cannot be read, e.g. {bad[0][0]} ({bad[0][1]})."
+        )
     if not keep:
         raise ValueError(f"config.data.name {name!r}: none of the {len(files)} image files of {root} can be read.")
     order = np.asarray(keep)
@@ -416,7 +426,7 @@ def load_folder(
             "and resize them all to one square size, e.g. 64."
         )
     else:
-        (height, width), = sizes
+        ((height, width),) = sizes
         element_shape = (height, width, channels)
     if converted:
         listed = ", ".join(f"{count} {what}" for what, count in sorted(converted.items()))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-
 # `config.data.resize_filter`: PIL's resampling filters by name.
 RESIZE_FILTERS = {
     "nearest": Image.Resampling.NEAREST,

@@ -82,7 +82,9 @@ def _is_workdir(path: Path) -> bool:
 def parse(text: str, flag: str) -> Source:
     """What `--a` / `--b` names (see the module doc); one sentence when it names nothing."""
     if not text:
-        raise ValueError(f"{flag} is empty; pass a folder, an .npy/.npz, a statistics file, a workdir or a dataset name.")
+        raise ValueError(
+            f"{flag} is empty; pass a folder, an .npy/.npz, a statistics file, a workdir or a dataset name."
+        )
     if text.startswith((data_lib.folder.PREFIX, data_lib.array_file.PREFIX)):
         return Source(text, "data", text)
     path = Path(text).expanduser()
@@ -109,7 +111,9 @@ def parse(text: str, flag: str) -> Source:
             "statistics .npz (mu, sigma), a workdir or a dataset name."
         )
     name, _, split = text.partition("@")
-    known = name in data_lib.names() or (name.startswith(data_lib.TFDS_PREFIX) and len(name) > len(data_lib.TFDS_PREFIX))
+    known = name in data_lib.names() or (
+        name.startswith(data_lib.TFDS_PREFIX) and len(name) > len(data_lib.TFDS_PREFIX)
+    )
     if not known:
         raise ValueError(
             f"{flag}={text} is not an existing folder or file, nor a dataset name; pass a folder of images, an "
@@ -233,7 +237,9 @@ def features_for(kind: str, element_shape: tuple[int, ...] | None, *, cache_dir)
         )
     extractor = features_lib.classifier_extractor(shapes[element_shape], cache_dir=cache_dir)
     return Features(
-        f"classifier_{shapes[element_shape]}", f"classifier/{extractor.weights_hash}", lambda: lambda x: extractor.fn(x)[0]
+        f"classifier_{shapes[element_shape]}",
+        f"classifier/{extractor.weights_hash}",
+        lambda: lambda x: extractor.fn(x)[0],
     )
 
 
@@ -277,7 +283,9 @@ def compute(source: Source, features: Features, *, keep_features: bool) -> stati
     return statistics_lib.Statistics(mu, sigma, moments.count, features.name, np.concatenate(kept) if kept else None)
 
 
-def statistics_of(source: Source, features: Features, *, kid: bool, cache_dir, settings: dict) -> statistics_lib.Statistics:
+def statistics_of(
+    source: Source, features: Features, *, kid: bool, cache_dir, settings: dict
+) -> statistics_lib.Statistics:
     """The source's statistics: from its file, the cache, or computed (and then cached)."""
     if source.statistics is not None:
         return source.statistics
@@ -317,11 +325,15 @@ def score(
         raise ValueError(f"--save_stats={save_stats} must end in .npz (pytorch-fid's statistics file).")
     sources = [parse(a, "--a")] + ([parse(b, "--b")] if b is not None else [])
     opened = [
-        open_source(s, num=num, seed=seed, image_size=image_size, resize_filter=resize_filter, skip_bad_files=skip_bad_files)
+        open_source(
+            s, num=num, seed=seed, image_size=image_size, resize_filter=resize_filter, skip_bad_files=skip_bad_files
+        )
         for s in sources
     ]
     if kid and any(s.statistics is not None and s.statistics.features is None for s in opened):
-        raise ValueError("--kid needs the features of both sets, and a statistics file holds only mu and sigma; leave out --kid.")
+        raise ValueError(
+            "--kid needs the features of both sets, and a statistics file holds only mu and sigma; leave out --kid."
+        )
     shapes = [s.element_shape for s in opened if s.statistics is None]
     network = features_for(features, shapes[0] if shapes else None, cache_dir=cache_dir)
     for s in opened:
@@ -350,7 +362,9 @@ def score(
         suffix = "inception" if network.name == "inception" else "classifier"
         results[f"fid_{suffix}"] = metrics.fid_from_moments(first.mu, first.sigma, second.mu, second.sigma)
         if kid:
-            value = metrics.kid(first.features, second.features, subsets=KID_SUBSETS, subset_size=KID_SUBSET_SIZE, seed=seed)
+            value = metrics.kid(
+                first.features, second.features, subsets=KID_SUBSETS, subset_size=KID_SUBSET_SIZE, seed=seed
+            )
             results[f"kid_{suffix}"] = value.mean
             results[f"kid_{suffix}_std"] = value.std
         results["num_a"], results["num_b"] = first.num, second.num

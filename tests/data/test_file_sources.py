@@ -95,7 +95,9 @@ def test_bad_files_are_named_or_skipped_and_counted(tmp_path, capsys):
     whole = (root / "cut.jpg").read_bytes()
     (root / "cut.jpg").write_bytes(whole[: len(whole) // 2])  # truncated
     before = _listing(root)
-    with pytest.raises(ValueError, match=r"cut.jpg cannot be read: it does not decode .*\(and 1 more\).*skip_bad_files"):
+    with pytest.raises(
+        ValueError, match=r"cut.jpg cannot be read: it does not decode .*\(and 1 more\).*skip_bad_files"
+    ):
         data.load(f"folder:{root}")
     dataset = folder.load_folder(f"folder:{root}", skip_bad_files=True, cache_dir=tmp_path / "cache")
     assert len(dataset) == 3 and dataset.metadata["skipped"] == ["cut.jpg", "fake.png"]
@@ -113,7 +115,10 @@ def test_sizes_channels_and_conversions(tmp_path, capsys):
     _write(root / "a.png", _pixels(0, (8, 12)))
     _write(root / "b.png", np.dstack([_pixels(1, (10, 10)), np.full((10, 10, 1), 255, np.uint8)]))  # RGBA
     _write(root / "c.png", _pixels(2, (10, 10), channels=1))  # grey
-    with pytest.raises(ValueError, match=r"holds images of 2 sizes: 12x8 \(1, e.g. a.png\), 10x10 \(2, e.g. b.png\); set config.data.image_size"):
+    with pytest.raises(
+        ValueError,
+        match=r"holds images of 2 sizes: 12x8 \(1, e.g. a.png\), 10x10 \(2, e.g. b.png\); set config.data.image_size",
+    ):
         data.load(f"folder:{root}")
     dataset = data.load(f"folder:{root}", image_size=4, resize_filter="box")
     assert dataset.element_shape == (4, 4, 3)
@@ -171,7 +176,9 @@ def test_array_files(tmp_path):
     held_out = data.load(f"array:{tmp_path / 's.npz'}", split="test")  # "train[90%:]": the last of the order
     np.testing.assert_array_equal(held_out.get(np.arange(1))["label"], [2])
     np.save(tmp_path / "f.npy", images.astype(np.float32))  # 0..255 as floats: not jaxgan's range
-    with pytest.raises(ValueError, match=r"float pixels in \[0, 255\]; float images are read in jaxgan's range \[-1, 1\]"):
+    with pytest.raises(
+        ValueError, match=r"float pixels in \[0, 255\]; float images are read in jaxgan's range \[-1, 1\]"
+    ):
         data.load(f"array:{tmp_path / 'f.npy'}")
     np.savez(tmp_path / "l.npz", x=images, label=np.array([0, 1, 2, 3, 9]))
     with pytest.raises(ValueError, match=r"label 9 \(example 4\), out of range for config.data.num_classes=4"):

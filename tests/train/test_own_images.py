@@ -76,7 +76,10 @@ def test_conditional_family_on_a_labelled_folder_and_a_changed_folder(tmp_path, 
     Image.fromarray(raw[0]).save(labelled_folder / "a_one" / "extra.png")
     before = (workdir / "config.json").read_text()
     config.num_steps = 4
-    with pytest.raises(ValueError, match=r"changed since the run .* \(then 12 image files, .* now 13 image files.*accept_changed_data=True"):
+    with pytest.raises(
+        ValueError,
+        match=r"changed since the run .* \(then 12 image files, .* now 13 image files.*accept_changed_data=True",
+    ):
         workdir_lib.check(str(workdir), config)
     assert (workdir / "config.json").read_text() == before
     config.accept_changed_data = True
@@ -88,7 +91,10 @@ def test_a_conditional_family_on_an_unlabelled_folder_is_refused_before_compilin
 
     config = _cgan_config(f"folder:{labelled_folder}")
     config.data.labels = "none"
-    with pytest.raises(ValueError, match=r"needs a dataset with features \['x', 'label'\].*has \['x'\]; give the files labels: class subfolders"):
+    with pytest.raises(
+        ValueError,
+        match=r"needs a dataset with features \['x', 'label'\].*has \['x'\]; give the files labels: class subfolders",
+    ):
         build.build(config)
     config.data.labels = "folders"
     config.data.num_classes = 2
