@@ -51,7 +51,12 @@ _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "An experiment config file (configs/*.py).", lock_config=False, accept_new_attributes=True
 )
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where the run's checkpoints, metrics and samples live.")
-_NUM = flags.DEFINE_integer("num", 64, "How many samples to draw.")
+_NUM = flags.DEFINE_integer(
+    "num",
+    64,
+    "How many samples to draw (fid: how many images of each set, a seeded subset; a workdir's default is 10000, "
+    "the others' all of them).",
+)
 _OUT = flags.DEFINE_string(
     "out", None, "Output file: .npz (samples `x` and every conditioning input drawn), .npy (`x`) or .png (a picture)."
 )
@@ -191,6 +196,10 @@ def _scan(args: list[str]) -> _Arguments:
     return found
 
 
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _check_arguments(command: str, found: _Arguments) -> None:
     """Refuse flags of other commands, unknown flags, positional arguments and missing flags."""
     own = _COMMAND_FLAGS[command]
@@ -204,7 +213,7 @@ def _check_arguments(command: str, found: _Arguments) -> None:
         if flag.name in _OWN_FLAGS and flag.name not in own:
             others = [c for c in COMMANDS if flag.name in _COMMAND_FLAGS[c]]
             raise Refusal(
-                f"--{flag.name} is a flag of jaxgan {' and '.join(others)}, not of jaxgan {command}; "
+                f"--{flag.name} is a flag of jaxgan {_listed(others)}, not of jaxgan {command}; "
                 f"jaxgan {command} takes {', '.join('--' + n for n in own)}."
             )
     if found.positional:

@@ -99,6 +99,7 @@ def test_unknown_command_is_named_with_the_commands(tmp_path):
         ("train", ["--config=", "--workdir=", "--multihost", "--config.<field>=<value>"], ["--num=", "--out="]),
         ("sample", ["--workdir=", "--out=", "--num=", "--seed="], ["--config=", "--multihost"]),
         ("eval", ["--workdir=", "--multihost"], ["--config=", "--out="]),
+        ("fid", ["--a=", "--b=", "--kid", "--save_stats=", "--num=", "--features="], ["--config=", "--workdir="]),
     ],
 )
 def test_help_lists_the_commands_own_flags(command, own, foreign):
@@ -166,8 +167,19 @@ def test_a_config_file_is_refused_before_jax_is_imported(tmp_path):
         (["train", f"--config={RING}", "--workdir=W", "oops"], ["positional", "'oops'"]),
         (["sample", "--workdir=W", "--out=x.png", "--config.num_steps=3"], ["--config.num_steps", "config.json"]),
         (["sample", "--workdir=W"], ["missing --out"]),
+        (["fid", "--b=W"], ["missing --a", "usage: jaxgan fid"]),
+        (["fid", "--a=W", "--workdir=W"], ["--workdir is a flag of jaxgan train, sample and eval, not of jaxgan fid"]),
     ],
-    ids=["unknown_flag", "flag_of_another_command", "missing_flag", "positional", "override_in_sample", "sample_out"],
+    ids=[
+        "unknown_flag",
+        "flag_of_another_command",
+        "missing_flag",
+        "positional",
+        "override_in_sample",
+        "sample_out",
+        "fid_without_a",
+        "fid_with_workdir",
+    ],
 )
 def test_flag_problems(workdir, args, expected):
     before = snapshot(workdir.parent)

@@ -51,7 +51,6 @@ _FLAG_NAMES = {
     "config.data.image_size": "--image_size",
     "config.data.skip_bad_files=True": "--skip_bad_files",
     "config.data.name ": "source ",
-    "config.data.labels=none": "config.data.labels=none (labels are not read by jaxgan fid)",
 }
 
 
