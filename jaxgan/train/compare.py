@@ -33,6 +33,7 @@ import json
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -359,7 +360,11 @@ def score(
                 "score both with one feature network."
             )
         suffix = "inception" if network.name == "inception" else "classifier"
-        results[f"fid_{suffix}"] = metrics.fid_from_moments(first.mu, first.sigma, second.mu, second.sigma)
+        with warnings.catch_warnings(record=True) as caught:  # said as one line of this command
+            warnings.simplefilter("always", RuntimeWarning)
+            results[f"fid_{suffix}"] = metrics.fid_from_moments(first.mu, first.sigma, second.mu, second.sigma)
+        for warning in caught:
+            _say(" ".join(str(warning.message).split()))
         if kid:
             value = metrics.kid(
                 first.features, second.features, subsets=KID_SUBSETS, subset_size=KID_SUBSET_SIZE, seed=seed

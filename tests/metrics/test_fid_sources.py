@@ -54,6 +54,7 @@ def stub(monkeypatch):
     return network
 
 
+@pytest.mark.slow  # trains the classifier once per session (~17 s) unless another test did
 def test_fid_of_a_folder_and_an_array_is_the_fid_of_their_classifier_features(
     tmp_path, digits, mnist_classifier, classifier_cache_dir
 ):
