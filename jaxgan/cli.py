@@ -413,9 +413,10 @@ def _print_help(command: str | None, config_spec: str | None = None) -> None:
             "  not a field of the config is refused with the nearest field's name; new keys are accepted only as",
             "  keyword arguments in config.loss.params and config.optimizer.<generator|discriminator> (and in",
             "  config.model.<generator|discriminator> when its name is overridden too), checked when the run is built.",
-            "  Launch-only settings (num_steps, log/checkpoint/sample/eval cadence, evaluators, num_eval_samples)",
-            "  may change between launches of one run; any other change needs another --workdir or",
-            "  --config.overwrite=True (the old run is moved aside into replaced_<time>/).",
+            "  Launch-only settings (num_steps, log/checkpoint/sample/eval cadence, evaluators, num_eval_samples,",
+            "  accept_changed_data) may change between launches of one run; any other change needs another",
+            "  --workdir or --config.overwrite=True (the old run is moved aside into replaced_<time>/). A folder: or",
+            "  array: dataset whose files changed since the run began is refused unless --config.accept_changed_data=True.",
         ]
         if config_spec:
             _check_config_file(config_spec)

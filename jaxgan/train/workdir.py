@@ -197,7 +197,9 @@ def data_fingerprint(config: ml_collections.ConfigDict) -> dict | None:
     """The fingerprint of `config.data.name`'s files (`jaxgan.data.fingerprint`), None for other data."""
     from jaxgan import data as data_lib  # reads files only; no JAX
 
-    return data_lib.fingerprint(config.data.name)
+    data = config.get("data")
+    name = data.get("name") if data is not None else None
+    return data_lib.fingerprint(name) if isinstance(name, str) else None
 
 
 def _describe(fingerprint: dict) -> str:
@@ -217,7 +219,7 @@ def _check_data(path: str, config: ml_collections.ConfigDict) -> None:
     now = data_fingerprint(config)
     if now is not None and now != saved and not config.get("accept_changed_data", False):
         raise ValueError(
-            f"the data of {config.data.name!r} changed since the run in {path} began (then {_describe(saved)}, "
+            f"the data of {config['data']['name']!r} changed since the run in {path} began (then {_describe(saved)}, "
             f"now {_describe(now)}); restore it, use another --workdir, or pass --config.accept_changed_data=True "
             "to resume on the data as it is now."
         )
