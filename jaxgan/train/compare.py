@@ -335,7 +335,13 @@ def score(
             "--kid needs the features of both sets, and a statistics file holds only mu and sigma; leave out --kid."
         )
     shapes = [s.element_shape for s in opened if s.statistics is None]
-    network = features_for(features, shapes[0] if shapes else None, cache_dir=cache_dir)
+    if shapes:
+        network = features_for(features, shapes[0], cache_dir=cache_dir)
+    else:  # statistics files only: no network runs; they must be of one network
+        names = sorted({s.statistics.features_name for s in opened})
+        if len(names) > 1:
+            raise ValueError(f"the two statistics files are of different features ({' and '.join(names)}).")
+        network = Features(names[0], "", lambda: None)
     for s in opened:
         if s.statistics is None and features == "classifier" and s.element_shape != shapes[0]:
             raise ValueError(f"--features=classifier: {s.text} holds images {s.element_shape}, the other {shapes[0]}.")
@@ -359,7 +365,7 @@ def score(
                 f"the two sets' features differ in width ({first.mu.shape[0]} vs {second.mu.shape[0]}); "
                 "score both with one feature network."
             )
-        suffix = "inception" if network.name == "inception" else "classifier"
+        suffix = "inception" if network.name == "inception" else "classifier"  # classifier_<dataset>
         with warnings.catch_warnings(record=True) as caught:  # said as one line of this command
             warnings.simplefilter("always", RuntimeWarning)
             results[f"fid_{suffix}"] = metrics.fid_from_moments(first.mu, first.sigma, second.mu, second.sigma)

@@ -98,6 +98,8 @@ def test_saved_statistics_give_the_same_fid_as_the_images(tmp_path, digits, stub
     feats = stub(np.asarray(digits[:25, ..., None], np.float32) / 127.5 - 1.0)
     np.testing.assert_allclose(saved.mu, feats.mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(saved.sigma, np.cov(feats, rowvar=False), rtol=1e-9)
+    statistics.save(tmp_path / "b_stats.npz", statistics.load(tmp_path / "a_stats.npz"))
+    assert compare.score(str(tmp_path / "a_stats.npz"), str(tmp_path / "b_stats.npz"))["fid_inception"] == 0.0
     with pytest.raises(ValueError, match="--kid needs the features of both sets"):
         compare.score(str(tmp_path / "a_stats.npz"), str(b), kid=True, cache_dir=None)
 
