@@ -33,7 +33,7 @@ def _listing(root):
 
 @pytest.fixture
 def classes(tmp_path):
-    """Three class subfolders named out of sorted order, PNG and JPEG, and a stray text file."""
+    """Three class subfolders named out of sorted order, PNG, JPEG and WebP, and a stray text file."""
     root = tmp_path / "classes"
     written = {}
     for k, name in enumerate(("zebra", "ant", "mole")):
@@ -41,6 +41,7 @@ def classes(tmp_path):
             written[f"{name}/{i}.png"] = _write(root / name / f"{i}.png", _pixels(10 * k + i))
     ramp = np.linspace(0, 255, 36).reshape(6, 6).astype(np.uint8)
     _write(root / "ant" / "deep" / "2.jpg", np.dstack([ramp, ramp[::-1], ramp.T]), quality=95)
+    written["mole/2.webp"] = _write(root / "mole" / "2.webp", _pixels(98), lossless=True)
     (root / "notes.txt").write_text("not an image, not read")
     return root, written
 
@@ -57,7 +58,7 @@ def test_folder_labels_follow_sorted_subfolder_names_and_pngs_decode_exactly(cla
     expected_labels = [{"ant": 0, "mole": 1, "zebra": 2}[f.split("/")[0]] for f in files]
     np.testing.assert_array_equal(got["label"], expected_labels)
     for i, relative in enumerate(files):
-        if relative.endswith(".png"):  # lossless: x = v / 127.5 - 1 exactly
+        if relative.endswith((".png", ".webp")):  # lossless: x = v / 127.5 - 1 exactly
             np.testing.assert_allclose(got["x"][i], written[relative] / 127.5 - 1.0, atol=1e-6)
     jpeg = got["x"][files.index("ant/deep/2.jpg")]
     with Image.open(root / "ant" / "deep" / "2.jpg") as decoded:  # lossy: what Pillow decodes
@@ -194,6 +195,6 @@ def test_grain_style_random_access(classes):
     example = dataset[0]
     assert example["x"].dtype == np.uint8 and example["x"].shape == (6, 6, 3)
     np.testing.assert_array_equal(example["x"], written[dataset.files[0]])
-    assert int(example["label"]) == 0 and len(dataset) == 7
-    assert folder.IN_MEMORY_BYTES >= 7 * 6 * 6 * 3  # this one is held in memory: arrays() for the device
+    assert int(example["label"]) == 0 and len(dataset) == 8
+    assert folder.IN_MEMORY_BYTES >= 8 * 6 * 6 * 3  # this one is held in memory: arrays() for the device
     assert dataset.arrays() is not None
