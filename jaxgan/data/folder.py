@@ -82,7 +82,13 @@ def check_root(path: str) -> Path:
 def image_files(root: Path) -> list[str]:
     """The relative paths (POSIX) of the image files below `root`, sorted; hidden entries skipped."""
     found = []
+    visited = set()  # real paths: linked folders are followed, a cycle of links is not
     for directory, subdirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(directory)
+        if real in visited:
+            subdirs[:] = []
+            continue
+        visited.add(real)
         subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
         for name in files:
             if not name.startswith(".") and name.lower().endswith(EXTENSIONS):

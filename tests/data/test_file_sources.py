@@ -157,6 +157,8 @@ def test_fingerprint_sees_added_and_resized_files_only(tmp_path):
     assert data.fingerprint(f"folder:{root}") == first
     _write(root / "a" / "2.png", _pixels(1))
     assert data.fingerprint(f"folder:{root}")["files"] == 2
+    (root / "a" / "loop").symlink_to(root)  # linked folders are followed, a cycle once
+    assert folder.image_files(root) == ["a/1.png", "a/2.png"]
     assert data.fingerprint("mnist") is None
 
 
