@@ -43,6 +43,7 @@ from jaxgan import data as data_lib
 from jaxgan.metrics import statistics as statistics_lib
 
 CHUNK = 100  # images read and featurised at a time
+INCEPTION_BATCH = 10  # images per Inception call (padded): its activations bound the memory
 FEATURES = ("inception", "classifier")
 DEFAULT_CACHE_DIR = Path("~/.cache/jaxgan")
 DEFAULT_WORKDIR_SAMPLES = 10_000
@@ -225,7 +226,7 @@ def features_for(kind: str, element_shape: tuple[int, ...] | None, *, cache_dir)
         from jaxgan.metrics import inception_weights
 
         def build():
-            extractor = features_lib.inception_extractor(cache_dir=cache_dir)
+            extractor = features_lib.inception_extractor(cache_dir=cache_dir, batch_size=INCEPTION_BATCH)
             return lambda x: extractor.fn(x)[0]
 
         return Features("inception", f"inception/{inception_weights.SHA1}", build)
