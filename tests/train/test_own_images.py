@@ -51,6 +51,7 @@ def labelled_folder(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_conditional_family_on_a_labelled_folder_and_a_changed_folder(tmp_path, labelled_folder, monkeypatch):
     config = _cgan_config(f"folder:{labelled_folder}")
+    config.data.on_device = False  # read on the host, batch by batch: the path of the tfds sources
     workdir = tmp_path / "run"
     state = loop.train_and_evaluate(config, str(workdir))
     assert int(np.asarray(state.step).reshape(-1)[0]) == 2
