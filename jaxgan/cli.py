@@ -4,6 +4,7 @@
     jaxgan sample --workdir=runs/dcgan --num=64 --out=samples.png   (or .npy)
     jaxgan eval --workdir=runs/dcgan
     jaxgan classify --workdir=runs/acgan --input=images.npy --out=labels.npy
+    jaxgan fid --a=my_images/ --b=cifar10@test [--kid] [--save_stats=stats.npz]
 
 A mistake on the command line (an unknown command or flag, a config file that is missing or
 broken, a misspelled config field, an unusable workdir) stops with one sentence on stderr
@@ -25,7 +26,7 @@ import types
 from absl import app, flags, logging
 from ml_collections import config_dict, config_flags
 
-COMMANDS = ("train", "sample", "eval", "classify")
+COMMANDS = ("train", "sample", "eval", "classify", "fid")
 _SUMMARIES = {
     "train": "Train the experiment of a config file in a workdir; a workdir that holds a checkpoint of the "
     "same config resumes from it, and a longer --config.num_steps continues it.",
@@ -36,12 +37,16 @@ _SUMMARIES = {
     "classify": "Write one predicted label per input image (InfoGAN: the code index) from the latest checkpoint of "
     "a workdir whose family classifies real examples (its record exports a classifier: ACGAN's class head, the K+1 "
     "discriminator, InfoGAN's Q).",
+    "fid": "FID (and KID) between two image sets: each a folder, an .npy/.npz of images, a statistics file "
+    "(mu, sigma), a workdir (--num samples of its latest checkpoint, default 10000) or a dataset name with an "
+    "optional @split; statistics are cached under --cache_dir by the set's fingerprint.",
 }
 _USAGES = {
     "train": "jaxgan train --config=configs/<experiment>.py --workdir=<dir> [--config.<field>=<value> ...]",
     "sample": "jaxgan sample --workdir=<dir> --out=<file.npy|file.png> [--num=64] [--seed=0]",
     "eval": "jaxgan eval --workdir=<dir>",
     "classify": "jaxgan classify --workdir=<dir> --input=<images.npy> --out=<labels.npy>",
+    "fid": "jaxgan fid --a=<source> --b=<source> [--kid] [--save_stats=<file.npz>] [--num=N] [--features=inception]",
 }
 
 # lock_config=False with accept_new_attributes: new keys are let through only where
@@ -51,7 +56,12 @@ _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "An experiment config file (configs/*.py).", lock_config=False, accept_new_attributes=True
 )
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where the run's checkpoints, metrics and samples live.")
-_NUM = flags.DEFINE_integer("num", 64, "How many samples to draw.")
+_NUM = flags.DEFINE_integer(
+    "num",
+    64,
+    "How many samples to draw (fid: how many images of each set, a seeded subset; a workdir's default is 10000, "
+    "the others' all of them).",
+)
 _OUT = flags.DEFINE_string(
     "out",
     None,
@@ -74,6 +84,29 @@ _INPUT = flags.DEFINE_string(
     "sample: translation runs (pix2pix, cyclegan) translate these images (.npy array or .png) instead of held-out "
     "ones; classify: the images to classify (.npy [n, H, W, C] in [-1, 1] or uint8, or one .png).",
 )
+_A = flags.DEFINE_string(
+    "a", None, "fid: the first image set (folder, .npy/.npz, statistics .npz, workdir, dataset[@split])."
+)
+_B = flags.DEFINE_string("b", None, "fid: the second image set (as --a).")
+_KID = flags.DEFINE_bool("kid", False, "fid: also compute KID (keeps the features of both sets).")
+_SAVE_STATS = flags.DEFINE_string(
+    "save_stats",
+    None,
+    "fid: write --a's statistics (mu, sigma: pytorch-fid's layout) to this .npz; --b may be left out.",
+)
+_FEATURES = flags.DEFINE_enum(
+    "features",
+    "inception",
+    ["inception", "classifier"],
+    "fid: the feature network (classifier: grey 28x28/8x8 digits).",
+)
+_IMAGE_SIZE = flags.DEFINE_integer(
+    "image_size",
+    0,
+    "fid: centre-crop and resize the images of folders and arrays to this square size (0: as they are).",
+)
+_SKIP_BAD = flags.DEFINE_bool("skip_bad_files", False, "fid: skip (and count) image files that do not decode.")
+_CACHE_DIR = flags.DEFINE_string("cache_dir", "~/.cache/jaxgan", "fid: where statistics are cached (statistics/).")
 _MULTIHOST = flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() before anything else.")
 _COORDINATOR = flags.DEFINE_string(
     "coordinator_address", None, "multihost: host:port of process 0 (else from the environment)."
@@ -89,12 +122,14 @@ _COMMAND_FLAGS = {
     "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct", "input"),
     "eval": ("workdir", *_MULTIHOST_FLAGS),
     "classify": ("workdir", "input", "out"),
+    "fid": ("a", "b", "kid", "save_stats", "num", "seed", "features", "image_size", "skip_bad_files", "cache_dir"),
 }
 _REQUIRED = {
     "train": ("config", "workdir"),
     "sample": ("workdir", "out"),
     "eval": ("workdir",),
     "classify": ("workdir", "input", "out"),
+    "fid": ("a",),
 }
 _OWN_FLAGS = frozenset(name for names in _COMMAND_FLAGS.values() for name in names)
 _HELP = ("help", "h", "helpshort", "?")
@@ -177,6 +212,10 @@ def _scan(args: list[str]) -> _Arguments:
     return found
 
 
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _check_arguments(command: str, found: _Arguments) -> None:
     """Refuse flags of other commands, unknown flags, positional arguments and missing flags."""
     own = _COMMAND_FLAGS[command]
@@ -190,7 +229,7 @@ def _check_arguments(command: str, found: _Arguments) -> None:
         if flag.name in _OWN_FLAGS and flag.name not in own:
             others = [c for c in COMMANDS if flag.name in _COMMAND_FLAGS[c]]
             raise Refusal(
-                f"--{flag.name} is a flag of jaxgan {' and '.join(others)}, not of jaxgan {command}; "
+                f"--{flag.name} is a flag of jaxgan {_listed(others)}, not of jaxgan {command}; "
                 f"jaxgan {command} takes {', '.join('--' + n for n in own)}."
             )
     if found.positional:
@@ -390,9 +429,10 @@ def _print_help(command: str | None, config_spec: str | None = None) -> None:
             "  not a field of the config is refused with the nearest field's name; new keys are accepted only as",
             "  keyword arguments in config.loss.params and config.optimizer.<generator|discriminator> (and in",
             "  config.model.<generator|discriminator> when its name is overridden too), checked when the run is built.",
-            "  Launch-only settings (num_steps, log/checkpoint/sample/eval cadence, evaluators, num_eval_samples)",
-            "  may change between launches of one run; any other change needs another --workdir or",
-            "  --config.overwrite=True (the old run is moved aside into replaced_<time>/).",
+            "  Launch-only settings (num_steps, log/checkpoint/sample/eval cadence, evaluators, num_eval_samples,",
+            "  accept_changed_data) may change between launches of one run; any other change needs another",
+            "  --workdir or --config.overwrite=True (the old run is moved aside into replaced_<time>/). A folder: or",
+            "  array: dataset whose files changed since the run began is refused unless --config.accept_changed_data=True.",
         ]
         if config_spec:
             _check_config_file(config_spec)
@@ -468,7 +508,26 @@ def _classify() -> None:
     print(f"wrote {num} predicted labels to {path}" + (" (replacing the file that was there)" if replaced else ""))
 
 
-_RUN = {"train": _train, "sample": _sample, "eval": _eval, "classify": _classify}
+def _fid() -> None:
+    from jaxgan.train import compare
+
+    results = compare.score(
+        _A.value,
+        _B.value,
+        features=_FEATURES.value,
+        kid=_KID.value,
+        save_stats=_SAVE_STATS.value,
+        num=_NUM.value if _NUM.present else None,
+        seed=_SEED.value,
+        image_size=_IMAGE_SIZE.value,
+        skip_bad_files=_SKIP_BAD.value,
+        cache_dir=_CACHE_DIR.value,
+    )
+    for name, value in results.items():
+        print(f"{name:<24}{value:.6g}" if isinstance(value, float) else f"{name:<24}{value}")
+
+
+_RUN = {"train": _train, "sample": _sample, "eval": _eval, "classify": _classify, "fid": _fid}
 # What a user's input can make the launched code raise. NonFiniteError (a diverging run)
 # is a FloatingPointError; its sentence already says which checkpoint is kept.
 _USER_ERRORS = (ValueError, TypeError, FloatingPointError, OSError)

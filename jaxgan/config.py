@@ -23,6 +23,14 @@ def default_config() -> ml_collections.ConfigDict:
     config.data.num_examples = 100_000  # for the synthetic mixtures
     config.data.image_size = 0  # 0: the dataset's own size; else resize/crop to this square size
     config.data.on_device = True  # keep a dataset that fits on the device, gather inside the step
+    # "folder:<path>" and "array:<file>" (jaxgan/data/folder.py, array_file.py): how files are read.
+    config.data.resize_filter = "bicubic"  # with image_size: PIL's nearest, box, bilinear, hamming, bicubic, lanczos
+    config.data.channels = 0  # 0: as the files are (1 when all grey, else 3); 1 or 3 converts
+    config.data.labels = "auto"  # auto, folders (class subfolders), dataset_json, none
+    config.data.num_classes = 0  # 0: the largest label + 1; > 0: labels must lie below it
+    config.data.skip_bad_files = False  # skip (and count) files that do not decode, instead of stopping
+    # A resume refuses a file source whose data changed (the fingerprint in config.json) unless this is set.
+    config.accept_changed_data = False
 
     # The family: a built-in one (`jaxgan.programs.registry.names()`) or "path/to/file.py:NAME"
     # (a `jaxgan.programs.family.Family` record in one's own file). Its own settings live in

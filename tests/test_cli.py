@@ -100,6 +100,7 @@ def test_unknown_command_is_named_with_the_commands(tmp_path):
         ("sample", ["--workdir=", "--out=", "--num=", "--seed="], ["--config=", "--multihost"]),
         ("eval", ["--workdir=", "--multihost"], ["--config=", "--out="]),
         ("classify", ["--workdir=", "--input=", "--out="], ["--config=", "--num=", "--multihost"]),
+        ("fid", ["--a=", "--b=", "--kid", "--save_stats=", "--num=", "--features="], ["--config=", "--workdir="]),
     ],
 )
 def test_help_lists_the_commands_own_flags(command, own, foreign):
@@ -169,6 +170,8 @@ def test_a_config_file_is_refused_before_jax_is_imported(tmp_path):
         (["sample", "--workdir=W"], ["missing --out"]),
         (["classify", "--workdir=W", "--out=labels.npy"], ["missing --input", "usage: jaxgan classify"]),
         (["classify", "--workdir=W", "--input=x.npy", "--out=l.npy", "--num=3"], ["--num is a flag of jaxgan sample"]),
+        (["fid", "--b=W"], ["missing --a", "usage: jaxgan fid"]),
+        (["fid", "--a=W", "--workdir=W"], ["--workdir is a flag of jaxgan train, sample, eval and classify, not of jaxgan fid"]),
     ],
     ids=[
         "unknown_flag",
@@ -179,6 +182,8 @@ def test_a_config_file_is_refused_before_jax_is_imported(tmp_path):
         "sample_out",
         "classify_input",
         "classify_num",
+        "fid_without_a",
+        "fid_with_workdir",
     ],
 )
 def test_flag_problems(workdir, args, expected):

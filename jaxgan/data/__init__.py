@@ -11,6 +11,9 @@ Names (`names()`):
 - "fashion_mnist", "cifar10", "cifar100", "svhn_cropped", "celeb_a", and "tfds:<name>" for any
   tensorflow-datasets image dataset, read from prepared data on disk (`tfds_source.py`).
   "tfds:mnist" is the full tfds MNIST; plain "mnist" is always the bundled one.
+- "folder:<path>": the PNG/JPEG/WebP files below a folder, labels from class subfolders or a
+  dataset.json (`folder.py`); "array:<file>": a .npy of images or a .npz with `x` and `label`
+  (`array_file.py`). `fingerprint(name)` identifies their data.
 - Translation (`translation.py`): "edges2digits" (paired `source`, `target`), "digits2inverted"
   (unpaired `x`, `y`), from the bundled digits; "cycle_gan/<pair>" and "tfds_pair:<name>" from
   tensorflow-datasets.
@@ -18,7 +21,7 @@ Names (`names()`):
 
 from __future__ import annotations
 
-from jaxgan.data import translation
+from jaxgan.data import array_file, folder, translation
 from jaxgan.data.bundled import load_digits, load_mnist
 from jaxgan.data.dataset import ArrayDataset, Dataset, feature_specs
 from jaxgan.data.mixtures import grid_centers, load_mixture, ring_centers, sample_mixture
@@ -32,7 +35,9 @@ __all__ = [
     "TfdsDataset",
     "batch_indices",
     "feature_specs",
+    "fingerprint",
     "grid_centers",
+    "is_file_source",
     "load",
     "names",
     "process_slice",
@@ -48,8 +53,24 @@ _TFDS_ALIASES = ("fashion_mnist", "cifar10", "cifar100", "svhn_cropped", "celeb_
 
 
 def names() -> list[str]:
-    """The dataset names `load` accepts; besides these, "tfds:<name>" for any tfds image dataset."""
+    """The dataset names `load` accepts; besides these, "tfds:<name>" for any tfds image dataset,
+    "folder:<path>" and "array:<file>"."""
     return [*_BUILT_IN, *_TFDS_ALIASES, *translation.NAMES, *translation.DOMAIN_NAMES]
+
+
+def is_file_source(name: str) -> bool:
+    """Whether `name` is "folder:<path>" or "array:<file>"."""
+    return isinstance(name, str) and name.startswith((folder.PREFIX, array_file.PREFIX))
+
+
+def fingerprint(name: str) -> dict | None:
+    """What identifies the data of a file source (`folder.fingerprint`, `array_file.fingerprint`);
+    None for the other datasets, whose data a name fixes."""
+    if isinstance(name, str) and name.startswith(folder.PREFIX):
+        return folder.fingerprint(name[len(folder.PREFIX) :])
+    if isinstance(name, str) and name.startswith(array_file.PREFIX):
+        return array_file.fingerprint(name[len(array_file.PREFIX) :])
+    return None
 
 
 def load(
@@ -60,6 +81,11 @@ def load(
     num_examples: int = 100_000,
     image_size: int = 0,
     data_dir: str | None = None,
+    resize_filter: str = "bicubic",
+    channels: int = 0,
+    labels: str = "auto",
+    num_classes: int = 0,
+    skip_bad_files: bool = False,
 ) -> Dataset:
     """Loads dataset `name` (see the module doc), checking every argument before any work.
 
@@ -71,11 +97,34 @@ def load(
       num_examples: the number of mixture points (the images ignore it).
       image_size: 0 for the dataset's own size, else the square side images are resized to.
       data_dir: where prepared tensorflow-datasets data lives (None: tfds's default).
+      resize_filter, channels, labels, num_classes, skip_bad_files: the file sources' settings
+        (`folder.load_folder`; `array_file.load_array` takes the first, second and fourth);
+        the other datasets ignore them.
 
     Raises:
       ValueError: for an unknown name or a setting the dataset does not accept;
         `OfflineDatasetError` (a ValueError) for a tfds dataset that is not on disk.
     """
+    if isinstance(name, str) and name.startswith(folder.PREFIX):
+        return folder.load_folder(
+            name,
+            split=split,
+            image_size=image_size,
+            resize_filter=resize_filter,
+            channels=channels,
+            labels=labels,
+            num_classes=num_classes,
+            skip_bad_files=skip_bad_files,
+        )
+    if isinstance(name, str) and name.startswith(array_file.PREFIX):
+        return array_file.load_array(
+            name,
+            split=split,
+            image_size=image_size,
+            resize_filter=resize_filter,
+            channels=channels,
+            num_classes=num_classes,
+        )
     if name in ("ring", "grid"):
         return load_mixture(name, split=split, seed=seed, num_examples=num_examples, image_size=image_size)
     if name == "mnist":
@@ -90,5 +139,6 @@ def load(
         return load_tfds(name, name[len(TFDS_PREFIX) :], split=split, image_size=image_size, data_dir=data_dir)
     raise ValueError(
         f"config.data.name {name!r} is not a known dataset; use one of {', '.join(names())}, "
-        f"or 'tfds:<name>' for any tensorflow-datasets image dataset."
+        f"'tfds:<name>' for any tensorflow-datasets image dataset, 'folder:<path>' for a folder of images or "
+        f"'array:<file>' for a .npy/.npz of images."
     )

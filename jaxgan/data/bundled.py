@@ -20,11 +20,9 @@ import importlib.resources
 import numpy as np
 
 from jaxgan.data import images
-from jaxgan.data.dataset import ArrayDataset, parse_split, slice_positions
+from jaxgan.data.dataset import ArrayDataset, train_test_positions
 
 MNIST_FILE = "mnist_5k.npz"
-_SPLITS = ("train", "test")
-_TEST_SLICE = ("90%", None)
 
 
 def interleave_classes(labels: np.ndarray) -> np.ndarray:
@@ -44,17 +42,6 @@ def interleave_classes(labels: np.ndarray) -> np.ndarray:
     return np.lexsort((labels, key))
 
 
-def _split_positions(split: str, size: int) -> np.ndarray:
-    base, start, stop = parse_split(split, accepted=_SPLITS)
-    if base == "test":
-        if start is not None or stop is not None:
-            raise ValueError(
-                f"config.data.split {split!r} is not accepted here; slice 'train' instead, such as 'train[90%:]'."
-            )
-        start, stop = _TEST_SLICE
-    return slice_positions(start, stop, size)
-
-
 def _image_dataset(
     name: str, raw: np.ndarray, labels: np.ndarray, *, max_value: int, split: str, image_size: int
 ) -> ArrayDataset:
@@ -64,7 +51,7 @@ def _image_dataset(
     """
     image_size = images.check_image_size(image_size)
     order = interleave_classes(labels)
-    chosen = order[_split_positions(split, len(labels))]
+    chosen = order[train_test_positions(split, len(labels))]
     pixels = raw[chosen][..., None]
     if image_size == 0:
         x = pixels.astype(np.float32) / np.float32(max_value / 2) - np.float32(1.0)

@@ -145,3 +145,22 @@ def _bound(text: str | None, size: int, default: int) -> int:
 def slice_positions(start: str | None, stop: str | None, size: int) -> np.ndarray:
     """The positions [0, size) selected by the slice bounds returned by `parse_split`."""
     return np.arange(size)[slice(_bound(start, size, 0), _bound(stop, size, size))]
+
+
+TEST_SLICE = ("90%", None)  # "test": the last tenth of "train", for the bundled and file sources
+
+
+def train_test_positions(split: str, size: int) -> np.ndarray:
+    """The positions of "train" (all), "train[a:b]" (a slice) or "test" (= "train[90%:]") in [0, size).
+
+    For the sources whose data has no splits of its own (the bundled digits, folders, arrays):
+    in an order where every contiguous slice is stratified, "train[:90%]" and "test" part the data.
+    """
+    base, start, stop = parse_split(split, accepted=("train", "test"))
+    if base == "test":
+        if start is not None or stop is not None:
+            raise ValueError(
+                f"config.data.split {split!r} is not accepted here; slice 'train' instead, such as 'train[90%:]'."
+            )
+        start, stop = TEST_SLICE
+    return slice_positions(start, stop, size)

@@ -240,7 +240,8 @@ class Parts:
         if self.dataset.num_classes is None:
             raise ValueError(
                 f"config.program={self.config.program!r} needs labels, and dataset {self.config.data.name!r} has none; "
-                "use a labelled dataset (e.g. mnist, digits, ring, grid)."
+                "use a labelled dataset (e.g. mnist, digits, ring, grid, a folder: source with class subfolders or a "
+                "dataset.json, an array: .npz with `label`)."
             )
         if num_classes != self.dataset.num_classes:
             raise ValueError(

@@ -117,6 +117,11 @@ def check_data(config: ml_collections.ConfigDict, family: Family, dataset) -> No
     missing = [name for name in family.needs.features if name not in specs]
     if missing:
         suggestion = f"; use {family.needs.suggestion}" if family.needs.suggestion else ""
+        if "label" in missing and data_lib.is_file_source(config.data.name):
+            suggestion = (
+                "; give the files labels: class subfolders or a dataset.json for a folder: source "
+                "(config.data.labels), `label` in an array: .npz"
+            )
         raise ValueError(
             f"config.program={config.program!r} needs a dataset with features {list(family.needs.features)}, but "
             f"config.data.name={config.data.name!r} has {sorted(specs)}{suggestion}."

@@ -100,17 +100,16 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
 def load_dataset(config: ml_collections.ConfigDict, *, seed: int):
     """The training set of `config.data` for `seed`, with its labelled subset of
     `config.data.labelled_per_class` examples per class for a family that trains on one."""
-    dataset = data_lib.load(
-        config.data.name,
-        split=config.data.split,
-        seed=seed,
-        num_examples=config.data.num_examples,
-        image_size=config.data.image_size,
-        data_dir=config.data.data_dir,
-    )
+    dataset = data_lib.load(config.data.name, split=config.data.split, seed=seed, **data_settings(config))
     if registry.get(config.program).needs.labelled_subset and config.data.labelled_per_class:
         dataset = labelled.labelled_subset(dataset, config.data.labelled_per_class, seed=seed)
     return dataset
+
+
+def data_settings(config: ml_collections.ConfigDict) -> dict:
+    """The keyword arguments of `jaxgan.data.load` that `config.data` sets, besides name, split and seed."""
+    names = ("num_examples", "image_size", "data_dir", "resize_filter", "channels", "labels", "num_classes")
+    return {**{name: config.data[name] for name in names}, "skip_bad_files": config.data.skip_bad_files}
 
 
 def feature_specs(dataset, program: Program) -> dict[str, jax.ShapeDtypeStruct]:

@@ -113,14 +113,9 @@ def merge_runs(runs: Runs, per_run: Sequence[dict]) -> dict[str, float]:
 
 def _held_out(config: ml_collections.ConfigDict) -> tuple[np.ndarray, np.ndarray]:
     """The examples and labels of `config.data.test_split`, for a family's classifier."""
-    held_out = data_lib.load(
-        config.data.name,
-        split=config.data.test_split,
-        seed=config.seed,
-        num_examples=config.data.num_examples,
-        image_size=config.data.image_size,
-        data_dir=config.data.data_dir,
-    )
+    from jaxgan.train.build import data_settings
+
+    held_out = data_lib.load(config.data.name, split=config.data.test_split, seed=config.seed, **data_settings(config))
     if held_out.num_classes is None:
         raise ValueError(f"config.data.test_split={config.data.test_split!r} of {config.data.name!r} has no labels.")
     got = held_out.get(np.arange(len(held_out)))

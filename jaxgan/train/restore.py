@@ -8,6 +8,7 @@ import jax
 import numpy as np
 
 from jaxgan.programs import registry
+from jaxgan.train import build as build_lib
 from jaxgan.train import evaluation, run_axis, sampling, sweeps, writers
 from jaxgan.train import workdir as workdir_lib
 from jaxgan.train.checkpoint import Checkpointer
@@ -187,7 +188,7 @@ def write_reconstructions(workdir: str, *, out: str, split: str = "test", num: i
             f"{config.program!r}."
         )
     config, experiment, state = load_latest(workdir)
-    dataset = data_lib.load(config.data.name, split=split, seed=config.seed, image_size=config.data.image_size)
+    dataset = data_lib.load(config.data.name, split=split, seed=config.seed, **build_lib.data_settings(config))
     count = len(dataset) if num is None else min(num, len(dataset))
     batch = dataset.get(np.arange(count))
     program = experiment.program

@@ -17,9 +17,12 @@ import uuid
 import ml_collections
 
 CONFIG_FILE = "config.json"
+# config.json's entry (beside the config's fields) that identifies the data of a file source.
+FINGERPRINT_KEY = "data_fingerprint"
 # Settings that may change between launches of the same run without changing the experiment.
 _LAUNCH_ONLY = (
     "overwrite",
+    "accept_changed_data",
     "multihost",
     "num_steps",
     "log_every",
@@ -144,7 +147,9 @@ def _changed_fields(path: str, workdir: str, new: dict) -> list[str]:
     """The experiment fields in which the workdir's config.json differs from `new` ([] without a file)."""
     if not os.path.lexists(path):
         return []
-    old = with_defaults(_read_config_json(path, workdir), _present_in(_default_dict(), new))
+    saved = _read_config_json(path, workdir)
+    saved.pop(FINGERPRINT_KEY, None)
+    old = with_defaults(saved, _present_in(_default_dict(), new))
     return _differences(_experiment_fields(old), _experiment_fields(new))
 
 
@@ -184,6 +189,40 @@ def check(workdir: str, config: ml_collections.ConfigDict) -> None:
     changed = _changed_fields(os.path.join(path, CONFIG_FILE), workdir, config_to_dict(config))
     if changed and not config.overwrite:
         _refuse_different(path, changed)
+    if not changed:
+        _check_data(path, config)
+
+
+def data_fingerprint(config: ml_collections.ConfigDict) -> dict | None:
+    """The fingerprint of `config.data.name`'s files (`jaxgan.data.fingerprint`), None for other data."""
+    from jaxgan import data as data_lib  # reads files only; no JAX
+
+    data = config.get("data")
+    name = data.get("name") if data is not None else None
+    return data_lib.fingerprint(name) if isinstance(name, str) else None
+
+
+def _describe(fingerprint: dict) -> str:
+    if fingerprint.get("source") == "folder":
+        return f"{fingerprint['files']} image files, {fingerprint['bytes']:,} bytes"
+    return f"{fingerprint.get('bytes', 0):,} bytes, BLAKE2b {str(fingerprint.get('blake2b'))[:12]}"
+
+
+def _check_data(path: str, config: ml_collections.ConfigDict) -> None:
+    """Refuse a resume whose file source changed since config.json recorded its fingerprint."""
+    config_path = os.path.join(path, CONFIG_FILE)
+    if not os.path.isfile(config_path):
+        return
+    saved = _read_config_json(config_path, path).get(FINGERPRINT_KEY)
+    if not saved:
+        return
+    now = data_fingerprint(config)
+    if now is not None and now != saved and not config.get("accept_changed_data", False):
+        raise ValueError(
+            f"the data of {config['data']['name']!r} changed since the run in {path} began (then {_describe(saved)}, "
+            f"now {_describe(now)}); restore it, use another --workdir, or pass --config.accept_changed_data=True "
+            "to resume on the data as it is now."
+        )
 
 
 def commit(workdir: str, config: ml_collections.ConfigDict, *, is_writer: bool = True) -> None:
@@ -214,6 +253,9 @@ def commit(workdir: str, config: ml_collections.ConfigDict, *, is_writer: bool =
             if not name.startswith("replaced_"):
                 shutil.move(os.path.join(path, name), os.path.join(archive, name))
     os.makedirs(path, exist_ok=True)
+    fingerprint = data_fingerprint(config)
+    if fingerprint is not None:
+        new = {**new, FINGERPRINT_KEY: fingerprint}
     text = json.dumps(new, indent=2, sort_keys=True)
     if os.path.isfile(config_path):
         with open(config_path, encoding="utf-8") as f:
@@ -253,4 +295,6 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
         raise ValueError(
             f"--workdir {workdir} holds no {CONFIG_FILE}; pass the workdir of a run started with `jaxgan train`."
         )
-    return ml_collections.ConfigDict(with_defaults(_read_config_json(path, workdir)))
+    saved = _read_config_json(path, workdir)
+    saved.pop(FINGERPRINT_KEY, None)
+    return ml_collections.ConfigDict(with_defaults(saved))
