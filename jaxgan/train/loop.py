@@ -160,7 +160,9 @@ def train_and_evaluate(
     workdir_lib.commit(workdir, config, is_writer=is_writer)
     if evaluate is not None and is_writer:
         writer_lib.write_json(os.path.join(workdir, EVALUATION_FILE), evaluate.record())
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints)
+    checkpointer = Checkpointer(
+        os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints, is_writer=is_writer
+    )
     state = run.state
     if checkpointer.latest_step() is not None:
         state = checkpointer.restore(state)
@@ -186,12 +188,7 @@ def train_and_evaluate(
         metrics = jax.device_get(metrics)
         problem = _first_non_finite(metrics, first_step)
         if problem:
-            latest = checkpointer.latest_step()
-            kept = (
-                f"the last good checkpoint (step {latest}) is kept in {checkpointer.directory}"
-                if latest is not None
-                else "no checkpoint had been saved yet"
-            )
+            kept = _kept(checkpointer, start)
             raise NonFiniteError(f"Training stopped: {problem}; {kept}.")
         end = first_step + per_call
         last = {k: float(np.asarray(v)[-1]) for k, v in metrics.items()}
@@ -246,6 +243,19 @@ def train_and_evaluate(
     if is_writer:
         print(f"jaxgan: {_written(workdir, kept_steps)}", file=sys.stderr, flush=True)
     return state
+
+
+def _kept(checkpointer: Checkpointer, start: int) -> str:
+    """Which checkpoint a stopped run keeps: the one it last saved (checked finite first) or the
+    one it restored and verified against its checksums."""
+    verified = checkpointer.verified_step
+    if verified is None:
+        latest = checkpointer.latest_step()
+        if latest is None:
+            return "no checkpoint had been saved yet"
+        return f"the last checkpoint (step {latest}, not verified) is kept in {checkpointer.directory}"
+    how = "restored and verified at launch" if verified == start else "saved by this launch"
+    return f"the last good checkpoint (step {verified}, {how}) is kept in {checkpointer.directory}"
 
 
 def _written(workdir: str, checkpoint_steps: list[int]) -> str:

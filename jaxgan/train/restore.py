@@ -32,7 +32,9 @@ def load_latest(workdir: str, experiment=None):
         lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=device),
         jax.eval_shape(lambda: run_axis.initial_state(experiment, sweeps.runs_of(config))),
     )
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints)
+    checkpointer = Checkpointer(
+        os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints, is_writer=jax.process_index() == 0
+    )
     try:
         if checkpointer.latest_step() is None:
             raise ValueError(f"--workdir {workdir} holds no checkpoint yet; train first with `jaxgan train`.")

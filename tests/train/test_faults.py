@@ -1,0 +1,225 @@
+"""What real machines do to a run (issue 32), injected: damaged checkpoints, a second writer, a
+full disk. Each case asserts the sentence, which checkpoint was restored (bit for bit against an
+intact run) and that no file was deleted.
+
+One trained workdir (steps 2, 4, 6 checkpointed) is shared by the module; each case copies it.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import shutil
+
+import jax
+import numpy as np
+import pytest
+
+from jaxgan.train import checkpoint as checkpoint_lib
+from jaxgan.train import loop, restore, run_axis, sweeps, train_and_evaluate
+from tests.train.helpers import tiny_ring_config
+
+
+def _config(**overrides):
+    return tiny_ring_config(**{"num_steps": 6, "sample_every": 6, **overrides})
+
+
+def _leaves(state):
+    return [np.asarray(x) for x in jax.tree.leaves(jax.device_get(state))]
+
+
+def _assert_equal(a, b):
+    for x, y in zip(_leaves(a), _leaves(b), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def _files(root) -> dict[str, str]:
+    """Every file under `root` (relative path -> sha256 of its bytes)."""
+    found = {}
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as f:
+                found[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
+    return found
+
+
+def _moved(before: dict[str, str], after: dict[str, str], step: int) -> None:
+    """Every file of `before` is in `after`, those of checkpoint `step` under damaged_<step>/."""
+    prefix = f"checkpoints{os.sep}{step}{os.sep}"
+    for path, digest in before.items():
+        if path.startswith(prefix):
+            path = f"checkpoints{os.sep}damaged_{step}{os.sep}{path[len(prefix) :]}"
+        assert after.get(path) == digest, path
+
+
+def _data_files(workdir, step: int) -> list[str]:
+    """The array data files of a checkpoint, largest last."""
+    return sorted(glob.glob(f"{workdir}/checkpoints/{step}/default/**/d/*", recursive=True), key=os.path.getsize)
+
+
+def _flip(workdir, step):
+    path = _data_files(workdir, step)[-1]
+    data = bytearray(open(path, "rb").read())
+    for i in range(len(data) // 2, len(data) // 2 + 64):
+        data[i] ^= 0xFF
+    open(path, "wb").write(bytes(data))
+
+
+def _truncate(workdir, step):
+    path = _data_files(workdir, step)[-1]
+    data = open(path, "rb").read()
+    open(path, "wb").write(data[: len(data) // 2])
+
+
+def _lose_manifest(workdir, step):
+    os.remove(os.path.join(workdir, "checkpoints", str(step), "default", "manifest.ocdbt"))
+
+
+DAMAGES = {
+    "flipped_bytes": (_flip, r"the checksum of \d+ of its \d+ arrays differs \(\w+\."),
+    "truncated_file": (_truncate, r"a file of it cannot be read \(OUT_OF_RANGE: Error reading \"\w+"),
+    "lost_manifest": (_lose_manifest, r"its file default/manifest\.ocdbt is missing"),
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """(workdir of a finished 6-step run, {step: its state}) for steps 2, 4 and 6."""
+    workdir = str(tmp_path_factory.mktemp("trained") / "run")
+    final = train_and_evaluate(_config(), workdir)
+    checkpointer = checkpoint_lib.Checkpointer(os.path.join(workdir, "checkpoints"))
+    template = run_axis.initial_state(sweeps.build_experiment(_config()), sweeps.runs_of(_config()))
+    states = {step: checkpointer.restore(template, step) for step in (2, 4)}
+    checkpointer.close()
+    return workdir, {**states, 6: jax.device_get(final)}
+
+
+def _copy(trained, tmp_path) -> str:
+    workdir = str(tmp_path / "run")
+    shutil.copytree(trained[0], workdir)
+    return workdir
+
+
+def _one_line(text: str, pattern: str) -> str:
+    lines = [line for line in text.splitlines() if line.startswith("jaxgan: checkpoint")]
+    assert len(lines) == 1, text
+    assert lines[0].endswith("."), lines[0]
+    import re
+
+    assert re.search(pattern, lines[0]), lines[0]
+    return lines[0]
+
+
+def test_flipped_bytes_are_found_and_the_previous_checkpoint_restored(tmp_path, capsys):
+    """Quick tier: a checkpointer's own save and restore, no training."""
+    config = tiny_ring_config()
+    template = run_axis.initial_state(sweeps.build_experiment(config), sweeps.runs_of(config))
+    directory = str(tmp_path / "checkpoints")
+    checkpointer = checkpoint_lib.Checkpointer(directory)
+    states = {}
+    for step in (2, 4):
+        states[step] = template.replace(
+            step=template.step + step, params=jax.tree.map(lambda x, s=step: x + s, template.params)
+        )
+        checkpointer.save(states[step])
+        checkpointer.wait()
+    sums = checkpointer._manager.metadata(4).custom_metadata["checksums"]
+    assert len(sums) == len(jax.tree.leaves(template)) and all(v.startswith("crc32:") for v in sums.values())
+    _flip(str(tmp_path), 4)
+    before = _files(tmp_path)
+    restored = checkpoint_lib.Checkpointer(directory).restore(template)
+    _assert_equal(restored, states[2])
+    line = _one_line(capsys.readouterr().err, DAMAGES["flipped_bytes"][1])
+    assert f"checkpoint step 4 in {directory} is damaged" in line
+    assert line.endswith(f"moved it aside to {directory}/damaged_4/; restoring step 2.")
+    _moved(before, _files(tmp_path), 4)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", sorted(DAMAGES))
+def test_sample_and_eval_restore_the_newest_intact_checkpoint(trained, tmp_path, capsys, damage):
+    workdir = _copy(trained, tmp_path)
+    make, pattern = DAMAGES[damage]
+    make(workdir, 6)
+    before = _files(workdir)
+    _, _, state = restore.load_latest(workdir)  # what `jaxgan sample` and `jaxgan eval` restore
+    _assert_equal(state, trained[1][4])
+    line = _one_line(capsys.readouterr().err, pattern)
+    assert line.startswith(f"jaxgan: checkpoint step 6 in {workdir}/checkpoints is damaged: ")
+    assert line.endswith(f"moved it aside to {workdir}/checkpoints/damaged_6/; restoring step 4.")
+    _moved(before, _files(workdir), 6)
+
+
+@pytest.mark.slow
+def test_train_resumes_from_the_newest_intact_checkpoint_bit_for_bit(trained, tmp_path, capsys):
+    workdir = _copy(trained, tmp_path)
+    _flip(workdir, 6)
+    _truncate(workdir, 4)
+    before = _files(workdir)
+    final = train_and_evaluate(_config(), workdir)  # steps 2 -> 6 again
+    _assert_equal(final, trained[1][6])
+    err = capsys.readouterr().err
+    assert "checkpoint step 6 " in err and "restoring step 4." in err and "restoring step 2." in err
+    assert "jaxgan: resuming at step 2" in err
+    after = _files(workdir)  # metrics.jsonl and tensorboard/ are rewritten from step 2 on
+    _moved({k: v for k, v in before.items() if k.startswith(f"checkpoints{os.sep}6")}, after, 6)
+    _moved({k: v for k, v in before.items() if k.startswith(f"checkpoints{os.sep}4")}, after, 4)
+    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["2", "4", "6", "damaged_4", "damaged_6"]
+
+
+@pytest.mark.slow
+def test_none_intact_is_refused_in_one_sentence(trained, tmp_path):
+    workdir = _copy(trained, tmp_path)
+    for step in (2, 4, 6):
+        _flip(workdir, step)
+    with pytest.raises(checkpoint_lib.NoIntactCheckpoint) as refusal:
+        restore.load_latest(workdir)
+    message = str(refusal.value)
+    assert message == (
+        f"{workdir}/checkpoints holds no intact checkpoint: steps 6, 4, 2 are damaged and moved aside into "
+        "damaged_<step>/; copy intact ones back from a backup, or pass --config.overwrite=True to start the run "
+        "anew (the old one is moved aside, not deleted)."
+    )
+    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["damaged_2", "damaged_4", "damaged_6"]
+
+
+@pytest.mark.slow
+def test_the_nan_message_names_the_checkpoint_it_verified(trained, tmp_path, monkeypatch):
+    workdir = _copy(trained, tmp_path)
+    _flip(workdir, 6)
+    original_setup = loop.setup
+
+    def setup_with_a_nan_at_step_5(config, **kwargs):
+        run = original_setup(config, **kwargs)
+        call = run.call
+
+        def poisoned(state, *inputs):
+            state, metrics = call(state, *inputs)
+            if int(jax.device_get(state.step)) == 6:
+                metrics = {**metrics, "g_loss": metrics["g_loss"].at[0].set(np.nan)}
+            return state, metrics
+
+        run.call = poisoned
+        return run
+
+    monkeypatch.setattr(loop, "setup", setup_with_a_nan_at_step_5)
+    with pytest.raises(loop.NonFiniteError) as stop:
+        train_and_evaluate(_config(num_steps=8), workdir)
+    assert str(stop.value) == (
+        "Training stopped: g_loss became nan at step 5; the last good checkpoint (step 4, restored and verified at "
+        f"launch) is kept in {workdir}/checkpoints."
+    )
+
+
+def test_checksums_are_of_bytes_dtype_and_shape():
+    a = {"x": np.arange(6, dtype=np.float32)}
+    sums = checkpoint_lib.checksums(a)
+    assert list(sums) == ["x"]
+    import zlib
+
+    expected = zlib.crc32(a["x"].tobytes(), zlib.crc32(b"<f4(6,)"))
+    assert sums["x"] == f"crc32:{expected:08x}"
+    assert checkpoint_lib.checksums({"x": a["x"].reshape(2, 3)})["x"] != sums["x"]
+    assert checkpoint_lib.checksums({"x": a["x"].view(np.int32)})["x"] != sums["x"]
