@@ -452,6 +452,12 @@ _RUN = {"train": _train, "sample": _sample, "eval": _eval}
 _USER_ERRORS = (ValueError, TypeError, FloatingPointError, OSError)
 
 
+def _without_orbax_background_errors(record) -> bool:
+    """orbax logs the traceback of a failed background save (a full disk) before raising it in
+    the main thread, where it becomes one sentence; those tracebacks show with --verbosity=1."""
+    return not (record.exc_info and f"{os.sep}orbax{os.sep}" in record.pathname)
+
+
 def _debugging() -> bool:
     return flags.FLAGS.is_parsed() and flags.FLAGS["verbosity"].value >= logging.DEBUG
 
@@ -509,6 +515,9 @@ def main(argv: list[str] | None = None) -> None:
             # ~130 lines a run. Show them only when asked for.
             logging.set_verbosity(logging.WARNING)
         from jaxgan.train.loop import Interrupted  # past the refusals: JAX may be imported now
+
+        if not _debugging():
+            logging.get_absl_logger().addFilter(_without_orbax_background_errors)
 
         try:
             _RUN[command]()

@@ -58,6 +58,14 @@ def _name(path) -> str:
     return ".".join(str(getattr(key, "key", getattr(key, "idx", getattr(key, "name", key)))) for key in path)
 
 
+def committed_steps(directory: str) -> list[int]:
+    """The steps of the finished checkpoints in `directory` (not orbax's temporary ones), read afresh."""
+    path = epath.Path(directory)
+    if not path.exists():
+        return []
+    return sorted(int(p.name) for p in path.iterdir() if p.name.isdigit() and (p / "_CHECKPOINT_METADATA").exists())
+
+
 def _notify(message: str) -> None:
     print(f"jaxgan: {message}", file=sys.stderr, flush=True)
 

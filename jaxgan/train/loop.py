@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import signal
 import sys
 import threading
@@ -23,7 +24,9 @@ import numpy as np
 import tqdm
 
 from jaxgan.train import build as build_lib
-from jaxgan.train import evaluation, feeding, parallel, run_axis, sampling, sweeps
+from jaxgan.train import checkpoint as checkpoint_lib
+from jaxgan.train import evaluation, feeding, parallel, run_axis, sampling, storage, sweeps
+from jaxgan.train import lease as lease_lib
 from jaxgan.train import workdir as workdir_lib
 from jaxgan.train import writers as writer_lib
 from jaxgan.train.checkpoint import Checkpointer
@@ -157,6 +160,21 @@ def train_and_evaluate(
     workdir_lib.check(workdir, config)
     run = setup(config, experiment=experiment)
     evaluate = evaluation.evaluator(config, run.experiment.dataset, run.sampler, run.runs)
+    # One writer per workdir: the lease is taken (or refused) before anything else is written.
+    lease = lease_lib.Lease(workdir, workdir_lib.lease_timeout(config)).acquire() if is_writer else None
+    try:
+        return _train(config, workdir, run, evaluate, lease, is_writer=is_writer)
+    except Exception as error:
+        failure = _write_failure(error, workdir)
+        if failure is None:
+            raise
+        raise failure from error
+    finally:
+        if lease is not None:
+            lease.release()
+
+
+def _train(config, workdir, run, evaluate, lease, *, is_writer: bool) -> TrainState:
     workdir_lib.commit(workdir, config, is_writer=is_writer)
     if evaluate is not None and is_writer:
         writer_lib.write_json(os.path.join(workdir, EVALUATION_FILE), evaluate.record())
@@ -182,6 +200,10 @@ def train_and_evaluate(
     pending = None  # (first step of the call, its metrics on device)
     last_time, last_step = time.perf_counter(), start
 
+    def renew() -> None:
+        if lease is not None:
+            lease.renew()
+
     def settle(first_step, metrics, state_after) -> None:
         """Look at a finished call's metrics: stop on non-finite, log, save, sample."""
         nonlocal last_time, last_step
@@ -198,9 +220,11 @@ def train_and_evaluate(
             last["steps_per_second"] = (end - last_step) / max(now - last_time, 1e-9)
             last_time, last_step = now, end
             writer.scalars(end, last)
+            renew()
         if state_after is not None:
             if (config.checkpoint_every and end % config.checkpoint_every == 0) or end == num_steps:
                 checkpointer.save(state_after)
+                renew()
             if (config.sample_every and end % config.sample_every == 0) or end == num_steps:
                 key = jax.random.PRNGKey(config.seed + 1)
                 drawn = sampling.pictures(run.sampler, state_after, key, config.num_samples, run.experiment.dataset)
@@ -243,6 +267,29 @@ def train_and_evaluate(
     if is_writer:
         print(f"jaxgan: {_written(workdir, kept_steps)}", file=sys.stderr, flush=True)
     return state
+
+
+def _write_failure(error: Exception, workdir: str) -> storage.WriteFailed | None:
+    """A full disk, a read-only or vanished workdir met while writing the run's files, as one sentence."""
+    if isinstance(error, storage.WriteFailed):
+        return None  # said already
+    root = storage.absolute(workdir)
+    directory = storage.join(root, "checkpoints")
+    if isinstance(error, OSError):
+        path = error.filename or root
+        if not storage.absolute(path).startswith(root):
+            return None  # not a file of the run (e.g. an evaluator's weights)
+    else:  # orbax's and TensorStore's words for a failed write of a checkpoint, which name the file
+        named = re.search(r'(?:file|writing) "([^"]+)"', str(error))
+        path = named.group(1) if named else directory
+    steps = checkpoint_lib.committed_steps(directory)
+    if not steps:
+        kept = "no checkpoint had been saved yet"
+    elif len(steps) == 1:
+        kept = f"the checkpoint of step {steps[0]} is kept in {directory}"
+    else:
+        kept = f"the checkpoints of steps {', '.join(map(str, steps))} are kept in {directory}"
+    return storage.write_failed(error, path, kept=kept)
 
 
 def _kept(checkpointer: Checkpointer, start: int) -> str:

@@ -16,6 +16,8 @@ import uuid
 
 import ml_collections
 
+from jaxgan.train import lease as lease_lib
+
 CONFIG_FILE = "config.json"
 # Settings that may change between launches of the same run without changing the experiment.
 _LAUNCH_ONLY = (
@@ -28,6 +30,7 @@ _LAUNCH_ONLY = (
     "eval_every",
     "evaluators",
     "num_eval_samples",
+    "lease_timeout",
 )
 # What a run writes into its workdir besides config.json; an existing one must be writable.
 _WRITTEN = ("checkpoints", "samples", "tensorboard", "metrics.jsonl")
@@ -184,6 +187,11 @@ def check(workdir: str, config: ml_collections.ConfigDict) -> None:
     changed = _changed_fields(os.path.join(path, CONFIG_FILE), workdir, config_to_dict(config))
     if changed and not config.overwrite:
         _refuse_different(path, changed)
+    lease_lib.check(workdir, lease_timeout(config), overwrite=bool(changed))
+
+
+def lease_timeout(config: ml_collections.ConfigDict) -> float:
+    return config.get("lease_timeout", lease_lib.DEFAULT_TIMEOUT)
 
 
 def commit(workdir: str, config: ml_collections.ConfigDict, *, is_writer: bool = True) -> None:
@@ -211,7 +219,7 @@ def commit(workdir: str, config: ml_collections.ConfigDict, *, is_writer: bool =
             suffix += 1
         os.makedirs(archive)
         for name in os.listdir(path):
-            if not name.startswith("replaced_"):
+            if not name.startswith("replaced_") and name != lease_lib.LEASE_FILE:  # the lease stays: this launch's
                 shutil.move(os.path.join(path, name), os.path.join(archive, name))
     os.makedirs(path, exist_ok=True)
     text = json.dumps(new, indent=2, sort_keys=True)
