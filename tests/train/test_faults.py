@@ -7,17 +7,25 @@ One trained workdir (steps 2, 4, 6 checkpointed) is shared by the module; each c
 
 from __future__ import annotations
 
+import errno
 import glob
 import hashlib
+import json
 import os
+import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
 
 import jax
 import numpy as np
 import pytest
 
 from jaxgan.train import checkpoint as checkpoint_lib
-from jaxgan.train import loop, restore, run_axis, sweeps, train_and_evaluate
+from jaxgan.train import lease as lease_lib
+from jaxgan.train import loop, restore, run_axis, storage, sweeps, train_and_evaluate, writers
 from tests.train.helpers import tiny_ring_config
 
 
@@ -106,8 +114,6 @@ def _one_line(text: str, pattern: str) -> str:
     lines = [line for line in text.splitlines() if line.startswith("jaxgan: checkpoint")]
     assert len(lines) == 1, text
     assert lines[0].endswith("."), lines[0]
-    import re
-
     assert re.search(pattern, lines[0]), lines[0]
     return lines[0]
 
@@ -223,3 +229,169 @@ def test_checksums_are_of_bytes_dtype_and_shape():
     assert sums["x"] == f"crc32:{expected:08x}"
     assert checkpoint_lib.checksums({"x": a["x"].reshape(2, 3)})["x"] != sums["x"]
     assert checkpoint_lib.checksums({"x": a["x"].view(np.int32)})["x"] != sums["x"]
+
+
+# ----------------------------------------------------------------------------------------------
+# One writer per workdir.
+
+
+def _holder(workdir, *, pid: int, host: str | None = None, age: float = 0.0) -> dict:
+    """Write a lease of `pid` on `host` (default: this host) whose last heartbeat was `age` s ago."""
+    now = time.time()
+    record = {
+        "host": host or socket.gethostname(),
+        "pid": pid,
+        "start": now - age - 60,
+        "heartbeat": now - age,
+        "token": "earlier",
+    }
+    os.makedirs(workdir, exist_ok=True)
+    with open(os.path.join(workdir, lease_lib.LEASE_FILE), "w") as f:
+        json.dump(record, f)
+    return record
+
+
+@pytest.fixture
+def live_pid():
+    """The pid of a live process of this host (not this one)."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield process.pid
+    process.kill()
+    process.wait()
+
+
+@pytest.fixture
+def dead_pid():
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_lease_fresh_stale_and_taken_over(tmp_path, live_pid, dead_pid):
+    """Quick tier: the lease alone, no training."""
+    workdir = str(tmp_path / "run")
+    notes = []
+    for holder, stale in [
+        (dict(pid=live_pid), None),  # alive on this host: fresh, however old its heartbeat
+        (dict(pid=live_pid, age=10_000), None),
+        (dict(pid=dead_pid), f"its process {dead_pid} on this host has ended"),
+        (dict(pid=live_pid, host="elsewhere", age=599), None),
+        (dict(pid=live_pid, host="elsewhere", age=601), "its last heartbeat was 601 s ago, more than"),
+    ]:
+        record = _holder(workdir, **holder)
+        why = lease_lib.stale_because(record, 600.0)
+        assert (why is None) if stale is None else why.startswith(stale), (holder, why)
+        if why is None:
+            with pytest.raises(lease_lib.LeaseHeld) as held:
+                lease_lib.Lease(workdir, 600.0, notify=notes.append).acquire()
+            assert str(held.value).startswith(f"--workdir {workdir} is in use by another launch (host ")
+            assert f"kill {record['pid']} on {record['host']}" in str(held.value)
+            assert json.load(open(os.path.join(workdir, "lease.json"))) == record  # untouched
+        else:
+            lease = lease_lib.Lease(workdir, 600.0, notify=notes.append).acquire()
+            assert notes.pop().startswith(f"took over the lease of --workdir {workdir} from an earlier launch")
+            written = json.load(open(os.path.join(workdir, "lease.json")))
+            assert written["pid"] == os.getpid() and written["token"] == lease._record["token"]
+            lease.release()
+            assert not os.path.exists(os.path.join(workdir, "lease.json"))
+    # Two launches that took a stale lease at once: the one whose token is not in the file stops.
+    first = lease_lib.Lease(workdir, 600.0).acquire()
+    _holder(workdir, pid=live_pid, host="elsewhere")
+    with pytest.raises(lease_lib.LeaseLost, match=r"^another launch \(host elsewhere, pid \d+, .*\) took over"):
+        first.renew()
+    first.release()
+    assert json.load(open(os.path.join(workdir, "lease.json")))["host"] == "elsewhere"  # not its to remove
+
+
+@pytest.mark.slow
+def test_a_second_live_launch_is_refused_in_one_sentence(tmp_path, live_pid):
+    """`jaxgan train` into a workdir whose lease a live process holds: exit 1, one sentence, nothing written."""
+    from tests.test_cli import RING, TINY, assert_refused, jaxgan, snapshot
+
+    workdir = tmp_path / "run"
+    record = _holder(str(workdir), pid=live_pid)
+    before = snapshot(tmp_path)
+    result = jaxgan("train", f"--config={RING}", f"--workdir={workdir}", *TINY)
+    assert result.returncode == 1
+    line = assert_refused(result, f"--workdir {workdir} is in use by another launch (host {record['host']}, pid ")
+    assert line.endswith(
+        f"its lease {workdir}/lease.json is fresh); wait for that run to end, or stop it (kill {live_pid} on "
+        f"{record['host']}) and launch again to take over its lease (from another host: once its heartbeat is "
+        "older than config.lease_timeout=600 s)."
+    )
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.slow
+def test_overwrite_never_moves_aside_a_live_run(trained, tmp_path, live_pid):
+    workdir = _copy(trained, tmp_path)
+    _holder(workdir, pid=live_pid)
+    before = _files(workdir)
+    with pytest.raises(lease_lib.LeaseHeld) as held:
+        train_and_evaluate(_config(**{"loss.name": "hinge", "overwrite": True}), workdir)
+    assert str(held.value).startswith(
+        f"--config.overwrite=True would move aside the run in --workdir {workdir}, which another launch is still "
+        f"writing (host {socket.gethostname()}, pid {live_pid}, "
+    )
+    assert _files(workdir) == before
+
+
+@pytest.mark.slow
+def test_a_killed_writers_lease_is_taken_over_and_the_run_resumes_bit_for_bit(trained, tmp_path, dead_pid, capsys):
+    workdir = _copy(trained, tmp_path)
+    shutil.rmtree(os.path.join(workdir, "checkpoints", "6"))  # killed after saving step 4
+    _holder(workdir, pid=dead_pid)
+    final = train_and_evaluate(_config(), workdir)
+    _assert_equal(final, trained[1][6])
+    err = capsys.readouterr().err
+    assert f"jaxgan: took over the lease of --workdir {workdir} from an earlier launch (host " in err
+    assert f"its process {dead_pid} on this host has ended.\njaxgan: resuming at step 4" in err
+    assert not os.path.exists(os.path.join(workdir, "lease.json"))  # released at the end
+
+
+# ----------------------------------------------------------------------------------------------
+# A full disk.
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_one_sentence_and_the_relaunch_finishes_bit_for_bit(trained, tmp_path, monkeypatch):
+    workdir = _copy(trained, tmp_path)
+    shutil.rmtree(os.path.join(workdir, "checkpoints", "6"))  # as if stopped after step 4
+    metrics = os.path.join(workdir, "metrics.jsonl")
+    original = writers.MetricWriter.scalars
+
+    def scalars_on_a_full_disk(self, step, values):
+        if step == 6:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), metrics)
+        return original(self, step, values)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(writers.MetricWriter, "scalars", scalars_on_a_full_disk)
+        before = _files(os.path.join(workdir, "checkpoints"))
+        with pytest.raises(storage.WriteFailed) as failure:
+            train_and_evaluate(_config(), workdir)
+    message = str(failure.value)
+    free = re.search(r"the disk is full \(([\d.]+ [KMGT]?B) free there\)", message)
+    assert free, message
+    assert message == (
+        f"writing {metrics} failed: the disk is full ({free.group(1)} free there); the checkpoints of steps 2, 4 "
+        f"are kept in {workdir}/checkpoints; free some space (or pass another --workdir), then run the same command "
+        "again to continue from the last checkpoint."
+    )
+    after = _files(os.path.join(workdir, "checkpoints"))
+    assert all(after.get(path) == digest for path, digest in before.items())  # step 4 and earlier kept
+    final = train_and_evaluate(_config(), workdir)
+    _assert_equal(final, trained[1][6])
+
+
+def test_write_failures_in_one_sentence(tmp_path):
+    for number, why, todo in [
+        (errno.EROFS, "the file system is read-only", "make the workdir writable"),
+        (errno.ENOENT, "the workdir has vanished (deleted or unmounted)", "mount or recreate the workdir"),
+    ]:
+        path = str(tmp_path / "metrics.jsonl")
+        failure = storage.write_failed(OSError(number, os.strerror(number), path), path, kept="k")
+        assert str(failure).startswith(f"writing {path} failed: {why} (") and f"; k; {todo} (or pass" in str(failure)
+    orbax_words = ValueError('RESOURCE_EXHAUSTED: Error writing local file "/x": No space left on device')
+    assert storage.write_failure(orbax_words) == errno.ENOSPC
+    assert storage.write_failed(ValueError("something else"), "/x", kept="k") is None
