@@ -10,7 +10,6 @@ device to look at them.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import signal
 import sys
@@ -22,6 +21,7 @@ import jax
 import ml_collections
 import numpy as np
 import tqdm
+from etils import epath
 
 from jaxgan.train import build as build_lib
 from jaxgan.train import checkpoint as checkpoint_lib
@@ -177,9 +177,9 @@ def train_and_evaluate(
 def _train(config, workdir, run, evaluate, lease, *, is_writer: bool) -> TrainState:
     workdir_lib.commit(workdir, config, is_writer=is_writer)
     if evaluate is not None and is_writer:
-        writer_lib.write_json(os.path.join(workdir, EVALUATION_FILE), evaluate.record())
+        writer_lib.write_json(storage.join(workdir, EVALUATION_FILE), evaluate.record())
     checkpointer = Checkpointer(
-        os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints, is_writer=is_writer
+        storage.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints, is_writer=is_writer
     )
     state = run.state
     if checkpointer.latest_step() is not None:
@@ -189,7 +189,7 @@ def _train(config, workdir, run, evaluate, lease, *, is_writer: bool) -> TrainSt
     if is_writer:
         doing = f"resuming at step {start}" if start else "starting"
         print(
-            f"jaxgan: {doing} in {os.path.abspath(workdir)} (to step {config.num_steps})", file=sys.stderr, flush=True
+            f"jaxgan: {doing} in {storage.absolute(workdir)} (to step {config.num_steps})", file=sys.stderr, flush=True
         )
     writer = MetricWriter(
         workdir, enabled=is_writer, resume_step=start if checkpointer.latest_step() is not None else None
@@ -307,11 +307,11 @@ def _kept(checkpointer: Checkpointer, start: int) -> str:
 
 def _written(workdir: str, checkpoint_steps: list[int]) -> str:
     """What a finished run leaves in its workdir, in one sentence."""
-    samples = os.path.join(workdir, "samples")
-    grids = len(os.listdir(samples)) if os.path.isdir(samples) else 0
+    samples = epath.Path(workdir, "samples")
+    grids = len(list(samples.iterdir())) if samples.is_dir() else 0
     kept = ", ".join(str(step) for step in checkpoint_steps) or "none"
     return (
-        f"wrote {os.path.abspath(workdir)}: checkpoints/ (steps {kept}), metrics.jsonl, tensorboard/, "
+        f"wrote {storage.absolute(workdir)}: checkpoints/ (steps {kept}), metrics.jsonl, tensorboard/, "
         f"samples/ ({grids} grid{'s' if grids != 1 else ''})."
     )
 

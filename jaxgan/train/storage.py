@@ -24,13 +24,25 @@ def absolute(path: str | os.PathLike) -> str:
     return path.rstrip("/") if is_remote(path) else os.path.abspath(path)
 
 
+def exists(path: str | os.PathLike) -> bool:
+    """Whether `path` exists (locally: also a dangling link, which is in the way of a write)."""
+    return epath.Path(path).exists() if is_remote(path) else os.path.lexists(path)
+
+
 def join(*parts: str | os.PathLike) -> str:
     return os.fspath(epath.Path(*[os.fspath(p) for p in parts]))
 
 
 def move(source: str | os.PathLike, target: str | os.PathLike) -> None:
-    """Move a file or folder (on an object store: copy, then remove the original)."""
-    epath.Path(source).rename(target)
+    """Move a file or folder (on an object store, where a folder is a name prefix: fsspec's copy, then
+    removal of the original)."""
+    source, target = os.fspath(source), os.fspath(target)
+    if not is_remote(source):
+        epath.Path(source).rename(target)
+        return
+    import fsspec
+
+    fsspec.filesystem(source.split("://", 1)[0]).mv(source, target, recursive=True)
 
 
 def write_text_atomically(path: str | os.PathLike, text: str) -> None:
