@@ -410,8 +410,11 @@ def _train() -> None:
     config, workdir = _CONFIG.value, _WORKDIR.value
     from jaxgan.train import workdir as workdir_lib
 
-    workdir_lib.check(workdir, config)  # reads only: a workdir that cannot be used stops here
-    _initialize_distributed(_MULTIHOST.value or bool(config.get("multihost", False)))
+    multihost = _MULTIHOST.value or bool(config.get("multihost", False))
+    # Reads only: a workdir that cannot be used stops here. Which process writes (and so holds the
+    # lease) is known only once a multi-host run is initialised: its lease is checked in the loop.
+    workdir_lib.check(workdir, config, lease=not multihost)
+    _initialize_distributed(multihost)
     from jaxgan.train import train_and_evaluate
 
     train_and_evaluate(config, workdir)

@@ -130,8 +130,7 @@ class Checkpointer:
         raise NoIntactCheckpoint(
             f"{where} no intact checkpoint: step{'s' if len(damaged) > 1 else ''} "
             f"{', '.join(map(str, damaged))} {'are' if len(damaged) > 1 else 'is'} damaged and moved aside into "
-            f"{DAMAGED_PREFIX}<step>/; copy intact ones back from a backup, or pass --config.overwrite=True to "
-            "start the run anew (the old one is moved aside, not deleted)."
+            f"{DAMAGED_PREFIX}<step>/; copy intact ones back from a backup, or train anew in another --workdir."
         )
 
     def _restore_checked(self, step: int, abstract) -> dict:

@@ -157,7 +157,7 @@ def train_and_evaluate(
     is_writer = jax.process_index() == 0
     # Nothing is written before every setting is checked and every part built: a refused
     # launch leaves the workdir as it was, and the corrected relaunch is not refused for it.
-    workdir_lib.check(workdir, config)
+    workdir_lib.check(workdir, config, lease=is_writer)  # the other processes do not write: no lease of theirs
     run = setup(config, experiment=experiment)
     evaluate = evaluation.evaluator(config, run.experiment.dataset, run.sampler, run.runs)
     # One writer per workdir: the lease is taken (or refused) before anything else is written.

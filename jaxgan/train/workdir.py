@@ -183,19 +183,21 @@ def _refuse_different(workdir: str, changed: list[str]) -> None:
     )
 
 
-def check(workdir: str, config: ml_collections.ConfigDict) -> None:
+def check(workdir: str, config: ml_collections.ConfigDict, *, lease: bool = True) -> None:
     """Refuse, with one sentence, a workdir that this launch of `config` cannot use; write nothing.
 
     Refused: a path that is a file or lies below a file, a folder this user may not write
     to, a config.json that cannot be read as JSON, and a config.json of a different
-    experiment unless `config.overwrite` is set. Launch-only settings (num_steps, logging
+    experiment unless `config.overwrite` is set, and (with `lease`) a workdir that another
+    live launch writes (`jaxgan.train.lease`). Launch-only settings (num_steps, logging
     and evaluation cadence) may differ: a longer `num_steps` continues the run.
     """
     path = _check_path(workdir)
     changed = _changed_fields(storage.join(path, CONFIG_FILE), workdir, config_to_dict(config))
     if changed and not config.overwrite:
         _refuse_different(path, changed)
-    lease_lib.check(workdir, lease_timeout(config), overwrite=bool(changed))
+    if lease:
+        lease_lib.check(workdir, lease_timeout(config), overwrite=bool(changed))
 
 
 def lease_timeout(config: ml_collections.ConfigDict) -> float:

@@ -185,8 +185,7 @@ def test_none_intact_is_refused_in_one_sentence(trained, tmp_path):
     message = str(refusal.value)
     assert message == (
         f"{workdir}/checkpoints holds no intact checkpoint: steps 6, 4, 2 are damaged and moved aside into "
-        "damaged_<step>/; copy intact ones back from a backup, or pass --config.overwrite=True to start the run "
-        "anew (the old one is moved aside, not deleted)."
+        "damaged_<step>/; copy intact ones back from a backup, or train anew in another --workdir."
     )
     assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["damaged_2", "damaged_4", "damaged_6"]
 
