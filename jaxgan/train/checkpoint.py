@@ -43,10 +43,12 @@ class NoIntactCheckpoint(ValueError):
 
 def checksums(state_dict) -> dict[str, str]:
     """`{leaf path: "crc32:<hex>"}` of a state dict's leaves, read to the host."""
-    leaves = jax.tree_util.tree_flatten_with_path(jax.device_get(state_dict))[0]
+    leaves = jax.tree_util.tree_flatten_with_path(state_dict)[0]
     sums = {}
     for path, leaf in leaves:
-        array = np.ascontiguousarray(np.asarray(leaf))
+        if isinstance(leaf, jax.Array) and not leaf.is_fully_addressable:
+            leaf = leaf.addressable_data(0)  # a multi-host run's replicated state: this process's copy
+        array = np.ascontiguousarray(np.asarray(jax.device_get(leaf)))
         header = f"{array.dtype.str}{array.shape}".encode()
         crc = zlib.crc32(array.view(np.uint8).reshape(-1), zlib.crc32(header))
         sums[_name(path)] = f"{CHECKSUM}:{crc:08x}"
