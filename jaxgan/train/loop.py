@@ -161,8 +161,10 @@ def train_and_evaluate(
     run = setup(config, experiment=experiment)
     evaluate = evaluation.evaluator(config, run.experiment.dataset, run.sampler, run.runs)
     # One writer per workdir: the lease is taken (or refused) before anything else is written.
-    lease = lease_lib.Lease(workdir, workdir_lib.lease_timeout(config)).acquire() if is_writer else None
+    lease = None
     try:
+        if is_writer:
+            lease = lease_lib.Lease(workdir, workdir_lib.lease_timeout(config)).acquire()
         return _train(config, workdir, run, evaluate, lease, is_writer=is_writer)
     except Exception as error:
         failure = _write_failure(error, workdir)
