@@ -465,8 +465,11 @@ def _train() -> None:
     config, workdir = _CONFIG.value, _WORKDIR.value
     from jaxgan.train import workdir as workdir_lib
 
-    workdir_lib.check(workdir, config)  # reads only: a workdir that cannot be used stops here
-    _initialize_distributed(_MULTIHOST.value or bool(config.get("multihost", False)))
+    multihost = _MULTIHOST.value or bool(config.get("multihost", False))
+    # Reads only: a workdir that cannot be used stops here. Which process writes (and so holds the
+    # lease) is known only once a multi-host run is initialised: its lease is checked in the loop.
+    workdir_lib.check(workdir, config, lease=not multihost)
+    _initialize_distributed(multihost)
     from jaxgan.train import train_and_evaluate
 
     train_and_evaluate(config, workdir)
@@ -533,6 +536,12 @@ _RUN = {"train": _train, "sample": _sample, "eval": _eval, "classify": _classify
 _USER_ERRORS = (ValueError, TypeError, FloatingPointError, OSError)
 
 
+def _without_orbax_background_errors(record) -> bool:
+    """orbax logs the traceback of a failed background save (a full disk) before raising it in
+    the main thread, where it becomes one sentence; those tracebacks show with --verbosity=1."""
+    return not (record.exc_info and f"{os.sep}orbax{os.sep}" in record.pathname)
+
+
 def _debugging() -> bool:
     return flags.FLAGS.is_parsed() and flags.FLAGS["verbosity"].value >= logging.DEBUG
 
@@ -590,6 +599,9 @@ def main(argv: list[str] | None = None) -> None:
             # ~130 lines a run. Show them only when asked for.
             logging.set_verbosity(logging.WARNING)
         from jaxgan.train.loop import Interrupted  # past the refusals: JAX may be imported now
+
+        if not _debugging():
+            logging.get_absl_logger().addFilter(_without_orbax_background_errors)
 
         try:
             _RUN[command]()

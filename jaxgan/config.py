@@ -77,6 +77,9 @@ def default_config() -> ml_collections.ConfigDict:
     config.log_every = 100
     config.checkpoint_every = 1000
     config.keep_checkpoints = 3
+    # A lease on another host without a heartbeat (one per log and checkpoint) for this many seconds
+    # is stale, and a relaunch takes it over (on the same host: as soon as its process has ended).
+    config.lease_timeout = 600.0
     config.sample_every = 1000
     config.num_samples = 64  # images in a sample grid / points in a sample plot
     config.eval_every = 0  # 0: evaluate only at the end, when `evaluators` is non-empty

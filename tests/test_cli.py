@@ -171,7 +171,10 @@ def test_a_config_file_is_refused_before_jax_is_imported(tmp_path):
         (["classify", "--workdir=W", "--out=labels.npy"], ["missing --input", "usage: jaxgan classify"]),
         (["classify", "--workdir=W", "--input=x.npy", "--out=l.npy", "--num=3"], ["--num is a flag of jaxgan sample"]),
         (["fid", "--b=W"], ["missing --a", "usage: jaxgan fid"]),
-        (["fid", "--a=W", "--workdir=W"], ["--workdir is a flag of jaxgan train, sample, eval and classify, not of jaxgan fid"]),
+        (
+            ["fid", "--a=W", "--workdir=W"],
+            ["--workdir is a flag of jaxgan train, sample, eval and classify, not of jaxgan fid"],
+        ),
     ],
     ids=[
         "unknown_flag",

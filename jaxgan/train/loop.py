@@ -10,7 +10,7 @@ device to look at them.
 from __future__ import annotations
 
 import dataclasses
-import os
+import re
 import signal
 import sys
 import threading
@@ -21,9 +21,12 @@ import jax
 import ml_collections
 import numpy as np
 import tqdm
+from etils import epath
 
 from jaxgan.train import build as build_lib
-from jaxgan.train import evaluation, feeding, parallel, run_axis, sampling, sweeps
+from jaxgan.train import checkpoint as checkpoint_lib
+from jaxgan.train import evaluation, feeding, parallel, run_axis, sampling, storage, sweeps
+from jaxgan.train import lease as lease_lib
 from jaxgan.train import workdir as workdir_lib
 from jaxgan.train import writers as writer_lib
 from jaxgan.train.checkpoint import Checkpointer
@@ -154,13 +157,32 @@ def train_and_evaluate(
     is_writer = jax.process_index() == 0
     # Nothing is written before every setting is checked and every part built: a refused
     # launch leaves the workdir as it was, and the corrected relaunch is not refused for it.
-    workdir_lib.check(workdir, config)
+    workdir_lib.check(workdir, config, lease=is_writer)  # the other processes do not write: no lease of theirs
     run = setup(config, experiment=experiment)
     evaluate = evaluation.evaluator(config, run.experiment.dataset, run.sampler, run.runs)
+    # One writer per workdir: the lease is taken (or refused) before anything else is written.
+    lease = None
+    try:
+        if is_writer:
+            lease = lease_lib.Lease(workdir, workdir_lib.lease_timeout(config)).acquire()
+        return _train(config, workdir, run, evaluate, lease, is_writer=is_writer)
+    except Exception as error:
+        failure = _write_failure(error, workdir)
+        if failure is None:
+            raise
+        raise failure from error
+    finally:
+        if lease is not None:
+            lease.release()
+
+
+def _train(config, workdir, run, evaluate, lease, *, is_writer: bool) -> TrainState:
     workdir_lib.commit(workdir, config, is_writer=is_writer)
     if evaluate is not None and is_writer:
-        writer_lib.write_json(os.path.join(workdir, EVALUATION_FILE), evaluate.record())
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints)
+        writer_lib.write_json(storage.join(workdir, EVALUATION_FILE), evaluate.record())
+    checkpointer = Checkpointer(
+        storage.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints, is_writer=is_writer
+    )
     state = run.state
     if checkpointer.latest_step() is not None:
         state = checkpointer.restore(state)
@@ -169,7 +191,7 @@ def train_and_evaluate(
     if is_writer:
         doing = f"resuming at step {start}" if start else "starting"
         print(
-            f"jaxgan: {doing} in {os.path.abspath(workdir)} (to step {config.num_steps})", file=sys.stderr, flush=True
+            f"jaxgan: {doing} in {storage.absolute(workdir)} (to step {config.num_steps})", file=sys.stderr, flush=True
         )
     writer = MetricWriter(
         workdir, enabled=is_writer, resume_step=start if checkpointer.latest_step() is not None else None
@@ -180,18 +202,17 @@ def train_and_evaluate(
     pending = None  # (first step of the call, its metrics on device)
     last_time, last_step = time.perf_counter(), start
 
+    def renew() -> None:
+        if lease is not None:
+            lease.renew()
+
     def settle(first_step, metrics, state_after) -> None:
         """Look at a finished call's metrics: stop on non-finite, log, save, sample."""
         nonlocal last_time, last_step
         metrics = jax.device_get(metrics)
         problem = _first_non_finite(metrics, first_step)
         if problem:
-            latest = checkpointer.latest_step()
-            kept = (
-                f"the last good checkpoint (step {latest}) is kept in {checkpointer.directory}"
-                if latest is not None
-                else "no checkpoint had been saved yet"
-            )
+            kept = _kept(checkpointer, start)
             raise NonFiniteError(f"Training stopped: {problem}; {kept}.")
         end = first_step + per_call
         last = {k: float(np.asarray(v)[-1]) for k, v in metrics.items()}
@@ -201,9 +222,11 @@ def train_and_evaluate(
             last["steps_per_second"] = (end - last_step) / max(now - last_time, 1e-9)
             last_time, last_step = now, end
             writer.scalars(end, last)
+            renew()
         if state_after is not None:
             if (config.checkpoint_every and end % config.checkpoint_every == 0) or end == num_steps:
                 checkpointer.save(state_after)
+                renew()
             if (config.sample_every and end % config.sample_every == 0) or end == num_steps:
                 key = jax.random.PRNGKey(config.seed + 1)
                 drawn = sampling.pictures(run.sampler, state_after, key, config.num_samples, run.experiment.dataset)
@@ -248,13 +271,49 @@ def train_and_evaluate(
     return state
 
 
+def _write_failure(error: Exception, workdir: str) -> storage.WriteFailed | None:
+    """A full disk, a read-only or vanished workdir met while writing the run's files, as one sentence."""
+    if isinstance(error, storage.WriteFailed):
+        return None  # said already
+    root = storage.absolute(workdir)
+    directory = storage.join(root, "checkpoints")
+    if isinstance(error, OSError):
+        path = error.filename or root
+        if not storage.absolute(path).startswith(root):
+            return None  # not a file of the run (e.g. an evaluator's weights)
+    else:  # orbax's and TensorStore's words for a failed write of a checkpoint, which name the file
+        named = re.search(r'(?:file|writing) "([^"]+)"', str(error))
+        path = named.group(1) if named else directory
+    steps = checkpoint_lib.committed_steps(directory)
+    if not steps:
+        kept = "no checkpoint had been saved yet"
+    elif len(steps) == 1:
+        kept = f"the checkpoint of step {steps[0]} is kept in {directory}"
+    else:
+        kept = f"the checkpoints of steps {', '.join(map(str, steps))} are kept in {directory}"
+    return storage.write_failed(error, path, kept=kept)
+
+
+def _kept(checkpointer: Checkpointer, start: int) -> str:
+    """Which checkpoint a stopped run keeps: the one it last saved (checked finite first) or the
+    one it restored and verified against its checksums."""
+    verified = checkpointer.verified_step
+    if verified is None:
+        latest = checkpointer.latest_step()
+        if latest is None:
+            return "no checkpoint had been saved yet"
+        return f"the last checkpoint (step {latest}, not verified) is kept in {checkpointer.directory}"
+    how = "restored and verified at launch" if verified == start else "saved by this launch"
+    return f"the last good checkpoint (step {verified}, {how}) is kept in {checkpointer.directory}"
+
+
 def _written(workdir: str, checkpoint_steps: list[int]) -> str:
     """What a finished run leaves in its workdir, in one sentence."""
-    samples = os.path.join(workdir, "samples")
-    grids = len(os.listdir(samples)) if os.path.isdir(samples) else 0
+    samples = epath.Path(workdir, "samples")
+    grids = len(list(samples.iterdir())) if samples.is_dir() else 0
     kept = ", ".join(str(step) for step in checkpoint_steps) or "none"
     return (
-        f"wrote {os.path.abspath(workdir)}: checkpoints/ (steps {kept}), metrics.jsonl, tensorboard/, "
+        f"wrote {storage.absolute(workdir)}: checkpoints/ (steps {kept}), metrics.jsonl, tensorboard/, "
         f"samples/ ({grids} grid{'s' if grids != 1 else ''})."
     )
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from jaxgan.programs import registry
 from jaxgan.train import build as build_lib
-from jaxgan.train import evaluation, run_axis, sampling, sweeps, writers
+from jaxgan.train import evaluation, run_axis, sampling, storage, sweeps, writers
 from jaxgan.train import workdir as workdir_lib
 from jaxgan.train.checkpoint import Checkpointer
 from jaxgan.train.writers import save_png
@@ -33,7 +33,9 @@ def load_latest(workdir: str, experiment=None):
         lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=device),
         jax.eval_shape(lambda: run_axis.initial_state(experiment, sweeps.runs_of(config))),
     )
-    checkpointer = Checkpointer(os.path.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints)
+    checkpointer = Checkpointer(
+        storage.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints, is_writer=jax.process_index() == 0
+    )
     try:
         if checkpointer.latest_step() is None:
             raise ValueError(f"--workdir {workdir} holds no checkpoint yet; train first with `jaxgan train`.")
@@ -132,7 +134,7 @@ def evaluate_workdir(workdir: str) -> dict[str, float]:
 
         results = translation_metrics.evaluate(config, experiment, state, family)
         results = {"step": int(jax.device_get(state.step)), **results}
-        writers.write_json(os.path.join(workdir, f"eval_{results['step']:08d}.json"), results)
+        writers.write_json(storage.join(workdir, f"eval_{results['step']:08d}.json"), results)
         return results
     if not str(config.evaluators or "").strip():
         config.unlock()
@@ -141,7 +143,7 @@ def evaluate_workdir(workdir: str) -> dict[str, float]:
     evaluate = evaluation.evaluator(config, experiment.dataset, sampler)
     step = int(jax.device_get(state.step))
     results = {"step": step, **evaluate(state)}
-    writers.write_json(os.path.join(workdir, f"eval_{step:08d}.json"), {**results, "evaluation": evaluate.record()})
+    writers.write_json(storage.join(workdir, f"eval_{step:08d}.json"), {**results, "evaluation": evaluate.record()})
     return results
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
-import uuid
 
 import ml_collections
+from etils import epath
+
+from jaxgan.train import lease as lease_lib
+from jaxgan.train import storage
 
 CONFIG_FILE = "config.json"
 # config.json's entry (beside the config's fields) that identifies the data of a file source.
@@ -31,6 +33,7 @@ _LAUNCH_ONLY = (
     "eval_every",
     "evaluators",
     "num_eval_samples",
+    "lease_timeout",
 )
 # What a run writes into its workdir besides config.json; an existing one must be writable.
 _WRITTEN = ("checkpoints", "samples", "tensorboard", "metrics.jsonl")
@@ -56,10 +59,19 @@ def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
 
 
 def _check_path(workdir: str) -> str:
-    """The workdir's absolute path, once it is known to be (or to be creatable as) a writable directory."""
+    """The workdir's absolute path, once it is known to be (or to be creatable as) a writable directory.
+
+    An object-store workdir (`gs://bucket/run`) is checked for not being a file; whether this
+    user may write there shows at the first write, in one sentence (`storage.write_failed`)."""
     if not workdir:
         raise ValueError("--workdir is empty; pass the directory of the run, e.g. --workdir=runs/<name>.")
-    path = os.path.abspath(workdir)
+    path = storage.absolute(workdir)
+    if storage.is_remote(path):
+        if epath.Path(path).is_file():
+            raise ValueError(
+                f"--workdir {workdir} is a file, not a directory; pass a directory, e.g. gs://<bucket>/<name>."
+            )
+        return path
     if os.path.exists(path) and not os.path.isdir(path):
         raise ValueError(
             f"--workdir {workdir} is a file, not a directory; pass a directory (it is created if missing), "
@@ -95,14 +107,13 @@ def _check_path(workdir: str) -> str:
 
 def _read_config_json(path: str, workdir: str) -> dict:
     """The dict in a workdir's config.json, or one sentence that names the file and what to do."""
-    if os.path.isdir(path):
+    if epath.Path(path).is_dir():
         raise ValueError(
             f"{path} is a directory, not the run's config file; move it out of --workdir {workdir} or pass "
             "another --workdir."
         )
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = epath.Path(path).read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         text = "\ufffd"  # not text at all: reported as not valid JSON below
     except OSError as error:
@@ -145,7 +156,7 @@ def with_defaults(saved: dict, defaults: dict | None = None, prefix: str = "") -
 
 def _changed_fields(path: str, workdir: str, new: dict) -> list[str]:
     """The experiment fields in which the workdir's config.json differs from `new` ([] without a file)."""
-    if not os.path.lexists(path):
+    if not storage.exists(path):
         return []
     saved = _read_config_json(path, workdir)
     saved.pop(FINGERPRINT_KEY, None)
@@ -177,20 +188,27 @@ def _refuse_different(workdir: str, changed: list[str]) -> None:
     )
 
 
-def check(workdir: str, config: ml_collections.ConfigDict) -> None:
+def check(workdir: str, config: ml_collections.ConfigDict, *, lease: bool = True) -> None:
     """Refuse, with one sentence, a workdir that this launch of `config` cannot use; write nothing.
 
     Refused: a path that is a file or lies below a file, a folder this user may not write
     to, a config.json that cannot be read as JSON, and a config.json of a different
-    experiment unless `config.overwrite` is set. Launch-only settings (num_steps, logging
+    experiment unless `config.overwrite` is set, and (with `lease`) a workdir that another
+    live launch writes (`jaxgan.train.lease`). Launch-only settings (num_steps, logging
     and evaluation cadence) may differ: a longer `num_steps` continues the run.
     """
     path = _check_path(workdir)
-    changed = _changed_fields(os.path.join(path, CONFIG_FILE), workdir, config_to_dict(config))
+    changed = _changed_fields(storage.join(path, CONFIG_FILE), workdir, config_to_dict(config))
     if changed and not config.overwrite:
         _refuse_different(path, changed)
     if not changed:
         _check_data(path, config)
+    if lease:
+        lease_lib.check(workdir, lease_timeout(config), overwrite=bool(changed))
+
+
+def lease_timeout(config: ml_collections.ConfigDict) -> float:
+    return config.get("lease_timeout", lease_lib.DEFAULT_TIMEOUT)
 
 
 def data_fingerprint(config: ml_collections.ConfigDict) -> dict | None:
@@ -210,8 +228,8 @@ def _describe(fingerprint: dict) -> str:
 
 def _check_data(path: str, config: ml_collections.ConfigDict) -> None:
     """Refuse a resume whose file source changed since config.json recorded its fingerprint."""
-    config_path = os.path.join(path, CONFIG_FILE)
-    if not os.path.isfile(config_path):
+    config_path = storage.join(path, CONFIG_FILE)
+    if not storage.exists(config_path):
         return
     saved = _read_config_json(config_path, path).get(FINGERPRINT_KEY)
     if not saved:
@@ -236,50 +254,33 @@ def commit(workdir: str, config: ml_collections.ConfigDict, *, is_writer: bool =
     """
     if not is_writer:
         return
-    path = os.path.abspath(workdir)
-    config_path = os.path.join(path, CONFIG_FILE)
+    path = storage.absolute(workdir)
+    config_path = storage.join(path, CONFIG_FILE)
     new = config_to_dict(config)
     changed = _changed_fields(config_path, workdir, new)
     if changed and not config.overwrite:
         _refuse_different(path, changed)
+    root = epath.Path(path)
     if changed:
-        archive = os.path.join(path, time.strftime("replaced_%Y%m%d_%H%M%S"))
+        archive = root / time.strftime("replaced_%Y%m%d_%H%M%S")
         suffix = 1
-        while os.path.exists(archive):  # two replacements within one second
-            archive = os.path.join(path, time.strftime("replaced_%Y%m%d_%H%M%S") + f"_{suffix}")
+        while archive.exists():  # two replacements within one second
+            archive = root / (time.strftime("replaced_%Y%m%d_%H%M%S") + f"_{suffix}")
             suffix += 1
-        os.makedirs(archive)
-        for name in os.listdir(path):
-            if not name.startswith("replaced_"):
-                shutil.move(os.path.join(path, name), os.path.join(archive, name))
-    os.makedirs(path, exist_ok=True)
+        archive.mkdir(parents=True)
+        for entry in list(root.iterdir()):
+            if (
+                not entry.name.startswith("replaced_") and entry.name != lease_lib.LEASE_FILE
+            ):  # the lease: this launch's
+                storage.move(entry, archive / entry.name)
+    root.mkdir(parents=True, exist_ok=True)
     fingerprint = data_fingerprint(config)
     if fingerprint is not None:
         new = {**new, FINGERPRINT_KEY: fingerprint}
     text = json.dumps(new, indent=2, sort_keys=True)
-    if os.path.isfile(config_path):
-        with open(config_path, encoding="utf-8") as f:
-            if f.read() == text:
-                return  # the same launch again: leave the file as it is
-    _write_atomically(config_path, text)
-
-
-def _write_atomically(path: str, text: str) -> None:
-    """Write `text` to `path` so that a reader sees the old file or the new one, never a part."""
-    temporary = os.path.join(
-        os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    )
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for open()
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    if epath.Path(config_path).is_file() and epath.Path(config_path).read_text() == text:
+        return  # the same launch again: leave the file as it is
+    storage.write_text_atomically(config_path, text)
 
 
 def prepare(workdir: str, config: ml_collections.ConfigDict, *, is_writer: bool = True) -> None:
@@ -290,8 +291,8 @@ def prepare(workdir: str, config: ml_collections.ConfigDict, *, is_writer: bool 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:
     """The config of the run in `workdir` (for `jaxgan sample` and `jaxgan eval`)."""
-    path = os.path.join(os.path.abspath(workdir), CONFIG_FILE)
-    if not os.path.lexists(path):
+    path = storage.join(storage.absolute(workdir), CONFIG_FILE)
+    if not storage.exists(path):
         raise ValueError(
             f"--workdir {workdir} holds no {CONFIG_FILE}; pass the workdir of a run started with `jaxgan train`."
         )

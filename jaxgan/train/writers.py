@@ -5,12 +5,19 @@ Only process 0 writes; the other processes get a writer that does nothing.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import shutil
+import tempfile
+import uuid
 
 import jax
 import numpy as np
+from etils import epath
 from PIL import Image, ImageDraw
+
+from jaxgan.train import storage
 
 
 def image_grid(images: np.ndarray, *, columns: int | None = None) -> np.ndarray:
@@ -73,39 +80,38 @@ def samples_picture(samples: np.ndarray, metadata: dict | None = None, labels: n
 
 
 def write_json(path: str, value: dict) -> None:
-    """`value` as indented JSON at `path`, written atomically (a temporary file, then a rename)."""
-    temporary = f"{path}.tmp"
-    with open(temporary, "w") as f:
-        json.dump(value, f, indent=2, sort_keys=True)
-    os.replace(temporary, path)
+    """`value` as indented JSON at `path` (a local file or an object), written atomically."""
+    storage.write_text_atomically(path, json.dumps(value, indent=2, sort_keys=True))
 
 
 def _drop_rows_after(path: str, step: int) -> None:
     """Remove the rows of a metrics.jsonl whose step is past `step` (and a torn last line)."""
-    if not os.path.exists(path):
+    if not epath.Path(path).exists():
         return
     kept, dropped = [], False
-    with open(path) as f:
-        for line in f:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:  # a line cut short by a kill
-                dropped = True
-                continue
-            if row.get("step", 0) > step:
-                dropped = True
-            else:
-                kept.append(line if line.endswith("\n") else line + "\n")
+    for line in epath.Path(path).read_text().splitlines(keepends=True):
+        try:
+            row = json.loads(line)
+        except ValueError:
+            dropped = True  # a line torn by a kill
+            continue
+        if row.get("step", 0) > step:
+            dropped = True
+        else:
+            kept.append(line if line.endswith("\n") else line + "\n")
     if dropped:
-        temporary = f"{path}.tmp"
-        with open(temporary, "w") as f:
-            f.writelines(kept)
-        os.replace(temporary, path)
+        storage.write_text_atomically(path, "".join(kept))
 
 
 def save_png(picture: np.ndarray, path: str) -> None:
+    """A PNG at `path`, a local file or an object (`gs://...`)."""
     picture = picture[..., 0] if picture.shape[-1] == 1 else picture
-    Image.fromarray(picture).save(path)
+    if not storage.is_remote(path):
+        Image.fromarray(picture).save(path)
+        return
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG")
+    epath.Path(path).write_bytes(buffer.getvalue())
 
 
 class MetricWriter:
@@ -115,39 +121,74 @@ class MetricWriter:
     it (between its last checkpoint and its end) is dropped, so every step is logged once:
     the rows of metrics.jsonl past it are removed (the file rewritten atomically), and
     TensorBoard is told to purge its events past it (`purge_step`).
+
+    A workdir on an object store (`gs://...`, which has no append) gets metrics.jsonl written
+    whole at each log, and tensorboardX's event files (no TensorFlow needed) staged in a local
+    temporary folder and copied whole into `tensorboard/` at each flush, through `etils.epath`.
     """
 
     def __init__(self, workdir: str, *, enabled: bool | None = None, resume_step: int | None = None):
         self.enabled = jax.process_index() == 0 if enabled is None else enabled
         self.workdir = workdir
         self._tensorboard = None
+        self._metrics = storage.join(workdir, "metrics.jsonl")
+        self._rows = None  # an object store has no append: the rows so far, written whole each time
+        self._staging = None
         if self.enabled:
-            os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
+            epath.Path(workdir, "samples").mkdir(parents=True, exist_ok=True)
             if resume_step is not None:
-                _drop_rows_after(os.path.join(workdir, "metrics.jsonl"), resume_step)
+                _drop_rows_after(self._metrics, resume_step)
+            if storage.is_remote(workdir):
+                path = epath.Path(self._metrics)
+                self._rows = path.read_text() if path.exists() else ""
             from tensorboardX import SummaryWriter  # imported lazily: only process 0 writes
 
-            self._tensorboard = SummaryWriter(logdir=os.path.join(workdir, "tensorboard"), purge_step=resume_step)
+            logdir, suffix = storage.join(workdir, "tensorboard"), ""
+            if storage.is_remote(workdir):  # events staged locally, copied whole to the store at each flush
+                self._staging = tempfile.mkdtemp(prefix="jaxgan-tensorboard-")
+                logdir, suffix = self._staging, f".{uuid.uuid4().hex[:8]}"  # a file name of this launch's own
+            self._tensorboard = SummaryWriter(logdir=logdir, purge_step=resume_step, filename_suffix=suffix)
 
     def scalars(self, step: int, values: dict[str, float]) -> None:
         if not self.enabled:
             return
-        with open(os.path.join(self.workdir, "metrics.jsonl"), "a") as f:
-            f.write(json.dumps({"step": step, **{k: float(v) for k, v in values.items()}}) + "\n")
+        row = json.dumps({"step": step, **{k: float(v) for k, v in values.items()}}) + "\n"
+        if self._rows is None:
+            with open(self._metrics, "a") as f:
+                f.write(row)
+        else:
+            self._rows += row
+            epath.Path(self._metrics).write_text(self._rows)
         for name, value in values.items():
             self._tensorboard.add_scalar(name, float(value), step)
-        self._tensorboard.flush()
+        self._flush()
 
     def picture(self, step: int, picture: np.ndarray, *, name: str = "samples") -> str | None:
         if not self.enabled:
             return None
         prefix = "" if name == "samples" else f"{name}_"
-        path = os.path.join(self.workdir, "samples", f"{prefix}step_{step:08d}.png")
+        path = storage.join(self.workdir, "samples", f"{prefix}step_{step:08d}.png")
         save_png(picture, path)
         self._tensorboard.add_image(name, picture, step, dataformats="HWC")
-        self._tensorboard.flush()
+        self._flush()
         return path
+
+    def _flush(self) -> None:
+        self._tensorboard.flush()
+        self._upload()
+
+    def _upload(self) -> None:
+        """An object-store workdir: the staged event files copied whole into its tensorboard/."""
+        if self._staging is None:
+            return
+        for name in os.listdir(self._staging):
+            with open(os.path.join(self._staging, name), "rb") as f:
+                epath.Path(self.workdir, "tensorboard", name).write_bytes(f.read())
 
     def close(self) -> None:
         if self._tensorboard is not None:
             self._tensorboard.close()
+            self._upload()
+            if self._staging is not None:
+                shutil.rmtree(self._staging)
+                self._staging = None

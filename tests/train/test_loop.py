@@ -102,7 +102,9 @@ def test_non_finite_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
         return run
 
     monkeypatch.setattr(loop, "setup", setup_with_a_nan_at_step_7)
-    with pytest.raises(NonFiniteError, match=r"g_loss became inf at step 7; the last good checkpoint \(step 6\)"):
+    with pytest.raises(
+        NonFiniteError, match=r"g_loss became inf at step 7; the last good checkpoint \(step 6, saved by this launch\)"
+    ):
         train_and_evaluate(tiny_ring_config(num_steps=10), str(tmp_path))
     assert sorted(os.listdir(tmp_path / "checkpoints")) == ["2", "4", "6"]  # nothing past step 6
 
