@@ -68,6 +68,10 @@ class Entry:
     reached: Callable[[dict, dict], bool | str | None] = lambda stats, table: None
     overrides: tuple[str, ...] = ()
     extra: str | None = None  # "madgan" or "vaegan": figures computed here from the workdir
+    # Train the seeds as separate runs (`<name>/seed_<s>`, `--config.seed=s`) rather than vmapped in
+    # one program: for convolutional families on the CPU, whose vmapped convolutions (one kernel
+    # per run: grouped convolutions) XLA:CPU runs several times slower than the runs apart.
+    separate_seeds: bool = False
 
 
 def _mean(stats: dict, key: str) -> float:
@@ -139,6 +143,7 @@ ENTRIES: tuple[Entry, ...] = (
             and _mean(s, "matched_classifier_accuracy") >= 0.80
         ),
         overrides=("--config.eval_every=250",),  # the curve of code agreement over steps
+        separate_seeds=True,
     ),
     Entry(
         "semi_supervised_mnist",
@@ -289,7 +294,18 @@ def latest_step(workdir: str) -> int | None:
     return max(steps) if steps else None
 
 
-def train(entry: Entry, workdir: str, steps: int) -> None:
+def seed_workdirs(entry: Entry, workdir: str) -> list[tuple[str, int | None]]:
+    """(workdir, seed) of each launch of an entry: one with every seed, or one per seed."""
+    if entry.separate_seeds:
+        return [(os.path.join(workdir, f"seed_{s}"), s) for s in range(NUM_SEEDS)]
+    return [(workdir, None)]
+
+
+def finished_step(entry: Entry, workdir: str) -> int:
+    return min(latest_step(path) or 0 for path, _ in seed_workdirs(entry, workdir))
+
+
+def train(entry: Entry, workdir: str, steps: int, seed: int | None = None) -> None:
     """Train (or resume) to `steps`; skipped when the latest checkpoint is there already."""
     done = latest_step(workdir)
     if done is not None and done >= steps:
@@ -299,7 +315,7 @@ def train(entry: Entry, workdir: str, steps: int) -> None:
         "train",
         f"--config=configs/{entry.config}.py",
         f"--workdir={workdir}",
-        f"--config.num_seeds={NUM_SEEDS}",
+        *([f"--config.num_seeds={NUM_SEEDS}"] if seed is None else ["--config.num_seeds=1", f"--config.seed={seed}"]),
         f"--config.num_steps={steps}",
         f"--config.evaluators={entry.evaluators}",
         *entry.overrides,
@@ -312,7 +328,8 @@ def train(entry: Entry, workdir: str, steps: int) -> None:
     wall = json.load(open(wall_path)) if os.path.exists(wall_path) else {"seconds": 0.0, "launches": []}
     seconds = time.perf_counter() - start
     wall["seconds"] += seconds
-    wall["launches"].append({"from_step": done or 0, "to_step": steps, "seconds": seconds, "num_seeds": NUM_SEEDS})
+    num_seeds = NUM_SEEDS if seed is None else 1
+    wall["launches"].append({"from_step": done or 0, "to_step": steps, "seconds": seconds, "num_seeds": num_seeds})
     with open(wall_path, "w") as f:
         json.dump(wall, f, indent=1)
 
@@ -473,7 +490,7 @@ def main() -> None:
     for entry in chosen:
         workdir = os.path.abspath(os.path.join(args.runs, entry.name))
         steps = num_steps(entry, args.steps_scale)
-        if args.table_only and (latest_step(workdir) or 0) < steps:
+        if args.table_only and finished_step(entry, workdir) < steps:
             stats_by_name[entry.name] = {}
             rows.append(
                 {
@@ -483,15 +500,22 @@ def main() -> None:
                     "overrides": entry.overrides,
                     "steps": steps,
                     "wall_per_seed": math.nan,
-                    "hallmark": [f"not run (finished step {latest_step(workdir) or 0} of {steps})"],
+                    "hallmark": [f"not run (finished step {finished_step(entry, workdir)} of {steps})"],
                     "fid": "—",
                     "not_run": True,
                 }
             )
             continue
         try:
-            train(entry, workdir, steps)
-            results = evaluate(entry, workdir)
+            results = {}
+            for path, seed in seed_workdirs(entry, workdir):
+                train(entry, path, steps, seed)
+                one = evaluate(entry, path)
+                if seed is None:
+                    results = one
+                else:  # one run's `key` is `key/seed=<s>` of the entry
+                    results.update({f"{key}/seed={seed}": value for key, value in one.items() if "/" not in key})
+                    results.setdefault("step", one.get("step"))
         except Failed as failure:  # e.g. a family whose program does not take num_seeds > 1
             print(f"{entry.name}: {failure}", file=sys.stderr, flush=True)
             stats_by_name[entry.name] = {}
@@ -516,8 +540,10 @@ def main() -> None:
             if per_seed(results, key)
         }
         stats_by_name[entry.name] = stats
-        wall_path = os.path.join(workdir, "families_wall.json")  # absent for a run trained elsewhere
-        wall = json.load(open(wall_path)) if os.path.exists(wall_path) else {"seconds": math.nan}
+        seconds = 0.0  # absent for a run trained elsewhere: nan
+        for path, _ in seed_workdirs(entry, workdir):
+            wall_path = os.path.join(path, "families_wall.json")
+            seconds += json.load(open(wall_path))["seconds"] if os.path.exists(wall_path) else math.nan
         rows.append(
             {
                 "entry": entry,
@@ -525,7 +551,7 @@ def main() -> None:
                 "config": entry.config,
                 "overrides": entry.overrides,
                 "steps": results.get("step", latest_step(workdir)),
-                "wall_per_seed": wall["seconds"] / NUM_SEEDS,
+                "wall_per_seed": seconds / NUM_SEEDS,
                 "hallmark": [_cell(f.label, stats.get(f.key)) for f in entry.figures if f.key != _FID.key],
                 "fid": _cell("", stats.get(_FID.key)).strip() if _FID.key in stats else "—",
             }
