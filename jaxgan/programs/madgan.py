@@ -17,6 +17,21 @@ which at `D*_j = P_j / Σ_l P_l` equals `log(k+1) - JSD_π(p, q_1..q_k)` with eq
 
 The k generators are one module vmapped over a generator axis (`models.multi_generator`),
 sharing all but their output layers or fully separate (`config.madgan.share_body`).
+
+Against the paper's synthetic experiments and the authors' code (vivkul/MAD-GAN_synthetic,
+`madgan.py` "the 2nd alt.", `train.py`, `models/toy_models*.py`), with `configs/madgan_ring.py`:
+- the same: k generators sharing their hidden layers with one output layer each
+  (`share_body=True`), D with k + 1 outputs and the cross-entropy above (their D loss is the mean
+  cross-entropy over the real batch and the k generated batches, real weighted 1/(k + 1)), G's
+  loss `-E log D_real(G_i(z))` over all generators' samples.
+- different: (1) every one of their generators draws from the same z and makes a whole batch
+  (D sees B real and k·B generated examples a step); ours draw a generator per example (B real,
+  B generated, about B/k from each); (2) their G has 2 shared hidden layers of 128 with ELU,
+  ours 3 of 128 with ReLU (the `multi_mlp` network); their D is 3 x 128 leaky ReLU (slope 0.1),
+  ours PacGAN's 3 x 200 maxout-5; (3) their Adam(1e-4, b1 = 0.5) for 200,000 iterations, ours
+  Adam(1e-3, b1 = 0.8) for 5,000 steps; (4) their synthetic data are 1-D mixtures (and a 2-D
+  grid in the paper), ours PacGAN's 2-D ring. Not yet measured which of these matter for the
+  generators dividing the modes (issue 25's 0.80 share is not reached: 34-81% at 5,000 steps).
 """
 
 from __future__ import annotations
