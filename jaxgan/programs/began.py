@@ -9,6 +9,19 @@ shared/MATH.md §8. k_t is the D term's state (`TrainState.term_state["began"]["
 checkpointed with the rest, updated after every D step from that step's L(x) and L(G(z)),
 which are means over the global batch, so k_t is the same on any number of devices. It is
 logged as `began/k_t`.
+
+Against the paper (section 3.4 and 4), with `configs/began_mnist.py`:
+- the same: the losses and the k_t control above, γ = 0.5, η = 1, k_0 = 0, Adam(1e-4, b1 = 0.5),
+  ELU in D's autoencoder, an embedding h between its encoder and decoder.
+- different: (1) their D's encoder and decoder are blocks of two 3x3 convolutions with ELU per
+  scale (strided convolutions down, nearest upsampling up; n = 64-128 filters, h = 64) and
+  their G has the decoder's architecture; ours: `ConvAutoencoder` (two 5x5 strided
+  convolutions, a Dense embedding of 64, two upsampling 5x5 convolutions, tanh) and the seed
+  DCGAN's G with batch norm; (2) λ_k = 0.03, theirs 0.001 (with 0.001 k_t fell to 0 by step
+  150 here and G collapsed to grey: the config's docstring); (3) no learning-rate decay (theirs
+  halves it when M stalls); (4) batch 64 (theirs 16) and 1,500 steps. Issue 25 measured the
+  result collapsing to ones (FID on the classifier's features 722); (1)-(3) are the candidates,
+  not yet tried.
 """
 
 from __future__ import annotations
