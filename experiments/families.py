@@ -445,11 +445,13 @@ def table(rows: list[dict], *, steps_scale: float) -> str:
     lines = [
         "# Every family over three seeds",
         "",
-        f"`python experiments/families.py` ({NUM_SEEDS} seeds per config, vmapped in one program"
+        f"`python experiments/families.py` ({NUM_SEEDS} seeds per config, vmapped in one program, or as "
+        "separate runs where the row says so"
         + (f"; steps scaled by {steps_scale}" if steps_scale != 1 else "")
         + "). Figures are mean ± standard deviation over the seeds (worst seed in brackets), from "
         "`jaxgan eval` on the last checkpoint; wall time is that of `jaxgan train` (compilation and the "
-        "loop's evaluations included) divided by the seeds trained together, on this machine (2 CPU cores).",
+        "loop's evaluations included) divided by the seeds trained together, on this machine (2 CPU cores, "
+        "shared with whatever else ran: a figure of elapsed time, not of the config's speed).",
         "",
         "| family | config | steps | wall per seed | hallmark | FID (classifier features) | target | reached |",
         "|---|---|---|---|---|---|---|---|",
@@ -458,7 +460,8 @@ def table(rows: list[dict], *, steps_scale: float) -> str:
         reached = row["reached"]
         reached = "—" if reached is None else ("yes" if reached is True else "no" if reached is False else reached)
         lines.append(
-            f"| {row['family']} | `{row['config']}`{''.join(f' `{o}`' for o in row['overrides'])} "
+            f"| {row['family']} | `{row['config']}`{''.join(f' `{o}`' for o in row['overrides'])}"
+            f"{' (seeds as separate runs)' if row.get('separate_seeds') else ''} "
             f"| {row['steps']} | {_wall(row['wall_per_seed'])} | {'; '.join(row['hallmark'])} | {row['fid']} "
             f"| {row['target']} | {reached} |"
         )
@@ -552,6 +555,7 @@ def main() -> None:
                 "overrides": entry.overrides,
                 "steps": results.get("step", latest_step(workdir)),
                 "wall_per_seed": seconds / NUM_SEEDS,
+                "separate_seeds": entry.separate_seeds,
                 "hallmark": [_cell(f.label, stats.get(f.key)) for f in entry.figures if f.key != _FID.key],
                 "fid": _cell("", stats.get(_FID.key)).strip() if _FID.key in stats else "—",
             }
