@@ -3,6 +3,9 @@ launcher): 62 noise dimensions U(-1, 1), one 10-way categorical code and two con
 U(-1, 1); their networks (`infogan28`: D with an FC 1024 + BN layer, Q's head FC 128 + BN on D's
 body); D's optimiser trains D's body, D's head and Q's head on D's loss - λ L_I, G's trains G on
 G's loss - λ L_I; λ = 1 for both codes; Adam(b1 = 0.5) with D's rate 2e-4 and G's 1e-3; batch 128.
+At 1,500 steps, 3 seeds (results/families.md): code agreement 0.816 ± 0.105 (0.697, 0.853,
+0.897), Q's matched held-out accuracy 0.770 ± 0.083; with the seed DCGAN's networks and Q's head
+trained with G it was 0.387 (one seed).
 
     jaxgan train --config=configs/infogan_mnist.py --workdir=/tmp/infogan_mnist
     jaxgan sample --workdir=/tmp/infogan_mnist --out=/tmp/infogan_traversal.png

@@ -5,7 +5,9 @@ classifier, their MLP with Gaussian noise on each layer's input and weight norma
 (`noisy_mlp`: 1000-500-250-250-250, σ 0.3 on the input in their [0, 1] scale, so 0.6 on our
 [-1, 1] digits, and 0.5 on the hidden layers); G an MLP 100-500-500-784 with batch norm, trained
 by feature matching on D's last hidden layer; Adam(3e-3, b1 = 0.5) for both, batch 100 with a
-labelled batch of 100 beside it. The classifier is tested on the 500 held-out bundled digits.
+labelled batch of 100 beside it. The classifier is tested on the 500 held-out bundled digits:
+0.933 ± 0.006 at 4,000 steps over 3 seeds, against 0.748 ± 0.010 for the same D on the 100
+labels alone (results/families.md).
 
     jaxgan train --config=configs/semi_supervised_mnist.py --workdir=/tmp/semi_supervised_mnist
     # the baseline: the same D on the 100 labels alone, as long
