@@ -31,7 +31,7 @@ def shrink(config):
     config.log_every = config.checkpoint_every = config.sample_every = config.eval_every = 0
     config.batch_size = 4 * config.pack
     for net in (config.model.generator, config.model.discriminator):
-        for field, small in (("width", 16), ("depth", 2), ("features", 8)):
+        for field, small in (("width", 16), ("depth", 2), ("features", 8), ("hidden", 16), ("hidden_widths", [16, 8])):
             if field in net:
                 net[field] = small
     if config.num_seeds > 1:
