@@ -300,13 +300,18 @@ def upsample_conv(
     The phase kernels are summed in the kernel's dtype (float32 parameters stay float32 for the
     sums) and then cast to x's dtype, the convolution's compute dtype."""
     stacked, padding = phase_kernel(kernel, factor)
+    return _phases_to_image(x, stacked, padding, factor, kernel.shape[-1], precision, algorithm)
+
+
+def _phases_to_image(x, stacked, padding, factor: int, features: int, precision, algorithm: str) -> jax.Array:
+    """One stride-1 convolution of x with the s*s phase kernels stacked on the output axis
+    (phases major), then depth-to-space: output pixel (s*i + p, s*j + q) is phase (p, q) at (i, j)."""
     out = conv_general_dilated(
         x, stacked.astype(x.dtype), (1, 1), padding, dimension_numbers=_NHWC, precision=precision, algorithm=algorithm
     )
     b, h, w, _ = out.shape
-    o = kernel.shape[-1]
-    out = out.reshape(b, h, w, factor, factor, o)  # [B, H, W, p, q, O]
-    return jnp.transpose(out, (0, 1, 3, 2, 4, 5)).reshape(b, h * factor, w * factor, o)
+    out = out.reshape(b, h, w, factor, factor, features)  # [B, H, W, p, q, O]
+    return jnp.transpose(out, (0, 1, 3, 2, 4, 5)).reshape(b, h * factor, w * factor, features)
 
 
 class UpsampleConv(nn.Module):
@@ -390,18 +395,7 @@ def conv_transpose(
         kernel,
         precision=lax.Precision.HIGHEST,
     ).reshape(rows.shape[1], cols.shape[1], i, stride * stride * o)
-    out = conv_general_dilated(
-        x,
-        stacked.astype(x.dtype),
-        (1, 1),
-        ((lo_h, hi_h), (lo_w, hi_w)),
-        dimension_numbers=_NHWC,
-        precision=precision,
-        algorithm=algorithm,
-    )
-    b, h, w, _ = out.shape
-    out = out.reshape(b, h, w, stride, stride, o)  # [B, H, W, p, q, O]
-    return jnp.transpose(out, (0, 1, 3, 2, 4, 5)).reshape(b, h * stride, w * stride, o)
+    return _phases_to_image(x, stacked, ((lo_h, hi_h), (lo_w, hi_w)), stride, o, precision, algorithm)
 
 
 class ConvTranspose(nn.Module):
