@@ -468,6 +468,21 @@ def table(rows: list[dict], *, steps_scale: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _unmeasured_row(entry: Entry, steps: int, hallmark: str, flag: str) -> dict:
+    """The row of an entry with no figures (`flag`: "not_run" or "failed")."""
+    return {
+        "entry": entry,
+        "family": entry.family,
+        "config": entry.config,
+        "overrides": entry.overrides,
+        "steps": steps,
+        "wall_per_seed": math.nan,
+        "hallmark": [hallmark],
+        "fid": "—",
+        flag: True,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", required=True, help="where each config trains, in <runs>/<name>")
@@ -495,19 +510,8 @@ def main() -> None:
         steps = num_steps(entry, args.steps_scale)
         if args.table_only and finished_step(entry, workdir) < steps:
             stats_by_name[entry.name] = {}
-            rows.append(
-                {
-                    "entry": entry,
-                    "family": entry.family,
-                    "config": entry.config,
-                    "overrides": entry.overrides,
-                    "steps": steps,
-                    "wall_per_seed": math.nan,
-                    "hallmark": [f"not run (finished step {finished_step(entry, workdir)} of {steps})"],
-                    "fid": "—",
-                    "not_run": True,
-                }
-            )
+            hallmark = f"not run (finished step {finished_step(entry, workdir)} of {steps})"
+            rows.append(_unmeasured_row(entry, steps, hallmark, "not_run"))
             continue
         try:
             results = {}
@@ -522,19 +526,7 @@ def main() -> None:
         except Failed as failure:  # e.g. a family whose program does not take num_seeds > 1
             print(f"{entry.name}: {failure}", file=sys.stderr, flush=True)
             stats_by_name[entry.name] = {}
-            rows.append(
-                {
-                    "entry": entry,
-                    "family": entry.family,
-                    "config": entry.config,
-                    "overrides": entry.overrides,
-                    "steps": steps,
-                    "wall_per_seed": math.nan,
-                    "hallmark": [f"failed: {str(failure).replace('|', '/')}"],
-                    "fid": "—",
-                    "failed": True,
-                }
-            )
+            rows.append(_unmeasured_row(entry, steps, f"failed: {str(failure).replace('|', '/')}", "failed"))
             continue
         figures = {figure.key: figure for figure in (*entry.figures, _FID)}
         stats = {

@@ -278,9 +278,15 @@ def phase_kernel(kernel: jax.Array, factor: int) -> tuple[jax.Array, tuple[tuple
     pixel. The sums are written as a contraction with 0/1 matrices at HIGHEST precision, which
     is exact in float32 on every backend (TPUs otherwise round matmul inputs to bfloat16).
     """
-    kh, kw, i, o = kernel.shape
-    rows, lo_h, hi_h = _phase_matrix(kh, factor)
-    cols, lo_w, hi_w = _phase_matrix(kw, factor)
+    rows, lo_h, hi_h = _phase_matrix(kernel.shape[0], factor)
+    cols, lo_w, hi_w = _phase_matrix(kernel.shape[1], factor)
+    return _stack_phases(kernel, rows, cols), ((lo_h, hi_h), (lo_w, hi_w))
+
+
+def _stack_phases(kernel: jax.Array, rows: np.ndarray, cols: np.ndarray) -> jax.Array:
+    """[Th, Tw, I, s*s*O]: phase (p, q)'s tap (a, b) = Σ rows[p, a, kh] cols[q, b, kw] kernel[kh, kw],
+    contracted with the 0/1 matrices at HIGHEST precision (exact in float32 on every backend)."""
+    _, i, o = kernel.shape[1:]
     stacked = jnp.einsum(
         "pah,qbw,hwio->abipqo",
         rows.astype(kernel.dtype),
@@ -288,8 +294,7 @@ def phase_kernel(kernel: jax.Array, factor: int) -> tuple[jax.Array, tuple[tuple
         kernel,
         precision=lax.Precision.HIGHEST,
     )
-    th, tw = rows.shape[1], cols.shape[1]
-    return stacked.reshape(th, tw, i, factor * factor * o), ((lo_h, hi_h), (lo_w, hi_w))
+    return stacked.reshape(rows.shape[1], cols.shape[1], i, rows.shape[0] * cols.shape[0] * o)
 
 
 def upsample_conv(
@@ -385,17 +390,10 @@ def conv_transpose(
     reshape (the "sub-pixel" form). The same products summed in another order: equal to flax's
     `ConvTranspose` up to float rounding, with gradients on `conv_general_dilated`'s fast path
     (XLA:CPU's own transposed-convolution gradients are ~5x slower for InfoGAN's 4x4 layers)."""
-    kh, kw, i, o = kernel.shape
-    rows, lo_h, hi_h = _transpose_phase_matrix(kh, stride)
-    cols, lo_w, hi_w = _transpose_phase_matrix(kw, stride)
-    stacked = jnp.einsum(
-        "pah,qbw,hwio->abipqo",
-        rows.astype(kernel.dtype),
-        cols.astype(kernel.dtype),
-        kernel,
-        precision=lax.Precision.HIGHEST,
-    ).reshape(rows.shape[1], cols.shape[1], i, stride * stride * o)
-    return _phases_to_image(x, stacked, ((lo_h, hi_h), (lo_w, hi_w)), stride, o, precision, algorithm)
+    rows, lo_h, hi_h = _transpose_phase_matrix(kernel.shape[0], stride)
+    cols, lo_w, hi_w = _transpose_phase_matrix(kernel.shape[1], stride)
+    stacked = _stack_phases(kernel, rows, cols)
+    return _phases_to_image(x, stacked, ((lo_h, hi_h), (lo_w, hi_w)), stride, kernel.shape[-1], precision, algorithm)
 
 
 class ConvTranspose(nn.Module):
