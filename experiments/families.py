@@ -5,6 +5,10 @@
         --out=/tmp/smoke/families.md                                        # a smoke run
     python experiments/families.py --runs=runs/families --table_only        # the table of what finished
 
+An entry not finished in `<runs>` keeps its row of the earlier table (`<out>.json`) when that
+one was measured at the same step count (another runs folder, another machine); `--fresh`
+drops them.
+
 For each entry of `ENTRIES` (a config of `configs/`, with the overrides of a baseline such as
 pix2pix's L1-only U-Net), in `<runs>/<name>`:
 
@@ -486,6 +490,24 @@ def _unmeasured_row(entry: Entry, steps: int, hallmark: str, flag: str) -> dict:
     }
 
 
+def earlier_rows(path: str) -> dict[str, tuple[dict, dict]]:
+    """The measured rows (and their statistics) of an earlier table's `.json`, by entry name."""
+    if not os.path.exists(path):
+        return {}
+    earlier = json.load(open(path))
+    by_name = {}
+    for row in earlier.get("rows", []):
+        name = row.get("name")
+        if name is None:  # a table written before rows had names: known by config and overrides
+            name = next(
+                (e.name for e in ENTRIES if e.config == row["config"] and list(e.overrides) == list(row["overrides"])),
+                None,
+            )
+        if name is not None and row.get("reached") not in ("not run", "no (failed)"):
+            by_name[name] = ({**row, "name": name}, earlier.get("stats", {}).get(name, {}))
+    return by_name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", required=True, help="where each config trains, in <runs>/<name>")
@@ -502,6 +524,11 @@ def main() -> None:
         action="store_true",
         help="train every entry's seeds as separate runs (on XLA:CPU, faster for convolutional networks than vmapped)",
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="do not keep the rows of <out>.json measured earlier (elsewhere) for entries not finished in <runs>",
+    )
     args = parser.parse_args()
     global SEPARATE_SEEDS
     SEPARATE_SEEDS = args.separate_seeds
@@ -515,9 +542,16 @@ def main() -> None:
     chosen = [entry for entry in ENTRIES if not only or entry.name in only]
     stats_by_name: dict[str, dict] = {}
     rows = []
+    earlier = {} if args.fresh else earlier_rows(os.path.splitext(args.out)[0] + ".json")
     for entry in chosen:
         workdir = os.path.abspath(os.path.join(args.runs, entry.name))
         steps = num_steps(entry, args.steps_scale)
+        kept = earlier.get(entry.name)
+        if finished_step(entry, workdir) < steps and kept and kept[0]["steps"] == steps:
+            # measured in an earlier invocation (another runs folder or machine), not here
+            row, stats_by_name[entry.name] = kept
+            rows.append({**row, "entry": entry, "kept": True})
+            continue
         if args.table_only and finished_step(entry, workdir) < steps:
             stats_by_name[entry.name] = {}
             hallmark = f"not run (finished step {finished_step(entry, workdir)} of {steps})"
@@ -564,7 +598,9 @@ def main() -> None:
         )
     for row in rows:
         entry = row.pop("entry")
-        row["target"] = entry.target
+        row["name"], row["target"] = entry.name, entry.target
+        if row.pop("kept", False):
+            continue  # its `reached` is that of the invocation that measured it
         if row.pop("not_run", False):
             row["reached"] = "not run"
         elif row.pop("failed", False):

@@ -79,3 +79,32 @@ def test_the_table_has_one_row_per_entry_with_its_cells():
         "| 33.0 ± 3.000 (worst 36.0) | code agreement ≥ 0.85 | yes |"
     )
     assert lines[-1].split(" | ")[3] == "—" and lines[-1].endswith("| no (failed) |")
+
+
+def test_earlier_rows_are_kept_by_name_or_by_config_and_overrides(tmp_path):
+    """A row measured in an earlier invocation is found by its entry name, or (a table written
+    before rows had names) by config and overrides; rows not run or failed are not kept."""
+    import json
+
+    measured = {"family": "semi_supervised", "config": "semi_supervised_mnist", "overrides": [], "steps": 4000}
+    baseline = {
+        "family": "semi_supervised (unsupervised_weight 0)",
+        "config": "semi_supervised_mnist",
+        "overrides": ["--config.semi_supervised.unsupervised_weight=0.0"],
+        "steps": 4000,
+    }
+    rows = [
+        {**measured, "reached": False},
+        {**baseline, "reached": None},
+        {"name": "cgan_mnist", "config": "cgan_mnist", "overrides": [], "steps": 1500, "reached": "not run"},
+        {"name": "madgan_ring", "config": "madgan_ring", "overrides": [], "steps": 5000, "reached": "no (failed)"},
+    ]
+    stats = {"semi_supervised_mnist": {"classifier_accuracy": {"mean": 0.93}}}
+    path = tmp_path / "families.json"
+    path.write_text(json.dumps({"rows": rows, "stats": stats}))
+    kept = families.earlier_rows(str(path))
+    assert sorted(kept) == ["semi_supervised_mnist", "supervised_only_mnist"]
+    row, row_stats = kept["semi_supervised_mnist"]
+    assert row["name"] == "semi_supervised_mnist" and row_stats == {"classifier_accuracy": {"mean": 0.93}}
+    assert kept["supervised_only_mnist"][1] == {}
+    assert families.earlier_rows(str(tmp_path / "absent.json")) == {}

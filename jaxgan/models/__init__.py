@@ -26,6 +26,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from jaxgan.models.autoencoder import ConvAutoencoder, MLPAutoencoder
+from jaxgan.models.began import BeganAutoencoder, BeganGenerator
 from jaxgan.models.dcgan import DCGAN28Discriminator, DCGAN28Generator, DCGANDiscriminator, DCGANGenerator
 from jaxgan.models.infogan import InfoGAN28Discriminator, InfoGAN28Generator
 from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
@@ -40,6 +41,7 @@ _GENERATORS = types.MappingProxyType(
         "mlp": MLPGenerator,
         "dcgan28": DCGAN28Generator,
         "infogan28": InfoGAN28Generator,
+        "began": BeganGenerator,
         "dcgan": DCGANGenerator,
         "sngan_resnet": SNGANResNetGenerator,
         "multi_mlp": MultiMLPGenerator,
@@ -56,6 +58,7 @@ _DISCRIMINATORS = types.MappingProxyType(
         "dcgan": DCGANDiscriminator,
         "sngan_resnet": SNGANResNetDiscriminator,
         "autoencoder": ConvAutoencoder,
+        "began_autoencoder": BeganAutoencoder,
         "mlp_autoencoder": MLPAutoencoder,
         "feature_discriminator": FeatureDiscriminator,
         "patchgan": PatchGANDiscriminator,

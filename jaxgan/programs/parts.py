@@ -33,7 +33,7 @@ from jaxgan import penalties as penalties_lib
 from jaxgan.programs.family import settings_of
 
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
-AUTOENCODERS = ("autoencoder", "mlp_autoencoder")  # the registered discriminators that reconstruct
+AUTOENCODERS = ("autoencoder", "began_autoencoder", "mlp_autoencoder")  # the registered discriminators that reconstruct
 
 
 def optimizer(spec: ml_collections.ConfigDict, group: str) -> optax.GradientTransformation:
@@ -190,7 +190,7 @@ class Parts:
         "mlp_autoencoder" for points."""
         images = len(self.dataset.element_shape) == 3
         name = self.network_name(entry)
-        if name in AUTOENCODERS and images != (name == "autoencoder"):
+        if name in AUTOENCODERS and images != (name != "mlp_autoencoder"):
             wanted = "autoencoder" if images else "mlp_autoencoder"
             raise ValueError(
                 f"config.model.{entry}.name={name!r} does not fit dataset {self.config.data.name!r} of shape "

@@ -85,3 +85,37 @@ def test_noisy_mlp_layers_are_weight_normalised():
 def test_noisy_mlp_refuses_a_negative_noise_in_one_sentence(setting):
     with pytest.raises(ValueError, match=f"`{setting}` must be a standard deviation >= 0"):
         NoisyMLPDiscriminator(**{setting: -0.1})
+
+
+def test_began_networks_are_berthelot_et_al_figure_1():
+    """G is the decoder (FC to 7x7xn, two 3x3 ELU convolutions per scale, nearest upsampling
+    between scales, a 3x3 output convolution); D's encoder sub-samples with stride-2 3x3
+    convolutions whose filters grow by n (n, 2n, 3n) into an embedding h, and its decoder has
+    G's architecture. No batch norm anywhere (no batch_stats)."""
+    n, h = 8, 16
+    g = models.build("generator", "began", features=n)
+    d = models.build("discriminator", "began_autoencoder", features=n, embedding_dim=h)
+    z = jax.random.normal(jax.random.PRNGKey(2), (2, h))
+    g_vars = g.init(KEYS, z, train=False)
+    assert set(g_vars) == {"params"}
+    shapes = jax.tree.map(jnp.shape, g_vars["params"])
+    assert shapes["decoder_project"]["kernel"] == (h, 7 * 7 * n)
+    convs = sorted(name for name in shapes if name.startswith("decoder_") and name[-2] == "_")
+    assert convs == [f"decoder_{s}_{i}" for s in range(3) for i in range(2)]
+    assert all(shapes[name]["kernel"] == (3, 3, n, n) for name in convs)
+    assert shapes["decoder_out"]["kernel"] == (3, 3, n, 1)
+    x = g.apply(g_vars, z, train=False)
+    assert x.shape == (2, 28, 28, 1) and float(jnp.max(jnp.abs(x))) <= 1.0
+    d_vars = d.init(KEYS, x, train=False)
+    assert set(d_vars) == {"params"}
+    shapes = jax.tree.map(jnp.shape, d_vars["params"])
+    assert shapes["encoder_0_down"]["kernel"] == (3, 3, n, 2 * n)
+    assert shapes["encoder_1_down"]["kernel"] == (3, 3, 2 * n, 3 * n)
+    assert shapes["encoder_2_1"]["kernel"] == (3, 3, 3 * n, 3 * n) and "encoder_2_down" not in shapes
+    assert shapes["embedding"]["kernel"] == (7 * 7 * 3 * n, h)
+    decoder = {name: shape for name, shape in shapes.items() if name.startswith("decoder")}
+    assert decoder == jax.tree.map(jnp.shape, g_vars["params"])  # D's decoder has G's architecture
+    out = d.apply(d_vars, x, train=False)
+    assert out["reconstruction"].shape == x.shape and out["embedding"].shape == (2, h)
+    with pytest.raises(ValueError, match=r"image side \(30\) must be a multiple of 2\*\*num_scales = 4"):
+        models.build("generator", "began", image_size=30)
