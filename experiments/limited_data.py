@@ -332,7 +332,11 @@ def draw_curves(results: dict, path: str, sizes) -> None:
             ]
             if len(mean) > 1:
                 draw.line([to_pixels(s, g) for s, g in mean], fill=colour, width=3)
-            draw.text((left + 8, top + 6 + 14 * i), f"{LABELS[method]} ({len(by_seed)} seed{'s' * (len(by_seed) > 1)})", fill=colour)
+            draw.text(
+                (left + 8, top + 6 + 14 * i),
+                f"{LABELS[method]} ({len(by_seed)} seed{'s' * (len(by_seed) > 1)})",
+                fill=colour,
+            )
     image.save(path)
 
 
