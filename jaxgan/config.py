@@ -17,7 +17,7 @@ def default_config() -> ml_collections.ConfigDict:
     config.data = ml_collections.ConfigDict()
     config.data.name = "ring"
     config.data.split = "train"
-    config.data.test_split = "test"  # held-out examples for evaluators that need them (classifier_accuracy)
+    config.data.test_split = "test"  # held-out examples for evaluators (classifier_accuracy, discriminator_overfitting)
     config.data.labelled_per_class = 0  # semi_supervised: labelled examples per class (a seeded subset)
     # Limited data: train on num_train examples of the split (0: all), a subset drawn with subset_seed
     # (not config.seed: every seed of a run reads the same examples), stratified by class when labelled.

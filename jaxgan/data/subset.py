@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxgan.data.dataset import Dataset, check_indices
+from jaxgan.data.dataset import Dataset, check_indices, feature_specs
 
 
 def draw_per_class(labels: np.ndarray, counts, rng: np.random.Generator) -> np.ndarray:
@@ -63,8 +63,6 @@ class SubsetDataset(Dataset):
         self._arrays = None if arrays is None else {name: value[self.positions] for name, value in arrays.items()}
 
     def feature_specs(self):
-        from jaxgan.data.dataset import feature_specs
-
         return feature_specs(self.base)
 
     def get(self, indices: np.ndarray) -> dict[str, np.ndarray]:
