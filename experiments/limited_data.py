@@ -71,8 +71,9 @@ METHODS: dict[str, tuple[str, ...]] = {
     "baseline": (),
     "diffaugment": (DIFF_AUGMENT,),
     "ada": ("--config.augment.policy=ada",),
-    # LeCam's weight and anchor decay: Tseng et al. 2021's EMA decay 0.99 (shared MATH.md); the
-    # weight 0.3 is this benchmark's choice (to be checked against the paper's CIFAR settings).
+    # LeCam's weight and anchor decay: 0.3, the weight of the authors' BigGAN + DiffAugment runs on
+    # 10% and 20% of CIFAR-10 (google/lecam-gan, biggan_cifar/scripts/lc-DiffAugment-*.sh: `--LC 0.3`),
+    # and the anchors' EMA decay 0.99 (Tseng et al. 2021; shared MATH.md).
     "lecam_diffaugment": (DIFF_AUGMENT, "--config.lecam.weight=0.3", "--config.lecam.decay=0.99"),
     # bCR's weights, Zhao et al. 2021: λ_real = λ_fake = 10.
     "bcr": ("--config.consistency.bcr_real=10.0", "--config.consistency.bcr_fake=10.0"),
