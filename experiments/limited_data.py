@@ -61,10 +61,11 @@ CONFIG = "dcgan_mnist"
 SIZES = (500, 1000)
 TRAIN_SPLIT = "train[:90%]"  # the 4,500 training digits; "test" (the other 500) is held out
 STEPS_PER_CALL = 10  # configs/dcgan_mnist.py's
-# 3,000 steps: the seed DCGAN ran at ~5.5-6 steps/s on this machine's 2 shared cores (a 300-step
-# baseline launch: 62 s with compilation), so a baseline run is ~9 min and an augmented one fits the
-# 15 minutes of a run with room for D's extra passes. (6 epochs of 4,500 digits would be 420 steps;
-# 3,000 steps are 384 epochs of 500 digits: D has time to memorise them.)
+# 3,000 steps: the seed DCGAN ran at ~5.5-6 steps/s on this machine's 2 cores (a 300-step baseline
+# launch: 62 s with compilation), so a baseline run is ~9 minutes and an augmented one fits the 15
+# minutes of a run with room for D's extra passes; on cores shared at a load of ~12 the same baseline
+# on 500 digits with its evaluations ran 1.6 steps/s (400 steps in 262 s): pass a smaller --steps there.
+# (3,000 steps are 384 epochs of 500 digits: D has time to memorise them.)
 DEFAULT_STEPS = 3000
 DIFF_AUGMENT = "--config.augment.policy=color,translation,cutout"
 METHODS: dict[str, tuple[str, ...]] = {
