@@ -147,3 +147,44 @@ def test_the_loop_logs_d_on_the_subset_it_trains_on_and_on_the_held_out_split(tm
     for key in overfitting.KEYS:
         assert logged[-1][f"eval/{key}"] == pytest.approx(expected[key], rel=1e-5, abs=1e-6)
     assert jax.device_get(state.step) == 4
+
+
+_TWO_DEVICES = """
+import json, sys
+from jaxgan.train import train_and_evaluate
+from tests.train.helpers import tiny_ring_config
+import jax
+assert jax.device_count() == 2
+config = tiny_ring_config(**{"data.num_train": 100, "evaluators": "discriminator_overfitting"})
+train_and_evaluate(config, sys.argv[1])
+"""
+
+
+@pytest.mark.slow
+def test_one_and_two_devices_train_on_the_same_subset_and_log_the_same_overfitting(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from jaxgan.train import train_and_evaluate
+
+    config = tiny_ring_config(**{"data.num_train": 100, "evaluators": "discriminator_overfitting"})
+    train_and_evaluate(config, str(tmp_path / "one"))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "PYTHONPATH": root}
+    done = subprocess.run(
+        [sys.executable, "-c", _TWO_DEVICES, str(tmp_path / "two")], env=env, cwd=root, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    def final(name):
+        rows = [json.loads(line) for line in open(tmp_path / name / "metrics.jsonl")]
+        return [row for row in rows if "eval/d_output_gap" in row][-1]
+
+    one, two = final("one"), final("two")
+    assert one["step"] == two["step"] == 4
+    records = [json.load(open(tmp_path / name / "evaluation.json")) for name in ("one", "two")]
+    assert records[0]["num_real"] == records[1]["num_real"] == 100  # the evaluation's real set: the subset
+    assert records[0]["real_digest"] == records[1]["real_digest"]
+    for key in overfitting.KEYS:  # 4 steps of the same batches: the same D up to float rounding
+        assert two[f"eval/{key}"] == pytest.approx(one[f"eval/{key}"], rel=1e-4, abs=1e-5), key
