@@ -17,8 +17,12 @@ def default_config() -> ml_collections.ConfigDict:
     config.data = ml_collections.ConfigDict()
     config.data.name = "ring"
     config.data.split = "train"
-    config.data.test_split = "test"  # held-out examples for evaluators that need them (classifier_accuracy)
+    config.data.test_split = "test"  # held-out examples for evaluators (classifier_accuracy, discriminator_overfitting)
     config.data.labelled_per_class = 0  # semi_supervised: labelled examples per class (a seeded subset)
+    # Limited data: train on num_train examples of the split (0: all), a subset drawn with subset_seed
+    # (not config.seed: every seed of a run reads the same examples), stratified by class when labelled.
+    config.data.num_train = 0
+    config.data.subset_seed = 0
     config.data.data_dir = ml_collections.FieldReference(None, field_type=str)
     config.data.num_examples = 100_000  # for the synthetic mixtures
     config.data.image_size = 0  # 0: the dataset's own size; else resize/crop to this square size

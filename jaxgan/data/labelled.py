@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxgan.data.dataset import Dataset, check_indices
+from jaxgan.data.subset import draw_per_class
 
 
 class LabelledSubset(Dataset):
@@ -65,15 +66,12 @@ def labelled_subset(dataset: Dataset, per_class: int, *, seed: int) -> LabelledS
     if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
         raise ValueError(f"config.data.labelled_per_class must be a positive integer; got {per_class!r}.")
     labels = np.asarray(dataset.get(np.arange(len(dataset)))["label"])
-    rng = np.random.default_rng(seed)
-    chosen = []
-    for c in range(dataset.num_classes):
-        members = np.flatnonzero(labels == c)
-        if len(members) < per_class:
-            raise ValueError(
-                f"config.data.labelled_per_class ({per_class}) is more than class {c} of {dataset.name!r} has "
-                f"({len(members)} examples); use at most {min(np.bincount(labels, minlength=dataset.num_classes))}."
-            )
-        chosen.append(rng.choice(members, size=per_class, replace=False))
-    positions = rng.permutation(np.concatenate(chosen))
+    sizes = np.bincount(labels, minlength=dataset.num_classes)
+    if sizes.min() < per_class:
+        c = int(np.flatnonzero(sizes < per_class)[0])  # the first class short of examples
+        raise ValueError(
+            f"config.data.labelled_per_class ({per_class}) is more than class {c} of {dataset.name!r} has "
+            f"({sizes[c]} examples); use at most {sizes.min()}."
+        )
+    positions = draw_per_class(labels, [per_class] * dataset.num_classes, np.random.default_rng(seed))
     return LabelledSubset(dataset, positions, per_class, seed)

@@ -32,6 +32,7 @@ import numpy as np
 
 from jaxgan.metrics import conditional as conditional_lib
 from jaxgan.metrics import features as features_lib
+from jaxgan.metrics import overfitting
 from jaxgan.metrics.distances import mmd2, sliced_wasserstein
 from jaxgan.metrics.fid import fid, kid
 from jaxgan.metrics.mode_coverage import mode_coverage
@@ -39,7 +40,17 @@ from jaxgan.metrics.neighbours import density_coverage, one_nn_accuracy, precisi
 from jaxgan.metrics.scores import inception_score, mode_score
 
 DEFAULT_CACHE_DIR = features_lib.DEFAULT_CACHE_DIR
-NEEDS = ("features", "probabilities", "samples", "metadata", "labels", "predict", "conditions", "held_out")
+NEEDS = (
+    "features",
+    "probabilities",
+    "samples",
+    "metadata",
+    "labels",
+    "predict",
+    "conditions",
+    "held_out",
+    "discriminator",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +61,9 @@ class EvaluatorInputs:
     of a batch of samples (e.g. D's class head), handed to `Evaluation.__call__`.
     `fake_conditions`: what each generated sample was drawn for (`{"label": [m], "code": [m]}`),
     handed to `Evaluation.__call__`. `held_out`: held-out `(examples, labels)` (a classifier's
-    test set).
+    test set). `discriminator_outputs`: D's raw outputs `{"train": [n], "held_out": [m]}` on
+    examples of the training set the run trains on and of the held-out split, handed to
+    `Evaluation.__call__`.
     """
 
     real: np.ndarray
@@ -66,6 +79,7 @@ class EvaluatorInputs:
     predict: Callable[[np.ndarray], np.ndarray] | None = None
     fake_conditions: Mapping[str, np.ndarray] | None = None
     held_out: tuple[np.ndarray, np.ndarray] | None = None
+    discriminator_outputs: Mapping[str, np.ndarray] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,6 +164,13 @@ def _matched_classifier_accuracy(x: EvaluatorInputs) -> tuple[float]:
     return (conditional_lib.matched_accuracy(np.asarray(x.predict(examples)), labels),)
 
 
+def _discriminator_overfitting(x: EvaluatorInputs) -> tuple[float, ...]:
+    values = overfitting.discriminator_overfitting(
+        x.discriminator_outputs["train"], x.discriminator_outputs["held_out"]
+    )
+    return tuple(values[key] for key in overfitting.KEYS)
+
+
 def _feature_evaluators(features: str, name_suffix: str) -> tuple[Evaluator, ...]:
     return (
         Evaluator(
@@ -212,6 +233,7 @@ _EVALUATORS = (
         _matched_classifier_accuracy,
         needs=("predict", "held_out"),
     ),
+    Evaluator("discriminator_overfitting", overfitting.KEYS, _discriminator_overfitting, needs=("discriminator",)),
 )
 REGISTRY: Mapping[str, Evaluator] = types.MappingProxyType({e.name: e for e in _EVALUATORS})
 
@@ -368,11 +390,14 @@ class Evaluation:
         *,
         predict: Callable[[np.ndarray], np.ndarray] | None = None,
         conditions: Mapping[str, np.ndarray] | None = None,
+        discriminator_outputs: Mapping[str, np.ndarray] | None = None,
     ) -> dict[str, float]:
         """The evaluators on generated samples `fake` `[m, *element_shape]`; NaN everywhere when
         `fake` holds NaN or infinite values (a diverged generator). `predict`: for evaluators
         that need it (a function of the networks, e.g. D's class head). `conditions`: what each
-        sample was drawn for (`{"label": [m]}`), for the conditional evaluators."""
+        sample was drawn for (`{"label": [m]}`), for the conditional evaluators.
+        `discriminator_outputs`: D's raw outputs `{"train": [n], "held_out": [m]}`, for
+        `discriminator_overfitting`."""
         fake = np.asarray(fake)
         if fake.ndim < 2 or tuple(fake.shape[1:]) != self.element_shape:
             raise ValueError(
@@ -382,6 +407,11 @@ class Evaluation:
         needs_predict = [e.name for e in self.evaluators if "predict" in e.needs]
         if needs_predict and predict is None:
             raise ValueError(f"Evaluation: {needs_predict} need `predict`, a function of the networks; pass predict=.")
+        needs_d = [e.name for e in self.evaluators if "discriminator" in e.needs]
+        if needs_d and discriminator_outputs is None:
+            raise ValueError(
+                f"Evaluation: {needs_d} need D's outputs on training and held-out examples; pass discriminator_outputs=."
+            )
         if not self.evaluators:
             return {}
         if not np.all(np.isfinite(fake)):
@@ -391,7 +421,7 @@ class Evaluation:
         for evaluator in self.evaluators:
             inputs = {"real": self.real, "fake": fake, "seed": self.seed, "metadata": self.metadata,
                       "real_labels": self.real_labels, "predict": predict, "fake_conditions": conditions,
-                      "held_out": self.held_out}  # fmt: skip
+                      "held_out": self.held_out, "discriminator_outputs": discriminator_outputs}  # fmt: skip
             suffix = ""
             if evaluator.uses_features:
                 kind = self._kind(evaluator)

@@ -14,7 +14,7 @@ import jax
 import ml_collections
 
 from jaxgan import data as data_lib
-from jaxgan.data import labelled
+from jaxgan.data import labelled, subset
 from jaxgan.program import Program
 from jaxgan.programs import registry
 from jaxgan.train import parallel
@@ -98,9 +98,13 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
 
 
 def load_dataset(config: ml_collections.ConfigDict, *, seed: int):
-    """The training set of `config.data` for `seed`, with its labelled subset of
-    `config.data.labelled_per_class` examples per class for a family that trains on one."""
+    """The training set of `config.data` for `seed`: `config.data.num_train` examples of the split
+    when it is > 0 (`jaxgan.data.subset`, drawn with `config.data.subset_seed`), with its labelled
+    subset of `config.data.labelled_per_class` examples per class for a family that trains on one."""
     dataset = data_lib.load(config.data.name, split=config.data.split, seed=seed, **data_settings(config))
+    dataset = subset.train_subset(
+        dataset, config.data.get("num_train", 0), seed=config.data.get("subset_seed", 0), split=config.data.split
+    )
     if registry.get(config.program).needs.labelled_subset and config.data.labelled_per_class:
         dataset = labelled.labelled_subset(dataset, config.data.labelled_per_class, seed=seed)
     return dataset

@@ -68,6 +68,23 @@ class RunsEvaluator:
         held_out = None
         if any("held_out" in registry[name].needs for name in names):
             held_out = _held_out(config)
+        # D's raw outputs on training and held-out examples (discriminator_overfitting)
+        self.discriminator = None
+        if any("discriminator" in registry[name].needs for name in names):
+            from jaxgan.train import discriminate
+
+            specs = data_lib.feature_specs(dataset)
+            self.discriminator = discriminate.Discriminator(
+                config, sampler.program, sampler.num_runs, feature_specs=specs
+            )
+            self.discriminator_inputs = {
+                "train": _fixed_examples(
+                    dataset, config.num_eval_samples, self.discriminator.features, seed=config.seed
+                ),
+                "held_out": _fixed_examples(
+                    _held_out_dataset(config), config.num_eval_samples, self.discriminator.features, seed=config.seed
+                ),
+            }
         real, labels = real_examples(dataset, config.num_eval_samples, seed=config.seed)
         self.evaluation = evaluators.Evaluation(
             names,
@@ -86,11 +103,17 @@ class RunsEvaluator:
         if self.classifier is not None:
             examples = self.evaluation.held_out[0]
             predictions = self.classifier.predict(state, examples)
+        d_outputs = None
+        if self.discriminator is not None:
+            d_outputs = {
+                part: self.discriminator.outputs(state, inputs) for part, inputs in self.discriminator_inputs.items()
+            }
         per_run = []
         for r, fake in enumerate(drawn["x"]):
             conditions = {name: value[r] for name, value in drawn.items() if name != "x"}
             predict = None if predictions is None else (lambda x, p=predictions[r]: p)
-            per_run.append(self.evaluation(fake, conditions=conditions, predict=predict))
+            outputs = None if d_outputs is None else {part: values[r] for part, values in d_outputs.items()}
+            per_run.append(self.evaluation(fake, conditions=conditions, predict=predict, discriminator_outputs=outputs))
         return merge_runs(self.runs, per_run)
 
     def record(self) -> dict:
@@ -111,11 +134,25 @@ def merge_runs(runs: Runs, per_run: Sequence[dict]) -> dict[str, float]:
     return result
 
 
-def _held_out(config: ml_collections.ConfigDict) -> tuple[np.ndarray, np.ndarray]:
-    """The examples and labels of `config.data.test_split`, for a family's classifier."""
+def _held_out_dataset(config: ml_collections.ConfigDict):
+    """The dataset of `config.data.test_split` (the whole split: `num_train` subsets only the training split)."""
     from jaxgan.train.build import data_settings
 
-    held_out = data_lib.load(config.data.name, split=config.data.test_split, seed=config.seed, **data_settings(config))
+    return data_lib.load(config.data.name, split=config.data.test_split, seed=config.seed, **data_settings(config))
+
+
+def _fixed_examples(dataset, num: int, features, *, seed: int) -> dict[str, np.ndarray]:
+    """`features` of `num` examples of `dataset` (all of them if fewer): the fixed random subset
+    of `real_examples`."""
+    num = min(num, len(dataset))
+    indices = np.sort(np.random.default_rng(seed).choice(len(dataset), size=num, replace=False))
+    got = dataset.get(indices)
+    return {name: got[name] for name in features}
+
+
+def _held_out(config: ml_collections.ConfigDict) -> tuple[np.ndarray, np.ndarray]:
+    """The examples and labels of `config.data.test_split`, for a family's classifier."""
+    held_out = _held_out_dataset(config)
     if held_out.num_classes is None:
         raise ValueError(f"config.data.test_split={config.data.test_split!r} of {config.data.name!r} has no labels.")
     got = held_out.get(np.arange(len(held_out)))

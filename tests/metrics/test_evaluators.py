@@ -267,7 +267,7 @@ def test_names():
         "one_nn", "mmd", "sliced_wasserstein", "mode_coverage",
         "fid_inception", "kid_inception", "precision_recall_inception",
         "class_consistency", "class_shares", "intra_fid", "code_agreement", "classifier_accuracy",
-        "matched_classifier_accuracy",
+        "matched_classifier_accuracy", "discriminator_overfitting",
     ]  # fmt: skip
     assert evaluators.parse_names(" fid,kid ,fid,") == ["fid", "kid"]
     with pytest.raises(TypeError):
