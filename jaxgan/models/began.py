@@ -15,9 +15,12 @@ No batch norm anywhere, ELU throughout (as in the paper). Each nearest upsamplin
 convolution after it are one `UpsampleConv` (the same function, fewer FLOPs). `s0` is the image
 side over 2^`num_scales` (7 for 28x28 with two scales, 8 for 32x32 with two).
 
-Where it departs from the paper: the decoder's last convolution ends in tanh (the data lie in
-[-1, 1]; the paper's output is linear), and there are no skip connections (the paper's
-optional "vanishing residuals" of section 3.5 are not used for its reported results either).
+The output is linear, as in the paper (`output_activation="tanh"` squashes it into the data's
+[-1, 1]). Linear matters here: with tanh, G and D's decoder can both saturate at a constant
+image (all -1, the digits' background) that D reconstructs exactly, where tanh's derivative and
+the L1 loss's gradient both vanish, and BEGAN's k_t cannot pull either out (measured: G drew
+black from step 100 to 400 with k_t still at 0.03). Where it departs from the paper: no skip
+connections (the paper's optional "vanishing residuals" of section 3.5).
 """
 
 from __future__ import annotations
@@ -42,8 +45,13 @@ def _check_side(owner: str, side: int, num_scales: int) -> None:
         )
 
 
-def began_decoder(h: jax.Array, *, side: int, channels: int, features: int, num_scales: int, dtype) -> jax.Array:
-    """The paper's decoder (module doc) from `h` [B, d] to images [B, side, side, channels] (tanh);
+ACTIVATIONS = {"linear": lambda x: x, "tanh": jnp.tanh}
+
+
+def began_decoder(
+    h: jax.Array, *, side: int, channels: int, features: int, num_scales: int, output_activation: str, dtype
+) -> jax.Array:
+    """The paper's decoder (module doc) from `h` [B, d] to images [B, side, side, channels];
     call inside an `nn.compact` method (its layers take the caller's scope)."""
     base = side // 2**num_scales
     n = features
@@ -53,7 +61,7 @@ def began_decoder(h: jax.Array, *, side: int, channels: int, features: int, num_
         first = UpsampleConv if scale else Conv
         x = nn.elu(first(n, (3, 3), dtype=dtype, name=f"decoder_{scale}_0")(x))
         x = nn.elu(Conv(n, (3, 3), dtype=dtype, name=f"decoder_{scale}_1")(x))
-    return jnp.tanh(Conv(channels, (3, 3), dtype=dtype, name="decoder_out")(x))
+    return ACTIVATIONS[output_activation](Conv(channels, (3, 3), dtype=dtype, name="decoder_out")(x))
 
 
 class BeganGenerator(nn.Module):
@@ -63,12 +71,14 @@ class BeganGenerator(nn.Module):
     channels: int = 1
     features: int = 32
     num_scales: int = 2
+    output_activation: str = "linear"
     dtype: Dtype = jnp.float32
 
     def __post_init__(self):
         super().__post_init__()
         for name in ("image_size", "channels", "features", "num_scales"):
             layers.check_positive_int("BeganGenerator", name, getattr(self, name))
+        layers.check_choice("BeganGenerator", "output_activation", self.output_activation, tuple(ACTIVATIONS))
         _check_side("BeganGenerator", self.image_size, self.num_scales)
 
     @property
@@ -85,6 +95,7 @@ class BeganGenerator(nn.Module):
             channels=self.channels,
             features=self.features,
             num_scales=self.num_scales,
+            output_activation=self.output_activation,
             dtype=self.dtype,
         )
         return x.astype(jnp.float32)
@@ -99,12 +110,14 @@ class BeganAutoencoder(nn.Module):
     features: int = 32
     embedding_dim: int = 64
     num_scales: int = 2
+    output_activation: str = "linear"
     dtype: Dtype = jnp.float32
 
     def __post_init__(self):
         super().__post_init__()
         for name in ("features", "embedding_dim", "num_scales"):
             layers.check_positive_int("BeganAutoencoder", name, getattr(self, name))
+        layers.check_choice("BeganAutoencoder", "output_activation", self.output_activation, tuple(ACTIVATIONS))
 
     @nn.compact
     def __call__(self, x: jax.Array, *, train: bool) -> dict[str, jax.Array]:
@@ -122,6 +135,12 @@ class BeganAutoencoder(nn.Module):
                 h = nn.elu(Conv(width + n, (3, 3), strides=(2, 2), dtype=dtype, name=f"encoder_{scale}_down")(h))
         embedding = nn.Dense(self.embedding_dim, dtype=dtype, name="embedding")(h.reshape(h.shape[0], -1))
         reconstruction = began_decoder(
-            embedding, side=side, channels=channels, features=n, num_scales=self.num_scales, dtype=dtype
+            embedding,
+            side=side,
+            channels=channels,
+            features=n,
+            num_scales=self.num_scales,
+            output_activation=self.output_activation,
+            dtype=dtype,
         )
         return {"reconstruction": reconstruction.astype(jnp.float32), "embedding": embedding.astype(jnp.float32)}
