@@ -90,9 +90,10 @@ def top_k_count(
     """How many generated examples G's loss keeps at `step`: `k = max(⌊ν·B⌋, ⌊γ^e · B⌋)`,
     `e = ⌊step / decay_every⌋` (Sinha et al. 2020, "Top-k Training of GANs", sec. 3: k starts at
     the batch size B and is multiplied by γ = 0.99 every epoch, down to the floor ν·B with ν in
-    [0.5, 0.75]). An int32 scalar in [⌊ν·B⌋, B]."""
+    [0.5, 0.75]). An int32 scalar in [⌊ν·B⌋, B]; `step` may be traced."""
     epochs = (jnp.asarray(step) // decay_every).astype(jnp.float32)
-    annealed = jnp.floor(jnp.power(jnp.float32(decay), epochs) * batch).astype(jnp.int32)
+    # + 1e-3: float32's γ^e·B falls just short of exact products (0.9² · 100 = 81 is 80.99999).
+    annealed = jnp.floor(jnp.power(jnp.float32(decay), epochs) * batch + 1e-3).astype(jnp.int32)
     return jnp.maximum(jnp.int32(math.floor(fraction * batch + 1e-9)), jnp.minimum(annealed, batch))
 
 
