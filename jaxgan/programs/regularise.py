@@ -152,14 +152,16 @@ def every(term: Term, interval: int) -> Term:
         return term
 
     def fn(ctx, *values):
+        # Under shard_map both branches must vary over the device axis alike: a penalty of the
+        # local examples varies, so both return a sum with a zero that varies.
+        zero = jnp.zeros((), jnp.float32)
+        if ctx.axis_name is not None:
+            zero = lax.pcast(zero, ctx.axis_name, to="varying")
+
         def compute():
-            return jnp.float32(interval) * jnp.asarray(term.fn(ctx, *values), jnp.float32)
+            return jnp.float32(interval) * jnp.asarray(term.fn(ctx, *values), jnp.float32) + zero
 
-        def skip():
-            zero = jnp.zeros((), jnp.float32)
-            return zero if ctx.axis_name is None else lax.pvary(zero, ctx.axis_name)
-
-        return lax.cond(ctx.step % interval == 0, compute, skip)
+        return lax.cond(ctx.step % interval == 0, compute, lambda: zero)
 
     return dataclasses.replace(term, fn=fn)
 

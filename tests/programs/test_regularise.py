@@ -20,7 +20,7 @@ from jaxgan import program as program_lib
 from jaxgan.calls import draw_latents
 from jaxgan.programs import regularise, terms
 from jaxgan.train import build as build_lib
-from jaxgan.train import sampling
+from jaxgan.train import run_axis, sampling
 from jaxgan.train.step import TermContext
 from tests.train.helpers import batch_for, conditional_ring_config, one_device, tiny_ring_config
 
@@ -281,3 +281,54 @@ def test_decay_every_zero_is_one_epoch_of_the_dataset():
     config = tiny_ring_config(**{"top_k.fraction": 0.5})
     experiment = build_lib.build(config)
     assert regularise.settings(config, experiment.dataset).top_k_decay_every == 2000 // 16
+
+
+# ---------------------------------------------------------------------------- slow: devices, resume
+
+
+@pytest.mark.slow
+def test_the_regularisers_are_device_count_invariant():
+    from tests.train.parallel_check import check_invariance, run_in_subprocess
+
+    rows = run_in_subprocess(("gan", "conditional"), module="tests.programs.regularise_check")
+    print(rows)  # pytest -s shows the measured differences
+    assert set(rows) == {"gan", "conditional"}, rows
+    for row in rows.values():
+        assert row.pop("lecam_updates") == 20.0  # the anchors' state is part of what is compared
+        check_invariance(row)
+
+
+def _leaves(state):
+    return [np.asarray(x) for x in jax.tree.leaves(jax.device_get(state))]
+
+
+@pytest.mark.slow
+def test_resume_equals_straight_bit_for_bit_lecam_anchors_included(tmp_path):
+    from jaxgan.train import train_and_evaluate
+    from tests.programs.regularise_check import REGULARISED
+
+    def config(num_steps):
+        return tiny_ring_config(num_steps=num_steps, **REGULARISED)
+
+    straight = train_and_evaluate(config(8), str(tmp_path / "straight"))
+    train_and_evaluate(config(4), str(tmp_path / "resumed"))
+    resumed = train_and_evaluate(config(8), str(tmp_path / "resumed"))
+    assert int(resumed.step) == 8
+    anchors = np.asarray(straight.term_state["lecam"]["anchor_real"])
+    assert np.all(anchors != 0) and float(np.asarray(straight.term_state["lecam"]["updates"]).ravel()[0]) == 8
+    for a, b in zip(_leaves(straight), _leaves(resumed), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # `jaxgan sample --truncation=0.5` on the run: G at its EMA params (ramped up), at truncated z.
+    from jaxgan.train import restore
+
+    out, num = restore.write_samples(str(tmp_path / "resumed"), num=50, out=str(tmp_path / "drawn.npy"), truncation=0.5)
+    experiment = build_lib.build(config(8))
+    program = sampling.truncated(experiment.program, 0.5)
+    z = draw_latents(program, ("z",), jax.random.PRNGKey(0), 50)["z"]
+    assert np.all(np.abs(np.asarray(z)) <= 0.5)
+    single = run_axis.unstack(jax.device_get(resumed), 0)  # the loop's state has a run axis
+    g = experiment.program.networks["generator"]
+    by_hand = g.apply({"params": single.ema_params["generator"], **single.variables["generator"]}, z, train=False)
+    np.testing.assert_allclose(np.load(out), np.asarray(by_hand), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"^--truncation must be a positive number"):
+        restore.write_samples(str(tmp_path / "resumed"), num=5, out=str(tmp_path / "bad.npy"), truncation=-1.0)
