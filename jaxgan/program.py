@@ -204,7 +204,8 @@ class Program:
     is the sample. `sample_record`: the sample call's inputs written beside each sample (the
     label or codes it was drawn for, a source image), so that `jaxgan sample --out=F.npz`
     holds every conditioning input. `ema`: network -> decay of an exponential moving average
-    of its parameters, used for sampling when kept. (A classifier of real examples is the
+    of its parameters, used for sampling when kept (a number, or a schedule `step -> decay`:
+    a ramp-up). (A classifier of real examples is the
     family record's export, `family.Classifier`.) `pictures`: name -> a function giving the inputs of a
     picture of samples drawn at chosen inputs, its number of columns and optionally the given
     inputs drawn beside each sample (`runs.picture`: InfoGAN's traversal, a translation's
