@@ -18,10 +18,11 @@ from scipy import stats
 from jaxgan import losses, regularisers
 from jaxgan import program as program_lib
 from jaxgan.calls import draw_latents
-from jaxgan.programs import regularise, terms
+from jaxgan.programs import registry, regularise, terms
 from jaxgan.train import build as build_lib
 from jaxgan.train import run_axis, sampling
 from jaxgan.train.step import TermContext
+from tests.programs.regularise_check import REGULARISED
 from tests.train.helpers import batch_for, conditional_ring_config, one_device, tiny_ring_config
 
 
@@ -146,19 +147,14 @@ def test_orthogonal_term_reaches_the_loss_and_the_update_of_the_group_that_train
 
 
 def _all_on(program):
-    config = conditional_ring_config(
-        **{
-            "lecam.weight": 0.3,
-            "top_k.fraction": 0.5,
-            "top_k.decay_every": 1,
-            "orthogonal.weight": 1e-3,
-            "orthogonal.networks": "generator,discriminator",
-            "penalties.r1": 1.0,
-            "penalty_interval": 2,
-            "ema_decay": 0.99,
-            "ema_rampup": 0.05,
-        }
-    )
+    """A tiny config of `program` with every regulariser on (`regularise_check.REGULARISED`)."""
+    if program == "infogan":
+        config = tiny_ring_config(**REGULARISED)
+        config.infogan = registry.FAMILIES["infogan"].default_settings(
+            num_categories=4, num_continuous=1, q_width=8, noise="normal"
+        )
+    else:
+        config = conditional_ring_config(**REGULARISED)
     config.program = program
     if program == "acgan":
         config.conditional.discriminator_conditioning = "none"
@@ -166,10 +162,9 @@ def _all_on(program):
     return config
 
 
-@pytest.mark.parametrize("program", ["conditional", "acgan"])
+@pytest.mark.parametrize("program", ["conditional", "acgan", "infogan"])
 def test_the_conditional_programs_read_every_regulariser(program):
-    config = _all_on(program)
-    experiment = build_lib.build(config)
+    experiment = build_lib.build(_all_on(program))
     d_group, g_group = experiment.program.groups
     assert [t.name for t in d_group.terms][-2:] == ["lecam", "orthogonal_discriminator"]
     assert d_group.terms[-2].reads == ("d_real.adversarial", "d_fake.adversarial")
@@ -183,7 +178,7 @@ def test_two_steps_of_cgan_with_every_regulariser_on():
     for s in range(2):
         state, metrics = step(state, batch_for(experiment, config, s))
         assert all(np.isfinite(float(v)) for v in metrics.values()), metrics
-    assert float(metrics["lecam/updates"]) == 2.0 and float(metrics["penalty/r1"]) == 0.0  # step 1 of 2: skipped
+    assert float(metrics["lecam/updates"]) == 2.0 and float(metrics["penalty/r1"]) == 0.0  # step 1 of 3: skipped
     assert float(metrics["d_lecam"]) > 0 and float(metrics["orthogonal/generator"]) > 0
 
 
@@ -305,7 +300,6 @@ def _leaves(state):
 @pytest.mark.slow
 def test_resume_equals_straight_bit_for_bit_lecam_anchors_included(tmp_path):
     from jaxgan.train import train_and_evaluate
-    from tests.programs.regularise_check import REGULARISED
 
     def config(num_steps):
         return tiny_ring_config(num_steps=num_steps, **REGULARISED)
