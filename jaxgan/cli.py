@@ -72,6 +72,12 @@ _LABELS = flags.DEFINE_string(
     "labels", None, "Conditional runs: the labels to draw for, 'all' (equal numbers per class) or e.g. '3,3,7'."
 )
 _SEED = flags.DEFINE_integer("seed", 0, "The seed of the latent vectors.")
+_TRUNCATION = flags.DEFINE_float(
+    "truncation",
+    None,
+    "sample: the truncation trick, z drawn from the normal truncated to [-psi, psi] per coordinate (e.g. 0.5); "
+    "default: no truncation.",
+)
 _RECONSTRUCT = flags.DEFINE_string(
     "reconstruct",
     None,
@@ -119,7 +125,7 @@ _PROCESS_ID = flags.DEFINE_integer("process_id", None, "multihost: this process'
 _MULTIHOST_FLAGS = ("multihost", "coordinator_address", "num_processes", "process_id")
 _COMMAND_FLAGS = {
     "train": ("config", "workdir", *_MULTIHOST_FLAGS),
-    "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct", "input"),
+    "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct", "input", "truncation"),
     "eval": ("workdir", *_MULTIHOST_FLAGS),
     "classify": ("workdir", "input", "out"),
     "fid": ("a", "b", "kid", "save_stats", "num", "seed", "features", "image_size", "skip_bad_files", "cache_dir"),
@@ -478,6 +484,9 @@ def _train() -> None:
 def _sample() -> None:
     from jaxgan.train import restore
 
+    if _TRUNCATION.value is not None and _RECONSTRUCT.value:
+        raise ValueError("--truncation is for samples drawn from latents; leave it out with --reconstruct.")
+
     if _RECONSTRUCT.value:
         num = _NUM.value if _NUM.present else None
         path, num = restore.write_reconstructions(_WORKDIR.value, out=_OUT.value, split=_RECONSTRUCT.value, num=num)
@@ -486,13 +495,17 @@ def _sample() -> None:
     from jaxgan.train import translate
 
     if _INPUT.value or translate.translates(_WORKDIR.value):
+        if _TRUNCATION.value is not None:
+            raise ValueError("--truncation is for samples drawn from latents, and this run translates; leave it out.")
         num = _NUM.value if _NUM.present else None
         path, num = translate.write_translations(_WORKDIR.value, num=num, out=_OUT.value, input_path=_INPUT.value)
         print(f"wrote {num} sources and their translations to {path}")
         return
     labels = _LABELS.value
     num = _NUM.value if _NUM.present or labels is None or labels == "all" else None
-    path, num = restore.write_samples(_WORKDIR.value, num=num, out=_OUT.value, seed=_SEED.value, labels=labels)
+    path, num = restore.write_samples(
+        _WORKDIR.value, num=num, out=_OUT.value, seed=_SEED.value, labels=labels, truncation=_TRUNCATION.value
+    )
     print(f"wrote {num} samples to {path}")
 
 

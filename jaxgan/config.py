@@ -73,6 +73,16 @@ def default_config() -> ml_collections.ConfigDict:
     config.pack = 1  # PacGAN: D sees `pack` samples at once
     config.unroll_steps = 0  # Unrolled GAN: G's loss at D after K differentiable D steps
     config.feature_matching = 0.0  # weight of the feature-matching term in G's loss
+    config.ema_rampup = 0.0  # > 0: ADA's EMA ramp-up, half-life at most ema_rampup x the steps taken (0.05)
+
+    # Regularisers any family with a D can switch on (jaxgan/programs/regularise.py, README).
+    config.lecam = ml_collections.ConfigDict({"weight": 0.0, "decay": 0.99})  # LeCam: D's anchors' EMA
+    # Top-k: G's loss over the k generated examples D rates most real, k = max(fraction, decay^epoch) x batch;
+    # an epoch is decay_every steps (0: one epoch of the dataset). fraction 1.0: off.
+    config.top_k = ml_collections.ConfigDict({"fraction": 1.0, "decay": 0.99, "decay_every": 0})
+    # Orthogonal regularisation (BigGAN) on the named networks (comma-separated), added to their groups' losses.
+    config.orthogonal = ml_collections.ConfigDict({"weight": 0.0, "networks": "generator"})
+    config.penalty_interval = 1  # lazy regularisation: the penalties every N steps, their weights times N
 
     # The loop.
     config.batch_size = 100  # global batch, over all devices and hosts

@@ -50,9 +50,32 @@ class Latent:
     draw: Draw
 
 
+@dataclasses.dataclass(frozen=True)
+class Normal:
+    """The draw of `z ~ N(0, I)` of `shape` per example; `truncation=ψ`: each coordinate drawn from
+    N(0, 1) conditioned on `|z_i| <= ψ` (the truncation trick, `truncated`)."""
+
+    shape: tuple[int, ...]
+    dtype: Any = jnp.float32
+    truncation: float | None = None
+
+    def __call__(self, key: jax.Array) -> jax.Array:
+        if self.truncation is None:
+            return jax.random.normal(key, self.shape, self.dtype)
+        psi = self.truncation
+        return jax.random.truncated_normal(key, -psi, psi, self.shape, self.dtype)
+
+    def truncated(self, psi: float) -> Normal:
+        """BigGAN's truncation trick (Brock et al. 2019, sec. 3.1: "truncating a z vector by
+        resampling the values with magnitude above a chosen threshold"): the same latent drawn
+        from the normal truncated to [-ψ, ψ] per coordinate (`jax.random.truncated_normal`,
+        exact by the inverse CDF, which is what resampling until |z_i| <= ψ gives)."""
+        return dataclasses.replace(self, truncation=float(psi))
+
+
 def normal(shape: tuple[int, ...], dtype=jnp.float32) -> Draw:
-    """`z ~ N(0, I)` of `shape` per example."""
-    return lambda key: jax.random.normal(key, shape, dtype)
+    """`z ~ N(0, I)` of `shape` per example (a `Normal`, which can be truncated for sampling)."""
+    return Normal(tuple(shape), dtype)
 
 
 def uniform(shape: tuple[int, ...], minval: float = -1.0, maxval: float = 1.0) -> Draw:
@@ -181,7 +204,8 @@ class Program:
     is the sample. `sample_record`: the sample call's inputs written beside each sample (the
     label or codes it was drawn for, a source image), so that `jaxgan sample --out=F.npz`
     holds every conditioning input. `ema`: network -> decay of an exponential moving average
-    of its parameters, used for sampling when kept. (A classifier of real examples is the
+    of its parameters, used for sampling when kept (a number, or a schedule `step -> decay`:
+    a ramp-up). (A classifier of real examples is the
     family record's export, `family.Classifier`.) `pictures`: name -> a function giving the inputs of a
     picture of samples drawn at chosen inputs, its number of columns and optionally the given
     inputs drawn beside each sample (`runs.picture`: InfoGAN's traversal, a translation's

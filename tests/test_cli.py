@@ -97,7 +97,7 @@ def test_unknown_command_is_named_with_the_commands(tmp_path):
     "command, own, foreign",
     [
         ("train", ["--config=", "--workdir=", "--multihost", "--config.<field>=<value>"], ["--num=", "--out="]),
-        ("sample", ["--workdir=", "--out=", "--num=", "--seed="], ["--config=", "--multihost"]),
+        ("sample", ["--workdir=", "--out=", "--num=", "--seed=", "--truncation="], ["--config=", "--multihost"]),
         ("eval", ["--workdir=", "--multihost"], ["--config=", "--out="]),
         ("classify", ["--workdir=", "--input=", "--out="], ["--config=", "--num=", "--multihost"]),
         ("fid", ["--a=", "--b=", "--kid", "--save_stats=", "--num=", "--features="], ["--config=", "--workdir="]),

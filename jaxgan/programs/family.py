@@ -42,6 +42,12 @@ SHARED_SETTINGS: Mapping[str, tuple[str, ...]] = {
     "unroll_steps": ("unroll_steps",),
     "feature_matching": ("feature_matching",),
     "labelled_per_class": ("data.labelled_per_class",),
+    # jaxgan/programs/regularise.py and Parts.ema: for any family with a D that applies them.
+    "lecam": ("lecam",),
+    "top_k": ("top_k",),
+    "orthogonal": ("orthogonal",),
+    "penalty_interval": ("penalty_interval",),
+    "ema_rampup": ("ema_rampup",),
 }
 
 

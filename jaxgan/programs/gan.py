@@ -14,7 +14,7 @@ PacGAN's packing is a setting of the D calls; the penalties see D in inference m
 from __future__ import annotations
 
 from jaxgan.program import Latent, Program, normal
-from jaxgan.programs import terms
+from jaxgan.programs import regularise, terms
 from jaxgan.programs.family import Family
 from jaxgan.programs.parts import Parts, optimizer_arguments
 
@@ -49,7 +49,7 @@ def build(parts: Parts) -> Program:
         features=feature_matching > 0,
         report=("d_real", "d_fake"),
     )
-    return Program(
+    program = Program(
         networks={"generator": parts.generator(), "discriminator": parts.discriminator()},
         latents=(Latent("z", normal((config.latent_dim,))),),
         features=("x",),
@@ -59,6 +59,7 @@ def build(parts: Parts) -> Program:
         ema=parts.ema(),
         hyper=penalty_weights,
     )
+    return regularise.apply(parts, program)
 
 
 FAMILY = Family(
@@ -73,6 +74,7 @@ FAMILY = Family(
         "pack",
         "unroll_steps",
         "feature_matching",
+        *regularise.SHARED,
     ),
     doc="G(z) and D(x) with any objective, penalty and trick (packing, unrolling, feature matching, clipping, EMA).",
 )

@@ -49,7 +49,7 @@ import numpy as np
 from jaxgan import losses as losses_lib
 from jaxgan.models.conditional import ConditionalDiscriminator, ConditionalGenerator
 from jaxgan.program import Latent, Program, Term, categorical, normal, uniform
-from jaxgan.programs import conditional, terms
+from jaxgan.programs import conditional, regularise, terms
 from jaxgan.programs.family import Classifier, Exports, Family
 from jaxgan.programs.parts import Parts
 
@@ -174,7 +174,7 @@ def build(parts: Parts) -> Program:
         latents.append(Latent("continuous", uniform((num_continuous,))))
     z = np.asarray(latents[0].draw(jax.random.PRNGKey(config.seed)))
     pictures = {"traversal": functools.partial(traversal, z, num_categories, num_continuous)}
-    return Program(
+    program = Program(
         networks={"generator": generator, "discriminator": discriminator},
         latents=tuple(latents),
         pictures=pictures,
@@ -186,13 +186,14 @@ def build(parts: Parts) -> Program:
         ema=parts.ema(),
         hyper=penalty_weights,
     )
+    return regularise.apply(parts, program, real="d_real.adversarial", fake="d_fake.adversarial")
 
 
 FAMILY = Family(
     name="infogan",
     build=build,
     settings=settings,
-    reads=("loss", "penalties", "clip_weights", "num_critic_steps", "ema_decay"),
+    reads=("loss", "penalties", "clip_weights", "num_critic_steps", "ema_decay", *regularise.SHARED),
     # Q's categorical code on real examples: the code value it reads in them (its first
     # `num_categories` outputs are the code's logits), a class only under a matching.
     exports=Exports(

@@ -18,9 +18,11 @@ of the program reads (`registry.build_program`).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -30,6 +32,7 @@ import optax
 from jaxgan import losses as losses_lib
 from jaxgan import models as models_lib
 from jaxgan import penalties as penalties_lib
+from jaxgan import regularisers
 from jaxgan.programs.family import settings_of
 
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
@@ -230,9 +233,24 @@ class Parts:
             return lambda trained: penalties_lib.clip_weights(trained, clip)
         return None
 
-    def ema(self, network: str = "generator") -> dict[str, float]:
-        """`{network: config.ema_decay}` when an EMA of its parameters is kept (decay > 0)."""
-        return {network: float(self.config.ema_decay)} if self.config.ema_decay > 0 else {}
+    def ema(self, network: str = "generator") -> dict[str, Any]:
+        """`{network: config.ema_decay}` when an EMA of its parameters is kept (decay > 0); with
+        `config.ema_rampup` > 0 the decay is ADA's ramp-up schedule of the step
+        (`jaxgan.regularisers.ema_decay`)."""
+        rampup = self.config.get("ema_rampup", 0.0)
+        if isinstance(rampup, bool) or not isinstance(rampup, (int, float)) or not 0 <= rampup < math.inf:
+            raise ValueError(f"config.ema_rampup must be a number >= 0 (0: no ramp-up); got {rampup!r}.")
+        if self.config.ema_decay <= 0:
+            if rampup > 0:
+                raise ValueError(
+                    f"config.ema_rampup={rampup!r} ramps up an EMA, and config.ema_decay is 0 (no EMA); set ema_decay "
+                    "> 0 or ema_rampup to 0."
+                )
+            return {}
+        decay = float(self.config.ema_decay)
+        if rampup == 0:
+            return {network: decay}
+        return {network: functools.partial(regularisers.ema_decay, decay=decay, rampup=float(rampup))}
 
     def num_classes(self) -> int:
         """The dataset's number of classes; `settings.num_classes` must equal it."""

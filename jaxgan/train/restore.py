@@ -90,14 +90,21 @@ def check_out_and_num(out: str, num: int | None, *, npz: str, npy: str) -> None:
 
 
 def write_samples(
-    workdir: str, *, num: int | None, out: str, seed: int = 0, labels: str | None = None
+    workdir: str,
+    *,
+    num: int | None,
+    out: str,
+    seed: int = 0,
+    labels: str | None = None,
+    truncation: float | None = None,
 ) -> tuple[str, int]:
     """Samples from the latest checkpoint (EMA params when kept) to `.npz`, `.npy` or `.png`.
 
     `.npz` holds `x` and every conditioning input the samples were drawn for (the program's
     `sample_record`: labels, codes, ...), arrays of one length (with a leading run axis for a
     multi-run workdir); `.npy` holds `x` alone; `.png` is a picture (one row per class for
-    labelled samples). Returns the path and the number of samples."""
+    labelled samples). `truncation=ψ`: z from the normal truncated to [-ψ, ψ] (the truncation
+    trick, `sampling.truncated`). Returns the path and the number of samples."""
     check_out_and_num(out, num, npz="samples and their inputs", npy="samples")
     config = workdir_lib.load_config(workdir)
     family = registry.get(config.program)
@@ -105,10 +112,12 @@ def write_samples(
     if labels is not None:  # refused before the checkpoint is read when the run is not conditional
         chosen = parse_labels(labels, num=num, num_classes=_label_classes(experiment))
         num = len(chosen)
+    if truncation is not None:  # refused before the checkpoint is read
+        sampling.truncated(experiment.program, truncation)
     config, experiment, state = load_latest(workdir, experiment)
     given = {"label": chosen} if labels is not None else None
     num = 64 if num is None else num
-    sampler = sampling.Sampler(experiment.program, sweeps.num_runs(config))
+    sampler = sampling.Sampler(experiment.program, sweeps.num_runs(config), truncation=truncation)
     drawn = sampler.draw(state, jax.random.PRNGKey(seed), num, given=given)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     single = len(drawn["x"]) == 1

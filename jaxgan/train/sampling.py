@@ -7,6 +7,7 @@ runs are a mosaic of one panel per run.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 
@@ -15,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgan.calls import draw_latents, run_call
+from jaxgan.program import Normal
 from jaxgan.train import writers
 from jaxgan.train.run_axis import over_runs
 from jaxgan.train.state import TrainState
@@ -32,9 +34,11 @@ class Sampler:
     latent of that name). Every run is sampled at the same latent points (common random
     numbers: differences between runs are then the runs', not the draw's). Batches of
     `batch_size` go through one compiled program; the last is padded so nothing recompiles.
+    `truncation=ψ`: the truncation trick on the normal latents (`truncated`).
     """
 
-    def __init__(self, program, num_runs: int, *, batch_size: int = 500):
+    def __init__(self, program, num_runs: int, *, batch_size: int = 500, truncation: float | None = None):
+        program = program if truncation is None else truncated(program, truncation)
         self.program = program
         self.num_runs = num_runs
         self.batch_size = batch_size
@@ -76,6 +80,23 @@ class Sampler:
 
     def sample(self, state: TrainState, key: jax.Array, num: int, given: dict | None = None) -> np.ndarray:
         return self.draw(state, key, num, given)["x"]
+
+
+def truncated(program, psi: float):
+    """`program` with its normal sample latents (`program.Normal`) truncated to [-ψ, ψ] per
+    coordinate (BigGAN's truncation trick); its other latents (labels, codes) as they are."""
+    if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0 < psi < math.inf:
+        raise ValueError(f"--truncation must be a positive number (the bound ψ on |z_i|); got {psi!r}.")
+    names = [latent.name for latent in program.latents if isinstance(latent.draw, Normal)]
+    if not any(name in program.sample_latents for name in names):
+        raise ValueError(
+            "--truncation truncates the normal latents samples are drawn from, and this program draws none; leave it out."
+        )
+    latents = tuple(
+        dataclasses.replace(latent, draw=latent.draw.truncated(psi)) if latent.name in names else latent
+        for latent in program.latents
+    )
+    return dataclasses.replace(program, latents=latents)
 
 
 def runs_samples_picture(

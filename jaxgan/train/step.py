@@ -54,6 +54,8 @@ class TermContext:
     state: PyTree
     key: jax.Array
     _apply: Callable[..., Any]
+    step: jax.Array | None = None
+    _params: PyTree = None
 
     def gather(self, x: jax.Array) -> jax.Array:
         """`x` over the whole global batch, on every device (gradients flow to the local shard)."""
@@ -70,6 +72,11 @@ class TermContext:
         """`network(*inputs)` at the parameters being differentiated (inference mode by default:
         running statistics, no dropout), e.g. the D a penalty takes input gradients of."""
         return self._apply(network, inputs, train)
+
+    def params(self, network: str) -> PyTree:
+        """`network`'s parameters at the point being differentiated (the group's trained ones are
+        the arguments of its gradient), for a term on the weights themselves (orthogonality)."""
+        return self._params[network]
 
 
 def _run_calls(program, calls, params, variables, env, calls_key):
@@ -119,11 +126,13 @@ def group_loss(
     key: jax.Array,
     axis_name: str | None = None,
     terms: tuple[Term, ...] | None = None,
+    step: jax.Array | None = None,
 ) -> tuple[jax.Array, dict[str, Any]]:
     """The group's weighted loss `Σ_j weight_j · term_j` at `params`, and what it computed.
 
     `key` is the group repeat's key; `terms` (default: the group's) lets a lookahead sum a
-    subset. Returns `(loss, dict(env=, variables=, term_state=, values=))`.
+    subset; `step` is the train step's counter (`ctx.step`, for terms on a schedule).
+    Returns `(loss, dict(env=, variables=, term_state=, values=))`.
     """
     _, calls_key, terms_key = _keys(key)
     env, new_variables = _run_calls(program, group.calls, params, variables, env, calls_key)
@@ -143,7 +152,9 @@ def group_loss(
     total = jnp.zeros((), jnp.float32)
     values, new_term_state = {}, {}
     for index, term in enumerate(group.terms if terms is None else terms):
-        context = TermContext(axis_name, term_state.get(term.name), jax.random.fold_in(terms_key, index), apply)
+        context = TermContext(
+            axis_name, term_state.get(term.name), jax.random.fold_in(terms_key, index), apply, step, params
+        )
         out = term.fn(context, *[program_lib.read(env, name) for name in term.reads])
         if term.init_state is not None:
             out, new_term_state[term.name] = out
@@ -164,6 +175,7 @@ def lookahead_params(
     hyper: dict[str, jax.Array],
     key: jax.Array,
     axis_name: str | None = None,
+    step: jax.Array | None = None,
 ) -> PyTree:
     """`params` after `k` differentiable updates of the group named by `group.lookahead`.
 
@@ -189,6 +201,7 @@ def lookahead_params(
                 key=jax.random.fold_in(key, k),
                 axis_name=axis_name,
                 terms=terms,
+                step=step,
             )
             return loss
 
@@ -223,6 +236,7 @@ def update_group(
     reused: dict[str, jax.Array] | None = None,
     pullbacks: dict[str, tuple[str, Callable]] | None = None,
     axis_name: str | None = None,
+    step: jax.Array | None = None,
 ) -> GroupUpdate:
     """One update of `group`: its loss, gradients (pulled back through shared passes), optimiser.
 
@@ -238,7 +252,12 @@ def update_group(
     def loss_fn(trained, reused):
         at = with_trained(params, trained)
         common = dict(
-            variables=variables, env={**env, **reused}, term_state=term_state, hyper=hyper, axis_name=axis_name
+            variables=variables,
+            env={**env, **reused},
+            term_state=term_state,
+            hyper=hyper,
+            axis_name=axis_name,
+            step=step,
         )
         if group.lookahead is not None:
             at = lookahead_params(program, group, params=at, opt_states=opt_states, key=lookahead_key, **common)
@@ -306,12 +325,17 @@ def shared_pass(
     return env, variables, pullbacks
 
 
-def update_ema(ema_params: PyTree, params: PyTree, decays: dict[str, float]) -> PyTree:
-    """`ema ← d·ema + (1 − d)·params` for each network named in `decays`."""
-    return {
-        name: jax.tree.map(lambda e, p, d=decay: d * e + (1.0 - d) * p, ema_params[name], params[name])
-        for name, decay in decays.items()
-    }
+def update_ema(ema_params: PyTree, params: PyTree, decays: dict[str, Any], step: jax.Array | None = None) -> PyTree:
+    """`ema ← d·ema + (1 − d)·params` for each network named in `decays`.
+
+    A decay is a number, or a schedule `step -> d` (a ramp-up, `jaxgan.regularisers.ema_decay`)
+    evaluated at `step`, the number of steps taken before this update."""
+
+    def average(ema, current, decay):
+        decay = decay(step) if callable(decay) else decay
+        return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, current)
+
+    return {name: average(ema_params[name], params[name], decay) for name, decay in decays.items()}
 
 
 def make_train_step(
@@ -377,6 +401,7 @@ def make_train_step(
                     reused=reused,
                     pullbacks=own_pullbacks,
                     axis_name=axis_name,
+                    step=state.step,
                 )
                 term_state.update(new_term_state)
             metrics.update(group_metrics)
@@ -384,7 +409,7 @@ def make_train_step(
             step=state.step + 1,
             params=params,
             variables=variables,
-            ema_params=update_ema(state.ema_params, params, program.ema),
+            ema_params=update_ema(state.ema_params, params, program.ema, state.step),
             opt_state=opt_states,
             term_state=term_state,
         )

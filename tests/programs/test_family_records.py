@@ -23,6 +23,11 @@ CHANGED = {
     "unroll_steps": ("unroll_steps", 5),
     "feature_matching": ("feature_matching", 1.0),
     "labelled_per_class": ("data.labelled_per_class", 10),
+    "lecam": ("lecam.weight", 0.3),
+    "top_k": ("top_k.fraction", 0.5),
+    "orthogonal": ("orthogonal.networks", "discriminator"),
+    "penalty_interval": ("penalty_interval", 16),
+    "ema_rampup": ("ema_rampup", 0.05),
 }
 
 
@@ -65,8 +70,9 @@ def test_the_families_read_what_their_programs_use():
     """The declarations, family by family (what each program's code reads)."""
     reads = {name: set(family.reads) for name, family in registry.FAMILIES.items()}
     assert reads["gan"] == set(family_lib.SHARED_SETTINGS) - {"labelled_per_class"}
+    regularisers = {"lecam", "top_k", "orthogonal", "penalty_interval", "ema_rampup"}
     for name in ("conditional", "acgan", "infogan"):
-        assert reads[name] == {"loss", "penalties", "clip_weights", "num_critic_steps", "ema_decay"}
+        assert reads[name] == {"loss", "penalties", "clip_weights", "num_critic_steps", "ema_decay", *regularisers}
     for name in ("ebgan", "began", "madgan", "semi_supervised"):
         assert reads[name] == {"num_critic_steps", "ema_decay"}
     assert reads["vaegan"] == {"ema_decay"}
