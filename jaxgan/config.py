@@ -69,6 +69,12 @@ def default_config() -> ml_collections.ConfigDict:
     config.pack = 1  # PacGAN: D sees `pack` samples at once
     config.unroll_steps = 0  # Unrolled GAN: G's loss at D after K differentiable D steps
     config.feature_matching = 0.0  # weight of the feature-matching term in G's loss
+    # Training with little data (any family with a D that reads them; jaxgan/programs/augmentation.py):
+    # DiffAugment's policies or ADA on every image D sees, and consistency regularisation (CR, bCR, zCR).
+    from jaxgan.programs import augmentation  # the sections' defaults live beside the code that reads them
+
+    config.augment = augmentation.augment_settings()
+    config.consistency = augmentation.consistency_settings()
 
     # The loop.
     config.batch_size = 100  # global batch, over all devices and hosts

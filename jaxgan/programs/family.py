@@ -42,6 +42,8 @@ SHARED_SETTINGS: Mapping[str, tuple[str, ...]] = {
     "unroll_steps": ("unroll_steps",),
     "feature_matching": ("feature_matching",),
     "labelled_per_class": ("data.labelled_per_class",),
+    "augment": ("augment",),  # DiffAugment / ADA (jaxgan/programs/augmentation.py)
+    "consistency": ("consistency",),  # CR, bCR, zCR
 }
 
 
