@@ -47,7 +47,7 @@ def augment_settings() -> ml_collections.ConfigDict:
         {
             "policy": "",  # "" off; DiffAugment's "color,translation,cutout" (any of them); or "ada"
             "ada_target": 0.6,  # ADA's target for r_t = E[sign(D(x_real))]
-            "ada_kimg": 500,  # p can go from 0 to 1 in this many thousand real images
+            "ada_kimg": 500.0,  # p can go from 0 to 1 in this many thousand real images
             "ada_interval": 4,  # steps between p's updates
             "ada_p": 0.0,  # p's initial value
         }

@@ -23,6 +23,8 @@ CHANGED = {
     "unroll_steps": ("unroll_steps", 5),
     "feature_matching": ("feature_matching", 1.0),
     "labelled_per_class": ("data.labelled_per_class", 10),
+    "augment": ("augment.policy", "translation"),
+    "consistency": ("consistency.bcr_real", 10.0),
 }
 
 
@@ -65,8 +67,17 @@ def test_the_families_read_what_their_programs_use():
     """The declarations, family by family (what each program's code reads)."""
     reads = {name: set(family.reads) for name, family in registry.FAMILIES.items()}
     assert reads["gan"] == set(family_lib.SHARED_SETTINGS) - {"labelled_per_class"}
-    for name in ("conditional", "acgan", "infogan"):
-        assert reads[name] == {"loss", "penalties", "clip_weights", "num_critic_steps", "ema_decay"}
+    for name in ("conditional", "acgan"):
+        assert reads[name] == {
+            "loss",
+            "penalties",
+            "clip_weights",
+            "num_critic_steps",
+            "ema_decay",
+            "augment",
+            "consistency",
+        }
+    assert reads["infogan"] == {"loss", "penalties", "clip_weights", "num_critic_steps", "ema_decay"}
     for name in ("ebgan", "began", "madgan", "semi_supervised"):
         assert reads[name] == {"num_critic_steps", "ema_decay"}
     assert reads["vaegan"] == {"ema_decay"}
