@@ -8,7 +8,8 @@ from tests.train.helpers import tiny_ring_config
 
 
 def image_config(program: str = "gan", **overrides):
-    """The bundled 8x8 digits, an MLP G (tanh) and D, batch 16; `overrides` by dotted path."""
+    """The bundled 8x8 digits, an MLP G (tanh) and D, batch 16, 4 steps logged and checkpointed
+    every 2 (`tiny_ring_config`); `overrides` by dotted path."""
     config = tiny_ring_config()
     config.data.name = "digits"
     config.latent_dim = 4

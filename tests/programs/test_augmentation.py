@@ -290,3 +290,52 @@ def _without_augmentation(group):
     import dataclasses
 
     return dataclasses.replace(group, calls=tuple(dataclasses.replace(call, augment=None) for call in group.calls))
+
+
+# ---------------------------------------------------------------------------- devices and resuming
+
+
+@pytest.mark.slow
+def test_augmented_values_and_programs_are_device_count_invariant():
+    """One subprocess with 8 CPU devices (`tests/programs/augmentation_invariance.py`)."""
+    from tests.train.parallel_check import check_invariance, run_in_subprocess
+
+    rows = run_in_subprocess((), module="tests.programs.augmentation_invariance")
+    print(rows)  # pytest -s shows the measured differences
+    augmented = rows.pop("augmented")
+    assert len(augmented) == 8 and all(value == 0.0 for value in augmented.values()), augmented  # bit for bit
+    ada_row = rows["ada_acgan"]
+    p = ada_row.pop("p")
+    assert p != 0.5 and ada_row.pop("p_2") == p and ada_row.pop("p_8") == p  # p moved, the same on 2 and 8 devices
+    for name in ("diffaugment_bcr_zcr", "ada_acgan"):
+        check_invariance(rows[name])
+
+
+def _leaves(state):
+    return [np.asarray(x) for x in jax.tree.leaves(jax.device_get(state))]
+
+
+@pytest.mark.slow
+def test_a_resumed_ada_run_equals_a_straight_one_bit_for_bit_p_included(tmp_path):
+    import json
+    import os
+
+    from jaxgan.train import train_and_evaluate
+
+    def config(num_steps):
+        settings = {"augment.policy": "ada", "augment.ada_interval": 1, "augment.ada_kimg": 0.16, "augment.ada_p": 0.3}
+        return image_config(num_steps=num_steps, **settings)
+
+    straight = train_and_evaluate(config(8), str(tmp_path / "straight"))
+    train_and_evaluate(config(4), str(tmp_path / "resumed"))
+    resumed = train_and_evaluate(config(8), str(tmp_path / "resumed"))
+    assert int(resumed.step) == 8
+    p = float(np.asarray(straight.term_state["ada"]["p"]).reshape(-1)[0])
+    assert p != 0.3  # p moved: its state is part of what is compared
+    assert float(np.asarray(resumed.term_state["ada"]["p"]).reshape(-1)[0]) == p
+    for a, b in zip(_leaves(straight), _leaves(resumed), strict=True):
+        np.testing.assert_array_equal(a, b)
+    rows = [json.loads(line) for line in open(os.path.join(tmp_path, "resumed", "metrics.jsonl"))]
+    assert [r["step"] for r in rows] == [2, 4, 6, 8]
+    assert all("ada/p" in r and 0.0 <= r["ada/p"] <= 1.0 for r in rows)  # p is logged
+    assert rows[-1]["ada/p"] == pytest.approx(p)
