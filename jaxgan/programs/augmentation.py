@@ -19,6 +19,9 @@
   `λ_dis E‖D(G(z)) - D(G(z + Δz))‖²`; G's update reuses `fake_near` with `fake` (one G pass)
   and adds `-λ_gen E mean (G(z) - G(z + Δz))²`.
 
+Penalties (R1, gradient penalty, DRAGAN) see D without the augmentation, and a D call's
+features (feature matching) are those of the augmented images.
+
 Settings are checked here, before anything is compiled; a family that does not read them
 refuses them through `SHARED_SETTINGS` (`jaxgan.programs.family`).
 """

@@ -16,7 +16,8 @@ group. Repeat c of group g draws its latents from `fold_in(fold_in(latent_key, g
 (latent j of example i from `fold_in(fold_in(that, j), i)`); its own key
 `fold_in(group_key, c)` splits into a lookahead key and a loss key, the loss key into a calls
 key and a terms key, and call j and term j take `fold_in(calls_key, j)` and
-`fold_in(terms_key, j)`.
+`fold_in(terms_key, j)`; a call's augmentations (`jaxgan.calls.AUGMENT_STREAM`) draw input set
+k from `fold_in(fold_in(call key, AUGMENT_STREAM), k)`.
 Every per-example draw (latents, penalty interpolation) comes from the example's global
 index, so the same program gives the same parameters on any number of devices.
 """
