@@ -224,9 +224,13 @@ def test_bcr_and_zcr_terms_equal_their_formulas_on_a_tiny_d():
 
 
 def test_the_conditional_program_reads_the_adversarial_head():
-    program, *_ = _setup(image_config("acgan", **{"consistency.cr": 1.0, "augment.policy": "ada"}))
+    overrides = {"consistency.cr": 1.0, "consistency.bcr_real": 2.0, "augment.policy": "ada"}
+    program, *_ = _setup(image_config("acgan", **overrides))
     d_group = program.group("discriminator")
     reads = {term.name: term.reads for term in d_group.terms}
+    weights = {term.name: term.weight for term in d_group.terms}
+    assert weights["cr_real"] == 3.0 and weights["ada"] == 0.0  # CR and bCR's real half are one term
+    assert "cr_fake" not in weights and "zcr_discriminator" not in weights
     assert reads["cr_real"] == ("d_real.adversarial", "d_real_transformed.adversarial")
     assert reads["ada"] == ("d_real.adversarial",)
     calls = [call for group in program.groups for call in group.calls if call.network == "discriminator"]
