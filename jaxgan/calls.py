@@ -50,13 +50,29 @@ def _deinterleave(tree: PyTree, num: int) -> list[PyTree]:
     return [jax.tree.map(lambda a, k=k: a.reshape(-1, num, *a.shape[1:])[:, k], tree) for k in range(num)]
 
 
-def run_call(program: Program, call: Call, params, variables, env, key):
-    """`call` on the environment: `({output: value}, new variables of its network)`."""
+# The stream of a call's key that its augmentations draw from (its dropout draws from the key itself).
+AUGMENT_STREAM = 0x617567
+
+
+def _read_inputs(call: Call, env, key, term_state) -> list[list[jax.Array]]:
+    """Each input set's values: augmented (input set k from `fold_in(fold_in(key, AUGMENT_STREAM), k)`), packed."""
+    augment_key = jax.random.fold_in(key, AUGMENT_STREAM)
+    input_sets = []
+    for k, (inputs, augmentation) in enumerate(zip(call.input_sets, call.augmentations)):
+        values = [program_lib.read(env, name) for name in inputs]
+        if augmentation is not None:
+            values[0] = augmentation(values[0], jax.random.fold_in(augment_key, k), term_state)
+        input_sets.append([tricks.pack(value, call.pack) for value in values])
+    return input_sets
+
+
+def run_call(program: Program, call: Call, params, variables, env, key, term_state=None):
+    """`call` on the environment: `({output: value}, new variables of its network)`.
+
+    `term_state`: the terms' states, which an augmentation of the call may read (ADA's p)."""
     module = program.networks[call.network]
     net_vars = variables.get(call.network, {})
-    input_sets = [
-        [tricks.pack(program_lib.read(env, name), call.pack) for name in inputs] for inputs in call.input_sets
-    ]
+    input_sets = _read_inputs(call, env, key, term_state)
     want_features = bool(call.features)
     sizes = {inputs[0].shape[0] for inputs in input_sets}
     if len(input_sets) > 1 and not net_vars and len(sizes) == 1:

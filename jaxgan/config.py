@@ -83,6 +83,12 @@ def default_config() -> ml_collections.ConfigDict:
     # Orthogonal regularisation (BigGAN) on the named networks (comma-separated), added to their groups' losses.
     config.orthogonal = ml_collections.ConfigDict({"weight": 0.0, "networks": "generator"})
     config.penalty_interval = 1  # lazy regularisation: the penalties every N steps, their weights times N
+    # Training with little data (any family with a D that reads them; jaxgan/programs/augmentation.py):
+    # DiffAugment's policies or ADA on every image D sees, and consistency regularisation (CR, bCR, zCR).
+    from jaxgan.programs import augmentation  # the sections' defaults live beside the code that reads them
+
+    config.augment = augmentation.augment_settings()
+    config.consistency = augmentation.consistency_settings()
 
     # The loop.
     config.batch_size = 100  # global batch, over all devices and hosts

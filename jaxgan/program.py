@@ -110,6 +110,9 @@ class Call:
     `keep_variables`: whether the call's new batch statistics are kept (a D call inside G's
     update is not: G's update does not change D). `features`: also write the first
     intermediate the network `sow`s (its features) to `features[i]` for input set i.
+    `augment`: a random per-example transformation of the first input of every input set
+    (`jaxgan.augment.Augmentation`: DiffAugment, ADA, zCR's latent noise), or a tuple of one
+    (or None) per input set; applied before packing, each example drawn from its global index.
     """
 
     network: str
@@ -119,6 +122,14 @@ class Call:
     pack: int = 1
     keep_variables: bool = True
     features: tuple[str, ...] = ()
+    augment: Any = None
+
+    @property
+    def augmentations(self) -> tuple[Any, ...]:
+        """One augmentation (or None) per input set."""
+        if isinstance(self.augment, tuple):
+            return self.augment
+        return (self.augment,) * len(self.input_sets)
 
     @property
     def input_sets(self) -> tuple[Inputs, ...]:
@@ -137,6 +148,8 @@ class Call:
             )
         if self.features and len(self.features) != len(self.output_names):
             raise ValueError(f"Call of {self.network!r}: `features` names one output per input set.")
+        if isinstance(self.augment, tuple) and len(self.augment) != len(self.output_names):
+            raise ValueError(f"Call of {self.network!r}: a tuple `augment` names one augmentation per input set.")
 
 
 @dataclasses.dataclass(frozen=True)

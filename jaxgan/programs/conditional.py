@@ -23,7 +23,7 @@ import ml_collections
 from jaxgan import models as models_lib
 from jaxgan.models.conditional import ConditionalDiscriminator, ConditionalGenerator
 from jaxgan.program import Latent, Program, categorical, normal
-from jaxgan.programs import regularise, terms
+from jaxgan.programs import augmentation, regularise, terms
 from jaxgan.programs.family import Classifier, Exports, Family, Needs
 from jaxgan.programs.parts import Parts
 
@@ -115,6 +115,7 @@ def build(parts: Parts, *, needs_class_loss: bool = False) -> Program:
         repeats=config.num_critic_steps,
         project=parts.projection(),
     )
+    groups = augmentation.regularise(parts, groups, head="adversarial")
     program = Program(
         networks={"generator": generator, "discriminator": discriminator},
         latents=(Latent("z", normal((config.latent_dim,))), Latent("label", categorical(num_classes))),
@@ -129,7 +130,16 @@ def build(parts: Parts, *, needs_class_loss: bool = False) -> Program:
     return regularise.apply(parts, program, real="d_real.adversarial", fake="d_fake.adversarial")
 
 
-_READS = ("loss", "penalties", "clip_weights", "num_critic_steps", "ema_decay", *regularise.SHARED)
+_READS = (
+    "loss",
+    "penalties",
+    "clip_weights",
+    "num_critic_steps",
+    "ema_decay",
+    *regularise.SHARED,
+    "augment",
+    "consistency",
+)
 _NEEDS = Needs(features=("x", "label"), suggestion="a labelled dataset (e.g. mnist, digits, ring, grid)")
 
 FAMILY = Family(

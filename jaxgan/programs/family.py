@@ -48,6 +48,8 @@ SHARED_SETTINGS: Mapping[str, tuple[str, ...]] = {
     "orthogonal": ("orthogonal",),
     "penalty_interval": ("penalty_interval",),
     "ema_rampup": ("ema_rampup",),
+    "augment": ("augment",),  # DiffAugment / ADA (jaxgan/programs/augmentation.py)
+    "consistency": ("consistency",),  # CR, bCR, zCR
 }
 
 

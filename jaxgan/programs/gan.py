@@ -14,7 +14,7 @@ PacGAN's packing is a setting of the D calls; the penalties see D in inference m
 from __future__ import annotations
 
 from jaxgan.program import Latent, Program, normal
-from jaxgan.programs import regularise, terms
+from jaxgan.programs import augmentation, regularise, terms
 from jaxgan.programs.family import Family
 from jaxgan.programs.parts import Parts, optimizer_arguments
 
@@ -49,6 +49,7 @@ def build(parts: Parts) -> Program:
         features=feature_matching > 0,
         report=("d_real", "d_fake"),
     )
+    groups = augmentation.regularise(parts, groups)
     program = Program(
         networks={"generator": parts.generator(), "discriminator": parts.discriminator()},
         latents=(Latent("z", normal((config.latent_dim,))),),
@@ -75,6 +76,9 @@ FAMILY = Family(
         "unroll_steps",
         "feature_matching",
         *regularise.SHARED,
+        "augment",
+        "consistency",
     ),
-    doc="G(z) and D(x) with any objective, penalty and trick (packing, unrolling, feature matching, clipping, EMA).",
+    doc="G(z) and D(x) with any objective, penalty and trick (packing, unrolling, feature matching, clipping, EMA, "
+    "DiffAugment, ADA, consistency regularisation).",
 )

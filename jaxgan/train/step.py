@@ -16,7 +16,8 @@ group. Repeat c of group g draws its latents from `fold_in(fold_in(latent_key, g
 (latent j of example i from `fold_in(fold_in(that, j), i)`); its own key
 `fold_in(group_key, c)` splits into a lookahead key and a loss key, the loss key into a calls
 key and a terms key, and call j and term j take `fold_in(calls_key, j)` and
-`fold_in(terms_key, j)`.
+`fold_in(terms_key, j)`; a call's augmentations (`jaxgan.calls.AUGMENT_STREAM`) draw input set
+k from `fold_in(fold_in(call key, AUGMENT_STREAM), k)`.
 Every per-example draw (latents, penalty interpolation) comes from the example's global
 index, so the same program gives the same parameters on any number of devices.
 """
@@ -79,12 +80,13 @@ class TermContext:
         return self._params[network]
 
 
-def _run_calls(program, calls, params, variables, env, calls_key):
+def _run_calls(program, calls, params, variables, env, calls_key, term_state=None):
     env, variables = dict(env), dict(variables)
     for index, call in enumerate(calls):
         if all(name in env for name in call.output_names):
             continue  # reused from the previous group, or computed under jax.vjp already
-        values, new_vars = run_call(program, call, params, variables, env, jax.random.fold_in(calls_key, index))
+        call_key = jax.random.fold_in(calls_key, index)
+        values, new_vars = run_call(program, call, params, variables, env, call_key, term_state)
         env.update(values)
         if call.keep_variables:
             variables[call.network] = new_vars
@@ -135,7 +137,7 @@ def group_loss(
     Returns `(loss, dict(env=, variables=, term_state=, values=))`.
     """
     _, calls_key, terms_key = _keys(key)
-    env, new_variables = _run_calls(program, group.calls, params, variables, env, calls_key)
+    env, new_variables = _run_calls(program, group.calls, params, variables, env, calls_key, term_state)
 
     def apply(network, inputs, train):
         output, _, _ = apply_network(
@@ -294,10 +296,12 @@ def shared_pass(
     variables: PyTree,
     env: dict[str, jax.Array],
     key: jax.Array,
+    term_state: PyTree = None,
 ) -> tuple[dict[str, jax.Array], PyTree, dict[str, tuple[str, Callable]]]:
     """The outputs `names` of `group`'s calls under `jax.vjp`: `(env, variables, pullbacks)`.
 
-    `key` is the group repeat's key, so the calls draw what they would inside the group's loss.
+    `key` is the group repeat's key, so the calls draw what they would inside the group's loss
+    (`term_state`, the states at the start of the repeat, is what its augmentations read).
     """
     _, calls_key, _ = _keys(key)
     env, variables = dict(env), dict(variables)
@@ -310,7 +314,7 @@ def shared_pass(
 
         def forward(network_params, call=call, call_key=call_key):
             values, new_vars = run_call(
-                program, call, {**params, call.network: network_params}, variables, env, call_key
+                program, call, {**params, call.network: network_params}, variables, env, call_key, term_state
             )
             return values, new_vars
 
@@ -386,6 +390,7 @@ def make_train_step(
                             variables=variables,
                             env=base_env,
                             key=key,
+                            term_state=term_state,
                         )
                     previous_env = base_env
                 params, variables, opt_states[group.name], new_term_state, group_metrics = update_group(

@@ -28,6 +28,8 @@ CHANGED = {
     "orthogonal": ("orthogonal.networks", "discriminator"),
     "penalty_interval": ("penalty_interval", 16),
     "ema_rampup": ("ema_rampup", 0.05),
+    "augment": ("augment.policy", "translation"),
+    "consistency": ("consistency.bcr_real", 10.0),
 }
 
 
@@ -71,8 +73,10 @@ def test_the_families_read_what_their_programs_use():
     reads = {name: set(family.reads) for name, family in registry.FAMILIES.items()}
     assert reads["gan"] == set(family_lib.SHARED_SETTINGS) - {"labelled_per_class"}
     regularisers = {"lecam", "top_k", "orthogonal", "penalty_interval", "ema_rampup"}
-    for name in ("conditional", "acgan", "infogan"):
-        assert reads[name] == {"loss", "penalties", "clip_weights", "num_critic_steps", "ema_decay", *regularisers}
+    base = {"loss", "penalties", "clip_weights", "num_critic_steps", "ema_decay", *regularisers}
+    for name in ("conditional", "acgan"):
+        assert reads[name] == base | {"augment", "consistency"}
+    assert reads["infogan"] == base
     for name in ("ebgan", "began", "madgan", "semi_supervised"):
         assert reads[name] == {"num_critic_steps", "ema_decay"}
     assert reads["vaegan"] == {"ema_decay"}
