@@ -165,7 +165,13 @@ def test_each_transform_is_kept_with_probability_p():
     keys = jax.random.split(jax.random.PRNGKey(0), 8000)
     for p in (0.0, 0.3, 1.0):
         draws = jax.vmap(lambda k, p=p: ada.draw(k, jnp.float32(p)))(keys)
-        for name, identity in (("scale", 1.0), ("aniso", 1.0), ("contrast", 1.0), ("saturation", 1.0), ("brightness", 0.0)):
+        for name, identity in (
+            ("scale", 1.0),
+            ("aniso", 1.0),
+            ("contrast", 1.0),
+            ("saturation", 1.0),
+            ("brightness", 0.0),
+        ):
             kept = float(np.mean(np.asarray(draws[name]) != identity))
             assert abs(kept - p) < 0.02, (name, p, kept)
         rotated = float(np.mean((np.asarray(draws["rotate_pre"]) != 0) | (np.asarray(draws["rotate_post"]) != 0)))
@@ -200,7 +206,9 @@ def test_gradients_flow_through_the_pipeline_and_equal_finite_differences():
 
 def test_the_p_update_is_the_papers_formula():
     # p + sign(r_t - target) · images / (kimg · 1000), clipped to [0, 1]
-    update = lambda p, r, images: float(ada.update_p(jnp.float32(p), jnp.float32(r), target=0.6, images=images, kimg=500))  # noqa: E731
+    update = lambda p, r, images: float(
+        ada.update_p(jnp.float32(p), jnp.float32(r), target=0.6, images=images, kimg=500)
+    )  # noqa: E731
     assert update(0.5, 0.7, 256) == pytest.approx(0.5 + 256 / 500_000)
     assert update(0.5, 0.2, 256) == pytest.approx(0.5 - 256 / 500_000)
     assert update(0.5, 0.6, 256) == pytest.approx(0.5)  # sign(0) = 0

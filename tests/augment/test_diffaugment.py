@@ -65,7 +65,9 @@ def test_each_transform_equals_numpy_on_fixed_draws(name):
 def test_translation_at_its_extremes(shift_h, shift_w):
     x = _image(1)
     params = {"shift_h": jnp.int32(shift_h), "shift_w": jnp.int32(shift_w)}
-    np.testing.assert_array_equal(np.asarray(diffaugment.translation(x, params)), _numpy_translation(x, shift_h, shift_w))
+    np.testing.assert_array_equal(
+        np.asarray(diffaugment.translation(x, params)), _numpy_translation(x, shift_h, shift_w)
+    )
 
 
 @pytest.mark.parametrize("centre_h, centre_w", [(0, 0), (8, 5), (3, 2)])  # side 4 x 3: centres up to 8 and 5
@@ -86,7 +88,9 @@ def test_the_draws_cover_the_released_codes_ranges():
     assert set(np.unique(cutout["centre_w"]).tolist()) == set(range(0, 21))
     u = jax.vmap(lambda k: diffaugment.TRANSFORMS["brightness"].draw(k, shape))(keys)["u"]
     assert 0.0 <= float(u.min()) < 0.01 and 0.99 < float(u.max()) < 1.0
-    assert abs(float(jax.vmap(lambda k: diffaugment.TRANSFORMS["flip"].draw(k, shape))(keys)["flip"].mean()) - 0.5) < 0.04
+    assert (
+        abs(float(jax.vmap(lambda k: diffaugment.TRANSFORMS["flip"].draw(k, shape))(keys)["flip"].mean()) - 0.5) < 0.04
+    )
     odd = jax.vmap(lambda k: diffaugment.TRANSFORMS["cutout"].draw(k, (5, 5, 1)))(keys)  # an odd side, int(3.0) = 3
     assert set(np.unique(odd["centre_h"]).tolist()) == set(range(0, 5))  # 0 .. size - 1
 
@@ -101,7 +105,9 @@ def test_a_policy_runs_its_transforms_in_order_each_from_its_own_key():
     np.testing.assert_allclose(np.asarray(diffaugment.augment_one(policy, x, key)), expected, atol=1e-5)
 
 
-@pytest.mark.parametrize("policy", [("color",), ("translation",), ("cutout",), ("flip",), ("color", "translation", "cutout")])
+@pytest.mark.parametrize(
+    "policy", [("color",), ("translation",), ("cutout",), ("flip",), ("color", "translation", "cutout")]
+)
 def test_gradients_equal_finite_differences(policy):
     """Each policy is linear in the image for fixed draws, so central differences are exact up to rounding."""
     x = _image(6, (4, 4, 3))
@@ -124,7 +130,10 @@ def test_gradients_equal_finite_differences(policy):
 @pytest.mark.parametrize(
     "policy, message",
     [
-        ("color,zoom", r"^config\.augment\.policy='color,zoom' names unknown policies \['zoom'\]; use a comma-separated"),
+        (
+            "color,zoom",
+            r"^config\.augment\.policy='color,zoom' names unknown policies \['zoom'\]; use a comma-separated",
+        ),
         ("color,color", r"^config\.augment\.policy='color,color' repeats a policy; use a comma-separated list"),
     ],
 )
