@@ -61,17 +61,19 @@ CONFIG = "dcgan_mnist"
 SIZES = (500, 1000)
 TRAIN_SPLIT = "train[:90%]"  # the 4,500 training digits; "test" (the other 500) is held out
 STEPS_PER_CALL = 10  # configs/dcgan_mnist.py's
-# 3,000 steps: the seed DCGAN ran at ~5.5-6 steps/s on this machine's 2 cores (a 300-step baseline
-# launch: 62 s with compilation), so a baseline run is ~9 minutes and an augmented one fits the 15
-# minutes of a run with room for D's extra passes; on cores shared at a load of ~12 the same baseline
-# on 500 digits with its evaluations ran 1.6 steps/s (400 steps in 262 s): pass a smaller --steps there.
-# (3,000 steps are 384 epochs of 500 digits: D has time to memorise them.)
-DEFAULT_STEPS = 3000
+# 1,000 steps (64,000 images: 128 epochs of 500 digits, 64 of 1,000; D has time to memorise them):
+# the seed DCGAN runs at ~5.5-6 steps/s on this machine's 2 idle cores, so a baseline run with its
+# evaluations takes ~3-4 minutes and all 30 runs (2 sizes x 5 methods x 3 seeds) fit in about two hours.
+DEFAULT_STEPS = 1000
+# ADA's speed, scaled to the run: Karras et al. 2020 let p cross [0, 1] in 500k images of runs of
+# ~25M (2%); at 500k, p could move by 0.13 in this whole run. 10k images (~160 steps) is the same
+# fraction of a 64k-image run as 500k of a ~3M-image one: p can follow r_t within the run.
+ADA_KIMG = 10
 DIFF_AUGMENT = "--config.augment.policy=color,translation,cutout"
 METHODS: dict[str, tuple[str, ...]] = {
     "baseline": (),
     "diffaugment": (DIFF_AUGMENT,),
-    "ada": ("--config.augment.policy=ada",),
+    "ada": ("--config.augment.policy=ada", f"--config.augment.ada_kimg={ADA_KIMG}"),
     # LeCam's weight and anchor decay: 0.3, the weight of the authors' BigGAN + DiffAugment runs on
     # 10% and 20% of CIFAR-10 (google/lecam-gan, biggan_cifar/scripts/lc-DiffAugment-*.sh: `--LC 0.3`),
     # and the anchors' EMA decay 0.99 (Tseng et al. 2021; shared MATH.md).
