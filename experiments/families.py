@@ -511,7 +511,9 @@ def earlier_rows(path: str) -> dict[str, tuple[dict, dict]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", required=True, help="where each config trains, in <runs>/<name>")
-    parser.add_argument("--only", default="", help="comma-separated entry names (default: all)")
+    parser.add_argument(
+        "--only", default="", help="comma-separated entry names to train (default: all); the table has every entry"
+    )
     parser.add_argument("--steps_scale", type=float, default=1.0, help="multiplies every config's num_steps")
     parser.add_argument("--out", default=os.path.join(ROOT, "results", "families.md"), help="the table")
     parser.add_argument(
@@ -539,11 +541,10 @@ def main() -> None:
         parser.error(f"--only names {unknown}, which are not entries; the entries are {', '.join(names)}.")
     if args.steps_scale <= 0:
         parser.error(f"--steps_scale must be positive; got {args.steps_scale}.")
-    chosen = [entry for entry in ENTRIES if not only or entry.name in only]
     stats_by_name: dict[str, dict] = {}
     rows = []
     earlier = {} if args.fresh else earlier_rows(os.path.splitext(args.out)[0] + ".json")
-    for entry in chosen:
+    for entry in ENTRIES:  # every entry has a row; only those of --only train
         workdir = os.path.abspath(os.path.join(args.runs, entry.name))
         steps = num_steps(entry, args.steps_scale)
         kept = earlier.get(entry.name)
@@ -552,7 +553,7 @@ def main() -> None:
             row, stats_by_name[entry.name] = kept
             rows.append({**row, "entry": entry, "kept": True})
             continue
-        if args.table_only and finished_step(entry, workdir) < steps:
+        if (args.table_only or (only and entry.name not in only)) and finished_step(entry, workdir) < steps:
             stats_by_name[entry.name] = {}
             hallmark = f"not run (finished step {finished_step(entry, workdir)} of {steps})"
             rows.append(_unmeasured_row(entry, steps, hallmark, "not_run"))
