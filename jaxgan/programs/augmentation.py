@@ -38,6 +38,7 @@ import ml_collections
 from jaxgan.augment import Augmentation, ada, ada_stage, diffaugment, diffaugment_stage, latent_noise
 from jaxgan.losses.consistency import consistency_loss, latent_diversity_loss
 from jaxgan.program import Call, Group, Term
+from jaxgan.programs.parts import check_number
 
 DIFFAUGMENT_POLICIES = ("color", "translation", "cutout")
 CONSISTENCY_POLICIES = ("color", "translation", "cutout", "flip")
@@ -94,12 +95,7 @@ class Settings:
 
 
 def _number(section: str, name: str, value, *, low: float, high: float = math.inf, closed_low=True, closed_high=True):
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (low <= value if closed_low else low < value) and (value <= high if closed_high else value < high)
-    if not ok:
-        bounds = f"{'[' if closed_low else '('}{low:g}, {high:g}{']' if closed_high else ')'}".replace("inf]", "inf)")
-        raise ValueError(f"config.{section}.{name} must be a number in {bounds}; got {value!r}.")
-    return float(value)
+    return check_number(f"{section}.{name}", value, low, high, closed_low=closed_low, closed_high=closed_high)
 
 
 def _section(config: ml_collections.ConfigDict, name: str, defaults: ml_collections.ConfigDict):

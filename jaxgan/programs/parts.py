@@ -59,6 +59,19 @@ def optimizer(spec: ml_collections.ConfigDict, group: str) -> optax.GradientTran
     return optax.inject_hyperparams(factory)(**spec)
 
 
+def check_number(
+    field: str, value, low: float, high: float = math.inf, *, closed_low: bool = False, closed_high: bool = True
+) -> float:
+    """`value` as a float in the interval from `low` to `high` (each end closed or open), or one
+    sentence naming `config.<field>` and the interval."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (low <= value if closed_low else low < value) and (value <= high if closed_high else value < high)
+    if not ok:
+        bounds = f"{'[' if closed_low else '('}{low:g}, {high:g}{']' if closed_high else ')'}".replace("inf]", "inf)")
+        raise ValueError(f"config.{field} must be a number in {bounds}; got {value!r}.")
+    return float(value)
+
+
 def optimizer_arguments(name) -> set[str]:
     """The keyword arguments of the optax optimiser `name` (empty when it is not one)."""
     factory = getattr(optax, name, None) if isinstance(name, str) else None
@@ -90,13 +103,7 @@ class Parts:
 
     def number(self, name: str, low: float = 0.0, high: float = math.inf, *, closed_low: bool = False) -> float:
         """`settings.<name>` as a float in (low, high] ([low, high] with `closed_low`), or one sentence."""
-        value = self.settings[name]
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        ok = ok and (low <= value if closed_low else low < value) and value <= high
-        if not ok:
-            bounds = f"{'[' if closed_low else '('}{low:g}, {high:g}]".replace("inf]", "inf)")
-            raise ValueError(f"config.{self.family.section}.{name} must be a number in {bounds}; got {value!r}.")
-        return float(value)
+        return check_number(f"{self.family.section}.{name}", self.settings[name], low, high, closed_low=closed_low)
 
     def integer(self, name: str, low: int) -> int:
         """`settings.<name>` as an integer >= low, or one sentence."""

@@ -29,6 +29,7 @@ from jax import lax
 
 from jaxgan import regularisers
 from jaxgan.program import Group, Program, Term
+from jaxgan.programs.parts import check_number
 
 # The shared settings (`family.SHARED_SETTINGS`) a family reads when its build ends in `apply`.
 SHARED = ("lecam", "top_k", "orthogonal", "penalty_interval", "ema_rampup")
@@ -52,12 +53,7 @@ def _number(config, path: str, low: float, high: float, *, closed_low: bool, clo
     value = config
     for part in path.split("."):
         value = value[part]
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (low <= value if closed_low else low < value) and (value <= high if closed_high else value < high)
-    if not ok:
-        bounds = f"{'[' if closed_low else '('}{low:g}, {high:g}{']' if closed_high else ')'}".replace("inf]", "inf)")
-        raise ValueError(f"config.{path} must be a number in {bounds}; got {value!r}.")
-    return float(value)
+    return check_number(path, value, low, high, closed_low=closed_low, closed_high=closed_high)
 
 
 def _integer(config, path: str, low: int) -> int:
