@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jaxgan.config import model_config
 from jaxgan.programs import conditional
+from jaxgan.train import sweeps
 from tests.train.helpers import tiny_ring_config
 
 
@@ -23,10 +24,4 @@ def image_config(program: str = "gan", **overrides):
         if program == "acgan":
             config.conditional.discriminator_conditioning = "none"
             config.conditional.class_weight = 1.0
-    for key, value in overrides.items():
-        target = config
-        *path, last = key.split(".")
-        for part in path:
-            target = target[part]
-        target[last] = value
-    return config
+    return sweeps.with_overrides(config, overrides)
