@@ -113,6 +113,13 @@ _IMAGE_SIZE = flags.DEFINE_integer(
 )
 _SKIP_BAD = flags.DEFINE_bool("skip_bad_files", False, "fid: skip (and count) image files that do not decode.")
 _CACHE_DIR = flags.DEFINE_string("cache_dir", "~/.cache/jaxgan", "fid: where statistics are cached (statistics/).")
+_PROFILE_STEPS = flags.DEFINE_integer(
+    "profile_steps",
+    0,
+    "train: write a jax.profiler trace of this many steps, after the first (compiling) call, into <workdir>/profile "
+    "(whole calls of config.steps_per_call steps; TensorBoard's profile plugin and ui.perfetto.dev read it); 0: none.",
+    lower_bound=0,
+)
 _MULTIHOST = flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() before anything else.")
 _COORDINATOR = flags.DEFINE_string(
     "coordinator_address", None, "multihost: host:port of process 0 (else from the environment)."
@@ -122,9 +129,11 @@ _NUM_PROCESSES = flags.DEFINE_integer(
 )
 _PROCESS_ID = flags.DEFINE_integer("process_id", None, "multihost: this process's index (else from the environment).")
 
+# What the command's own flags with a bound accept, for the sentence that refuses another value.
+_ACCEPTED = {"profile_steps": "a non-negative int (0: no trace; N: trace N steps after the first compiled call)"}
 _MULTIHOST_FLAGS = ("multihost", "coordinator_address", "num_processes", "process_id")
 _COMMAND_FLAGS = {
-    "train": ("config", "workdir", *_MULTIHOST_FLAGS),
+    "train": ("config", "workdir", "profile_steps", *_MULTIHOST_FLAGS),
     "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct", "input", "truncation"),
     "eval": ("workdir", *_MULTIHOST_FLAGS),
     "classify": ("workdir", "input", "out"),
@@ -238,6 +247,10 @@ def _check_arguments(command: str, found: _Arguments) -> None:
                 f"--{flag.name} is a flag of jaxgan {_listed(others)}, not of jaxgan {command}; "
                 f"jaxgan {command} takes {', '.join('--' + n for n in own)}."
             )
+    for name, accepted in _ACCEPTED.items():
+        value = found.values.get(name)
+        if name in own and value is not None and not re.fullmatch(r"\d+", value.strip()):
+            raise Refusal(f"--{name}={value} is not accepted; use {accepted}.")
     if found.positional:
         raise Refusal(
             f"takes no positional arguments, got {found.positional[0]!r}; flags are written "
@@ -378,6 +391,10 @@ def _check_overrides(config: config_dict.ConfigDict, overrides: list[str]) -> No
 
 def _bad_value(message: str) -> str:
     """absl's "flag --config.x=v: <reason>" as a sentence that says what the field accepts."""
+    own = re.match(r"flag --(\w+)=(.*?): (.*)$", _sentence(message))
+    if own and own.group(1) in _ACCEPTED:  # a flag file's value: the command line's are checked before
+        name, value, reason = own.groups()
+        return f"--{name}={value} is not accepted ({reason.rstrip('.')}); use {_ACCEPTED[name]}."
     match = re.match(r"flag --(config\.[^=]+)=(.*?): (.*)$", _sentence(message))
     if not match:
         return message
@@ -436,9 +453,10 @@ def _print_help(command: str | None, config_spec: str | None = None) -> None:
             "  keyword arguments in config.loss.params and config.optimizer.<generator|discriminator> (and in",
             "  config.model.<generator|discriminator> when its name is overridden too), checked when the run is built.",
             "  Launch-only settings (num_steps, log/checkpoint/sample/eval cadence, evaluators, num_eval_samples,",
-            "  accept_changed_data) may change between launches of one run; any other change needs another",
-            "  --workdir or --config.overwrite=True (the old run is moved aside into replaced_<time>/). A folder: or",
-            "  array: dataset whose files changed since the run began is refused unless --config.accept_changed_data=True.",
+            "  accept_changed_data, data.workers, data.prefetch) may change between launches of one run; any other",
+            "  change needs another --workdir or --config.overwrite=True (the old run is moved aside into",
+            "  replaced_<time>/). A folder: or array: dataset whose files changed since the run began is refused",
+            "  unless --config.accept_changed_data=True.",
         ]
         if config_spec:
             _check_config_file(config_spec)
@@ -478,7 +496,7 @@ def _train() -> None:
     _initialize_distributed(multihost)
     from jaxgan.train import train_and_evaluate
 
-    train_and_evaluate(config, workdir)
+    train_and_evaluate(config, workdir, profile_steps=_PROFILE_STEPS.value)
 
 
 def _sample() -> None:

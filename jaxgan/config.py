@@ -27,6 +27,11 @@ def default_config() -> ml_collections.ConfigDict:
     config.data.num_examples = 100_000  # for the synthetic mixtures
     config.data.image_size = 0  # 0: the dataset's own size; else resize/crop to this square size
     config.data.on_device = True  # keep a dataset that fits on the device, gather inside the step
+    # Data read on the host (not kept on the device: tfds, folders): 0 reads each call's batches in the
+    # training process; N > 0 decodes and resizes them ahead of the step in N Grain worker processes, each
+    # `prefetch` calls ahead (jaxgan/data/pipeline.py). The same examples either way: launch-only settings.
+    config.data.workers = 0
+    config.data.prefetch = 2
     # "folder:<path>" and "array:<file>" (jaxgan/data/folder.py, array_file.py): how files are read.
     config.data.resize_filter = "bicubic"  # with image_size: PIL's nearest, box, bilinear, hamming, bicubic, lanczos
     config.data.channels = 0  # 0: as the files are (1 when all grey, else 3); 1 or 3 converts

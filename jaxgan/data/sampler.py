@@ -15,6 +15,7 @@ its contiguous slice of the global batch (`process_slice`), process 0 first.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -50,6 +51,35 @@ def batch_indices(step: int, *, num_examples: int, batch_size: int, seed: int) -
     epoch, position = divmod(int(step), per_epoch)
     start = position * batch_size
     return _epoch_permutation(int(num_examples), int(seed), epoch)[start : start + batch_size].astype(np.int64)
+
+
+def call_indices(
+    start_step: int,
+    *,
+    num_examples: Sequence[int],
+    seeds: Sequence[int],
+    batch_size: int,
+    batches_per_step: int,
+    steps_per_call: int,
+) -> np.ndarray:
+    """The int64 `[steps_per_call, runs, batches_per_step, batch_size]` global batches of the call that
+    starts at `start_step`, for runs r = 0..R-1 (each its `num_examples[r]` and `seeds[r]`).
+
+    Step t of run r reads the sampler's batches t * n .. t * n + n - 1 (n = batches_per_step),
+    each `batch_indices(t * n + c, num_examples=num_examples[r], batch_size=batch_size, seed=seeds[r])`:
+    a pure function of the step, like every batch here.
+    """
+    rows = [
+        [
+            [
+                batch_indices((start_step + k) * batches_per_step + c, num_examples=n, batch_size=batch_size, seed=seed)
+                for c in range(batches_per_step)
+            ]
+            for n, seed in zip(num_examples, seeds)
+        ]
+        for k in range(steps_per_call)
+    ]
+    return np.asarray(rows, np.int64).reshape(steps_per_call, len(seeds), batches_per_step, batch_size)
 
 
 def check_process_split(batch_size: int, process_count: int, process_index: int = 0) -> int:

@@ -4,7 +4,8 @@ Run r reads its own training set (`run_datasets`: its own points when the datase
 depend on the seed, as the 2-D mixtures' do; otherwise one dataset shared by every run) in its
 own order (`batch_indices(..., seed=its seed)`). A dataset that fits is kept on the devices and
 gathered inside the compiled call (`make_call(..., gather=True)`); otherwise each process reads
-its own slice of each global batch on the host and sends it to its devices.
+its own slice of each global batch on the host (`jaxgan.data.pipeline`: in the training process,
+or ahead of the step in Grain worker processes) and sends it to its devices.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import ml_collections
 import numpy as np
 from jax.sharding import PartitionSpec as P
 
-from jaxgan import data as data_lib
+from jaxgan.data import pipeline
 from jaxgan.train import build as build_lib
 from jaxgan.train import parallel
 from jaxgan.train.sweeps import Runs
@@ -51,10 +52,28 @@ class Feeder:
 
     A dataset that fits is kept on the devices (once when shared by the runs, stacked
     `[runs, N, ...]` otherwise) and gathered inside the program; otherwise this process reads
-    its own slice of each global batch and sends it to its devices.
+    its own slice of each global batch (`data.pipeline.CallReader`) and sends it to its devices:
+    in this thread (`workers` = 0) or ahead of the step in `workers` Grain processes, each
+    `prefetch` calls ahead (`data.pipeline.Loader`; `stop`: the run's last step, exclusive).
+    Call `close()` when done, to stop the workers.
     """
 
-    def __init__(self, datasets, mesh, *, seeds, features, batch_size, batches_per_step, steps_per_call, on_device):
+    def __init__(
+        self,
+        datasets,
+        mesh,
+        *,
+        seeds,
+        features,
+        batch_size,
+        batches_per_step,
+        steps_per_call,
+        on_device,
+        workers: int = 0,
+        prefetch: int = 2,
+        stop: int | None = None,
+    ):
+        workers, prefetch = pipeline.check_settings(workers, prefetch)
         self.datasets = list(datasets)
         self.mesh = mesh
         self.seeds = tuple(seeds)
@@ -63,6 +82,16 @@ class Feeder:
         self.batches_per_step = batches_per_step
         self.steps_per_call = steps_per_call
         self.shared = all(d is self.datasets[0] for d in self.datasets)
+        self.reader = pipeline.CallReader(
+            self.datasets,
+            seeds=self.seeds,
+            features=self.features,
+            batch_size=batch_size,
+            batches_per_step=batches_per_step,
+            steps_per_call=steps_per_call,
+            process_index=jax.process_index(),
+            process_count=jax.process_count(),
+        )
         self.device_arrays = None
         if on_device:
             owners = self.datasets[:1] if self.shared else self.datasets
@@ -71,42 +100,27 @@ class Feeder:
                 picked = [{name: a[name] for name in self.features} for a in arrays]
                 tree = picked[0] if self.shared else jax.tree.map(lambda *xs: np.stack(xs), *picked)
                 self.device_arrays = parallel.replicate(tree, mesh)
+        self.loader = None
+        if workers and self.device_arrays is None:
+            self.loader = pipeline.Loader(self.reader, workers=workers, prefetch=prefetch, stop=stop)
 
     def indices(self, start_step: int) -> np.ndarray:
-        def one(dataset, seed):
-            rows = [
-                data_lib.batch_indices(
-                    (start_step + k) * self.batches_per_step + c,
-                    num_examples=len(dataset),
-                    batch_size=self.batch_size,
-                    seed=seed,
-                )
-                for k in range(self.steps_per_call)
-                for c in range(self.batches_per_step)
-            ]
-            return np.stack(rows).reshape(self.steps_per_call, self.batches_per_step, self.batch_size)
+        return self.reader.indices(start_step)
 
-        return np.stack([one(d, s) for d, s in zip(self.datasets, self.seeds)], axis=1)
+    def host_batches(self, start_step: int) -> dict[str, np.ndarray]:
+        """This process's examples of the call at `start_step`, `[K, runs, batches_per_step, B / processes, ...]`."""
+        with jax.profiler.TraceAnnotation("jaxgan.host_batches"):
+            return self.loader.get(start_step) if self.loader is not None else self.reader(start_step)
 
     def inputs(self, start_step: int) -> tuple:
-        indices = self.indices(start_step)
-        local = np.moveaxis(
-            data_lib.process_slice(
-                np.moveaxis(indices, 3, 0), process_index=jax.process_index(), process_count=jax.process_count()
-            ),
-            0,
-            3,
-        )  # [K, runs, batches_per_step, B / processes]
         if self.device_arrays is not None:
+            local = self.reader.local_indices(start_step)  # [K, runs, batches_per_step, B / processes]
             return (self.device_arrays, parallel.shard_batch(local.astype(np.int32), self.mesh, parallel.BATCH_SPEC))
-        per_run = []
-        for r, dataset in enumerate(self.datasets):
-            got = dataset.get(local[:, r].reshape(-1))
-            per_run.append(
-                {name: got[name].reshape(*local[:, r].shape, *got[name].shape[1:]) for name in self.features}
-            )
-        batches = jax.tree.map(lambda *xs: np.stack(xs, axis=1), *per_run)
-        return (parallel.shard_batch(batches, self.mesh, parallel.BATCH_SPEC),)
+        return (parallel.shard_batch(self.host_batches(start_step), self.mesh, parallel.BATCH_SPEC),)
+
+    def close(self) -> None:
+        if self.loader is not None:
+            self.loader.close()
 
 
 def _gather(arrays, indices, shared: bool):

@@ -23,9 +23,10 @@ import numpy as np
 import tqdm
 from etils import epath
 
+from jaxgan.data import pipeline
 from jaxgan.train import build as build_lib
 from jaxgan.train import checkpoint as checkpoint_lib
-from jaxgan.train import evaluation, feeding, parallel, run_axis, sampling, storage, sweeps
+from jaxgan.train import evaluation, feeding, parallel, profile, run_axis, sampling, storage, sweeps
 from jaxgan.train import lease as lease_lib
 from jaxgan.train import workdir as workdir_lib
 from jaxgan.train import writers as writer_lib
@@ -110,6 +111,7 @@ def setup(
     program, build.feature_specs(dataset, program))`) instead of the config's; the config then
     gives the loop's settings (batch size, steps, seeds, cadence).
     """
+    workers, prefetch = pipeline.check_settings(config.data.get("workers", 0), config.data.get("prefetch", 2))
     runs = sweeps.runs_of(config)
     mesh = parallel.make_mesh(devices)
     if experiment is None:
@@ -133,6 +135,9 @@ def setup(
         batches_per_step=experiment.program.batches_per_step,
         steps_per_call=config.steps_per_call,
         on_device=config.data.on_device,
+        workers=workers,
+        prefetch=prefetch,
+        stop=config.num_steps,
     )
     call = feeding.make_call(per_device, mesh, gather=feeder.device_arrays is not None, shared=feeder.shared)
     sampler = sampling.Sampler(experiment.program, len(runs))
@@ -149,11 +154,18 @@ def _first_non_finite(metrics: dict[str, np.ndarray], first_step: int) -> str | 
 
 
 def train_and_evaluate(
-    config: ml_collections.ConfigDict, workdir: str, *, experiment: build_lib.Experiment | None = None
+    config: ml_collections.ConfigDict,
+    workdir: str,
+    *,
+    experiment: build_lib.Experiment | None = None,
+    profile_steps: int = 0,
 ) -> TrainState:
     """Train `config` in `workdir` (resuming if it holds a checkpoint); return the final state.
 
-    `experiment`: parts of one's own instead of the config's (see `setup`)."""
+    `experiment`: parts of one's own instead of the config's (see `setup`). `profile_steps` > 0:
+    a `jax.profiler` trace of that many steps after the first (compiling) call, in `workdir`/profile
+    (`jaxgan.train.profile`)."""
+    profile_steps = profile.check_profile_steps(profile_steps)
     is_writer = jax.process_index() == 0
     # Nothing is written before every setting is checked and every part built: a refused
     # launch leaves the workdir as it was, and the corrected relaunch is not refused for it.
@@ -165,7 +177,7 @@ def train_and_evaluate(
     try:
         if is_writer:
             lease = lease_lib.Lease(workdir, workdir_lib.lease_timeout(config)).acquire()
-        return _train(config, workdir, run, evaluate, lease, is_writer=is_writer)
+        return _train(config, workdir, run, evaluate, lease, is_writer=is_writer, profile_steps=profile_steps)
     except Exception as error:
         failure = _write_failure(error, workdir)
         if failure is None:
@@ -176,7 +188,7 @@ def train_and_evaluate(
             lease.release()
 
 
-def _train(config, workdir, run, evaluate, lease, *, is_writer: bool) -> TrainState:
+def _train(config, workdir, run, evaluate, lease, *, is_writer: bool, profile_steps: int = 0) -> TrainState:
     workdir_lib.commit(workdir, config, is_writer=is_writer)
     if evaluate is not None and is_writer:
         writer_lib.write_json(storage.join(workdir, EVALUATION_FILE), evaluate.record())
@@ -235,6 +247,7 @@ def _train(config, workdir, run, evaluate, lease, *, is_writer: bool) -> TrainSt
             if evaluate is not None and ((config.eval_every and end % config.eval_every == 0) or end == num_steps):
                 writer.scalars(end, {f"eval/{k}": v for k, v in evaluate(state_after).items()})
 
+    trace = profile.StepTrace(workdir, profile_steps=profile_steps, steps_per_call=per_call, enabled=is_writer)
     stops = _StopRequests().install()
     try:
         for first in range(start, num_steps, per_call):
@@ -245,7 +258,10 @@ def _train(config, workdir, run, evaluate, lease, *, is_writer: bool) -> TrainSt
                 checkpointer.save(state)
                 checkpointer.wait()
                 raise Interrupted(number, first, checkpointer.directory)
-            state, metrics = run.call(state, *run.feeder.inputs(first))
+            trace.before(first)
+            with profile.annotate_call(first):
+                state, metrics = run.call(state, *run.feeder.inputs(first))
+            trace.after(first, (state, metrics))
             needs_state = _needs_state(config, first + per_call, num_steps)
             if pending is not None:
                 settle(*pending, None)
@@ -257,17 +273,22 @@ def _train(config, workdir, run, evaluate, lease, *, is_writer: bool) -> TrainSt
             bar.update(per_call)
         if pending is not None:
             settle(*pending, None)
+        trace.close(state)
         if start >= num_steps:
             checkpointer.save(state)
         checkpointer.wait()
         kept_steps = checkpointer.steps()
     finally:
+        trace.close()
+        run.feeder.close()
         stops.restore()
         bar.close()
         checkpointer.close()
         writer.close()
     if is_writer:
         print(f"jaxgan: {_written(workdir, kept_steps)}", file=sys.stderr, flush=True)
+        if trace.summary():
+            print(f"jaxgan: {trace.summary()}", file=sys.stderr, flush=True)
     return state
 
 

@@ -34,6 +34,8 @@ _LAUNCH_ONLY = (
     "evaluators",
     "num_eval_samples",
     "lease_timeout",
+    "data.workers",  # how the batches are read, not which: the same examples either way
+    "data.prefetch",
 )
 # What a run writes into its workdir besides config.json; an existing one must be writable.
 _WRITTEN = ("checkpoints", "samples", "tensorboard", "metrics.jsonl")
@@ -44,7 +46,13 @@ def config_to_dict(config: ml_collections.ConfigDict) -> dict:
 
 
 def _experiment_fields(values: dict) -> dict:
-    return {k: v for k, v in values.items() if k not in _LAUNCH_ONLY}
+    """`values` without the launch-only settings (a dotted name is a field of a group)."""
+    kept = {k: v for k, v in values.items() if k not in _LAUNCH_ONLY}
+    for name in _LAUNCH_ONLY:
+        group, _, field = name.partition(".")
+        if field and isinstance(kept.get(group), dict):
+            kept[group] = {k: v for k, v in kept[group].items() if k != field}
+    return kept
 
 
 def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
