@@ -175,6 +175,10 @@ def test_a_config_file_is_refused_before_jax_is_imported(tmp_path):
             ["fid", "--a=W", "--workdir=W"],
             ["--workdir is a flag of jaxgan train, sample, eval and classify, not of jaxgan fid"],
         ),
+        (
+            ["train", f"--config={RING}", "--workdir=W", "--profile_steps=-1"],
+            ["jaxgan train: --profile_steps=-1 is not accepted; use a non-negative int (0: no trace"],
+        ),
     ],
     ids=[
         "unknown_flag",
@@ -187,6 +191,7 @@ def test_a_config_file_is_refused_before_jax_is_imported(tmp_path):
         "classify_num",
         "fid_without_a",
         "fid_with_workdir",
+        "negative_profile_steps",
     ],
 )
 def test_flag_problems(workdir, args, expected):
