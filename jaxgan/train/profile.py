@@ -6,7 +6,8 @@ steps), waiting for the last of them to finish on the device before it stops. It
 `<workdir>/profile/plugins/profile/<time>/`: `<host>.xplane.pb`, which TensorBoard's profile plugin
 reads (`tensorboard --logdir <workdir>/profile`), and `perfetto_trace.json.gz`, which
 ui.perfetto.dev opens. Each call of the loop is a step in it (`jaxgan.call`, with its first step
-as the step number); the host's wait for a call's batches is `jaxgan.host_batches`.
+as the step number); the host's wait for a call's batches is `jaxgan.host_batches`. With several
+processes, process 0 (the one that writes the workdir) traces.
 """
 
 from __future__ import annotations
