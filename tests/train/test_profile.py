@@ -20,6 +20,7 @@ def _traced_calls(trace: dict) -> list[int]:
     return sorted(set(steps))
 
 
+@pytest.mark.slow  # trains 8 steps
 def test_a_trace_of_the_steps_after_the_first_call_is_written_into_the_workdir(tmp_path, capfd):
     # 8 steps in calls of 2; the first call (steps 1-2) compiles; 3 steps round up to two calls: steps 3-6.
     state = train_and_evaluate(
