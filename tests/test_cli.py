@@ -285,7 +285,7 @@ import orbax.checkpoint as ocp
 import jaxgan.train
 from jaxgan.train.loop import NonFiniteError
 
-def diverge(config, workdir):
+def diverge(config, workdir, **launch):
     jax.devices()
     ocp.CheckpointManager(workdir + "/checkpoints").close()
     raise NonFiniteError("Training stopped: d_loss became nan at step 2; no checkpoint had been saved yet.")
