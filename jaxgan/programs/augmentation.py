@@ -11,13 +11,35 @@
   update and G's), so G's gradient flows through it. ADA's p is the state of the D term "ada"
   (`ada_term`), logged as `ada/p`; the augmentation reads it from the term states.
 - `config.consistency.cr` / `bcr_real` / `bcr_fake` (Zhang et al. 2020; Zhao et al. 2021): one
-  more D call, on T(x) and T(G(z)) with T = `config.consistency.policy` (then the augmentation
-  above, when one is set), and the terms `λ E‖D(x) - D(T(x))‖²` (weight cr + bcr_real: CR and
-  bCR's real half are the same term) and `λ_f E‖D(G(z)) - D(T(G(z)))‖²`.
+  more D call, on T(x) and T(G(z)) with T = `config.consistency.policy` (default "flip,shift":
+  the papers' horizontal flip and shift by a few pixels, borders reflected; then the
+  augmentation above, when one is set), and the terms `λ E‖D(x) - D(T(x))‖²` (weight cr +
+  bcr_real: CR and bCR's real half are the same term) and `λ_f E‖D(G(z)) - D(T(G(z)))‖²`, on
+  D's logits, gradients through both sides.
 - `config.consistency.zcr_discriminator` / `zcr_generator` / `zcr_sigma` (Zhao et al. 2021):
   D's G call also makes `fake_near` = G(z + Δz), Δz ~ N(0, σ² I); D's term
-  `λ_dis E‖D(G(z)) - D(G(z + Δz))‖²`; G's update reuses `fake_near` with `fake` (one G pass)
-  and adds `-λ_gen E mean (G(z) - G(z + Δz))²`.
+  `λ_dis E‖D(G(z)) - D(G(z + Δz))‖²` (one more D call); G's update reuses `fake_near` with
+  `fake` (one G pass) and adds `-λ_gen E mean (G(z) - G(z + Δz))²`.
+
+What a consistency term compares is D's change under T (or Δz) and nothing else, for a D with
+dropout and batch norm too (the seed DCGAN's; the papers' Ds have neither). Issue 28's bCR
+(FID 892 on 500 digits) had three differences more, each found to stop D from learning:
+
+- the extra D call drew its own dropout masks, so `E‖D(x) - D(T(x))‖²` held 2·Var_dropout(D(x))
+  (1.36 on the trained baseline D, whose outputs have sd 1.1): weighted by 10, a penalty on D's
+  sensitivity to its own units. The extra calls have D's call's input sets, in its order and
+  sizes, and draw D's masks from it (`Call.dropout_of`): example i meets the same masks in both.
+- T's translation filled the borders with 0, a grey frame on digits whose background is -1
+  (E‖D(x) - D(T(x))‖² = 18.3 on that D, 4.6 with reflected borders, 1.5 for flip). T's shift
+  reflects (PyTorch-StudioGAN's CR translation pads by reflection); DiffAugment's "translation"
+  keeps the authors' zero fill.
+- batch norm normalised real and generated images apart. A D held invariant to shifts reads
+  every position alike, and a batch normalised on its own has features of mean 0 whatever it
+  holds: the real batch's mean output can hardly differ from the generated one's. D alone,
+  against an untrained G, stayed at a loss of 1.2 (chance: ln 4 = 1.39) for 100 steps under
+  bCR; normalised together it reached 0.17. So with consistency on, every D call (in both
+  groups) takes its real and generated input sets in one batch (`Call.joint_statistics`), and
+  G's update rates G(z) in the batch (x, G(z)) as D's update does (`_joined_g_calls`).
 
 Penalties (R1, gradient penalty, DRAGAN) see D without the augmentation, and a D call's
 features (feature matching) are those of the augmented images.
