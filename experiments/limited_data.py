@@ -350,7 +350,12 @@ def draw_curves(results: dict, path: str, sizes) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", required=True, help="where every run trains, in <runs>/n<size>/<method>[/seed_<s>]")
-    parser.add_argument("--only", default="", help=f"comma-separated methods (default all: {', '.join(METHODS)})")
+    parser.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated methods to train (default all: {', '.join(METHODS)}); the table has every method "
+        "whose runs finished in --runs",
+    )
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES), help="training digits per run")
     parser.add_argument("--num_seeds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="steps of every run (equal for all)")
@@ -381,7 +386,7 @@ def main(argv=None) -> None:
     if eval_every % STEPS_PER_CALL:
         parser.error(f"--eval_every must be a multiple of {STEPS_PER_CALL} (the config's steps_per_call).")
     families.NUM_SEEDS = args.num_seeds
-    methods = [m for m in METHODS if not only or m in only]
+    methods = list(METHODS)  # every method has a row; only those of --only train
 
     scorer = None
     results, rows = {}, []
@@ -393,7 +398,7 @@ def main(argv=None) -> None:
             rows.append(row)
             per_run = launches(workdir, args.num_seeds, args.vmap_seeds)
             finished = all((families.latest_step(path) or 0) >= steps for path, _ in per_run)
-            if args.table_only and not finished:
+            if (args.table_only or (only and method not in only)) and not finished:
                 row["status"] = "not run"
                 continue
             curves, fids = {}, []

@@ -66,18 +66,22 @@ def _read_inputs(call: Call, env, key, term_state) -> list[list[jax.Array]]:
     return input_sets
 
 
-def run_call(program: Program, call: Call, params, variables, env, key, term_state=None):
+def run_call(program: Program, call: Call, params, variables, env, key, term_state=None, *, network_key=None):
     """`call` on the environment: `({output: value}, new variables of its network)`.
 
-    `term_state`: the terms' states, which an augmentation of the call may read (ADA's p)."""
+    `term_state`: the terms' states, which an augmentation of the call may read (ADA's p).
+    `network_key`: the key of the network's own randomness (dropout), `key` by default; the
+    augmentations draw from `key` (`Call.dropout_of`: the step passes the earlier call's key)."""
     module = program.networks[call.network]
     net_vars = variables.get(call.network, {})
     input_sets = _read_inputs(call, env, key, term_state)
+    key = key if network_key is None else network_key
     want_features = bool(call.features)
     sizes = {inputs[0].shape[0] for inputs in input_sets}
-    if len(input_sets) > 1 and not net_vars and len(sizes) == 1:
-        # No batch statistics: one call on the joined input sets (the same math), interleaved
-        # so that every example keeps its global index.
+    if len(input_sets) > 1 and (not net_vars or call.joint_statistics) and len(sizes) == 1:
+        # No batch statistics (or statistics of the union wanted): one call on the joined input
+        # sets (without statistics, the same math), interleaved so that every example keeps its
+        # global index.
         joined = [_interleave(list(parts)) for parts in zip(*input_sets)]
         output, net_vars, sown = apply_network(
             module, params[call.network], net_vars, joined, train=call.train, key=key, features=want_features

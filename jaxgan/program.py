@@ -113,6 +113,14 @@ class Call:
     `augment`: a random per-example transformation of the first input of every input set
     (`jaxgan.augment.Augmentation`: DiffAugment, ADA, zCR's latent noise), or a tuple of one
     (or None) per input set; applied before packing, each example drawn from its global index.
+    `dropout_of`: an output of an earlier call of the same network in the group; this call's
+    network then draws its randomness (dropout masks) from that call's key instead of its own,
+    so with as many input sets of the same sizes, example i of input set k meets the same masks
+    in both calls (consistency regularisation compares D on x and on T(x), not two dropout
+    draws). Its augmentations still draw from its own key. `joint_statistics`: the input sets
+    go through a network with batch statistics in one joined call all the same, normalised by
+    the statistics of their union (what consistency regularisation needs of a batch-norm D,
+    `jaxgan.programs.augmentation`).
     """
 
     network: str
@@ -123,6 +131,8 @@ class Call:
     keep_variables: bool = True
     features: tuple[str, ...] = ()
     augment: Any = None
+    dropout_of: str | None = None
+    joint_statistics: bool = False
 
     @property
     def augmentations(self) -> tuple[Any, ...]:
@@ -250,6 +260,14 @@ class Program:
                     problems.append(
                         f"group {group.name!r} calls network {call.network!r}, which is not one of {sorted(self.networks)}"
                     )
+            for position, call in enumerate(group.calls):
+                if call.dropout_of is not None:
+                    earlier = [c for c in group.calls[:position] if call.dropout_of in c.output_names]
+                    if not earlier or earlier[0].network != call.network:
+                        problems.append(
+                            f"a call of group {group.name!r} draws its dropout as the call that makes "
+                            f"{call.dropout_of!r}, which is not an earlier call of {call.network!r} in that group"
+                        )
             for path in group.trains:
                 if path.split("/")[0] not in self.networks:
                     problems.append(

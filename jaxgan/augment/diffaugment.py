@@ -13,6 +13,12 @@ the authors' released `DiffAugment_pytorch.py` (mit-han-lab/data-efficient-gans)
                  [-s, s], s = int(size / 8 + 1/2) of each side
     cutout       zeros on a square of side int(size / 2 + 1/2) centred at a uniform pixel
                  (c ∈ [0, size - (side mod 2)]), the square clipped to the image
+    shift        out[i, j] = x[r(i + a), r(j + b)], the same draws as translation, r reflecting an index
+                 about the border pixels (no edge repeat): the consistency papers' "shifting by a
+                 few pixels" with the image's own content at the borders (PyTorch-StudioGAN's CR pads
+                 by reflection), where translation's zeros would draw a grey frame on a [-1, 1] image
+                 whose background is -1: a frame the D of consistency regularisation is then asked
+                 to ignore (see `jaxgan.programs.augmentation`)
     flip         x[:, ::-1] with probability 1/2 (the consistency papers' T: flip + shift)
 
 A policy is a comma-separated list of names ("color" = brightness, saturation, contrast, in
@@ -26,6 +32,8 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+
+from jaxgan.augment import ada
 
 Params = dict[str, jax.Array]
 
@@ -86,6 +94,14 @@ def translation(x: jax.Array, params: Params) -> jax.Array:
     return shift(x, params["shift_h"], params["shift_w"])
 
 
+def reflected_shift(x: jax.Array, params: Params) -> jax.Array:
+    """`out[i, j] = x[r(i + shift_h), r(j + shift_w)]`, r the reflection about the border pixels."""
+    height, width = x.shape[0], x.shape[1]
+    rows = ada.reflect(jnp.arange(height) + params["shift_h"], height)
+    cols = ada.reflect(jnp.arange(width) + params["shift_w"], width)
+    return x[rows][:, cols]
+
+
 def cutout_side(size: int, ratio: float = 0.5) -> int:
     """The cutout square's side along a side of `size` pixels: int(size · ratio + 1/2)."""
     return int(size * ratio + 0.5)
@@ -127,6 +143,7 @@ TRANSFORMS = {
     "contrast": Transform("contrast", _uniform, contrast),
     "translation": Transform("translation", _draw_translation, translation),
     "cutout": Transform("cutout", _draw_cutout, cutout),
+    "shift": Transform("shift", _draw_translation, reflected_shift),
     "flip": Transform("flip", _draw_flip, flip),
 }
 
@@ -135,6 +152,7 @@ POLICIES: dict[str, tuple[str, ...]] = {
     "color": ("brightness", "saturation", "contrast"),
     "translation": ("translation",),
     "cutout": ("cutout",),
+    "shift": ("shift",),
     "flip": ("flip",),
 }
 

@@ -11,13 +11,35 @@
   update and G's), so G's gradient flows through it. ADA's p is the state of the D term "ada"
   (`ada_term`), logged as `ada/p`; the augmentation reads it from the term states.
 - `config.consistency.cr` / `bcr_real` / `bcr_fake` (Zhang et al. 2020; Zhao et al. 2021): one
-  more D call, on T(x) and T(G(z)) with T = `config.consistency.policy` (then the augmentation
-  above, when one is set), and the terms `λ E‖D(x) - D(T(x))‖²` (weight cr + bcr_real: CR and
-  bCR's real half are the same term) and `λ_f E‖D(G(z)) - D(T(G(z)))‖²`.
+  more D call, on T(x) and T(G(z)) with T = `config.consistency.policy` (default "flip,shift":
+  the papers' horizontal flip and shift by a few pixels, borders reflected; then the
+  augmentation above, when one is set), and the terms `λ E‖D(x) - D(T(x))‖²` (weight cr +
+  bcr_real: CR and bCR's real half are the same term) and `λ_f E‖D(G(z)) - D(T(G(z)))‖²`, on
+  D's logits, gradients through both sides.
 - `config.consistency.zcr_discriminator` / `zcr_generator` / `zcr_sigma` (Zhao et al. 2021):
   D's G call also makes `fake_near` = G(z + Δz), Δz ~ N(0, σ² I); D's term
-  `λ_dis E‖D(G(z)) - D(G(z + Δz))‖²`; G's update reuses `fake_near` with `fake` (one G pass)
-  and adds `-λ_gen E mean (G(z) - G(z + Δz))²`.
+  `λ_dis E‖D(G(z)) - D(G(z + Δz))‖²` (one more D call); G's update reuses `fake_near` with
+  `fake` (one G pass) and adds `-λ_gen E mean (G(z) - G(z + Δz))²`.
+
+What a consistency term compares is D's change under T (or Δz) and nothing else, for a D with
+dropout and batch norm too (the seed DCGAN's; the papers' Ds have neither). Issue 28's bCR
+(FID 892 on 500 digits) had three differences more, each found to stop D from learning:
+
+- the extra D call drew its own dropout masks, so `E‖D(x) - D(T(x))‖²` held 2·Var_dropout(D(x))
+  (1.36 on the trained baseline D, whose outputs have sd 1.1): weighted by 10, a penalty on D's
+  sensitivity to its own units. The extra calls have D's call's input sets, in its order and
+  sizes, and draw D's masks from it (`Call.dropout_of`): example i meets the same masks in both.
+- T's translation filled the borders with 0, a grey frame on digits whose background is -1
+  (E‖D(x) - D(T(x))‖² = 18.3 on that D, 4.6 with reflected borders, 1.5 for flip). T's shift
+  reflects (PyTorch-StudioGAN's CR translation pads by reflection); DiffAugment's "translation"
+  keeps the authors' zero fill.
+- batch norm normalised real and generated images apart. A D held invariant to shifts reads
+  every position alike, and a batch normalised on its own has features of mean 0 whatever it
+  holds: the real batch's mean output can hardly differ from the generated one's. D alone,
+  against an untrained G, stayed at a loss of 1.2 (chance: ln 4 = 1.39) for 100 steps under
+  bCR; normalised together it reached 0.17. So with consistency on, every D call (in both
+  groups) takes its real and generated input sets in one batch (`Call.joint_statistics`), and
+  G's update rates G(z) in the batch (x, G(z)) as D's update does (`_joined_g_calls`).
 
 Penalties (R1, gradient penalty, DRAGAN) see D without the augmentation, and a D call's
 features (feature matching) are those of the augmented images.
@@ -41,7 +63,7 @@ from jaxgan.program import Call, Group, Term
 from jaxgan.programs.parts import check_number
 
 DIFFAUGMENT_POLICIES = ("color", "translation", "cutout")
-CONSISTENCY_POLICIES = ("color", "translation", "cutout", "flip")
+CONSISTENCY_POLICIES = ("color", "translation", "cutout", "shift", "flip")
 ADA_FIELDS = ("ada_target", "ada_kimg", "ada_interval", "ada_p")
 
 
@@ -68,7 +90,9 @@ def consistency_settings() -> ml_collections.ConfigDict:
             "zcr_discriminator": 0.0,  # zCR: λ_dis E‖D(G(z)) - D(G(z + Δz))‖² in D's loss
             "zcr_generator": 0.0,  # zCR: -λ_gen E mean (G(z) - G(z + Δz))² in G's loss
             "zcr_sigma": 0.03,  # Δz ~ N(0, σ² I)
-            "policy": "translation,flip",  # T of CR and bCR: DiffAugment's policies and "flip"
+            # T of CR and bCR: the papers' flip and shift by a few pixels, borders reflected ("shift");
+            # also DiffAugment's policies ("translation" fills with 0: a grey frame on [-1, 1] digits)
+            "policy": "flip,shift",
         }
     )
 
@@ -164,7 +188,7 @@ def read_settings(config: ml_collections.ConfigDict, element_shape) -> Settings:
     if (weights["cr"] or weights["bcr_real"] or weights["bcr_fake"]) and not consistency_policy:
         raise ValueError(
             "config.consistency.policy is empty, and cr/bcr_real/bcr_fake need its transformation T; use a "
-            f"comma-separated list of {list(CONSISTENCY_POLICIES)} (e.g. 'translation,flip')."
+            f"comma-separated list of {list(CONSISTENCY_POLICIES)} (e.g. 'flip,shift')."
         )
     return Settings(
         policy=policy,
@@ -273,6 +297,37 @@ def _inputs_of(call: Call, output: str) -> tuple[str, ...]:
     return call.input_sets[call.output_names.index(output)]
 
 
+def _joined_g_calls(g_group: Group, d_call: Call, *, network: str, real: str, fake: str) -> Group:
+    """G's group with its D calls on real and generated images made one call of joint statistics,
+    as in D's update: D(G(z)) normalised with the real images as D was trained (a batch-norm D
+    normalised on G(z) alone rates it otherwise). Without a D call on real images in G's group,
+    the real images of D's call are added (an output G's terms do not read)."""
+    d_calls = [(i, call) for i, call in enumerate(g_group.calls) if call.network == network]
+    named = {name: (i, call) for i, call in d_calls for name in call.output_names}
+    if fake not in named or any(len(call.input_sets) != 1 for _, call in d_calls) or len(d_calls) > 2:
+        return g_group
+    fake_index, fake_call = named[fake]
+    real_index, real_call = named.get(real, (None, None))
+    real_inputs = real_call.input_sets[0] if real_call is not None else _inputs_of(d_call, real)
+    features = ()
+    if fake_call.features:
+        features = (real_call.features[0] if real_call is not None else f"{real}_features", fake_call.features[0])
+    joined = Call(
+        network,
+        (tuple(real_inputs), tuple(fake_call.input_sets[0])),
+        (real, fake),
+        train=fake_call.train,
+        pack=fake_call.pack,
+        keep_variables=fake_call.keep_variables,
+        features=features,
+        augment=((real_call or fake_call).augmentations[0], fake_call.augmentations[0]),
+        joint_statistics=True,
+    )
+    calls = [call for i, call in enumerate(g_group.calls) if i not in (fake_index, real_index)]
+    calls.insert(min(i for i in (fake_index, real_index) if i is not None), joined)
+    return dataclasses.replace(g_group, calls=tuple(calls))
+
+
 def main_augmentation(settings: Settings, axis_name: str | None) -> Augmentation | None:
     """The augmentation of every image D sees: DiffAugment's policies, ADA's pipeline, or None."""
     if settings.ada:
@@ -308,9 +363,22 @@ def regularise(
         )
         return dataclasses.replace(group, calls=calls)
 
-    d_group, g_group = augmented(d_group), augmented(g_group)
+    consistent = bool(settings.consistency_real or settings.consistency_fake or settings.zcr_discriminator)
+
+    def joint(group: Group) -> Group:
+        if not consistent:
+            return group
+        calls = tuple(
+            dataclasses.replace(call, joint_statistics=True) if call.network == network else call
+            for call in group.calls
+        )
+        return dataclasses.replace(group, calls=calls)
+
+    d_group, g_group = joint(augmented(d_group)), joint(augmented(g_group))
     d_index, d_call = _producer(d_group, real)
-    real_inputs, fake_inputs = _inputs_of(d_call, real), _inputs_of(d_call, fake)
+    fake_inputs = _inputs_of(d_call, fake)
+    if consistent:
+        g_group = _joined_g_calls(g_group, d_call, network=network, real=real, fake=fake)
     fake_image = fake_inputs[0]
     d_calls, d_terms = list(d_group.calls), list(d_group.terms)
     g_reuse, g_terms = tuple(g_group.reuse), list(g_group.terms)
@@ -330,32 +398,33 @@ def regularise(
             g_reuse = (*g_reuse, near)
             g_terms.append(_diversity_term(settings.zcr_generator, (fake_image, near)))
 
-    # One more D call on what the consistency terms compare with D's outputs on x and G(z).
-    extra_inputs, extra_outputs, extra_augment = [], [], []
-    transform = None
+    # The D calls that the consistency terms compare with D's outputs on x and G(z). Each has the
+    # input sets of D's call, in its order and sizes, and draws D's dropout masks from D's call
+    # (`dropout_of`): example i meets the same masks in both, so a term measures D's change under
+    # T (or Δz), not the difference of two dropout draws (which a weight of 10 would otherwise turn
+    # into a penalty on D's dropout variance that stops D from learning). An input set no term
+    # reads (T(G(z)) with CR alone, the real images in zCR's call) is computed and left unread.
     if settings.consistency_real or settings.consistency_fake:
         transform = diffaugment_stage(settings.consistency_policy, axis_name=parts.axis_name)
         if augmentation is not None:
             transform = transform.then(augmentation)
-    for weight, inputs, name in (
-        (settings.consistency_real, real_inputs, real),
-        (settings.consistency_fake, fake_inputs, fake),
-    ):
-        if weight:
-            extra_inputs.append(inputs)
-            extra_outputs.append(f"{name}_transformed")
-            extra_augment.append(transform)
-            reads = (at(name), at(f"{name}_transformed"))
-            d_terms.append(_consistency_term(f"cr_{name.removeprefix('d_')}", reads, weight))
+        outputs = tuple(f"{name}_transformed" for name in d_call.output_names)
+        consistency_call = dataclasses.replace(d_call, outputs=outputs, augment=transform, features=(), dropout_of=real)
+        d_calls.insert(d_index + 1, consistency_call)
+        for weight, name in ((settings.consistency_real, real), (settings.consistency_fake, fake)):
+            if weight:
+                reads = (at(name), at(f"{name}_transformed"))
+                d_terms.append(_consistency_term(f"cr_{name.removeprefix('d_')}", reads, weight))
     if settings.zcr_discriminator:
-        extra_inputs.append((f"{fake_image}_near", *fake_inputs[1:]))
-        extra_outputs.append(f"{fake}_near")
-        extra_augment.append(augmentation)
+        near_inputs = (f"{fake_image}_near", *fake_inputs[1:])
+        inputs = tuple(
+            near_inputs if name == fake else inputs for inputs, name in zip(d_call.input_sets, d_call.output_names)
+        )
+        outputs = tuple(f"{name}_near" for name in d_call.output_names)
+        zcr_call = dataclasses.replace(d_call, inputs=inputs, outputs=outputs, features=(), dropout_of=real)
+        d_calls.insert(d_index + 1 + bool(settings.consistency_real or settings.consistency_fake), zcr_call)
         reads = (at(fake), at(f"{fake}_near"))
         d_terms.append(_consistency_term("zcr_discriminator", reads, settings.zcr_discriminator))
-    if extra_inputs:
-        extra = Call(network, tuple(extra_inputs), tuple(extra_outputs), pack=d_call.pack, augment=tuple(extra_augment))
-        d_calls.insert(d_index + 1, extra)
     if settings.ada:
         repeats = d_group.repeats
         d_terms.append(ada_term(settings, reads=at(real), repeats=repeats, pack=d_call.pack))

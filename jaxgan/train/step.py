@@ -17,7 +17,8 @@ group. Repeat c of group g draws its latents from `fold_in(fold_in(latent_key, g
 `fold_in(group_key, c)` splits into a lookahead key and a loss key, the loss key into a calls
 key and a terms key, and call j and term j take `fold_in(calls_key, j)` and
 `fold_in(terms_key, j)`; a call's augmentations (`jaxgan.calls.AUGMENT_STREAM`) draw input set
-k from `fold_in(fold_in(call key, AUGMENT_STREAM), k)`.
+k from `fold_in(fold_in(call key, AUGMENT_STREAM), k)`; a call with `dropout_of` gives its network
+(dropout) the key of the earlier call that makes that output.
 Every per-example draw (latents, penalty interpolation) comes from the example's global
 index, so the same program gives the same parameters on any number of devices.
 """
@@ -80,13 +81,24 @@ class TermContext:
         return self._params[network]
 
 
+def _network_key(calls, call, calls_key):
+    """The key of `call`'s network randomness: that of the earlier call that makes `call.dropout_of`, or None."""
+    if call.dropout_of is None:
+        return None
+    index = next(j for j, earlier in enumerate(calls) if call.dropout_of in earlier.output_names)
+    return jax.random.fold_in(calls_key, index)
+
+
 def _run_calls(program, calls, params, variables, env, calls_key, term_state=None):
     env, variables = dict(env), dict(variables)
     for index, call in enumerate(calls):
         if all(name in env for name in call.output_names):
             continue  # reused from the previous group, or computed under jax.vjp already
         call_key = jax.random.fold_in(calls_key, index)
-        values, new_vars = run_call(program, call, params, variables, env, call_key, term_state)
+        network_key = _network_key(calls, call, calls_key)
+        values, new_vars = run_call(
+            program, call, params, variables, env, call_key, term_state, network_key=network_key
+        )
         env.update(values)
         if call.keep_variables:
             variables[call.network] = new_vars
@@ -311,10 +323,18 @@ def shared_pass(
         if not wanted or all(name in env for name in call.output_names):
             continue
         call_key = jax.random.fold_in(calls_key, index)
+        network_key = _network_key(group.calls, call, calls_key)
 
-        def forward(network_params, call=call, call_key=call_key):
+        def forward(network_params, call=call, call_key=call_key, network_key=network_key):
             values, new_vars = run_call(
-                program, call, {**params, call.network: network_params}, variables, env, call_key, term_state
+                program,
+                call,
+                {**params, call.network: network_params},
+                variables,
+                env,
+                call_key,
+                term_state,
+                network_key=network_key,
             )
             return values, new_vars
 

@@ -27,6 +27,13 @@ def _numpy_translation(x, a, b):
     return out
 
 
+def _numpy_shift(x, a, b):
+    """The shift with reflected borders: numpy's pad mode 'reflect' (no edge repeat), then a crop."""
+    s = max(abs(a), abs(b), 1)
+    padded = np.pad(x, ((s, s), (s, s), (0, 0)), mode="reflect")
+    return padded[s + a : s + a + x.shape[0], s + b : s + b + x.shape[1]]
+
+
 def _numpy_cutout(x, centre_h, centre_w):
     side_h, side_w = int(x.shape[0] * 0.5 + 0.5), int(x.shape[1] * 0.5 + 0.5)
     out = x.copy()
@@ -45,6 +52,7 @@ NUMPY = {
     "contrast": lambda x, d: (x - x.mean()) * (d["u"] + 0.5) + x.mean(),
     "translation": lambda x, d: _numpy_translation(x, int(d["shift_h"]), int(d["shift_w"])),
     "cutout": lambda x, d: _numpy_cutout(x, int(d["centre_h"]), int(d["centre_w"])),
+    "shift": lambda x, d: _numpy_shift(x, int(d["shift_h"]), int(d["shift_w"])),
     "flip": lambda x, d: x[:, ::-1] if bool(d["flip"]) else x,
 }
 
@@ -70,6 +78,28 @@ def test_translation_at_its_extremes(shift_h, shift_w):
     )
 
 
+@pytest.mark.parametrize("shift_h, shift_w", [(-1, 0), (1, 1), (0, -1), (-1, 1)])
+def test_shift_at_its_extremes_reflects_the_border(shift_h, shift_w):
+    x = _image(1)
+    params = {"shift_h": jnp.int32(shift_h), "shift_w": jnp.int32(shift_w)}
+    np.testing.assert_array_equal(np.asarray(diffaugment.reflected_shift(x, params)), _numpy_shift(x, shift_h, shift_w))
+
+
+def test_shift_of_a_digit_draws_no_frame_where_translation_draws_a_grey_one():
+    """A digit on jaxgan's background -1: shifted by 4 pixels, the shift's border is background;
+    translation's zero fill is the grey value 0 on 4 whole rows (what a D held to D(x) = D(T(x))
+    was asked to ignore, issue 28's bCR at FID 892)."""
+    x = -np.ones((28, 28, 1), np.float32)
+    x[8:20, 12:16] = 1.0  # a stroke
+    params = {"shift_h": jnp.int32(4), "shift_w": jnp.int32(0)}
+    shifted, translated = (
+        np.asarray(diffaugment.reflected_shift(x, params)),
+        np.asarray(diffaugment.translation(x, params)),
+    )
+    np.testing.assert_array_equal(shifted[:24], x[4:])
+    assert (shifted[24:] == -1.0).all() and (translated[24:] == 0.0).all()
+
+
 @pytest.mark.parametrize("centre_h, centre_w", [(0, 0), (8, 5), (3, 2)])  # side 4 x 3: centres up to 8 and 5
 def test_cutout_at_its_extremes(centre_h, centre_w):
     x = _image(2)
@@ -80,9 +110,10 @@ def test_cutout_at_its_extremes(centre_h, centre_w):
 def test_the_draws_cover_the_released_codes_ranges():
     keys = jax.random.split(jax.random.PRNGKey(3), 4000)
     shape = (28, 20, 1)  # shifts up to int(3.5 + 0.5) = 4 and int(2.5 + 0.5) = 3; cutout sides 14 and 10
-    translation = jax.vmap(lambda k: diffaugment.TRANSFORMS["translation"].draw(k, shape))(keys)
-    assert set(np.unique(translation["shift_h"]).tolist()) == set(range(-4, 5))
-    assert set(np.unique(translation["shift_w"]).tolist()) == set(range(-3, 4))
+    for name in ("translation", "shift"):
+        translation = jax.vmap(lambda k, name=name: diffaugment.TRANSFORMS[name].draw(k, shape))(keys)
+        assert set(np.unique(translation["shift_h"]).tolist()) == set(range(-4, 5))
+        assert set(np.unique(translation["shift_w"]).tolist()) == set(range(-3, 4))
     cutout = jax.vmap(lambda k: diffaugment.TRANSFORMS["cutout"].draw(k, shape))(keys)
     assert set(np.unique(cutout["centre_h"]).tolist()) == set(range(0, 29))  # even side: 0 .. size
     assert set(np.unique(cutout["centre_w"]).tolist()) == set(range(0, 21))
@@ -106,7 +137,8 @@ def test_a_policy_runs_its_transforms_in_order_each_from_its_own_key():
 
 
 @pytest.mark.parametrize(
-    "policy", [("color",), ("translation",), ("cutout",), ("flip",), ("color", "translation", "cutout")]
+    "policy",
+    [("color",), ("translation",), ("cutout",), ("flip",), ("flip", "shift"), ("color", "translation", "cutout")],
 )
 def test_gradients_equal_finite_differences(policy):
     """Each policy is linear in the image for fixed draws, so central differences are exact up to rounding."""

@@ -34,9 +34,9 @@ def augmentations(axis_name):
     return {
         "diffaugment": augment_lib.diffaugment_stage(("color", "translation", "cutout"), axis_name=axis_name),
         "ada": augment_lib.ada_stage(axis_name=axis_name),
-        "consistency_then_diffaugment": augment_lib.diffaugment_stage(
-            ("translation", "flip"), axis_name=axis_name
-        ).then(augment_lib.diffaugment_stage(("color",), axis_name=axis_name)),
+        "consistency_then_diffaugment": augment_lib.diffaugment_stage(("flip", "shift"), axis_name=axis_name).then(
+            augment_lib.diffaugment_stage(("color",), axis_name=axis_name)
+        ),
         "latent_noise": augment_lib.latent_noise(0.03, axis_name=axis_name),
     }
 
