@@ -2,8 +2,8 @@
 
 `JointDiscriminator` follows the shape of Dumoulin et al. 2017's D (ALI, appendix A): an x path
 `D(x)` (convolutions for images, Dense layers for vectors), a z path `D(z)` (Dense layers), and a
-joint path `D(x, z)` on their concatenated features, with dropout 0.2 in the joint layers
-(ALI's D uses dropout 0.2 throughout); the x path is the seed DCGAN's two strided 5x5
+joint path `D(x, z)` on their concatenated features, with dropout 0.2 after every hidden layer
+(as ALI's D); the x path is the seed DCGAN's two strided 5x5
 convolutions (as Donahue et al. 2017's MNIST D, x and z are joined before the last hidden
 layers). No batch statistics, so encoder pairs and generator pairs go through D in one joined call.
 The encoders are deterministic, as BiGAN's (`E(x)` a function; ALI's is a Gaussian
@@ -26,18 +26,20 @@ from jaxgan.models.conv import Conv
 Dtype = Any
 
 
-def _convolutions(x: jax.Array, features: int, dtype: Dtype) -> jax.Array:
-    """conv5x5/2(f) LReLU -> conv5x5/2(2f) LReLU -> flatten."""
+def _convolutions(x: jax.Array, features: int, dtype: Dtype, dropout=None) -> jax.Array:
+    """conv5x5/2(f) LReLU -> conv5x5/2(2f) LReLU -> flatten; `dropout(h, name)` after each layer."""
     h = x.astype(dtype)
     for i, width in enumerate((features, 2 * features)):
         h = Conv(width, (5, 5), strides=(2, 2), dtype=dtype, name=f"conv_{i}")(h)
         h = nn.leaky_relu(h, layers.LEAKY_RELU_SLOPE)
+        h = h if dropout is None else dropout(h, f"conv_{i}")
     return h.reshape(h.shape[0], -1)
 
 
-def _dense_stack(h: jax.Array, width: int, depth: int, dtype: Dtype, prefix: str) -> jax.Array:
+def _dense_stack(h: jax.Array, width: int, depth: int, dtype: Dtype, prefix: str, dropout=None) -> jax.Array:
     for i in range(depth):
         h = nn.leaky_relu(nn.Dense(width, dtype=dtype, name=f"{prefix}_{i}")(h), layers.LEAKY_RELU_SLOPE)
+        h = h if dropout is None else dropout(h, f"{prefix}_{i}")
     return h
 
 
@@ -92,7 +94,8 @@ class MLPEncoder(nn.Module):
 class JointDiscriminator(nn.Module):
     """(x, z) -> one logit per pair: x path (two strided convolutions for images, `depth` Dense(width)
     for vectors) and z path (`depth` Dense(width)) concatenated, then `depth` joint Dense(width)
-    layers with per-example dropout, then Dense(1). The sown "features" are the last joint layer."""
+    layers, then Dense(1); per-example dropout after every hidden layer of the three paths (as
+    ALI's D). The sown "features" are the last joint layer."""
 
     features: int = 64
     width: int = 512
@@ -112,15 +115,16 @@ class JointDiscriminator(nn.Module):
         _check_input("JointDiscriminator", x)
         if z.ndim != 2 or z.shape[0] != x.shape[0]:
             raise ValueError(f"JointDiscriminator: `z` must be [batch, latent_dim] beside x {x.shape}; got {z.shape}.")
+
+        def dropout(h, name):
+            drop = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name, name=f"dropout_{name}")
+            return drop(h, deterministic=not train)
+
         if x.ndim == 4:
-            h_x = _convolutions(x, self.features, self.dtype)
+            h_x = _convolutions(x, self.features, self.dtype, dropout)
         else:
-            h_x = _dense_stack(x.astype(self.dtype), self.width, self.depth, self.dtype, "x")
-        h_z = _dense_stack(z.astype(self.dtype), self.width, self.depth, self.dtype, "z")
-        h = jnp.concatenate([h_x, h_z], axis=-1)
-        for i in range(self.depth):
-            h = nn.leaky_relu(nn.Dense(self.width, dtype=self.dtype, name=f"joint_{i}")(h), layers.LEAKY_RELU_SLOPE)
-            dropout = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name, name=f"dropout_{i}")
-            h = dropout(h, deterministic=not train)
+            h_x = _dense_stack(x.astype(self.dtype), self.width, self.depth, self.dtype, "x", dropout)
+        h_z = _dense_stack(z.astype(self.dtype), self.width, self.depth, self.dtype, "z", dropout)
+        h = _dense_stack(jnp.concatenate([h_x, h_z], axis=-1), self.width, self.depth, self.dtype, "joint", dropout)
         self.sow("intermediates", "features", h.astype(jnp.float32))
         return nn.Dense(1, dtype=self.dtype, name="output")(h)[:, 0].astype(jnp.float32)
