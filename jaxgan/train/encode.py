@@ -19,9 +19,13 @@ from jaxgan.train.run_axis import over_runs
 from jaxgan.train.state import TrainState
 
 
-def encoding_families() -> list[str]:
-    """The built-in families whose record exports an encoder."""
-    return sorted(name for name, family in registry.FAMILIES.items() if family.exports.reconstruction is not None)
+def encoding_families(*, codes: bool = False) -> list[str]:
+    """The built-in families whose record exports an encoder (with `codes`: one that gives E(x))."""
+    return sorted(
+        name
+        for name, family in registry.FAMILIES.items()
+        if family.exports.reconstruction is not None and (not codes or family.exports.reconstruction.encode is not None)
+    )
 
 
 class Encoder:
@@ -41,7 +45,7 @@ class Encoder:
         reconstruction = registry.get(config.program).exports.reconstruction
         if reconstruction is None or (codes and reconstruction.encode is None):
             raise ValueError(
-                f"{wanted} needs a family with an encoder ({', '.join(encoding_families())}); this run's "
+                f"{wanted} needs a family with an encoder ({', '.join(encoding_families(codes=codes))}); this run's "
                 f"config.program is {config.program!r}."
             )
         self.networks = reconstruction.networks

@@ -182,3 +182,41 @@ def test_a_missing_encoder_entry_is_refused():
     del config.model["encoder"]
     with pytest.raises(ValueError, match=r"^program 'ali' needs config\.model\.encoder"):
         build.build(config)
+
+
+@pytest.mark.slow
+def test_the_loop_scores_the_encoder_of_every_seed(tmp_path):
+    """`encoding_one_nn` through the loop's evaluation (two seeds in one program): each seed's value is
+    the 1-NN accuracy of its own E on the held-out points, recomputed here from its checkpoint."""
+    from jaxgan import data as data_lib
+    from jaxgan.metrics.neighbours import nearest_neighbour_accuracy
+    from jaxgan.train import evaluation, restore, run_axis
+
+    config = tiny_config("ali", num_steps=4, num_seeds=2, evaluators="encoding_one_nn", num_eval_samples=300)
+    train_and_evaluate(config, str(tmp_path))
+    rows = [json.loads(line) for line in open(os.path.join(tmp_path, "metrics.jsonl"))]
+    got = [rows[-1][f"eval/encoding_one_nn_accuracy/seed={s}"] for s in (0, 1)]
+    config, experiment, state = restore.load_latest(str(tmp_path))
+    real, labels = evaluation.real_examples(experiment.dataset, 300, seed=config.seed)
+    held_out = data_lib.load("ring", split="test", seed=config.seed, num_examples=config.data.num_examples)
+    held = held_out.get(np.arange(len(held_out)))
+    for s in (0, 1):
+        single = run_axis.unstack(state, s)
+        params = {name: single.sampling_params(name) for name in ("encoder", "generator")}
+        codes = [ali.encode(experiment.program, params, single.variables, x) for x in (real, held["x"])]
+        assert got[s] == pytest.approx(nearest_neighbour_accuracy(codes[0], labels, codes[1], held["label"]))
+    assert 0.125 < min(got)  # better than chance over the ring's 8 modes: the codes carry the mode
+
+
+def test_evaluators_of_an_encoder_are_refused_for_a_family_without_one():
+    from jaxgan.programs import registry
+    from jaxgan.train import encode
+
+    config = tiny_config("ali")
+    config.program = "gan"
+    with pytest.raises(
+        ValueError, match=r"^config\.evaluators naming encoding_one_nn needs a family with an encoder \(ali\)"
+    ):
+        encode.Encoder(config, None, 1, codes=True, wanted="config.evaluators naming encoding_one_nn")
+    assert registry.FAMILIES["vaegan"].exports.reconstruction.encode is None  # reconstructs, gives no codes
+    assert encode.encoding_families() == ["ali", "vaegan"]
