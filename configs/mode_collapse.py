@@ -50,6 +50,13 @@ METHODS = {
         "model.discriminator.minibatch_discrimination": 5,
         "model.discriminator.minibatch_kernel_dim": 5,
     },
+    # Dumoulin et al. 2017 / Donahue et al. 2017 (the ALI row of PacGAN's Table 1): an MLP encoder
+    # beside G and the joint D(x, z) (configs/grid_ali.py), G and E trained together against it.
+    "ALI": {
+        "program": "ali",
+        "model.encoder": {"name": "mlp", "width": 400, "depth": 3},
+        "model.discriminator": {"name": "joint", "width": 200, "depth": 2, "dropout_rate": 0.2},
+    },
 }
 DATASETS = ("ring", "grid")
 

@@ -220,6 +220,22 @@ ENTRIES: tuple[Entry, ...] = (
         extra="vaegan",
     ),
     Entry(
+        "ali_mnist",
+        "ali",
+        "ali_mnist",
+        "encoding_one_nn,reconstruction_accuracy,fid",
+        (
+            Figure("encoding_one_nn_accuracy", "1-NN on E(x), held-out"),
+            Figure("reconstruction_accuracy_classifier", "digit accuracy of held-out reconstructions"),
+            _FID,
+        ),
+        "1-NN on E(x) ≥ 0.90, reconstruction accuracy ≥ 0.70 (issue 26)",
+        lambda s, t: (
+            _mean(s, "encoding_one_nn_accuracy") >= 0.90 and _mean(s, "reconstruction_accuracy_classifier") >= 0.70
+        ),
+        separate_seeds=True,
+    ),
+    Entry(
         "pix2pix_edges2digits",
         "pix2pix",
         "pix2pix_edges2digits",

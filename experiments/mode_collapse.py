@@ -94,9 +94,9 @@ PUBLISHED = {
         ((24.8, None), (93.6, None), (0.04, None)),
     ),
     "unrolled": ("VEEGAN Table 1", ((7.6, None), (35.6, None), None), ((23.6, None), (16.0, None), None)),
+    "ALI": ("PacGAN Table 1", ((6.6, None), (97.6, None), (0.36, None)), ((24.1, None), (95.7, None), (0.14, None))),
 }
 OTHER_PUBLISHED = [
-    ("ALI", "PacGAN Table 1", ((6.6, None), (97.6, None), (0.36, None)), ((24.1, None), (95.7, None), (0.14, None))),
     ("VEEGAN", "VEEGAN Table 1", ((8.0, None), (52.9, None), None), ((24.6, None), (40.0, None), None)),
 ]
 KEYS = ("modes", "high_quality_fraction", "reverse_kl")

@@ -15,13 +15,14 @@ importable by its own name. The formulas and the identities the tests check are 
 
 Every family's own losses live here too, one name per formula, outside the registry (their
 inputs are not a D/G pair of outputs alone): `auxiliary` (feature matching, ACGAN, InfoGAN),
-`semi_supervised` (the K+1 classifier), `energy` (EBGAN, BEGAN), `madgan`, `vaegan`,
+`semi_supervised` (the K+1 classifier), `energy` (EBGAN, BEGAN), `madgan`, `vaegan`, `ali` (ALI / BiGAN),
 `translation` (pix2pix's L1, CycleGAN's cycle and identity terms; their adversarial losses are
 the separable ones above).
 """
 
 from jaxgan.losses import semi_supervised
 from jaxgan.losses._base import Objective, StatefulObjective, weighted_mean
+from jaxgan.losses.ali import ali_discriminator_loss, ali_generator_loss, ali_value
 from jaxgan.losses.auxiliary import (
     acgan_class_loss,
     feature_matching_loss,
@@ -86,6 +87,9 @@ __all__ = [
     "Objective",
     "StatefulObjective",
     "acgan_class_loss",
+    "ali_discriminator_loss",
+    "ali_generator_loss",
+    "ali_value",
     "began_autoencoder_loss",
     "began_convergence_measure",
     "began_discriminator_loss",

@@ -36,7 +36,7 @@ from jaxgan.metrics import overfitting
 from jaxgan.metrics.distances import mmd2, sliced_wasserstein
 from jaxgan.metrics.fid import fid, kid
 from jaxgan.metrics.mode_coverage import mode_coverage
-from jaxgan.metrics.neighbours import density_coverage, one_nn_accuracy, precision_recall
+from jaxgan.metrics.neighbours import density_coverage, nearest_neighbour_accuracy, one_nn_accuracy, precision_recall
 from jaxgan.metrics.scores import inception_score, mode_score
 
 DEFAULT_CACHE_DIR = features_lib.DEFAULT_CACHE_DIR
@@ -50,6 +50,8 @@ NEEDS = (
     "conditions",
     "held_out",
     "discriminator",
+    "encodings",
+    "reconstructions",
 )
 
 
@@ -63,7 +65,10 @@ class EvaluatorInputs:
     handed to `Evaluation.__call__`. `held_out`: held-out `(examples, labels)` (a classifier's
     test set). `discriminator_outputs`: D's raw outputs `{"train": [n], "held_out": [m]}` on
     examples of the training set the run trains on and of the held-out split, handed to
-    `Evaluation.__call__`.
+    `Evaluation.__call__`. `encodings`: an encoder's codes `{"real": [n, d], "held_out": [m, d]}`
+    of the real samples and of the held-out examples; `reconstruction_probabilities`: the
+    evaluator's classifier on the reconstructions G(E(x)) of the held-out examples (both handed
+    to `Evaluation.__call__` by a family with an encoder, `family.Reconstruction`).
     """
 
     real: np.ndarray
@@ -80,6 +85,8 @@ class EvaluatorInputs:
     fake_conditions: Mapping[str, np.ndarray] | None = None
     held_out: tuple[np.ndarray, np.ndarray] | None = None
     discriminator_outputs: Mapping[str, np.ndarray] | None = None
+    encodings: Mapping[str, np.ndarray] | None = None
+    reconstruction_probabilities: np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,6 +178,22 @@ def _discriminator_overfitting(x: EvaluatorInputs) -> tuple[float, ...]:
     return tuple(values[key] for key in overfitting.KEYS)
 
 
+def _encoding_one_nn(x: EvaluatorInputs) -> tuple[float]:
+    """A 1-NN classifier on the codes E(x): fit on the real samples' codes and labels, scored on
+    the held-out examples' codes and labels (Donahue et al. 2017's MNIST protocol)."""
+    real, held_out = np.asarray(x.encodings["real"]), np.asarray(x.encodings["held_out"])
+    if not (np.all(np.isfinite(real)) and np.all(np.isfinite(held_out))):
+        return (float("nan"),)
+    return (nearest_neighbour_accuracy(real, x.real_labels, held_out, x.held_out[1]),)
+
+
+def _reconstruction_accuracy(x: EvaluatorInputs) -> tuple[float]:
+    """The classifier's label of G(E(x)) against x's label, over the held-out examples."""
+    if x.reconstruction_probabilities is None:
+        return (float("nan"),)
+    return (conditional_lib.accuracy(np.argmax(x.reconstruction_probabilities, axis=-1), x.held_out[1]),)
+
+
 def _feature_evaluators(features: str, name_suffix: str) -> tuple[Evaluator, ...]:
     return (
         Evaluator(
@@ -234,6 +257,15 @@ _EVALUATORS = (
         needs=("predict", "held_out"),
     ),
     Evaluator("discriminator_overfitting", overfitting.KEYS, _discriminator_overfitting, needs=("discriminator",)),
+    Evaluator(
+        "encoding_one_nn", ("encoding_one_nn_accuracy",), _encoding_one_nn, needs=("encodings", "labels", "held_out")
+    ),
+    Evaluator(
+        "reconstruction_accuracy",
+        ("reconstruction_accuracy{f}",),
+        _reconstruction_accuracy,
+        needs=("reconstructions", "probabilities", "held_out"),
+    ),
 )
 REGISTRY: Mapping[str, Evaluator] = types.MappingProxyType({e.name: e for e in _EVALUATORS})
 
@@ -391,13 +423,17 @@ class Evaluation:
         predict: Callable[[np.ndarray], np.ndarray] | None = None,
         conditions: Mapping[str, np.ndarray] | None = None,
         discriminator_outputs: Mapping[str, np.ndarray] | None = None,
+        encodings: Mapping[str, np.ndarray] | None = None,
+        reconstructions: np.ndarray | None = None,
     ) -> dict[str, float]:
         """The evaluators on generated samples `fake` `[m, *element_shape]`; NaN everywhere when
         `fake` holds NaN or infinite values (a diverged generator). `predict`: for evaluators
         that need it (a function of the networks, e.g. D's class head). `conditions`: what each
         sample was drawn for (`{"label": [m]}`), for the conditional evaluators.
         `discriminator_outputs`: D's raw outputs `{"train": [n], "held_out": [m]}`, for
-        `discriminator_overfitting`."""
+        `discriminator_overfitting`. `encodings`: an encoder's codes `{"real": [n, d], "held_out":
+        [m, d]}` of the real samples and the held-out examples, for `encoding_one_nn`;
+        `reconstructions`: G(E(x)) of the held-out examples, for `reconstruction_accuracy`."""
         fake = np.asarray(fake)
         if fake.ndim < 2 or tuple(fake.shape[1:]) != self.element_shape:
             raise ValueError(
@@ -412,6 +448,13 @@ class Evaluation:
             raise ValueError(
                 f"Evaluation: {needs_d} need D's outputs on training and held-out examples; pass discriminator_outputs=."
             )
+        for need, given, what in (
+            ("encodings", encodings, "an encoder's codes of the real and held-out examples; pass encodings="),
+            ("reconstructions", reconstructions, "G(E(x)) of the held-out examples; pass reconstructions="),
+        ):
+            wanting = [e.name for e in self.evaluators if need in e.needs]
+            if wanting and given is None:
+                raise ValueError(f"Evaluation: {wanting} need {what}.")
         if not self.evaluators:
             return {}
         if not np.all(np.isfinite(fake)):
@@ -421,13 +464,19 @@ class Evaluation:
         for evaluator in self.evaluators:
             inputs = {"real": self.real, "fake": fake, "seed": self.seed, "metadata": self.metadata,
                       "real_labels": self.real_labels, "predict": predict, "fake_conditions": conditions,
-                      "held_out": self.held_out, "discriminator_outputs": discriminator_outputs}  # fmt: skip
+                      "held_out": self.held_out, "discriminator_outputs": discriminator_outputs,
+                      "encodings": encodings}  # fmt: skip
             suffix = ""
             if evaluator.uses_features:
                 kind = self._kind(evaluator)
                 extractor = self.extractors[kind]
                 suffix = extractor.suffix
                 (real_feats, real_probs), (fake_feats, fake_probs) = self.real_features[kind], fake_features[kind]
+                if "reconstructions" in evaluator.needs:  # NaN for a diverged encoder or generator
+                    finite = np.all(np.isfinite(reconstructions))
+                    inputs["reconstruction_probabilities"] = (
+                        extractor.fn(np.asarray(reconstructions))[1] if finite else None
+                    )
                 inputs.update(
                     real_features=real_feats,
                     fake_features=fake_feats,

@@ -144,3 +144,26 @@ def one_nn_accuracy(real, fake) -> float:
     device_pooled = jnp.asarray(pooled)
     (_, nearest) = _by_blocks(lambda block, start: _block_knn(block, device_pooled, jnp.int32(start), 1), pooled)
     return float(np.mean(is_fake[nearest[:, 0]] == is_fake))
+
+
+def nearest_neighbour_accuracy(train_features, train_labels, test_features, test_labels) -> float:
+    """Accuracy of the 1-nearest-neighbour classifier fit on `(train_features [N, d], train_labels [N])`
+    on `(test_features [M, d], test_labels [M])`: each test example takes the label of its nearest
+    training example (Euclidean; the first one on a tie). Donahue et al. 2017 (BiGAN, Table 1)
+    score an encoder this way on E(x) of MNIST.
+    """
+    train_features, test_features = check_features(
+        train_features, test_features, metric="nearest_neighbour_accuracy", min_examples=1
+    )
+    train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
+    if train_labels.shape != (train_features.shape[0],) or test_labels.shape != (test_features.shape[0],):
+        raise ValueError(
+            f"nearest_neighbour_accuracy: one label per example is needed; got labels {train_labels.shape} for "
+            f"features {train_features.shape} and {test_labels.shape} for {test_features.shape}."
+        )
+    centre = train_features.mean(axis=0)
+    train = jnp.asarray((train_features - centre).astype(np.float32))
+    test = (test_features - centre).astype(np.float32)
+    past_end = jnp.int32(train.shape[0])  # the test rows are not training points: exclude none
+    (_, nearest) = _by_blocks(lambda block, start: _block_knn(block, train, past_end, 1), test)
+    return float(np.mean(train_labels[nearest[:, 0]] == test_labels))

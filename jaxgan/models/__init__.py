@@ -12,8 +12,9 @@ spectral-norm vectors live in the "batch_stats" collection; dropout uses the "dr
 
 The kinds: `generator` (the unconditional bodies, MAD-GAN's `multi_mlp` and the translation
 generators `unet` and `resnet`), `discriminator` (the bodies, the autoencoder Ds of EBGAN and
-BEGAN, VAE-GAN's `feature_discriminator` and the `patchgan`) and `encoder` (VAE-GAN's
-`conv_encoder`). A family takes the kinds and names it can use (`jaxgan.programs.parts`).
+BEGAN, VAE-GAN's `feature_discriminator`, the `patchgan` and ALI's `joint` D(x, z)) and
+`encoder` (VAE-GAN's `conv_encoder`, ALI's `deterministic_conv` and `mlp`). A family takes the kinds
+and names it can use (`jaxgan.programs.parts`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
+from jaxgan.models.ali import DeterministicConvEncoder, JointDiscriminator, MLPEncoder
 from jaxgan.models.autoencoder import ConvAutoencoder, MLPAutoencoder
 from jaxgan.models.began import BeganAutoencoder, BeganGenerator
 from jaxgan.models.dcgan import DCGAN28Discriminator, DCGAN28Generator, DCGANDiscriminator, DCGANGenerator
@@ -62,9 +64,12 @@ _DISCRIMINATORS = types.MappingProxyType(
         "mlp_autoencoder": MLPAutoencoder,
         "feature_discriminator": FeatureDiscriminator,
         "patchgan": PatchGANDiscriminator,
+        "joint": JointDiscriminator,
     }
 )
-_ENCODERS = types.MappingProxyType({"conv_encoder": ConvEncoder})
+_ENCODERS = types.MappingProxyType(
+    {"conv_encoder": ConvEncoder, "deterministic_conv": DeterministicConvEncoder, "mlp": MLPEncoder}
+)
 REGISTRY = types.MappingProxyType({"generator": _GENERATORS, "discriminator": _DISCRIMINATORS, "encoder": _ENCODERS})
 
 _COMPUTE_DTYPES = ("float32", "bfloat16", "float16")

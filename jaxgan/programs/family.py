@@ -88,10 +88,13 @@ class Translation:
 class Reconstruction:
     """A family with an encoder: `fn(program, params, variables, x) -> G(E(x))`, the
     reconstruction of inputs at the networks `networks` (their sampling params).
-    `jaxgan sample --reconstruct=<split>` writes inputs and reconstructions."""
+    `jaxgan sample --reconstruct=<split>` writes inputs and reconstructions. `encode(program,
+    params, variables, x) -> [n, d]`: the codes E(x) (when the family gives them), which the
+    `encoding_one_nn` evaluator classifies; `reconstruction_accuracy` reads `fn`."""
 
     fn: Callable[..., Any]
     networks: tuple[str, ...]
+    encode: Callable[..., Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

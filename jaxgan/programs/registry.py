@@ -22,7 +22,7 @@ import ml_collections
 
 from jaxgan import data as data_lib
 from jaxgan.program import Program
-from jaxgan.programs import began, conditional, ebgan, gan, infogan, madgan, semi_supervised, translation, vaegan
+from jaxgan.programs import ali, began, conditional, ebgan, gan, infogan, madgan, semi_supervised, translation, vaegan
 from jaxgan.programs.family import Family, refuse_unread_settings
 from jaxgan.programs.parts import DTYPES, Parts
 
@@ -39,6 +39,7 @@ FAMILIES: types.MappingProxyType[str, Family] = types.MappingProxyType(
             began.FAMILY,
             madgan.FAMILY,
             vaegan.FAMILY,
+            ali.FAMILY,
             translation.PIX2PIX,
             translation.CYCLEGAN,
         )

@@ -85,6 +85,22 @@ class RunsEvaluator:
                     _held_out_dataset(config), config.num_eval_samples, self.discriminator.features, seed=config.seed
                 ),
             }
+        # the family's encoder: codes of the real and held-out examples, reconstructions of the held-out ones
+        self.encoder = None
+        needs_codes = any("encodings" in registry[name].needs for name in names)
+        needs_reconstructions = any("reconstructions" in registry[name].needs for name in names)
+        if needs_codes or needs_reconstructions:
+            from jaxgan.train import encode
+
+            wanting = [name for name in names if {"encodings", "reconstructions"} & set(registry[name].needs)]
+            self.encoder = encode.Encoder(
+                config,
+                sampler.program,
+                sampler.num_runs,
+                codes=needs_codes,
+                wanted=f"config.evaluators naming {wanting[0]}",
+            )
+            self.needs_codes, self.needs_reconstructions = needs_codes, needs_reconstructions
         real, labels = real_examples(dataset, config.num_eval_samples, seed=config.seed)
         self.evaluation = evaluators.Evaluation(
             names,
@@ -108,12 +124,31 @@ class RunsEvaluator:
             d_outputs = {
                 part: self.discriminator.outputs(state, inputs) for part, inputs in self.discriminator_inputs.items()
             }
+        codes = reconstructions = None
+        if self.encoder is not None:
+            held_out_x = self.evaluation.held_out[0]
+            if self.needs_codes:
+                codes = {
+                    "real": self.encoder.codes(state, self.evaluation.real),
+                    "held_out": self.encoder.codes(state, held_out_x),
+                }
+            if self.needs_reconstructions:
+                reconstructions = self.encoder.reconstructions(state, held_out_x)
         per_run = []
         for r, fake in enumerate(drawn["x"]):
             conditions = {name: value[r] for name, value in drawn.items() if name != "x"}
             predict = None if predictions is None else (lambda x, p=predictions[r]: p)
             outputs = None if d_outputs is None else {part: values[r] for part, values in d_outputs.items()}
-            per_run.append(self.evaluation(fake, conditions=conditions, predict=predict, discriminator_outputs=outputs))
+            per_run.append(
+                self.evaluation(
+                    fake,
+                    conditions=conditions,
+                    predict=predict,
+                    discriminator_outputs=outputs,
+                    encodings=None if codes is None else {part: values[r] for part, values in codes.items()},
+                    reconstructions=None if reconstructions is None else reconstructions[r],
+                )
+            )
         return merge_runs(self.runs, per_run)
 
     def record(self) -> dict:

@@ -267,8 +267,51 @@ def test_names():
         "one_nn", "mmd", "sliced_wasserstein", "mode_coverage",
         "fid_inception", "kid_inception", "precision_recall_inception",
         "class_consistency", "class_shares", "intra_fid", "code_agreement", "classifier_accuracy",
-        "matched_classifier_accuracy", "discriminator_overfitting",
+        "matched_classifier_accuracy", "discriminator_overfitting", "encoding_one_nn", "reconstruction_accuracy",
     ]  # fmt: skip
     assert evaluators.parse_names(" fid,kid ,fid,") == ["fid", "kid"]
     with pytest.raises(TypeError):
         evaluators.REGISTRY["new"] = evaluators.REGISTRY["fid"]  # read-only: entries are added in the source
+
+
+def test_an_encoders_codes_and_reconstructions_are_scored_on_the_held_out_examples():
+    """`encoding_one_nn`: 1-NN on E(x) fit on the real samples' codes and labels; `reconstruction_accuracy`:
+    the classifier's label of G(E(x)) against the held-out label; both say what they need when not given."""
+    real = np.zeros((4, 8, 8, 1), np.float32)
+    labels = np.array([0, 1, 2, 3])
+    held_out = (np.zeros((3, 8, 8, 1), np.float32), np.array([3, 1, 0]))
+
+    def extractor_fn(x):  # "the class is the brightest of the first four pixels"
+        flat = np.asarray(x, np.float64).reshape(len(x), -1)
+        return flat, np.eye(4)[np.argmax(flat[:, :4], axis=1)]
+
+    extractor = features.FeatureExtractor("classifier", extractor_fn, {"kind": "classifier"}, has_probabilities=True)
+    evaluation = evaluators.Evaluation(
+        ["encoding_one_nn", "reconstruction_accuracy"],
+        real=real,
+        real_labels=labels,
+        held_out=held_out,
+        dataset_name="toy",
+        cache_dir=None,
+        extractors={"classifier": extractor},
+    )
+    codes = {
+        "real": np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]),
+        "held_out": np.array([[0.9, 0.8], [0.1, 0.1], [0.0, 0.2]]),
+    }
+    reconstructions = np.zeros((3, 8, 8, 1), np.float32)
+    reconstructions.reshape(3, -1)[[0, 1, 2], [3, 2, 0]] = 1.0  # classes 3, 2, 0 against labels 3, 1, 0
+    results = evaluation(real, encodings=codes, reconstructions=reconstructions)
+    # nearest codes: [1, 1] (label 3), [0, 0] (label 0), [0, 0] (label 0) against 3, 1, 0
+    assert results == {
+        "encoding_one_nn_accuracy": pytest.approx(2 / 3),
+        "reconstruction_accuracy_classifier": pytest.approx(2 / 3),
+    }
+    reconstructions[0, 0, 0, 0] = np.nan
+    nan_codes = {**codes, "held_out": codes["held_out"] + np.array([[np.nan, 0.0], [0.0, 0.0], [0.0, 0.0]])}
+    diverged = evaluation(real, encodings=nan_codes, reconstructions=reconstructions)
+    assert all(math.isnan(v) for v in diverged.values())
+    with pytest.raises(ValueError, match=r"\['encoding_one_nn'\] need an encoder's codes"):
+        evaluation(real, reconstructions=reconstructions)
+    with pytest.raises(ValueError, match=r"\['reconstruction_accuracy'\] need G\(E\(x\)\)"):
+        evaluation(real, encodings=codes)

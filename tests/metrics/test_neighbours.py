@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
-from jaxgan.metrics.neighbours import density_coverage, one_nn_accuracy, precision_recall
+from jaxgan.metrics.neighbours import density_coverage, nearest_neighbour_accuracy, one_nn_accuracy, precision_recall
 
 
 def _radii(points, k):
@@ -100,3 +100,18 @@ def test_density_about_one_and_full_coverage_for_one_distribution():
 def test_bad_inputs_raise(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_nearest_neighbour_classifier_matches_a_brute_force_numpy_one():
+    rng = np.random.default_rng(0)
+    train, test = rng.normal(size=(700, 5)), rng.normal(size=(300, 5))
+    train_labels, test_labels = rng.integers(0, 3, size=700), rng.integers(0, 3, size=300)
+    test_labels[:150] = train_labels[np.argmin(((test[:150, None] - train[None]) ** 2).sum(-1), axis=1)]
+    nearest = np.argmin(((test[:, None] - train[None]) ** 2).sum(-1), axis=1)
+    expected = np.mean(train_labels[nearest] == test_labels)
+    assert expected > 0.5  # half agree by construction, the rest by chance
+    assert nearest_neighbour_accuracy(train, train_labels, test, test_labels) == pytest.approx(expected)
+    # a test point equal to a training point takes that point's label (no point is excluded)
+    assert nearest_neighbour_accuracy(train, train_labels, train[:600], train_labels[:600]) == 1.0
+    with pytest.raises(ValueError, match="one label per example"):
+        nearest_neighbour_accuracy(train, train_labels[:5], test, test_labels)

@@ -30,9 +30,9 @@ def test_names():
     papers = {"infogan28"}  # a paper's own G and D (InfoGAN's MNIST networks)
     assert set(models.generator_names()) == bodies | papers | {"multi_mlp", "unet", "resnet", "began"}
     assert set(models.discriminator_names()) == bodies | papers | {
-        "autoencoder", "began_autoencoder", "mlp_autoencoder", "feature_discriminator", "patchgan", "noisy_mlp"
+        "autoencoder", "began_autoencoder", "mlp_autoencoder", "feature_discriminator", "patchgan", "noisy_mlp", "joint"
     }  # fmt: skip
-    assert models.names("encoder") == ("conv_encoder",)
+    assert models.names("encoder") == ("conv_encoder", "deterministic_conv", "mlp")
     assert set(MODELS) == bodies
 
 

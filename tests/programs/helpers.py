@@ -1,18 +1,18 @@
-"""Tiny configs of the EBGAN, BEGAN, MAD-GAN and VAE-GAN programs for the tests."""
+"""Tiny configs of the EBGAN, BEGAN, MAD-GAN, VAE-GAN and ALI programs for the tests."""
 
 from __future__ import annotations
 
 import ml_collections
 
 from jaxgan.config import model_config
-from jaxgan.programs import began, ebgan, madgan, vaegan
+from jaxgan.programs import ali, began, ebgan, madgan, vaegan
 from tests.train.helpers import tiny_ring_config
 
-FAMILIES = ("ebgan", "began", "madgan", "vaegan")
+FAMILIES = ("ebgan", "began", "madgan", "vaegan", "ali")
 
 
 def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
-    """A few steps of small networks: the ring for EBGAN, BEGAN and MAD-GAN, 8x8 digits for VAE-GAN."""
+    """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN and ALI, 8x8 digits for VAE-GAN."""
     config = tiny_ring_config()
     config.program = family
     if family in ("ebgan", "began"):
@@ -45,6 +45,12 @@ def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
         config.optimizer.encoder = ml_collections.ConfigDict({"name": "adam", "learning_rate": 1e-4, "b1": 0.8})
         config.vaegan = vaegan.FAMILY.default_settings()
         config.evaluators = ""
+    elif family == "ali":
+        config.model.encoder = ml_collections.ConfigDict({"name": "mlp", "width": 16, "depth": 1})
+        config.model.discriminator = ml_collections.ConfigDict(
+            {"name": "joint", "width": 16, "depth": 1, "dropout_rate": 0.2}
+        )
+        config.ali = ali.FAMILY.default_settings()
     else:
         raise ValueError(family)
     for key, value in overrides.items():

@@ -64,6 +64,8 @@ def test_every_experiment_is_covered():
         "infogan_mnist",
         "semi_supervised_mnist",
         "sngan_projection_cifar10",
+        "ali_mnist",
+        "grid_ali",
     } <= names
 
 
@@ -73,7 +75,9 @@ def test_every_experiment_is_covered():
 LOWERED_ONLY = {"sngan_cifar10_hinge", "sngan_projection_cifar10", "wgan_gp_cifar10", "dcgan_celeba64"}
 # Families whose step runs against a hand-written update in tests/programs (and whose compile
 # here takes 40-140 s on 2 cores): lowered here too.
-LOWERED_ONLY |= {"ebgan_mnist", "began_mnist", "vaegan_mnist", "pix2pix_edges2digits", "cyclegan_digits2inverted"}
+LOWERED_ONLY |= {
+    "ebgan_mnist", "began_mnist", "vaegan_mnist", "pix2pix_edges2digits", "cyclegan_digits2inverted", "ali_mnist"
+}  # fmt: skip
 
 
 @pytest.mark.slow

@@ -1,0 +1,159 @@
+"""ALI / BiGAN (Dumoulin et al. 2017, "Adversarially Learned Inference"; Donahue et al. 2017,
+"Adversarial Feature Learning"): an encoder E beside G, and D on joint pairs.
+
+    q(x, z) = p_data(x) E(z|x): pairs (x, E(x));   p(x, z) = p(z) G(x|z): pairs (G(z), z), z ~ N(0, I)
+    V(D, G, E) = E_q log D(x, E(x)) + E_p log(1 - D(G(z), z))           (MATH.md §9)
+    D maximises V (minimises `ali_discriminator_loss` = -V); at D* = q / (q + p),
+    V = -log 4 + 2 JSD(q, p), minimal when q = p, where E = G⁻¹ (Donahue et al. 2017, Thm. 2).
+
+G and E train together, one group and one optimiser (config.optimizer.generator), against D:
+- `generator_loss="swapped"` (default): `-E_q log(1 - D(x, E(x))) - E_p log D(G(z), z)`, D's
+  cross-entropy with the labels swapped. This is ALI's Algorithm 1 (its `L_g`, which the
+  authors' Theano/Blocks code trains G and E on) and BiGAN's §3.4 "inverse" objective, which its
+  released code uses for G and E; the same fixed point as the minimax game, with non-vanishing
+  gradients early in training (Goodfellow et al. 2014's non-saturating argument for both players).
+- `generator_loss="minimax"`: G and E minimise V itself (the game as written).
+(What the papers' released code does is taken from the papers' text; the code was not available
+to check here.)
+
+Networks (jaxgan/models/ali.py): a deterministic E (BiGAN's; ALI's E is stochastic, N(μ(x),
+σ²(x)) reparameterised, which a deterministic E is the σ → 0 case of) and the `joint` D, an x path
+(convolutions or Dense), a z path (Dense) and joint Dense layers with dropout, after ALI's D(x),
+D(z), D(x, z) split. One step: D's group draws z, encodes the batch and generates (E(x), G(z)),
+D sees both pair sets in one call; G and E's group reuses those two forward passes (their
+gradients pulled back through the saved VJPs). `reconstruct`: G(E(x)), which
+`jaxgan sample --reconstruct=test` writes; `encode`: E(x), which the `encoding_one_nn` evaluator
+classifies by its nearest neighbour among the training digits' codes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import ml_collections
+import optax
+
+from jaxgan.calls import run_call
+from jaxgan.losses import ali_discriminator_loss, ali_generator_loss, ali_value
+from jaxgan.program import Call, Group, Latent, Program, Term, normal
+from jaxgan.programs import terms
+from jaxgan.programs.family import Exports, Family, Reconstruction
+from jaxgan.programs.parts import Parts
+
+GENERATOR_LOSSES = ("swapped", "minimax")
+
+ENCODE = Call("encoder", ("x",), "encoded")
+GENERATE = Call("generator", ("z",), "fake")
+READS = ("d_encoder", "d_generator")
+
+
+def _gathered(loss):
+    return lambda ctx, d_encoder, d_generator: loss(ctx.gather(d_encoder), ctx.gather(d_generator))
+
+
+def program(
+    *,
+    encoder: nn.Module,
+    generator: nn.Module,
+    discriminator: nn.Module,
+    d_tx: optax.GradientTransformation,
+    g_tx: optax.GradientTransformation,
+    latent_dim: int,
+    generator_loss: str = "swapped",
+    ema: dict | None = None,
+) -> Program:
+    """The ALI program: D's update on (x, E(x)) against (G(z), z), then G and E's update (see the module doc)."""
+    if generator_loss not in GENERATOR_LOSSES:
+        raise ValueError(f"generator_loss={generator_loss!r} is not one of {list(GENERATOR_LOSSES)}.")
+    g_loss = ali_generator_loss if generator_loss == "swapped" else ali_value
+    pairs = (("x", "encoded"), ("fake", "z"))
+    discriminator_group = Group(
+        "discriminator",
+        trains=("discriminator",),
+        optimizer=d_tx,
+        calls=(ENCODE, GENERATE, Call("discriminator", pairs, READS)),
+        terms=(Term("objective", _gathered(ali_discriminator_loss), READS),),
+        latents=("z",),
+        report=READS,
+        metric="d",
+    )
+    generator_group = Group(
+        "generator",
+        trains=("generator", "encoder"),
+        optimizer=g_tx,
+        calls=(Call("discriminator", pairs, READS, keep_variables=False),),
+        terms=(Term("objective", _gathered(g_loss), READS),),
+        reuse=("encoded", "fake"),
+        metric="g",
+    )
+    return Program(
+        networks={"encoder": encoder, "generator": generator, "discriminator": discriminator},
+        latents=(Latent("z", normal((latent_dim,))),),
+        features=("x",),
+        groups=(discriminator_group, generator_group),
+        sample=terms.sample_call(("z",)),
+        sample_latents=("z",),
+        ema=ema or {},
+    )
+
+
+def encode(program: Program, params, variables, x: jax.Array) -> jax.Array:
+    """`E(x)` in inference mode: `[n, ...] -> [n, latent_dim]`."""
+    call = dataclasses.replace(ENCODE, train=False)
+    encoded, _ = run_call(program, call, params, variables, {"x": x}, jax.random.PRNGKey(0))
+    return encoded["encoded"]
+
+
+def reconstruct(program: Program, params, variables, x: jax.Array) -> jax.Array:
+    """`G(E(x))`, both networks in inference mode: `[n, ...] -> [n, ...]`."""
+    z = encode(program, params, variables, x)
+    call = dataclasses.replace(GENERATE, train=False)
+    decoded, _ = run_call(program, call, params, variables, {"z": z}, jax.random.PRNGKey(0))
+    return decoded["fake"]
+
+
+def settings() -> ml_collections.ConfigDict:
+    """`config.ali`: G and E's loss, "swapped" (ALI's Algorithm 1, BiGAN's code) or "minimax" (V itself)."""
+    return ml_collections.ConfigDict({"generator_loss": "swapped"})
+
+
+def build(parts: Parts) -> Program:
+    """ALI from `config.ali`, `config.model` (encoder: `deterministic_conv` for images, `mlp` for
+    points; discriminator: `joint`; generator: any registered one) and `config.optimizer`
+    (discriminator; generator, which trains G and E together)."""
+    config = parts.config
+    generator_loss = parts.choice("generator_loss", GENERATOR_LOSSES)
+    images = len(parts.dataset.element_shape) == 3
+    if len(parts.dataset.element_shape) not in (1, 3):
+        raise ValueError(
+            f"program 'ali' needs images [H, W, C] or points [d]; dataset {config.data.name!r} has "
+            f"{tuple(parts.dataset.element_shape)}."
+        )
+    encoder_kind = "deterministic_conv" if images else "mlp"
+    if parts.network_name("encoder") in ("deterministic_conv", "mlp") and parts.network_name("encoder") != encoder_kind:
+        raise ValueError(
+            f"config.model.encoder.name={parts.network_name('encoder')!r} does not fit dataset {config.data.name!r} "
+            f"of shape {tuple(parts.dataset.element_shape)}; use {encoder_kind!r}."
+        )
+    return program(
+        encoder=parts.network("encoder", accept=(encoder_kind,), latent_dim=config.latent_dim),
+        generator=parts.generator(),
+        discriminator=parts.discriminator(accept=("joint",)),
+        d_tx=parts.optimizer("discriminator"),
+        g_tx=parts.optimizer("generator"),
+        latent_dim=config.latent_dim,
+        generator_loss=generator_loss,
+        ema=parts.ema(),
+    )
+
+
+FAMILY = Family(
+    name="ali",
+    build=build,
+    settings=settings,
+    reads=("ema_decay",),
+    exports=Exports(reconstruction=Reconstruction(reconstruct, networks=("encoder", "generator"), encode=encode)),
+    doc="Dumoulin et al. 2017 / Donahue et al. 2017: an encoder beside G, D on (x, E(x)) against (G(z), z).",
+)
