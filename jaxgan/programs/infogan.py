@@ -20,6 +20,28 @@ Q's code on real examples is the record's classifier (`jaxgan classify` writes t
 `matched_classifier_accuracy` scores it on the held-out digits under the best matching of codes
 to classes, Chen et al.'s "5% error" figure).
 
+ss-InfoGAN (Spurr et al. 2017, "Guiding InfoGAN with Semi-Supervision"; the record `SS_INFOGAN`,
+`config.ss_infogan`): the categorical code is the semi-supervised code c_ss, the continuous codes
+stay unsupervised. With the labelled subset of `config.data.labelled_per_class` examples per class
+(`labelled_x`, `labelled_label`, the seeded stratified subset semi_supervised trains on,
+`jaxgan/data/labelled.py`), the code's bound is replaced by two cross-entropies of Q's code logits:
+    L_IS(Q_ss): `CE(Q(x_l), y_l)` on the labelled real examples, weight `labelled_weight`, in D's
+        update (D called on `labelled_x` as a third input set): it trains Q's head and D's body,
+        Q sharing D's body as in Spurr et al.;
+    L_IS(G, Q_ss): `CE(Q(G(z, c)), c)`, weight `generated_weight`, wherever InfoGAN's categorical
+        bound is (G's update, and D's with `q_trains_with="discriminator"`); it is `-L_I + log K`,
+        InfoGAN's bound up to the constant H(c), so its gradients are the bound's.
+Both are logged unweighted (`d_labelled_cross_entropy`, `<group>_generated_cross_entropy`, nats).
+Spurr et al. weight the two L_IS terms with one λ2 beside InfoGAN's λ1 for the unsupervised codes;
+the defaults here are 1 for both (InfoGAN's λ for a categorical code), which we did not check
+against a value printed in their paper. Their labelled batches are drawn beside the unlabelled ones,
+as here (one labelled batch of the batch size a step, from the subset). Code k then means class k
+without any matching: Q is the record's classifier of classes (`jaxgan classify`, the
+`classifier_accuracy` evaluator), and the record's `code_consistency` evaluator is the bundled
+classifier's accuracy on G(z, c) against c with no matching (InfoGAN's `code_agreement` matches
+first). A categorical code of other than the dataset's number of classes, or no labelled subset,
+is refused in one sentence before anything is built.
+
 Against the paper and openai/InfoGAN (`launchers/run_mnist_exp.py`, `infogan/models/
 regularized_gan.py`, `infogan/algos/infogan_trainer.py`), with `configs/infogan_mnist.py`:
 - the same: the networks (`jaxgan.models.infogan`: D conv 64, conv 128 + BN, FC 1024 + BN, Q's
@@ -119,7 +141,7 @@ def check_supervision(parts: Parts, num_categories: int) -> None:
     if not config.data.labelled_per_class:
         raise ValueError(
             f"config.program={config.program!r} needs config.data.labelled_per_class > 0 (labelled examples per "
-            "class, e.g. 10 for 100 labelled digits)."
+            "class: 10 for 100 labelled digits)."
         )
     if num_categories != parts.dataset.num_classes:
         raise ValueError(
