@@ -9,7 +9,7 @@ against k, `classifier_accuracy` Q's on the 500 held-out digits (results/ss_info
 
     jaxgan train --config=configs/ss_infogan_mnist.py --workdir=/tmp/ss_infogan_mnist
     jaxgan sample --workdir=/tmp/ss_infogan_mnist --out=/tmp/ss_infogan_traversal.png
-    jaxgan classify --workdir=/tmp/ss_infogan_mnist ...   # Q's class of one's own digits
+    jaxgan classify --workdir=/tmp/ss_infogan_mnist --input=digits.npy --out=labels.npy   # Q's classes
 """
 
 import ml_collections
