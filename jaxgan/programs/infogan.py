@@ -20,6 +20,28 @@ Q's code on real examples is the record's classifier (`jaxgan classify` writes t
 `matched_classifier_accuracy` scores it on the held-out digits under the best matching of codes
 to classes, Chen et al.'s "5% error" figure).
 
+ss-InfoGAN (Spurr et al. 2017, "Guiding InfoGAN with Semi-Supervision"; the record `SS_INFOGAN`,
+`config.ss_infogan`): the categorical code is the semi-supervised code c_ss, the continuous codes
+stay unsupervised. With the labelled subset of `config.data.labelled_per_class` examples per class
+(`labelled_x`, `labelled_label`, the seeded stratified subset semi_supervised trains on,
+`jaxgan/data/labelled.py`), the code's bound is replaced by two cross-entropies of Q's code logits:
+    L_IS(Q_ss): `CE(Q(x_l), y_l)` on the labelled real examples, weight `labelled_weight`, in D's
+        update (D called on `labelled_x` as a third input set): it trains Q's head and D's body,
+        Q sharing D's body as in Spurr et al.;
+    L_IS(G, Q_ss): `CE(Q(G(z, c)), c)`, weight `generated_weight`, wherever InfoGAN's categorical
+        bound is (G's update, and D's with `q_trains_with="discriminator"`); it is `-L_I + log K`,
+        InfoGAN's bound up to the constant H(c), so its gradients are the bound's.
+Both are logged unweighted (`d_labelled_cross_entropy`, `<group>_generated_cross_entropy`, nats).
+Spurr et al. weight the two L_IS terms with one λ2 beside InfoGAN's λ1 for the unsupervised codes;
+the defaults here are 1 for both (InfoGAN's λ for a categorical code), which we did not check
+against a value printed in their paper. Their labelled batches are drawn beside the unlabelled ones,
+as here (one labelled batch of the batch size a step, from the subset). Code k then means class k
+without any matching: Q is the record's classifier of classes (`jaxgan classify`, the
+`classifier_accuracy` evaluator), and the record's `code_consistency` evaluator is the bundled
+classifier's accuracy on G(z, c) against c with no matching (InfoGAN's `code_agreement` matches
+first). A categorical code of other than the dataset's number of classes, or no labelled subset,
+is refused in one sentence before anything is built.
+
 Against the paper and openai/InfoGAN (`launchers/run_mnist_exp.py`, `infogan/models/
 regularized_gan.py`, `infogan/algos/infogan_trainer.py`), with `configs/infogan_mnist.py`:
 - the same: the networks (`jaxgan.models.infogan`: D conv 64, conv 128 + BN, FC 1024 + BN, Q's
@@ -47,10 +69,12 @@ import ml_collections
 import numpy as np
 
 from jaxgan import losses as losses_lib
+from jaxgan.metrics import conditional as conditional_metrics
+from jaxgan.metrics import evaluators
 from jaxgan.models.conditional import ConditionalDiscriminator, ConditionalGenerator
 from jaxgan.program import Latent, Program, Term, categorical, normal, uniform
 from jaxgan.programs import conditional, regularise, terms
-from jaxgan.programs.family import Classifier, Exports, Family
+from jaxgan.programs.family import Classifier, Exports, Family, Needs
 from jaxgan.programs.parts import Parts
 
 TRAVERSAL_STEPS = 9  # columns of the traversal picture, -2 ... 2
@@ -75,6 +99,69 @@ def settings() -> ml_collections.ConfigDict:
             "q_trains_with": "discriminator",
         }
     )
+
+
+def ss_settings() -> ml_collections.ConfigDict:
+    """`config.ss_infogan`: InfoGAN's settings with the categorical code supervised (Spurr et al.
+    2017): `categorical_weight` gives way to the weights of the code's two cross-entropies."""
+    config = settings()
+    del config["categorical_weight"]
+    config.update(
+        {
+            # λ2 of L_IS(Q_ss): Q's cross-entropy on the labelled real examples (config.data.labelled_per_class
+            # per class), trained into Q's head and D's body in D's update
+            "labelled_weight": 1.0,
+            # λ2 of L_IS(G, Q_ss): Q's cross-entropy on (G(z, c), c), in the updates InfoGAN's categorical
+            # bound is in (G's, and D's with q_trains_with="discriminator")
+            "generated_weight": 1.0,
+        }
+    )
+    return config
+
+
+def code_cross_entropy(logits, labels):
+    """`E[-log softmax(logits)[label]]`: Q's categorical cross-entropy against labels or codes."""
+    return losses_lib.acgan_class_loss(logits, labels)
+
+
+def cross_entropy_term(name: str, reads: tuple[str, str], num_categories: int, weight: float, metric: str) -> Term:
+    """Q's cross-entropy of its first `num_categories` outputs (`reads[0]`, `[B, K + m]`) against
+    the integer labels `reads[1]`, over the global batch."""
+
+    def fn(ctx, q, labels):
+        return code_cross_entropy(ctx.gather(q)[:, :num_categories], ctx.gather(labels))
+
+    return Term(name, fn, reads, weight=weight, metric=metric)
+
+
+def check_supervision(parts: Parts, num_categories: int) -> None:
+    """Refuse, in one sentence each, ss-InfoGAN without a labelled subset or with a categorical
+    code that is not the dataset's classes (code k is to mean class k)."""
+    config = parts.config
+    if not config.data.labelled_per_class:
+        raise ValueError(
+            f"config.program={config.program!r} needs config.data.labelled_per_class > 0 (labelled examples per "
+            "class: 10 for 100 labelled digits)."
+        )
+    if num_categories != parts.dataset.num_classes:
+        raise ValueError(
+            f"config.{parts.family.section}.num_categories ({num_categories}) must be dataset "
+            f"{config.data.name!r}'s number of classes, {parts.dataset.num_classes}, so that code k means class k."
+        )
+
+
+def _code_consistency(inputs) -> tuple[float]:
+    """The bundled classifier's accuracy on samples against the codes they were drawn for, with
+    no matching (`class_consistency` with the code as the label)."""
+    codes = (inputs.fake_conditions or {}).get("code")
+    if codes is None:
+        raise ValueError("Evaluation: 'code_consistency' needs the 'code' each sample was drawn for.")
+    return (conditional_metrics.class_consistency(inputs.fake_probabilities, np.asarray(codes)),)
+
+
+CODE_CONSISTENCY = evaluators.Evaluator(
+    "code_consistency", ("code_consistency{f}",), _code_consistency, needs=("probabilities", "conditions")
+)
 
 
 def mutual_information_term(
@@ -109,17 +196,23 @@ def traversal(z: np.ndarray, num_categories: int, num_continuous: int) -> tuple[
     return given, TRAVERSAL_STEPS
 
 
-def build(parts: Parts) -> Program:
-    """InfoGAN from `config.model`, `config.loss`, `config.infogan`."""
+def build(parts: Parts, *, supervised: bool = False) -> Program:
+    """InfoGAN from `config.model`, `config.loss`, `config.infogan`; ss-InfoGAN with `supervised`
+    (`config.ss_infogan`, the labelled subset of `config.data.labelled_per_class` per class)."""
     config, settings = parts.config, parts.settings
     num_categories = parts.integer("num_categories", 2)
+    if supervised:
+        check_supervision(parts, num_categories)
+        labelled_weight = parts.number("labelled_weight", 0.0)
+        generated_weight = parts.number("generated_weight", 0.0, closed_low=True)
     num_continuous = parts.integer("num_continuous", 0)
     parts.integer("q_width", 1)
     q_batch_norm = parts.flag("q_batch_norm")
     q_slope = parts.number("q_slope", 0.0, closed_low=True)
     q_trains_with = parts.choice("q_trains_with", ("discriminator", "generator"))
     noise = parts.choice("noise", ("uniform", "normal"))
-    categorical_weight = parts.number("categorical_weight", 0.0, closed_low=True)
+    if not supervised:
+        categorical_weight = parts.number("categorical_weight", 0.0, closed_low=True)
     continuous_weight = parts.number("continuous_weight", 0.0, closed_low=True)
     g_body, d_body = conditional.bodies(parts)
     generator = ConditionalGenerator(g_body, num_classes=(num_categories,), conditioning="concat")
@@ -141,9 +234,17 @@ def build(parts: Parts) -> Program:
 
     def code_terms(group: str) -> list[Term]:
         prefix = "" if group == "g" else f"{group}_"
-        code_terms = [
-            mutual_information_term(f"{prefix}categorical", "categorical", num_categories, 0, categorical_weight, group)
-        ]
+        if supervised:  # the categorical code's bound is L_IS(G, Q_ss): its cross-entropy on (G(z, c), c)
+            metric = f"{group}_generated_cross_entropy"
+            code_terms = [
+                cross_entropy_term(f"{prefix}generated", ("d_fake.q", "code"), num_categories, generated_weight, metric)
+            ]
+        else:
+            code_terms = [
+                mutual_information_term(
+                    f"{prefix}categorical", "categorical", num_categories, 0, categorical_weight, group
+                )
+            ]
         if num_continuous:
             code_terms.append(
                 mutual_information_term(
@@ -152,8 +253,20 @@ def build(parts: Parts) -> Program:
             )
         return code_terms
 
+    labelled_terms = ()
+    if supervised:  # L_IS(Q_ss): in D's update, so into D's body and Q's head
+        labelled_terms = (
+            cross_entropy_term(
+                "labelled",
+                ("d_labelled.q", "labelled_label"),
+                num_categories,
+                labelled_weight,
+                "d_labelled_cross_entropy",
+            ),
+        )
     d_terms = (
         d_term,
+        *labelled_terms,
         *(code_terms("d") if q_trains_with == "discriminator" else ()),
         *(terms.penalty_term(name, fn, head="adversarial") for name, fn in penalties),
     )
@@ -164,6 +277,7 @@ def build(parts: Parts) -> Program:
         g_terms=(g_term, *code_terms("g")),
         generator_inputs=inputs,
         latents=inputs,
+        also=((("labelled_x",), "d_labelled"),) if supervised else (),
         repeats=config.num_critic_steps,
         project=parts.projection(),
         generator_trains=("generator",) if q_trains_with == "discriminator" else ("generator", "discriminator/q_head"),
@@ -178,7 +292,7 @@ def build(parts: Parts) -> Program:
         networks={"generator": generator, "discriminator": discriminator},
         latents=tuple(latents),
         pictures=pictures,
-        features=("x",),
+        features=("x", "labelled_x", "labelled_label") if supervised else ("x",),
         groups=groups,
         sample=terms.sample_call(inputs),
         sample_latents=inputs,
@@ -203,4 +317,21 @@ FAMILY = Family(
         ),
     ),
     doc="Chen et al. 2016: categorical and continuous codes, Q on D's body trained with G.",
+)
+
+
+SS_INFOGAN = Family(
+    name="ss_infogan",
+    build=lambda parts: build(parts, supervised=True),
+    settings=ss_settings,
+    reads=FAMILY.reads,
+    needs=Needs(features=("x", "label"), suggestion="a labelled dataset (e.g. mnist, digits)", labelled_subset=True),
+    # Q's code on real examples is the class itself (no matching): `jaxgan classify` and the
+    # `classifier_accuracy` evaluator; `code_consistency` reads G(z, c = k) against k.
+    exports=Exports(
+        picture="traversal",
+        evaluators=(CODE_CONSISTENCY,),
+        classifier=Classifier("discriminator", lambda outputs, settings: outputs["q"][:, : settings.num_categories]),
+    ),
+    doc="Spurr et al. 2017: InfoGAN whose categorical code is trained on a labelled subset, code k = class k.",
 )

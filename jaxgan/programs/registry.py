@@ -34,6 +34,7 @@ FAMILIES: types.MappingProxyType[str, Family] = types.MappingProxyType(
             conditional.FAMILY,
             conditional.ACGAN,
             infogan.FAMILY,
+            infogan.SS_INFOGAN,
             semi_supervised.FAMILY,
             ebgan.FAMILY,
             began.FAMILY,

@@ -1,6 +1,6 @@
 """A family's classifier is its record's `Classifier` export: `jaxgan classify` and the
 `classifier_accuracy` / `matched_classifier_accuracy` evaluators run it, on tiny runs (4 steps,
-batch 8, MLPs on the 8x8 digits, two seeds in one run) of the three families that export one.
+batch 8, MLPs on the 8x8 digits, two seeds in one run) of the four families that export one.
 
 The labels are checked against the network called by hand (D's `class_logits`, or the first
 `num_categories` outputs of InfoGAN's Q), run by run, and the loop's evaluation against the
@@ -25,7 +25,7 @@ from tests.test_cli import ROOT, jaxgan
 pytestmark = pytest.mark.slow
 
 CONFIG = os.path.join(ROOT, "tests", "train", "tiny_classifier_config.py")
-FAMILIES = ("acgan", "infogan", "semi_supervised")
+FAMILIES = ("acgan", "infogan", "semi_supervised", "ss_infogan")
 
 
 def tiny_config(program: str, **overrides):
@@ -63,7 +63,10 @@ def by_hand(workdir: str, x: np.ndarray) -> np.ndarray:
         single = run_axis.unstack(state, r)
         variables = {"params": single.params["discriminator"], **single.variables["discriminator"]}
         out = module.apply(variables, x, train=False)
-        logits = out["q"][:, : config.infogan.num_categories] if config.program == "infogan" else out["class_logits"]
+        if config.program in ("infogan", "ss_infogan"):
+            logits = out["q"][:, : config[config.program].num_categories]
+        else:
+            logits = out["class_logits"]
         labels.append(np.argmax(np.asarray(logits), axis=-1))
     return np.stack(labels)
 
@@ -127,7 +130,7 @@ def test_a_family_without_a_classifier_is_refused_naming_those_with_one(workdirs
     config.pop("semi_supervised")
     (workdir / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match=r"needs a family whose networks classify real examples \(acgan, infogan, "
-                       r"semi_supervised\); this run's config.program is 'gan'"):  # fmt: skip
+                       r"semi_supervised, ss_infogan\); this run's config.program is 'gan'"):  # fmt: skip
         classify.write_labels(str(workdir), input_path="any.npy", out=str(tmp_path / "labels.npy"))
     assert not (tmp_path / "labels.npy").exists()
 

@@ -1,4 +1,4 @@
-"""Tiny runs of the three families that export a classifier (ACGAN, InfoGAN, semi-supervised)
+"""Tiny runs of the families that export a classifier (ACGAN, InfoGAN, ss-InfoGAN, semi-supervised)
 on the 8x8 digits with MLP networks: `--config=tests/train/tiny_classifier_config.py:<family>`."""
 
 from jaxgan.config import default_config, model_config
@@ -15,9 +15,13 @@ def get_config(program="acgan"):
     )
     config.model.discriminator = model_config("discriminator", "mlp", width=16, depth=1, maxout_pieces=1)
     section = registry.get(program).section
-    settings = {"acgan": {"discriminator_conditioning": "none", "class_weight": 1.0}, "infogan": {"q_width": 8}}
+    settings = {
+        "acgan": {"discriminator_conditioning": "none", "class_weight": 1.0},
+        "infogan": {"q_width": 8},
+        "ss_infogan": {"q_width": 8},
+    }
     config[section] = registry.get(program).default_settings(**settings.get(program, {}))
-    if program == "semi_supervised":
+    if program in ("semi_supervised", "ss_infogan"):
         config.data.labelled_per_class = 1
     config.evaluators = "matched_classifier_accuracy" if program == "infogan" else "classifier_accuracy"
     config.batch_size = 8
