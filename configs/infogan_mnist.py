@@ -11,22 +11,10 @@ trained with G it was 0.387 (one seed).
     jaxgan sample --workdir=/tmp/infogan_mnist --out=/tmp/infogan_traversal.png
 """
 
-import ml_collections
-
-from jaxgan.config import dcgan_mnist_config, model_config
 from jaxgan.programs import infogan
 
 
 def get_config():
-    config = dcgan_mnist_config()
-    config.program = "infogan"
-    config.latent_dim = 62
-    config.model.generator = model_config("generator", "infogan28")
-    config.model.discriminator = model_config("discriminator", "infogan28")
-    config.optimizer.generator = ml_collections.ConfigDict({"name": "adam", "learning_rate": 1e-3, "b1": 0.5})
-    config.optimizer.discriminator = ml_collections.ConfigDict({"name": "adam", "learning_rate": 2e-4, "b1": 0.5})
-    config.batch_size = 128
-    config.infogan = infogan.FAMILY.default_settings()
+    config = infogan.mnist_config("infogan")
     config.evaluators = "code_agreement,fid"
-    config.num_eval_samples = 1000
     return config

@@ -12,25 +12,13 @@ against k, `classifier_accuracy` Q's on the 500 held-out digits (results/ss_info
     jaxgan classify --workdir=/tmp/ss_infogan_mnist --input=digits.npy --out=labels.npy   # Q's classes
 """
 
-import ml_collections
-
-from jaxgan.config import dcgan_mnist_config, model_config
 from jaxgan.programs import infogan
 
 
 def get_config():
-    config = dcgan_mnist_config()
-    config.program = "ss_infogan"
-    config.latent_dim = 62
-    config.model.generator = model_config("generator", "infogan28")
-    config.model.discriminator = model_config("discriminator", "infogan28")
-    config.optimizer.generator = ml_collections.ConfigDict({"name": "adam", "learning_rate": 1e-3, "b1": 0.5})
-    config.optimizer.discriminator = ml_collections.ConfigDict({"name": "adam", "learning_rate": 2e-4, "b1": 0.5})
-    config.batch_size = 128
-    config.ss_infogan = infogan.SS_INFOGAN.default_settings()
+    config = infogan.mnist_config("ss_infogan")
     config.data.labelled_per_class = 10
     config.data.test_split = "test"
     config.evaluators = "code_consistency,classifier_accuracy"
     config.eval_every = 250
-    config.num_eval_samples = 1000
     return config

@@ -335,3 +335,22 @@ SS_INFOGAN = Family(
     ),
     doc="Spurr et al. 2017: InfoGAN whose categorical code is trained on a labelled subset, code k = class k.",
 )
+
+
+def mnist_config(program: str = "infogan") -> ml_collections.ConfigDict:
+    """What `configs/infogan_mnist.py` and `configs/ss_infogan_mnist.py` share: Chen et al. 2016's
+    MNIST launcher (62 noise dimensions, their `infogan28` networks, Adam(b1 = 0.5) with G's rate
+    1e-3 and D's 2e-4, batch 128) on the seed DCGAN's data settings, with the family's settings."""
+    from jaxgan.config import dcgan_mnist_config, model_config
+
+    config = dcgan_mnist_config()
+    config.program = program
+    config.latent_dim = 62
+    config.model.generator = model_config("generator", "infogan28")
+    config.model.discriminator = model_config("discriminator", "infogan28")
+    config.optimizer.generator = ml_collections.ConfigDict({"name": "adam", "learning_rate": 1e-3, "b1": 0.5})
+    config.optimizer.discriminator = ml_collections.ConfigDict({"name": "adam", "learning_rate": 2e-4, "b1": 0.5})
+    config.batch_size = 128
+    config[program] = {"infogan": FAMILY, "ss_infogan": SS_INFOGAN}[program].default_settings()
+    config.num_eval_samples = 1000
+    return config
