@@ -69,23 +69,26 @@ def _param_sums(state) -> dict[str, str]:
     return {name: value for name, value in sums.items() if name.startswith("params.")}
 
 
-def _data_files(workdir, step: int) -> list[str]:
-    """The array data files of a checkpoint, largest last."""
-    return sorted(glob.glob(f"{workdir}/checkpoints/{step}/default/**/d/*", recursive=True), key=os.path.getsize)
+def _value_files(workdir, step: int) -> list[str]:
+    """The files of a checkpoint's process database (`ocdbt.process_<i>/d/`): the arrays' values and
+    the process's own B-tree nodes, which the merged root B-tree (`default/d/`) no longer reads. How
+    the values are split among these files depends on the timing of the asynchronous writes, so a
+    damage is done to all of them: one file chosen by size may hold no value the restore reads."""
+    return sorted(glob.glob(f"{workdir}/checkpoints/{step}/default/ocdbt.process_*/d/*"))
 
 
 def _flip(workdir, step):
-    path = _data_files(workdir, step)[-1]
-    data = bytearray(open(path, "rb").read())
-    for i in range(len(data) // 2, len(data) // 2 + 64):
-        data[i] ^= 0xFF
-    open(path, "wb").write(bytes(data))
+    for path in _value_files(workdir, step):
+        data = bytearray(open(path, "rb").read())
+        for i in range(len(data) // 2, min(len(data), len(data) // 2 + 64)):
+            data[i] ^= 0xFF
+        open(path, "wb").write(bytes(data))
 
 
 def _truncate(workdir, step):
-    path = _data_files(workdir, step)[-1]
-    data = open(path, "rb").read()
-    open(path, "wb").write(data[: len(data) // 2])
+    for path in _value_files(workdir, step):
+        data = open(path, "rb").read()
+        open(path, "wb").write(data[: len(data) // 2])
 
 
 def _lose_manifest(workdir, step):
