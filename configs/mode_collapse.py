@@ -57,6 +57,33 @@ METHODS = {
         "model.encoder": {"name": "mlp", "width": 400, "depth": 3},
         "model.discriminator": {"name": "joint", "width": 200, "depth": 2, "dropout_rate": 0.2},
     },
+    # Che et al. 2017 (configs/grid_mrgan.py): an MLP encoder beside G; G and E on T_G with
+    # λ1 ‖x - G(E(x))‖² and -λ2 log D(G(E(x))); D as the GAN row's.
+    "MRGAN": {
+        "program": "mrgan",
+        "model.encoder": {"name": "mlp", "width": 400, "depth": 3},
+        "mrgan": {"variant": "regularised", "lambda1": 1.0, "lambda2": 1.0, "mode_regulariser": "toward_data"},
+    },
+    # The same with the λ2 term's sign as printed in the paper (+λ2 log D(G(E(x)))).
+    "MRGAN_as_printed": {
+        "program": "mrgan",
+        "model.encoder": {"name": "mlp", "width": 400, "depth": 3},
+        "mrgan": {"variant": "regularised", "lambda1": 1.0, "lambda2": 1.0, "mode_regulariser": "as_printed"},
+    },
+    # MDGAN: the manifold step (D_m, the GAN row's D) and the diffusion step with a second D of the same shape.
+    "MDGAN": {
+        "program": "mrgan",
+        "model.encoder": {"name": "mlp", "width": 400, "depth": 3},
+        "model.diffusion_discriminator": {
+            "name": "mlp",
+            "width": 200,
+            "depth": 3,
+            "maxout_pieces": 5,
+            "kernel_init_std": 0.02,
+        },
+        "optimizer.diffusion_discriminator": _adam(1e-4, 0.8),
+        "mrgan": {"variant": "manifold_diffusion", "lambda1": 1.0, "lambda2": 1.0, "mode_regulariser": "toward_data"},
+    },
 }
 DATASETS = ("ring", "grid")
 

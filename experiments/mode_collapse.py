@@ -130,8 +130,10 @@ def method_config(
     config.evaluators = "mode_coverage"
     if quick:
         config.model.generator.width = QUICK_GENERATOR_WIDTH
-        config.model.discriminator.width = QUICK_DISCRIMINATOR_WIDTH
-        for which in ("generator", "discriminator"):
+        for entry in ("discriminator", "diffusion_discriminator"):  # MDGAN's second D too
+            if entry in config.model:
+                config.model[entry].width = QUICK_DISCRIMINATOR_WIDTH
+        for which in config.optimizer:  # every group's optimiser (MDGAN's diffusion_discriminator too)
             config.optimizer[which].learning_rate *= QUICK_LEARNING_RATE_SCALE
     return sweeps.with_overrides(config, overrides) if overrides else config
 

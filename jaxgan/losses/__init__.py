@@ -16,6 +16,7 @@ importable by its own name. The formulas and the identities the tests check are 
 Every family's own losses live here too, one name per formula, outside the registry (their
 inputs are not a D/G pair of outputs alone): `auxiliary` (feature matching, ACGAN, InfoGAN),
 `semi_supervised` (the K+1 classifier), `energy` (EBGAN, BEGAN), `madgan`, `vaegan`, `ali` (ALI / BiGAN),
+`mrgan` (MRGAN's regularisers, MDGAN's manifold and diffusion steps),
 `translation` (pix2pix's L1, CycleGAN's cycle and identity terms; their adversarial losses are
 the separable ones above).
 """
@@ -62,6 +63,15 @@ from jaxgan.losses.fgan import (
 from jaxgan.losses.fisher import fisher_discriminator_loss, fisher_generator_loss, fisher_init_state
 from jaxgan.losses.madgan import madgan_discriminator_loss, madgan_generator_loss
 from jaxgan.losses.mmd import mmd_discriminator_loss, mmd_generator_loss
+from jaxgan.losses.mrgan import (
+    mdgan_diffusion_discriminator_loss,
+    mdgan_diffusion_generator_loss,
+    mdgan_manifold_discriminator_loss,
+    mdgan_manifold_generator_loss,
+    mrgan_encoder_loss,
+    mrgan_generator_loss,
+    mrgan_squared_distance,
+)
 from jaxgan.losses.registry import get, names
 from jaxgan.losses.relativistic import relativistic_average_discriminator_loss, relativistic_average_generator_loss
 from jaxgan.losses.separable import (
@@ -132,11 +142,18 @@ __all__ = [
     "least_squares_generator_loss",
     "madgan_discriminator_loss",
     "madgan_generator_loss",
+    "mdgan_diffusion_discriminator_loss",
+    "mdgan_diffusion_generator_loss",
+    "mdgan_manifold_discriminator_loss",
+    "mdgan_manifold_generator_loss",
     "mean_absolute_error",
     "minimax_discriminator_loss",
     "minimax_generator_loss",
     "mmd_discriminator_loss",
     "mmd_generator_loss",
+    "mrgan_encoder_loss",
+    "mrgan_generator_loss",
+    "mrgan_squared_distance",
     "names",
     "non_saturating_discriminator_loss",
     "non_saturating_generator_loss",

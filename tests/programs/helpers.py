@@ -1,18 +1,20 @@
-"""Tiny configs of the EBGAN, BEGAN, MAD-GAN, VAE-GAN and ALI programs for the tests."""
+"""Tiny configs of the EBGAN, BEGAN, MAD-GAN, VAE-GAN, ALI and MRGAN programs for the tests."""
 
 from __future__ import annotations
 
 import ml_collections
 
 from jaxgan.config import model_config
-from jaxgan.programs import ali, began, ebgan, madgan, vaegan
+from jaxgan.programs import ali, began, ebgan, madgan, mrgan, vaegan
 from tests.train.helpers import tiny_ring_config
 
 FAMILIES = ("ebgan", "began", "madgan", "vaegan", "ali")
 
 
 def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
-    """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN and ALI, 8x8 digits for VAE-GAN."""
+    """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN, ALI and MRGAN, 8x8 digits for VAE-GAN.
+
+    "mdgan" is MRGAN's manifold-diffusion variant (`config.program` "mrgan", a second D)."""
     config = tiny_ring_config()
     config.program = family
     if family in ("ebgan", "began"):
@@ -51,6 +53,17 @@ def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
             {"name": "joint", "width": 16, "depth": 1, "dropout_rate": 0.2}
         )
         config.ali = ali.FAMILY.default_settings()
+    elif family in ("mrgan", "mdgan"):
+        config.program = "mrgan"
+        config.model.encoder = ml_collections.ConfigDict({"name": "mlp", "width": 16, "depth": 1})
+        config.mrgan = mrgan.FAMILY.default_settings(lambda1=0.5, lambda2=0.5)
+        if family == "mdgan":
+            config.mrgan.variant = "manifold_diffusion"
+            config.mrgan.lambda2 = mrgan.settings().lambda2
+            config.model.diffusion_discriminator = ml_collections.ConfigDict(config.model.discriminator.to_dict())
+            config.optimizer.diffusion_discriminator = ml_collections.ConfigDict(
+                config.optimizer.discriminator.to_dict()
+            )
     else:
         raise ValueError(family)
     for key, value in overrides.items():

@@ -1,13 +1,13 @@
-"""Run in a subprocess with 8 CPU devices: EBGAN, BEGAN, MAD-GAN and VAE-GAN on 8 devices.
+"""Run in a subprocess with 8 CPU devices: EBGAN, BEGAN, MAD-GAN, VAE-GAN, ALI (and MRGAN, MDGAN) on 8 devices.
 
     XLA_FLAGS=--xla_force_host_platform_device_count=8 python -m tests.programs.invariance_check ebgan began madgan vaegan
 
 Prints one JSON row per program: the largest difference of the parameters and term states
 (BEGAN's k_t) after 20 steps on 8 devices (shard_map over a mesh) against the reference, the
 per-device step with no axis name under plain `jax.jit` on one device
-(`tests.train.parallel_check`). Each device count is one more compile of the step; 2 and 4
-devices run the same shard_map code path over a smaller axis, shown invariant on the ring
-(`tests/train/test_parallel_ring.py`).
+(`tests.train.parallel_check`); the names in `DEVICE_COUNTS` on the counts listed there. Each
+device count is one more compile of the step; 2 and 4 devices run the same shard_map code path
+over a smaller axis, shown invariant on the ring (`tests/train/test_parallel_ring.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from tests.programs.helpers import tiny_config
 from tests.train import parallel_check
 
 NUM_STEPS = 20
+# Names compared on more device counts than 8 (tests/programs/test_mrgan.py: 2 and 8 devices).
+DEVICE_COUNTS = {"mrgan": (2, 8), "mdgan": (2, 8)}
 
 
 def config_for(name: str):
@@ -38,7 +40,7 @@ def main(names) -> None:
         row = {"config": name, "scale": max(float(np.max(np.abs(x))) for x in jax.tree.leaves(reference))}
         if name == "began":
             row["k_t"] = float(np.asarray(reference["term_state"]["began"]["k_t"]))
-        for count in (8,):
+        for count in DEVICE_COUNTS.get(name, (8,)):
             other = parallel_check.run(config, devices[:count])
             row[str(count)] = parallel_check.max_difference(reference, other)
         print(json.dumps(row), flush=True)

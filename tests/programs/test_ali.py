@@ -215,8 +215,8 @@ def test_evaluators_of_an_encoder_are_refused_for_a_family_without_one():
     config = tiny_config("ali")
     config.program = "gan"
     with pytest.raises(
-        ValueError, match=r"^config\.evaluators naming encoding_one_nn needs a family with an encoder \(ali\)"
+        ValueError, match=r"^config\.evaluators naming encoding_one_nn needs a family with an encoder \(ali, mrgan\)"
     ):
         encode.Encoder(config, None, 1, codes=True, wanted="config.evaluators naming encoding_one_nn")
     assert registry.FAMILIES["vaegan"].exports.reconstruction.encode is None  # reconstructs, gives no codes
-    assert encode.encoding_families() == ["ali", "vaegan"]
+    assert encode.encoding_families() == ["ali", "mrgan", "vaegan"]
