@@ -236,6 +236,22 @@ ENTRIES: tuple[Entry, ...] = (
         separate_seeds=True,
     ),
     Entry(
+        "mrgan_mnist",
+        "mrgan",
+        "mrgan_mnist",
+        "class_shares,fid",
+        (
+            Figure("min_class_share_classifier", "smallest class share"),
+            Figure("max_class_share_classifier", "largest class share", higher_is_better=False),
+        ),
+        "every class 5-15% of 1,000 samples on every seed (issue 26)",
+        lambda s, t: (
+            s.get("min_class_share_classifier", {}).get("worst", 0.0) >= 0.05
+            and s.get("max_class_share_classifier", {}).get("worst", 1.0) <= 0.15
+        ),
+        separate_seeds=True,
+    ),
+    Entry(
         "pix2pix_edges2digits",
         "pix2pix",
         "pix2pix_edges2digits",

@@ -23,7 +23,12 @@ module doc of jaxgan/losses/mrgan.py.
 
 D's terms use the global batch (`ctx.gather`), so a step is the same on any number of devices.
 `reconstruct` (G(E(x)), inference mode) is what `jaxgan sample --reconstruct=test` writes, and
-`encode` (E(x)) what the `encoding_one_nn` evaluator classifies.
+`encode` (E(x)) what the `encoding_one_nn` evaluator classifies. A G with batch norm keeps the
+running statistics of its G(z) calls only (`DECODE` keeps none): those are what samples are drawn
+with, and in training batch norm leaves the codes' offset and scale free, so E's codes may drift
+far from the prior's scale (seen on the grid: code standard deviations of 50-135), and mixing
+their statistics in collapsed the samples; `reconstruct` is then only as good as the codes' scale
+is near the prior's (exact for a G without batch norm, as the digits' `dcgan28`).
 """
 
 from __future__ import annotations
@@ -58,7 +63,11 @@ MODE_REGULARISERS = ("toward_data", "as_printed")
 DISCRIMINATORS = ("mlp", "noisy_mlp", "dcgan28", "dcgan", "sngan_resnet")
 
 ENCODE = Call("encoder", ("x",), "encoded")
-DECODE = Call("generator", ("encoded",), "reconstruction")
+# G's running batch statistics (batch norm) are those of G(z) alone: a decoding in training is
+# normalised by the codes' own batch statistics, and keeping them would mix the codes' scale
+# (which batch norm's normalisation leaves free: G(E(x)) in training is blind to a shift or scale
+# of the codes) into the statistics G(z) is sampled with.
+DECODE = Call("generator", ("encoded",), "reconstruction", keep_variables=False)
 GENERATE = Call("generator", ("z",), "fake")
 
 
