@@ -7,8 +7,8 @@ E beside G, whose reconstructions G(E(x)) tie every data mode to a region of G's
     G and E group: T_G = -E_z log D(G(z)) + E_x[λ1 d(x, G(E(x))) - λ2 log D(G(E(x)))]
 
 G and E train in one group on T_G: E does not reach the first term, so its gradient is that of
-T_E = E_x[λ1 d - λ2 log D(G(E(x)))], and one group (one optimiser over both networks) is the
-paper's two updates taken at the same parameters. d is the squared distance summed over pixels.
+T_E = E_x[λ1 d - λ2 log D(G(E(x)))], and one group (one optimiser over both networks) is G's
+update on T_G and E's on T_E taken at the same parameters. d is the squared distance summed over pixels.
 The sign of the λ2 term (`mode_regulariser`): "toward_data" (default, `- λ2 log D(G(E(x)))`) or
 "as_printed" (the paper's `+ λ2 log D`); why, and what the third-party code does, is in the
 module doc of jaxgan/losses/mrgan.py.
