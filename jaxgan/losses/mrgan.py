@@ -22,6 +22,9 @@ third-party implementations were found, and both copy the printed sign:
 wiseodd/generative-models (GAN/mode_regularized_gan: `E_loss = mean(lam1 * mse + lam2 * D_reg)`,
 D_reg the probability D(G(E(X))), not its log) and kozistr/Awesome-GANs (MRGAN/mrgan_model.py:
 `e_loss = λ2 mean(log D(G(E(x)))) + λ1 mse`); neither is the authors' or compares the signs.
+Measured here (results/mrgan.md, the grid, 3 seeds): the two signs do about as well after 800-1,000
+steps (20.3 and 16.0 modes on the quick protocol, 18.7 and 15.0 on PacGAN's networks; the reverse
+KL lower for one or the other by evaluation), so the measurement does not decide between them.
 
 **Manifold-diffusion training (MDGAN)** (Che et al. 2017, §3.3), two discriminators:
 
