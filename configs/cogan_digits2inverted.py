@@ -8,8 +8,6 @@ but the first (the paper's MNIST pattern), non-saturating loss, Adam(2e-4, b1=0.
 at the end on 2,000 pairs.
 """
 
-import ml_collections
-
 from jaxgan.config import dcgan_mnist_config, model_config
 from jaxgan.programs import cogan
 
