@@ -29,15 +29,18 @@ Caffe/PyTorch MNIST trainers; the code was not available to check here):
   entropy against the "real" label); the released code averages D's cross-entropy over the two
   domains' concatenated batches, half our sum (the same direction; Adam's steps do not see the
   factor). `w_i` (`config.cogan.x_weight`, `y_weight`) are 1 in the paper.
-- Optimiser: Adam(2e-4, b1=0.5), batch 64 per domain; the released code adds an L2 weight decay
-  of 5e-4 to both networks, which we leave out. z ~ N(0, I_100) (the paper draws z uniformly).
+- Optimiser: Adam(2e-4, b1=0.5), batch 64 per domain, z ~ N(0, I_100) (the seed DCGAN's); as we
+  recall it, the released code adds an L2 weight decay of 5e-4 to both networks, which we leave
+  out (not checked: the code was not available here).
 - Data: digits (X) and other digits dilated and inverted (Y), never paired: the paper's
   digits/negatives task made harder by the dilation, and each domain sees half the bundled
   4,500 digits, not all of MNIST's 60,000 in both.
 - Measure: `pair_agreement`, the digit of G_1(z) (read by the bundled digit classifier) against
-  the digit of G_2(z) (read by the inverted digits' classifier); `pixel_agreement`, the paper's
-  measure adapted to our transform: the share of pixels on which G_2(z) and the dataset's
-  transform of G_1(z) (dilated, inverted) agree, both binarised at 0 (mid-grey).
+  the digit of G_2(z) (read by the inverted digits' classifier, `metadata["target_domain"]`; the
+  bundled classifier on -G_2(z), a dilated digit it was not trained on, agrees less often:
+  results/cogan.md); `pixel_agreement`, the paper's measure adapted to our transform: the share of
+  pixels on which G_2(z) and the dataset's transform of G_1(z) (dilated, inverted) agree, both
+  binarised at 0 (mid-grey). Mostly background, so not comparable with the paper's 0.967.
 
 Samples are pairs side by side, `[N, s, 2s, C]` (G_1(z) left, G_2(z) right): the loop's sample
 grids, `jaxgan sample --out=F.png` and `--out=F.npz` (with each pair's z) draw both domains.
