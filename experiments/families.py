@@ -252,6 +252,19 @@ ENTRIES: tuple[Entry, ...] = (
         separate_seeds=True,
     ),
     Entry(
+        "cogan_digits2inverted",
+        "cogan",
+        "cogan_digits2inverted",
+        "pair_agreement",
+        (
+            Figure("pair_agreement", "digit agreement of (G_1(z), G_2(z))"),
+            Figure("pixel_agreement", "pixel agreement of (T(G_1(z)), G_2(z))"),
+        ),
+        "pair agreement ≥ 0.90 (issue 26)",
+        lambda s, t: _mean(s, "pair_agreement") >= 0.90,
+        separate_seeds=True,
+    ),
+    Entry(
         "pix2pix_edges2digits",
         "pix2pix",
         "pix2pix_edges2digits",

@@ -16,7 +16,7 @@ importable by its own name. The formulas and the identities the tests check are 
 Every family's own losses live here too, one name per formula, outside the registry (their
 inputs are not a D/G pair of outputs alone): `auxiliary` (feature matching, ACGAN, InfoGAN),
 `semi_supervised` (the K+1 classifier), `energy` (EBGAN, BEGAN), `madgan`, `vaegan`, `ali` (ALI / BiGAN),
-`mrgan` (MRGAN's regularisers, MDGAN's manifold and diffusion steps),
+`mrgan` (MRGAN's regularisers, MDGAN's manifold and diffusion steps), `cogan`,
 `translation` (pix2pix's L1, CycleGAN's cycle and identity terms; their adversarial losses are
 the separable ones above).
 """
@@ -30,6 +30,7 @@ from jaxgan.losses.auxiliary import (
     infogan_categorical_mutual_information,
     infogan_gaussian_mutual_information,
 )
+from jaxgan.losses.cogan import cogan_discriminator_loss, cogan_generator_loss, cogan_value
 from jaxgan.losses.energy import (
     began_autoencoder_loss,
     began_convergence_measure,
@@ -104,6 +105,9 @@ __all__ = [
     "began_convergence_measure",
     "began_discriminator_loss",
     "began_update_k",
+    "cogan_discriminator_loss",
+    "cogan_generator_loss",
+    "cogan_value",
     "cyclegan_cycle_loss",
     "cyclegan_identity_loss",
     "ebgan_discriminator_loss",

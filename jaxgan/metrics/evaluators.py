@@ -435,7 +435,10 @@ class Evaluation:
         [m, d]}` of the real samples and the held-out examples, for `encoding_one_nn`;
         `reconstructions`: G(E(x)) of the held-out examples, for `reconstruction_accuracy`."""
         fake = np.asarray(fake)
-        if fake.ndim < 2 or tuple(fake.shape[1:]) != self.element_shape:
+        # Samples compared with the real ones (features) must have their shape; an evaluator of the
+        # samples alone may take others (CoGAN's pairs side by side, `programs/cogan.py`).
+        compares_real = any(e.uses_features for e in self.evaluators)
+        if fake.ndim < 2 or (compares_real and tuple(fake.shape[1:]) != self.element_shape):
             raise ValueError(
                 f"evaluate: `real` and `fake` must be [n, *element_shape] with one element shape; got "
                 f"{self.real.shape} and {fake.shape}."

@@ -10,9 +10,9 @@ batch to one raw logit per example (no sigmoid), or to `[B, num_outputs]` featur
 its penultimate representation as `("intermediates", "features")`. Batch norm statistics and
 spectral-norm vectors live in the "batch_stats" collection; dropout uses the "dropout" rng.
 
-The kinds: `generator` (the unconditional bodies, MAD-GAN's `multi_mlp` and the translation
-generators `unet` and `resnet`), `discriminator` (the bodies, the autoencoder Ds of EBGAN and
-BEGAN, VAE-GAN's `feature_discriminator`, the `patchgan` and ALI's `joint` D(x, z)) and
+The kinds: `generator` (the unconditional bodies, MAD-GAN's `multi_mlp`, the translation
+generators `unet` and `resnet`, CoGAN's `coupled_dcgan28` pair), `discriminator` (the bodies, the autoencoder Ds of EBGAN and
+BEGAN, VAE-GAN's `feature_discriminator`, the `patchgan`, ALI's `joint` D(x, z) and CoGAN's `coupled_dcgan28` pair) and
 `encoder` (VAE-GAN's `conv_encoder`, ALI's `deterministic_conv` and `mlp`). A family takes the kinds
 and names it can use (`jaxgan.programs.parts`).
 """
@@ -29,6 +29,7 @@ import jax.numpy as jnp
 from jaxgan.models.ali import DeterministicConvEncoder, JointDiscriminator, MLPEncoder
 from jaxgan.models.autoencoder import ConvAutoencoder, MLPAutoencoder
 from jaxgan.models.began import BeganAutoencoder, BeganGenerator
+from jaxgan.models.cogan import CoupledDiscriminator, CoupledGenerator
 from jaxgan.models.dcgan import DCGAN28Discriminator, DCGAN28Generator, DCGANDiscriminator, DCGANGenerator
 from jaxgan.models.infogan import InfoGAN28Discriminator, InfoGAN28Generator
 from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
@@ -49,6 +50,7 @@ _GENERATORS = types.MappingProxyType(
         "multi_mlp": MultiMLPGenerator,
         "unet": UNetGenerator,
         "resnet": ResNetGenerator,
+        "coupled_dcgan28": CoupledGenerator,
     }
 )
 _DISCRIMINATORS = types.MappingProxyType(
@@ -65,6 +67,7 @@ _DISCRIMINATORS = types.MappingProxyType(
         "feature_discriminator": FeatureDiscriminator,
         "patchgan": PatchGANDiscriminator,
         "joint": JointDiscriminator,
+        "coupled_dcgan28": CoupledDiscriminator,
     }
 )
 _ENCODERS = types.MappingProxyType(
@@ -108,8 +111,16 @@ def module_fields(module_class: type[nn.Module]) -> tuple[str, ...]:
 
 
 # Set by the family that builds the network, not by the config: the compute dtype, the device
-# axis, a conditional body's mode, a translation generator's output channels.
-_SET_BY_THE_LAUNCHER = ("dtype", "batch_norm_axis_name", "example_axis_name", "features_only", "out_channels")
+# axis, a conditional body's mode, a translation generator's output channels, CoGAN's shared depth
+# (config.cogan).
+_SET_BY_THE_LAUNCHER = (
+    "dtype",
+    "batch_norm_axis_name",
+    "example_axis_name",
+    "features_only",
+    "out_channels",
+    "shared_layers",
+)
 
 
 def default_settings(kind: str, name: str) -> dict[str, Any]:

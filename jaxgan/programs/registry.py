@@ -25,6 +25,7 @@ from jaxgan.program import Program
 from jaxgan.programs import (
     ali,
     began,
+    cogan,
     conditional,
     ebgan,
     gan,
@@ -54,6 +55,7 @@ FAMILIES: types.MappingProxyType[str, Family] = types.MappingProxyType(
             vaegan.FAMILY,
             ali.FAMILY,
             mrgan.FAMILY,
+            cogan.FAMILY,
             translation.PIX2PIX,
             translation.CYCLEGAN,
         )

@@ -28,9 +28,16 @@ MODELS = {
 def test_names():
     bodies = {"dcgan", "dcgan28", "mlp", "sngan_resnet"}  # the G and D bodies every GAN family can use
     papers = {"infogan28"}  # a paper's own G and D (InfoGAN's MNIST networks)
-    assert set(models.generator_names()) == bodies | papers | {"multi_mlp", "unet", "resnet", "began"}
+    assert set(models.generator_names()) == bodies | papers | {
+        "multi_mlp",
+        "unet",
+        "resnet",
+        "began",
+        "coupled_dcgan28",
+    }
     assert set(models.discriminator_names()) == bodies | papers | {
-        "autoencoder", "began_autoencoder", "mlp_autoencoder", "feature_discriminator", "patchgan", "noisy_mlp", "joint"
+        "autoencoder", "began_autoencoder", "mlp_autoencoder", "feature_discriminator", "patchgan", "noisy_mlp", "joint",
+        "coupled_dcgan28",
     }  # fmt: skip
     assert models.names("encoder") == ("conv_encoder", "deterministic_conv", "mlp")
     assert set(MODELS) == bodies
@@ -125,7 +132,7 @@ def test_settings_are_passed_and_normalised():
     [
         (
             lambda: models.generator("stylegan"),
-            r"Unknown generator 'stylegan'; accepted names are \['began', 'dcgan', 'dcgan28', 'infogan28', 'mlp', 'multi_mlp', 'resnet', 'sngan_resnet', 'unet'\]",
+            r"Unknown generator 'stylegan'; accepted names are \['began', 'coupled_dcgan28', 'dcgan', 'dcgan28', 'infogan28', 'mlp', 'multi_mlp', 'resnet', 'sngan_resnet', 'unet'\]",
         ),
         (lambda: models.discriminator("nope"), "accepted names"),
         (lambda: models.generator("mlp", widht=3), r"unknown settings \['widht'\]; accepted settings are \['output_"),

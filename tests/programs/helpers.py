@@ -1,18 +1,19 @@
-"""Tiny configs of the EBGAN, BEGAN, MAD-GAN, VAE-GAN, ALI and MRGAN programs for the tests."""
+"""Tiny configs of the EBGAN, BEGAN, MAD-GAN, VAE-GAN, ALI, MRGAN and CoGAN programs for the tests."""
 
 from __future__ import annotations
 
 import ml_collections
 
 from jaxgan.config import model_config
-from jaxgan.programs import ali, began, ebgan, madgan, mrgan, vaegan
+from jaxgan.programs import ali, began, cogan, ebgan, madgan, mrgan, vaegan
 from tests.train.helpers import tiny_ring_config
 
-FAMILIES = ("ebgan", "began", "madgan", "vaegan", "ali")
+FAMILIES = ("ebgan", "began", "madgan", "vaegan", "ali", "cogan")
 
 
 def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
-    """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN, ALI and MRGAN, 8x8 digits for VAE-GAN.
+    """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN, ALI and MRGAN, 8x8 digits for VAE-GAN,
+    digits2inverted at 8x8 for CoGAN.
 
     "mdgan" is MRGAN's manifold-diffusion variant (`config.program` "mrgan", a second D)."""
     config = tiny_ring_config()
@@ -64,6 +65,14 @@ def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
             config.optimizer.diffusion_discriminator = ml_collections.ConfigDict(
                 config.optimizer.discriminator.to_dict()
             )
+    elif family == "cogan":
+        config.data.name = "digits2inverted"
+        config.data.image_size = 8
+        config.latent_dim = 4
+        config.model.generator = model_config("generator", cogan.NETWORK, image_size=8, features=2)
+        config.model.discriminator = model_config("discriminator", cogan.NETWORK, features=2)
+        config.cogan = cogan.FAMILY.default_settings()
+        config.num_samples = 16
     else:
         raise ValueError(family)
     for key, value in overrides.items():

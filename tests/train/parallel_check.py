@@ -147,8 +147,12 @@ def run(config, devices) -> dict:
 
 
 def _host_batches(r, first):
-    arrays = r.experiment.dataset.arrays()
+    dataset = r.experiment.dataset
     indices = r.feeder.indices(first)[:, 0]  # [K, batches_per_step, B] of the one run
+    arrays = dataset.arrays()
+    if arrays is None:  # a dataset read by index (an unpaired dataset: x and y drawn apart)
+        got = dataset.get(indices.reshape(-1))
+        return {name: got[name].reshape(*indices.shape, *got[name].shape[1:]) for name in r.experiment.program.features}
     return {name: arrays[name][indices] for name in r.experiment.program.features}
 
 

@@ -1,0 +1,175 @@
+"""CoGAN's coupled networks (Liu & Tuzel 2016): a generator pair sharing its first layers and a
+discriminator pair sharing its last layers, each pair one Flax module.
+
+Both are the survey's seed DCGAN (`dcgan.DCGAN28Generator` / `DCGAN28Discriminator`) doubled,
+three layers each:
+
+    G_i: z -> Dense(s/4 · s/4 · 2f) -> up x2, conv5x5(f) ReLU -> up x2, conv5x5(C) tanh
+         layers: project, conv_0, conv_1; the first `shared_layers` are one set of weights for both
+    D_i: x -> conv5x5/2(f) LReLU drop -> conv5x5/2(2f) LReLU drop -> flatten -> Dense(1)
+         layers: conv_0, conv_1, output; the last `shared_layers` are one set of weights for both
+
+Weights are named `shared_<layer>` or `<domain>_<layer>` (domains `x` and `y`, as the unpaired
+dataset's features), so a shared weight is one leaf of the parameter tree and its gradient is
+the sum of what the two domains' paths ask of it (autodiff of a weight used twice). The last
+layer of G (the image) and the first of D (the image's own filters) are each domain's: with
+them shared too, G_1 = G_2 and the pair could only draw one domain.
+
+G returns the pair side by side, `[B, s, 2s, C]` (G_1(z) left, G_2(z) right): a sample is a
+pair, drawn, written and pictured as one image. D takes the two domains' images `D(x, y)`, or
+one batch of pairs side by side `D(pair)` (G's output), and returns logits `[B, 2]`, column i
+D_i's. No batch norm in either (the seed DCGAN's D has it on conv_1; here a shared layer meets
+both domains' batches, whose statistics one set of running averages cannot hold; the authors'
+D has none either); dropout masks follow global example indices (`layers.ExampleDropout`), drawn
+per domain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from jaxgan.models import layers
+from jaxgan.models.conv import Conv, UpsampleConv
+from jaxgan.models.dcgan import KERAS_INIT
+
+Dtype = Any
+DOMAINS = ("x", "y")
+GENERATOR_LAYERS = ("project", "conv_0", "conv_1")
+DISCRIMINATOR_LAYERS = ("conv_0", "conv_1", "output")
+
+
+def check_shared_layers(owner: str, value: Any, num_layers: int) -> None:
+    """`shared_layers` in [0, num_layers - 1]: every layer but the one of each domain's own."""
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= num_layers - 1
+    if not ok:
+        raise ValueError(
+            f"{owner}: shared_layers must be an integer in [0, {num_layers - 1}] (the network has {num_layers} "
+            f"layers, one of them each domain's own); got {value!r}."
+        )
+
+
+def _layer_name(index: int, names: tuple[str, ...], shared: tuple[int, ...], domain: str) -> str:
+    return f"shared_{names[index]}" if index in shared else f"{domain}_{names[index]}"
+
+
+class CoupledGenerator(nn.Module):
+    """z [B, latent] -> the pair (G_1(z), G_2(z)) side by side [B, s, 2s, C]; see the module doc.
+
+    `shared_layers`: how many layers nearest z both generators share (0: two independent
+    generators; 2, the default: all but the output layer, as Liu & Tuzel's MNIST networks)."""
+
+    image_size: int = 28
+    channels: int = 1
+    features: int = 64
+    shared_layers: int = 2
+    dtype: Dtype = jnp.float32
+
+    num_layers = len(GENERATOR_LAYERS)
+
+    def __post_init__(self):
+        super().__post_init__()
+        for field in ("image_size", "channels", "features"):
+            layers.check_positive_int("CoupledGenerator", field, getattr(self, field))
+        if self.image_size % 4:
+            raise ValueError(f"CoupledGenerator: image_size must be a multiple of 4; got {self.image_size}.")
+        check_shared_layers("CoupledGenerator", self.shared_layers, self.num_layers)
+
+    @property
+    def output_shape(self) -> tuple[int, int, int]:
+        return (self.image_size, 2 * self.image_size, self.channels)
+
+    def _layer(self, index: int, domain: str):
+        name = _layer_name(index, GENERATOR_LAYERS, tuple(range(self.shared_layers)), domain)
+        settings = dict(dtype=self.dtype, kernel_init=KERAS_INIT, name=name)
+        base = self.image_size // 4
+        if index == 0:
+            dense = nn.Dense(base * base * 2 * self.features, **settings)
+            return lambda h: dense(h).reshape(h.shape[0], base, base, 2 * self.features)
+        if index == 1:
+            conv = UpsampleConv(self.features, (5, 5), **settings)
+            return lambda h: nn.relu(conv(h))
+        conv = UpsampleConv(self.channels, (5, 5), **settings)
+        return lambda h: jnp.tanh(conv(h))
+
+    def domain_images(self, z: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """(G_1(z), G_2(z)), each [B, s, s, C]: the shared layers run once, then each domain's own."""
+        h = z.astype(self.dtype)
+        for index in range(self.shared_layers):
+            h = self._layer(index, "shared")(h)
+        images = []
+        for domain in DOMAINS:
+            g = h
+            for index in range(self.shared_layers, self.num_layers):
+                g = self._layer(index, domain)(g)
+            images.append(g.astype(jnp.float32))
+        return tuple(images)
+
+    @nn.compact
+    def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
+        if z.ndim != 2:
+            raise ValueError(f"CoupledGenerator: `z` must be [batch, latent_dim]; got shape {z.shape}.")
+        return jnp.concatenate(self.domain_images(z), axis=2)
+
+
+def split_pair(pair: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """A batch of pairs side by side [B, s, 2s, C] -> (left [B, s, s, C], right [B, s, s, C])."""
+    if pair.ndim != 4 or pair.shape[2] % 2:
+        raise ValueError(f"a batch of pairs side by side must be [batch, H, 2W, C]; got shape {pair.shape}.")
+    width = pair.shape[2] // 2
+    return pair[:, :, :width], pair[:, :, width:]
+
+
+class CoupledDiscriminator(nn.Module):
+    """(x [B, s, s, C], y [B, s, s, C]) or a pair side by side [B, s, 2s, C] -> logits [B, 2] (D_1's, D_2's).
+
+    `shared_layers`: how many layers nearest the output both discriminators share (0: two
+    independent discriminators; 2, the default: all but the first, as Liu & Tuzel's MNIST D)."""
+
+    features: int = 64
+    shared_layers: int = 2
+    dropout_rate: float = 0.3
+    dtype: Dtype = jnp.float32
+    example_axis_name: str | None = None  # the data axis: dropout masks follow global example indices
+
+    num_layers = len(DISCRIMINATOR_LAYERS)
+
+    def __post_init__(self):
+        super().__post_init__()
+        layers.check_positive_int("CoupledDiscriminator", "features", self.features)
+        layers.check_rate("CoupledDiscriminator", "dropout_rate", self.dropout_rate)
+        check_shared_layers("CoupledDiscriminator", self.shared_layers, self.num_layers)
+
+    def _path(self, h: jax.Array, domain: str, train: bool, modules: dict) -> tuple[jax.Array, jax.Array]:
+        shared = tuple(range(self.num_layers - self.shared_layers, self.num_layers))
+        h = h.astype(self.dtype)
+        for index, width in enumerate((self.features, 2 * self.features)):
+            name = _layer_name(index, DISCRIMINATOR_LAYERS, shared, domain)
+            if name not in modules:
+                modules[name] = Conv(width, (5, 5), strides=(2, 2), dtype=self.dtype, kernel_init=KERAS_INIT, name=name)
+            h = nn.leaky_relu(modules[name](h), layers.LEAKY_RELU_SLOPE)
+            drop = layers.ExampleDropout(
+                self.dropout_rate, axis_name=self.example_axis_name, name=f"dropout_{domain}_{index}"
+            )
+            h = drop(h, deterministic=not train)
+        h = h.reshape(h.shape[0], -1)
+        name = _layer_name(2, DISCRIMINATOR_LAYERS, shared, domain)
+        if name not in modules:
+            modules[name] = nn.Dense(1, dtype=self.dtype, kernel_init=KERAS_INIT, name=name)
+        return modules[name](h)[:, 0].astype(jnp.float32), h
+
+    @nn.compact
+    def __call__(self, x: jax.Array, y: jax.Array | None = None, *, train: bool) -> jax.Array:
+        if y is None:
+            x, y = split_pair(x)
+        if x.ndim != 4 or x.shape != y.shape:
+            raise ValueError(
+                f"CoupledDiscriminator: the two domains' images must be NHWC of one shape; got {x.shape} and {y.shape}."
+            )
+        modules: dict = {}  # a shared layer is built once and applied to both domains
+        (v_x, h_x), (v_y, h_y) = (self._path(images, domain, train, modules) for images, domain in zip((x, y), DOMAINS))
+        self.sow("intermediates", "features", jnp.concatenate([h_x, h_y], axis=-1).astype(jnp.float32))
+        return jnp.stack([v_x, v_y], axis=1)
