@@ -12,7 +12,7 @@ spectral-norm vectors live in the "batch_stats" collection; dropout uses the "dr
 
 The kinds: `generator` (the unconditional bodies, MAD-GAN's `multi_mlp` and the translation
 generators `unet` and `resnet`), `discriminator` (the bodies, the autoencoder Ds of EBGAN and
-BEGAN, VAE-GAN's `feature_discriminator`, the `patchgan` and ALI's `joint` D(x, z)) and
+BEGAN, VAE-GAN's `feature_discriminator`, the `patchgan`, ALI's `joint` D(x, z) and Triple-GAN's `pair_mlp` D(x, y)) and
 `encoder` (VAE-GAN's `conv_encoder`, ALI's `deterministic_conv` and `mlp`). A family takes the kinds
 and names it can use (`jaxgan.programs.parts`).
 """
@@ -36,6 +36,7 @@ from jaxgan.models.multi_generator import MultiMLPGenerator
 from jaxgan.models.noisy_mlp import NoisyMLPDiscriminator
 from jaxgan.models.sngan import SNGANResNetDiscriminator, SNGANResNetGenerator
 from jaxgan.models.translation import PatchGANDiscriminator, ResNetGenerator, UNetGenerator
+from jaxgan.models.triplegan import PairDiscriminator
 from jaxgan.models.vaegan import ConvEncoder, FeatureDiscriminator
 
 _GENERATORS = types.MappingProxyType(
@@ -65,6 +66,7 @@ _DISCRIMINATORS = types.MappingProxyType(
         "feature_discriminator": FeatureDiscriminator,
         "patchgan": PatchGANDiscriminator,
         "joint": JointDiscriminator,
+        "pair_mlp": PairDiscriminator,
     }
 )
 _ENCODERS = types.MappingProxyType(

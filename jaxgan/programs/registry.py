@@ -22,7 +22,19 @@ import ml_collections
 
 from jaxgan import data as data_lib
 from jaxgan.program import Program
-from jaxgan.programs import ali, began, conditional, ebgan, gan, infogan, madgan, semi_supervised, translation, vaegan
+from jaxgan.programs import (
+    ali,
+    began,
+    conditional,
+    ebgan,
+    gan,
+    infogan,
+    madgan,
+    semi_supervised,
+    translation,
+    triplegan,
+    vaegan,
+)
 from jaxgan.programs.family import Family, refuse_unread_settings
 from jaxgan.programs.parts import DTYPES, Parts
 
@@ -41,6 +53,7 @@ FAMILIES: types.MappingProxyType[str, Family] = types.MappingProxyType(
             madgan.FAMILY,
             vaegan.FAMILY,
             ali.FAMILY,
+            triplegan.FAMILY,
             translation.PIX2PIX,
             translation.CYCLEGAN,
         )
