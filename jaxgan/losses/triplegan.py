@@ -12,6 +12,10 @@ minimum is at p_α = p (Theorem 3.3). C adds its cross-entropy on the labelled p
 R_L = E_p[-log p_c(y|x)] (eq. 4) and α_P times the pseudo-label term R_P = E_{p_g}[-log p_c(y|x)]
 on G's pairs (eq. 5).
 
+The authors' code (zhenxuan00/triple-gan) also puts C's pairs of unlabelled inputs on D's data
+side (400 of them beside one labelled pair a step): `classifier_data_share = s` replaces E_p by
+`(1 - s) E_p + s E_{p_c}` there (s = 0: the paper's U).
+
 From D's logits `v`: `log D = -softplus(-v)`, `log(1 - D) = -softplus(v)`. The weights make the
 means exact expectations over discrete joints (the closed-form test).
 """
@@ -29,12 +33,11 @@ from jaxgan.losses.auxiliary import acgan_class_loss
 ArrayLike = jax.typing.ArrayLike
 
 
-def _check_alpha(alpha) -> None:
-    value = static_float(alpha, "alpha")
+def _check_alpha(alpha, setting: str = "alpha") -> None:
+    """`alpha` (C's pairs' weight against G's in D's objective) and the data-side share live in [0, 1]."""
+    value = static_float(alpha, setting)
     if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise ValueError(
-            f"`alpha` (the weight of C's pairs against G's in D's objective) must be in [0, 1]; got {alpha!r}."
-        )
+        raise ValueError(f"`{setting}` must be in [0, 1]; got {alpha!r}.")
 
 
 def triplegan_value(
@@ -46,15 +49,22 @@ def triplegan_value(
     data_weights: ArrayLike | None = None,
     classifier_weights: ArrayLike | None = None,
     generator_weights: ArrayLike | None = None,
+    classifier_data_share: float = 0.0,
 ) -> jax.Array:
     """`U = E_p log D + α E_{p_c} log(1 - D) + (1 - α) E_{p_g} log(1 - D)` from D's logits on the
-    data's, C's and G's pairs (Li et al. 2017, eq. 2)."""
+    data's, C's and G's pairs (Li et al. 2017, eq. 2); with `classifier_data_share = s` > 0 the
+    first term is `(1 - s) E_p log D + s E_{p_c} log D` (the authors' code, see the module doc)."""
     _check_alpha(alpha)
+    _check_alpha(classifier_data_share, "classifier_data_share")
     log_d = -jax.nn.softplus(-as_float(d_data))
     classifier = -jax.nn.softplus(as_float(d_classifier))
     generator = -jax.nn.softplus(as_float(d_generator))
+    value = weighted_mean(log_d, data_weights, setting="data_weights")
+    if classifier_data_share != 0:
+        classifier_as_data = weighted_mean(-jax.nn.softplus(-as_float(d_classifier)), classifier_weights)
+        value = (1.0 - classifier_data_share) * value + classifier_data_share * classifier_as_data
     return (
-        weighted_mean(log_d, data_weights, setting="data_weights")
+        value
         + alpha * weighted_mean(classifier, classifier_weights, setting="classifier_weights")
         + (1.0 - alpha) * weighted_mean(generator, generator_weights, setting="generator_weights")
     )
@@ -69,6 +79,7 @@ def triplegan_discriminator_loss(
     data_weights: ArrayLike | None = None,
     classifier_weights: ArrayLike | None = None,
     generator_weights: ArrayLike | None = None,
+    classifier_data_share: float = 0.0,
 ) -> jax.Array:
     """D's loss `-U`: the cross-entropy with the data's pairs labelled 1 and C's (weight α) and
     G's (weight 1 - α) labelled 0."""
@@ -80,6 +91,7 @@ def triplegan_discriminator_loss(
         data_weights=data_weights,
         classifier_weights=classifier_weights,
         generator_weights=generator_weights,
+        classifier_data_share=classifier_data_share,
     )
 
 

@@ -6,7 +6,8 @@ D; D judges (x, y) pairs from the data, from C and from G (MATH.md §9, `jaxgan/
     examples of each class, `jaxgan/data/labelled.py`).
     D group: fake = G(z, label); C(x) -> ŷ = argmax p_c(·|x); D on the data's pairs
         (labelled_x, labelled_label), C's (x, ŷ) and G's (fake, label) in one call;
-        -U = -[E_p log D + α E_{p_c} log(1 - D) + (1 - α) E_{p_g} log(1 - D)].
+        -U = -[E_p log D + α E_{p_c} log(1 - D) + (1 - α) E_{p_g} log(1 - D)], E_p replaced by
+        (1 - s) E_p + s E_{p_c} with `classifier_data_share = s` (the authors' code, see below).
     G group: reuses `fake`; `(1 - α) E[-log D(G(z, y), y)]` (or its part of U, `minimax`).
     C group: C on the labelled batch, on x and on G's samples of its own draw of (z, label);
         D (fixed) on C's pairs (x, ŷ):
@@ -35,9 +36,10 @@ Against the paper and the authors' code (zhenxuan00/triple-gan, `x2y_yz2x_xy2p_s
   batch norm, dropout and global pooling; G is an MLP 500-500 with batch norm and ReLU taking
   [z, one-hot y] at its input only and a tanh output (theirs: softplus, y concatenated to every
   layer, a weight-normalised sigmoid output) and z ~ N(0, I) (theirs U(0, 1)); D's weight-norm
-  scales are trained from 1 (theirs from a data-dependent initialisation); D's data pairs are the
-  labelled pairs alone, as in the paper (their code also puts C's argmax pairs of 400 unlabelled
-  inputs on D's data side, beside one labelled pair a step); no 30-epoch pretraining of C, no
+  scales are trained from 1 (theirs from a data-dependent initialisation); their code puts C's
+  argmax pairs of 400 unlabelled inputs on D's data side beside one labelled pair a step (a
+  departure from the paper's U), ours the pairs of the same unlabelled batch C's side reads, with
+  the share `classifier_data_share` (the config's value; 0 is the paper's U); no 30-epoch pretraining of C, no
   weight decay on C's last layer (1e-4), no learning-rate annealing; their batches are 100
   labelled / 100 unlabelled for C, 400 + 1 for D, 200 for G, ours one batch size for all; one
   update of each network a step on 4,500 bundled digits.
@@ -67,6 +69,9 @@ def settings() -> ml_collections.ConfigDict:
         {
             "num_classes": 10,  # K, must be the dataset's
             "alpha": 0.5,  # α in [0, 1]: C's pairs' weight against G's (1 - α) in D's objective
+            # s in [0, 1]: D's data side is (1 - s) · the labelled pairs + s · C's pairs (x, ŷ) of the
+            # unlabelled batch (0: the paper; the authors' code has 400 of the latter beside 1 labelled pair)
+            "classifier_data_share": 0.0,
             "labelled_weight": 1.0,  # R_L: C's cross-entropy on the labelled pairs
             "pseudo_label_weight": 0.1,  # α_P of R_P, C's cross-entropy on G's pairs (G(z, y), y)
             "pseudo_label_start": 0,  # the step from which R_P is on (the code: epoch 300 of 1000)
@@ -78,10 +83,14 @@ def settings() -> ml_collections.ConfigDict:
     )
 
 
-def _discriminator_term(alpha: float) -> Term:
+def _discriminator_term(alpha: float, classifier_data_share: float) -> Term:
     def fn(ctx, d_data, d_classifier, d_generator):
         return losses_lib.triplegan_discriminator_loss(
-            ctx.gather(d_data), ctx.gather(d_classifier), ctx.gather(d_generator), alpha=alpha
+            ctx.gather(d_data),
+            ctx.gather(d_classifier),
+            ctx.gather(d_generator),
+            alpha=alpha,
+            classifier_data_share=classifier_data_share,
         )
 
     return Term("objective", fn, D_OUTPUTS)
@@ -136,6 +145,7 @@ def program(
     latent_dim: int,
     num_classes: int,
     alpha: float = 0.5,
+    classifier_data_share: float = 0.0,
     labelled_weight: float = 1.0,
     pseudo_label_weight: float = 0.1,
     pseudo_label_start: int = 0,
@@ -149,6 +159,7 @@ def program(
     `generator(z, label)`, `discriminator(x, label) -> [B]` logits, `classifier(x) ->
     {"logits", "label"}`; every value is checked before anything is built."""
     check_number("triplegan.alpha", alpha, 0.0, 1.0, closed_low=True)
+    check_number("triplegan.classifier_data_share", classifier_data_share, 0.0, 1.0, closed_low=True)
     for name, value in (
         ("labelled_weight", labelled_weight),
         ("pseudo_label_weight", pseudo_label_weight),
@@ -168,7 +179,7 @@ def program(
             Call("classifier", ("x",), "classified"),
             Call("discriminator", PAIRS, D_OUTPUTS),
         ),
-        terms=(_discriminator_term(alpha),),
+        terms=(_discriminator_term(alpha, classifier_data_share),),
         latents=("z", "label"),
         report=D_OUTPUTS,
         metric="d",
@@ -228,6 +239,7 @@ def build(parts: Parts) -> Program:
             "class: 10 for 100 labelled digits)."
         )
     alpha = parts.number("alpha", 0.0, 1.0, closed_low=True)
+    classifier_data_share = parts.number("classifier_data_share", 0.0, 1.0, closed_low=True)
     weights = {
         name: parts.number(name, 0.0, closed_low=True)
         for name in ("labelled_weight", "pseudo_label_weight", "entropy_weight", "balance_weight")
@@ -264,6 +276,7 @@ def build(parts: Parts) -> Program:
         latent_dim=config.latent_dim,
         num_classes=num_classes,
         alpha=alpha,
+        classifier_data_share=classifier_data_share,
         pseudo_label_start=pseudo_label_start,
         generator_loss=generator_loss,
         ema=ema,

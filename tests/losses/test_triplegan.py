@@ -144,3 +144,21 @@ def test_alpha_out_of_the_unit_interval_is_refused(alpha):
     d = jnp.zeros(3)
     with pytest.raises(ValueError, match=r"alpha.*\[0, 1\]"):
         losses.triplegan_value(d, d, d, alpha=alpha)
+
+
+def test_the_code_s_share_of_classifier_pairs_on_the_data_side_against_numpy():
+    """`classifier_data_share = s`: E_p log D becomes (1 - s) E_p log D + s E_{p_c} log D."""
+    rng = np.random.default_rng(4)
+    v_data, v_classifier, v_generator = (rng.normal(size=5) for _ in range(3))
+    log_sigmoid = lambda v: -np.log1p(np.exp(-v))  # noqa: E731
+    alpha, share = 0.5, 0.8
+    expected = (
+        (1 - share) * log_sigmoid(v_data).mean()
+        + share * log_sigmoid(v_classifier).mean()
+        + alpha * log_sigmoid(-v_classifier).mean()
+        + (1 - alpha) * log_sigmoid(-v_generator).mean()
+    )
+    value = losses.triplegan_value(v_data, v_classifier, v_generator, alpha=alpha, classifier_data_share=share)
+    np.testing.assert_allclose(value, expected, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"classifier_data_share.*\[0, 1\]"):
+        losses.triplegan_value(v_data, v_classifier, v_generator, alpha=alpha, classifier_data_share=1.2)

@@ -1,18 +1,19 @@
-"""Tiny configs of the EBGAN, BEGAN, MAD-GAN, VAE-GAN and ALI programs for the tests."""
+"""Tiny configs of the EBGAN, BEGAN, MAD-GAN, VAE-GAN, ALI and Triple-GAN programs for the tests."""
 
 from __future__ import annotations
 
 import ml_collections
 
 from jaxgan.config import model_config
-from jaxgan.programs import ali, began, ebgan, madgan, vaegan
+from jaxgan.programs import ali, began, ebgan, madgan, triplegan, vaegan
 from tests.train.helpers import tiny_ring_config
 
-FAMILIES = ("ebgan", "began", "madgan", "vaegan", "ali")
+FAMILIES = ("ebgan", "began", "madgan", "vaegan", "ali", "triplegan")
 
 
 def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
-    """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN and ALI, 8x8 digits for VAE-GAN."""
+    """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN, ALI and Triple-GAN (its 8 modes
+    are the classes, 2 labelled points each), 8x8 digits for VAE-GAN."""
     config = tiny_ring_config()
     config.program = family
     if family in ("ebgan", "began"):
@@ -51,6 +52,13 @@ def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
             {"name": "joint", "width": 16, "depth": 1, "dropout_rate": 0.2}
         )
         config.ali = ali.FAMILY.default_settings()
+    elif family == "triplegan":
+        config.data.labelled_per_class = 2
+        config.model.generator.use_batch_norm = False
+        config.model.discriminator = model_config("discriminator", "pair_mlp", hidden_widths=[16, 8], num_classes=8)
+        config.model.classifier = model_config("discriminator", "noisy_mlp", hidden_widths=[16, 8])
+        config.optimizer.classifier = ml_collections.ConfigDict(config.optimizer.discriminator.to_dict())
+        config.triplegan = triplegan.FAMILY.default_settings(num_classes=8, classifier_ema=0.9)
     else:
         raise ValueError(family)
     for key, value in overrides.items():

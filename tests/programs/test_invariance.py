@@ -1,5 +1,5 @@
-"""EBGAN, BEGAN (k_t included), MAD-GAN and VAE-GAN give the same parameters on 1 and 8
-devices: one subprocess with 8 CPU devices for the four (`tests/programs/invariance_check.py`)."""
+"""EBGAN, BEGAN (k_t included), MAD-GAN, VAE-GAN, ALI and Triple-GAN give the same parameters on 1 and 8
+devices (Triple-GAN on 2 too): one subprocess with 8 CPU devices for them all (`tests/programs/invariance_check.py`)."""
 
 from __future__ import annotations
 
@@ -15,5 +15,6 @@ def test_every_family_is_device_count_invariant():
     print(rows)  # pytest -s shows the measured differences
     assert set(rows) == set(FAMILIES), rows
     assert rows["began"].pop("k_t") > 0.0  # k_t moved, so its state is compared too
+    assert "2" in rows["triplegan"], rows["triplegan"]
     for name in FAMILIES:
         check_invariance(rows[name])
