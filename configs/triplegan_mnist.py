@@ -29,9 +29,7 @@ def get_config():
     config.data.labelled_per_class = 10
     config.data.test_split = "test"
     config.latent_dim = 100
-    config.model.generator = model_config(
-        "generator", "mlp", output_shape=[28, 28, 1], hidden_widths=[500, 500], output_activation="tanh"
-    )
+    config.model.generator = model_config("generator", "label_mlp", output_shape=[28, 28, 1], hidden_widths=[500, 500])
     config.model.discriminator = model_config("discriminator", "pair_mlp", input_noise=0.6, hidden_noise=0.5)
     config.model.classifier = model_config("discriminator", "noisy_mlp", input_noise=0.6, hidden_noise=0.5)
     adam = {"name": "adam", "learning_rate": 3e-3, "b1": 0.5}

@@ -36,7 +36,7 @@ from jaxgan.models.multi_generator import MultiMLPGenerator
 from jaxgan.models.noisy_mlp import NoisyMLPDiscriminator
 from jaxgan.models.sngan import SNGANResNetDiscriminator, SNGANResNetGenerator
 from jaxgan.models.translation import PatchGANDiscriminator, ResNetGenerator, UNetGenerator
-from jaxgan.models.triplegan import PairDiscriminator
+from jaxgan.models.triplegan import LabelMLPGenerator, PairDiscriminator
 from jaxgan.models.vaegan import ConvEncoder, FeatureDiscriminator
 
 _GENERATORS = types.MappingProxyType(
@@ -50,6 +50,7 @@ _GENERATORS = types.MappingProxyType(
         "multi_mlp": MultiMLPGenerator,
         "unet": UNetGenerator,
         "resnet": ResNetGenerator,
+        "label_mlp": LabelMLPGenerator,
     }
 )
 _DISCRIMINATORS = types.MappingProxyType(

@@ -99,3 +99,46 @@ class Classifier(nn.Module):
     def __call__(self, x: jax.Array, *, train: bool) -> dict[str, jax.Array]:
         logits = self.base(x, train=train).astype(jnp.float32)
         return {"logits": logits, "label": jnp.argmax(logits, axis=-1).astype(jnp.int32)}
+
+
+class LabelMLPGenerator(nn.Module):
+    """G(z, y) -> x [B, *output_shape]: the authors' MNIST G (their `MLPConcatLayer` before every
+    Dense): [h, one-hot y] -> Dense(width) -> batch norm -> softplus, per hidden width, then
+    [h, one-hot y] -> Dense -> tanh (our data in [-1, 1]; theirs a sigmoid for [0, 1]).
+    `num_classes` is set by the family."""
+
+    output_shape: tuple[int, ...] = (28, 28, 1)
+    num_classes: int = 10
+    hidden_widths: tuple[int, ...] = (500, 500)
+    use_batch_norm: bool = True
+    dtype: Dtype = jnp.float32
+    batch_norm_axis_name: str | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        layers.check_positive_int("LabelMLPGenerator", "num_classes", self.num_classes)
+        if not self.hidden_widths or any(
+            isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in self.hidden_widths
+        ):
+            raise ValueError(
+                f"LabelMLPGenerator: `hidden_widths` must be positive integers; got {self.hidden_widths!r}."
+            )
+
+    @nn.compact
+    def __call__(self, z: jax.Array, label: jax.Array, *, train: bool) -> jax.Array:
+        y = jax.nn.one_hot(label, self.num_classes, dtype=jnp.float32)
+        h = z.astype(jnp.float32)
+        for i, width in enumerate(self.hidden_widths):
+            h = jnp.concatenate([h, y], axis=-1).astype(self.dtype)
+            h = nn.Dense(width, use_bias=not self.use_batch_norm, dtype=self.dtype, name=f"hidden_{i}")(h)
+            if self.use_batch_norm:
+                h = layers.batch_norm(
+                    train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name=f"batch_norm_{i}"
+                )(h)
+            h = nn.softplus(h).astype(jnp.float32)
+        h = jnp.concatenate([h, y], axis=-1).astype(self.dtype)
+        size = 1
+        for d in self.output_shape:
+            size *= d
+        x = jnp.tanh(nn.Dense(size, dtype=self.dtype, name="output")(h).astype(jnp.float32))
+        return x.reshape(x.shape[0], *self.output_shape)

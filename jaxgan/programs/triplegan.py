@@ -59,6 +59,7 @@ from jaxgan.programs.family import Classifier, Exports, Family, Needs
 from jaxgan.programs.parts import Parts, check_number
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
+LABEL_GENERATORS = ("label_mlp",)  # registered generators that take (z, y) themselves
 PAIRS = (("labelled_x", "labelled_label"), ("x", "classified.label"), ("fake", "label"))
 D_OUTPUTS = ("d_data", "d_classifier", "d_generator")
 
@@ -249,7 +250,10 @@ def build(parts: Parts) -> Program:
     classifier_ema = check_number("triplegan.classifier_ema", parts.settings.classifier_ema, 0.0, 1.0, closed_low=True)
     if classifier_ema == 1.0:
         raise ValueError("config.triplegan.classifier_ema must be a number in [0, 1) (0: no average); got 1.")
-    generator = ConditionalGenerator(parts.generator(), num_classes=(num_classes,), conditioning="concat")
+    if parts.network_name("generator") in LABEL_GENERATORS:  # G takes (z, y) itself: y at every layer
+        generator = parts.generator(num_classes=num_classes)
+    else:  # any registered G on [z, one-hot y]
+        generator = ConditionalGenerator(parts.generator(), num_classes=(num_classes,), conditioning="concat")
     discriminator = parts.discriminator(accept=("pair_mlp",), num_classes=num_classes)
     classifier_name = parts.network_name("classifier")
     classifiers = tuple(
