@@ -25,12 +25,21 @@ from jaxgan.programs import triplegan
 def get_config():
     config = dcgan_mnist_config()
     config.program = "triplegan"
-    config.triplegan = triplegan.FAMILY.default_settings()
+    # half of D's data side is C's pairs of the unlabelled batch (their code: 400 of 401); R_P from
+    # step 1500 of 3000 (their epoch 300 of 1000), once G's samples are digits
+    config.triplegan = triplegan.FAMILY.default_settings(classifier_data_share=0.5, pseudo_label_start=1500)
     config.data.labelled_per_class = 10
     config.data.test_split = "test"
     config.latent_dim = 100
-    config.model.generator = model_config("generator", "label_mlp", output_shape=[28, 28, 1], hidden_widths=[500, 500])
-    config.model.discriminator = model_config("discriminator", "pair_mlp", input_noise=0.6, hidden_noise=0.5)
+    # the K+1 config's G on [z, one-hot y]: the authors' G (`label_mlp`, y at every layer, softplus)
+    # collapsed to one image within 750 steps here (results/triplegan.md)
+    config.model.generator = model_config(
+        "generator", "mlp", output_shape=[28, 28, 1], hidden_widths=[500, 500], output_activation="tanh"
+    )
+    # the weight norm's scale trained (as `noisy_mlp`): with theirs fixed at 1, D learned nothing in 750 steps
+    config.model.discriminator = model_config(
+        "discriminator", "pair_mlp", input_noise=0.6, hidden_noise=0.5, train_scale=True
+    )
     config.model.classifier = model_config("discriminator", "noisy_mlp", input_noise=0.6, hidden_noise=0.5)
     adam = {"name": "adam", "learning_rate": 3e-3, "b1": 0.5}
     config.optimizer.generator = ml_collections.ConfigDict({**adam, "learning_rate": 1e-3})
@@ -40,7 +49,7 @@ def get_config():
     config.num_steps = 3000
     config.steps_per_call = 50
     config.log_every = 500
-    config.checkpoint_every = 1500
+    config.checkpoint_every = 500
     config.sample_every = 1500
     config.evaluators = "classifier_accuracy,class_consistency"
     config.eval_every = 500

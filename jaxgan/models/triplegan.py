@@ -4,10 +4,10 @@ registered network the classifier C.
 `PairDiscriminator` ("pair_mlp") follows the authors' MNIST D (zhenxuan00/triple-gan,
 `x2y_yz2x_xy2p_ssl_mnist.py`): x flattened, Gaussian noise on the input, then Dense layers
 1000-500-250-250-250 with the label's one-hot concatenated to every layer's input (their
-`MLPConcatLayer`) and Gaussian noise on every hidden layer's input, and one logit. As in
-`noisy_mlp` (Salimans et al. 2016's D, which theirs is adapted from): weight-normalised Dense
-layers with a trained scale (no data-dependent initialisation), ReLU, the noise drawn per example
-from its global index (the same draws on any number of devices), none in inference mode. No
+`MLPConcatLayer`) and Gaussian noise on every hidden layer's input, and one logit. As their
+`nn.DenseLayer`: weight-normalised Dense layers whose weight vector per unit has norm 1 (their
+scale is fixed at 1; `train_scale` trains it), ReLU. The noise is drawn per example from its
+global index (as `noisy_mlp`: the same draws on any number of devices), none in inference mode. No
 batch statistics, so the data's, C's and G's pairs go through D in one joined call.
 
 `Classifier` wraps a registered network built with `num_outputs=K` (its K logits) and returns
@@ -39,6 +39,7 @@ class PairDiscriminator(nn.Module):
     input_noise: float = 0.3
     hidden_noise: float = 0.5
     weight_norm: bool = True
+    train_scale: bool = False  # the weight norm's scale g: fixed at 1 (their `train_scale=False`) or trained
     dtype: Dtype = jnp.float32
     example_axis_name: str | None = None  # the data axis: noise follows global example indices
 
@@ -57,7 +58,9 @@ class PairDiscriminator(nn.Module):
 
     def _dense(self, features: int, name: str):
         dense = nn.Dense(features, dtype=self.dtype, name=name)
-        return nn.WeightNorm(dense, name=f"{name}_weight_norm") if self.weight_norm else dense
+        if not self.weight_norm:
+            return dense
+        return nn.WeightNorm(dense, use_scale=self.train_scale, name=f"{name}_weight_norm")
 
     def _noise(self, h: jax.Array, train: bool) -> list[jax.Array | None]:
         """Every layer's input noise from one hash per example (as `noisy_mlp`)."""

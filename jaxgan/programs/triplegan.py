@@ -24,25 +24,25 @@ them (`class_consistency` scores them with the bundled classifier).
 Against the paper and the authors' code (zhenxuan00/triple-gan, `x2y_yz2x_xy2p_ssl_mnist.py`,
 `components/objectives.py`), with `configs/triplegan_mnist.py`:
 - the same: α = ½ (their `dis_cost = p + .5 p_g + .5 p_c`); D's MLP on pairs (1000-500-250-250-250,
-  the one-hot label concatenated to every layer, Gaussian noise 0.3 on the input in their [0, 1]
-  scale, 0.6 in our [-1, 1], 0.5 on later layers: `pair_mlp`); G's non-saturating loss
-  weighted (1 - α); C's argmax approximation of its adversarial term weighted by p_c(ŷ|x) (their
-  default `objective_flag='argmax'`), R_L at weight 1, the entropy (0.3) and balance (1e-3)
-  terms on unlabelled inputs, R_P at α_P = 0.1 switched on later in training (their epoch 300 of
-  1000: `pseudo_label_start`); Adam with b1 = ½ for all three; 100 labels, 10 per class; C
-  evaluated at a running average of its parameters (decay 0.99).
+  the one-hot label concatenated to every layer, unit-norm weight vectors, ReLU, Gaussian noise
+  0.3 on the input in their [0, 1] scale, 0.6 in our [-1, 1], 0.5 on later layers: `pair_mlp`);
+  G's MLP (`label_mlp`: 500-500, y concatenated to every layer, batch norm, softplus); G's
+  non-saturating loss weighted (1 - α); C's argmax approximation of its adversarial term
+  weighted by p_c(ŷ|x) (their default `objective_flag='argmax'`), R_L at weight 1, the entropy
+  (0.3) and balance (1e-3) terms on unlabelled inputs, R_P at α_P = 0.1 switched on later in
+  training (their epoch 300 of 1000: `pseudo_label_start`); Adam with b1 = ½, rate 1e-3 for G
+  and D; 100 labels, 10 per class; C evaluated at a running average of its parameters (decay 0.99).
 - different: C is `noisy_mlp` (Salimans et al.'s MNIST D with K outputs, the K+1 family's network,
-  so the two families are compared at one architecture), where their C is a 5-layer CNN with
-  batch norm, dropout and global pooling; G is an MLP 500-500 with batch norm and ReLU taking
-  [z, one-hot y] at its input only and a tanh output (theirs: softplus, y concatenated to every
-  layer, a weight-normalised sigmoid output) and z ~ N(0, I) (theirs U(0, 1)); D's weight-norm
-  scales are trained from 1 (theirs from a data-dependent initialisation); their code puts C's
-  argmax pairs of 400 unlabelled inputs on D's data side beside one labelled pair a step (a
+  so the two families are compared at one architecture, and its rate 3e-3), where their C is a
+  5-layer CNN with batch norm, dropout and global pooling; G's output is tanh (our data in
+  [-1, 1]; theirs a weight-normalised sigmoid) and z ~ N(0, I) (theirs U(0, 1)); their code puts
+  C's argmax pairs of 400 unlabelled inputs on D's data side beside one labelled pair a step (a
   departure from the paper's U), ours the pairs of the same unlabelled batch C's side reads, with
-  the share `classifier_data_share` (the config's value; 0 is the paper's U); no 30-epoch pretraining of C, no
-  weight decay on C's last layer (1e-4), no learning-rate annealing; their batches are 100
-  labelled / 100 unlabelled for C, 400 + 1 for D, 200 for G, ours one batch size for all; one
-  update of each network a step on 4,500 bundled digits.
+  the share `classifier_data_share` (the config's value; 0 is the paper's U); no 30-epoch
+  pretraining of C, no weight decay on C's last layer (1e-4), no learning-rate annealing; their
+  batches are 100 labelled / 100 unlabelled for C, 400 + 1 for D, 200 for G, ours one batch size
+  for all; one update of each network a step on 4,500 bundled digits, for a few thousand steps
+  (theirs 1,000 epochs of 60,000 digits).
 """
 
 from __future__ import annotations
