@@ -138,6 +138,9 @@ def triplegan_entropy_loss(class_logits: ArrayLike, *, weights: ArrayLike | None
 def triplegan_balance_loss(class_logits: ArrayLike) -> jax.Array:
     """`-(1/K) Σ_k log p̄_k`, `p̄ = E_x p_c(·|x)`: the cross-entropy of C's mean prediction on
     unlabelled inputs against the uniform distribution (the authors' code, `alpha_average = 1e-3`),
-    which keeps the entropy term from putting every input in one class."""
-    mean = jnp.mean(jax.nn.softmax(as_float(class_logits), axis=-1), axis=0)
-    return -jnp.mean(jnp.log(mean))
+    which keeps the entropy term from putting every input in one class; computed in the log domain."""
+    # log p̄_k = LSE_i log p_c(k|x_i) - log n: finite when a class's mean probability underflows
+    # (its plain log was -inf at a step of the MNIST run, and C's parameters NaN after it)
+    log_p = jax.nn.log_softmax(as_float(class_logits), axis=-1)
+    log_mean = jax.nn.logsumexp(log_p, axis=0) - jnp.log(log_p.shape[0])
+    return -jnp.mean(log_mean)

@@ -162,3 +162,14 @@ def test_the_code_s_share_of_classifier_pairs_on_the_data_side_against_numpy():
     np.testing.assert_allclose(value, expected, rtol=1e-5)
     with pytest.raises(ValueError, match=r"classifier_data_share.*\[0, 1\]"):
         losses.triplegan_value(v_data, v_classifier, v_generator, alpha=alpha, classifier_data_share=1.2)
+
+
+def test_balance_loss_is_finite_when_a_class_mean_probability_underflows():
+    """Logits that give one class p ≈ e^-200 on every input: its mean underflows in float32, and the
+    loss (≈ 200 / K) and its gradient stay finite (the log-domain form)."""
+    logits = jnp.array([[0.0, 200.0, 0.0], [0.0, 0.0, 200.0], [0.0, 200.0, 0.0]])
+    value, grad = jax.value_and_grad(losses.triplegan_balance_loss)(logits)
+    log_p = _log_softmax(np.asarray(logits))
+    log_mean = np.log(np.exp(log_p.astype(np.float64)).mean(axis=0))
+    np.testing.assert_allclose(value, -np.mean(log_mean), rtol=1e-5)
+    assert np.all(np.isfinite(np.asarray(grad)))
