@@ -16,7 +16,7 @@ importable by its own name. The formulas and the identities the tests check are 
 Every family's own losses live here too, one name per formula, outside the registry (their
 inputs are not a D/G pair of outputs alone): `auxiliary` (feature matching, ACGAN, InfoGAN),
 `semi_supervised` (the K+1 classifier), `energy` (EBGAN, BEGAN), `madgan`, `vaegan`, `ali` (ALI / BiGAN),
-`mrgan` (MRGAN's regularisers, MDGAN's manifold and diffusion steps), `cogan`,
+`mrgan` (MRGAN's regularisers, MDGAN's manifold and diffusion steps), `cogan`, `triplegan`,
 `translation` (pix2pix's L1, CycleGAN's cycle and identity terms; their adversarial losses are
 the separable ones above).
 """
@@ -88,6 +88,15 @@ from jaxgan.losses.separable import (
     wasserstein_generator_loss,
 )
 from jaxgan.losses.translation import cyclegan_cycle_loss, cyclegan_identity_loss, mean_absolute_error
+from jaxgan.losses.triplegan import (
+    triplegan_balance_loss,
+    triplegan_classifier_adversarial_loss,
+    triplegan_discriminator_loss,
+    triplegan_entropy_loss,
+    triplegan_generator_loss,
+    triplegan_pseudo_label_loss,
+    triplegan_value,
+)
 from jaxgan.losses.vaegan import (
     gaussian_kl_to_standard_normal,
     vaegan_discriminator_loss,
@@ -169,4 +178,11 @@ __all__ = [
     "wasserstein_discriminator_loss",
     "wasserstein_generator_loss",
     "weighted_mean",
+    "triplegan_balance_loss",
+    "triplegan_classifier_adversarial_loss",
+    "triplegan_discriminator_loss",
+    "triplegan_entropy_loss",
+    "triplegan_generator_loss",
+    "triplegan_pseudo_label_loss",
+    "triplegan_value",
 ]

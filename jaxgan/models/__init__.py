@@ -11,8 +11,8 @@ its penultimate representation as `("intermediates", "features")`. Batch norm st
 spectral-norm vectors live in the "batch_stats" collection; dropout uses the "dropout" rng.
 
 The kinds: `generator` (the unconditional bodies, MAD-GAN's `multi_mlp`, the translation
-generators `unet` and `resnet`, CoGAN's `coupled_dcgan28` pair), `discriminator` (the bodies, the autoencoder Ds of EBGAN and
-BEGAN, VAE-GAN's `feature_discriminator`, the `patchgan`, ALI's `joint` D(x, z) and CoGAN's `coupled_dcgan28` pair) and
+generators `unet` and `resnet`, CoGAN's `coupled_dcgan28` pair, Triple-GAN's `label_mlp`), `discriminator` (the bodies, the autoencoder Ds of EBGAN and
+BEGAN, VAE-GAN's `feature_discriminator`, the `patchgan`, ALI's `joint` D(x, z), CoGAN's `coupled_dcgan28` pair and Triple-GAN's `pair_mlp` D(x, y)) and
 `encoder` (VAE-GAN's `conv_encoder`, ALI's `deterministic_conv` and `mlp`). A family takes the kinds
 and names it can use (`jaxgan.programs.parts`).
 """
@@ -37,6 +37,7 @@ from jaxgan.models.multi_generator import MultiMLPGenerator
 from jaxgan.models.noisy_mlp import NoisyMLPDiscriminator
 from jaxgan.models.sngan import SNGANResNetDiscriminator, SNGANResNetGenerator
 from jaxgan.models.translation import PatchGANDiscriminator, ResNetGenerator, UNetGenerator
+from jaxgan.models.triplegan import LabelMLPGenerator, PairDiscriminator
 from jaxgan.models.vaegan import ConvEncoder, FeatureDiscriminator
 
 _GENERATORS = types.MappingProxyType(
@@ -51,6 +52,7 @@ _GENERATORS = types.MappingProxyType(
         "unet": UNetGenerator,
         "resnet": ResNetGenerator,
         "coupled_dcgan28": CoupledGenerator,
+        "label_mlp": LabelMLPGenerator,
     }
 )
 _DISCRIMINATORS = types.MappingProxyType(
@@ -68,6 +70,7 @@ _DISCRIMINATORS = types.MappingProxyType(
         "patchgan": PatchGANDiscriminator,
         "joint": JointDiscriminator,
         "coupled_dcgan28": CoupledDiscriminator,
+        "pair_mlp": PairDiscriminator,
     }
 )
 _ENCODERS = types.MappingProxyType(

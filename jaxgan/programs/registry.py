@@ -34,6 +34,7 @@ from jaxgan.programs import (
     mrgan,
     semi_supervised,
     translation,
+    triplegan,
     vaegan,
 )
 from jaxgan.programs.family import Family, refuse_unread_settings
@@ -56,6 +57,7 @@ FAMILIES: types.MappingProxyType[str, Family] = types.MappingProxyType(
             ali.FAMILY,
             mrgan.FAMILY,
             cogan.FAMILY,
+            triplegan.FAMILY,
             translation.PIX2PIX,
             translation.CYCLEGAN,
         )

@@ -1,19 +1,19 @@
-"""Tiny configs of the EBGAN, BEGAN, MAD-GAN, VAE-GAN, ALI, MRGAN and CoGAN programs for the tests."""
+"""Tiny configs of the EBGAN, BEGAN, MAD-GAN, VAE-GAN, ALI, MRGAN, CoGAN and Triple-GAN programs for the tests."""
 
 from __future__ import annotations
 
 import ml_collections
 
 from jaxgan.config import model_config
-from jaxgan.programs import ali, began, cogan, ebgan, madgan, mrgan, vaegan
+from jaxgan.programs import ali, began, cogan, ebgan, madgan, mrgan, triplegan, vaegan
 from tests.train.helpers import tiny_ring_config
 
-FAMILIES = ("ebgan", "began", "madgan", "vaegan", "ali", "cogan")
+FAMILIES = ("ebgan", "began", "madgan", "vaegan", "ali", "cogan", "triplegan")
 
 
 def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
-    """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN, ALI and MRGAN, 8x8 digits for VAE-GAN,
-    digits2inverted at 8x8 for CoGAN.
+    """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN, ALI, MRGAN and Triple-GAN (its 8
+    modes are the classes, 2 labelled points each), 8x8 digits for VAE-GAN, digits2inverted at 8x8 for CoGAN.
 
     "mdgan" is MRGAN's manifold-diffusion variant (`config.program` "mrgan", a second D)."""
     config = tiny_ring_config()
@@ -73,6 +73,13 @@ def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
         config.model.discriminator = model_config("discriminator", cogan.NETWORK, features=2)
         config.cogan = cogan.FAMILY.default_settings()
         config.num_samples = 16
+    elif family == "triplegan":
+        config.data.labelled_per_class = 2
+        config.model.generator.use_batch_norm = False
+        config.model.discriminator = model_config("discriminator", "pair_mlp", hidden_widths=[16, 8], num_classes=8)
+        config.model.classifier = model_config("discriminator", "noisy_mlp", hidden_widths=[16, 8])
+        config.optimizer.classifier = ml_collections.ConfigDict(config.optimizer.discriminator.to_dict())
+        config.triplegan = triplegan.FAMILY.default_settings(num_classes=8, classifier_ema=0.9)
     else:
         raise ValueError(family)
     for key, value in overrides.items():

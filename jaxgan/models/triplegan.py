@@ -1,0 +1,147 @@
+"""Triple-GAN's networks (Li et al. 2017): D on (x, y) pairs, and the wrapper that makes a
+registered network the classifier C.
+
+`PairDiscriminator` ("pair_mlp") follows the authors' MNIST D (zhenxuan00/triple-gan,
+`x2y_yz2x_xy2p_ssl_mnist.py`): x flattened, Gaussian noise on the input, then Dense layers
+1000-500-250-250-250 with the label's one-hot concatenated to every layer's input (their
+`MLPConcatLayer`) and Gaussian noise on every hidden layer's input, and one logit. As their
+`nn.DenseLayer`: weight-normalised Dense layers whose weight vector per unit has norm 1 (their
+scale is fixed at 1; `train_scale` trains it), ReLU. The noise is drawn per example from its
+global index (as `noisy_mlp`: the same draws on any number of devices), none in inference mode. No
+batch statistics, so the data's, C's and G's pairs go through D in one joined call.
+
+`Classifier` wraps a registered network built with `num_outputs=K` (its K logits) and returns
+`{"logits": [B, K], "label": [B]}`, `label` the argmax: the label of C's pair `(x, ŷ)` that D
+sees (the authors' "argmax" approximation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from jaxgan.models import layers
+from jaxgan.models.noisy_mlp import normal_from_bits
+
+Dtype = Any
+
+
+class PairDiscriminator(nn.Module):
+    """D(x, y) -> [B] logits: `hidden_widths` weight-normalised ReLU layers, the one-hot label
+    concatenated to each layer's input, Gaussian noise (`input_noise` on x, `hidden_noise` on
+    each hidden layer's input) in training mode. `num_classes` is set by the family."""
+
+    num_classes: int = 10
+    hidden_widths: tuple[int, ...] = (1000, 500, 250, 250, 250)
+    input_noise: float = 0.3
+    hidden_noise: float = 0.5
+    weight_norm: bool = True
+    train_scale: bool = False  # the weight norm's scale g: fixed at 1 (their `train_scale=False`) or trained
+    dtype: Dtype = jnp.float32
+    example_axis_name: str | None = None  # the data axis: noise follows global example indices
+
+    def __post_init__(self):
+        super().__post_init__()
+        owner = "PairDiscriminator"
+        layers.check_positive_int(owner, "num_classes", self.num_classes)
+        if not self.hidden_widths or any(
+            isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in self.hidden_widths
+        ):
+            raise ValueError(f"{owner}: `hidden_widths` must be positive integers; got {self.hidden_widths!r}.")
+        for name in ("input_noise", "hidden_noise"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and not isinstance(value, bool) and value >= 0):
+                raise ValueError(f"{owner}: `{name}` must be a standard deviation >= 0; got {value!r}.")
+
+    def _dense(self, features: int, name: str):
+        dense = nn.Dense(features, dtype=self.dtype, name=name)
+        if not self.weight_norm:
+            return dense
+        return nn.WeightNorm(dense, use_scale=self.train_scale, name=f"{name}_weight_norm")
+
+    def _noise(self, h: jax.Array, train: bool) -> list[jax.Array | None]:
+        """Every layer's input noise from one hash per example (as `noisy_mlp`)."""
+        sigmas = [self.input_noise, *([self.hidden_noise] * (len(self.hidden_widths) - 1))]
+        widths = [h.shape[1], *self.hidden_widths[:-1]]
+        if not train or not any(sigmas):
+            return [None] * len(sigmas)
+        offset = 0 if self.example_axis_name is None else jax.lax.axis_index(self.example_axis_name) * h.shape[0]
+        index = offset + jnp.arange(h.shape[0])
+        normals = normal_from_bits(layers.per_example_bits(self.make_rng("dropout"), index, (sum(widths),)))
+        noise, start = [], 0
+        for sigma, width in zip(sigmas, widths):
+            noise.append(sigma * normals[:, start : start + width] if sigma else None)
+            start += width
+        return noise
+
+    @nn.compact
+    def __call__(self, x: jax.Array, label: jax.Array, *, train: bool) -> jax.Array:
+        h = x.reshape(x.shape[0], -1).astype(jnp.float32)
+        y = jax.nn.one_hot(label, self.num_classes, dtype=jnp.float32)
+        noise = iter(self._noise(h, train))
+        for i, width in enumerate(self.hidden_widths):
+            n = next(noise)
+            h = h if n is None else h + n
+            h = jnp.concatenate([h, y], axis=-1).astype(self.dtype)
+            h = nn.relu(self._dense(width, f"hidden_{i}")(h)).astype(jnp.float32)
+        self.sow("intermediates", "features", h)
+        h = jnp.concatenate([h, y], axis=-1).astype(self.dtype)
+        return self._dense(1, "output")(h)[:, 0].astype(jnp.float32)
+
+
+class Classifier(nn.Module):
+    """C(x) -> {"logits": [B, K], "label": [B] int32, the argmax}: `base` is a registered network
+    built with `num_outputs=K`."""
+
+    base: nn.Module
+
+    @nn.compact
+    def __call__(self, x: jax.Array, *, train: bool) -> dict[str, jax.Array]:
+        logits = self.base(x, train=train).astype(jnp.float32)
+        return {"logits": logits, "label": jnp.argmax(logits, axis=-1).astype(jnp.int32)}
+
+
+class LabelMLPGenerator(nn.Module):
+    """G(z, y) -> x [B, *output_shape]: the authors' MNIST G (their `MLPConcatLayer` before every
+    Dense): [h, one-hot y] -> Dense(width) -> batch norm -> softplus, per hidden width, then
+    [h, one-hot y] -> Dense -> tanh (our data in [-1, 1]; theirs a sigmoid for [0, 1]).
+    `num_classes` is set by the family."""
+
+    output_shape: tuple[int, ...] = (28, 28, 1)
+    num_classes: int = 10
+    hidden_widths: tuple[int, ...] = (500, 500)
+    use_batch_norm: bool = True
+    dtype: Dtype = jnp.float32
+    batch_norm_axis_name: str | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        layers.check_positive_int("LabelMLPGenerator", "num_classes", self.num_classes)
+        if not self.hidden_widths or any(
+            isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in self.hidden_widths
+        ):
+            raise ValueError(
+                f"LabelMLPGenerator: `hidden_widths` must be positive integers; got {self.hidden_widths!r}."
+            )
+
+    @nn.compact
+    def __call__(self, z: jax.Array, label: jax.Array, *, train: bool) -> jax.Array:
+        y = jax.nn.one_hot(label, self.num_classes, dtype=jnp.float32)
+        h = z.astype(jnp.float32)
+        for i, width in enumerate(self.hidden_widths):
+            h = jnp.concatenate([h, y], axis=-1).astype(self.dtype)
+            h = nn.Dense(width, use_bias=not self.use_batch_norm, dtype=self.dtype, name=f"hidden_{i}")(h)
+            if self.use_batch_norm:
+                h = layers.batch_norm(
+                    train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name=f"batch_norm_{i}"
+                )(h)
+            h = nn.softplus(h).astype(jnp.float32)
+        h = jnp.concatenate([h, y], axis=-1).astype(self.dtype)
+        size = 1
+        for d in self.output_shape:
+            size *= d
+        x = jnp.tanh(nn.Dense(size, dtype=self.dtype, name="output")(h).astype(jnp.float32))
+        return x.reshape(x.shape[0], *self.output_shape)
