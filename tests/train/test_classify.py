@@ -130,7 +130,7 @@ def test_a_family_without_a_classifier_is_refused_naming_those_with_one(workdirs
     config.pop("semi_supervised")
     (workdir / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match=r"needs a family whose networks classify real examples \(acgan, infogan, "
-                       r"semi_supervised, ss_infogan\); this run's config.program is 'gan'"):  # fmt: skip
+                       r"semi_supervised, ss_infogan, triplegan\); this run's config.program is 'gan'"):  # fmt: skip
         classify.write_labels(str(workdir), input_path="any.npy", out=str(tmp_path / "labels.npy"))
     assert not (tmp_path / "labels.npy").exists()
 
