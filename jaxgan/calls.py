@@ -7,6 +7,8 @@ programs, the metrics and the samplers that run a trained network outside the st
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -101,6 +103,18 @@ def run_call(program: Program, call: Call, params, variables, env, key, term_sta
     if want_features:
         values.update(zip(call.features, sown_parts))
     return values, net_vars
+
+
+def infer(program: Program, calls: Sequence[Call], params, variables, env) -> dict[str, Any]:
+    """`calls` in turn, every network in inference mode (batch statistics read, not updated): the
+    environment `env` with the calls' outputs added. What `jaxgan sample --reconstruct` and the
+    encoders' evaluators run (E(x), G(E(x))) on a trained state; no randomness is drawn."""
+    env = dict(env)
+    key = jax.random.PRNGKey(0)
+    for call in calls:
+        outputs, _ = run_call(program, dataclasses.replace(call, train=False), params, variables, env, key)
+        env.update(outputs)
+    return env
 
 
 def draw_latents(

@@ -34,6 +34,29 @@ def normal_from_bits(bits: jax.Array) -> jax.Array:
     return jnp.sqrt(2.0) * jax.scipy.special.erfinv(2.0 * u - 1.0)
 
 
+def check_noise_settings(owner: str, hidden_widths, input_noise, hidden_noise) -> None:
+    """The settings a noisy MLP shares: positive integer widths and standard deviations >= 0."""
+    if not hidden_widths or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in hidden_widths):
+        raise ValueError(f"{owner}: `hidden_widths` must be positive integers; got {hidden_widths!r}.")
+    for name, value in (("input_noise", input_noise), ("hidden_noise", hidden_noise)):
+        if not (isinstance(value, int | float) and not isinstance(value, bool) and value >= 0):
+            raise ValueError(f"{owner}: `{name}` must be a standard deviation >= 0; got {value!r}.")
+
+
+def layer_noise(key: jax.Array, sigmas, widths, batch: int, example_axis_name: str | None) -> list[jax.Array | None]:
+    """`sigmas[l] · N(0, 1)` of shape `[batch, widths[l]]` for each layer l (None where σ = 0), all
+    from one hash of each example's global index (its index within the batch plus this device's
+    offset on `example_axis_name`), so a batch split over devices draws the same noise."""
+    offset = 0 if example_axis_name is None else jax.lax.axis_index(example_axis_name) * batch
+    index = offset + jnp.arange(batch)
+    normals = normal_from_bits(layers.per_example_bits(key, index, (sum(widths),)))
+    noise, start = [], 0
+    for sigma, width in zip(sigmas, widths):
+        noise.append(sigma * normals[:, start : start + width] if sigma else None)
+        start += width
+    return noise
+
+
 class NoisyMLPDiscriminator(nn.Module):
     """x [B, ...] -> noise -> (weight-normalised Dense, ReLU, noise) per hidden width -> Dense.
 
@@ -54,14 +77,7 @@ class NoisyMLPDiscriminator(nn.Module):
     def __post_init__(self):
         super().__post_init__()
         owner = "NoisyMLPDiscriminator"
-        if not self.hidden_widths or any(
-            isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in self.hidden_widths
-        ):
-            raise ValueError(f"{owner}: `hidden_widths` must be positive integers; got {self.hidden_widths!r}.")
-        for name in ("input_noise", "hidden_noise"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and not isinstance(value, bool) and value >= 0):
-                raise ValueError(f"{owner}: `{name}` must be a standard deviation >= 0; got {value!r}.")
+        check_noise_settings(owner, self.hidden_widths, self.input_noise, self.hidden_noise)
         layers.check_num_outputs(owner, self.num_outputs)
 
     def _dense(self, features: int, name: str):
@@ -74,14 +90,7 @@ class NoisyMLPDiscriminator(nn.Module):
         widths = [math.prod(x.shape[1:]), *self.hidden_widths]
         if not train or not any(sigmas):
             return [None] * len(sigmas)
-        offset = 0 if self.example_axis_name is None else jax.lax.axis_index(self.example_axis_name) * x.shape[0]
-        index = offset + jnp.arange(x.shape[0])
-        normals = normal_from_bits(layers.per_example_bits(self.make_rng("dropout"), index, (sum(widths),)))
-        noise, start = [], 0
-        for sigma, width in zip(sigmas, widths):
-            noise.append(sigma * normals[:, start : start + width] if sigma else None)
-            start += width
-        return noise
+        return layer_noise(self.make_rng("dropout"), sigmas, widths, x.shape[0], self.example_axis_name)
 
     @nn.compact
     def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.models import layers
-from jaxgan.models.noisy_mlp import normal_from_bits
+from jaxgan.models.noisy_mlp import check_noise_settings, layer_noise
 
 Dtype = Any
 
@@ -47,14 +47,7 @@ class PairDiscriminator(nn.Module):
         super().__post_init__()
         owner = "PairDiscriminator"
         layers.check_positive_int(owner, "num_classes", self.num_classes)
-        if not self.hidden_widths or any(
-            isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in self.hidden_widths
-        ):
-            raise ValueError(f"{owner}: `hidden_widths` must be positive integers; got {self.hidden_widths!r}.")
-        for name in ("input_noise", "hidden_noise"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and not isinstance(value, bool) and value >= 0):
-                raise ValueError(f"{owner}: `{name}` must be a standard deviation >= 0; got {value!r}.")
+        check_noise_settings(owner, self.hidden_widths, self.input_noise, self.hidden_noise)
 
     def _dense(self, features: int, name: str):
         dense = nn.Dense(features, dtype=self.dtype, name=name)
@@ -68,14 +61,7 @@ class PairDiscriminator(nn.Module):
         widths = [h.shape[1], *self.hidden_widths[:-1]]
         if not train or not any(sigmas):
             return [None] * len(sigmas)
-        offset = 0 if self.example_axis_name is None else jax.lax.axis_index(self.example_axis_name) * h.shape[0]
-        index = offset + jnp.arange(h.shape[0])
-        normals = normal_from_bits(layers.per_example_bits(self.make_rng("dropout"), index, (sum(widths),)))
-        noise, start = [], 0
-        for sigma, width in zip(sigmas, widths):
-            noise.append(sigma * normals[:, start : start + width] if sigma else None)
-            start += width
-        return noise
+        return layer_noise(self.make_rng("dropout"), sigmas, widths, h.shape[0], self.example_axis_name)
 
     @nn.compact
     def __call__(self, x: jax.Array, label: jax.Array, *, train: bool) -> jax.Array:

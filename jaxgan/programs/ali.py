@@ -28,14 +28,12 @@ classifies by its nearest neighbour among the training digits' codes.
 
 from __future__ import annotations
 
-import dataclasses
-
 import flax.linen as nn
 import jax
 import ml_collections
 import optax
 
-from jaxgan.calls import run_call
+from jaxgan.calls import infer
 from jaxgan.losses import ali_discriminator_loss, ali_generator_loss, ali_value
 from jaxgan.program import Call, Group, Latent, Program, Term, normal
 from jaxgan.programs import terms
@@ -46,6 +44,7 @@ GENERATOR_LOSSES = ("swapped", "minimax")
 
 ENCODE = Call("encoder", ("x",), "encoded")
 GENERATE = Call("generator", ("z",), "fake")
+DECODE = Call("generator", ("encoded",), "fake")  # G(E(x)), for `reconstruct`
 READS = ("d_encoder", "d_generator")
 
 
@@ -101,17 +100,12 @@ def program(
 
 def encode(program: Program, params, variables, x: jax.Array) -> jax.Array:
     """`E(x)` in inference mode: `[n, ...] -> [n, latent_dim]`."""
-    call = dataclasses.replace(ENCODE, train=False)
-    encoded, _ = run_call(program, call, params, variables, {"x": x}, jax.random.PRNGKey(0))
-    return encoded["encoded"]
+    return infer(program, (ENCODE,), params, variables, {"x": x})["encoded"]
 
 
 def reconstruct(program: Program, params, variables, x: jax.Array) -> jax.Array:
     """`G(E(x))`, both networks in inference mode: `[n, ...] -> [n, ...]`."""
-    z = encode(program, params, variables, x)
-    call = dataclasses.replace(GENERATE, train=False)
-    decoded, _ = run_call(program, call, params, variables, {"z": z}, jax.random.PRNGKey(0))
-    return decoded["fake"]
+    return infer(program, (ENCODE, DECODE), params, variables, {"x": x})["fake"]
 
 
 def settings() -> ml_collections.ConfigDict:

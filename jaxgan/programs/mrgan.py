@@ -41,7 +41,7 @@ import jax
 import ml_collections
 import optax
 
-from jaxgan.calls import run_call
+from jaxgan.calls import infer
 from jaxgan.losses import (
     mdgan_diffusion_discriminator_loss,
     mdgan_diffusion_generator_loss,
@@ -236,18 +236,12 @@ def program(
 
 def encode(program: Program, params, variables, x: jax.Array) -> jax.Array:
     """`E(x)` in inference mode: `[n, ...] -> [n, latent_dim]`."""
-    call = dataclasses.replace(ENCODE, train=False)
-    encoded, _ = run_call(program, call, params, variables, {"x": x}, jax.random.PRNGKey(0))
-    return encoded["encoded"]
+    return infer(program, (ENCODE,), params, variables, {"x": x})["encoded"]
 
 
 def reconstruct(program: Program, params, variables, x: jax.Array) -> jax.Array:
     """`G(E(x))`, both networks in inference mode: `[n, ...] -> [n, ...]`."""
-    env = {"encoded": encode(program, params, variables, x)}
-    decoded, _ = run_call(
-        program, dataclasses.replace(DECODE, train=False), params, variables, env, jax.random.PRNGKey(0)
-    )
-    return decoded["reconstruction"]
+    return infer(program, (ENCODE, DECODE), params, variables, {"x": x})["reconstruction"]
 
 
 def settings() -> ml_collections.ConfigDict:

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from jaxgan.calls import run_call
+from jaxgan.calls import infer
 from jaxgan.losses import (
     gaussian_kl_to_standard_normal,
     vaegan_discriminator_loss,
@@ -128,11 +128,7 @@ def program(
 def reconstruct(program: Program, params, variables, x: jax.Array) -> jax.Array:
     """`G(E(x))` at the posterior mean (ε = 0), both networks in inference mode: `[n, ...] -> [n, ...]`."""
     eps = jnp.zeros((x.shape[0], program.latent("eps").draw(jax.random.PRNGKey(0)).shape[0]), jnp.float32)
-    env = {"x": x, "eps": eps}
-    key = jax.random.PRNGKey(0)
-    encoded, _ = run_call(program, dataclasses.replace(ENCODE, train=False), params, variables, env, key)
-    decoded, _ = run_call(program, dataclasses.replace(DECODE, train=False), params, variables, {**env, **encoded}, key)
-    return decoded["reconstruction"]
+    return infer(program, (ENCODE, DECODE), params, variables, {"x": x, "eps": eps})["reconstruction"]
 
 
 def settings() -> ml_collections.ConfigDict:

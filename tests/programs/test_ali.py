@@ -20,7 +20,7 @@ from jaxgan.programs import ali
 from jaxgan.train import build, train_and_evaluate
 from jaxgan.train.state import create_state
 from jaxgan.train.step import make_train_step
-from tests.programs.helpers import tiny_config
+from tests.programs.helpers import tiny_config, train_straight_and_resumed
 
 BATCH, DIM, LATENT = 8, 3, 2
 LEARNING_RATE = 0.05
@@ -128,21 +128,9 @@ def test_reconstruct_is_the_generator_of_the_code():
     )
 
 
-def _leaves(state):
-    return [np.asarray(x) for x in jax.tree.leaves(jax.device_get(state))]
-
-
 @pytest.mark.slow
 def test_the_record_trains_and_resumes_bit_for_bit(tmp_path):
-    straight = train_and_evaluate(tiny_config("ali", num_steps=8), str(tmp_path / "straight"))
-    train_and_evaluate(tiny_config("ali", num_steps=4), str(tmp_path / "resumed"))
-    resumed = train_and_evaluate(tiny_config("ali", num_steps=8), str(tmp_path / "resumed"))
-    assert int(resumed.step) == 8
-    for a, b in zip(_leaves(straight), _leaves(resumed), strict=True):
-        np.testing.assert_array_equal(a, b)
-    rows = [json.loads(line) for line in open(os.path.join(tmp_path, "resumed", "metrics.jsonl"))]
-    assert [r["step"] for r in rows] == [2, 4, 6, 8]
-    assert all(np.isfinite(r["d_loss"]) and np.isfinite(r["g_loss"]) for r in rows)
+    train_straight_and_resumed("ali", tmp_path)
 
 
 @pytest.mark.parametrize(
