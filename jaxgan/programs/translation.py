@@ -28,6 +28,19 @@ Both programs sample with `held_out_source`, a latent that picks one of the firs
 `config.num_samples` held-out sources (so the loop's sample grids translate held-out
 images); `given={"held_out_source": images}` translates any images (`translate`). The loop
 also draws `translations`: the first 32 held-out sources, each beside its output.
+
+Against the papers, with `configs/pix2pix_edges2digits.py` and `configs/cyclegan_digits2inverted.py`:
+- pix2pix (Isola et al. 2017): the same: the conditional D on (source, image) pairs, λ = 100, D's
+  loss halved, dropout in G's decoder in training, Adam(2e-4, 0.5). Different: (1) the U-Net is
+  of width 16 on 28x28 images (theirs: 64 wide, eight downsamplings at 256x256) and the PatchGAN
+  has one downsampling (16x16 patches of a 28x28 image, theirs 70x70 patches); (2) batch 32 (theirs
+  1 to 10, with batch norm acting as instance norm at batch 1) and 2,000 steps (theirs ~200
+  epochs); (3) the data: edge maps of the bundled digits, not one of their datasets.
+- CycleGAN (Zhu et al. 2017): the same: least-squares losses, λ = 10, the pool of 50, Adam(2e-4,
+  0.5). Different: (1) the ResNet G is of width 8 with 2 residual blocks (theirs 64 wide with 6 or
+  9), the PatchGAN has one downsampling; (2) no identity term (theirs 0.5 λ for painting <-> photo:
+  `configs/cyclegan_digits2inverted.py` says why); (3) batch 16 and 2,000 steps, no learning-rate
+  decay (theirs: batch 1, 100 epochs constant, then linear decay to 0 over 100).
 """
 
 from __future__ import annotations

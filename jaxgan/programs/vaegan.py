@@ -13,6 +13,15 @@ Three update groups in the paper's order (encoder, decoder, discriminator), each
 latents (ε, z_p) and its own forward pass at the parameters the groups before it left.
 `reconstruct` (E then G, inference mode, ε = 0: the posterior mean) is what
 `jaxgan sample --reconstruct=test` writes.
+
+Against the paper (Larsen et al. 2016, CelebA 64x64), with `configs/vaegan_mnist.py`: the same:
+the three losses and which network each trains, L_llike not back-propagated to D, the encoder,
+decoder, discriminator order. Different: (1) the networks: theirs are three 5x5 strided
+convolutions (64, 128, 256, batch norm) and FC 2,048 to a 128-d code in E, G mirroring it, D with
+four convolutions (32, 128, 256, 256) and FC 512; ours two strided 5x5 convolutions in E and D,
+the seed DCGAN's G and a 32-d code, for 28x28 digits; (2) Adam(2e-4, 0.5) rather than RMSProp
+(3e-4); (3) γ = 1 (the weight of L_llike in G's loss) is this config's choice, not a value taken
+from the paper; (4) 1,500 steps.
 """
 
 from __future__ import annotations
