@@ -52,6 +52,9 @@ def settings() -> ml_collections.ConfigDict:
             # 0: the same D trained on the labelled subset alone, the baseline the GAN must beat
             "unsupervised_weight": 1.0,
             "feature_matching": 1.0,  # weight of G's feature-matching loss
+            # decay of the running average of D's parameters that classifies (`jaxgan classify`,
+            # `classifier_accuracy`; Salimans et al. test a Polyak average of D); 0: D itself
+            "classifier_ema": 0.0,
         }
     )
 
@@ -75,6 +78,14 @@ def build(parts: Parts) -> Program:
     supervised_weight = parts.number("supervised_weight", 0.0, closed_low=True)
     unsupervised_weight = parts.number("unsupervised_weight", 0.0, closed_low=True)
     feature_matching = parts.number("feature_matching", 0.0, closed_low=True)
+    classifier_ema = parts.number("classifier_ema", 0.0, 1.0, closed_low=True)
+    if classifier_ema == 1.0:
+        raise ValueError(
+            "config.semi_supervised.classifier_ema must be a number in [0, 1) (0: D itself classifies); got 1."
+        )
+    ema = parts.ema()
+    if classifier_ema > 0:
+        ema["discriminator"] = classifier_ema
     g_body, d_body = conditional.bodies(parts)
     discriminator = ConditionalDiscriminator(
         d_body, adversarial=False, class_head=num_classes, spectral_norm=bool(getattr(d_body, "spectral_norm", False))
@@ -103,7 +114,7 @@ def build(parts: Parts) -> Program:
         groups=groups,
         sample=terms.sample_call(("z",)),
         sample_latents=("z",),
-        ema=parts.ema(),
+        ema=ema,
     )
 
 

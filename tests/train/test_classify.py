@@ -13,6 +13,7 @@ import importlib.util
 import json
 import os
 
+import jax
 import numpy as np
 import pytest
 
@@ -55,13 +56,14 @@ def workdirs(tmp_path_factory):
 
 def by_hand(workdir: str, x: np.ndarray) -> np.ndarray:
     """`[runs, n]`: the argmax of the discriminator's class logits (InfoGAN: Q's code logits),
-    the network applied directly to each run's params."""
+    the network applied directly to each run's params (its EMA where the record keeps one)."""
     config, experiment, state = restore.load_latest(workdir)
     module = experiment.program.networks["discriminator"]
     labels = []
     for r in range(sweeps.num_runs(config)):
         single = run_axis.unstack(state, r)
-        variables = {"params": single.params["discriminator"], **single.variables["discriminator"]}
+        # the params the record classifies with: D's running average where one is kept (semi_supervised's here)
+        variables = {"params": single.sampling_params("discriminator"), **single.variables["discriminator"]}
         out = module.apply(variables, x, train=False)
         if config.program in ("infogan", "ss_infogan"):
             logits = out["q"][:, : config[config.program].num_categories]
@@ -144,3 +146,13 @@ def test_infogans_codes_are_scored_only_under_a_matching_and_acgan_only_without_
     config.conditional.discriminator_conditioning = "concat"
     with pytest.raises(ValueError, match="discriminator_conditioning is 'concat' \\(use 'none'\\)"):
         classify.classifier_of(config)
+
+
+def test_semi_supervised_classifies_at_ds_running_average_and_refuses_an_average_of_one(workdirs):
+    """`semi_supervised.classifier_ema` (0.5 in the tiny config): the state keeps D's running average
+    and it is not D itself, so `by_hand` above, which the labels match, reads the average."""
+    _, _, state = restore.load_latest(workdirs["semi_supervised"])
+    average, raw = state.ema_params["discriminator"], state.params["discriminator"]
+    assert max(float(np.max(np.abs(a - b))) for a, b in zip(jax.tree.leaves(average), jax.tree.leaves(raw))) > 1e-6
+    with pytest.raises(ValueError, match=r"^config\.semi_supervised\.classifier_ema must be a number in \[0, 1\)"):
+        build_lib.build(tiny_config("semi_supervised", **{"semi_supervised.classifier_ema": 1.0}))

@@ -19,6 +19,7 @@ def get_config(program="acgan"):
         "acgan": {"discriminator_conditioning": "none", "class_weight": 1.0},
         "infogan": {"q_width": 8},
         "ss_infogan": {"q_width": 8},
+        "semi_supervised": {"classifier_ema": 0.5},  # D classifies at its running average
     }
     config[section] = registry.get(program).default_settings(**settings.get(program, {}))
     if program in ("semi_supervised", "ss_infogan"):
