@@ -57,11 +57,11 @@ def upscale_steps(scale: int) -> int:
 class PReLU(nn.Module):
     """`max(0, x) + a min(0, x)` with one slope `a` per channel (last axis), initialised to 0.25."""
 
-    init: float = 0.25
+    slope_init: float = 0.25
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        slope = self.param("slope", nn.initializers.constant(self.init), (x.shape[-1],), jnp.float32)
+        slope = self.param("slope", nn.initializers.constant(self.slope_init), (x.shape[-1],), jnp.float32)
         return jnp.where(x >= 0, x, slope.astype(x.dtype) * x)
 
 
