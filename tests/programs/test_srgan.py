@@ -231,7 +231,8 @@ def test_the_family_trains_samples_ones_own_images_and_evaluates(tmp_path):
                        r"\(7, 7, 1\); give an array \[n, 7, 7, 1\] or \[n, 7, 7\]"):  # fmt: skip
         translate.write_translations(workdir, num=None, out=str(tmp_path / "x.npz"), input_path=str(tmp_path / "wrong.npy"))
     translate.write_translations(workdir, num=8, out=str(tmp_path / "grid.png"))
-    assert np.asarray(Image.open(tmp_path / "grid.png")).shape[1] == 4 * 3 * 28 + 5 * 2  # 4 triplets, 28 wide each
+    # 2 rows of 4 triplets, every tile 28x28 (the 7x7 sources enlarged), 2-pixel gaps around each
+    assert np.asarray(Image.open(tmp_path / "grid.png")).shape[:2] == (2 * 28 + 3 * 2, 12 * 28 + 13 * 2)
     results = restore.evaluate_workdir(workdir)
     for prefix in ("", "bicubic_"):
         assert {f"{prefix}psnr", f"{prefix}l1", f"{prefix}digit_accuracy", f"{prefix}feature_distance"} <= set(results)
