@@ -96,7 +96,9 @@ def area_downsample(images: np.ndarray, factor: int) -> np.ndarray:
     images = np.asarray(images, np.float32)
     n, h, w, c = images.shape
     if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1 or h % factor or w % factor:
-        raise ValueError(f"area_downsample: the factor must be a positive integer dividing the sides {h}x{w}; got {factor!r}.")
+        raise ValueError(
+            f"area_downsample: the factor must be a positive integer dividing the sides {h}x{w}; got {factor!r}."
+        )
     blocks = images.reshape(n, h // factor, factor, w // factor, factor, c)
     return blocks.mean(axis=(2, 4), dtype=np.float64).astype(np.float32)
 

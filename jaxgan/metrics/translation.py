@@ -150,4 +150,3 @@ def evaluate(config, experiment, state, family, *, max_examples: int = 500) -> d
         results["classifier_test_accuracy"] = float(judge.test_accuracy)
     results["num_held_out"] = float(len(got["source"]))
     return results
-

@@ -72,7 +72,8 @@ def _norm(kind: str, x: jax.Array, *, train: bool, axis_name: str | None, name: 
 
 
 def _conv(x: jax.Array, features: int, kernel: int, stride: int, dtype, name: str) -> jax.Array:
-    return conv_lib.Conv(features, (kernel, kernel), strides=(stride, stride), padding="SAME", dtype=dtype, name=name)(x)
+    layer = conv_lib.Conv(features, (kernel, kernel), strides=(stride, stride), padding="SAME", dtype=dtype, name=name)
+    return layer(x)
 
 
 class SRResNetGenerator(nn.Module):

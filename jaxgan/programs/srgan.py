@@ -184,8 +184,10 @@ FAMILY = Family(
     name="srgan",
     build=build,
     settings=settings,
-    needs=Needs(features=("source", "target"), suggestion="a paired dataset of low- and high-resolution images such "
-                "as 'lowres2digits'"),  # fmt: skip
+    needs=Needs(
+        features=("source", "target"),
+        suggestion="a paired dataset of low- and high-resolution images such as 'lowres2digits'",
+    ),
     exports=Exports(
         translation=Translation(
             source="source",

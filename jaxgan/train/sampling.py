@@ -140,7 +140,9 @@ def program_picture(sampler: Sampler, state: TrainState, key: jax.Array, make: C
     shown = rest[0] if rest else ()
     x = sampler.draw(state, key, len(next(iter(inputs.values()))), given=inputs)["x"]
     tiles = [
-        np.stack([writers.enlarged(np.asarray(inputs[name], np.float32), run.shape[1:]) for name in shown] + [run], axis=1)
+        np.stack(
+            [writers.enlarged(np.asarray(inputs[name], np.float32), run.shape[1:]) for name in shown] + [run], axis=1
+        )
         for run in x
     ]
     panels = [writers.image_grid(run.reshape(-1, *run.shape[2:]), columns=columns) for run in tiles]

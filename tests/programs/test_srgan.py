@@ -15,8 +15,7 @@ import pytest
 from PIL import Image
 
 from jaxgan import data as data_lib
-from jaxgan import losses
-from jaxgan import models
+from jaxgan import losses, models
 from jaxgan.data import translation as data_translation
 from jaxgan.metrics import classifier as classifier_lib
 from jaxgan.metrics import translation as metrics
@@ -43,7 +42,9 @@ def _pixel_shuffle_reference(x: np.ndarray, r: int) -> np.ndarray:
 @pytest.mark.parametrize("r, channels", [(2, 4), (2, 12), (3, 18)])
 def test_pixel_shuffle_matches_the_element_by_element_definition(r, channels):
     x = np.random.default_rng(0).normal(size=(2, 3, 5, channels)).astype(np.float32)
-    np.testing.assert_array_equal(np.asarray(srgan_models.pixel_shuffle(jnp.asarray(x), r)), _pixel_shuffle_reference(x, r))
+    np.testing.assert_array_equal(
+        np.asarray(srgan_models.pixel_shuffle(jnp.asarray(x), r)), _pixel_shuffle_reference(x, r)
+    )
 
 
 def test_pixel_shuffle_refuses_channels_the_factor_does_not_divide():
@@ -56,7 +57,10 @@ def test_area_downsampling_is_the_block_mean_and_pils_box_filter():
     images = rng.uniform(-1, 1, size=(3, 28, 28, 1)).astype(np.float32)
     small = data_translation.area_downsample(images, 4)
     reference = np.array(
-        [[[images[n, 4 * i : 4 * i + 4, 4 * j : 4 * j + 4, 0].mean() for j in range(7)] for i in range(7)] for n in range(3)]
+        [
+            [[images[n, 4 * i : 4 * i + 4, 4 * j : 4 * j + 4, 0].mean() for j in range(7)] for i in range(7)]
+            for n in range(3)
+        ]
     )
     np.testing.assert_allclose(small[..., 0], reference, rtol=0, atol=1e-6)
     box = np.stack([np.asarray(Image.fromarray(image[..., 0], mode="F").resize((7, 7), Image.BOX)) for image in images])
@@ -223,13 +227,17 @@ def test_the_family_trains_samples_ones_own_images_and_evaluates(tmp_path):
     train_and_evaluate(config, workdir)
     low = np.random.default_rng(0).uniform(-1, 1, (3, 7, 7)).astype(np.float32)
     np.save(tmp_path / "low.npy", low)
-    out, num = translate.write_translations(workdir, num=None, out=str(tmp_path / "up.npz"), input_path=str(tmp_path / "low.npy"))
+    out, num = translate.write_translations(
+        workdir, num=None, out=str(tmp_path / "up.npz"), input_path=str(tmp_path / "low.npy")
+    )
     with np.load(out) as got:
         assert num == 3 and got["output"].shape == (3, 28, 28, 1) and got["source"].shape == (3, 7, 7, 1)
     np.save(tmp_path / "wrong.npy", np.zeros((2, 28, 28, 1), np.float32))
     with pytest.raises(ValueError, match=r"holds images of shape \(28, 28, 1\), but this run translates sources of shape "
                        r"\(7, 7, 1\); give an array \[n, 7, 7, 1\] or \[n, 7, 7\]"):  # fmt: skip
-        translate.write_translations(workdir, num=None, out=str(tmp_path / "x.npz"), input_path=str(tmp_path / "wrong.npy"))
+        translate.write_translations(
+            workdir, num=None, out=str(tmp_path / "x.npz"), input_path=str(tmp_path / "wrong.npy")
+        )
     translate.write_translations(workdir, num=8, out=str(tmp_path / "grid.png"))
     # 2 rows of 4 triplets, every tile 28x28 (the 7x7 sources enlarged), 2-pixel gaps around each
     assert np.asarray(Image.open(tmp_path / "grid.png")).shape[:2] == (2 * 28 + 3 * 2, 12 * 28 + 13 * 2)
