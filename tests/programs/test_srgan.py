@@ -132,11 +132,10 @@ def test_the_generator_upscales_by_its_scale_and_d_gives_one_logit(scale, side):
 
 
 def test_the_generator_outputs_images_in_the_data_range():
-    g = models.generator("srresnet", features=4, num_blocks=1)
-    x = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (2, 7, 7, 1)), jnp.float32)
-    variables = jax.jit(lambda x: g.init(jax.random.PRNGKey(0), x, train=False))(x)
-    out = np.asarray(jax.jit(lambda v, x: g.apply(v, x, train=False))(variables, x))
-    assert out.shape == (2, 28, 28, 1) and np.all(np.abs(out) <= 1.0) and np.std(out) > 0
+    g = models.generator("srresnet", features=2, num_blocks=1)
+    x = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (2, 3, 3, 1)), jnp.float32)
+    out = np.asarray(jax.jit(lambda x: g.apply(g.init(jax.random.PRNGKey(0), x, train=False), x, train=False))(x))
+    assert out.shape == (2, 12, 12, 1) and np.all(np.abs(out) <= 1.0) and np.std(out) > 0
 
 
 def test_a_scale_that_is_not_a_power_of_two_is_refused_by_the_generator():
