@@ -113,6 +113,24 @@ def _pix2pix(stats: dict, table: dict) -> str:
     return f"{lower} lower by {abs(ours['mean'] - theirs['mean']):.4f} (sd {ours['sd']:.4f} / {theirs['sd']:.4f})"
 
 
+def _srgan(stats: dict, table: dict) -> bool | str:
+    """Issue 27: digit accuracy of the outputs ≥ 0.95 and above bicubic's; the feature (perceptual)
+    distance below the SRResNet-MSE baseline's (PSNR reported beside it, not a target)."""
+    accuracy = _mean(stats, "digit_accuracy")
+    accurate = accuracy >= 0.95 and accuracy > _mean(stats, "bicubic_digit_accuracy")
+    baseline = table.get("srresnet_mse", {}).get("feature_distance")
+    if baseline is None:
+        return f"digit accuracy {'reached' if accurate else 'not reached'}; no SRResNet-MSE row to compare"
+    return accurate and _mean(stats, "feature_distance") < baseline["mean"]
+
+
+_SRGAN_FIGURES = (
+    Figure("digit_accuracy", "digit accuracy"),
+    Figure("feature_distance", "feature distance", higher_is_better=False),
+    Figure("psnr", "PSNR (dB)"),
+    Figure("bicubic_digit_accuracy", "bicubic's digit accuracy"),
+)
+
 _FID = Figure("fid_classifier", "FID", higher_is_better=False)
 
 ENTRIES: tuple[Entry, ...] = (
@@ -309,6 +327,26 @@ ENTRIES: tuple[Entry, ...] = (
         (Figure("digit_accuracy", "digit accuracy of G(x)"), Figure("cycle_l1", "cycle L1", higher_is_better=False)),
         "keep digit accuracy ≥ 0.90 (README: 0.916, one seed)",
         lambda s, t: _mean(s, "digit_accuracy") >= 0.90,
+    ),
+    Entry(
+        "srgan_mnist",
+        "srgan",
+        "srgan_mnist",
+        "",
+        _SRGAN_FIGURES,
+        "digit accuracy ≥ 0.95 and above bicubic's; feature distance below SRResNet-MSE's",
+        _srgan,
+        separate_seeds=True,
+    ),
+    Entry(
+        "srresnet_mse",
+        "srgan (content mse, adversarial_weight 0)",
+        "srgan_mnist",
+        "",
+        _SRGAN_FIGURES,
+        "(baseline of SRGAN: SRResNet-MSE, trained as long)",
+        overrides=("--config.srgan.content=mse", "--config.srgan.adversarial_weight=0.0"),
+        separate_seeds=True,
     ),
 )
 

@@ -87,7 +87,7 @@ _RECONSTRUCT = flags.DEFINE_string(
 _INPUT = flags.DEFINE_string(
     "input",
     None,
-    "sample: translation runs (pix2pix, cyclegan) translate these images (.npy array or .png) instead of held-out "
+    "sample: translation runs (pix2pix, cyclegan, srgan) translate these images (.npy array or .png) instead of held-out "
     "ones; classify: the images to classify (.npy [n, H, W, C] in [-1, 1] or uint8, or one .png).",
 )
 _A = flags.DEFINE_string(

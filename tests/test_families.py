@@ -60,6 +60,24 @@ def test_targets_read_the_means_and_the_worst_seed():
     assert "no dcgan_mnist row" in began.reached(shares, {})
 
 
+def test_srgans_target_reads_its_accuracy_bicubics_and_the_srresnet_rows_feature_distance():
+    srgan = next(entry for entry in families.ENTRIES if entry.name == "srgan_mnist")
+    assert next(entry for entry in families.ENTRIES if entry.name == "srresnet_mse").overrides == (
+        "--config.srgan.content=mse", "--config.srgan.adversarial_weight=0.0"
+    )  # fmt: skip
+    stats = {
+        "digit_accuracy": families.summary([0.96, 0.95, 0.97], True),
+        "bicubic_digit_accuracy": families.summary([0.69], True),
+        "feature_distance": families.summary([0.30, 0.31, 0.29], False),
+    }
+    srresnet = {"srresnet_mse": {"feature_distance": families.summary([0.66, 0.60, 0.70], False)}}
+    assert srgan.reached(stats, srresnet) is True
+    assert srgan.reached(stats, {"srresnet_mse": {"feature_distance": families.summary([0.2], False)}}) is False
+    assert srgan.reached({**stats, "digit_accuracy": families.summary([0.93] * 3, True)}, srresnet) is False
+    assert srgan.reached({**stats, "bicubic_digit_accuracy": families.summary([0.97], True)}, srresnet) is False
+    assert "no SRResNet-MSE row" in srgan.reached(stats, {})
+
+
 def test_the_table_has_one_row_per_entry_with_its_cells():
     row = {
         "family": "infogan",

@@ -14,8 +14,8 @@ Names (`names()`):
 - "folder:<path>": the PNG/JPEG/WebP files below a folder, labels from class subfolders or a
   dataset.json (`folder.py`); "array:<file>": a .npy of images or a .npz with `x` and `label`
   (`array_file.py`). `fingerprint(name)` identifies their data.
-- Translation (`translation.py`): "edges2digits" (paired `source`, `target`), "digits2inverted"
-  (unpaired `x`, `y`), from the bundled digits; "cycle_gan/<pair>" and "tfds_pair:<name>" from
+- Translation (`translation.py`): "edges2digits" and "lowres2digits" (paired `source`, `target`),
+  "digits2inverted" (unpaired `x`, `y`), from the bundled digits; "cycle_gan/<pair>" and "tfds_pair:<name>" from
   tensorflow-datasets.
 """
 

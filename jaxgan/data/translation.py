@@ -10,6 +10,9 @@ held-out digit is never trained on.
 - "digits2inverted" (unpaired, CycleGAN): X = the first half of the split's digits, Y = the
   other half, each dilated (3x3 grey maximum) and inverted (x -> -x): no digit appears in both
   domains, so no pair is ever seen. `label` is x's class, `y_label` y's.
+- "lowres2digits" (paired, SRGAN's x4 super-resolution): `source` = the digit area-downsampled
+  by 4 (`area_downsample`: the mean of each 4x4 block, 28x28 -> 7x7), `target` = the digit,
+  `label` = its class.
 
 tensorflow-datasets, read from prepared data on disk (`tfds.data_source`, never downloaded):
 - "cycle_gan/<pair>" (e.g. "cycle_gan/horse2zebra", unpaired): X = split "trainA" / "testA",
@@ -33,7 +36,8 @@ from jaxgan.data import images
 from jaxgan.data.bundled import load_mnist
 from jaxgan.data.dataset import Dataset, check_indices
 
-NAMES = ("edges2digits", "digits2inverted")
+NAMES = ("edges2digits", "digits2inverted", "lowres2digits")
+LOWRES_FACTOR = 4  # lowres2digits: 28x28 digits -> 7x7 sources
 # Y's domain of digits2inverted on its own, labelled: the target-domain digit classifier's data.
 DOMAIN_NAMES = ("inverted_digits",)
 CYCLE_GAN_PREFIX = "cycle_gan/"
@@ -83,6 +87,20 @@ def edge_map(digits: np.ndarray) -> np.ndarray:
     neighbours = [_shifted(on, dy, dx, False) for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1))]
     interior = np.logical_and.reduce(neighbours)
     return np.where(on & ~interior, 1.0, -1.0).astype(np.float32)
+
+
+def area_downsample(images: np.ndarray, factor: int) -> np.ndarray:
+    """`images [N, H, W, C]` reduced by `factor` on each side by area averaging: output pixel
+    (i, j) is the mean of the input block `[factor·i : factor·(i+1), factor·j : factor·(j+1)]`
+    (OpenCV's INTER_AREA, PIL's BOX filter, for an integer factor). H and W must be multiples of it."""
+    images = np.asarray(images, np.float32)
+    n, h, w, c = images.shape
+    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1 or h % factor or w % factor:
+        raise ValueError(
+            f"area_downsample: the factor must be a positive integer dividing the sides {h}x{w}; got {factor!r}."
+        )
+    blocks = images.reshape(n, h // factor, factor, w // factor, factor, c)
+    return blocks.mean(axis=(2, 4), dtype=np.float64).astype(np.float32)
 
 
 def dilate_and_invert(digits: np.ndarray) -> np.ndarray:
@@ -161,6 +179,27 @@ def load_edges2digits(*, split: str = "train", image_size: int = 0) -> PairedDat
     return PairedDataset(
         "edges2digits",
         edge_map(batch["x"]),
+        batch["x"],
+        batch["label"],
+        num_classes=10,
+        metadata={"split": split, "source_indices": digits.metadata["source_indices"], "target_domain": "mnist"},
+    )
+
+
+def load_lowres2digits(*, split: str = "train", image_size: int = 0) -> PairedDataset:
+    """The digits (resized to `image_size` first when it is not 0, a multiple of 4) as targets,
+    their 4x area downsampling as sources."""
+    digits = load_mnist(split=split, image_size=image_size)
+    batch = digits.get(np.arange(len(digits)))
+    side = batch["x"].shape[1]
+    if side % LOWRES_FACTOR:
+        raise ValueError(
+            f"config.data.image_size={image_size!r} does not fit 'lowres2digits', whose sources are the digits "
+            f"downsampled by {LOWRES_FACTOR}; use 0 (28x28 digits, 7x7 sources) or a multiple of {LOWRES_FACTOR}."
+        )
+    return PairedDataset(
+        "lowres2digits",
+        area_downsample(batch["x"], LOWRES_FACTOR),
         batch["x"],
         batch["label"],
         num_classes=10,
@@ -290,6 +329,8 @@ def load(name: str, *, split: str = "train", image_size: int = 0, data_dir: str 
     """The translation dataset `name` (see the module doc)."""
     if name == "edges2digits":
         return load_edges2digits(split=split, image_size=image_size)
+    if name == "lowres2digits":
+        return load_lowres2digits(split=split, image_size=image_size)
     if name == "digits2inverted":
         return load_digits2inverted(split=split, image_size=image_size)
     if name == "inverted_digits":

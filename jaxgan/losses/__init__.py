@@ -18,7 +18,7 @@ inputs are not a D/G pair of outputs alone): `auxiliary` (feature matching, ACGA
 `semi_supervised` (the K+1 classifier), `energy` (EBGAN, BEGAN), `madgan`, `vaegan`, `ali` (ALI / BiGAN),
 `mrgan` (MRGAN's regularisers, MDGAN's manifold and diffusion steps), `cogan`, `triplegan`,
 `translation` (pix2pix's L1, CycleGAN's cycle and identity terms; their adversarial losses are
-the separable ones above).
+the separable ones above), `srgan` (SRGAN's pixel and feature content losses).
 """
 
 from jaxgan.losses import semi_supervised
@@ -87,6 +87,7 @@ from jaxgan.losses.separable import (
     wasserstein_discriminator_loss,
     wasserstein_generator_loss,
 )
+from jaxgan.losses.srgan import feature_content_loss, pixel_content_loss
 from jaxgan.losses.translation import cyclegan_cycle_loss, cyclegan_identity_loss, mean_absolute_error
 from jaxgan.losses.triplegan import (
     triplegan_balance_loss,
@@ -160,6 +161,8 @@ __all__ = [
     "mdgan_manifold_discriminator_loss",
     "mdgan_manifold_generator_loss",
     "mean_absolute_error",
+    "pixel_content_loss",
+    "feature_content_loss",
     "minimax_discriminator_loss",
     "minimax_generator_loss",
     "mmd_discriminator_loss",

@@ -129,6 +129,20 @@ class FeatureClassifier:
         return images
 
 
+def feature_maps(module: SmallCNN, params: dict, images: jax.Array) -> jax.Array:
+    """The last convolution's feature maps, after its ReLU and before its max-pool: `[n, H/2, W/2, 32]`
+    for the default (16, 32) widths (VGG's φ_{5,4} in Ledig et al. 2017's terms: "after activation,
+    before the maxpooling layer"). A jax function of `images [n, H, W, C]` in [-1, 1], of any even
+    side (the layers are convolutions); gradients reach the images, never the given `params`."""
+    params = jax.lax.stop_gradient(params)
+    x = jnp.asarray(images, jnp.float32)
+    for i, width in enumerate(module.conv_features):
+        if i:
+            x = nn.max_pool(x, (2, 2), strides=(2, 2))
+        x = nn.relu(nn.Conv(width, (3, 3), padding="SAME").apply({"params": params[f"Conv_{i}"]}, x))
+    return x
+
+
 def _forward_impl(module: SmallCNN, params: dict, images: jax.Array) -> tuple[jax.Array, jax.Array]:
     features, logits = module.apply({"params": params}, images)
     return features, jax.nn.softmax(logits)

@@ -5,6 +5,7 @@ Pure functions of images in [-1, 1] (the data range is 2):
     l1(output, target)      = E |output - target|                       (over every pixel)
     psnr(output, target)    = mean over images of 10 log10(2² / MSE_i)  (dB; 20 log10 2 - 10 log10 MSE_i)
     accuracy(probs, labels) = E [argmax p(y|output) = label of the source]
+    feature_distance(f, g)  = mean over images of the mean over features of (f_i - g_i)²
 
 `evaluate(config, experiment, state, family)` translates the held-out split of a run whose
 family exports a `Translation` (`config.<section>.held_out_split`, "test" for the digit tasks:
@@ -14,7 +15,13 @@ digits never trained on):
 - with an inverse network (CycleGAN): `cycle_l1` = E|F(G(x)) - x| on the held-out sources;
 - when the dataset names a target domain with a digit classifier (`metadata["target_domain"]`),
   `digit_accuracy`: the accuracy of that domain's classifier (`classifier.get_classifier`) on
-  G(source) against the source's label.
+  G(source) against the source's label; with a target too, `feature_distance`: the distance of
+  that classifier's penultimate features (128, the ones FID reads) of G(source) and the target
+  (a perceptual distance, SRGAN's figure);
+- for each of the record's `references` (a fixed translation, SRGAN's bicubic upsampling), the
+  same figures as `<name>_l1`, `<name>_psnr`, `<name>_digit_accuracy`, `<name>_feature_distance`.
+
+PSNR on [-1, 1] with data range 2 equals PSNR on the same images mapped to [0, 1] with range 1.
 """
 
 from __future__ import annotations
@@ -38,6 +45,12 @@ def psnr(output: np.ndarray, target: np.ndarray, *, data_range: float = DATA_RAN
     diff = np.asarray(output, np.float64) - np.asarray(target, np.float64)
     mse = np.maximum(np.mean(diff.reshape(diff.shape[0], -1) ** 2, axis=1), 1e-12)
     return float(np.mean(10.0 * np.log10(data_range**2 / mse)))
+
+
+def feature_distance(features: np.ndarray, target_features: np.ndarray) -> float:
+    """Mean over images of the mean over features of the squared difference `[n, d]` vs `[n, d]`."""
+    diff = np.asarray(features, np.float64) - np.asarray(target_features, np.float64)
+    return float(np.mean(diff**2))
 
 
 def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
@@ -108,18 +121,31 @@ def evaluate(config, experiment, state, family, *, max_examples: int = 500) -> d
     runs = sweeps.runs_of(config)
     generator = Translator(program, translation.network)
     inverse = Translator(program, translation.inverse) if translation.inverse else None
+    has_target = translation.target is not None
+    target_features = judge.features(got["target"]) if judge is not None and has_target else None
+
+    def scores(output) -> dict[str, float]:
+        results = {}
+        if has_target:
+            results.update(l1=l1(output, got["target"]), psnr=psnr(output, got["target"]))
+        if judge is not None:
+            features, probabilities = judge.features_and_probabilities(output)
+            results["digit_accuracy"] = accuracy(probabilities, got["label"])
+            if target_features is not None:
+                results["feature_distance"] = feature_distance(features, target_features)
+        return results
+
     per_run = []
     for run in range(len(runs)):
         output = generator(state, got["source"], run=run)
-        results = {}
-        if translation.target is not None:
-            results.update(l1=l1(output, got["target"]), psnr=psnr(output, got["target"]))
+        results = scores(output)
         if inverse is not None:
             results["cycle_l1"] = l1(inverse(state, output, run=run), got["source"])
-        if judge is not None:
-            results["digit_accuracy"] = accuracy(judge.probabilities(output), got["label"])
         per_run.append(results)
     results = evaluation.merge_runs(runs, per_run)
+    target_shape = tuple(got["target" if has_target else "source"].shape[1:])
+    for name, fn in translation.references:
+        results.update({f"{name}_{key}": value for key, value in scores(fn(got["source"], target_shape)).items()})
     if judge is not None:
         results["classifier_test_accuracy"] = float(judge.test_accuracy)
     results["num_held_out"] = float(len(got["source"]))

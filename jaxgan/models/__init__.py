@@ -11,8 +11,8 @@ its penultimate representation as `("intermediates", "features")`. Batch norm st
 spectral-norm vectors live in the "batch_stats" collection; dropout uses the "dropout" rng.
 
 The kinds: `generator` (the unconditional bodies, MAD-GAN's `multi_mlp`, the translation
-generators `unet` and `resnet`, CoGAN's `coupled_dcgan28` pair, Triple-GAN's `label_mlp`), `discriminator` (the bodies, the autoencoder Ds of EBGAN and
-BEGAN, VAE-GAN's `feature_discriminator`, the `patchgan`, ALI's `joint` D(x, z), CoGAN's `coupled_dcgan28` pair and Triple-GAN's `pair_mlp` D(x, y)) and
+generators `unet` and `resnet`, SRGAN's `srresnet`, CoGAN's `coupled_dcgan28` pair, Triple-GAN's `label_mlp`), `discriminator` (the bodies, the autoencoder Ds of EBGAN and
+BEGAN, VAE-GAN's `feature_discriminator`, the `patchgan`, SRGAN's `srgan`, ALI's `joint` D(x, z), CoGAN's `coupled_dcgan28` pair and Triple-GAN's `pair_mlp` D(x, y)) and
 `encoder` (VAE-GAN's `conv_encoder`, ALI's `deterministic_conv` and `mlp`). A family takes the kinds
 and names it can use (`jaxgan.programs.parts`).
 """
@@ -36,6 +36,7 @@ from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
 from jaxgan.models.multi_generator import MultiMLPGenerator
 from jaxgan.models.noisy_mlp import NoisyMLPDiscriminator
 from jaxgan.models.sngan import SNGANResNetDiscriminator, SNGANResNetGenerator
+from jaxgan.models.srgan import SRGANDiscriminator, SRResNetGenerator
 from jaxgan.models.translation import PatchGANDiscriminator, ResNetGenerator, UNetGenerator
 from jaxgan.models.triplegan import LabelMLPGenerator, PairDiscriminator
 from jaxgan.models.vaegan import ConvEncoder, FeatureDiscriminator
@@ -53,6 +54,7 @@ _GENERATORS = types.MappingProxyType(
         "resnet": ResNetGenerator,
         "coupled_dcgan28": CoupledGenerator,
         "label_mlp": LabelMLPGenerator,
+        "srresnet": SRResNetGenerator,
     }
 )
 _DISCRIMINATORS = types.MappingProxyType(
@@ -71,6 +73,7 @@ _DISCRIMINATORS = types.MappingProxyType(
         "joint": JointDiscriminator,
         "coupled_dcgan28": CoupledDiscriminator,
         "pair_mlp": PairDiscriminator,
+        "srgan": SRGANDiscriminator,
     }
 )
 _ENCODERS = types.MappingProxyType(
@@ -115,7 +118,7 @@ def module_fields(module_class: type[nn.Module]) -> tuple[str, ...]:
 
 # Set by the family that builds the network, not by the config: the compute dtype, the device
 # axis, a conditional body's mode, a translation generator's output channels, CoGAN's shared depth
-# (config.cogan).
+# (config.cogan), SRResNet's upscaling factor (config.srgan.scale).
 _SET_BY_THE_LAUNCHER = (
     "dtype",
     "batch_norm_axis_name",
@@ -123,6 +126,7 @@ _SET_BY_THE_LAUNCHER = (
     "features_only",
     "out_channels",
     "shared_layers",
+    "scale",
 )
 
 

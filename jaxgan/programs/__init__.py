@@ -15,6 +15,8 @@ interprets the program it builds.
   and a (k+1)-way D; `vaegan`: encoder, decoder = G, D with a feature head.
 - `pix2pix`, `cyclegan` (`translation.py`): a U-Net G of a source and a PatchGAN D of pairs; two
   G, two D, cycle and identity terms, an image pool as term state.
+- `srgan`: x4 super-resolution, an SRResNet G of the low-resolution image, the paper's D, a
+  content loss on a frozen classifier's feature maps (or pixels) beside the adversarial term.
 
 The shared pieces: `terms.py` (objectives and penalties as terms, the adversarial D/G pair),
 `parts.py` (the config's networks, optimisers, objective and penalties, by role).

@@ -75,13 +75,16 @@ class Translation:
     or given images with it; `jaxgan eval` scores it on the held-out split
     (`config.<section>.held_out_split`): L1 and PSNR against the target, digit accuracy, and
     the cycle's L1 with an inverse. `given`: the input of the program's sample call that
-    takes the images to translate."""
+    takes the images to translate. `references`: `(name, fn)` pairs of fixed translations
+    `fn(sources, target_shape) -> images` that `jaxgan eval` scores beside the network, each
+    figure as `<name>_<figure>` (SRGAN's bicubic upsampling)."""
 
     source: str
     network: str
     given: str
     target: str | None = None
     inverse: str | None = None
+    references: tuple[tuple[str, Callable[..., Any]], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -33,6 +33,7 @@ from jaxgan.programs import (
     madgan,
     mrgan,
     semi_supervised,
+    srgan,
     translation,
     triplegan,
     vaegan,
@@ -60,6 +61,7 @@ FAMILIES: types.MappingProxyType[str, Family] = types.MappingProxyType(
             triplegan.FAMILY,
             translation.PIX2PIX,
             translation.CYCLEGAN,
+            srgan.FAMILY,
         )
     }
 )

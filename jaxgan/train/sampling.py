@@ -135,11 +135,16 @@ def program_picture(sampler: Sampler, state: TrainState, key: jax.Array, make: C
 
     `make()` gives `(inputs, columns)` or `(inputs, columns, shown)`: the samples are drawn at the
     given `inputs` and tiled `columns` to a row; each name in `shown` is a given input drawn
-    left of its sample (a translation's source)."""
+    left of its sample (a translation's source; a smaller one enlarged to its size, `writers.enlarged`)."""
     inputs, columns, *rest = make()
     shown = rest[0] if rest else ()
     x = sampler.draw(state, key, len(next(iter(inputs.values()))), given=inputs)["x"]
-    tiles = [np.stack([np.asarray(inputs[name], np.float32) for name in shown] + [run], axis=1) for run in x]
+    tiles = [
+        np.stack(
+            [writers.enlarged(np.asarray(inputs[name], np.float32), run.shape[1:]) for name in shown] + [run], axis=1
+        )
+        for run in x
+    ]
     panels = [writers.image_grid(run.reshape(-1, *run.shape[2:]), columns=columns) for run in tiles]
     return panels[0] if len(panels) == 1 else mosaic(panels)
 

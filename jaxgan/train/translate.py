@@ -44,8 +44,10 @@ def read_images(path: str, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def picture(columns: list[np.ndarray]) -> np.ndarray:
-    """Rows of `TRIPLETS_PER_ROW` examples, each `source | output | target` side by side (uint8)."""
+    """Rows of `TRIPLETS_PER_ROW` examples, each `source | output | target` side by side (uint8); a
+    source smaller than the output (super-resolution) enlarged to its size by pixel repetition."""
     shown = min(len(columns[0]), MAX_SHOWN)
+    columns = [writers.enlarged(column, columns[1].shape[1:]) for column in columns]  # a low-resolution source
     tiles = [column[i] for i in range(shown) for column in columns]  # example-major: one example's columns together
     per_row = len(columns) * min(TRIPLETS_PER_ROW, shown)
     return writers.image_grid(np.stack(tiles), columns=per_row)

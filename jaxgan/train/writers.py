@@ -33,6 +33,17 @@ def image_grid(images: np.ndarray, *, columns: int | None = None) -> np.ndarray:
     return np.clip(np.round((grid + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
+def enlarged(images: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Images `[n, h, w, C]` shown at the size of images of `shape` (`[H, W, C]`): each pixel repeated
+    (nearest neighbour) H/h x W/w times when those are whole numbers (a super-resolution source
+    beside its output); otherwise the images as they are."""
+    images = np.asarray(images)
+    (h, w), (big_h, big_w) = images.shape[1:3], tuple(shape[:2])
+    if (h, w) == (big_h, big_w) or big_h % h or big_w % w:
+        return images
+    return np.repeat(np.repeat(images, big_h // h, axis=1), big_w // w, axis=2)
+
+
 def scatter_plot(points: np.ndarray, *, centers: np.ndarray | None = None, size: int = 400) -> np.ndarray:
     """2-D samples as an RGB uint8 image: generated points (blue) over the mode centres (red)."""
     points = np.asarray(points, np.float32)

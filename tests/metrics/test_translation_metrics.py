@@ -1,4 +1,5 @@
-"""The translation metrics against closed forms, and a multi-run workdir's evaluation per run."""
+"""The translation metrics against closed forms, and a multi-run workdir's evaluation per run (SRGAN's
+feature distance and PSNR on [0, 1]: tests/programs/test_srgan.py)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,12 @@ class _Judge:
         classes = np.floor(np.abs(np.asarray(images).reshape(len(images), -1).sum(axis=1)) * 100) % 10
         return np.eye(10)[classes.astype(int)]
 
+    def features(self, images):
+        return np.asarray(images).reshape(len(images), -1)[:, :4]
+
+    def features_and_probabilities(self, images):
+        return self.features(images), self.probabilities(images)
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("program", ["pix2pix", "cyclegan"])
@@ -51,7 +58,7 @@ def test_a_multi_run_workdir_is_evaluated_run_by_run(program, monkeypatch):
         alone = tiny_config(program, seed=seed)
         state = run_axis.stack(build.new_state(experiment, jax.random.PRNGKey(seed)))
         single = metrics.evaluate(alone, experiment, state, family, max_examples=40)
-        for name in ("l1", "psnr") if program == "pix2pix" else ("cycle_l1",):
+        for name in ("l1", "psnr", "feature_distance") if program == "pix2pix" else ("cycle_l1",):
             assert both[f"{name}/{labels[run]}"] == pytest.approx(single[name], rel=1e-6)
         assert both[f"digit_accuracy/{labels[run]}"] == single["digit_accuracy"]
     key = "l1" if program == "pix2pix" else "cycle_l1"

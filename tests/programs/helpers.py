@@ -1,4 +1,4 @@
-"""Tiny configs of the EBGAN, BEGAN, MAD-GAN, VAE-GAN, ALI, MRGAN, CoGAN and Triple-GAN programs for the tests."""
+"""Tiny configs of the EBGAN, BEGAN, MAD-GAN, VAE-GAN, ALI, MRGAN, CoGAN, Triple-GAN and SRGAN programs for the tests."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import ml_collections
 import numpy as np
 
 from jaxgan.config import model_config
-from jaxgan.programs import ali, began, cogan, ebgan, madgan, mrgan, triplegan, vaegan
+from jaxgan.programs import ali, began, cogan, ebgan, madgan, mrgan, srgan, triplegan, vaegan
 from jaxgan.train import train_and_evaluate
 from tests.train.helpers import tiny_ring_config
 
@@ -19,7 +19,8 @@ FAMILIES = ("ebgan", "began", "madgan", "vaegan", "ali", "cogan", "triplegan")
 
 def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
     """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN, ALI, MRGAN and Triple-GAN (its 8
-    modes are the classes, 2 labelled points each), 8x8 digits for VAE-GAN, digits2inverted at 8x8 for CoGAN.
+    modes are the classes, 2 labelled points each), 8x8 digits for VAE-GAN, digits2inverted at 8x8 for CoGAN,
+    lowres2digits at 16x16 (4x4 sources) for SRGAN.
 
     "mdgan" is MRGAN's manifold-diffusion variant (`config.program` "mrgan", a second D)."""
     config = tiny_ring_config()
@@ -86,6 +87,14 @@ def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
         config.model.classifier = model_config("discriminator", "noisy_mlp", hidden_widths=[16, 8])
         config.optimizer.classifier = ml_collections.ConfigDict(config.optimizer.discriminator.to_dict())
         config.triplegan = triplegan.FAMILY.default_settings(num_classes=8, classifier_ema=0.9)
+    elif family == "srgan":
+        config.data.name = "lowres2digits"
+        config.data.split = "train[:90%]"
+        config.data.image_size = 16
+        config.model.generator = model_config("generator", "srresnet", features=4, num_blocks=1)
+        config.model.discriminator = model_config("discriminator", "srgan", features=2, num_stages=1, dense_features=8)
+        config.srgan = srgan.settings()
+        config.num_samples = 8
     else:
         raise ValueError(family)
     for key, value in overrides.items():

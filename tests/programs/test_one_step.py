@@ -54,6 +54,7 @@ CONFIGS = {
     **{family: (lambda family=family: family_helpers.tiny_config(family)) for family in family_helpers.FAMILIES},
     "pix2pix": lambda: translation_invariance.config_for("pix2pix"),
     "cyclegan": lambda: translation_invariance.config_for("cyclegan"),
+    "srgan": lambda: family_helpers.tiny_config("srgan"),
 }
 
 

@@ -69,6 +69,7 @@ def test_every_experiment_is_covered():
         "mrgan_mnist",
         "grid_mrgan",
         "cogan_digits2inverted",
+        "srgan_mnist",
     } <= names
 
 
@@ -82,6 +83,7 @@ LOWERED_ONLY |= {
     "ebgan_mnist", "began_mnist", "vaegan_mnist", "pix2pix_edges2digits", "cyclegan_digits2inverted", "ali_mnist",
     "mrgan_mnist",
     "cogan_digits2inverted",
+    "srgan_mnist",
 }  # fmt: skip
 
 
