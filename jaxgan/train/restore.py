@@ -8,6 +8,7 @@ import jax
 import numpy as np
 
 from jaxgan.programs import registry
+from jaxgan.programs.family import Stages
 from jaxgan.train import build as build_lib
 from jaxgan.train import evaluation, run_axis, sampling, storage, sweeps, writers
 from jaxgan.train import workdir as workdir_lib
@@ -25,20 +26,26 @@ def load_latest(workdir: str, experiment=None):
     The state is restored into the structure the training loop builds (a run axis of size
     R >= 1), so a checkpoint of any run restores through the one path; the structure is
     abstract (`jax.eval_shape`), so no init is compiled for values the checkpoint replaces.
-    `experiment`: the workdir config's parts when the caller has built them already."""
+    `experiment`: the workdir config's parts when the caller has built them already. A run in
+    stages (`family.Stages`) is restored into the program of its checkpoint's stage (`experiment`
+    is then built for it)."""
     config = workdir_lib.load_config(workdir)
-    experiment = sweeps.build_experiment(config) if experiment is None else experiment
-    device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
-    template = jax.tree.map(
-        lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=device),
-        jax.eval_shape(lambda: run_axis.initial_state(experiment, sweeps.runs_of(config))),
-    )
     checkpointer = Checkpointer(
         storage.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints, is_writer=jax.process_index() == 0
     )
     try:
-        if checkpointer.latest_step() is None:
+        latest = checkpointer.latest_step()
+        if latest is None:
             raise ValueError(f"--workdir {workdir} holds no checkpoint yet; train first with `jaxgan train`.")
+        starts = registry.stage_starts(config)
+        if starts is not None:
+            experiment = sweeps.build_experiment(config, stage=Stages.state_stage(starts, latest))
+        experiment = sweeps.build_experiment(config) if experiment is None else experiment
+        device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+        template = jax.tree.map(
+            lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=device),
+            jax.eval_shape(lambda: run_axis.initial_state(experiment, sweeps.runs_of(config))),
+        )
         state = checkpointer.restore(template)
     finally:
         checkpointer.close()
