@@ -70,6 +70,7 @@ def test_every_experiment_is_covered():
         "grid_mrgan",
         "cogan_digits2inverted",
         "srgan_mnist",
+        "progan_mnist",
     } <= names
 
 
@@ -84,6 +85,7 @@ LOWERED_ONLY |= {
     "mrgan_mnist",
     "cogan_digits2inverted",
     "srgan_mnist",
+    "progan_mnist",
 }  # fmt: skip
 
 
