@@ -35,6 +35,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jaxgan.models import conv as conv_lib
+
 Dtype = Any
 LEAK = 0.2
 PIXEL_NORM_EPSILON = 1e-8
@@ -77,8 +79,9 @@ class EqualizedConv(nn.Module):
         kernel = self.param("kernel", nn.initializers.normal(1.0), (k, k, channels, self.features), jnp.float32)
         bias = self.param("bias", nn.initializers.zeros, (self.features,), jnp.float32)
         scaled = (kernel * he_scale(k * k * channels, self.gain)).astype(self.dtype)
-        out = lax.conv_general_dilated(
-            x.astype(self.dtype), scaled, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+        # jaxgan.models.conv: gradients XLA:CPU runs on its fast path inside the loop's lax.scan
+        out = conv_lib.conv_general_dilated(
+            x.astype(self.dtype), scaled, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"), algorithm="auto"
         )
         return out + bias.astype(self.dtype)
 

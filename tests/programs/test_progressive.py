@@ -130,3 +130,17 @@ def test_resumed_mid_fade_and_across_a_boundary_bit_for_bit(tmp_path):
     assert samples.shape == (6, 8, 8, 1) and num == 6
     # at stage 2 (α = 1 since step 20) the samples are 8x8, not upsampled 4x4: some 2x2 block is not constant
     assert np.max(np.abs(samples[:, ::2, ::2] - samples[:, 1::2, 1::2])) > 1e-4
+
+
+@pytest.mark.slow
+def test_every_stage_is_device_count_invariant():
+    """Each stage's program from its first step (through its fade-in) gives the same parameters on 1, 2
+    and 8 devices (`tests/programs/invariance_check.py`: 20 steps, SGD)."""
+    from tests.train.parallel_check import check_invariance, run_in_subprocess
+
+    rows = run_in_subprocess(("progressive",), module="tests.programs.invariance_check")
+    print(rows)  # pytest -s shows the measured differences
+    assert set(rows) == {"progressive_stage0", "progressive_stage1", "progressive_stage2"}, rows
+    for row in rows.values():
+        assert "2" in row, row
+        check_invariance(row)
