@@ -108,7 +108,8 @@ def test_resumed_mid_fade_and_across_a_boundary_bit_for_bit(tmp_path):
     Then `jaxgan sample` draws 8x8 images at the run's stage (2) and the grids of each stage are there."""
 
     def config(num_steps):
-        return tiny_config("progressive", num_steps=num_steps, **{"progressive.steps_per_stage": 8})
+        # sample_every 0: the grids are the stages' ends' (and the run's)
+        return tiny_config("progressive", num_steps=num_steps, sample_every=0, **{"progressive.steps_per_stage": 8})
 
     straight = train_and_evaluate(config(20), str(tmp_path / "straight"))
     resumed_dir = str(tmp_path / "resumed")
