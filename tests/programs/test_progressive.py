@@ -131,6 +131,16 @@ def test_resumed_mid_fade_and_across_a_boundary_bit_for_bit(tmp_path):
     assert samples.shape == (6, 8, 8, 1) and num == 6
     # at stage 2 (α = 1 since step 20) the samples are 8x8, not upsampled 4x4: some 2x2 block is not constant
     assert np.max(np.abs(samples[:, ::2, ::2] - samples[:, 1::2, 1::2])) > 1e-4
+    # --stage=1: the newest kept checkpoint of stage 1 (step 16): 4x4 images upsampled, every 2x2 block constant
+    out, _ = restore.write_samples(resumed_dir, num=6, out=str(tmp_path / "s1.npy"), stage=1)
+    earlier = np.load(out)
+    assert earlier.shape == (6, 8, 8, 1)
+    np.testing.assert_array_equal(earlier[:, ::2, ::2], earlier[:, 1::2, 1::2])
+    assert np.max(np.abs(earlier - samples)) > 1e-3
+    with pytest.raises(
+        ValueError, match=r"--stage=0: no checkpoint of stage 0 is kept in .* \(kept: steps 16, 18, 20\)"
+    ):
+        restore.write_samples(resumed_dir, num=6, out=str(tmp_path / "s0.npy"), stage=0)
 
 
 @pytest.mark.slow
