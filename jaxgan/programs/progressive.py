@@ -105,6 +105,13 @@ def build(parts: Parts) -> Program:
         if name not in NETWORKS:
             raise ValueError(f"config.model.{entry}.name={name!r} cannot grow in stages; use one of {list(NETWORKS)}.")
         features = config.model[entry].get("features", ())
+        if not isinstance(features, (list, tuple)) or any(
+            isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in features
+        ):
+            raise ValueError(
+                f"config.model.{entry}.features must list the positive channels of each level, e.g. [32, 16, 8]; "
+                f"got {features!r}."
+            )
         if len(features) < len(stages):
             raise ValueError(
                 f"config.model.{entry}.features={list(features)} names the channels of fewer levels than the "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import jax
+import ml_collections
 import numpy as np
 import pytest
 
@@ -81,6 +82,7 @@ def test_the_state_carried_at_a_boundary():
         ({"progressive.steps_per_stage": 3}, r"config.steps_per_call \(2\) must divide the first step of every stage"),
         ({"progressive.fade": 1.5}, r"config.progressive.fade must be a number in \[0, 1\]"),
         ({"model.generator.features": [8, 4]}, r"config.model.generator.features=\[8, 4\] names the channels of fewer"),
+        ({"model.discriminator.features": 8}, r"config.model.discriminator.features must list the positive channels"),
         ({"model.generator.name": "mlp"}, r"config.model.generator.name='mlp' cannot grow in stages"),
     ],
 )
@@ -92,11 +94,13 @@ def test_bad_settings_are_refused_in_one_sentence(overrides, match):
         config.model.generator = model_config("generator", "mlp")
         overrides = {}
     for key, value in overrides.items():
-        target = config
         *path, last = key.split(".")
-        for part in path:
-            target = target[part]
-        target[last] = value
+        parent = config
+        for part in path[:-1]:
+            parent = parent[part]
+        values = parent[path[-1]].to_dict()
+        values[last] = value  # rebuilt: a ConfigDict keeps each field's type
+        parent[path[-1]] = ml_collections.ConfigDict(values)
     with pytest.raises(ValueError, match=match):
         build_lib.build(config)
 
