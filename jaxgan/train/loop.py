@@ -294,13 +294,6 @@ def _train(
     stops = _StopRequests().install()
     try:
         for first in range(start, num_steps, per_call):
-            if starts is not None and Stages.stage_of(starts, first) != run.stage:
-                if pending is not None:
-                    settle(*pending, None)
-                    pending = None
-                run, state = _next_stage(run, Stages.stage_of(starts, first), state)
-                if evaluate is not None:
-                    evaluate.use_sampler(run.sampler)
             number = stops.requested()
             if number is not None:
                 if pending is not None:
@@ -308,6 +301,14 @@ def _train(
                 checkpointer.save(state)
                 checkpointer.wait()
                 raise Interrupted(number, first, checkpointer.directory)
+            # after the stop check: a state saved at a boundary keeps its stage's structure (`Stages.state_stage`)
+            if starts is not None and Stages.stage_of(starts, first) != run.stage:
+                if pending is not None:
+                    settle(*pending, None)
+                    pending = None
+                run, state = _next_stage(run, Stages.stage_of(starts, first), state)
+                if evaluate is not None:
+                    evaluate.use_sampler(run.sampler)
             trace.before(first)
             with profile.annotate_call(first):
                 state, metrics = run.call(state, *run.feeder.inputs(first))
