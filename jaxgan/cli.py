@@ -78,6 +78,12 @@ _TRUNCATION = flags.DEFINE_float(
     "sample: the truncation trick, z drawn from the normal truncated to [-psi, psi] per coordinate (e.g. 0.5); "
     "default: no truncation.",
 )
+_STAGE = flags.DEFINE_integer(
+    "stage",
+    None,
+    "sample: a run in stages (progressive growing): draw at the newest kept checkpoint of this stage; default: the "
+    "latest checkpoint, at the run's current stage.",
+)
 _RECONSTRUCT = flags.DEFINE_string(
     "reconstruct",
     None,
@@ -134,7 +140,7 @@ _ACCEPTED = {"profile_steps": "a non-negative int (0: no trace; N: trace N steps
 _MULTIHOST_FLAGS = ("multihost", "coordinator_address", "num_processes", "process_id")
 _COMMAND_FLAGS = {
     "train": ("config", "workdir", "profile_steps", *_MULTIHOST_FLAGS),
-    "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct", "input", "truncation"),
+    "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct", "input", "truncation", "stage"),
     "eval": ("workdir", *_MULTIHOST_FLAGS),
     "classify": ("workdir", "input", "out"),
     "fid": ("a", "b", "kid", "save_stats", "num", "seed", "features", "image_size", "skip_bad_files", "cache_dir"),
@@ -505,6 +511,8 @@ def _sample() -> None:
     if _TRUNCATION.value is not None and _RECONSTRUCT.value:
         raise ValueError("--truncation is for samples drawn from latents; leave it out with --reconstruct.")
 
+    if _STAGE.value is not None and (_RECONSTRUCT.value or _INPUT.value):
+        raise ValueError("--stage is for samples of a run in stages; leave it out with --reconstruct and --input.")
     if _RECONSTRUCT.value:
         num = _NUM.value if _NUM.present else None
         path, num = restore.write_reconstructions(_WORKDIR.value, out=_OUT.value, split=_RECONSTRUCT.value, num=num)
@@ -522,7 +530,13 @@ def _sample() -> None:
     labels = _LABELS.value
     num = _NUM.value if _NUM.present or labels is None or labels == "all" else None
     path, num = restore.write_samples(
-        _WORKDIR.value, num=num, out=_OUT.value, seed=_SEED.value, labels=labels, truncation=_TRUNCATION.value
+        _WORKDIR.value,
+        num=num,
+        out=_OUT.value,
+        seed=_SEED.value,
+        labels=labels,
+        truncation=_TRUNCATION.value,
+        stage=_STAGE.value,
     )
     print(f"wrote {num} samples to {path}")
 

@@ -10,6 +10,8 @@ returns an unweighted scalar in float32; the train step multiplies by the config
                        x_p = x + scale·std(x)·u, u ~ U[0, 1) per element      Kodali et al. 2017
     r1 / r2            ½ E‖∇ₓD(x)‖² on real (R1) or generated (R2) examples     Mescheder et al. 2018
 
+and, on D's outputs rather than its gradients, `drift` E[D(x)²] (Karras et al. 2018, ε = 0.001).
+
 so weight λ = 10 gives WGAN-GP's `λ E(‖∇‖-1)²`, and weight γ gives R1's `(γ/2) E‖∇‖²`.
 Norms are over all non-batch axes. Gradients are per example: D is called on one example at
 a time under `jax.vmap`, so no example's input reaches another's penalty even when `d_fn`
@@ -182,6 +184,13 @@ def r1(d_fn: DiscriminatorFn, real: jax.typing.ArrayLike, *, condition=None) -> 
 def r2(d_fn: DiscriminatorFn, fake: jax.typing.ArrayLike, *, condition=None) -> jax.Array:
     """R2 `½ E_q‖∇ₓD(x)‖²` on generated examples (Mescheder et al. 2018)."""
     return r1(d_fn, fake, condition=condition)
+
+
+def drift(d_real: jax.typing.ArrayLike) -> jax.Array:
+    """`E[D(x)²]` over real examples: progressive growing's drift term, weighted ε = 0.001 in the
+    D loss (Karras et al. 2018, appendix A.1), which keeps WGAN-GP's critic outputs from drifting
+    far from zero. A term on D's outputs (not its input gradients): the family weights it."""
+    return jnp.mean(jnp.square(as_float(d_real)))
 
 
 def clip_weights(params: PyTree, clip_value: float) -> PyTree:

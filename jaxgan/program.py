@@ -12,8 +12,10 @@ and never names a family, a loss or a trick. The pieces:
     Group("generator", trains=("generator",), reuse=("fake",), calls=..., terms=...)
 
 Names a call or term reads are looked up in one environment per group repeat: the batch's
-features (`x`, `label`, ...), the latents the group draws, the outputs of earlier calls, and
-the outputs a group `reuse`s from the group before it. `"d_real.class_logits"` reads one head
+features (`x`, `label`, ...), the latents the group draws, the outputs of earlier calls, the
+outputs a group `reuse`s from the group before it, and `step` (`STEP`): the train step's counter,
+one int32 per example (a schedule computed in the step, e.g. progressive growing's fade-in; the
+samplers give the state's step). `"d_real.class_logits"` reads one head
 of a network that returns a dict.
 
 Every group repeat runs its calls in order (a call whose outputs are already in the
@@ -36,6 +38,7 @@ import jax.numpy as jnp
 import optax
 
 PyTree = Any
+STEP = "step"  # the value every call and term may read: the step's counter, one int32 per example
 Draw = Callable[[jax.Array], jax.Array]  # one example's key -> that example's value
 
 

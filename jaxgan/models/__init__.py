@@ -11,7 +11,7 @@ its penultimate representation as `("intermediates", "features")`. Batch norm st
 spectral-norm vectors live in the "batch_stats" collection; dropout uses the "dropout" rng.
 
 The kinds: `generator` (the unconditional bodies, MAD-GAN's `multi_mlp`, the translation
-generators `unet` and `resnet`, SRGAN's `srresnet`, CoGAN's `coupled_dcgan28` pair, Triple-GAN's `label_mlp`), `discriminator` (the bodies, the autoencoder Ds of EBGAN and
+generators `unet` and `resnet`, SRGAN's `srresnet`, progressive growing's `progan`, CoGAN's `coupled_dcgan28` pair, Triple-GAN's `label_mlp`), `discriminator` (the bodies, the autoencoder Ds of EBGAN and
 BEGAN, VAE-GAN's `feature_discriminator`, the `patchgan`, SRGAN's `srgan`, ALI's `joint` D(x, z), CoGAN's `coupled_dcgan28` pair and Triple-GAN's `pair_mlp` D(x, y)) and
 `encoder` (VAE-GAN's `conv_encoder`, ALI's `deterministic_conv` and `mlp`). A family takes the kinds
 and names it can use (`jaxgan.programs.parts`).
@@ -35,6 +35,7 @@ from jaxgan.models.infogan import InfoGAN28Discriminator, InfoGAN28Generator
 from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
 from jaxgan.models.multi_generator import MultiMLPGenerator
 from jaxgan.models.noisy_mlp import NoisyMLPDiscriminator
+from jaxgan.models.progan import ProGANDiscriminator, ProGANGenerator
 from jaxgan.models.sngan import SNGANResNetDiscriminator, SNGANResNetGenerator
 from jaxgan.models.srgan import SRGANDiscriminator, SRResNetGenerator
 from jaxgan.models.translation import PatchGANDiscriminator, ResNetGenerator, UNetGenerator
@@ -55,6 +56,7 @@ _GENERATORS = types.MappingProxyType(
         "coupled_dcgan28": CoupledGenerator,
         "label_mlp": LabelMLPGenerator,
         "srresnet": SRResNetGenerator,
+        "progan": ProGANGenerator,
     }
 )
 _DISCRIMINATORS = types.MappingProxyType(
@@ -74,6 +76,7 @@ _DISCRIMINATORS = types.MappingProxyType(
         "coupled_dcgan28": CoupledDiscriminator,
         "pair_mlp": PairDiscriminator,
         "srgan": SRGANDiscriminator,
+        "progan": ProGANDiscriminator,
     }
 )
 _ENCODERS = types.MappingProxyType(
@@ -127,6 +130,10 @@ _SET_BY_THE_LAUNCHER = (
     "out_channels",
     "shared_layers",
     "scale",
+    "resolutions",  # progressive growing's stages (config.progressive)
+    "stage",
+    "fade_start",
+    "fade_steps",
 )
 
 

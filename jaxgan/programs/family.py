@@ -26,6 +26,8 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import ml_collections
 
 from jaxgan.program import Program
@@ -120,6 +122,47 @@ class Classifier:
     unavailable: Callable[[ml_collections.ConfigDict], str | None] | None = None
 
 
+def carry_by_path(previous: Any, fresh: Any) -> Any:
+    """The state a stage starts from: `fresh`'s structure, each leaf taken from `previous` where
+    `previous` has a leaf of the same path, shape and dtype (the layers that continue: their
+    parameters, their optimiser moments, their EMA; the step, the run's key), else `fresh`'s
+    (the new block, initialised)."""
+    kept = {jax.tree_util.keystr(path): leaf for path, leaf in jax.tree_util.tree_flatten_with_path(previous)[0]}
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(fresh)
+    out = []
+    for path, leaf in leaves:
+        old = kept.get(jax.tree_util.keystr(path))
+        same = old is not None and jnp.shape(old) == jnp.shape(leaf) and jnp.result_type(old) == jnp.result_type(leaf)
+        out.append(old if same else leaf)
+    return jax.tree_util.tree_unflatten(treedef, out)
+
+
+@dataclasses.dataclass(frozen=True)
+class Stages:
+    """A run whose shapes change, in stages (progressive growing): a sequence of programs.
+
+    `starts(config) -> (0, s_1, ..., s_{K-1})`: the first step of each stage, from the config
+    (bad settings refused in one sentence, before anything is compiled); the last stage runs on to
+    `config.num_steps`. Stage k's program is the family's `build(parts)` with `parts.stage == k`.
+    `carry(previous, fresh)`: the state stage k starts from, given the state at the end of stage
+    k-1 and a fresh state of stage k (default `carry_by_path`). A state after step s (s > 0) has
+    the structure of the stage of step s-1 (`state_stage`): the loop, the checkpoints and
+    `jaxgan sample` read the stage off the step."""
+
+    starts: Callable[[ml_collections.ConfigDict], tuple[int, ...]]
+    carry: Callable[[Any, Any], Any] = carry_by_path
+
+    @staticmethod
+    def stage_of(starts: tuple[int, ...], step: int) -> int:
+        """The stage that step `step` (0-based: the update from state `step` to `step + 1`) trains in."""
+        return max(k for k, start in enumerate(starts) if start <= step)
+
+    @classmethod
+    def state_stage(cls, starts: tuple[int, ...], step: int) -> int:
+        """The stage whose structure the state after `step` steps has: that of its last step."""
+        return cls.stage_of(starts, max(int(step) - 1, 0))
+
+
 @dataclasses.dataclass(frozen=True)
 class Exports:
     """What the shell may ask of a trained run of the family.
@@ -141,7 +184,7 @@ class Exports:
 @dataclasses.dataclass(frozen=True)
 class Family:
     """One GAN family (see the module doc). `section`: the name of its own config section
-    (default: `name`; ACGAN shares `conditional`'s)."""
+    (default: `name`; ACGAN shares `conditional`'s). `stages`: a run in stages (`Stages`), else None."""
 
     name: str
     build: Callable[[Any], Program]
@@ -151,6 +194,7 @@ class Family:
     exports: Exports = Exports()
     section_name: str | None = None
     doc: str = ""
+    stages: Stages | None = None
 
     def __post_init__(self):
         unknown = sorted(set(self.reads) - set(SHARED_SETTINGS))

@@ -9,6 +9,7 @@ objective or a penalty out of the config itself:
     parts.objective()                      # config.loss, from the objectives registry
     parts.penalties()                      # config.penalties with non-zero weights, as (name, fn)
     parts.settings                         # the family's own section, config.<family.section>
+    parts.stage                            # the stage to build, for a run in stages (family.Stages)
 
 Every network gets the config's compute dtype and the device axis for the fields it has
 (`batch_norm_axis_name`, `example_axis_name`). The parts record which `config.model.<entry>`
@@ -81,11 +82,12 @@ def optimizer_arguments(name) -> set[str]:
 class Parts:
     """The parts of one family's program, built from `config` for `dataset` (see the module doc)."""
 
-    def __init__(self, config: ml_collections.ConfigDict, dataset, *, family, axis_name: str | None):
+    def __init__(self, config: ml_collections.ConfigDict, dataset, *, family, axis_name: str | None, stage: int = 0):
         self.config = config
         self.dataset = dataset
         self.family = family
         self.axis_name = axis_name
+        self.stage = stage  # the stage of a run in stages (`family.Stages`); 0 for any other run
         self.models_read: set[str] = set()
         self.optimizers_read: set[str] = set()
 

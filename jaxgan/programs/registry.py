@@ -32,6 +32,7 @@ from jaxgan.programs import (
     infogan,
     madgan,
     mrgan,
+    progressive,
     semi_supervised,
     srgan,
     translation,
@@ -62,6 +63,7 @@ FAMILIES: types.MappingProxyType[str, Family] = types.MappingProxyType(
             translation.PIX2PIX,
             translation.CYCLEGAN,
             srgan.FAMILY,
+            progressive.FAMILY,
         )
     }
 )
@@ -149,12 +151,18 @@ def check_data(config: ml_collections.ConfigDict, family: Family, dataset) -> No
         )
 
 
-def build_program(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None) -> Program:
-    """The family's program for `dataset`; then refuse a `config.model` or `config.optimizer`
-    entry that no part of the program read (one sentence)."""
+def stage_starts(config: ml_collections.ConfigDict) -> tuple[int, ...] | None:
+    """The first step of each stage of a run in stages (`family.Stages`), checked; None for a run of one program."""
+    family = get(config.program)
+    return None if family.stages is None else tuple(family.stages.starts(config))
+
+
+def build_program(config: ml_collections.ConfigDict, dataset, *, axis_name: str | None, stage: int = 0) -> Program:
+    """The family's program for `dataset` (of stage `stage` for a run in stages); then refuse a
+    `config.model` or `config.optimizer` entry that no part of the program read (one sentence)."""
     family = check_config(config)
     check_data(config, family, dataset)
-    parts = Parts(config, dataset, family=family, axis_name=axis_name)
+    parts = Parts(config, dataset, family=family, axis_name=axis_name, stage=stage)
     program = family.build(parts)
     unread_models = sorted(set(config.model) - {"dtype", "cross_device_batch_norm"} - parts.models_read)
     unread_groups = sorted(set(config.optimizer) - parts.optimizers_read)

@@ -50,12 +50,15 @@ def _non_negative(config, name: str) -> float:
     return float(value)
 
 
-def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name: str | None = None) -> Experiment:
+def build(
+    config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name: str | None = None, stage: int = 0
+) -> Experiment:
     """Check the config and build its parts; every mistake raises one ValueError sentence.
 
     The settings every program shares are checked here; then `config.program` names the
     family (`jaxgan.programs.registry`), whose record refuses the shared settings it does not
     read and builds its `Program` from the config's model, loss and optimiser sections.
+    `stage`: which program of a run in stages (`family.Stages`; its schedule is checked here).
     """
     family = registry.check_config(config)
     num_steps = _positive_int(config, "num_steps")
@@ -84,6 +87,16 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
         # an unknown name is refused before anything is built
         evaluators.parse_names(config.evaluators, evaluators.with_own(family.exports.evaluators))
     parallel.check_global_batch(batch_size, num_devices, pack=pack)
+    starts = registry.stage_starts(config)  # a run in stages: its schedule refused here when wrong
+    if starts is not None:
+        for first in starts[1:]:
+            if first % steps_per_call:
+                raise ValueError(
+                    f"config.steps_per_call ({steps_per_call}) must divide the first step of every stage ({list(starts)}), "
+                    "so that each call trains in one stage."
+                )
+        if not 0 <= stage < len(starts):
+            raise ValueError(f"stage {stage} is not one of the run's stages 0..{len(starts) - 1}.")
 
     dataset = load_dataset(config, seed=config.seed)
     needed = batch_size * num_critic_steps
@@ -93,7 +106,7 @@ def build(config: ml_collections.ConfigDict, *, num_devices: int = 1, axis_name:
             f"dataset {config.data.name!r} ({len(dataset)} examples); use a batch of at most {len(dataset) // num_critic_steps}."
         )
 
-    program = registry.build_program(config, dataset, axis_name=axis_name)
+    program = registry.build_program(config, dataset, axis_name=axis_name, stage=stage)
     return Experiment(dataset=dataset, program=program, feature_specs=feature_specs(dataset, program))
 
 

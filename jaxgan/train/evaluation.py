@@ -151,6 +151,10 @@ class RunsEvaluator:
             )
         return merge_runs(self.runs, per_run)
 
+    def use_sampler(self, sampler: Sampler) -> None:
+        """Draw from `sampler` from now on (the next stage's program of a run in stages)."""
+        self.sampler = sampler
+
     def record(self) -> dict:
         return {**self.evaluation.record(), "num_fake": self.num_samples, "runs": list(self.runs.labels)}
 

@@ -24,6 +24,8 @@ import tqdm
 from etils import epath
 
 from jaxgan.data import pipeline
+from jaxgan.programs import registry
+from jaxgan.programs.family import Stages
 from jaxgan.train import build as build_lib
 from jaxgan.train import checkpoint as checkpoint_lib
 from jaxgan.train import evaluation, feeding, parallel, profile, run_axis, sampling, storage, sweeps
@@ -99,25 +101,50 @@ class Run:
     call: Any
     feeder: feeding.Feeder
     sampler: sampling.Sampler
+    stage: int = 0  # the stage of a run in stages (`family.Stages`); 0 for any other run
 
 
 def setup(
-    config: ml_collections.ConfigDict, *, devices: list | None = None, experiment: build_lib.Experiment | None = None
+    config: ml_collections.ConfigDict,
+    *,
+    devices: list | None = None,
+    experiment: build_lib.Experiment | None = None,
+    stage: int = 0,
 ) -> Run:
     """Build the parts, the mesh over `devices` (default: all), the state and the compiled call.
 
     Everything a config can get wrong is checked here, before anything is compiled or written.
     `experiment`: parts built by the caller (a program of one's own, `build.Experiment(dataset,
     program, build.feature_specs(dataset, program))`) instead of the config's; the config then
-    gives the loop's settings (batch size, steps, seeds, cadence).
+    gives the loop's settings (batch size, steps, seeds, cadence). `stage`: the program of that
+    stage of a run in stages (`stage_run` moves a run on to the next).
     """
     workers, prefetch = pipeline.check_settings(config.data.get("workers", 0), config.data.get("prefetch", 2))
     runs = sweeps.runs_of(config)
     mesh = parallel.make_mesh(devices)
     if experiment is None:
-        experiment = sweeps.build_experiment(config, runs=runs, num_devices=mesh.size, axis_name=parallel.AXIS)
+        experiment = sweeps.build_experiment(
+            config, runs=runs, num_devices=mesh.size, axis_name=parallel.AXIS, stage=stage
+        )
     else:
         parallel.check_global_batch(config.batch_size, mesh.size)
+    feeder = _feeder(config, runs, experiment, mesh, workers=workers, prefetch=prefetch)
+    state, call, sampler = _compiled(config, runs, experiment, mesh, feeder)
+    return Run(config, runs, experiment, mesh, state, call, feeder, sampler, stage)
+
+
+def stage_run(run: Run, stage: int) -> Run:
+    """`run` at stage `stage` of a run in stages: that stage's program, a fresh state of it, its
+    compiled call and sampler; the mesh and the feeder (the batches do not change) kept."""
+    experiment = sweeps.build_experiment(
+        run.config, runs=run.runs, num_devices=run.mesh.size, axis_name=parallel.AXIS, stage=stage
+    )
+    state, call, sampler = _compiled(run.config, run.runs, experiment, run.mesh, run.feeder)
+    return dataclasses.replace(run, experiment=experiment, state=state, call=call, sampler=sampler, stage=stage)
+
+
+def _compiled(config, runs, experiment, mesh, feeder):
+    """The initial state, the (lazily compiled) call and the sampler of an experiment."""
     step = build_lib.train_step(experiment, axis_name=parallel.AXIS)
     state = run_axis.initial_state(experiment, runs)
     multi_step = run_axis.runs_call(make_multi_step(step, config.steps_per_call), state, len(runs))
@@ -126,7 +153,12 @@ def setup(
         state, metrics = multi_step(state, batches)
         return state, run_axis.per_run_metrics(metrics, runs.labels)
 
-    feeder = feeding.Feeder(
+    call = feeding.make_call(per_device, mesh, gather=feeder.device_arrays is not None, shared=feeder.shared)
+    return state, call, sampling.Sampler(experiment.program, len(runs))
+
+
+def _feeder(config, runs, experiment, mesh, *, workers, prefetch) -> feeding.Feeder:
+    return feeding.Feeder(
         feeding.run_datasets(config, runs, experiment.dataset),
         mesh,
         seeds=runs.seeds,
@@ -139,9 +171,6 @@ def setup(
         prefetch=prefetch,
         stop=config.num_steps,
     )
-    call = feeding.make_call(per_device, mesh, gather=feeder.device_arrays is not None, shared=feeder.shared)
-    sampler = sampling.Sampler(experiment.program, len(runs))
-    return Run(config, runs, experiment, mesh, state, call, feeder, sampler)
 
 
 def _first_non_finite(metrics: dict[str, np.ndarray], first_step: int) -> str | None:
@@ -170,14 +199,17 @@ def train_and_evaluate(
     # Nothing is written before every setting is checked and every part built: a refused
     # launch leaves the workdir as it was, and the corrected relaunch is not refused for it.
     workdir_lib.check(workdir, config, lease=is_writer)  # the other processes do not write: no lease of theirs
-    run = setup(config, experiment=experiment)
+    starts = registry.stage_starts(config) if experiment is None else None
+    run = setup(config, experiment=experiment, stage=_resume_stage(starts, workdir))
     evaluate = evaluation.evaluator(config, run.experiment.dataset, run.sampler, run.runs)
     # One writer per workdir: the lease is taken (or refused) before anything else is written.
     lease = None
     try:
         if is_writer:
             lease = lease_lib.Lease(workdir, workdir_lib.lease_timeout(config)).acquire()
-        return _train(config, workdir, run, evaluate, lease, is_writer=is_writer, profile_steps=profile_steps)
+        return _train(
+            config, workdir, run, evaluate, lease, is_writer=is_writer, profile_steps=profile_steps, starts=starts
+        )
     except Exception as error:
         failure = _write_failure(error, workdir)
         if failure is None:
@@ -188,7 +220,17 @@ def train_and_evaluate(
             lease.release()
 
 
-def _train(config, workdir, run, evaluate, lease, *, is_writer: bool, profile_steps: int = 0) -> TrainState:
+def _resume_stage(starts: tuple[int, ...] | None, workdir: str) -> int:
+    """The stage whose structure the workdir's latest checkpoint has (0 without one, or for a run of one program)."""
+    if starts is None:
+        return 0
+    steps = checkpoint_lib.committed_steps(storage.join(storage.absolute(workdir), "checkpoints"))
+    return Stages.state_stage(starts, steps[-1]) if steps else 0
+
+
+def _train(
+    config, workdir, run, evaluate, lease, *, is_writer: bool, profile_steps: int = 0, starts=None
+) -> TrainState:
     workdir_lib.commit(workdir, config, is_writer=is_writer)
     if evaluate is not None and is_writer:
         writer_lib.write_json(storage.join(workdir, EVALUATION_FILE), evaluate.record())
@@ -219,7 +261,7 @@ def _train(config, workdir, run, evaluate, lease, *, is_writer: bool, profile_st
             lease.renew()
 
     def settle(first_step, metrics, state_after) -> None:
-        """Look at a finished call's metrics: stop on non-finite, log, save, sample."""
+        """Look at a finished call's metrics: stop on non-finite, log, save, sample (a grid at each stage's end)."""
         nonlocal last_time, last_step
         metrics = jax.device_get(metrics)
         problem = _first_non_finite(metrics, first_step)
@@ -239,14 +281,15 @@ def _train(config, workdir, run, evaluate, lease, *, is_writer: bool, profile_st
             if (config.checkpoint_every and end % config.checkpoint_every == 0) or end == num_steps:
                 checkpointer.save(state_after)
                 renew()
-            if (config.sample_every and end % config.sample_every == 0) or end == num_steps:
+            if (config.sample_every and end % config.sample_every == 0) or end == num_steps or end in stage_ends:
                 key = jax.random.PRNGKey(config.seed + 1)
                 drawn = sampling.pictures(run.sampler, state_after, key, config.num_samples, run.experiment.dataset)
                 for name, picture in drawn.items():
-                    writer.picture(end, picture, name=name)
+                    writer.picture(end, picture, name=name if starts is None else f"{name}_stage{run.stage}")
             if evaluate is not None and ((config.eval_every and end % config.eval_every == 0) or end == num_steps):
                 writer.scalars(end, {f"eval/{k}": v for k, v in evaluate(state_after).items()})
 
+    stage_ends = set(starts[1:]) if starts is not None else set()
     trace = profile.StepTrace(workdir, profile_steps=profile_steps, steps_per_call=per_call, enabled=is_writer)
     stops = _StopRequests().install()
     try:
@@ -258,11 +301,19 @@ def _train(config, workdir, run, evaluate, lease, *, is_writer: bool, profile_st
                 checkpointer.save(state)
                 checkpointer.wait()
                 raise Interrupted(number, first, checkpointer.directory)
+            # after the stop check: a state saved at a boundary keeps its stage's structure (`Stages.state_stage`)
+            if starts is not None and Stages.stage_of(starts, first) != run.stage:
+                if pending is not None:
+                    settle(*pending, None)
+                    pending = None
+                run, state = _next_stage(run, Stages.stage_of(starts, first), state)
+                if evaluate is not None:
+                    evaluate.use_sampler(run.sampler)
             trace.before(first)
             with profile.annotate_call(first):
                 state, metrics = run.call(state, *run.feeder.inputs(first))
             trace.after(first, (state, metrics))
-            needs_state = _needs_state(config, first + per_call, num_steps)
+            needs_state = _needs_state(config, first + per_call, num_steps) or first + per_call in stage_ends
             if pending is not None:
                 settle(*pending, None)
             if needs_state:
@@ -290,6 +341,14 @@ def _train(config, workdir, run, evaluate, lease, *, is_writer: bool, profile_st
         if trace.summary():
             print(f"jaxgan: {trace.summary()}", file=sys.stderr, flush=True)
     return state
+
+
+def _next_stage(run: Run, stage: int, state: TrainState) -> tuple[Run, TrainState]:
+    """The run moved on to `stage`, and the state carried into it (`family.Stages.carry`: the
+    continuing layers' parameters, optimiser moments and EMA kept, the new ones initialised)."""
+    staged = stage_run(run, stage)
+    carry = registry.get(run.config.program).stages.carry
+    return staged, parallel.replicate(carry(state, staged.state), staged.mesh)
 
 
 def _write_failure(error: Exception, workdir: str) -> storage.WriteFailed | None:

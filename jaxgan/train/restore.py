@@ -8,6 +8,7 @@ import jax
 import numpy as np
 
 from jaxgan.programs import registry
+from jaxgan.programs.family import Stages
 from jaxgan.train import build as build_lib
 from jaxgan.train import evaluation, run_axis, sampling, storage, sweeps, writers
 from jaxgan.train import workdir as workdir_lib
@@ -19,30 +20,57 @@ DEFAULT_IMAGE_EVALUATORS = ("fid", "kid", "inception_score", "precision_recall",
 DEFAULT_POINT_EVALUATORS = ("mode_coverage",)
 
 
-def load_latest(workdir: str, experiment=None):
+def load_latest(workdir: str, experiment=None, *, stage: int | None = None):
     """(config, experiment, state) of the workdir's latest checkpoint, on one device.
 
     The state is restored into the structure the training loop builds (a run axis of size
     R >= 1), so a checkpoint of any run restores through the one path; the structure is
     abstract (`jax.eval_shape`), so no init is compiled for values the checkpoint replaces.
-    `experiment`: the workdir config's parts when the caller has built them already."""
+    `experiment`: the workdir config's parts when the caller has built them already. A run in
+    stages (`family.Stages`) is restored into the program of its checkpoint's stage (`experiment`
+    is then built for it); `stage`: the newest kept checkpoint of that stage instead of the latest."""
     config = workdir_lib.load_config(workdir)
-    experiment = sweeps.build_experiment(config) if experiment is None else experiment
-    device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
-    template = jax.tree.map(
-        lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=device),
-        jax.eval_shape(lambda: run_axis.initial_state(experiment, sweeps.runs_of(config))),
-    )
     checkpointer = Checkpointer(
         storage.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints, is_writer=jax.process_index() == 0
     )
     try:
-        if checkpointer.latest_step() is None:
+        latest = checkpointer.latest_step()
+        if latest is None:
             raise ValueError(f"--workdir {workdir} holds no checkpoint yet; train first with `jaxgan train`.")
-        state = checkpointer.restore(template)
+        starts = registry.stage_starts(config)
+        if stage is not None:
+            latest = _checkpoint_of_stage(checkpointer, config, starts, stage)
+        if starts is not None:
+            experiment = sweeps.build_experiment(config, stage=Stages.state_stage(starts, latest))
+        experiment = sweeps.build_experiment(config) if experiment is None else experiment
+        device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+        template = jax.tree.map(
+            lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=device),
+            jax.eval_shape(lambda: run_axis.initial_state(experiment, sweeps.runs_of(config))),
+        )
+        state = checkpointer.restore(template, step=latest if stage is not None else None)
     finally:
         checkpointer.close()
     return config, experiment, state
+
+
+def _checkpoint_of_stage(checkpointer, config, starts, stage: int) -> int:
+    """The newest kept checkpoint whose state is of stage `stage` (`--stage`), or one sentence."""
+    if starts is None:
+        raise ValueError(
+            f"--stage is for a run in stages (progressive growing), and this workdir's program {config.program!r} "
+            "is one program; leave it out."
+        )
+    if isinstance(stage, bool) or not isinstance(stage, int) or not 0 <= stage < len(starts):
+        raise ValueError(f"--stage={stage!r} is not one of this run's stages 0..{len(starts) - 1}.")
+    kept = checkpointer.steps()
+    of_stage = [step for step in kept if Stages.state_stage(starts, step) == stage]
+    if not of_stage:
+        raise ValueError(
+            f"--stage={stage}: no checkpoint of stage {stage} is kept in {checkpointer.directory} (kept: steps "
+            f"{', '.join(map(str, kept))}); the loop's grid samples/samples_stage{stage}_step_*.png shows its end."
+        )
+    return of_stage[-1]
 
 
 def parse_labels(spec: str | None, *, num: int | None, num_classes: int | None) -> np.ndarray | None:
@@ -97,6 +125,7 @@ def write_samples(
     seed: int = 0,
     labels: str | None = None,
     truncation: float | None = None,
+    stage: int | None = None,
 ) -> tuple[str, int]:
     """Samples from the latest checkpoint (EMA params when kept) to `.npz`, `.npy` or `.png`.
 
@@ -104,7 +133,9 @@ def write_samples(
     `sample_record`: labels, codes, ...), arrays of one length (with a leading run axis for a
     multi-run workdir); `.npy` holds `x` alone; `.png` is a picture (one row per class for
     labelled samples). `truncation=ψ`: z from the normal truncated to [-ψ, ψ] (the truncation
-    trick, `sampling.truncated`). Returns the path and the number of samples."""
+    trick, `sampling.truncated`). `stage`: a run in stages sampled at the newest kept checkpoint of
+    that stage (default: the latest checkpoint, at the run's current stage). Returns the path and
+    the number of samples."""
     check_out_and_num(out, num, npz="samples and their inputs", npy="samples")
     config = workdir_lib.load_config(workdir)
     family = registry.get(config.program)
@@ -114,7 +145,7 @@ def write_samples(
         num = len(chosen)
     if truncation is not None:  # refused before the checkpoint is read
         sampling.truncated(experiment.program, truncation)
-    config, experiment, state = load_latest(workdir, experiment)
+    config, experiment, state = load_latest(workdir, experiment, stage=stage)
     given = {"label": chosen} if labels is not None else None
     num = 64 if num is None else num
     sampler = sampling.Sampler(experiment.program, sweeps.num_runs(config), truncation=truncation)

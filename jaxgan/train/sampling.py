@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgan.calls import draw_latents, run_call
-from jaxgan.program import Normal
+from jaxgan.program import STEP, Normal
 from jaxgan.train import writers
 from jaxgan.train.run_axis import over_runs
 from jaxgan.train.state import TrainState
@@ -34,7 +34,8 @@ class Sampler:
     latent of that name). Every run is sampled at the same latent points (common random
     numbers: differences between runs are then the runs', not the draw's). Batches of
     `batch_size` go through one compiled program; the last is padded so nothing recompiles.
-    `truncation=ψ`: the truncation trick on the normal latents (`truncated`).
+    `truncation=ψ`: the truncation trick on the normal latents (`truncated`). A sample call that
+    reads `step` (`program.STEP`) gets the state's step unless it is given.
     """
 
     def __init__(self, program, num_runs: int, *, batch_size: int = 500, truncation: float | None = None):
@@ -53,6 +54,8 @@ class Sampler:
 
     def draw(self, state: TrainState, key: jax.Array, num: int, given: dict | None = None) -> dict[str, np.ndarray]:
         given = {name: np.asarray(value) for name, value in (given or {}).items()}
+        if STEP in self.program.sample_given and STEP not in given:  # a sample call on a schedule of the step
+            given[STEP] = np.full((num,), int(np.asarray(jax.device_get(state.step)).reshape(-1)[0]), np.int32)
         missing = [name for name in self.program.sample_given if name not in given]
         if missing:
             raise ValueError(f"sampling this program needs the input(s) {missing}; give them as [num, ...] arrays.")

@@ -50,6 +50,7 @@ def _split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
 
 def _dummy_env(program: program_lib.Program, feature_specs: Mapping[str, jax.ShapeDtypeStruct], size: int) -> dict:
     env = {name: jnp.zeros((size, *spec.shape), spec.dtype) for name, spec in feature_specs.items()}
+    env[program_lib.STEP] = jnp.zeros((size,), jnp.int32)
     key = jax.random.PRNGKey(0)
     for latent in program.latents:
         value = jax.eval_shape(latent.draw, key)

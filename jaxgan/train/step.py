@@ -395,6 +395,7 @@ def make_train_step(
                     env = previous_env
                 else:
                     env = {name: batch[name][rows - group.repeats + c] for name in program.features}
+                    env[program_lib.STEP] = jnp.full((local_batch,), state.step, jnp.int32)
                     latents_key = jax.random.fold_in(jax.random.fold_in(latent_key, g), c)
                     env.update(draw_latents(program, group.latents, latents_key, local_batch, axis_name=axis_name))
                 reused = {name: env[name] for name in group.reuse}

@@ -36,10 +36,11 @@ def test_names():
         "coupled_dcgan28",
         "label_mlp",
         "srresnet",
+        "progan",
     }
     assert set(models.discriminator_names()) == bodies | papers | {
         "autoencoder", "began_autoencoder", "mlp_autoencoder", "feature_discriminator", "patchgan", "noisy_mlp", "joint",
-        "coupled_dcgan28", "pair_mlp", "srgan",
+        "coupled_dcgan28", "pair_mlp", "srgan", "progan",
     }  # fmt: skip
     assert models.names("encoder") == ("conv_encoder", "deterministic_conv", "mlp")
     assert set(MODELS) == bodies
@@ -134,7 +135,7 @@ def test_settings_are_passed_and_normalised():
     [
         (
             lambda: models.generator("stylegan"),
-            r"Unknown generator 'stylegan'; accepted names are \['began', 'coupled_dcgan28', 'dcgan', 'dcgan28', 'infogan28', 'label_mlp', 'mlp', 'multi_mlp', 'resnet', 'sngan_resnet', 'srresnet', 'unet'\]",
+            r"Unknown generator 'stylegan'; accepted names are \['began', 'coupled_dcgan28', 'dcgan', 'dcgan28', 'infogan28', 'label_mlp', 'mlp', 'multi_mlp', 'progan', 'resnet', 'sngan_resnet', 'srresnet', 'unet'\]",
         ),
         (lambda: models.discriminator("nope"), "accepted names"),
         (lambda: models.generator("mlp", widht=3), r"unknown settings \['widht'\]; accepted settings are \['output_"),

@@ -10,7 +10,7 @@ import ml_collections
 import numpy as np
 
 from jaxgan.config import model_config
-from jaxgan.programs import ali, began, cogan, ebgan, madgan, mrgan, srgan, triplegan, vaegan
+from jaxgan.programs import ali, began, cogan, ebgan, madgan, mrgan, progressive, srgan, triplegan, vaegan
 from jaxgan.train import train_and_evaluate
 from tests.train.helpers import tiny_ring_config
 
@@ -20,7 +20,8 @@ FAMILIES = ("ebgan", "began", "madgan", "vaegan", "ali", "cogan", "triplegan")
 def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
     """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN, ALI, MRGAN and Triple-GAN (its 8
     modes are the classes, 2 labelled points each), 8x8 digits for VAE-GAN, digits2inverted at 8x8 for CoGAN,
-    lowres2digits at 16x16 (4x4 sources) for SRGAN.
+    lowres2digits at 16x16 (4x4 sources) for SRGAN,
+    8x8 digits grown from 2x2 in stages of 4 steps for progressive growing.
 
     "mdgan" is MRGAN's manifold-diffusion variant (`config.program` "mrgan", a second D)."""
     config = tiny_ring_config()
@@ -95,6 +96,17 @@ def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
         config.model.discriminator = model_config("discriminator", "srgan", features=2, num_stages=1, dense_features=8)
         config.srgan = srgan.settings()
         config.num_samples = 8
+    elif family == "progressive":
+        config.data.name = "digits"
+        config.data.image_size = 8
+        config.latent_dim = 4
+        config.model.generator = model_config("generator", "progan", output_shape=[8, 8, 1], features=[8, 4, 4])
+        config.model.discriminator = model_config("discriminator", "progan", features=[8, 4, 4], group_size=4)
+        config.loss.name = "wasserstein"
+        config.penalties.gradient_penalty = 10.0
+        config.ema_decay = 0.9
+        config.progressive = progressive.FAMILY.default_settings(stages=[2, 4, 8], steps_per_stage=4)
+        config.num_samples = 16
     else:
         raise ValueError(family)
     for key, value in overrides.items():

@@ -1,5 +1,5 @@
 """Run in a subprocess with 8 CPU devices: EBGAN, BEGAN, MAD-GAN, VAE-GAN, ALI, CoGAN, Triple-GAN (and MRGAN,
-MDGAN, SRGAN) on 8 devices (CoGAN, Triple-GAN, MRGAN, MDGAN and SRGAN on 2 as well).
+MDGAN, SRGAN, progressive growing: each stage) on 8 devices (CoGAN, Triple-GAN, MRGAN, MDGAN and SRGAN on 2 as well).
 
     XLA_FLAGS=--xla_force_host_platform_device_count=8 python -m tests.programs.invariance_check ebgan began madgan vaegan
 
@@ -20,13 +20,21 @@ import jax
 import ml_collections
 import numpy as np
 
+from jaxgan.programs import registry
 from tests.programs.helpers import tiny_config
 from tests.train import parallel_check
 
 NUM_STEPS = 20
 # Names compared on more device counts than 8 (2 examples a device): 2 and 8 devices, as issue 26 asks
 # (tests/programs/test_mrgan.py; CoGAN's D calls a shared layer on each domain's batch, dropout per domain).
-DEVICE_COUNTS = {"mrgan": (2, 8), "mdgan": (2, 8), "cogan": (2, 8), "triplegan": (2, 8), "srgan": (2, 8)}
+DEVICE_COUNTS = {
+    "mrgan": (2, 8),
+    "mdgan": (2, 8),
+    "cogan": (2, 8),
+    "triplegan": (2, 8),
+    "srgan": (2, 8),
+    "progressive": (2, 8),
+}
 # Trained with SGD rather than the ring's Adam: E's output bias has a gradient of exactly zero in
 # theory (G's first batch norm removes any shift of the codes), and Adam's first step turns its
 # rounding-level value into a step of ±lr, of either sign on either device count (1.1e-4 after one
@@ -34,12 +42,15 @@ DEVICE_COUNTS = {"mrgan": (2, 8), "mdgan": (2, 8), "cogan": (2, 8), "triplegan":
 # SRGAN likewise: its convolutions before batch norm keep a bias (as the paper's), whose gradient is zero in theory
 # (BN subtracts the batch mean); with Adam 2 and 8 devices differed by 7.7e-4 and 9.7e-4 after 20 steps, without
 # those biases by 3e-8 and 6e-8 (measured); SGD keeps the biases and the comparison about the step's math.
-SGD = ("mrgan", "mdgan", "srgan")
+# Progressive growing likewise (each stage's program compared from its first step, fade-in included).
+SGD = ("mrgan", "mdgan", "srgan", "progressive")
 
 
 def config_for(name: str):
     config = tiny_config(name, num_steps=NUM_STEPS, steps_per_call=10)
     config.log_every = config.checkpoint_every = config.sample_every = 0
+    if name == "progressive":  # stages of 20 steps (steps_per_call 10 divides them), each fading in over 10
+        config.progressive.steps_per_stage = 20
     if name in SGD:
         for group in config.optimizer:
             config.optimizer[group] = ml_collections.ConfigDict({"name": "sgd", "learning_rate": 1e-2})
@@ -50,14 +61,18 @@ def main(names) -> None:
     devices = jax.devices()
     for name in names:
         config = config_for(name)
-        reference = parallel_check.run_jit(config)
-        row = {"config": name, "scale": max(float(np.max(np.abs(x))) for x in jax.tree.leaves(reference))}
-        if name == "began":
-            row["k_t"] = float(np.asarray(reference["term_state"]["began"]["k_t"]))
-        for count in DEVICE_COUNTS.get(name, (8,)):
-            other = parallel_check.run(config, devices[:count])
-            row[str(count)] = parallel_check.max_difference(reference, other)
-        print(json.dumps(row), flush=True)
+        starts = registry.stage_starts(config)
+        # A run in stages: one row per stage (`<name>_stage<k>`), its program from its first step.
+        for stage in range(len(starts)) if starts is not None else (None,):
+            reference = parallel_check.run_jit(config, stage=stage or 0)
+            label = name if stage is None else f"{name}_stage{stage}"
+            row = {"config": label, "scale": max(float(np.max(np.abs(x))) for x in jax.tree.leaves(reference))}
+            if name == "began":
+                row["k_t"] = float(np.asarray(reference["term_state"]["began"]["k_t"]))
+            for count in DEVICE_COUNTS.get(name, (8,)):
+                other = parallel_check.run(config, devices[:count], stage=stage or 0)
+                row[str(count)] = parallel_check.max_difference(reference, other)
+            print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

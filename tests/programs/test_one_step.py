@@ -55,6 +55,7 @@ CONFIGS = {
     "pix2pix": lambda: translation_invariance.config_for("pix2pix"),
     "cyclegan": lambda: translation_invariance.config_for("cyclegan"),
     "srgan": lambda: family_helpers.tiny_config("srgan"),
+    "progressive": lambda: family_helpers.tiny_config("progressive"),
 }
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from jaxgan import models
 from jaxgan.config import dcgan_mnist_config
-from jaxgan.programs import parts
+from jaxgan.programs import parts, registry
 from jaxgan.train import build as build_lib
 from jaxgan.train import loop, parallel, run_axis, sweeps
 from jaxgan.train.step import make_multi_step
@@ -138,10 +138,19 @@ def _compared(state) -> dict:
     return jax.device_get({"params": state.params, "term_state": state.term_state})
 
 
-def run(config, devices) -> dict:
-    r = loop.setup(config, devices=devices)
-    state = parallel.replicate(as_float64(config, r.state), r.mesh)
-    for first in range(0, config.num_steps, config.steps_per_call):
+def _first_step(config, stage: int) -> int:
+    """The first step of `stage` of a run in stages (progressive growing), else 0."""
+    starts = registry.stage_starts(config)
+    return 0 if starts is None else starts[stage]
+
+
+def run(config, devices, *, stage: int = 0) -> dict:
+    """`config.num_steps` steps on `devices`; for a run in stages, of stage `stage`'s program from its first step."""
+    r = loop.setup(config, devices=devices, stage=stage)
+    begin = _first_step(config, stage)
+    state = as_float64(config, r.state).replace(step=jnp.asarray(begin, jnp.int32))
+    state = parallel.replicate(state, r.mesh)
+    for first in range(begin, begin + config.num_steps, config.steps_per_call):
         state, _ = r.call(state, *r.feeder.inputs(first))
     return _compared(run_axis.unstack(state, 0))
 
@@ -156,14 +165,16 @@ def _host_batches(r, first):
     return {name: arrays[name][indices] for name in r.experiment.program.features}
 
 
-def run_jit(config) -> dict:
+def run_jit(config, *, stage: int = 0) -> dict:
     """The reference: the step with no axis name, `jax.jit` on one device (no shard_map, no pmap),
-    its networks built with no axis either."""
-    r = loop.setup(config, devices=jax.devices()[:1])  # for its feeder's batches
-    experiment = build_lib.build(config)
+    its networks built with no axis either (of stage `stage`, from its first step, for a run in stages)."""
+    r = loop.setup(config, devices=jax.devices()[:1], stage=stage)  # for its feeder's batches
+    experiment = build_lib.build(config, stage=stage)
     call = jax.jit(make_multi_step(build_lib.train_step(experiment), config.steps_per_call))
     state = as_float64(config, run_axis.unstack(run_axis.initial_state(experiment, sweeps.runs_of(config)), 0))
-    for first in range(0, config.num_steps, config.steps_per_call):
+    begin = _first_step(config, stage)
+    state = state.replace(step=jnp.asarray(begin, jnp.int32))
+    for first in range(begin, begin + config.num_steps, config.steps_per_call):
         state, _ = call(state, _host_batches(r, first))
     return _compared(state)
 

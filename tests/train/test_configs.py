@@ -33,7 +33,10 @@ def shrink(config):
     for net in (config.model.generator, config.model.discriminator):
         for field, small in (("width", 16), ("depth", 2), ("features", 8), ("hidden", 16), ("hidden_widths", [16, 8])):
             if field in net:
-                net[field] = small
+                # channels per level (progressive growing): the small width at every level
+                net[field] = (
+                    [small] * len(net[field]) if field == "features" and isinstance(net[field], list) else small
+                )
     if config.num_seeds > 1:
         config.num_seeds = 1
     return config
@@ -70,6 +73,7 @@ def test_every_experiment_is_covered():
         "grid_mrgan",
         "cogan_digits2inverted",
         "srgan_mnist",
+        "progan_mnist",
     } <= names
 
 
@@ -84,6 +88,7 @@ LOWERED_ONLY |= {
     "mrgan_mnist",
     "cogan_digits2inverted",
     "srgan_mnist",
+    "progan_mnist",
 }  # fmt: skip
 
 
