@@ -105,26 +105,36 @@ def test_bad_settings_are_refused_in_one_sentence(overrides, match):
         build_lib.build(config)
 
 
+def _staged_config(num_steps, **overrides):
+    """Stages of 8 steps (fade over 4); sample_every 0: the grids are the stages' ends' (and the run's)."""
+    return tiny_config(
+        "progressive", num_steps=num_steps, sample_every=0, **{"progressive.steps_per_stage": 8}, **overrides
+    )
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory):
+    """One run straight to step 20 through the three stages: the reference of the resumed run and of
+    the vmapped seeds."""
+    workdir = str(tmp_path_factory.mktemp("progressive") / "straight")
+    return workdir, train_and_evaluate(_staged_config(20), workdir)
+
+
 @pytest.mark.slow
-def test_resumed_mid_fade_and_across_a_boundary_bit_for_bit(tmp_path):
+def test_resumed_mid_fade_and_across_a_boundary_bit_for_bit(tmp_path, straight):
     """Stages of 8 steps (fade over 4): straight to 20; interrupted at 10 (stage 1, α = 0.5) and at 16
     (the end of stage 1), each time resumed by the same command: the end states are equal bit for bit.
     Then `jaxgan sample` draws 8x8 images at the run's stage (2) and the grids of each stage are there."""
-
-    def config(num_steps):
-        # sample_every 0: the grids are the stages' ends' (and the run's)
-        return tiny_config("progressive", num_steps=num_steps, sample_every=0, **{"progressive.steps_per_stage": 8})
-
-    straight = train_and_evaluate(config(20), str(tmp_path / "straight"))
+    straight_dir, straight = straight
     resumed_dir = str(tmp_path / "resumed")
-    train_and_evaluate(config(10), resumed_dir)
-    train_and_evaluate(config(16), resumed_dir)
-    resumed = train_and_evaluate(config(20), resumed_dir)
+    train_and_evaluate(_staged_config(10), resumed_dir)
+    train_and_evaluate(_staged_config(16), resumed_dir)
+    resumed = train_and_evaluate(_staged_config(20), resumed_dir)
     assert int(resumed.step) == 20
     assert set(resumed.params["generator"]) >= {"level_2_conv_0", "to_rgb_2"}
     for a, b in zip(leaves(straight), leaves(resumed), strict=True):
         np.testing.assert_array_equal(a, b)
-    grids = sorted(os.listdir(tmp_path / "straight" / "samples"))
+    grids = sorted(os.listdir(os.path.join(straight_dir, "samples")))
     assert grids == [
         "samples_stage0_step_00000008.png",
         "samples_stage1_step_00000016.png",
@@ -162,16 +172,13 @@ def test_every_stage_is_device_count_invariant():
 
 
 @pytest.mark.slow
-def test_many_seeds_in_one_program_across_the_stages(tmp_path):
-    """Two seeds vmapped in one program through the three stages: seed 0's slot is the single run's
-    (to rounding: a vmapped and a plain program), and the seeds differ."""
+def test_many_seeds_in_one_program_across_the_stages(tmp_path, straight):
+    """Two seeds vmapped in one program through the three stages: seed 0's slot is the single
+    (straight) run's, to rounding (a vmapped and a plain program), and the seeds differ."""
     from jaxgan.train import run_axis
 
-    def config(**overrides):
-        return tiny_config("progressive", num_steps=12, sample_every=0, **overrides)
-
-    two = train_and_evaluate(config(num_seeds=2), str(tmp_path / "two"))
-    one = train_and_evaluate(config(), str(tmp_path / "one"))
+    two = train_and_evaluate(_staged_config(20, num_seeds=2), str(tmp_path / "two"))
+    _, one = straight
 
     def difference(a, b):
         pairs = zip(jax.tree.leaves(jax.device_get(a)), jax.tree.leaves(jax.device_get(b)), strict=True)
