@@ -404,8 +404,10 @@ SEPARATE_SEEDS = False  # --separate_seeds: every entry's seeds as separate runs
 
 
 def seed_workdirs(entry: Entry, workdir: str) -> list[tuple[str, int | None]]:
-    """(workdir, seed) of each launch of an entry: one with every seed, or one per seed."""
-    if entry.separate_seeds or SEPARATE_SEEDS:
+    """(workdir, seed) of each launch of an entry: one with every seed, or one per seed. A run of
+    every seed already in `workdir` (trained without `--separate_seeds`) is kept as it is."""
+    vmapped_there = latest_step(workdir) is not None
+    if entry.separate_seeds or (SEPARATE_SEEDS and not vmapped_there):
         return [(os.path.join(workdir, f"seed_{s}"), s) for s in range(NUM_SEEDS)]
     return [(workdir, None)]
 
@@ -694,7 +696,7 @@ def main() -> None:
                 "overrides": entry.overrides,
                 "steps": results.get("step", latest_step(workdir)),
                 "wall_per_seed": seconds / NUM_SEEDS,
-                "separate_seeds": entry.separate_seeds or SEPARATE_SEEDS,
+                "separate_seeds": seed_workdirs(entry, workdir)[0][1] is not None,
                 "hallmark": [_cell(f.label, stats.get(f.key)) for f in entry.figures if f.key != _FID.key],
                 "fid": _cell("", stats.get(_FID.key)).strip() if _FID.key in stats else "—",
             }
