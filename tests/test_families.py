@@ -126,3 +126,17 @@ def test_earlier_rows_are_kept_by_name_or_by_config_and_overrides(tmp_path):
     assert row["name"] == "semi_supervised_mnist" and row_stats == {"classifier_accuracy": {"mean": 0.93}}
     assert kept["supervised_only_mnist"][1] == {}
     assert families.earlier_rows(str(tmp_path / "absent.json")) == {}
+
+
+def test_separate_seeds_keeps_a_run_of_every_seed_already_there(tmp_path, monkeypatch):
+    """`--separate_seeds` trains each seed in `<name>/seed_<s>`, unless `<name>` already holds a
+    checkpointed run of every seed (vmapped), which is then used as it is."""
+    entry = next(e for e in families.ENTRIES if e.name == "semi_supervised_mnist")
+    assert not entry.separate_seeds
+    monkeypatch.setattr(families, "SEPARATE_SEEDS", True)
+    workdir = str(tmp_path / entry.name)
+    assert families.seed_workdirs(entry, workdir) == [(os.path.join(workdir, f"seed_{s}"), s) for s in range(3)]
+    os.makedirs(os.path.join(workdir, "checkpoints", "8000"))
+    assert families.seed_workdirs(entry, workdir) == [(workdir, None)]
+    monkeypatch.setattr(families, "SEPARATE_SEEDS", False)
+    assert families.seed_workdirs(entry, str(tmp_path / "other")) == [(str(tmp_path / "other"), None)]
