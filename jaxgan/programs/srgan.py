@@ -38,11 +38,11 @@ from jaxgan.losses import (
     non_saturating_generator_loss,
     pixel_content_loss,
 )
-from jaxgan.program import Call, Program, Term
+from jaxgan.program import Program, Term
 from jaxgan.programs import terms
 from jaxgan.programs.family import Exports, Family, Needs, Translation
 from jaxgan.programs.parts import Parts
-from jaxgan.programs.translation import SAMPLE_INPUT, _held_out_latent, _held_out_sources, _translations_picture
+from jaxgan.programs.translation import SAMPLE_INPUT, _held_out_sources, paired_program
 
 CONTENTS = ("features", "mse")
 GENERATORS = ("srresnet",)
@@ -100,16 +100,7 @@ def srgan_program(
         generator_reads_real=False,
         report=("d_real", "d_fake"),
     )
-    return Program(
-        networks={"generator": generator, "discriminator": discriminator},
-        latents=(_held_out_latent(held_out_sources),),
-        pictures={"translations": _translations_picture(held_out_sources)},
-        features=("source", "target"),
-        groups=groups,
-        sample=Call("generator", (SAMPLE_INPUT,), "output", train=False),
-        sample_latents=(SAMPLE_INPUT,),
-        sample_record=(SAMPLE_INPUT,),
-    )
+    return paired_program(generator, discriminator, groups, held_out_sources)
 
 
 def settings() -> ml_collections.ConfigDict:

@@ -136,6 +136,21 @@ def _translations_picture(sources: np.ndarray, shown: int = 32, pairs_per_row: i
     return lambda: ({SAMPLE_INPUT: sources}, 2 * pairs_per_row, (SAMPLE_INPUT,))
 
 
+def paired_program(generator, discriminator, groups, held_out_sources: np.ndarray) -> Program:
+    """The program of a paired translation (pix2pix, SRGAN): G maps `source` to its `target`'s
+    domain, D judges; samples translate the held-out sources (`held_out_source`) or given images."""
+    return Program(
+        networks={"generator": generator, "discriminator": discriminator},
+        latents=(_held_out_latent(held_out_sources),),
+        pictures={"translations": _translations_picture(held_out_sources)},
+        features=("source", "target"),
+        groups=groups,
+        sample=Call("generator", (SAMPLE_INPUT,), "output", train=False),
+        sample_latents=(SAMPLE_INPUT,),
+        sample_record=(SAMPLE_INPUT,),
+    )
+
+
 def pix2pix_program(
     *, generator, discriminator, g_tx, d_tx, l1_weight: float, held_out_sources, adversarial_weight: float = 1.0
 ) -> Program:
@@ -166,16 +181,7 @@ def pix2pix_program(
         generator_reads_real=False,
         report=("d_real", "d_fake"),
     )
-    return Program(
-        networks={"generator": generator, "discriminator": discriminator},
-        latents=(_held_out_latent(held_out_sources),),
-        pictures={"translations": _translations_picture(held_out_sources)},
-        features=("source", "target"),
-        groups=groups,
-        sample=Call("generator", (SAMPLE_INPUT,), "output", train=False),
-        sample_latents=(SAMPLE_INPUT,),
-        sample_record=(SAMPLE_INPUT,),
-    )
+    return paired_program(generator, discriminator, groups, held_out_sources)
 
 
 def cyclegan_program(
