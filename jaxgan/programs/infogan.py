@@ -97,6 +97,14 @@ def settings() -> ml_collections.ConfigDict:
             # trains D's body, D's head and Q's head on D's loss - λ L_I, G's trains G alone on G's
             # loss - λ L_I) or "generator" (Q's head in G's update, D's body never sees L_I).
             "q_trains_with": "discriminator",
+            # > 0: the heads' Dense weights (D's output, Q's two layers) N(0, s²) (their code: 0.02);
+            # 0: flax's LeCun normal
+            "head_init_stddev": 0.0,
+            # > 0: γ of Q's batch norm starts at N(1, s²) (their code: 0.02), else at 1
+            "q_batch_norm_scale_stddev": 0.0,
+            # G's update: "reuse" D's update's z and codes (one G forward pass a step) or draw
+            # "fresh" ones (their code: a second `sess.run` draws anew)
+            "generator_draws": "reuse",
         }
     )
 
@@ -211,6 +219,9 @@ def build(parts: Parts, *, supervised: bool = False) -> Program:
     q_slope = parts.number("q_slope", 0.0, closed_low=True)
     q_trains_with = parts.choice("q_trains_with", ("discriminator", "generator"))
     noise = parts.choice("noise", ("uniform", "normal"))
+    head_init_stddev = parts.number("head_init_stddev", 0.0, closed_low=True)
+    q_scale_stddev = parts.number("q_batch_norm_scale_stddev", 0.0, closed_low=True)
+    generator_draws = parts.choice("generator_draws", ("reuse", "fresh"))
     if not supervised:
         categorical_weight = parts.number("categorical_weight", 0.0, closed_low=True)
     continuous_weight = parts.number("continuous_weight", 0.0, closed_low=True)
@@ -222,6 +233,8 @@ def build(parts: Parts, *, supervised: bool = False) -> Program:
         q_width=settings.q_width,
         q_batch_norm=q_batch_norm,
         q_slope=q_slope,
+        head_init_stddev=head_init_stddev,
+        q_batch_norm_scale_stddev=q_scale_stddev,
         spectral_norm=bool(getattr(d_body, "spectral_norm", False)),
     )
     penalties, penalty_weights = parts.penalties()
@@ -281,6 +294,7 @@ def build(parts: Parts, *, supervised: bool = False) -> Program:
         repeats=config.num_critic_steps,
         project=parts.projection(),
         generator_trains=("generator",) if q_trains_with == "discriminator" else ("generator", "discriminator/q_head"),
+        generator_draws=generator_draws,
     )
     z_prior = uniform if noise == "uniform" else normal
     latents = [Latent("z", z_prior((config.latent_dim,))), Latent("code", categorical(num_categories))]
