@@ -216,3 +216,16 @@ def test_a_conditional_program_on_a_dataset_without_labels_is_refused():
         ValueError, match=r"needs a dataset with features \['x', 'label'\], but config.data.name='ring' has \['x'\]"
     ):
         registry.build_program(config, dataset, axis_name=None)
+
+
+def test_released_code_sets_chen_et_als_settings_and_g_draws_its_own_latents():
+    config = infogan.released_code(infogan.mnist_config())
+    assert (config.model.generator.output, config.model.discriminator.input_range) == ("sigmoid", "unit")
+    assert config.model.generator.batch_norm_scale_stddev == config.model.discriminator.batch_norm_scale_stddev == 0.02
+    assert (config.infogan.head_init_stddev, config.infogan.q_batch_norm_scale_stddev) == (0.02, 0.02)
+    experiment = build.build(config)
+    discriminator_group, generator_group = experiment.program.groups
+    assert generator_group.reuse == () and generator_group.latents == discriminator_group.latents
+    assert generator_group.calls[0].network == "generator"
+    default = build.build(infogan.mnist_config()).program.groups[1]
+    assert default.reuse == ("fake",) and default.latents == ()
