@@ -67,16 +67,16 @@ regularized_gan.py`, `infogan/algos/infogan_trainer.py`), with `configs/infogan_
 Measured (issue 25; `configs/infogan_mnist.py`, seed 0, `--config.eval_every=250`, code agreement
 / Q's matched held-out accuracy at 250, 500, ..., one machine shared with other runs):
 - as configured: 0.667/0.534, 0.667/0.630, 0.713/0.662, 0.740/0.712, 0.783/0.754, 0.835/0.768
-  (1,500), 0.871/0.790, 0.859/0.792 (2,000): a curve still rising at 1,500 steps, not a dip. At 1,000 the
-  codes 5, 6 and 8 each drew a mixture of 4, 7 and 9 (the classes split by style, not by code)
+  (1,500), 0.871/0.790, 0.859/0.792 (2,000): a curve still rising at 1,500 steps, not a dip.
+  At 1,000 the codes 5, 6 and 8 each drew a mixture of 4, 7 and 9 (the classes split by style, not by code)
   and code 3 drew 5s and 1s. (The families table's seed 0 gave 0.697 at 1,500; this run, on the
   same seed, 0.835: not reproduced.)
 - with `config.ema_decay=0.995` (the same training, samples from the EMA of G): 0.173 (250),
   0.673, 0.737, 0.761, 0.774, 0.820 (1,500): +0.02 at 750 and 1,000, -0.01 at 1,250 and 1,500;
   no steadier end point.
 - with `released_code` (all seven of their settings): 0.508/0.374, 0.683/0.634, 0.683/0.658,
-  0.700/0.694, 0.712/0.692, 0.756/0.710 (1,500): no better on this seed (one seed: no conclusion), and
-  `generator_draws="fresh"` costs ~15% more CPU a step (0.50 against 0.43 CPU-seconds).
+  0.700/0.694, 0.712/0.692, 0.756/0.710 (1,500): no better on this seed (one seed: no
+  conclusion), and `generator_draws="fresh"` costs ~15% more CPU a step (0.50 against 0.43 CPU-seconds).
 """
 
 from __future__ import annotations
