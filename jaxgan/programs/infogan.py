@@ -67,7 +67,9 @@ regularized_gan.py`, `infogan/algos/infogan_trainer.py`), with `configs/infogan_
 Measured (issue 25; `configs/infogan_mnist.py`, seed 0, `--config.eval_every=250`, code agreement
 / Q's matched held-out accuracy at 250, 500, ..., one machine shared with other runs):
 - as configured: 0.667/0.534, 0.667/0.630, 0.713/0.662, 0.740/0.712, 0.783/0.754, 0.835/0.768
-  (1,500), 0.871/0.790, 0.859/0.792 (2,000): a curve still rising at 1,500 steps, not a dip.
+  (1,500), 0.871/0.790, 0.859/0.792, 0.856/0.800, 0.838/0.804 (2,500): a curve still rising
+  at 1,500 steps, not a dip, then flat at 0.84-0.87 (code agreement) as the PyTorch run's
+  0.81-0.89 to 2,600 in the issue; Q's matched accuracy reaches 0.80 only at 2,250.
   At 1,000 the codes 5, 6 and 8 each drew a mixture of 4, 7 and 9 (the classes split by style, not by code)
   and code 3 drew 5s and 1s. (The families table's seed 0 gave 0.697 at 1,500; this run, on the
   same seed, 0.835: not reproduced.)
