@@ -77,8 +77,8 @@ Measured (issue 25; `configs/infogan_mnist.py`, seed 0, `--config.eval_every=250
   0.673, 0.737, 0.761, 0.774, 0.820 (1,500): +0.02 at 750 and 1,000, -0.01 at 1,250 and 1,500;
   no steadier end point.
 - with `released_code` (all seven of their settings): 0.508/0.374, 0.683/0.634, 0.683/0.658,
-  0.700/0.694, 0.712/0.692, 0.756/0.710 (1,500): no better on this seed (one seed: no
-  conclusion), and `generator_draws="fresh"` costs ~15% more CPU a step (0.50 against 0.43 CPU-seconds).
+  0.700/0.694, 0.712/0.692, 0.756/0.710 (1,500), 0.753/0.718, 0.784/0.728, 0.801/0.760,
+  0.810/0.760 (2,500): slower on this seed than as configured (one seed: no conclusion), and `generator_draws="fresh"` costs ~15% more CPU a step (0.50 against 0.43 CPU-seconds).
 """
 
 from __future__ import annotations
