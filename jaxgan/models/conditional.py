@@ -95,6 +95,11 @@ class ConditionalGenerator(nn.Module):
         return self.base(h, train=train)
 
 
+def head_init(stddev: float):
+    """A head's Dense kernel initialiser: N(0, stddev²) when stddev > 0, else flax's LeCun normal."""
+    return nn.initializers.normal(stddev) if stddev > 0 else nn.linear.default_kernel_init
+
+
 class QHead(nn.Module):
     """InfoGAN's Q on D's features: a hidden layer (batch norm with `batch_norm`, as in Chen et
     al.'s code; leaky ReLU of `slope`) and `num_outputs` outputs."""
@@ -103,18 +108,25 @@ class QHead(nn.Module):
     width: int = 128
     batch_norm: bool = False
     slope: float = layers.LEAKY_RELU_SLOPE
+    init_stddev: float = 0.0  # > 0: Dense weights N(0, s²) (Chen et al.'s code: 0.02); 0: LeCun normal
+    batch_norm_scale_stddev: float = 0.0  # > 0: γ starts at N(1, s²) (theirs: 0.02), else at 1
     batch_norm_axis_name: str | None = None
     dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, features: jax.Array, *, train: bool = False) -> jax.Array:
-        h = nn.Dense(self.width, use_bias=not self.batch_norm, dtype=self.dtype, name="hidden")(features)
+        dense = dict(dtype=self.dtype, kernel_init=head_init(self.init_stddev))
+        h = nn.Dense(self.width, use_bias=not self.batch_norm, name="hidden", **dense)(features)
         if self.batch_norm:
             h = layers.batch_norm(
-                train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name="batch_norm"
+                train=train,
+                dtype=self.dtype,
+                axis_name=self.batch_norm_axis_name,
+                name="batch_norm",
+                scale_stddev=self.batch_norm_scale_stddev,
             )(h)
         h = nn.leaky_relu(h, self.slope)
-        return nn.Dense(self.num_outputs, dtype=self.dtype, name="output")(h).astype(jnp.float32)
+        return nn.Dense(self.num_outputs, name="output", **dense)(h).astype(jnp.float32)
 
 
 class ConditionalDiscriminator(nn.Module):
@@ -137,6 +149,9 @@ class ConditionalDiscriminator(nn.Module):
     q_width: int = 128
     q_batch_norm: bool = False  # batch norm in Q's hidden layer (Chen et al.'s code)
     q_slope: float = layers.LEAKY_RELU_SLOPE
+    # > 0: the heads' Dense weights N(0, s²) (Chen et al.'s InfoGAN code: 0.02); 0: LeCun normal
+    head_init_stddev: float = 0.0
+    q_batch_norm_scale_stddev: float = 0.0  # > 0: γ of Q's batch norm starts at N(1, s²), else at 1
     spectral_norm: bool = False
 
     def __post_init__(self):
@@ -146,6 +161,12 @@ class ConditionalDiscriminator(nn.Module):
         layers.check_choice(owner, "label_input", self.label_input, _LABEL_INPUTS)
         layers.check_non_negative_int(owner, "class_head", self.class_head)
         layers.check_non_negative_int(owner, "q_head", self.q_head)
+        for name in ("head_init_stddev", "q_batch_norm_scale_stddev"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ValueError(
+                    f"{owner}: `{name}` must be a number >= 0 (0: the default initialisation); got {value!r}."
+                )
         if not getattr(self.base, "features_only", False):
             raise ValueError(f"{owner}: its body must be built with features_only=True.")
         if self.conditioning != "none" and self.num_classes < 1:
@@ -154,7 +175,8 @@ class ConditionalDiscriminator(nn.Module):
             raise ValueError(f"{owner}: it has no output; set adversarial, class_head or q_head.")
 
     def _dense(self, features: int, name: str, train: bool):
-        return layers.spectral_normalized(nn.Dense(features, name=name), enabled=self.spectral_norm, train=train)
+        dense = nn.Dense(features, kernel_init=head_init(self.head_init_stddev), name=name)
+        return layers.spectral_normalized(dense, enabled=self.spectral_norm, train=train)
 
     @nn.compact
     def __call__(self, x: jax.Array, label: jax.Array | None = None, *, train: bool) -> dict[str, jax.Array]:
@@ -187,6 +209,8 @@ class ConditionalDiscriminator(nn.Module):
                 self.q_width,
                 batch_norm=self.q_batch_norm,
                 slope=self.q_slope,
+                init_stddev=self.head_init_stddev,
+                batch_norm_scale_stddev=self.q_batch_norm_scale_stddev,
                 batch_norm_axis_name=getattr(self.base, "batch_norm_axis_name", None),
                 name="q_head",
             )(features, train=train)

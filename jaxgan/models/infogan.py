@@ -37,6 +37,11 @@ def _check(owner: str, name: str, value) -> None:
     layers.check_positive_int(owner, name, value)
 
 
+def _check_stddev(owner: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"{owner}: batch_norm_scale_stddev must be a number >= 0 (0: γ starts at 1); got {value!r}.")
+
+
 class InfoGAN28Generator(nn.Module):
     """z -> FC 1024 BN ReLU -> FC 7·7·2f BN ReLU -> up-conv 4x4/2 f BN ReLU -> up-conv 4x4/2 C -> tanh.
 
@@ -46,6 +51,10 @@ class InfoGAN28Generator(nn.Module):
     channels: int = 1
     features: int = 64
     hidden: int = 1024
+    # "tanh": x = tanh(a); "sigmoid": x = 2 sigmoid(a) - 1 = tanh(a / 2), Chen et al.'s Bernoulli mean
+    # sigmoid(a) in [0, 1] mapped to [-1, 1] (the same network and parameters as theirs)
+    output: str = "tanh"
+    batch_norm_scale_stddev: float = 0.0  # > 0: γ starts at N(1, s²) (theirs: 0.02), else at 1
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
 
@@ -53,13 +62,21 @@ class InfoGAN28Generator(nn.Module):
         super().__post_init__()
         for name in ("channels", "features", "hidden"):
             _check("InfoGAN28Generator", name, getattr(self, name))
+        layers.check_choice("InfoGAN28Generator", "output", self.output, ("tanh", "sigmoid"))
+        _check_stddev("InfoGAN28Generator", self.batch_norm_scale_stddev)
 
     @property
     def output_shape(self) -> tuple[int, int, int]:
         return (28, 28, self.channels)
 
     def _bn_relu(self, h: jax.Array, train: bool, name: str) -> jax.Array:
-        bn = layers.batch_norm(train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name=name)
+        bn = layers.batch_norm(
+            train=train,
+            dtype=self.dtype,
+            axis_name=self.batch_norm_axis_name,
+            name=name,
+            scale_stddev=self.batch_norm_scale_stddev,
+        )
         return nn.relu(bn(h))
 
     @nn.compact
@@ -78,7 +95,7 @@ class InfoGAN28Generator(nn.Module):
         h = ConvTranspose(self.features, (4, 4), use_bias=False, name="deconv_0", **conv)(h)
         h = self._bn_relu(h, train, "batch_norm_deconv_0")
         x = ConvTranspose(self.channels, (4, 4), name="deconv_1", **conv)(h)
-        return jnp.tanh(x).astype(jnp.float32)
+        return jnp.tanh(x if self.output == "tanh" else 0.5 * x).astype(jnp.float32)
 
 
 class InfoGAN28Discriminator(nn.Module):
@@ -91,6 +108,9 @@ class InfoGAN28Discriminator(nn.Module):
     hidden: int = 1024
     num_outputs: int | None = None
     features_only: bool = False
+    # "symmetric": D reads x in [-1, 1]; "unit": D reads (x + 1) / 2 in [0, 1], Chen et al.'s data
+    input_range: str = "symmetric"
+    batch_norm_scale_stddev: float = 0.0  # > 0: γ starts at N(1, s²) (theirs: 0.02), else at 1
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
 
@@ -99,14 +119,24 @@ class InfoGAN28Discriminator(nn.Module):
         for name in ("features", "hidden"):
             _check("InfoGAN28Discriminator", name, getattr(self, name))
         layers.check_num_outputs("InfoGAN28Discriminator", self.num_outputs)
+        layers.check_choice("InfoGAN28Discriminator", "input_range", self.input_range, ("symmetric", "unit"))
+        _check_stddev("InfoGAN28Discriminator", self.batch_norm_scale_stddev)
 
     def _bn(self, train: bool, name: str):
-        return layers.batch_norm(train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name=name)
+        return layers.batch_norm(
+            train=train,
+            dtype=self.dtype,
+            axis_name=self.batch_norm_axis_name,
+            name=name,
+            scale_stddev=self.batch_norm_scale_stddev,
+        )
 
     @nn.compact
     def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
         if x.ndim != 4:
             raise ValueError(f"InfoGAN28Discriminator: images must be NHWC; got shape {x.shape}.")
+        if self.input_range == "unit":
+            x = (x + 1.0) / 2.0
         conv = dict(strides=(2, 2), dtype=self.dtype, kernel_init=INIT)
         h = nn.leaky_relu(Conv(self.features, (4, 4), name="conv_0", **conv)(x.astype(self.dtype)), SLOPE)
         h = Conv(2 * self.features, (4, 4), use_bias=False, name="conv_1", **conv)(h)

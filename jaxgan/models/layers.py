@@ -147,10 +147,13 @@ def batch_norm(
     name: str | None = None,
     momentum: float = BATCH_NORM_MOMENTUM,
     epsilon: float = BATCH_NORM_EPSILON,
+    scale_stddev: float = 0.0,
 ) -> nn.BatchNorm:
     """`nn.BatchNorm` with the house settings (or the given `momentum`/`epsilon`); `axis_name`
-    averages statistics across devices. Running averages: `r <- momentum * r + (1 - momentum) * batch`."""
+    averages statistics across devices. Running averages: `r <- momentum * r + (1 - momentum) * batch`.
+    `scale_stddev` > 0: γ starts at N(1, scale_stddev²) (Chen et al.'s InfoGAN code: 0.02), else at 1."""
     return nn.BatchNorm(
+        scale_init=normal_around_one(scale_stddev) if scale_stddev > 0 else nn.initializers.ones,
         use_running_average=not train,
         momentum=momentum,
         epsilon=epsilon,
@@ -159,6 +162,15 @@ def batch_norm(
         axis_name=axis_name,
         name=name,
     )
+
+
+def normal_around_one(stddev: float):
+    """An initialiser drawing N(1, stddev²) per entry (batch norm's γ in Chen et al.'s InfoGAN code)."""
+
+    def init(key, shape, dtype=jnp.float32):
+        return (1.0 + stddev * jax.random.normal(key, shape)).astype(dtype)
+
+    return init
 
 
 def upsample_nearest(x: jax.Array, factor: int = 2) -> jax.Array:

@@ -111,6 +111,7 @@ def adversarial_pair(
     lookahead: int = 0,
     generator_trains: Inputs = ("generator",),
     generator_reads_real: bool = True,
+    generator_draws: str = "reuse",
     pack: int = 1,
     features: bool = False,
     report: Inputs = (),
@@ -119,7 +120,8 @@ def adversarial_pair(
 
         D group (`repeats` updates a step): fake = G(*generator_inputs); D(*real), D(*fake) -> outputs
             (and D on each `also` input set -> its output, in the same call); d_terms; `project`.
-        G group: reuses `fake` (one G forward pass a step); D(*fake) -> outputs[1] and, when
+        G group: reuses `fake` (one G forward pass a step; with `generator_draws="fresh"` it
+            draws its own latents and computes fake = G(*generator_inputs) anew); D(*fake) -> outputs[1] and, when
             `generator_reads_real`, D(*real) -> outputs[0] (neither keeps D's new batch
             statistics: G's update does not change D); g_terms; `lookahead`: the unrolled GAN's
             k differentiable D updates.
@@ -157,13 +159,17 @@ def adversarial_pair(
         report=tuple(report),
         metric="d",
     )
+    if generator_draws not in ("reuse", "fresh"):
+        raise ValueError(f"adversarial_pair: generator_draws must be 'reuse' or 'fresh'; got {generator_draws!r}.")
+    fresh = generator_draws == "fresh"
     generator = Group(
         "generator",
         trains=tuple(generator_trains),
         optimizer=g_optimizer,
-        calls=g_calls,
+        calls=((Call("generator", tuple(generator_inputs), "fake"),) if fresh else ()) + g_calls,
         terms=tuple(g_terms),
-        reuse=("fake",),
+        latents=tuple(latents) if fresh else (),
+        reuse=() if fresh else ("fake",),
         lookahead=("discriminator", lookahead) if lookahead else None,
         metric="g",
     )

@@ -35,6 +35,54 @@ def test_infogan28_layer_shapes_are_chen_et_al_mnist_networks():
     assert features.apply(d_vars, x, train=False).shape == (2, 1024)
 
 
+def test_infogan28_released_code_options_are_their_data_range_and_initialisation():
+    """`output="sigmoid"`: 2 sigmoid(a) - 1 = tanh(a / 2), the tanh G with its last layer halved;
+    `input_range="unit"`: D reads (x + 1) / 2; γ (and Q's Dense weights) drawn as in Chen et al.'s code."""
+    z = jax.random.uniform(jax.random.PRNGKey(1), (3, 74), minval=-1.0, maxval=1.0)
+    tanh_g = models.build("generator", "infogan28")
+    sigmoid_g = models.build("generator", "infogan28", output="sigmoid")
+    variables = sigmoid_g.init(KEYS, z, train=False)
+    halved = jax.tree.map(lambda w: w, variables)
+    halved["params"]["deconv_1"] = jax.tree.map(lambda w: 0.5 * w, variables["params"]["deconv_1"])
+    np.testing.assert_allclose(
+        sigmoid_g.apply(variables, z, train=False), tanh_g.apply(halved, z, train=False), rtol=1e-5, atol=1e-6
+    )
+    x = jax.random.uniform(jax.random.PRNGKey(2), (3, 28, 28, 1), minval=-1.0, maxval=1.0)
+    unit_d = models.build("discriminator", "infogan28", input_range="unit")
+    d_vars = unit_d.init(KEYS, x, train=False)
+    symmetric_d = models.build("discriminator", "infogan28")
+    np.testing.assert_allclose(
+        unit_d.apply(d_vars, x, train=False), symmetric_d.apply(d_vars, (x + 1.0) / 2.0, train=False), rtol=1e-5
+    )
+    drawn = models.build("discriminator", "infogan28", batch_norm_scale_stddev=0.02).init(KEYS, x, train=False)
+    gamma = np.asarray(drawn["params"]["batch_norm_fc"]["scale"])
+    assert abs(gamma.mean() - 1.0) < 0.003 and abs(gamma.std() - 0.02) < 0.003  # 1024 draws of N(1, 0.02²)
+    assert np.all(np.asarray(d_vars["params"]["batch_norm_fc"]["scale"]) == 1.0)
+    with pytest.raises(ValueError, match="`output` must be one of"):
+        models.build("generator", "infogan28", output="relu").init(KEYS, z, train=False)
+    with pytest.raises(ValueError, match="batch_norm_scale_stddev must be a number >= 0"):
+        models.build("discriminator", "infogan28", batch_norm_scale_stddev=-0.1).init(KEYS, x, train=False)
+
+
+def test_q_head_weights_follow_head_init_stddev():
+    from jaxgan.models.conditional import ConditionalDiscriminator
+
+    body = models.build("discriminator", "infogan28", features_only=True)
+    d = ConditionalDiscriminator(
+        body, q_head=12, q_batch_norm=True, head_init_stddev=0.02, q_batch_norm_scale_stddev=0.02
+    )
+    params = d.init(KEYS, jnp.zeros((2, 28, 28, 1)), train=False)["params"]
+    for kernel in (params["q_head"]["hidden"]["kernel"], params["output"]["kernel"]):
+        assert abs(float(jnp.std(kernel)) - 0.02) < 0.002
+    assert abs(float(jnp.std(params["q_head"]["batch_norm"]["scale"])) - 0.02) < 0.006
+    lecun = ConditionalDiscriminator(body, q_head=12, q_batch_norm=True).init(
+        KEYS, jnp.zeros((2, 28, 28, 1)), train=False
+    )
+    assert abs(float(jnp.std(lecun["params"]["q_head"]["hidden"]["kernel"])) - 1024**-0.5) < 0.002
+    with pytest.raises(ValueError, match="`head_init_stddev` must be a number >= 0"):
+        ConditionalDiscriminator(body, q_head=12, head_init_stddev=-1.0)
+
+
 def test_normal_from_bits_is_standard_normal_and_finite_at_the_extreme_bits():
     bits = layers.per_example_bits(jax.random.PRNGKey(3), jnp.arange(100), (1000,))
     values = np.asarray(normal_from_bits(bits)).ravel()

@@ -33,10 +33,11 @@ def _infogan_config(**settings):
     return config
 
 
-def _latents(state, batch_size, noise="normal"):
-    """(z, code, continuous) of D's group (group 0, repeat 0), as the step documents its keys."""
+def _latents(state, batch_size, noise="normal", group=0):
+    """(z, code, continuous) of D's group (group 0, repeat 0) or G's (group 1, when it draws its
+    own), as the step documents its keys."""
     latent_key = jax.random.split(jax.random.fold_in(state.rng, state.step), 3)[0]
-    base = jax.random.fold_in(jax.random.fold_in(latent_key, 0), 0)
+    base = jax.random.fold_in(jax.random.fold_in(latent_key, group), 0)
 
     def draw(j, fn):
         key = jax.random.fold_in(base, j)
@@ -60,11 +61,17 @@ def _bounds(out, code, continuous):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("q_trains_with,noise", [("discriminator", "uniform"), ("generator", "normal")])
-def test_infogan_step_equals_the_hand_written_update(q_trains_with, noise):
+@pytest.mark.parametrize(
+    "q_trains_with,noise,draws",
+    [("discriminator", "uniform", "reuse"), ("generator", "normal", "reuse"), ("discriminator", "uniform", "fresh")],
+)
+def test_infogan_step_equals_the_hand_written_update(q_trains_with, noise, draws):
     """Chen et al.'s code ("discriminator"): D's update trains D and Q's head on D's loss - λ L_I,
-    G's trains G alone on G's loss - λ L_I. "generator": D's loss has no bound, Q's head moves with G."""
-    config = _infogan_config(q_trains_with=q_trains_with, noise=noise, q_batch_norm=False, continuous_weight=0.5)
+    G's trains G alone on G's loss - λ L_I. "generator": D's loss has no bound, Q's head moves with G.
+    `generator_draws="fresh"` (their two `sess.run`s): G's update draws its own z and codes."""
+    config = _infogan_config(
+        q_trains_with=q_trains_with, noise=noise, q_batch_norm=False, continuous_weight=0.5, generator_draws=draws
+    )
     experiment = build.build(config)
     state = build.new_state(experiment, jax.random.PRNGKey(4))
     batch = batch_for(experiment, config)
@@ -88,6 +95,10 @@ def test_infogan_step_equals_the_hand_written_update(q_trains_with, noise):
         return loss
 
     d_new = sgd(d_params, jax.grad(d_loss)(d_params))
+
+    if draws == "fresh":
+        z, code, continuous = _latents(state, config.batch_size, noise, group=1)
+        assert not np.allclose(z, _latents(state, config.batch_size, noise)[0])
 
     def g_loss(g, q_head):
         out = D({**d_new, "q_head": q_head}, G(g))
@@ -205,3 +216,16 @@ def test_a_conditional_program_on_a_dataset_without_labels_is_refused():
         ValueError, match=r"needs a dataset with features \['x', 'label'\], but config.data.name='ring' has \['x'\]"
     ):
         registry.build_program(config, dataset, axis_name=None)
+
+
+def test_released_code_sets_chen_et_als_settings_and_g_draws_its_own_latents():
+    config = infogan.released_code(infogan.mnist_config())
+    assert (config.model.generator.output, config.model.discriminator.input_range) == ("sigmoid", "unit")
+    assert config.model.generator.batch_norm_scale_stddev == config.model.discriminator.batch_norm_scale_stddev == 0.02
+    assert (config.infogan.head_init_stddev, config.infogan.q_batch_norm_scale_stddev) == (0.02, 0.02)
+    experiment = build.build(config)
+    discriminator_group, generator_group = experiment.program.groups
+    assert generator_group.reuse == () and generator_group.latents == discriminator_group.latents
+    assert generator_group.calls[0].network == "generator"
+    default = build.build(infogan.mnist_config()).program.groups[1]
+    assert default.reuse == ("fake",) and default.latents == ()
