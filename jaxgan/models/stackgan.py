@@ -3,16 +3,17 @@ Stacked Generative Adversarial Networks"), conditioned on a class label instead 
 
     ConditioningAugmentation   e = one_hot(label) -> Dense(2d), leaky ReLU 0.2 -> (μ, log σ);
                                ĉ = μ + σ ⊙ ε, ε ~ N(0, I_d) given per example (a latent of the program)
-    Stage-I G  (stage_one)     (z, ĉ_1) -> Dense to 7x7x2f, ReLU -> [nearest x2 + 5x5 conv f, ReLU]
+    Stage-I G  (stage_one)     (z, ĉ_1) -> Dense to b x b x 2f, ReLU -> [nearest x2 + 5x5 conv f, ReLU]
                                up to the low resolution r -> 3x3 conv to C channels, tanh
     Stage-II G (stage_two)     (Stage-I image at r, ĉ_2) -> 3x3 conv f, ReLU -> [4x4 stride-2 conv 2f,
-                               ReLU] down to 7x7 -> concat ĉ_2 tiled -> 3x3 conv 2f, ReLU ->
+                               ReLU] down to b x b -> concat ĉ_2 tiled -> 3x3 conv 2f, ReLU ->
                                `num_residual_blocks` x [h + conv(ReLU(conv(h))), ReLU] ->
                                [nearest x2 + 5x5 conv f, ReLU] up to the data's size -> 3x3 conv C, tanh
     D (stage_one / stage_two)  x -> [4x4 stride-2 conv, leaky ReLU 0.2] down to at most 4x4, channels
                                f, 2f, 4f, ... -> concat Dense(label one-hot) (leaky ReLU) tiled ->
                                1x1 conv, leaky ReLU (its features sown) -> Dense 1: the logit
 
+b = r / 2 for an even r, else r (`base_size`): r = 14 for the 28x28 digits, b = 7.
 `StackGANGenerator(stage=0)` is Stage-I G with its CA, its r x r image nearest-upsampled to the data's
 size (so the loop's grids, `jaxgan sample` and the evaluators see data-sized images; average pooling
 gives the r x r image back exactly). `stage=1` holds the same Stage-I submodule (`stage_one`: carried
@@ -37,7 +38,7 @@ from jaxgan.models.conv import Conv, UpsampleConv
 
 Dtype = Any
 LEAK = 0.2
-BASE = 7  # the 28x28 digits: Stage-I G starts at 7x7 and Stage-II G refines at 7x7
+HE = nn.initializers.kaiming_normal()  # variance 2 / fan_in: the scale of a layer followed by a ReLU
 
 
 def _leaky(x: jax.Array) -> jax.Array:
@@ -50,6 +51,12 @@ def doublings(low: int, high: int) -> int | None:
     while low * 2**k < high:
         k += 1
     return k if low * 2**k == high else None
+
+
+def base_size(resolution: int) -> int:
+    """Where Stage-I G starts and Stage-II G refines: half the Stage-I resolution r when r is even
+    (14 -> 7), else r itself (7)."""
+    return resolution // 2 if resolution % 2 == 0 else resolution
 
 
 class ConditioningAugmentation(nn.Module):
@@ -83,11 +90,13 @@ class StageOneGenerator(nn.Module):
         c, mean, log_variance = ConditioningAugmentation(self.num_classes, self.condition_dim, self.dtype, name="ca")(
             label, eps
         )
-        f = self.features
+        f, base = self.features, base_size(self.resolution)
         h = jnp.concatenate([z.astype(self.dtype), c.astype(self.dtype)], axis=-1)
-        h = nn.relu(nn.Dense(BASE * BASE * 2 * f, dtype=self.dtype, name="dense")(h)).reshape(-1, BASE, BASE, 2 * f)
-        for i in range(doublings(BASE, self.resolution)):
-            h = nn.relu(UpsampleConv(f, (5, 5), dtype=self.dtype, name=f"up_{i}")(h))
+        h = nn.relu(nn.Dense(base * base * 2 * f, dtype=self.dtype, kernel_init=HE, name="dense")(h)).reshape(
+            -1, base, base, 2 * f
+        )
+        for i in range(doublings(base, self.resolution)):
+            h = nn.relu(UpsampleConv(f, (5, 5), dtype=self.dtype, kernel_init=HE, name=f"up_{i}")(h))
         image = jnp.tanh(Conv(self.channels, (3, 3), dtype=self.dtype, name="to_image")(h))
         return image.astype(jnp.float32), mean, log_variance
 
@@ -108,17 +117,21 @@ class StageTwoGenerator(nn.Module):
         c, mean, log_variance = ConditioningAugmentation(self.num_classes, self.condition_dim, self.dtype, name="ca")(
             label, eps
         )
-        f = self.features
-        h = nn.relu(Conv(f, (3, 3), dtype=self.dtype, name="encode_in")(low.astype(self.dtype)))
-        for i in range(doublings(BASE, low.shape[1])):
-            h = nn.relu(Conv(2 * f, (4, 4), strides=(2, 2), dtype=self.dtype, name=f"encode_down_{i}")(h))
+        f, base = self.features, base_size(low.shape[1])
+        h = nn.relu(Conv(f, (3, 3), dtype=self.dtype, kernel_init=HE, name="encode_in")(low.astype(self.dtype)))
+        for i in range(doublings(base, low.shape[1])):
+            h = nn.relu(
+                Conv(2 * f, (4, 4), strides=(2, 2), dtype=self.dtype, kernel_init=HE, name=f"encode_down_{i}")(h)
+            )
         tiled = jnp.broadcast_to(c.astype(self.dtype)[:, None, None, :], (*h.shape[:3], c.shape[-1]))
-        h = nn.relu(Conv(2 * f, (3, 3), dtype=self.dtype, name="joint")(jnp.concatenate([h, tiled], axis=-1)))
+        h = nn.relu(
+            Conv(2 * f, (3, 3), dtype=self.dtype, kernel_init=HE, name="joint")(jnp.concatenate([h, tiled], axis=-1))
+        )
         for i in range(self.num_residual_blocks):
-            r = nn.relu(Conv(2 * f, (3, 3), dtype=self.dtype, name=f"residual_{i}_0")(h))
-            h = nn.relu(h + Conv(2 * f, (3, 3), dtype=self.dtype, name=f"residual_{i}_1")(r))
-        for i in range(doublings(BASE, self.size)):
-            h = nn.relu(UpsampleConv(f, (5, 5), dtype=self.dtype, name=f"up_{i}")(h))
+            r = nn.relu(Conv(2 * f, (3, 3), dtype=self.dtype, kernel_init=HE, name=f"residual_{i}_0")(h))
+            h = nn.relu(h + Conv(2 * f, (3, 3), dtype=self.dtype, kernel_init=HE, name=f"residual_{i}_1")(r))
+        for i in range(doublings(base, self.size)):
+            h = nn.relu(UpsampleConv(f, (5, 5), dtype=self.dtype, kernel_init=HE, name=f"up_{i}")(h))
         image = jnp.tanh(Conv(self.channels, (3, 3), dtype=self.dtype, name="to_image")(h))
         return image.astype(jnp.float32), mean, log_variance
 
@@ -145,10 +158,10 @@ class StackGANGenerator(nn.Module):
             layers.check_positive_int("StackGANGenerator", field, getattr(self, field))
         layers.check_non_negative_int("StackGANGenerator", "num_residual_blocks", self.num_residual_blocks)
         size = tuple(self.output_shape)[0]
-        if doublings(BASE, self.low_resolution) is None or doublings(self.low_resolution, size) is None:
+        if self.low_resolution >= size or doublings(self.low_resolution, size) is None:
             raise ValueError(
-                f"StackGANGenerator: low_resolution={self.low_resolution!r} must be {BASE} times a power of two "
-                f"and the image size {size} that times a power of two (e.g. 7 or 14 for 28x28 images)."
+                f"StackGANGenerator: low_resolution={self.low_resolution!r} (Stage I's image size) must be the image "
+                f"size {size} divided by a power of two, at least 2 (e.g. 7 or 14 for 28x28 images)."
             )
         if self.stage not in (0, 1):
             raise ValueError(f"StackGANGenerator: stage must be 0 (Stage I) or 1 (Stage II); got {self.stage!r}.")
@@ -188,10 +201,12 @@ class StackGANGenerator(nn.Module):
 class StackGANDiscriminator(nn.Module):
     """D(x, label) -> `[N]` logits (see the module doc): Stage-I D (`stage=0`, on the low-resolution
     images) or Stage-II D (`stage=1`). `features`: the first convolution's channels (doubled at each
-    downsampling); `condition_dim`: the width of the label's embedding (the paper's 128)."""
+    downsampling); `condition_dim`: the width of the label's embedding (the paper's 128); `input_label`:
+    also the one-hot label as input channels (not in the paper: D then sees the label from its first layer)."""
 
     features: int = 32
     condition_dim: int = 16
+    input_label: bool = False
     num_classes: int = 10
     stage: int = 0
     dtype: Dtype = jnp.float32
@@ -200,12 +215,15 @@ class StackGANDiscriminator(nn.Module):
         super().__post_init__()
         for field in ("features", "condition_dim", "num_classes"):
             layers.check_positive_int("StackGANDiscriminator", field, getattr(self, field))
+        if not isinstance(self.input_label, bool):
+            raise ValueError(f"StackGANDiscriminator: `input_label` must be True or False; got {self.input_label!r}.")
 
     @nn.compact
     def __call__(self, x: jax.Array, label: jax.Array, *, train: bool = False) -> jax.Array:
         del train
+        name = ("stage_one", "stage_two")[self.stage]
         return _Discriminator(
-            self.features, self.condition_dim, self.num_classes, self.dtype, name=("stage_one", "stage_two")[self.stage]
+            self.features, self.condition_dim, self.num_classes, self.input_label, self.dtype, name=name
         )(x, label)
 
 
@@ -213,18 +231,26 @@ class _Discriminator(nn.Module):
     features: int
     condition_dim: int
     num_classes: int
+    input_label: bool
     dtype: Dtype
 
     @nn.compact
     def __call__(self, x: jax.Array, label: jax.Array) -> jax.Array:
         h, width, i = x.astype(self.dtype), self.features, 0
+        if self.input_label:  # the one-hot label as input channels too (CGAN's D), beside the joint layer's
+            one_hot = jax.nn.one_hot(label, self.num_classes, dtype=self.dtype)
+            h = jnp.concatenate([h, jnp.broadcast_to(one_hot[:, None, None, :], (*h.shape[:3], self.num_classes))], -1)
         while h.shape[1] > 4 or i == 0:
             h = _leaky(Conv(width, (4, 4), strides=(2, 2), dtype=self.dtype, name=f"down_{i}")(h))
             width, i = 2 * width, i + 1
         e = jax.nn.one_hot(label, self.num_classes, dtype=self.dtype)
         c = _leaky(nn.Dense(self.condition_dim, dtype=self.dtype, name="context")(e))
         tiled = jnp.broadcast_to(c[:, None, None, :], (*h.shape[:3], c.shape[-1]))
-        h = _leaky(Conv(width // 2, (1, 1), dtype=self.dtype, name="joint")(jnp.concatenate([h, tiled], axis=-1)))
+        h = _leaky(
+            Conv(width // 2, (1, 1), dtype=self.dtype, kernel_init=HE, name="joint")(
+                jnp.concatenate([h, tiled], axis=-1)
+            )
+        )
         h = h.reshape(h.shape[0], -1)
         self.sow("intermediates", "features", h)
         return nn.Dense(1, dtype=self.dtype, name="output")(h)[:, 0].astype(jnp.float32)

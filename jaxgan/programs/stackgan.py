@@ -145,7 +145,9 @@ def build(parts: Parts) -> Program:
         optimizer=parts.optimizer("discriminator"),
         calls=tuple(calls),
         terms=(Term("objective", d_loss, tuple(d_outputs)),),
-        latents=tuple(latent.name for latent in latents),
+        # not `label`: a generated example takes the label of the real example at its position (the
+        # batch's), so both halves of D's batch have one label distribution; `label` is drawn for samples
+        latents=tuple(latent.name for latent in latents if latent.name != "label"),
         report=tuple(d_outputs),
         metric="d",
     )
