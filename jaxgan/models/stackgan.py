@@ -6,14 +6,16 @@ Stacked Generative Adversarial Networks"), conditioned on a class label instead 
     Stage-I G  (stage_one)     (z, ĉ_1) -> Dense to b x b x 2f, ReLU -> [nearest x2 + 5x5 conv f, ReLU]
                                up to the low resolution r -> 3x3 conv to C channels, tanh
     Stage-II G (stage_two)     (Stage-I image at r, ĉ_2) -> 3x3 conv f, ReLU -> [4x4 stride-2 conv 2f,
-                               ReLU] down to b x b -> concat ĉ_2 tiled -> 3x3 conv 2f, ReLU ->
-                               `num_residual_blocks` x [h + conv(ReLU(conv(h))), ReLU] ->
-                               [nearest x2 + 5x5 conv f, ReLU] up to the data's size -> 3x3 conv C, tanh
+                               BN, ReLU] down to b x b -> concat ĉ_2 tiled -> 3x3 conv 2f, BN, ReLU ->
+                               `num_residual_blocks` x [h + BN(conv(ReLU(BN(conv(h))))), ReLU] ->
+                               [nearest x2 + 5x5 conv f, BN, ReLU] up to the data's size -> 3x3 conv C, tanh
     D (stage_one / stage_two)  x -> [4x4 stride-2 conv, leaky ReLU 0.2] down to at most 4x4, channels
                                f, 2f, 4f, ... -> concat Dense(label one-hot) (leaky ReLU) tiled ->
                                1x1 conv, leaky ReLU (its features sown) -> Dense 1: the logit
 
-b = r / 2 for an even r, else r (`base_size`): r = 14 for the 28x28 digits, b = 7.
+b = r / 2 for an even r, else r (`base_size`): r = 14 for the 28x28 digits, b = 7. Batch norm (BN, the
+statistics of the global batch with `batch_norm_axis_name`) is in Stage-II G only: Stage-I G is three
+layers, and without it the ten layers of Stage-II G lost to its D within 100 steps (results/stackgan.md).
 `StackGANGenerator(stage=0)` is Stage-I G with its CA, its r x r image nearest-upsampled to the data's
 size (so the loop's grids, `jaxgan sample` and the evaluators see data-sized images; average pooling
 gives the r x r image back exactly). `stage=1` holds the same Stage-I submodule (`stage_one`: carried
@@ -38,7 +40,6 @@ from jaxgan.models.conv import Conv, UpsampleConv
 
 Dtype = Any
 LEAK = 0.2
-HE = nn.initializers.kaiming_normal()  # variance 2 / fan_in: the scale of a layer followed by a ReLU
 
 
 def _leaky(x: jax.Array) -> jax.Array:
@@ -92,11 +93,9 @@ class StageOneGenerator(nn.Module):
         )
         f, base = self.features, base_size(self.resolution)
         h = jnp.concatenate([z.astype(self.dtype), c.astype(self.dtype)], axis=-1)
-        h = nn.relu(nn.Dense(base * base * 2 * f, dtype=self.dtype, kernel_init=HE, name="dense")(h)).reshape(
-            -1, base, base, 2 * f
-        )
+        h = nn.relu(nn.Dense(base * base * 2 * f, dtype=self.dtype, name="dense")(h)).reshape(-1, base, base, 2 * f)
         for i in range(doublings(base, self.resolution)):
-            h = nn.relu(UpsampleConv(f, (5, 5), dtype=self.dtype, kernel_init=HE, name=f"up_{i}")(h))
+            h = nn.relu(UpsampleConv(f, (5, 5), dtype=self.dtype, name=f"up_{i}")(h))
         image = jnp.tanh(Conv(self.channels, (3, 3), dtype=self.dtype, name="to_image")(h))
         return image.astype(jnp.float32), mean, log_variance
 
@@ -111,29 +110,36 @@ class StageTwoGenerator(nn.Module):
     size: int
     channels: int
     dtype: Dtype = jnp.float32
+    batch_norm_axis_name: str | None = None
 
     @nn.compact
-    def __call__(self, low: jax.Array, label: jax.Array, eps: jax.Array):
+    def __call__(self, low: jax.Array, label: jax.Array, eps: jax.Array, train: bool):
         c, mean, log_variance = ConditioningAugmentation(self.num_classes, self.condition_dim, self.dtype, name="ca")(
             label, eps
         )
         f, base = self.features, base_size(low.shape[1])
-        h = nn.relu(Conv(f, (3, 3), dtype=self.dtype, kernel_init=HE, name="encode_in")(low.astype(self.dtype)))
+
+        def conv_bn_relu(h, features, kernel, name, strides=(1, 1)):
+            h = Conv(features, kernel, strides=strides, use_bias=False, dtype=self.dtype, name=name)(h)
+            return nn.relu(self._bn(train, f"{name}_bn")(h))
+
+        h = nn.relu(Conv(f, (3, 3), dtype=self.dtype, name="encode_in")(low.astype(self.dtype)))
         for i in range(doublings(base, low.shape[1])):
-            h = nn.relu(
-                Conv(2 * f, (4, 4), strides=(2, 2), dtype=self.dtype, kernel_init=HE, name=f"encode_down_{i}")(h)
-            )
+            h = conv_bn_relu(h, 2 * f, (4, 4), f"encode_down_{i}", strides=(2, 2))
         tiled = jnp.broadcast_to(c.astype(self.dtype)[:, None, None, :], (*h.shape[:3], c.shape[-1]))
-        h = nn.relu(
-            Conv(2 * f, (3, 3), dtype=self.dtype, kernel_init=HE, name="joint")(jnp.concatenate([h, tiled], axis=-1))
-        )
+        h = conv_bn_relu(jnp.concatenate([h, tiled], axis=-1), 2 * f, (3, 3), "joint")
         for i in range(self.num_residual_blocks):
-            r = nn.relu(Conv(2 * f, (3, 3), dtype=self.dtype, kernel_init=HE, name=f"residual_{i}_0")(h))
-            h = nn.relu(h + Conv(2 * f, (3, 3), dtype=self.dtype, kernel_init=HE, name=f"residual_{i}_1")(r))
+            r = conv_bn_relu(h, 2 * f, (3, 3), f"residual_{i}_0")
+            r = Conv(2 * f, (3, 3), use_bias=False, dtype=self.dtype, name=f"residual_{i}_1")(r)
+            h = nn.relu(h + self._bn(train, f"residual_{i}_1_bn")(r))
         for i in range(doublings(base, self.size)):
-            h = nn.relu(UpsampleConv(f, (5, 5), dtype=self.dtype, kernel_init=HE, name=f"up_{i}")(h))
+            h = UpsampleConv(f, (5, 5), use_bias=False, dtype=self.dtype, name=f"up_{i}")(h)
+            h = nn.relu(self._bn(train, f"up_{i}_bn")(h))
         image = jnp.tanh(Conv(self.channels, (3, 3), dtype=self.dtype, name="to_image")(h))
         return image.astype(jnp.float32), mean, log_variance
+
+    def _bn(self, train: bool, name: str):
+        return layers.batch_norm(train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name=name)
 
 
 class StackGANGenerator(nn.Module):
@@ -151,6 +157,7 @@ class StackGANGenerator(nn.Module):
     num_classes: int = 10
     stage: int = 0
     dtype: Dtype = jnp.float32
+    batch_norm_axis_name: str | None = None
 
     def __post_init__(self):
         super().__post_init__()
@@ -170,7 +177,6 @@ class StackGANGenerator(nn.Module):
     def __call__(
         self, z: jax.Array, label: jax.Array, eps_one: jax.Array, eps_two: jax.Array | None = None, *, train=False
     ) -> jax.Array:
-        del train
         size, channels = self.output_shape[0], self.output_shape[-1]
         low, mean, log_variance = StageOneGenerator(
             self.num_classes,
@@ -192,8 +198,9 @@ class StackGANGenerator(nn.Module):
             size,
             channels,
             self.dtype,
+            self.batch_norm_axis_name,
             name="stage_two",
-        )(jax.lax.stop_gradient(low), label, eps_two)
+        )(jax.lax.stop_gradient(low), label, eps_two, train)
         self.sow("intermediates", "features", losses.conditioning_augmentation_kl(mean, log_variance))
         return image
 
@@ -246,11 +253,7 @@ class _Discriminator(nn.Module):
         e = jax.nn.one_hot(label, self.num_classes, dtype=self.dtype)
         c = _leaky(nn.Dense(self.condition_dim, dtype=self.dtype, name="context")(e))
         tiled = jnp.broadcast_to(c[:, None, None, :], (*h.shape[:3], c.shape[-1]))
-        h = _leaky(
-            Conv(width // 2, (1, 1), dtype=self.dtype, kernel_init=HE, name="joint")(
-                jnp.concatenate([h, tiled], axis=-1)
-            )
-        )
+        h = _leaky(Conv(width // 2, (1, 1), dtype=self.dtype, name="joint")(jnp.concatenate([h, tiled], axis=-1)))
         h = h.reshape(h.shape[0], -1)
         self.sow("intermediates", "features", h)
         return nn.Dense(1, dtype=self.dtype, name="output")(h)[:, 0].astype(jnp.float32)

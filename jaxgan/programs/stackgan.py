@@ -42,9 +42,9 @@ with `configs/stackgan_mnist.py` (issue 27):
   14x14 (7x7 allowed), not 64x64 -> 256x256 birds, flowers and COCO; (3) the networks are scaled
   down for 2 CPU cores: CA dimension 16 (the paper's N_g = 128), D's condition 16 (N_d = 128),
   z ~ N(0, I_64) (100-d), widths 32 (the code's gf_dim 128, df_dim 64), 2 residual blocks (the
-  code's 4); (4) no batch norm anywhere (the paper's G and D have it after most layers) and flax's
-  default initialisers, so that each stage is device-count invariant without cross-device batch
-  statistics; (5) Stage-I G is a dense layer and upsampling convolutions without the released
+  code's 4); (4) batch norm only in Stage-II G (over the global batch: each stage stays
+  device-count invariant), none in Stage-I G or the Ds (the paper's have it after most layers),
+  flax's default initialisers; (5) Stage-I G is a dense layer and upsampling convolutions without the released
   code's residual blocks at 4x4 and 8x8, and neither D has the code's residual block on its 4x4
   features; D's last layer is a dense layer on the joint map (the code's 4x4 valid convolution,
   the same map); (6) λ = `kl_weight` = 1 (the paper's; the released configs use 2.0); (7) a stage

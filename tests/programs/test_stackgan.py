@@ -93,6 +93,8 @@ def test_the_two_stages_and_what_each_trains():
     assert starts == (0, 4)
     assert [Stages.stage_of(starts, s) for s in (0, 3, 4, 100)] == [0, 0, 1, 1]
     one, two = (build_lib.build(config, stage=stage).program for stage in (0, 1))
+    # the real examples keep the batch's labels (a generated one takes its position's); `label` is drawn for samples
+    assert "label" not in one.group("discriminator").latents and "label" in one.sample_latents
     assert one.group("generator").trains == ("generator",)
     assert two.group("generator").trains == ("generator/stage_two",)  # Stage-I G fixed
     assert one.sample_latents == ("z", "label", "eps_one")  # stage 1 draws the same first three
