@@ -44,7 +44,7 @@ _SUMMARIES = {
 _USAGES = {
     "train": "jaxgan train --config=configs/<experiment>.py --workdir=<dir> [--config.<field>=<value> ...]",
     "sample": "jaxgan sample --workdir=<dir> --out=<file.npy|file.png> [--num=64] [--seed=0]",
-    "eval": "jaxgan eval --workdir=<dir>",
+    "eval": "jaxgan eval --workdir=<dir> [--stage=k]",
     "classify": "jaxgan classify --workdir=<dir> --input=<images.npy> --out=<labels.npy>",
     "fid": "jaxgan fid --a=<source> --b=<source> [--kid] [--save_stats=<file.npz>] [--num=N] [--features=inception]",
 }
@@ -81,8 +81,8 @@ _TRUNCATION = flags.DEFINE_float(
 _STAGE = flags.DEFINE_integer(
     "stage",
     None,
-    "sample: a run in stages (progressive growing): draw at the newest kept checkpoint of this stage; default: the "
-    "latest checkpoint, at the run's current stage.",
+    "sample, eval: a run in stages (progressive growing, StackGAN): draw or evaluate at the newest kept checkpoint "
+    "of this stage; default: the latest checkpoint, at the run's current stage.",
 )
 _RECONSTRUCT = flags.DEFINE_string(
     "reconstruct",
@@ -141,7 +141,7 @@ _MULTIHOST_FLAGS = ("multihost", "coordinator_address", "num_processes", "proces
 _COMMAND_FLAGS = {
     "train": ("config", "workdir", "profile_steps", *_MULTIHOST_FLAGS),
     "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct", "input", "truncation", "stage"),
-    "eval": ("workdir", *_MULTIHOST_FLAGS),
+    "eval": ("workdir", "stage", *_MULTIHOST_FLAGS),
     "classify": ("workdir", "input", "out"),
     "fid": ("a", "b", "kid", "save_stats", "num", "seed", "features", "image_size", "skip_bad_files", "cache_dir"),
 }
@@ -545,7 +545,7 @@ def _eval() -> None:
     from jaxgan.train import restore
 
     _initialize_distributed(_MULTIHOST.value)
-    results = restore.evaluate_workdir(_WORKDIR.value)
+    results = restore.evaluate_workdir(_WORKDIR.value, stage=_STAGE.value)
     print(restore.format_table(results))
 
 

@@ -18,7 +18,8 @@ inputs are not a D/G pair of outputs alone): `auxiliary` (feature matching, ACGA
 `semi_supervised` (the K+1 classifier), `energy` (EBGAN, BEGAN), `madgan`, `vaegan`, `ali` (ALI / BiGAN),
 `mrgan` (MRGAN's regularisers, MDGAN's manifold and diffusion steps), `cogan`, `triplegan`,
 `translation` (pix2pix's L1, CycleGAN's cycle and identity terms; their adversarial losses are
-the separable ones above), `srgan` (SRGAN's pixel and feature content losses).
+the separable ones above), `srgan` (SRGAN's pixel and feature content losses), `stackgan`
+(conditioning augmentation's KL term, the matching-aware D loss).
 """
 
 from jaxgan.losses import semi_supervised
@@ -88,6 +89,7 @@ from jaxgan.losses.separable import (
     wasserstein_generator_loss,
 )
 from jaxgan.losses.srgan import feature_content_loss, pixel_content_loss
+from jaxgan.losses.stackgan import conditioning_augmentation_kl, stackgan_discriminator_loss
 from jaxgan.losses.translation import cyclegan_cycle_loss, cyclegan_identity_loss, mean_absolute_error
 from jaxgan.losses.triplegan import (
     triplegan_balance_loss,
@@ -176,6 +178,8 @@ __all__ = [
     "relativistic_average_discriminator_loss",
     "relativistic_average_generator_loss",
     "semi_supervised",
+    "conditioning_augmentation_kl",
+    "stackgan_discriminator_loss",
     "vaegan_discriminator_loss",
     "vaegan_feature_reconstruction_loss",
     "wasserstein_discriminator_loss",

@@ -11,8 +11,8 @@ its penultimate representation as `("intermediates", "features")`. Batch norm st
 spectral-norm vectors live in the "batch_stats" collection; dropout uses the "dropout" rng.
 
 The kinds: `generator` (the unconditional bodies, MAD-GAN's `multi_mlp`, the translation
-generators `unet` and `resnet`, SRGAN's `srresnet`, progressive growing's `progan`, CoGAN's `coupled_dcgan28` pair, Triple-GAN's `label_mlp`), `discriminator` (the bodies, the autoencoder Ds of EBGAN and
-BEGAN, VAE-GAN's `feature_discriminator`, the `patchgan`, SRGAN's `srgan`, ALI's `joint` D(x, z), CoGAN's `coupled_dcgan28` pair and Triple-GAN's `pair_mlp` D(x, y)) and
+generators `unet` and `resnet`, SRGAN's `srresnet`, progressive growing's `progan`, StackGAN's two-stage `stackgan`, CoGAN's `coupled_dcgan28` pair, Triple-GAN's `label_mlp`), `discriminator` (the bodies, the autoencoder Ds of EBGAN and
+BEGAN, VAE-GAN's `feature_discriminator`, the `patchgan`, SRGAN's `srgan`, StackGAN's `stackgan` (Stage-I or Stage-II D), ALI's `joint` D(x, z), CoGAN's `coupled_dcgan28` pair and Triple-GAN's `pair_mlp` D(x, y)) and
 `encoder` (VAE-GAN's `conv_encoder`, ALI's `deterministic_conv` and `mlp`). A family takes the kinds
 and names it can use (`jaxgan.programs.parts`).
 """
@@ -38,6 +38,7 @@ from jaxgan.models.noisy_mlp import NoisyMLPDiscriminator
 from jaxgan.models.progan import ProGANDiscriminator, ProGANGenerator
 from jaxgan.models.sngan import SNGANResNetDiscriminator, SNGANResNetGenerator
 from jaxgan.models.srgan import SRGANDiscriminator, SRResNetGenerator
+from jaxgan.models.stackgan import StackGANDiscriminator, StackGANGenerator
 from jaxgan.models.translation import PatchGANDiscriminator, ResNetGenerator, UNetGenerator
 from jaxgan.models.triplegan import LabelMLPGenerator, PairDiscriminator
 from jaxgan.models.vaegan import ConvEncoder, FeatureDiscriminator
@@ -57,6 +58,7 @@ _GENERATORS = types.MappingProxyType(
         "label_mlp": LabelMLPGenerator,
         "srresnet": SRResNetGenerator,
         "progan": ProGANGenerator,
+        "stackgan": StackGANGenerator,
     }
 )
 _DISCRIMINATORS = types.MappingProxyType(
@@ -77,6 +79,7 @@ _DISCRIMINATORS = types.MappingProxyType(
         "pair_mlp": PairDiscriminator,
         "srgan": SRGANDiscriminator,
         "progan": ProGANDiscriminator,
+        "stackgan": StackGANDiscriminator,
     }
 )
 _ENCODERS = types.MappingProxyType(

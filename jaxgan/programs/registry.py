@@ -35,6 +35,7 @@ from jaxgan.programs import (
     progressive,
     semi_supervised,
     srgan,
+    stackgan,
     translation,
     triplegan,
     vaegan,
@@ -64,6 +65,7 @@ FAMILIES: types.MappingProxyType[str, Family] = types.MappingProxyType(
             translation.CYCLEGAN,
             srgan.FAMILY,
             progressive.FAMILY,
+            stackgan.FAMILY,
         )
     }
 )

@@ -165,9 +165,10 @@ def write_samples(
     return out, num
 
 
-def evaluate_workdir(workdir: str) -> dict[str, float]:
-    """Evaluate the latest checkpoint; write `eval_<step>.json` into the workdir and return the results."""
-    config, experiment, state = load_latest(workdir)
+def evaluate_workdir(workdir: str, *, stage: int | None = None) -> dict[str, float]:
+    """Evaluate the latest checkpoint (`stage`: a run in stages at the newest kept checkpoint of that
+    stage, in its program); write `eval_<step>.json` into the workdir and return the results."""
+    config, experiment, state = load_latest(workdir, stage=stage)
     family = registry.get(config.program)
     if family.exports.translation is not None:  # held-out L1, PSNR, digit accuracy, cycle L1 (metrics/translation.py)
         from jaxgan.metrics import translation as translation_metrics

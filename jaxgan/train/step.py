@@ -310,7 +310,7 @@ def shared_pass(
     key: jax.Array,
     term_state: PyTree = None,
 ) -> tuple[dict[str, jax.Array], PyTree, dict[str, tuple[str, Callable]]]:
-    """The outputs `names` of `group`'s calls under `jax.vjp`: `(env, variables, pullbacks)`.
+    """The outputs `names` of `group`'s calls (or their sown `features`) under `jax.vjp`: `(env, variables, pullbacks)`.
 
     `key` is the group repeat's key, so the calls draw what they would inside the group's loss
     (`term_state`, the states at the start of the repeat, is what its augmentations read).
@@ -319,7 +319,8 @@ def shared_pass(
     env, variables = dict(env), dict(variables)
     pullbacks = {}
     for index, call in enumerate(group.calls):
-        wanted = [name for name in call.output_names if name in names]
+        produced = (*call.output_names, *call.features)  # a call's sown features can be reused too
+        wanted = [name for name in produced if name in names]
         if not wanted or all(name in env for name in call.output_names):
             continue
         call_key = jax.random.fold_in(calls_key, index)
@@ -339,7 +340,7 @@ def shared_pass(
             return values, new_vars
 
         values, pullback, new_vars = jax.vjp(forward, params[call.network], has_aux=True)
-        for name in call.output_names:
+        for name in produced:
             env[name] = lax.stop_gradient(values[name])
         if call.keep_variables:
             variables[call.network] = new_vars

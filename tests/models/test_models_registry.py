@@ -37,10 +37,11 @@ def test_names():
         "label_mlp",
         "srresnet",
         "progan",
+        "stackgan",
     }
     assert set(models.discriminator_names()) == bodies | papers | {
         "autoencoder", "began_autoencoder", "mlp_autoencoder", "feature_discriminator", "patchgan", "noisy_mlp", "joint",
-        "coupled_dcgan28", "pair_mlp", "srgan", "progan",
+        "coupled_dcgan28", "pair_mlp", "srgan", "progan", "stackgan",
     }  # fmt: skip
     assert models.names("encoder") == ("conv_encoder", "deterministic_conv", "mlp")
     assert set(MODELS) == bodies
@@ -135,7 +136,7 @@ def test_settings_are_passed_and_normalised():
     [
         (
             lambda: models.generator("stylegan"),
-            r"Unknown generator 'stylegan'; accepted names are \['began', 'coupled_dcgan28', 'dcgan', 'dcgan28', 'infogan28', 'label_mlp', 'mlp', 'multi_mlp', 'progan', 'resnet', 'sngan_resnet', 'srresnet', 'unet'\]",
+            r"Unknown generator 'stylegan'; accepted names are \['began', 'coupled_dcgan28', 'dcgan', 'dcgan28', 'infogan28', 'label_mlp', 'mlp', 'multi_mlp', 'progan', 'resnet', 'sngan_resnet', 'srresnet', 'stackgan', 'unet'\]",
         ),
         (lambda: models.discriminator("nope"), "accepted names"),
         (lambda: models.generator("mlp", widht=3), r"unknown settings \['widht'\]; accepted settings are \['output_"),

@@ -10,7 +10,7 @@ import ml_collections
 import numpy as np
 
 from jaxgan.config import model_config
-from jaxgan.programs import ali, began, cogan, ebgan, madgan, mrgan, progressive, srgan, triplegan, vaegan
+from jaxgan.programs import ali, began, cogan, ebgan, madgan, mrgan, progressive, srgan, stackgan, triplegan, vaegan
 from jaxgan.train import train_and_evaluate
 from tests.train.helpers import tiny_ring_config
 
@@ -19,11 +19,12 @@ FAMILIES = ("ebgan", "began", "madgan", "vaegan", "ali", "cogan", "triplegan")
 
 def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
     """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN, ALI, MRGAN and Triple-GAN (its 8
-    modes are the classes, 2 labelled points each), 8x8 digits for VAE-GAN, digits2inverted at 8x8 for CoGAN,
-    lowres2digits at 16x16 (4x4 sources) for SRGAN,
-    8x8 digits grown from 2x2 in stages of 4 steps for progressive growing.
+        modes are the classes, 2 labelled points each), 8x8 digits for VAE-GAN, digits2inverted at 8x8 for CoGAN,
+        lowres2digits at 16x16 (4x4 sources) for SRGAN,
+        8x8 digits grown from 2x2 in stages of 4 steps for progressive growing, 8x8 digits from a 4x4 Stage I
+    (4 steps) for StackGAN.
 
-    "mdgan" is MRGAN's manifold-diffusion variant (`config.program` "mrgan", a second D)."""
+        "mdgan" is MRGAN's manifold-diffusion variant (`config.program` "mrgan", a second D)."""
     config = tiny_ring_config()
     config.program = family
     if family in ("ebgan", "began"):
@@ -107,6 +108,18 @@ def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
         config.ema_decay = 0.9
         config.progressive = progressive.FAMILY.default_settings(stages=[2, 4, 8], steps_per_stage=4)
         config.num_samples = 16
+    elif family == "stackgan":
+        config.data.name = "digits"
+        config.data.image_size = 8
+        config.latent_dim = 4
+        small = dict(features=4, refine_features=4, num_residual_blocks=1, condition_dim=3)
+        config.model.generator = model_config(
+            "generator", "stackgan", output_shape=[8, 8, 1], low_resolution=4, **small
+        )
+        config.model.discriminator = model_config("discriminator", "stackgan", features=4, condition_dim=3)
+        config.stackgan = stackgan.FAMILY.default_settings(stage_one_steps=4)
+        config.evaluators = ""
+        config.num_samples = 20
     else:
         raise ValueError(family)
     for key, value in overrides.items():

@@ -1,5 +1,6 @@
 """Run in a subprocess with 8 CPU devices: EBGAN, BEGAN, MAD-GAN, VAE-GAN, ALI, CoGAN, Triple-GAN (and MRGAN,
-MDGAN, SRGAN, progressive growing: each stage) on 8 devices (CoGAN, Triple-GAN, MRGAN, MDGAN and SRGAN on 2 as well).
+MDGAN, SRGAN, progressive growing and StackGAN: each stage) on 8 devices (CoGAN, Triple-GAN, MRGAN, MDGAN, SRGAN,
+progressive growing and StackGAN on 2 as well).
 
     XLA_FLAGS=--xla_force_host_platform_device_count=8 python -m tests.programs.invariance_check ebgan began madgan vaegan
 
@@ -34,6 +35,7 @@ DEVICE_COUNTS = {
     "triplegan": (2, 8),
     "srgan": (2, 8),
     "progressive": (2, 8),
+    "stackgan": (2, 8),
 }
 # Trained with SGD rather than the ring's Adam: E's output bias has a gradient of exactly zero in
 # theory (G's first batch norm removes any shift of the codes), and Adam's first step turns its
@@ -51,6 +53,8 @@ def config_for(name: str):
     config.log_every = config.checkpoint_every = config.sample_every = 0
     if name == "progressive":  # stages of 20 steps (steps_per_call 10 divides them), each fading in over 10
         config.progressive.steps_per_stage = 20
+    if name == "stackgan":  # Stage I for 20 steps; stage 1's program compared from its first step
+        config.stackgan.stage_one_steps = 20
     if name in SGD:
         for group in config.optimizer:
             config.optimizer[group] = ml_collections.ConfigDict({"name": "sgd", "learning_rate": 1e-2})

@@ -56,6 +56,7 @@ CONFIGS = {
     "cyclegan": lambda: translation_invariance.config_for("cyclegan"),
     "srgan": lambda: family_helpers.tiny_config("srgan"),
     "progressive": lambda: family_helpers.tiny_config("progressive"),
+    "stackgan": lambda: family_helpers.tiny_config("stackgan"),
 }
 
 

@@ -74,6 +74,7 @@ def test_every_experiment_is_covered():
         "cogan_digits2inverted",
         "srgan_mnist",
         "progan_mnist",
+        "stackgan_mnist",
     } <= names
 
 
@@ -89,6 +90,7 @@ LOWERED_ONLY |= {
     "cogan_digits2inverted",
     "srgan_mnist",
     "progan_mnist",
+    "stackgan_mnist",
 }  # fmt: skip
 
 
