@@ -4,7 +4,7 @@ checkpoint), of Stage I's (the newest checkpoint of stage 0) as its network give
 image nearest-upsampled) and bilinearly upsampled, all drawn at the same latents (z, label, ε_1);
 and the picture of the two stages side by side (one row per class: Stage I, Stage II pairs).
 
-    PYTHONPATH=$PWD python results/stackgan_measure.py WORKDIR OUT.json [OUT.png]
+    python experiments/stackgan_stages.py WORKDIR OUT.json [OUT.png]
 """
 
 from __future__ import annotations
