@@ -6,8 +6,8 @@
     python experiments/families.py --runs=runs/families --table_only        # the table of what finished
 
 An entry not finished in `<runs>` keeps its row of the earlier table (`<out>.json`) when that
-one was measured at the same step count (another runs folder, another machine); `--fresh`
-drops them.
+one was measured at the same step count (another runs folder, another machine) and `--only`
+does not name it; `--fresh` drops them.
 
 For each entry of `ENTRIES` (a config of `configs/`, with the overrides of a baseline such as
 pix2pix's L1-only U-Net), in `<runs>/<name>`:
@@ -612,6 +612,12 @@ def earlier_rows(path: str) -> dict[str, tuple[dict, dict]]:
     return by_name
 
 
+def keeps_earlier_row(row: dict | None, *, finished: int, steps: int, named: bool) -> bool:
+    """Whether an entry's row of the earlier table stands for it: measured at the same step count and
+    not finished in this runs folder, unless `--only` names the entry (then it trains here)."""
+    return row is not None and not named and finished < steps and row["steps"] == steps
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", required=True, help="where each config trains, in <runs>/<name>")
@@ -652,7 +658,8 @@ def main() -> None:
         workdir = os.path.abspath(os.path.join(args.runs, entry.name))
         steps = num_steps(entry, args.steps_scale)
         kept = earlier.get(entry.name)
-        if finished_step(entry, workdir) < steps and kept and kept[0]["steps"] == steps:
+        named = entry.name in only and not args.table_only
+        if keeps_earlier_row(kept and kept[0], finished=finished_step(entry, workdir), steps=steps, named=named):
             # measured in an earlier invocation (another runs folder or machine), not here
             row, stats_by_name[entry.name] = kept
             rows.append({**row, "entry": entry, "kept": True})

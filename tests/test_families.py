@@ -128,6 +128,15 @@ def test_earlier_rows_are_kept_by_name_or_by_config_and_overrides(tmp_path):
     assert families.earlier_rows(str(tmp_path / "absent.json")) == {}
 
 
+def test_an_earlier_row_stands_for_an_unfinished_entry_unless_only_names_it():
+    row = {"steps": 1500}
+    assert families.keeps_earlier_row(row, finished=0, steps=1500, named=False)
+    assert not families.keeps_earlier_row(row, finished=0, steps=1500, named=True)  # --only trains it here
+    assert not families.keeps_earlier_row(row, finished=1500, steps=1500, named=False)  # finished here: measured here
+    assert not families.keeps_earlier_row(row, finished=0, steps=3000, named=False)  # another step count
+    assert not families.keeps_earlier_row(None, finished=0, steps=1500, named=False)
+
+
 def test_separate_seeds_keeps_a_run_of_every_seed_already_there(tmp_path, monkeypatch):
     """`--separate_seeds` trains each seed in `<name>/seed_<s>`, unless `<name>` already holds a
     checkpointed run of every seed (vmapped), which is then used as it is."""
