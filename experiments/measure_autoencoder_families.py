@@ -30,6 +30,7 @@ def began_curve(workdir: str, out: str) -> dict:
     import matplotlib.pyplot as plt
 
     rows = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
+    rows = [r for r in rows if "M" in r]  # the training rows (not the loop's evaluations)
     steps = [r["step"] for r in rows]
     fig, left = plt.subplots(figsize=(6, 3.2), dpi=120)
     left.plot(steps, [r["M"] for r in rows], color="tab:blue", label="M")

@@ -69,10 +69,11 @@ FID 892 ± 276, largest class share 0.90):
   after which D never pushes back). G's Adam 4e-4 against D's 1e-4 lets G reach the images D
   reconstructs before D has learnt the background: L(G) 0.09 and 0.13 at step 12, k_t 0.18 and
   0.21 at step 30 on seeds 1 and 2. This is the config's setting.
-The config over 3 seeds (0, 1, 2; separate runs, 1,500 steps, ~4 min of CPU each, 19 min wall
-on a shared machine): FID 89.5, 99.5, 182.5 (123.8 ± 51.1), smallest class share 0.035, 0.026,
-0.013, largest 0.226, 0.214, 0.291 (at step 1,000: FID 126, 72, 129, largest 0.237, 0.174,
-0.247); M falls on every seed (0.34, 0.26, 0.29 at step 50 to 0.074, 0.077, 0.080 at 1,500),
+The config over 3 seeds (0, 1, 2; separate runs, 1,500 steps, 2 min 34 s a seed on 2 free
+cores; `experiments/families.py`, results/families.md, 2,500 samples): FID 89.4, 103.5, 186.7
+(127 ± 53), smallest class share 0.040, 0.027, 0.015, largest 0.215, 0.220, 0.288, recall
+0.65, 0.61, 0.52 (earlier runs of the same seeds, at step 1,000 on 1,000 samples: FID
+126, 72, 129, largest share 0.237, 0.174, 0.247); M falls on every seed (0.34, 0.26, 0.29 at step 50 to 0.074, 0.077, 0.080 at 1,500),
 k_t 0.45, 0.45, 0.39 at the end; digits of every class, still more ones, sevens and nines.
 Issue 25's target (every class 5-15%, FID at most 1.5x the seed DCGAN's, <= 48) is not reached.
 """
