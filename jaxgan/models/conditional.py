@@ -162,11 +162,7 @@ class ConditionalDiscriminator(nn.Module):
         layers.check_non_negative_int(owner, "class_head", self.class_head)
         layers.check_non_negative_int(owner, "q_head", self.q_head)
         for name in ("head_init_stddev", "q_batch_norm_scale_stddev"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise ValueError(
-                    f"{owner}: `{name}` must be a number >= 0 (0: the default initialisation); got {value!r}."
-                )
+            layers.check_non_negative_float(owner, name, getattr(self, name))
         if not getattr(self.base, "features_only", False):
             raise ValueError(f"{owner}: its body must be built with features_only=True.")
         if self.conditioning != "none" and self.num_classes < 1:

@@ -37,11 +37,6 @@ def _check(owner: str, name: str, value) -> None:
     layers.check_positive_int(owner, name, value)
 
 
-def _check_stddev(owner: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{owner}: batch_norm_scale_stddev must be a number >= 0 (0: γ starts at 1); got {value!r}.")
-
-
 class InfoGAN28Generator(nn.Module):
     """z -> FC 1024 BN ReLU -> FC 7·7·2f BN ReLU -> up-conv 4x4/2 f BN ReLU -> up-conv 4x4/2 C -> tanh.
 
@@ -63,7 +58,7 @@ class InfoGAN28Generator(nn.Module):
         for name in ("channels", "features", "hidden"):
             _check("InfoGAN28Generator", name, getattr(self, name))
         layers.check_choice("InfoGAN28Generator", "output", self.output, ("tanh", "sigmoid"))
-        _check_stddev("InfoGAN28Generator", self.batch_norm_scale_stddev)
+        layers.check_non_negative_float("InfoGAN28Generator", "batch_norm_scale_stddev", self.batch_norm_scale_stddev)
 
     @property
     def output_shape(self) -> tuple[int, int, int]:
@@ -120,7 +115,9 @@ class InfoGAN28Discriminator(nn.Module):
             _check("InfoGAN28Discriminator", name, getattr(self, name))
         layers.check_num_outputs("InfoGAN28Discriminator", self.num_outputs)
         layers.check_choice("InfoGAN28Discriminator", "input_range", self.input_range, ("symmetric", "unit"))
-        _check_stddev("InfoGAN28Discriminator", self.batch_norm_scale_stddev)
+        layers.check_non_negative_float(
+            "InfoGAN28Discriminator", "batch_norm_scale_stddev", self.batch_norm_scale_stddev
+        )
 
     def _bn(self, train: bool, name: str):
         return layers.batch_norm(

@@ -60,7 +60,7 @@ def test_infogan28_released_code_options_are_their_data_range_and_initialisation
     assert np.all(np.asarray(d_vars["params"]["batch_norm_fc"]["scale"]) == 1.0)
     with pytest.raises(ValueError, match="`output` must be one of"):
         models.build("generator", "infogan28", output="relu").init(KEYS, z, train=False)
-    with pytest.raises(ValueError, match="batch_norm_scale_stddev must be a number >= 0"):
+    with pytest.raises(ValueError, match="`batch_norm_scale_stddev` must be a finite number >= 0"):
         models.build("discriminator", "infogan28", batch_norm_scale_stddev=-0.1).init(KEYS, x, train=False)
 
 
@@ -79,7 +79,7 @@ def test_q_head_weights_follow_head_init_stddev():
         KEYS, jnp.zeros((2, 28, 28, 1)), train=False
     )
     assert abs(float(jnp.std(lecun["params"]["q_head"]["hidden"]["kernel"])) - 1024**-0.5) < 0.002
-    with pytest.raises(ValueError, match="`head_init_stddev` must be a number >= 0"):
+    with pytest.raises(ValueError, match="`head_init_stddev` must be a finite number >= 0"):
         ConditionalDiscriminator(body, q_head=12, head_init_stddev=-1.0)
 
 
