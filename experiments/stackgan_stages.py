@@ -9,8 +9,8 @@ and the picture of the two stages side by side (one row per class: Stage I, Stag
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 
 import jax
 import numpy as np
@@ -63,4 +63,9 @@ def main(workdir: str, out: str, picture: str | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("workdir", help="a trained configs/stackgan_mnist.py run (Stage I at 14x14)")
+    parser.add_argument("out", help="the figures, as JSON")
+    parser.add_argument("picture", nargs="?", help="the two stages side by side, as PNG")
+    args = parser.parse_args()
+    main(args.workdir, args.out, args.picture)
