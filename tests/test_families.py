@@ -2,6 +2,7 @@
 results, their summary (mean, sample standard deviation, worst seed), the targets and the table.
 The script itself trains every family for hours; its smoke run is in the README."""
 
+import dataclasses
 import importlib.util
 import math
 import os
@@ -149,3 +150,13 @@ def test_separate_seeds_keeps_a_run_of_every_seed_already_there(tmp_path, monkey
     assert families.seed_workdirs(entry, workdir) == [(workdir, None)]
     monkeypatch.setattr(families, "SEPARATE_SEEDS", False)
     assert families.seed_workdirs(entry, str(tmp_path / "other")) == [(str(tmp_path / "other"), None)]
+
+
+def test_a_row_of_other_seeds_trains_those_seeds_apart_and_shares_its_target(tmp_path):
+    entry = next(e for e in families.ENTRIES if e.name == "infogan_mnist_seeds_3_5")
+    main = next(e for e in families.ENTRIES if e.name == "infogan_mnist")
+    workdir = str(tmp_path / entry.name)
+    assert families.seed_workdirs(entry, workdir) == [(os.path.join(workdir, f"seed_{s}"), s) for s in (3, 4, 5)]
+    assert (entry.config, entry.overrides, entry.reached) == (main.config, main.overrides, main.reached)
+    with pytest.raises(ValueError, match="seeds other than 0-2 need separate_seeds=True"):
+        dataclasses.replace(main, seeds=(3, 4, 5), separate_seeds=False)
