@@ -72,7 +72,10 @@ Measured (issue 25; `configs/infogan_mnist.py`, seed 0, `--config.eval_every=250
   0.81-0.89 to 2,600 in the issue; Q's matched accuracy reaches 0.80 only at 2,250.
   At 1,000 the codes 5, 6 and 8 each drew a mixture of 4, 7 and 9 (the classes split by style, not by code)
   and code 3 drew 5s and 1s. (The families table's seed 0 gave 0.697 at 1,500; this run, on the
-  same seed, 0.835: not reproduced.)
+  same seed, 0.835: not reproduced; that table was measured on another machine, and this run is
+  reproduced here bit for bit by `experiments/families.py`.) Seeds 1 and 2 rise likewise to 0.918
+  and 0.861 at 2,250 (the config's step count since), seeds 3-5 to 0.874, 0.732, 0.789
+  (results/families.md).
 - with `config.ema_decay=0.995` (the same training, samples from the EMA of G): 0.173 (250),
   0.673, 0.737, 0.761, 0.774, 0.820 (1,500): +0.02 at 750 and 1,000, -0.01 at 1,250 and 1,500;
   no steadier end point.
