@@ -78,11 +78,12 @@ class Entry:
     separate_seeds: bool = False
     # The seeds of a row trained as separate runs: other than 0-2 to check, on seeds it was not
     # chosen on, a setting picked from the curves of seeds 0-2 (InfoGAN's step count).
-    seeds: tuple[int, ...] = tuple(range(NUM_SEEDS))
+    # None: 0 to NUM_SEEDS - 1 (read when the seeds are trained: experiments/limited_data.py sets it).
+    seeds: tuple[int, ...] | None = None
 
     def __post_init__(self):
-        if self.seeds != tuple(range(NUM_SEEDS)) and not self.separate_seeds:
-            raise ValueError(f"entry {self.name}: seeds other than 0-{NUM_SEEDS - 1} need separate_seeds=True.")
+        if self.seeds is not None and not self.separate_seeds:
+            raise ValueError(f"entry {self.name}: a row's own seeds need separate_seeds=True.")
 
 
 def _mean(stats: dict, key: str) -> float:
@@ -434,7 +435,8 @@ def seed_workdirs(entry: Entry, workdir: str) -> list[tuple[str, int | None]]:
     every seed already in `workdir` (trained without `--separate_seeds`) is kept as it is."""
     vmapped_there = latest_step(workdir) is not None
     if entry.separate_seeds or (SEPARATE_SEEDS and not vmapped_there):
-        return [(os.path.join(workdir, f"seed_{s}"), s) for s in entry.seeds]
+        seeds = range(NUM_SEEDS) if entry.seeds is None else entry.seeds
+        return [(os.path.join(workdir, f"seed_{s}"), s) for s in seeds]
     return [(workdir, None)]
 
 

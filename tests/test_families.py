@@ -158,5 +158,5 @@ def test_a_row_of_other_seeds_trains_those_seeds_apart_and_shares_its_target(tmp
     workdir = str(tmp_path / entry.name)
     assert families.seed_workdirs(entry, workdir) == [(os.path.join(workdir, f"seed_{s}"), s) for s in (3, 4, 5)]
     assert (entry.config, entry.overrides, entry.reached) == (main.config, main.overrides, main.reached)
-    with pytest.raises(ValueError, match="seeds other than 0-2 need separate_seeds=True"):
+    with pytest.raises(ValueError, match="a row's own seeds need separate_seeds=True"):
         dataclasses.replace(main, seeds=(3, 4, 5), separate_seeds=False)
