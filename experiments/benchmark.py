@@ -96,24 +96,28 @@ GPU = {
     "dcgan_mnist_unfused": Plan(steps_per_call=100, calls_per_repeat=2, repeats=3, rounds=1, torch_compile=False),
     "pacgan_mlp": Plan(steps_per_call=1000, calls_per_repeat=2, repeats=3, rounds=1),
     "sngan_cifar10": Plan(steps_per_call=20, calls_per_repeat=2, repeats=3, rounds=1),
-    "many_seeds": Plan(steps_per_call=1000, calls_per_repeat=2, repeats=3, rounds=1, torch_compile=False),
+    "many_seeds": Plan(steps_per_call=500, calls_per_repeat=2, repeats=2, rounds=1, torch_compile=False),
 }
 
 
 @dataclasses.dataclass(frozen=True)
 class TorchSetting:
-    """One way to run the PyTorch side: eager or compiled, threads, OpenMP's wait policy."""
+    """One way to run the PyTorch side: eager or compiled, threads, OpenMP's wait policy; on a GPU
+    also Adam's fused kernel and torch.compile's CUDA graphs (mode="reduce-overhead")."""
 
     compiled: bool
     threads: int
     omp_wait_policy: str | None = None  # None: OpenMP's default (threads spin before sleeping)
     device: str = "cpu"
+    fused_adam: bool = False
+    cuda_graphs: bool = False
 
     @property
     def name(self) -> str:
         mode = "torch.compile" if self.compiled else "eager"
         if self.device != "cpu":
-            return f"{self.device} {mode}"
+            graphs = " reduce-overhead (CUDA graphs)" if self.cuda_graphs else ""
+            return f"{self.device} {mode}{graphs}" + (", fused Adam" if self.fused_adam else "")
         threads = f"{self.threads} thread{'s' if self.threads > 1 else ''}"
         policy = f", OMP_WAIT_POLICY={self.omp_wait_policy}" if self.omp_wait_policy else ""
         return f"{mode}, {threads}{policy}"
@@ -121,9 +125,12 @@ class TorchSetting:
 
 def torch_settings(*, cores: int, compiled: bool, device: str = "cpu") -> list[TorchSetting]:
     """The settings a PyTorch user would try: default threads (= cores) and 1, both wait
-    policies, eager and compiled. On a GPU, eager and compiled."""
+    policies, eager and compiled. On a GPU (default threads): eager with Adam's default (foreach)
+    and fused kernels, torch.compile, and torch.compile with CUDA graphs and fused Adam."""
     if device != "cpu":
-        return [TorchSetting(c, 1, None, device) for c in (False, True)[: 1 + compiled]]
+        eager = [TorchSetting(False, cores, None, device), TorchSetting(False, cores, None, device, fused_adam=True)]
+        graphs = TorchSetting(True, cores, None, device, fused_adam=True, cuda_graphs=True)
+        return eager + ([TorchSetting(True, cores, None, device), graphs] if compiled else [])
     threads = sorted({cores, 1}, reverse=True)
     eager = [TorchSetting(False, t, policy) for t in threads for policy in (None, "PASSIVE")]
     return eager + ([TorchSetting(True, t) for t in threads] if compiled else [])
@@ -232,7 +239,12 @@ def markdown(report: dict) -> str:
         f"Load average (1 min) before / after: {machine['load_before']} / {machine['load_after']}. "
         f"Mode: {report['mode']}. Matmul roof ({MATMUL_SIZE}x{MATMUL_SIZE} float32, jax.jit, best of 5) at the "
         f"start / end: {_fmt(report['matmul_roof_flops_per_second'] / 1e9, '.1f')} / "
-        f"{_fmt(report['matmul_roof_end_flops_per_second'] / 1e9, '.1f')} GFLOP/s.",
+        f"{_fmt((report['matmul_roof_end_flops_per_second'] or float('nan')) / 1e9, '.1f')} GFLOP/s."
+        + (
+            f" Not yet measured (the run stopped or is running): {', '.join(report['unfinished'])}."
+            if report.get("unfinished")
+            else ""
+        ),
         "",
         "| workload | data | batch | K | compile s, cold (trace+lower / XLA) | relaunch s, cache "
         "| jaxgan steps/s, median (min-max) | GFLOP/step | GFLOP/s | % roof | XLA buffers "
@@ -424,6 +436,8 @@ def launch_torch(workload: str, setting: TorchSetting, steps: int, repeats: int,
         "threads": setting.threads,
         "compiled": setting.compiled,
         "device": setting.device,
+        "fused_adam": setting.fused_adam,
+        "cuda_graphs": setting.cuda_graphs,
         "steps": steps,
         "repeats": repeats,
         "profile": profile,
@@ -739,33 +753,6 @@ def main(argv: list[str] | None = None) -> int:
     device = "cuda" if backend == "gpu" else "cpu"
     if device == "cuda" and not args.quick:
         plans = GPU
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="jaxgan_bench_cache_") as cache_dir:
-        for name in names:
-            plan = plans[name]
-            if name == "many_seeds":
-                rows.append(benchmark_many_seeds(plan, cache_dir=cache_dir, log=log, profile=not args.no_profile))
-                continue
-            settings = torch_settings(cores=os.cpu_count() or 1, compiled=plan.torch_compile, device=device)
-            if args.quick and device == "cpu":
-                settings = [s for s in settings if s.omp_wait_policy is None]
-            rows.append(
-                benchmark_workload(
-                    name,
-                    plan,
-                    cache_dir=cache_dir,
-                    settings=settings if with_torch else [],
-                    roof=roof,
-                    log=log,
-                    profile=not args.no_profile,
-                )
-            )
-    if device == "cuda":  # one target for every workload against PyTorch on the GPU
-        for row in rows:
-            if row["name"] != "many_seeds":
-                row["target"] = GPU_TARGET
-    roof_after, _ = matmul_roof()
-    machine["load_before"], machine["load_after"] = load_before, load_average()
     notes = list(NOTES)
     if not with_torch:
         notes.append(
@@ -777,23 +764,56 @@ def main(argv: list[str] | None = None) -> int:
             f"On the GPU the target is {GPU_TARGET}x PyTorch at its best (CUDA eager or torch.compile) on every "
             "workload; XLA_PYTHON_CLIENT_PREALLOCATE=false, so that two jaxgan launches side by side share the GPU."
         )
-    report = {
-        "mode": "quick" if args.quick else ("full, GPU plans" if plans is GPU else "full"),
-        "machine": machine,
-        "matmul_roof_flops_per_second": roof,
-        "matmul_roof_end_flops_per_second": roof_after,
-        "workloads": rows,
-        "notes": notes,
-        "seconds": time.perf_counter() - started,
-    }
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, f"{args.name}.json"), "w") as f:
-        json.dump(report, f, indent=2)
-    page = markdown(report)
-    with open(os.path.join(args.out, f"{args.name}.md"), "w") as f:
-        f.write(page)
-    with open(os.path.join(args.out, f"{args.name}_profile.md"), "w") as f:
-        f.write(profile_markdown(report))
+
+    def write(rows: list[dict], roof_after: float | None) -> str:
+        """The report so far: written after every workload, so that a run stopped early keeps its rows."""
+        machine["load_after"] = load_average()
+        report = {
+            "mode": "quick" if args.quick else ("full, GPU plans" if plans is GPU else "full"),
+            "machine": machine,
+            "matmul_roof_flops_per_second": roof,
+            "matmul_roof_end_flops_per_second": roof_after,
+            "workloads": rows,
+            "unfinished": [n for n in names if n not in {row["name"] for row in rows}],
+            "notes": notes,
+            "seconds": time.perf_counter() - started,
+        }
+        with open(os.path.join(args.out, f"{args.name}.json"), "w") as f:
+            json.dump(report, f, indent=2)
+        page = markdown(report)
+        with open(os.path.join(args.out, f"{args.name}.md"), "w") as f:
+            f.write(page)
+        with open(os.path.join(args.out, f"{args.name}_profile.md"), "w") as f:
+            f.write(profile_markdown(report))
+        return page
+
+    machine["load_before"] = load_before
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="jaxgan_bench_cache_") as cache_dir:
+        for name in names:
+            plan = plans[name]
+            if name == "many_seeds":
+                rows.append(benchmark_many_seeds(plan, cache_dir=cache_dir, log=log, profile=not args.no_profile))
+            else:
+                settings = torch_settings(cores=os.cpu_count() or 1, compiled=plan.torch_compile, device=device)
+                if args.quick and device == "cpu":
+                    settings = [s for s in settings if s.omp_wait_policy is None]
+                rows.append(
+                    benchmark_workload(
+                        name,
+                        plan,
+                        cache_dir=cache_dir,
+                        settings=settings if with_torch else [],
+                        roof=roof,
+                        log=log,
+                        profile=not args.no_profile,
+                    )
+                )
+                if device == "cuda":  # one target for every workload against PyTorch on the GPU
+                    rows[-1]["target"] = GPU_TARGET
+            write(rows, None)
+    page = write(rows, matmul_roof()[0])
     print(page)
     log("done")
     return 0

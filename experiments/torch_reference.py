@@ -248,25 +248,40 @@ class Trainer:
     """One full GAN step (one D update, one G update) in PyTorch, eager or `torch.compile`d."""
 
     def __init__(
-        self, name: str, *, compiled: bool = False, num_examples: int = 2048, seed: int = 0, device: str = "cpu"
+        self,
+        name: str,
+        *,
+        compiled: bool = False,
+        num_examples: int = 2048,
+        seed: int = 0,
+        device: str = "cpu",
+        fused_adam: bool = False,
+        cuda_graphs: bool = False,
     ):
         torch.manual_seed(seed)
         self.spec = spec = WORKLOADS[name]
         self.device = torch.device(device)
         self.generator = spec.make_generator().to(self.device)
         self.discriminator = spec.make_discriminator().to(self.device)
-        self.g_opt = torch.optim.Adam(self.generator.parameters(), eps=1e-8, **spec.adam)
-        self.d_opt = torch.optim.Adam(self.discriminator.parameters(), eps=1e-8, **spec.adam)
+        # fused=None is PyTorch's default (the foreach kernels on a GPU); fused=True: one kernel per step.
+        fused = True if fused_adam else None
+        self.g_opt = torch.optim.Adam(self.generator.parameters(), eps=1e-8, fused=fused, **spec.adam)
+        self.d_opt = torch.optim.Adam(self.discriminator.parameters(), eps=1e-8, fused=fused, **spec.adam)
         self.data = (torch.rand(num_examples, *spec.data_shape) * 2 - 1).to(self.device)
         self.generator.train()
         self.discriminator.train()
         self.g_forward, self.d_forward = self.generator, self.discriminator
+        self.cuda_graphs = compiled and cuda_graphs
         if compiled:
-            self.g_forward, self.d_forward = torch.compile(self.generator), torch.compile(self.discriminator)
+            mode = "reduce-overhead" if self.cuda_graphs else None  # reduce-overhead: CUDA graphs
+            self.g_forward = torch.compile(self.generator, mode=mode)
+            self.d_forward = torch.compile(self.discriminator, mode=mode)
         self._rng = np.random.default_rng(seed)
 
     def step(self) -> tuple[float, float] | None:
         spec = self.spec
+        if self.cuda_graphs:  # a new iteration: the graphs' outputs of the last one may be overwritten
+            torch.compiler.cudagraph_mark_step_begin()
         index = torch.from_numpy(self._rng.integers(0, len(self.data), spec.batch_size)).to(self.device)
         real = self.data[index]
         z = torch.randn(spec.batch_size, spec.latent_dim, device=self.device)
@@ -332,7 +347,13 @@ def launch(spec: dict) -> dict:
     torch.set_num_threads(spec["threads"])
     device = spec.get("device", "cpu")
     start = time.perf_counter()
-    trainer = Trainer(spec["workload"], compiled=spec["compiled"], device=device)
+    trainer = Trainer(
+        spec["workload"],
+        compiled=spec["compiled"],
+        device=device,
+        fused_adam=spec.get("fused_adam", False),
+        cuda_graphs=spec.get("cuda_graphs", False),
+    )
     trainer.run(2 if spec["compiled"] else 1)  # warm-up (and torch.compile's compilation)
     _sync(trainer)
     warm_up = time.perf_counter() - start

@@ -66,8 +66,12 @@ def test_torch_settings_cover_threads_wait_policies_and_compile():
     ]
     assert [s.name for s in benchmark.torch_settings(cores=16, compiled=True, device="cuda")] == [
         "cuda eager",
+        "cuda eager, fused Adam",
         "cuda torch.compile",
+        "cuda torch.compile reduce-overhead (CUDA graphs), fused Adam",
     ]
+    # On a GPU, PyTorch keeps its default threads (fewer would only slow its host side).
+    assert {s.threads for s in benchmark.torch_settings(cores=16, compiled=True, device="cuda")} == {16}
 
 
 def test_best_setting_and_the_ones_later_rounds_retime():
