@@ -42,9 +42,10 @@ with `configs/stackgan_mnist.py` (issue 27):
   14x14 (7x7 allowed), not 64x64 -> 256x256 birds, flowers and COCO; (3) the networks are scaled
   down for 2 CPU cores: CA dimension 16 (the paper's N_g = 128), D's condition 16 (N_d = 128),
   z ~ N(0, I_64) (100-d), widths 32 (the code's gf_dim 128, df_dim 64), 2 residual blocks (the
-  code's 4); (4) batch norm only in Stage-II G (over the global batch: each stage stays
-  device-count invariant), none in Stage-I G or the Ds (the paper's have it after most layers),
-  flax's default initialisers; (5) Stage-I G is a dense layer and upsampling convolutions without the released
+  code's 4); (4) batch norm in the generators (over the global batch: each stage stays
+  device-count invariant; Stage-I G's with `stage_one_batch_norm`, on in the config, run on its
+  running averages in Stage II, where Stage I is fixed), none in the Ds (the paper's have it after
+  most layers), flax's default initialisers; (5) Stage-I G is a dense layer and upsampling convolutions without the released
   code's residual blocks at 4x4 and 8x8, and neither D has the code's residual block on its 4x4
   features; D's last layer is a dense layer on the joint map (the code's 4x4 valid convolution,
   the same map); (6) λ = `kl_weight` = 0.1 in the config, not the paper's 1 (the released configs

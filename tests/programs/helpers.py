@@ -114,7 +114,7 @@ def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
         config.latent_dim = 4
         small = dict(features=4, refine_features=4, num_residual_blocks=1, condition_dim=3)
         config.model.generator = model_config(
-            "generator", "stackgan", output_shape=[8, 8, 1], low_resolution=4, **small
+            "generator", "stackgan", output_shape=[8, 8, 1], low_resolution=4, stage_one_batch_norm=True, **small
         )
         config.model.discriminator = model_config("discriminator", "stackgan", features=4, condition_dim=3)
         config.stackgan = stackgan.FAMILY.default_settings(stage_one_steps=4)
