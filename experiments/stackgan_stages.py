@@ -2,7 +2,9 @@
 class consistency and FID on the bundled classifier's features of Stage II's samples (the latest
 checkpoint), of Stage I's (the newest checkpoint of stage 0) as its network gives them (its 14x14
 image nearest-upsampled) and bilinearly upsampled, all drawn at the same latents (z, label, ε_1);
-and the picture of the two stages side by side (one row per class: Stage I, Stage II pairs).
+the share of the label each stage's conditioning augmentation lets through (the Bayes accuracy of
+the label from ĉ, `metrics.conditional.gaussian_code_label_accuracy`: a G that sees only ĉ follows
+its label at most this often); and the picture of the two stages side by side (one row per class: Stage I, Stage II pairs).
 
     python experiments/stackgan_stages.py WORKDIR OUT.json [OUT.png]
 """
@@ -15,6 +17,8 @@ import json
 import jax
 import numpy as np
 
+from jaxgan.metrics import conditional
+from jaxgan.models import stackgan as stackgan_models
 from jaxgan.train import evaluation, restore, sampling, sweeps, writers
 
 
@@ -35,6 +39,20 @@ def _bilinear(x: np.ndarray) -> np.ndarray:
     return np.asarray(jax.image.resize(low, (*low.shape[:2], 28, 28, low.shape[-1]), "bilinear"))
 
 
+def ca_label_accuracy(generator_params, stage: str, num_classes: int) -> float:
+    """The Bayes accuracy of the label from the CA of `stage` ('stage_one' or 'stage_two') of the
+    first run in the state (its μ and log σ for every class, through the network's own layer)."""
+    params = jax.tree.map(lambda a: np.asarray(a), generator_params[stage]["ca"])
+    kernel = params["dense"]["kernel"]
+    if kernel.ndim == 3:  # a run axis (num_seeds > 1): the first run
+        params = jax.tree.map(lambda a: a[0], params)
+    features = params["dense"]["kernel"].shape[-1] // 2
+    layer = stackgan_models.ConditioningAugmentation(num_classes, features)
+    labels = np.arange(num_classes)
+    _, mean, log_variance = layer.apply({"params": params}, labels, np.zeros((num_classes, features), np.float32))
+    return conditional.gaussian_code_label_accuracy(np.asarray(mean), 0.5 * np.asarray(log_variance))
+
+
 def main(workdir: str, out: str, picture: str | None = None) -> None:
     results = {}
     states = {}
@@ -49,6 +67,9 @@ def main(workdir: str, out: str, picture: str | None = None) -> None:
             evaluate = evaluation.evaluator(config, experiment.dataset, s)
             results[label] = {"step": int(np.asarray(state.step).reshape(-1)[0]), **evaluate(state)}
             print(label, results[label], flush=True)
+        ca = name if name == "stage_two" else "stage_one"
+        num_classes = config.model.generator.get("num_classes", 10)
+        results[name]["ca_label_accuracy"] = ca_label_accuracy(state.params["generator"], ca, num_classes)
     with open(out, "w") as f:
         json.dump(results, f, indent=1)
     if picture:

@@ -13,6 +13,10 @@
 - `matched_accuracy`: the share of correct predictions of an unsupervised classifier (InfoGAN's
   Q: a code per example) under the best one-to-one matching of its outputs to the classes, the
   same matching as `code_agreement` (Chen et al. 2016's "5% error" on MNIST is this figure).
+- `gaussian_code_label_accuracy`: how much of the label a noisy code carries (StackGAN's
+  conditioning augmentation, ĉ = μ_y + σ_y ⊙ ε): the accuracy of the Bayes classifier of y from ĉ,
+  classes equally likely, by Monte Carlo. A generator that sees only ĉ follows its label at most
+  this often.
 """
 
 from __future__ import annotations
@@ -87,3 +91,26 @@ def matched_accuracy(
     counts = agreement_matrix(codes, labels, num_codes, num_classes)
     rows, cols = best_matching(counts)
     return float(counts[rows, cols].sum() / len(codes))
+
+
+def gaussian_code_label_accuracy(
+    mean: np.ndarray, log_sigma: np.ndarray, *, num_samples: int = 100_000, seed: int = 0
+) -> float:
+    """Bayes accuracy of the label y from ĉ ~ N(mean[y], diag(exp(log_sigma[y]))²), y uniform over
+    the K rows of `mean` and `log_sigma` (`[K, d]`), estimated on `num_samples` draws."""
+    mean, log_sigma = np.asarray(mean, np.float64), np.asarray(log_sigma, np.float64)
+    if mean.ndim != 2 or mean.shape != log_sigma.shape or mean.shape[0] < 2:
+        raise ValueError(
+            f"gaussian_code_label_accuracy: mean and log_sigma must be [K, d] of one shape with K >= 2; got "
+            f"{mean.shape} and {log_sigma.shape}."
+        )
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, mean.shape[0], num_samples)
+    sigma = np.exp(log_sigma)
+    correct = 0
+    for start in range(0, num_samples, 10_000):
+        y = labels[start : start + 10_000]
+        code = mean[y] + sigma[y] * rng.standard_normal((len(y), mean.shape[1]))
+        log_likelihood = -0.5 * (((code[:, None, :] - mean[None]) / sigma[None]) ** 2).sum(-1) - log_sigma.sum(-1)
+        correct += int((log_likelihood.argmax(-1) == y).sum())
+    return correct / num_samples

@@ -107,3 +107,19 @@ def test_evaluators_read_the_conditions_each_sample_was_drawn_for():
         evaluation(fake, predict=lambda x: predictions)
     with pytest.raises(ValueError, match="held_out"):
         evaluators.Evaluation(["classifier_accuracy"], real=real, dataset_name="ring", cache_dir=None)
+
+
+def test_gaussian_code_label_accuracy_is_the_bayes_accuracy():
+    """Two classes at ±a with σ = 1 in one dimension: the Bayes classifier (the sign) is right with
+    probability Φ(a); classes far apart are always told apart; equal Gaussians give chance."""
+    from scipy.stats import norm
+
+    for a in (0.5, 1.0):
+        got = conditional.gaussian_code_label_accuracy(np.array([[-a], [a]]), np.zeros((2, 1)), num_samples=200_000)
+        assert abs(got - norm.cdf(a)) < 0.005, (a, got)
+    far = conditional.gaussian_code_label_accuracy(10 * np.eye(3), np.zeros((3, 3)), num_samples=3_000)
+    assert far == 1.0
+    same = conditional.gaussian_code_label_accuracy(np.zeros((4, 2)), np.zeros((4, 2)), num_samples=200_000)
+    assert abs(same - 0.25) < 0.005
+    with pytest.raises(ValueError, match=r"^gaussian_code_label_accuracy: mean and log_sigma must be"):
+        conditional.gaussian_code_label_accuracy(np.zeros((1, 2)), np.zeros((1, 2)))
