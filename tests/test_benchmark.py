@@ -152,6 +152,12 @@ def test_markdown_names_the_setting_beaten_and_the_target():
     assert "| 2.50 (0.50 / 2.00) |" in rows[0]
     assert "**1.20x** (not reached: target 1.5x)" in page
     assert "Test CPU, 2 cores" in page and "- a note" in page
+    # A report written while the run is under way (after each workload): no end roof yet, the rest named.
+    partial = benchmark.markdown(
+        {**report, "workloads": report["workloads"][:1], "matmul_roof_end_flops_per_second": None,
+         "unfinished": ["pacgan_mlp", "many_seeds"]}
+    )  # fmt: skip
+    assert "/ n/a GFLOP/s. Not yet measured (the run stopped or is running): pacgan_mlp, many_seeds." in partial
 
 
 def test_hlo_operations_are_classed_by_opcode_and_fusion_contents():
