@@ -39,14 +39,14 @@ def _bilinear(x: np.ndarray) -> np.ndarray:
     return np.asarray(jax.image.resize(low, (*low.shape[:2], 28, 28, low.shape[-1]), "bilinear"))
 
 
-def ca_label_accuracy(generator_params, stage: str, num_classes: int) -> float:
+def ca_label_accuracy(generator_params, stage: str) -> float:
     """The Bayes accuracy of the label from the CA of `stage` ('stage_one' or 'stage_two') of the
     first run in the state (its μ and log σ for every class, through the network's own layer)."""
     params = jax.tree.map(lambda a: np.asarray(a), generator_params[stage]["ca"])
     kernel = params["dense"]["kernel"]
     if kernel.ndim == 3:  # a run axis (num_seeds > 1): the first run
         params = jax.tree.map(lambda a: a[0], params)
-    features = params["dense"]["kernel"].shape[-1] // 2
+    num_classes, features = params["dense"]["kernel"].shape[-2], params["dense"]["kernel"].shape[-1] // 2
     layer = stackgan_models.ConditioningAugmentation(num_classes, features)
     labels = np.arange(num_classes)
     _, mean, log_variance = layer.apply({"params": params}, labels, np.zeros((num_classes, features), np.float32))
@@ -68,8 +68,7 @@ def main(workdir: str, out: str, picture: str | None = None) -> None:
             results[label] = {"step": int(np.asarray(state.step).reshape(-1)[0]), **evaluate(state)}
             print(label, results[label], flush=True)
         ca = name if name == "stage_two" else "stage_one"
-        num_classes = config.model.generator.get("num_classes", 10)
-        results[name]["ca_label_accuracy"] = ca_label_accuracy(state.params["generator"], ca, num_classes)
+        results[name]["ca_label_accuracy"] = ca_label_accuracy(state.params["generator"], ca)
     with open(out, "w") as f:
         json.dump(results, f, indent=1)
     if picture:
