@@ -42,9 +42,18 @@ AUTOENCODERS = ("autoencoder", "began_autoencoder", "mlp_autoencoder")  # the re
 
 def optimizer(spec: ml_collections.ConfigDict, group: str) -> optax.GradientTransformation:
     """Any optax optimiser by name (`config.optimizer.<group>`), its hyperparameters injected
-    into its state (`optax.inject_hyperparams`), so a sweep can set them per run."""
+    into its state (`optax.inject_hyperparams`), so a sweep can set them per run.
+
+    `config.optimizer.<group>.schedule` (optional): any optax schedule by name and arguments,
+    e.g. `{"name": "cosine_decay_schedule", "init_value": 1.0, "decay_steps": 5000}`, a factor
+    of the learning rate at each of the group's updates (the optimiser's update times the
+    schedule's value at the update's count, kept in the optimiser's state: resumed with it). For
+    optax's optimisers, whose learning rate scales the final update, this is the learning rate
+    times the factor, and the learning rate stays a sweepable number. Counted in the group's own
+    updates (a D trained 5 times a step counts 5)."""
     spec = dict(spec)
     name = spec.pop("name", None)
+    schedule_spec = spec.pop("schedule", None)
     factory = getattr(optax, name, None) if isinstance(name, str) else None
     if factory is None or not callable(factory) or not inspect.isfunction(factory):
         raise ValueError(
@@ -57,7 +66,65 @@ def optimizer(spec: ml_collections.ConfigDict, group: str) -> optax.GradientTran
         raise ValueError(
             f"config.optimizer.{group} has unknown field(s) {unknown} for optax.{name}; accepted: {sorted(accepted)}."
         )
-    return optax.inject_hyperparams(factory)(**spec)
+    if schedule_spec is None:
+        return optax.inject_hyperparams(factory)(**spec)
+    factor = schedule(schedule_spec, group)
+
+    def scheduled(**arguments):
+        return optax.chain(factory(**arguments), optax.scale_by_schedule(factor))
+
+    scheduled.__signature__ = inspect.signature(factory)  # inject_hyperparams binds arguments by it
+
+    return optax.inject_hyperparams(scheduled)(**spec)
+
+
+def schedule(spec, group: str) -> optax.Schedule:
+    """The optax schedule `config.optimizer.<group>.schedule` names (`optax.schedules.<name>` with
+    its numeric arguments), or one sentence naming the setting and what is accepted."""
+    field = f"config.optimizer.{group}.schedule"
+    if not isinstance(spec, (dict, ml_collections.ConfigDict)):
+        raise ValueError(f"{field} must be a dict with an optax schedule's name and arguments; got {spec!r}.")
+    spec = dict(spec)
+    name = spec.pop("name", None)
+    names = schedule_names()
+    if name not in names:
+        raise ValueError(f"{field}.name={name!r} is not an optax schedule; use one of {sorted(names)}.")
+    parameters = inspect.signature(getattr(optax.schedules, name)).parameters
+    unknown = sorted(set(spec) - set(parameters))
+    if unknown:
+        raise ValueError(
+            f"{field} has unknown field(s) {unknown} for optax.schedules.{name}; accepted: {sorted(parameters)}."
+        )
+    try:
+        factor = getattr(optax.schedules, name)(**{key: _plain(value) for key, value in spec.items()})
+        float(factor(0))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{field} does not make an optax.schedules.{name}: {error}") from None
+    return factor
+
+
+def _plain(value):
+    """A config value as optax takes it: a dict with integer keys where the config wrote step
+    numbers as strings (ConfigDict keys are strings: `boundaries_and_scales`)."""
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if isinstance(value, dict):
+        return {
+            int(key) if isinstance(key, str) and key.isdigit() else key: _plain(item) for key, item in value.items()
+        }
+    return value
+
+
+def schedule_names() -> set[str]:
+    """The optax schedules a config may name: the functions of `optax.schedules` whose name ends
+    in `_schedule` or `_decay` and that take numbers (not `join_schedules`, which takes schedules)."""
+    return {
+        name
+        for name, value in vars(optax.schedules).items()
+        if inspect.isfunction(value)
+        and (name.endswith("_schedule") or name.endswith("_decay"))
+        and name != "join_schedules"
+    }
 
 
 def check_number(
