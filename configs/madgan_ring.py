@@ -10,7 +10,7 @@ beside it. Why these settings: jaxgan/programs/madgan.py's docstring.
 
 import ml_collections
 
-from jaxgan.config import model_config, pacgan_mixture_config
+from jaxgan.config import decay_over_second_half, model_config, pacgan_mixture_config
 
 
 def get_config():
@@ -28,18 +28,10 @@ def get_config():
         "learning_rate": 1e-3,
         "b1": 0.8,
     }  # x10 the paper's, as experiments/mode_collapse.py --quick
-    steps = ml_collections.FieldReference(5000)  # --config.num_steps moves the schedule with it
-    config.num_steps = steps
-    half = steps // 2
-    adam["schedule"] = {  # a factor of the learning rate: 1 to half-way, then linearly to 0
-        "name": "linear_schedule",
-        "init_value": 1.0,
-        "end_value": 0.0,
-        "transition_begin": half,
-        "transition_steps": half,
-    }
+    config.num_steps = 5000
     config.optimizer.generator = ml_collections.ConfigDict(adam)
     config.optimizer.discriminator = ml_collections.ConfigDict(adam)
+    decay_over_second_half(config, "generator", "discriminator")  # 1 to half-way, then linearly to 0
     config.log_every = 500
     config.checkpoint_every = 1000
     config.sample_every = 1000

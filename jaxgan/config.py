@@ -118,6 +118,28 @@ def default_config() -> ml_collections.ConfigDict:
     return config
 
 
+def decay_over_second_half(config: ml_collections.ConfigDict, *groups: str) -> None:
+    """Hold each named optimiser group's learning rate for the first half of the run, then decay
+    it linearly to 0 (`config.optimizer.<group>.schedule`, an optax `linear_schedule` factor).
+
+    `config.num_steps` becomes a reference the schedules read, so `--config.num_steps=N` moves
+    the decay with it. Counted in each group's updates (a D trained n times a step decays over
+    n times as many)."""
+    steps = ml_collections.FieldReference(int(config.num_steps))
+    config.num_steps = steps
+    half = steps // 2
+    for group in groups:
+        config.optimizer[group].schedule = ml_collections.ConfigDict(
+            {
+                "name": "linear_schedule",
+                "init_value": 1.0,
+                "end_value": 0.0,
+                "transition_begin": half,
+                "transition_steps": half,
+            }
+        )
+
+
 def model_config(kind: str, name: str, **settings) -> ml_collections.ConfigDict:
     """A model's entry in a config: its name and every setting (defaults, then `settings`)."""
     from jaxgan import models  # the settings come from the model classes themselves

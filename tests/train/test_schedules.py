@@ -117,3 +117,17 @@ def test_piecewise_constant_takes_its_steps_from_a_config():
     )
     assert [float(factor(t)) for t in range(5)] == [1.0, 1.0, 1.0, 0.5, 0.5]
     assert optax.schedules.piecewise_constant_schedule(1.0, {3: 0.5})(4) == 0.5
+
+
+def test_decay_over_the_second_half_follows_num_steps():
+    """`jaxgan.config.decay_over_second_half`: factor 1 to half-way, then linearly to 0; an
+    override of num_steps (as --config.num_steps does) moves the schedule with it."""
+    from jaxgan.config import decay_over_second_half
+
+    config = tiny_ring_config(num_steps=10)
+    decay_over_second_half(config, "generator")
+    factor = parts.schedule(config.optimizer.generator.schedule, "generator")
+    assert [float(factor(t)) for t in (0, 5, 6, 8, 10, 12)] == pytest.approx([1, 1, 0.8, 0.4, 0, 0])
+    config.num_steps = 40
+    assert config.to_dict()["optimizer"]["generator"]["schedule"]["transition_begin"] == 20
+    assert "schedule" not in config.optimizer.discriminator
