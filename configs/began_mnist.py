@@ -2,8 +2,7 @@
 
 γ = 1, η = 1 (L1), k_0 = 0, λ_k = 0.03, Adam(b1 = 0.5) at 4e-4 for G and 1e-4 for D, both
 held for 750 steps and then decayed linearly to 0, G's batch norm; batch 64; 1,500 steps (the
-main job's length). `M` and `began/k_t` are logged every 50
-steps. Issue 25: the paper's γ = 0.5 asks D to reconstruct G's samples twice as well as the
+main job's length). `M` and `began/k_t` are logged every 50 steps. Issue 25: the paper's γ = 0.5 asks D to reconstruct G's samples twice as well as the
 digits; with L1 on [-1, 1] digits on a black background an image's error grows with its ink,
 and the digits with least ink are ones (mean |x + 1| of 0.154 against 0.263 over all digits,
 tests/programs/test_began.py), so G drew thin ones and blobs (FID 892 ± 276, one class 90% of

@@ -8,7 +8,6 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import optax
 import pytest
 
 from jaxgan.programs import parts
@@ -116,7 +115,6 @@ def test_piecewise_constant_takes_its_steps_from_a_config():
         "generator",
     )
     assert [float(factor(t)) for t in range(5)] == [1.0, 1.0, 1.0, 0.5, 0.5]
-    assert optax.schedules.piecewise_constant_schedule(1.0, {3: 0.5})(4) == 0.5
 
 
 def test_decay_over_the_second_half_follows_num_steps():
