@@ -24,6 +24,19 @@ G is `config.model.generator` (SRResNet, `models/srgan.py`, with `scale` set fro
 pix2pix: `eval` reports L1, PSNR, the digit classifier's accuracy and the distance of its features
 (`metrics/translation.py`) on the held-out split, and the same for bicubic upsampling
 (`bicubic_upsample`) as a reference.
+
+Against the paper (Ledig et al. 2017, sections 2.2-3.2), with `configs/srgan_mnist.py`:
+- the same: SRResNet's layout (9x9 conv + PReLU, residual blocks with BN and PReLU, the long
+  skip, x2 sub-pixel upsamplers, 9x9 conv), its width 64; D's layout (3x3 conv stages of strides
+  1 and 2, BN but on the first, LeakyReLU 0.2, Dense, LeakyReLU, Dense 1); Eq. 3 with the
+  adversarial weight 10⁻³ and the non-saturating G loss; Adam(b1 = 0.9); batch 16.
+- different: (1) 8 residual blocks, theirs 16 (16 measured no better here, one seed); (2) D at
+  two of its four stages (16-16-32-32, Dense 64; theirs 64 ... 512, Dense 1024); (3) φ is the
+  bundled digit classifier's last convolution (theirs VGG19's φ_{5,4}, rescaled by 1/12.75); (4)
+  SRGAN trains from scratch, theirs starts from the trained SRResNet-MSE; (5) Adam 4e-4 held for
+  half the run and decayed linearly to 0, 4,000 steps; theirs 1e-4 for 10⁵ updates and 1e-5 for
+  10⁵ more; (6) x4 from 7x7 digits, theirs x4 from 24x24 ImageNet crops (96x96 targets).
+The config docstring has the one-seed measurements behind (1) and (5).
 """
 
 from __future__ import annotations
