@@ -23,7 +23,10 @@ D(z), D(x, z) split. One step: D's group draws z, encodes the batch and generate
 D sees both pair sets in one call; G and E's group reuses those two forward passes (their
 gradients pulled back through the saved VJPs). `reconstruct`: G(E(x)), which
 `jaxgan sample --reconstruct=test` writes; `encode`: E(x), which the `encoding_one_nn` evaluator
-classifies by its nearest neighbour among the training digits' codes.
+classifies by its nearest neighbour among the training digits' codes. `config.ema_decay` > 0 keeps
+an EMA of E beside G's (one decay for both), so that samples, codes and reconstructions all read
+averaged networks: G's average applied to the codes of the raw E would pair networks of
+different times.
 
 Against the papers, with `configs/ali_mnist.py`: ALI's experiments are SVHN, CIFAR-10, CelebA and
 ImageNet 64x64; BiGAN's include MNIST (a 50-d code; 1-NN on E(x): 97.4%). Different from both:
@@ -146,7 +149,7 @@ def build(parts: Parts) -> Program:
         g_tx=parts.optimizer("generator"),
         latent_dim=config.latent_dim,
         generator_loss=generator_loss,
-        ema=parts.ema(),
+        ema={network: decay for decay in parts.ema().values() for network in ("generator", "encoder")},
     )
 
 

@@ -128,6 +128,25 @@ def test_reconstruct_is_the_generator_of_the_code():
     )
 
 
+def test_an_ema_keeps_the_encoder_beside_the_generator():
+    """`ema_decay` > 0 averages E with G (reconstructions read both); 0 averages neither. After one
+    step each average is `0.9 old + 0.1 new` (the EMA starts at the initial parameters)."""
+    assert build.build(tiny_config("ali", ema_decay=0.9)).program.ema == {"generator": 0.9, "encoder": 0.9}
+    assert build.build(tiny_config("ali")).program.ema == {}
+    sgd = lambda: optax.inject_hyperparams(optax.sgd)(learning_rate=LEARNING_RATE)  # noqa: E731
+    program = ali.program(
+        encoder=Encoder(), generator=Generator(), discriminator=Discriminator(), d_tx=sgd(), g_tx=sgd(),
+        latent_dim=LATENT, ema={"generator": 0.9, "encoder": 0.9},
+    )  # fmt: skip
+    state = _state(program)
+    x = jax.random.normal(jax.random.PRNGKey(5), (BATCH, DIM))
+    new_state, _ = jax.jit(make_train_step(program))(state, {"x": x[None]})
+    for name in ("encoder", "generator"):
+        for average, old, new in zip(*(jax.tree.leaves(t[name]) for t in (new_state.ema_params, state.params,
+                                                                         new_state.params)), strict=True):  # fmt: skip
+            np.testing.assert_allclose(average, 0.9 * old + 0.1 * new, rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.slow
 def test_the_record_trains_and_resumes_bit_for_bit(tmp_path):
     train_straight_and_resumed("ali", tmp_path)
