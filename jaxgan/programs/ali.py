@@ -33,7 +33,10 @@ ImageNet 64x64; BiGAN's include MNIST (a 50-d code; 1-NN on E(x): 97.4%). Differ
 (1) z ~ N(0, I) here, BiGAN's code is uniform on [-1, 1]^50; (2) the networks: the seed DCGAN's G,
 a two-convolution E and the `joint` D, not either paper's (not compared layer by layer here);
 (3) ALI's E is stochastic (above); (4) D's learning rate 1e-4 against G and E's 2e-4
-(results/ali.md: D led the game at 2e-4), 1,800 steps, batch 64.
+(results/ali.md: D led the game at 2e-4), 1,800 steps, batch 64; (5) samples, codes and
+reconstructions read EMAs of E and G (decay 0.99; neither paper averages): on seed 1 the
+reconstructions' digit accuracy was 0.374 with the raw networks and 0.816 with the averages
+(results/ali.md).
 """
 
 from __future__ import annotations
