@@ -152,8 +152,13 @@ def build(parts: Parts) -> Program:
         g_tx=parts.optimizer("generator"),
         latent_dim=config.latent_dim,
         generator_loss=generator_loss,
-        ema={network: decay for decay in parts.ema().values() for network in ("generator", "encoder")},
+        ema=_with_encoder(parts.ema()),
     )
+
+
+def _with_encoder(ema: dict) -> dict:
+    """G's EMA (`parts.ema()`: `{"generator": decay}` or `{}`) extended to E with the same decay."""
+    return {network: ema["generator"] for network in ("generator", "encoder")} if ema else {}
 
 
 FAMILY = Family(
