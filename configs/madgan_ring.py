@@ -20,7 +20,7 @@ def get_config():
         {"num_generators": 8, "share_body": False}
     )  # read by jaxgan/programs/madgan.py
     config.model.generator = ml_collections.ConfigDict(
-        {"name": "multi_mlp", "width": 128, "depth": 3, "output_shape": [2]}
+        {"name": "multi_mlp", "width": 128, "depth": 3, "output_shape": (2,)}
     )
     config.model.discriminator = model_config("discriminator", "mlp", width=200, depth=3, maxout_pieces=5)
     adam = {

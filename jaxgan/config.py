@@ -140,11 +140,24 @@ def decay_over_second_half(config: ml_collections.ConfigDict, *groups: str) -> N
         )
 
 
+def overridable(value):
+    """`value` with every list (in dicts too) as a tuple: ml_collections overrides a tuple field from the
+    command line (`--config.model.generator.features='(64, 32)'`) but refuses a list field."""
+    if isinstance(value, (list, tuple)):
+        return tuple(overridable(v) for v in value)
+    if isinstance(value, ml_collections.ConfigDict):
+        value = value.to_dict()
+    if isinstance(value, dict):
+        return {k: overridable(v) for k, v in value.items()}
+    return value
+
+
 def model_config(kind: str, name: str, **settings) -> ml_collections.ConfigDict:
-    """A model's entry in a config: its name and every setting (defaults, then `settings`)."""
+    """A model's entry in a config: its name and every setting (defaults, then `settings`); lists are
+    stored as tuples, so that every setting can be overridden on the command line."""
     from jaxgan import models  # the settings come from the model classes themselves
 
-    return ml_collections.ConfigDict({**models.default_settings(kind, name), **settings})
+    return ml_collections.ConfigDict(overridable({**models.default_settings(kind, name), **settings}))
 
 
 def pacgan_mixture_config(dataset: str) -> ml_collections.ConfigDict:

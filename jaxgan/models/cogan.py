@@ -66,7 +66,9 @@ class CoupledGenerator(nn.Module):
     channels: int = 1
     features: int = 64
     shared_layers: int = 2
+    use_batch_norm: bool = False
     dtype: Dtype = jnp.float32
+    batch_norm_axis_name: str | None = None
 
     num_layers = len(GENERATOR_LAYERS)
 
@@ -82,29 +84,41 @@ class CoupledGenerator(nn.Module):
     def output_shape(self) -> tuple[int, int, int]:
         return (self.image_size, 2 * self.image_size, self.channels)
 
-    def _layer(self, index: int, domain: str):
+    def _layer(self, index: int, domain: str, train: bool):
         name = _layer_name(index, GENERATOR_LAYERS, tuple(range(self.shared_layers)), domain)
-        settings = dict(dtype=self.dtype, kernel_init=KERAS_INIT, name=name)
+        use_bias = index == 2 or not self.use_batch_norm  # batch norm's offset is the bias
+        settings = dict(use_bias=use_bias, dtype=self.dtype, kernel_init=KERAS_INIT, name=name)
         base = self.image_size // 4
+
+        def normalize(h):  # the batch norm of a layer follows its weights: shared or the domain's own
+            if not self.use_batch_norm:
+                return h
+            norm = layers.batch_norm(
+                train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name=f"{name}_batch_norm"
+            )
+            return norm(h)
+
         if index == 0:
             dense = nn.Dense(base * base * 2 * self.features, **settings)
+            if self.use_batch_norm:  # as the seed DCGAN with batch norm: BN + ReLU after the projection
+                return lambda h: nn.relu(normalize(dense(h))).reshape(h.shape[0], base, base, 2 * self.features)
             return lambda h: dense(h).reshape(h.shape[0], base, base, 2 * self.features)
         if index == 1:
             conv = UpsampleConv(self.features, (5, 5), **settings)
-            return lambda h: nn.relu(conv(h))
+            return lambda h: nn.relu(normalize(conv(h)))
         conv = UpsampleConv(self.channels, (5, 5), **settings)
         return lambda h: jnp.tanh(conv(h))
 
-    def domain_images(self, z: jax.Array) -> tuple[jax.Array, jax.Array]:
+    def domain_images(self, z: jax.Array, train: bool = False) -> tuple[jax.Array, jax.Array]:
         """(G_1(z), G_2(z)), each [B, s, s, C]: the shared layers run once, then each domain's own."""
         h = z.astype(self.dtype)
         for index in range(self.shared_layers):
-            h = self._layer(index, "shared")(h)
+            h = self._layer(index, "shared", train)(h)
         images = []
         for domain in DOMAINS:
             g = h
             for index in range(self.shared_layers, self.num_layers):
-                g = self._layer(index, domain)(g)
+                g = self._layer(index, domain, train)(g)
             images.append(g.astype(jnp.float32))
         return tuple(images)
 
@@ -112,7 +126,7 @@ class CoupledGenerator(nn.Module):
     def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
         if z.ndim != 2:
             raise ValueError(f"CoupledGenerator: `z` must be [batch, latent_dim]; got shape {z.shape}.")
-        return jnp.concatenate(self.domain_images(z), axis=2)
+        return jnp.concatenate(self.domain_images(z, train), axis=2)
 
 
 def split_pair(pair: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
+from jaxgan.config import overridable
 from jaxgan.program import Program
 
 # The settings of `jaxgan.config.default_config` that a family reads or leaves at their
@@ -219,7 +220,8 @@ class Family:
         if unknown:
             raise ValueError(f"family {self.name!r} has no setting(s) {unknown}; its settings are {sorted(settings)}.")
         settings.update(overrides)
-        return settings
+        # lists as tuples: a tuple field can be overridden on the command line, a list field cannot
+        return ml_collections.ConfigDict(overridable(settings))
 
 
 def settings_of(config: ml_collections.ConfigDict, family: Family) -> ml_collections.ConfigDict:

@@ -40,7 +40,7 @@ NETWORKS = ("progan",)
 def settings() -> ml_collections.ConfigDict:
     """`config.progressive`: the stages' resolutions, the steps of each stage (the last one runs on
     to config.num_steps), the fraction of a stage over which its new level fades in, ε of the drift term."""
-    return ml_collections.ConfigDict({"stages": [7, 14, 28], "steps_per_stage": 500, "fade": 0.5, "drift": 0.001})
+    return ml_collections.ConfigDict({"stages": (7, 14, 28), "steps_per_stage": 500, "fade": 0.5, "drift": 0.001})
 
 
 def check_stages(stages) -> tuple[int, ...]:

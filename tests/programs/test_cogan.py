@@ -187,6 +187,43 @@ def test_the_generator_draws_each_pair_side_by_side_and_the_discriminator_reads_
     np.testing.assert_allclose(together[:, 1], discriminator_by_hand(pd, right, "y", 2), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("shared_layers", [2, 1])
+def test_batch_norm_in_the_generator_follows_each_layer_shared_or_own_and_normalises_over_the_batch(shared_layers):
+    """`use_batch_norm` (the authors' G has batch norm on every layer but the output): in training,
+    BN + ReLU after the projection and BN before conv_0's ReLU, each normalising over the batch of z
+    (mean 0, variance 1 per channel, ε = 1e-5: flax's default and the authors' PyTorch's); a BN of a
+    shared layer is one set of parameters, a domain's layer has its own."""
+    generator = cogan_models.CoupledGenerator(
+        image_size=SIZE, features=FEATURES, shared_layers=shared_layers, use_batch_norm=True
+    )
+    z = jax.random.normal(jax.random.PRNGKey(1), (BATCH, LATENT))
+    variables = generator.init(jax.random.PRNGKey(2), z, train=False)
+    params = variables["params"]
+    expected_norms = {"shared_project_batch_norm"} | (
+        {"shared_conv_0_batch_norm"} if shared_layers == 2 else {"x_conv_0_batch_norm", "y_conv_0_batch_norm"}
+    )
+    assert {name for name in params if name.endswith("batch_norm")} == expected_norms
+    assert "bias" not in params["shared_project"] and "bias" in params["x_conv_1"]
+    pairs, _ = generator.apply(variables, z, train=True, mutable=["batch_stats"])
+
+    def bn(h):
+        mean = h.mean(axis=tuple(range(h.ndim - 1)))
+        var = h.var(axis=tuple(range(h.ndim - 1)))
+        return (h - mean) / np.sqrt(var + 1e-5)  # scale 1, offset 0 at init
+
+    base = SIZE // 4
+    for i, domain in enumerate(cogan_models.DOMAINS):
+        p = [_own_or_shared(params, n, j < shared_layers, domain) for j, n in enumerate(cogan_models.GENERATOR_LAYERS)]
+        h = nn.Dense(base * base * 2 * FEATURES, use_bias=False).apply({"params": p[0]}, z)
+        h = nn.relu(bn(np.asarray(h))).reshape(-1, base, base, 2 * FEATURES)
+        h = nn.Conv(FEATURES, (5, 5), padding="SAME", use_bias=False).apply(
+            {"params": p[1]}, layers.upsample_nearest(h)
+        )
+        h = nn.relu(bn(np.asarray(h)))
+        image = jnp.tanh(nn.Conv(1, (5, 5), padding="SAME").apply({"params": p[2]}, layers.upsample_nearest(h)))
+        np.testing.assert_allclose(pairs[:, :, i * SIZE : (i + 1) * SIZE], image, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("module", [cogan_models.CoupledGenerator, cogan_models.CoupledDiscriminator])
 @pytest.mark.parametrize("depth", [3, -1, 1.5])
 def test_the_networks_refuse_a_shared_depth_they_do_not_have(module, depth):
