@@ -1,11 +1,13 @@
 """CoGAN (Liu & Tuzel 2016) on digits2inverted: digits (X) and other digits dilated and inverted (Y),
 never paired; one z draws a pair (G_1(z) | G_2(z)), scored by `pair_agreement`.
 
-The authors' digits/negatives experiment, adapted (jaxgan/programs/cogan.py lists every departure):
-the seed DCGAN's G and D doubled (`coupled_dcgan28`), G sharing all its layers but the output, D all
-but the first (the paper's MNIST pattern), non-saturating loss, Adam(2e-4, b1=0.5) for both, batch
-64 of each domain, z ~ N(0, I_100). Trained on `train[:90%]` (2,250 digits per domain); evaluated
-at the end on 2,000 pairs.
+The authors' digits/edges experiment (mingyuliutw/CoGAN, cogan_pytorch), adapted; jaxgan/programs/
+cogan.py lists every departure. D is theirs (`body="lenet"`: 5x5 convolutions of 20 and 50 with max
+pooling, Dense 500 + PReLU; the first convolution each domain's, the rest shared); G the seed DCGAN's
+with batch norm (theirs is four transposed convolutions of 1024 ... 128 with batch norm; all but
+the output layer shared, as ours); non-saturating loss, Adam(2e-4, b1=0.5) for both, batch 64 of
+each domain, z ~ N(0, I_100), 3,000 steps (theirs 5,000 on 30,000 digits a domain). Trained on
+`train[:90%]` (2,250 digits per domain); evaluated at the end on 2,000 pairs.
 """
 
 from jaxgan.config import dcgan_mnist_config, model_config
@@ -17,11 +19,13 @@ def get_config():
     config.program = "cogan"
     config.data.name = "digits2inverted"
     config.data.split = "train[:90%]"
-    config.model.generator = model_config("generator", cogan.NETWORK)
-    config.model.discriminator = model_config("discriminator", cogan.NETWORK)
+    config.model.generator = model_config("generator", cogan.NETWORK, use_batch_norm=True)
+    config.model.discriminator = model_config(
+        "discriminator", cogan.NETWORK, body="lenet", features=20, dropout_rate=0.0
+    )
     config.cogan = cogan.FAMILY.default_settings()  # read by jaxgan/programs/cogan.py
-    config.num_steps = 1500
-    config.checkpoint_every = config.sample_every = 500
+    config.num_steps = 3000
+    config.checkpoint_every = config.sample_every = 1000
     config.evaluators = "pair_agreement"
     config.num_eval_samples = 2000
     return config

@@ -137,15 +137,41 @@ def split_pair(pair: jax.Array) -> tuple[jax.Array, jax.Array]:
     return pair[:, :, :width], pair[:, :, width:]
 
 
+BODIES = ("dcgan", "lenet")
+# the authors' init of every layer of their D (cogan_pytorch/src/init.py): Xavier uniform with gain sqrt(2), bias 0.1
+XAVIER = dict(
+    kernel_init=nn.initializers.variance_scaling(2.0, "fan_avg", "uniform"), bias_init=nn.initializers.constant(0.1)
+)
+
+
+class _LeNetHead(nn.Module):
+    """The LeNet D's last layers: Dense(width) -> PReLU -> Dense(1); returns (hidden, logit)."""
+
+    width: int
+    dtype: Dtype = jnp.float32
+
+    @nn.compact
+    def __call__(self, h: jax.Array) -> tuple[jax.Array, jax.Array]:
+        h = nn.Dense(self.width, dtype=self.dtype, **XAVIER, name="hidden")(h)
+        h = nn.PReLU(param_dtype=jnp.float32, name="prelu")(h)
+        return h, nn.Dense(1, dtype=self.dtype, **XAVIER, name="logit")(h)[:, 0]
+
+
 class CoupledDiscriminator(nn.Module):
     """(x [B, s, s, C], y [B, s, s, C]) or a pair side by side [B, s, 2s, C] -> logits [B, 2] (D_1's, D_2's).
 
     `shared_layers`: how many layers nearest the output both discriminators share (0: two
-    independent discriminators; 2, the default: all but the first, as Liu & Tuzel's MNIST D)."""
+    independent discriminators; 2, the default: all but the first, as Liu & Tuzel's MNIST D).
+    `body`: "dcgan" (the seed DCGAN's: two strided 5x5 convolutions of f and 2f, leaky ReLU, then
+    Dense(1)) or "lenet" (the authors' released MNIST D, `CoDis28x28` in mingyuliutw/CoGAN's
+    cogan_pytorch: 5x5 'VALID' convolutions of f and 5f/2 each followed by 2x2 max pooling and no
+    activation, then Dense(25 f) + PReLU + Dense(1) as its one "output" layer; f = 20 gives theirs,
+    20, 50, 500)."""
 
     features: int = 64
     shared_layers: int = 2
     dropout_rate: float = 0.3
+    body: str = "dcgan"
     dtype: Dtype = jnp.float32
     example_axis_name: str | None = None  # the data axis: dropout masks follow global example indices
 
@@ -156,24 +182,49 @@ class CoupledDiscriminator(nn.Module):
         layers.check_positive_int("CoupledDiscriminator", "features", self.features)
         layers.check_rate("CoupledDiscriminator", "dropout_rate", self.dropout_rate)
         check_shared_layers("CoupledDiscriminator", self.shared_layers, self.num_layers)
+        if self.body not in BODIES:
+            raise ValueError(f"CoupledDiscriminator: body must be one of {list(BODIES)}; got {self.body!r}.")
+
+    def _module(self, modules: dict, name: str, make):
+        if name not in modules:  # a shared layer is built once and applied to both domains
+            modules[name] = make(name)
+        return modules[name]
 
     def _path(self, h: jax.Array, domain: str, train: bool, modules: dict) -> tuple[jax.Array, jax.Array]:
         shared = tuple(range(self.num_layers - self.shared_layers, self.num_layers))
         h = h.astype(self.dtype)
-        for index, width in enumerate((self.features, 2 * self.features)):
+        lenet = self.body == "lenet"
+        widths = (self.features, self.features * 5 // 2) if lenet else (self.features, 2 * self.features)
+        for index, width in enumerate(widths):
             name = _layer_name(index, DISCRIMINATOR_LAYERS, shared, domain)
-            if name not in modules:
-                modules[name] = Conv(width, (5, 5), strides=(2, 2), dtype=self.dtype, kernel_init=KERAS_INIT, name=name)
-            h = nn.leaky_relu(modules[name](h), layers.LEAKY_RELU_SLOPE)
+            if lenet:  # 5x5 'VALID' convolution, 2x2 max pooling, no activation (the pooling is the non-linearity)
+                conv = self._module(
+                    modules,
+                    name,
+                    lambda n, w=width: Conv(w, (5, 5), padding="VALID", dtype=self.dtype, **XAVIER, name=n),
+                )
+                h = nn.max_pool(conv(h), (2, 2), strides=(2, 2))
+            else:
+                conv = self._module(
+                    modules,
+                    name,
+                    lambda n, w=width: Conv(
+                        w, (5, 5), strides=(2, 2), dtype=self.dtype, kernel_init=KERAS_INIT, name=n
+                    ),
+                )
+                h = nn.leaky_relu(conv(h), layers.LEAKY_RELU_SLOPE)
             drop = layers.ExampleDropout(
                 self.dropout_rate, axis_name=self.example_axis_name, name=f"dropout_{domain}_{index}"
             )
             h = drop(h, deterministic=not train)
         h = h.reshape(h.shape[0], -1)
         name = _layer_name(2, DISCRIMINATOR_LAYERS, shared, domain)
-        if name not in modules:
-            modules[name] = nn.Dense(1, dtype=self.dtype, kernel_init=KERAS_INIT, name=name)
-        return modules[name](h)[:, 0].astype(jnp.float32), h
+        if lenet:  # the output layer: Dense(25 f) -> PReLU -> Dense(1), one layer of the sharing pattern
+            head = self._module(modules, name, lambda n: _LeNetHead(25 * self.features, self.dtype, name=n))
+            h, logit = head(h)
+            return logit.astype(jnp.float32), h
+        output = self._module(modules, name, lambda n: nn.Dense(1, dtype=self.dtype, kernel_init=KERAS_INIT, name=n))
+        return output(h)[:, 0].astype(jnp.float32), h
 
     @nn.compact
     def __call__(self, x: jax.Array, y: jax.Array | None = None, *, train: bool) -> jax.Array:

@@ -15,26 +15,34 @@ One step: D's group draws z, generates the pairs once and updates D_1 and D_2 to
 summed losses (real: a batch of x and an independent batch of y of the unpaired dataset); G's
 group reuses those pairs (their VJP) and updates G_1 and G_2 together against the new D.
 
-Where ours departs from the paper and from the authors' released code (what the code does is
-taken from the paper's text and supplementary tables and our recollection of the released
-Caffe/PyTorch MNIST trainers; the code was not available to check here):
-- Networks: the survey's seed DCGAN doubled (`jaxgan/models/cogan.py`: Dense + two upsampling 5x5
-  convolutions in G, no batch norm; two strided 5x5 convolutions and a Dense in D, dropout 0.3, no
-  batch norm), not the paper's MNIST networks (G: four transposed convolutions with batch norm
-  and PReLU and a sigmoid output, all but the last shared; D: LeNet-style convolutions with max
-  pooling, all but the first shared). The sharing pattern is the paper's by default (G shares
-  all layers but the output, D all but the first), and configurable
-  (`config.cogan.shared_generator_layers`, `shared_discriminator_layers`).
-- Loss: Σ_i w_i V_i with the non-saturating G loss, as the released code trains G (the cross-
-  entropy against the "real" label); the released code averages D's cross-entropy over the two
-  domains' concatenated batches, half our sum (the same direction; Adam's steps do not see the
-  factor). `w_i` (`config.cogan.x_weight`, `y_weight`) are 1 in the paper.
-- Optimiser: Adam(2e-4, b1=0.5), batch 64 per domain, z ~ N(0, I_100) (the seed DCGAN's); as we
-  recall it, the released code adds an L2 weight decay of 5e-4 to both networks, which we leave
-  out (not checked: the code was not available here).
-- Data: digits (X) and other digits dilated and inverted (Y), never paired: the paper's
-  digits/negatives task made harder by the dilation, and each domain sees half the bundled
-  4,500 digits, not all of MNIST's 60,000 in both.
+Against the paper and the authors' released code (mingyuliutw/CoGAN, `cogan_pytorch/src/`:
+`net_cogan_mnistedge.py`, `trainer_cogan_mnistedge.py`, `dataset_mnistedge.py`, `init.py`, and
+`exps/mnistedge_cogan.yaml`), point by point, with `configs/cogan_digits2inverted.py`:
+- D: theirs is LeNet's (`CoDis28x28`): 5x5 convolutions of 20 and 50 channels, each followed by 2x2
+  max pooling and no activation, a 4x4 convolution to 500 (a dense layer) with PReLU, and a 1x1
+  convolution to two logits (softmax: the same as one logit); the first convolution is each
+  domain's, the rest shared; Xavier-uniform weights (gain sqrt 2), biases 0.1. Ours is that D
+  (`body="lenet"`, `features=20`, one logit), no dropout. (The earlier config's D, the seed
+  DCGAN's doubled with dropout 0.3, is `body="dcgan"`.)
+- G: theirs (`CoGen28x28`) is four transposed convolutions of 1024, 512, 256 and 128 channels
+  (4x4, 7x7, 14x14, 28x28), each with batch norm (no scale or offset) and PReLU, all shared, and
+  one 6x6 transposed convolution per domain with a sigmoid. Ours is the seed DCGAN's G (Dense to
+  7x7x128, an upsampling 5x5 convolution of 64, then each domain's upsampling 5x5 convolution with
+  tanh), with batch norm (`use_batch_norm`, with scale and offset) and ReLU: a far smaller G,
+  sized for 2 CPU cores. The sharing pattern is theirs (all but the output layer).
+- Loss: theirs is the cross-entropy of D's two logits, real against fake, averaged over the two
+  domains' concatenated batches (half our sum over the two games: the same direction, and Adam's
+  steps do not see the factor), and G's the cross-entropy against "real" (non-saturating), as ours.
+  `w_i` (`config.cogan.x_weight`, `y_weight`) are 1 in the paper.
+- Optimiser: Adam(2e-4, b1 = 0.5) for both, as theirs; theirs adds an L2 weight decay of 5e-4 to
+  the gradient (PyTorch's `weight_decay`), ours none. Batch 64 per domain, z ~ N(0, I_100), theirs.
+  Theirs draws a new z for G's update; ours reuses D's (one z a step, as every jaxgan family).
+- Length: theirs 5,000 iterations (`max_iter`) on 30,000 digits per domain; ours 3,000 steps on
+  2,250 (half the bundled `train[:90%]` each: their split, halves of the data with the second
+  half transformed, at a 13th of the size).
+- Data: digits (X) and other digits dilated and inverted (Y), never paired (theirs: digits and
+  their edges, dilation minus image); their data in [0, 1] with a sigmoid output, ours in
+  [-1, 1] with tanh.
 - Measure: `pair_agreement`, the digit of G_1(z) (read by the bundled digit classifier) against
   the digit of G_2(z) (read by the inverted digits' classifier, `metadata["target_domain"]`; the
   bundled classifier on -G_2(z), a dilated digit it was not trained on, agrees less often:

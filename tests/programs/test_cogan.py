@@ -224,6 +224,35 @@ def test_batch_norm_in_the_generator_follows_each_layer_shared_or_own_and_normal
         np.testing.assert_allclose(pairs[:, :, i * SIZE : (i + 1) * SIZE], image, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("shared_layers", [2, 1, 0])
+def test_the_lenet_discriminator_is_the_authors_d_with_each_layer_shared_or_own(shared_layers):
+    """`body="lenet"`: Liu & Tuzel's released MNIST D (conv 5x5 VALID, 2x2 max pool, no activation;
+    twice; then Dense + PReLU + Dense(1)), f, 5f/2, 25f wide; the last `shared_layers` shared."""
+    f, size = 4, 28
+    d = cogan_models.CoupledDiscriminator(features=f, shared_layers=shared_layers, dropout_rate=0.0, body="lenet")
+    key_x, key_y = jax.random.split(jax.random.PRNGKey(7))
+    x = jax.random.normal(key_x, (3, size, size, 1))
+    y = jax.random.normal(key_y, (3, size, size, 1))
+    params = d.init(jax.random.PRNGKey(0), x, y, train=False)["params"]
+    logits = d.apply({"params": params}, x, y, train=False)
+    names = cogan_models.DISCRIMINATOR_LAYERS
+    for i, (images, domain) in enumerate(zip((x, y), cogan_models.DOMAINS)):
+        p = [_own_or_shared(params, n, j >= 3 - shared_layers, domain) for j, n in enumerate(names)]
+        h = images
+        for j, width in enumerate((f, f * 5 // 2)):
+            conv = nn.Conv(width, (5, 5), padding="VALID").apply({"params": p[j]}, h)
+            h = nn.max_pool(conv, (2, 2), strides=(2, 2))
+        assert h.shape[1:] == (4, 4, f * 5 // 2)
+        head = p[2]
+        hidden = h.reshape(3, -1) @ head["hidden"]["kernel"] + head["hidden"]["bias"]
+        assert head["hidden"]["kernel"].shape[1] == 25 * f
+        hidden = jnp.where(hidden >= 0, hidden, head["prelu"]["negative_slope"] * hidden)
+        expected = (hidden @ head["logit"]["kernel"] + head["logit"]["bias"])[:, 0]
+        np.testing.assert_allclose(logits[:, i], expected, rtol=1e-4, atol=1e-5)
+    shared = {n for n in params if n.startswith("shared_")}
+    assert shared == {f"shared_{n}" for n in names[3 - shared_layers :]}
+
+
 @pytest.mark.parametrize("module", [cogan_models.CoupledGenerator, cogan_models.CoupledDiscriminator])
 @pytest.mark.parametrize("depth", [3, -1, 1.5])
 def test_the_networks_refuse_a_shared_depth_they_do_not_have(module, depth):
