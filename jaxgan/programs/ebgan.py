@@ -17,7 +17,10 @@ the encoder's code with weight 0.1, Adam. Different: (1) the energy: the paper w
 ‖Dec(Enc(x)) - x‖; here it is the per-pixel mean of the square (MATH.md §8), so the margin is on
 another scale (0.3 here; the paper's is tuned per experiment, m = 20 on CelebA 64x64); (2) the
 networks: the seed DCGAN's G with batch norm and a two-convolution autoencoder with a 16-d code,
-not the paper's grid-searched MNIST ones; (3) 1,500 steps, batch 64.
+not the paper's grid-searched MNIST ones; (3) 1,500 steps, batch 64; (4) both learning rates
+decayed linearly to 0 over the second half and samples from an EMA of G (0.99), neither in the
+paper (FID on the classifier's features over seeds 0-2: 62.9 ± 11.2 without them, 46.7 ± 17.2
+with them; the seed DCGAN's 32.1 ± 1.5).
 """
 
 from __future__ import annotations
