@@ -156,7 +156,15 @@ _SRGAN_FIGURES = (
 _FID = Figure("fid_classifier", "FID", higher_is_better=False)
 
 ENTRIES: tuple[Entry, ...] = (
-    Entry("dcgan_mnist", "gan", "dcgan_mnist", "fid,precision_recall", (_FID,), "(reference for BEGAN's FID)"),
+    Entry(
+        "dcgan_mnist",
+        "gan",
+        "dcgan_mnist",
+        "fid,precision_recall",
+        (_FID,),
+        "(reference for BEGAN's FID)",
+        separate_seeds=True,
+    ),
     Entry(
         "cgan_mnist",
         "conditional",
@@ -231,6 +239,7 @@ ENTRIES: tuple[Entry, ...] = (
             if "fid_classifier" in t.get("dcgan_mnist", {})
             else "no dcgan_mnist row to compare"
         ),
+        separate_seeds=True,
     ),
     Entry(
         "began_mnist",
@@ -244,6 +253,7 @@ ENTRIES: tuple[Entry, ...] = (
         ),
         "every class 5-15% of samples, FID ≤ 1.5x the seed DCGAN's",
         _began,
+        separate_seeds=True,
     ),
     Entry(
         "madgan_ring",
