@@ -441,10 +441,15 @@ def num_steps(entry: Entry, steps_scale: float) -> int:
     return calls * per_call
 
 
-def latest_step(workdir: str) -> int | None:
+def kept_steps(workdir: str) -> list[int]:
+    """The steps of the workdir's kept checkpoints, oldest first."""
     folder = os.path.join(workdir, "checkpoints")
-    steps = [int(name) for name in os.listdir(folder) if name.isdigit()] if os.path.isdir(folder) else []
-    return max(steps) if steps else None
+    return sorted(int(name) for name in os.listdir(folder) if name.isdigit()) if os.path.isdir(folder) else []
+
+
+def latest_step(workdir: str) -> int | None:
+    steps = kept_steps(workdir)
+    return steps[-1] if steps else None
 
 
 SEPARATE_SEEDS = False  # --separate_seeds: every entry's seeds as separate runs
@@ -479,7 +484,8 @@ def train(entry: Entry, workdir: str, steps: int, seed: int | None = None) -> No
         f"--config.evaluators={entry.evaluators}",
         *entry.overrides,
     ]
-    if steps < _config(entry).checkpoint_every:
+    overridden = any(o.startswith("--config.checkpoint_every=") for o in entry.overrides)
+    if steps < _config(entry).checkpoint_every and not overridden:
         args.append(f"--config.checkpoint_every={steps}")
     start = time.perf_counter()
     _jaxgan(*args)

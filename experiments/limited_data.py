@@ -106,12 +106,15 @@ def default_eval_every(steps: int) -> int:
     return max(1, round(steps / 20 / STEPS_PER_CALL)) * STEPS_PER_CALL
 
 
-def entry(method: str, size: int, eval_every: int) -> families.Entry:
-    """The run of `method` on `size` digits as a `families.Entry` (its trainer and bookkeeping)."""
+def entry(method: str, size: int, eval_every: int, *, steps: int, fid_every: int = 0) -> families.Entry:
+    """The run of `method` on `size` digits as a `families.Entry` (its trainer and bookkeeping).
+    `fid_every` > 0: a checkpoint every `fid_every` steps, all of them kept (FID over the run)."""
+    keep = (f"--config.checkpoint_every={fid_every}", f"--config.keep_checkpoints={steps // fid_every + 1}")
     overrides = (
         f"--config.data.split={TRAIN_SPLIT}",
         f"--config.data.num_train={size}",
         f"--config.eval_every={eval_every}",
+        *(keep if fid_every else ()),
         *METHODS[method],
     )
     return families.Entry(
@@ -167,12 +170,12 @@ class FidScorer:
             real = data_lib.load("mnist", split=split).arrays()["x"]
             self.evaluations[name] = evaluators.Evaluation(["fid"], real=real, dataset_name="mnist", split=split)
 
-    def __call__(self, workdir: str) -> dict[str, list[float]]:
+    def __call__(self, workdir: str, step: int | None = None) -> dict[str, list[float]]:
         import jax
 
         from jaxgan.train import restore, sampling, sweeps
 
-        config, experiment, state = restore.load_latest(workdir)
+        config, experiment, state = restore.load_latest(workdir, step=step)
         sampler = sampling.Sampler(experiment.program, sweeps.num_runs(config))
         drawn = sampler.draw(state, jax.random.PRNGKey(0), self.num_samples)["x"]  # [runs, n, 28, 28, 1]
         return {
@@ -181,14 +184,20 @@ class FidScorer:
         }
 
 
-def fid_of(workdir: str, scorer: FidScorer) -> dict:
-    """The FIDs of the workdir's latest checkpoint, computed once into `FID_FILE`."""
-    step = families.latest_step(workdir)
+def fid_of(workdir: str, scorer: FidScorer, step: int | None = None) -> dict:
+    """The FIDs of the workdir's checkpoint at `step` (default: the latest), computed once into `FID_FILE`."""
+    step = families.latest_step(workdir) if step is None else step
     path = os.path.join(workdir, FID_FILE.format(step=step))
     if not os.path.exists(path):
         with open(path, "w") as f:
-            json.dump({"step": step, "num_samples": scorer.num_samples, **scorer(workdir)}, f, indent=1)
+            json.dump({"step": step, "num_samples": scorer.num_samples, **scorer(workdir, step)}, f, indent=1)
     return json.load(open(path))
+
+
+def fid_curve(workdir: str, scorer: FidScorer, fid_every: int, steps: int) -> list[dict]:
+    """The FIDs at every multiple of `fid_every` up to `steps` whose checkpoint is kept (`--fid_every`)."""
+    kept = set(families.kept_steps(workdir))
+    return [fid_of(workdir, scorer, s) for s in range(fid_every, steps + 1, fid_every) if s in kept]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -265,6 +274,28 @@ def table(rows: list[dict], stats: dict, *, steps: int, num_seeds: int, vmap_see
         lines.append(f"- {LABELS[method]}: {words}")
     known = [v for v in reached.values() if isinstance(v, bool)]
     lines.append(f"- the hallmark: {'reached' if any(known) else 'not reached' if known else 'not measured'}")
+    return "\n".join(lines) + "\n"
+
+
+def fid_over_the_run(results: dict) -> str:
+    """Held-out FID at every `--fid_every` checkpoint: mean over seeds (each seed's in brackets)."""
+    with_curves = {key: value["fid_curves"] for key, value in results.items() if value.get("fid_curves")}
+    if not with_curves:
+        return ""
+    steps = sorted({point["step"] for curves in with_curves.values() for curve in curves for point in curve})
+    lines = [
+        "",
+        "Held-out FID over the run (`--fid_every`): mean over seeds, each seed's in brackets.",
+        "",
+        "| digits | method | " + " | ".join(f"step {s}" for s in steps) + " |",
+        "|---|---|" + "---|" * len(steps),
+    ]
+    for (size, method), curves in with_curves.items():
+        cells = []
+        for s in steps:
+            values = [v for curve in curves for point in curve if point["step"] == s for v in point["fid_held_out"]]
+            cells.append(f"{np.mean(values):.1f} ({', '.join(f'{v:.1f}' for v in values)})" if values else "—")
+        lines.append(f"| {size} | {LABELS[method]} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -362,6 +393,12 @@ def main(argv=None) -> None:
     parser.add_argument("--steps_scale", type=float, default=1.0, help="multiplies --steps (smoke runs)")
     parser.add_argument("--eval_every", type=int, default=0, help="0: about 20 evaluations over the run")
     parser.add_argument("--fid_samples", type=int, default=5000, help="samples per seed for FID")
+    parser.add_argument(
+        "--fid_every",
+        type=int,
+        default=0,
+        help="> 0: keep a checkpoint every this many steps and report FID over the run (0: the last only)",
+    )
     parser.add_argument("--vmap_seeds", action="store_true", help="train the seeds vmapped in one program")
     parser.add_argument("--table_only", action="store_true", help="train nothing; tabulate what finished")
     parser.add_argument("--out", default=os.path.join(ROOT, "results", "limited_data.md"), help="the table")
@@ -385,6 +422,10 @@ def main(argv=None) -> None:
     eval_every = args.eval_every or default_eval_every(steps)
     if eval_every % STEPS_PER_CALL:
         parser.error(f"--eval_every must be a multiple of {STEPS_PER_CALL} (the config's steps_per_call).")
+    if args.fid_every < 0 or args.fid_every % STEPS_PER_CALL or args.fid_every > steps:
+        parser.error(
+            f"--fid_every must be 0 or a multiple of {STEPS_PER_CALL} up to the run's {steps} steps; got {args.fid_every}."
+        )
     families.NUM_SEEDS = args.num_seeds
     methods = list(METHODS)  # every method has a row; only those of --only train
 
@@ -392,7 +433,7 @@ def main(argv=None) -> None:
     results, rows = {}, []
     for size in sizes:
         for method in methods:
-            run = entry(method, size, eval_every)
+            run = entry(method, size, eval_every, steps=steps, fid_every=args.fid_every)
             workdir = os.path.abspath(os.path.join(args.runs, f"n{size}", method))
             row = {"size": size, "method": method, "status": "done"}
             rows.append(row)
@@ -401,22 +442,24 @@ def main(argv=None) -> None:
             if (args.table_only or (only and method not in only)) and not finished:
                 row["status"] = "not run"
                 continue
-            curves, fids = {}, []
+            curves, fids, fid_curves = {}, [], []
             try:
                 for path, seed in per_run:
                     families.train(run, path, steps, seed)
                     curves.update(overfitting_curve(path, seed, args.num_seeds))
                     scorer = scorer or FidScorer(args.fid_samples)
                     fids.append(fid_of(path, scorer))
+                    if args.fid_every:
+                        fid_curves.append(fid_curve(path, scorer, args.fid_every, steps))
             except families.Failed as failure:  # e.g. a method whose config fields this branch lacks
                 print(f"n{size}/{method}: {failure}", file=sys.stderr, flush=True)
                 row["status"] = f"failed: {str(failure).replace('|', '/')}"
                 continue
-            results[(size, method)] = {"curves": curves, "fids": fids}
+            results[(size, method)] = {"curves": curves, "fids": fids, "fid_curves": fid_curves}
     stats = summarise(results)
     text = table(
         rows, stats, steps=steps, num_seeds=args.num_seeds, vmap_seeds=args.vmap_seeds, fid_samples=args.fid_samples
-    )
+    ) + fid_over_the_run(results)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         f.write(text)

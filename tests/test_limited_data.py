@@ -98,6 +98,7 @@ def test_the_baseline_end_to_end_at_a_tiny_step_count_then_a_rerun_skips_it(tmp_
         "--num_seeds=1",
         "--steps=20",
         "--fid_samples=200",
+        "--fid_every=10",
         f"--out={out}",
         f"--plot={tmp_path / 'curves.png'}",
     ]
@@ -112,9 +113,26 @@ def test_the_baseline_end_to_end_at_a_tiny_step_count_then_a_rerun_skips_it(tmp_
     assert [e["step"] for e in run["curves"]["0"]] == [10, 20]  # eval_every 10: two evaluations
     fid = json.load(open(workdir / "limited_data_fid_00000020.json"))
     assert fid["num_samples"] == 200 and np.isfinite(fid["fid_held_out"][0]) and np.isfinite(fid["fid_train"][0])
+    assert config["checkpoint_every"] == 10 and config["keep_checkpoints"] == 3  # --fid_every: every one kept
+    early = json.load(open(workdir / "limited_data_fid_00000010.json"))
+    assert early["step"] == 10 and early["fid_held_out"][0] != fid["fid_held_out"][0]
+    assert [p["step"] for p in run["fid_curves"][0]] == [10, 20] and run["fid_curves"][0][1] == fid
     text = out.read_text()
     assert f"| 500 | baseline | — | {limited_data.families._number(fid['fid_held_out'][0])} ± 0.000" in text
+    over_the_run = f"| 500 | baseline | {early['fid_held_out'][0]:.1f} ({early['fid_held_out'][0]:.1f}) | "
+    assert over_the_run + f"{fid['fid_held_out'][0]:.1f} ({fid['fid_held_out'][0]:.1f}) |" in text
     assert (tmp_path / "curves.png").stat().st_size > 0
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "finished at step 20, skipped" in again.stdout
     assert out.read_text() == text
+
+
+@pytest.mark.parametrize("fid_every", ["15", "-10", "3010"])
+def test_a_bad_fid_every_is_refused_in_one_sentence_before_any_training(tmp_path, capsys, fid_every):
+    with pytest.raises(SystemExit):
+        limited_data.main([f"--runs={tmp_path}", "--steps=3000", f"--fid_every={fid_every}"])
+    assert (
+        f"--fid_every must be 0 or a multiple of 10 up to the run's 3000 steps; got {int(fid_every)}."
+        in capsys.readouterr().err
+    )
+    assert os.listdir(tmp_path) == []

@@ -20,7 +20,7 @@ DEFAULT_IMAGE_EVALUATORS = ("fid", "kid", "inception_score", "precision_recall",
 DEFAULT_POINT_EVALUATORS = ("mode_coverage",)
 
 
-def load_latest(workdir: str, experiment=None, *, stage: int | None = None):
+def load_latest(workdir: str, experiment=None, *, stage: int | None = None, step: int | None = None):
     """(config, experiment, state) of the workdir's latest checkpoint, on one device.
 
     The state is restored into the structure the training loop builds (a run axis of size
@@ -28,7 +28,8 @@ def load_latest(workdir: str, experiment=None, *, stage: int | None = None):
     abstract (`jax.eval_shape`), so no init is compiled for values the checkpoint replaces.
     `experiment`: the workdir config's parts when the caller has built them already. A run in
     stages (`family.Stages`) is restored into the program of its checkpoint's stage (`experiment`
-    is then built for it); `stage`: the newest kept checkpoint of that stage instead of the latest."""
+    is then built for it); `stage`: the newest kept checkpoint of that stage instead of the latest;
+    `step`: that kept checkpoint instead of the latest (one sentence when it is not kept)."""
     config = workdir_lib.load_config(workdir)
     checkpointer = Checkpointer(
         storage.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints, is_writer=jax.process_index() == 0
@@ -40,6 +41,13 @@ def load_latest(workdir: str, experiment=None, *, stage: int | None = None):
         starts = registry.stage_starts(config)
         if stage is not None:
             latest = _checkpoint_of_stage(checkpointer, config, starts, stage)
+        if step is not None:
+            kept = checkpointer.steps()
+            if step not in kept:
+                raise ValueError(
+                    f"step {step} is not a kept checkpoint of {workdir} (kept: steps {', '.join(map(str, kept))})."
+                )
+            latest = step
         if starts is not None:
             experiment = sweeps.build_experiment(config, stage=Stages.state_stage(starts, latest))
         experiment = sweeps.build_experiment(config) if experiment is None else experiment
@@ -48,7 +56,7 @@ def load_latest(workdir: str, experiment=None, *, stage: int | None = None):
             lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=device),
             jax.eval_shape(lambda: run_axis.initial_state(experiment, sweeps.runs_of(config))),
         )
-        state = checkpointer.restore(template, step=latest if stage is not None else None)
+        state = checkpointer.restore(template, step=latest if stage is not None or step is not None else None)
     finally:
         checkpointer.close()
     return config, experiment, state

@@ -507,3 +507,15 @@ def test_a_gs_workdir_holds_the_runs_files_and_its_lease(tmp_path, gcs, live_pid
     assert json.loads(epath.Path(workdir, "lease.json").read_text())["token"] == taken._record["token"]
     taken.release()
     assert not epath.Path(workdir, "lease.json").exists()
+
+
+@pytest.mark.slow
+def test_a_kept_step_restores_that_checkpoint_and_another_is_refused_in_one_sentence(trained, tmp_path):
+    workdir = _copy(trained, tmp_path)
+    before = _files(workdir)
+    _, _, state = restore.load_latest(workdir, step=4)  # what experiments/limited_data.py --fid_every reads
+    _assert_equal(state, trained[1][4])
+    with pytest.raises(ValueError) as refusal:
+        restore.load_latest(workdir, step=3)
+    assert str(refusal.value) == f"step 3 is not a kept checkpoint of {workdir} (kept: steps 2, 4, 6)."
+    assert _files(workdir) == before
