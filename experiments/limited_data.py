@@ -39,6 +39,9 @@ run is several times slower than the runs apart, hence separate runs by default)
    drawn with PIL, as the sample pictures are: matplotlib is not a dependency) and every run's
    curve to `<out>.json`.
 
+`--fid_every=N` keeps a checkpoint every N steps and adds held-out FID at each (every seed) to the
+table: FID over the run. `--common` adds config overrides to every run (e.g. the seed DCGAN's D
+without its dropout, `--common=--config.model.discriminator.dropout_rate=0`), named in the table.
 `--steps_scale` multiplies `--steps` (at least one host call of 10 steps), for a smoke run.
 """
 
@@ -106,15 +109,23 @@ def default_eval_every(steps: int) -> int:
     return max(1, round(steps / 20 / STEPS_PER_CALL)) * STEPS_PER_CALL
 
 
-def entry(method: str, size: int, eval_every: int, *, steps: int, fid_every: int = 0) -> families.Entry:
+def entry(
+    method: str, size: int, eval_every: int, *, steps: int, fid_every: int = 0, common: tuple[str, ...] = ()
+) -> families.Entry:
     """The run of `method` on `size` digits as a `families.Entry` (its trainer and bookkeeping).
-    `fid_every` > 0: a checkpoint every `fid_every` steps, all of them kept (FID over the run)."""
-    keep = (f"--config.checkpoint_every={fid_every}", f"--config.keep_checkpoints={steps // fid_every + 1}")
+    `fid_every` > 0: a checkpoint every `fid_every` steps, all of them kept (FID over the run);
+    `common`: config overrides of every run (`--common`), before the method's."""
+    keep = (
+        (f"--config.checkpoint_every={fid_every}", f"--config.keep_checkpoints={steps // fid_every + 1}")
+        if fid_every
+        else ()
+    )
     overrides = (
         f"--config.data.split={TRAIN_SPLIT}",
         f"--config.data.num_train={size}",
         f"--config.eval_every={eval_every}",
-        *(keep if fid_every else ()),
+        *keep,
+        *common,
         *METHODS[method],
     )
     return families.Entry(
@@ -224,7 +235,16 @@ def hallmark(stats: dict) -> dict[str, bool | str]:
     return out
 
 
-def table(rows: list[dict], stats: dict, *, steps: int, num_seeds: int, vmap_seeds: bool, fid_samples: int) -> str:
+def table(
+    rows: list[dict],
+    stats: dict,
+    *,
+    steps: int,
+    num_seeds: int,
+    vmap_seeds: bool,
+    fid_samples: int,
+    common: tuple[str, ...] = (),
+) -> str:
     cell = families._cell
     lines = [
         "# Training with little data: the seed DCGAN on 500 and 1,000 digits",
@@ -237,7 +257,8 @@ def table(rows: list[dict], stats: dict, *, steps: int, num_seeds: int, vmap_see
         "4,500 training digits; mean ± sd over the seeds (worst seed in brackets); the change is the mean's "
         "against the baseline of the same size. D's overfitting at the last evaluation "
         "(`discriminator_overfitting`): the gap E[D(x_train)] - E[D(x_held_out)] of its raw outputs, and "
-        "r_t = E[sign D(x_train)] (Karras et al. 2020).",
+        "r_t = E[sign D(x_train)] (Karras et al. 2020)."
+        + (f" Every run also has {' '.join(f'`{o}`' for o in common)}." if common else ""),
         "",
         "| digits | method | overrides | FID vs held-out | vs baseline | FID vs training set | D gap at end "
         "| r_t at end | status |",
@@ -400,6 +421,12 @@ def main(argv=None) -> None:
         help="> 0: keep a checkpoint every this many steps and report FID over the run (0: the last only)",
     )
     parser.add_argument("--vmap_seeds", action="store_true", help="train the seeds vmapped in one program")
+    parser.add_argument(
+        "--common",
+        default="",
+        help="space-separated config overrides of every run, e.g. '--config.model.discriminator.dropout_rate=0' "
+        "(use another --runs: a workdir's config is fixed when it starts)",
+    )
     parser.add_argument("--table_only", action="store_true", help="train nothing; tabulate what finished")
     parser.add_argument("--out", default=os.path.join(ROOT, "results", "limited_data.md"), help="the table")
     parser.add_argument(
@@ -426,6 +453,10 @@ def main(argv=None) -> None:
         parser.error(
             f"--fid_every must be 0 or a multiple of {STEPS_PER_CALL} up to the run's {steps} steps; got {args.fid_every}."
         )
+    common = tuple(args.common.split())
+    bad = [o for o in common if not o.startswith("--config.") or "=" not in o]
+    if bad:
+        parser.error(f"--common takes overrides of the form --config.<field>=<value>; got {' '.join(bad)}.")
     families.NUM_SEEDS = args.num_seeds
     methods = list(METHODS)  # every method has a row; only those of --only train
 
@@ -433,7 +464,7 @@ def main(argv=None) -> None:
     results, rows = {}, []
     for size in sizes:
         for method in methods:
-            run = entry(method, size, eval_every, steps=steps, fid_every=args.fid_every)
+            run = entry(method, size, eval_every, steps=steps, fid_every=args.fid_every, common=common)
             workdir = os.path.abspath(os.path.join(args.runs, f"n{size}", method))
             row = {"size": size, "method": method, "status": "done"}
             rows.append(row)
@@ -458,7 +489,13 @@ def main(argv=None) -> None:
             results[(size, method)] = {"curves": curves, "fids": fids, "fid_curves": fid_curves}
     stats = summarise(results)
     text = table(
-        rows, stats, steps=steps, num_seeds=args.num_seeds, vmap_seeds=args.vmap_seeds, fid_samples=args.fid_samples
+        rows,
+        stats,
+        steps=steps,
+        num_seeds=args.num_seeds,
+        vmap_seeds=args.vmap_seeds,
+        fid_samples=args.fid_samples,
+        common=common,
     ) + fid_over_the_run(results)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
@@ -469,6 +506,7 @@ def main(argv=None) -> None:
         "num_seeds": args.num_seeds,
         "vmap_seeds": args.vmap_seeds,
         "fid_samples": args.fid_samples,
+        "common": list(common),
         "runs": {f"n{size}/{method}": value for (size, method), value in results.items()},
         "stats": {f"n{size}/{method}": value for (size, method), value in stats.items()},
         "hallmark": hallmark(stats),

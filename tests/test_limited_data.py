@@ -136,3 +136,23 @@ def test_a_bad_fid_every_is_refused_in_one_sentence_before_any_training(tmp_path
         in capsys.readouterr().err
     )
     assert os.listdir(tmp_path) == []
+
+
+def test_common_overrides_go_to_every_run_and_are_named_in_the_table(tmp_path, capsys):
+    run = limited_data.entry(
+        "diffaugment", 500, 50, steps=3000, common=("--config.model.discriminator.dropout_rate=0",)
+    )
+    assert run.overrides[-2:] == ("--config.model.discriminator.dropout_rate=0", limited_data.DIFF_AUGMENT)
+    stats = limited_data.summarise({(500, "baseline"): _results([100.0, 110.0, 90.0], [2.0, 2.0, 2.0])})
+    rows = [{"size": 500, "method": "baseline", "status": "done"}]
+    text = limited_data.table(
+        rows, stats, steps=3000, num_seeds=3, vmap_seeds=False, fid_samples=5000,
+        common=("--config.model.discriminator.dropout_rate=0",),
+    )  # fmt: skip
+    assert "Every run also has `--config.model.discriminator.dropout_rate=0`." in text
+    with pytest.raises(SystemExit):
+        limited_data.main([f"--runs={tmp_path}", "--common=dropout_rate=0"])
+    assert (
+        "--common takes overrides of the form --config.<field>=<value>; got dropout_rate=0." in capsys.readouterr().err
+    )
+    assert os.listdir(tmp_path) == []
