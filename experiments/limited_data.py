@@ -1,7 +1,7 @@
 """Training with little data: the seed DCGAN on 500 and 1,000 digits, with and without the
 limited-data methods, and the table `results/limited_data.md` (issue 28, "The benchmark: limited data").
 
-    python experiments/limited_data.py --runs=runs/limited_data              # 2 sizes x 5 methods x 3 seeds
+    python experiments/limited_data.py --runs=runs/limited_data              # 2 sizes x 6 methods x 3 seeds
     python experiments/limited_data.py --runs=/tmp/smoke --only=baseline --sizes=500 --num_seeds=1 \
         --steps_scale=0.01 --out=/tmp/smoke/limited_data.md                  # a smoke run
     python experiments/limited_data.py --runs=runs/limited_data --table_only # the table of what finished
@@ -14,7 +14,8 @@ seed and method reads the same digits) of `train[:90%]` (4,500 digits), so that 
 each) at equal steps (`--steps`):
 
 - baseline;
-- DiffAugment (Zhao et al. 2020): `augment.policy=color,translation,cutout`;
+- DiffAugment (Zhao et al. 2020): `augment.policy=color,translation,cutout`, and
+  `translation,cutout` (the policy of the authors' BigGAN CIFAR-10 scripts at full data);
 - ADA (Karras et al. 2020): `augment.policy=ada`;
 - LeCam + DiffAugment (Tseng et al. 2021): `lecam.weight` (with `lecam.decay`) on top of DiffAugment;
 - bCR (Zhao et al. 2021): `consistency.bcr_real`, `consistency.bcr_fake`.
@@ -66,7 +67,7 @@ TRAIN_SPLIT = "train[:90%]"  # the 4,500 training digits; "test" (the other 500)
 STEPS_PER_CALL = 10  # configs/dcgan_mnist.py's
 # 1,000 steps (64,000 images: 128 epochs of 500 digits, 64 of 1,000; D has time to memorise them):
 # the seed DCGAN runs at ~5.5-6 steps/s on this machine's 2 idle cores, so a baseline run with its
-# evaluations takes ~3-4 minutes and all 30 runs (2 sizes x 5 methods x 3 seeds) fit in about two hours.
+# evaluations takes ~3-4 minutes and all 36 runs (2 sizes x 6 methods x 3 seeds) fit in about two and a half hours.
 DEFAULT_STEPS = 1000
 # ADA's speed, scaled to the run: Karras et al. 2020 let p cross [0, 1] in 500k images of runs of
 # ~25M (2%); at 500k, p could move by 0.13 in this whole run. 10k images (~160 steps) is the same
@@ -76,6 +77,10 @@ DIFF_AUGMENT = "--config.augment.policy=color,translation,cutout"
 METHODS: dict[str, tuple[str, ...]] = {
     "baseline": (),
     "diffaugment": (DIFF_AUGMENT,),
+    # the policy of the authors' BigGAN CIFAR-10 scripts at full data (mit-han-lab/data-efficient-gans,
+    # DiffAugment-biggan-cifar: `--DiffAugment translation,cutout`; their 10% and 20% runs add color); on
+    # one-channel digits color is brightness and contrast only (saturation leaves a grey image as it is)
+    "diffaugment_tc": ("--config.augment.policy=translation,cutout",),
     "ada": ("--config.augment.policy=ada", f"--config.augment.ada_kimg={ADA_KIMG}"),
     # LeCam's weight and anchor decay: 0.3, the weight of the authors' BigGAN + DiffAugment runs on
     # 10% and 20% of CIFAR-10 (google/lecam-gan, biggan_cifar/scripts/lc-DiffAugment-*.sh: `--LC 0.3`),
@@ -87,12 +92,13 @@ METHODS: dict[str, tuple[str, ...]] = {
 LABELS = {
     "baseline": "baseline",
     "diffaugment": "DiffAugment",
+    "diffaugment_tc": "DiffAugment (translation, cutout)",
     "ada": "ADA",
     "lecam_diffaugment": "LeCam + DiffAugment",
     "bcr": "bCR",
 }
-HALLMARK_METHODS = ("diffaugment", "ada")
-CURVE_METHODS = ("baseline", "diffaugment")
+HALLMARK_METHODS = ("diffaugment", "diffaugment_tc", "ada")
+CURVE_METHODS = ("baseline", "diffaugment", "diffaugment_tc")
 OVERFITTING = ("d_output_train", "d_output_held_out", "d_output_gap", "d_sign_train", "d_sign_held_out", "d_sign_gap")
 FID_FILE = "limited_data_fid_{step:08d}.json"
 FID_KEY = "fid_classifier"
@@ -338,7 +344,12 @@ def summarise(results: dict) -> dict:
     return out
 
 
-COLOURS = {"baseline": (31, 119, 180), "diffaugment": (255, 127, 14), "ada": (44, 160, 44)}
+COLOURS = {
+    "baseline": (31, 119, 180),
+    "diffaugment": (255, 127, 14),
+    "diffaugment_tc": (214, 39, 40),
+    "ada": (44, 160, 44),
+}
 
 
 def draw_curves(results: dict, path: str, sizes) -> None:

@@ -72,7 +72,7 @@ def test_the_hallmark_needs_every_seed_a_quarter_below_the_baseline_and_a_smalle
     assert stats[(500, "baseline")]["fid_held_out"]["sd"] == pytest.approx(10.0)  # sample sd of 100, 110, 90
     assert stats[(500, "diffaugment")]["gap"]["mean"] == pytest.approx(1.0)  # the last evaluation's gap
     assert stats[(500, "diffaugment")]["fid_train"]["worst"] == pytest.approx(37.5)
-    assert limited_data.hallmark(stats) == {"diffaugment": True, "ada": False}
+    assert limited_data.hallmark(stats) == {"diffaugment": True, "diffaugment_tc": "not run", "ada": False}
     results[(500, "diffaugment")] = _results([70.0, 75.0, 60.0], [3.0, 2.0, 2.0])  # the gap grows: not reached
     assert limited_data.hallmark(limited_data.summarise(results))["diffaugment"] is False
     rows = [{"size": 500, "method": m, "status": "done"} for m in ("baseline", "diffaugment", "ada")]
