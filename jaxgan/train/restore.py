@@ -30,6 +30,8 @@ def load_latest(workdir: str, experiment=None, *, stage: int | None = None, step
     stages (`family.Stages`) is restored into the program of its checkpoint's stage (`experiment`
     is then built for it); `stage`: the newest kept checkpoint of that stage instead of the latest;
     `step`: that kept checkpoint instead of the latest (one sentence when it is not kept)."""
+    if stage is not None and step is not None:
+        raise ValueError(f"give a stage ({stage}) or a step ({step}) to restore, not both.")
     config = workdir_lib.load_config(workdir)
     checkpointer = Checkpointer(
         storage.join(workdir, "checkpoints"), max_to_keep=config.keep_checkpoints, is_writer=jax.process_index() == 0

@@ -518,4 +518,6 @@ def test_a_kept_step_restores_that_checkpoint_and_another_is_refused_in_one_sent
     with pytest.raises(ValueError) as refusal:
         restore.load_latest(workdir, step=3)
     assert str(refusal.value) == f"step 3 is not a kept checkpoint of {workdir} (kept: steps 2, 4, 6)."
+    with pytest.raises(ValueError, match=r"^give a stage \(0\) or a step \(4\) to restore, not both\.$"):
+        restore.load_latest(workdir, stage=0, step=4)
     assert _files(workdir) == before
