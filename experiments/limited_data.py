@@ -28,9 +28,11 @@ run is several times slower than the runs apart, hence separate runs by default)
    mean raw output on the run's training digits and on the held-out digits, their gap, and mean
    signs: `jaxgan/metrics/overfitting.py`), logged in the workdir's metrics.jsonl. A run whose
    latest checkpoint is at `--steps` is skipped; an unfinished one resumes (the CLI restores it).
-2. FID on the bundled classifier's features of `--fid_samples` samples of the last checkpoint
+2. FID on the bundled classifier's features of `--fid_samples` samples of the checkpoint at
+   `--steps` (of a workdir trained further too, when that checkpoint is kept; else the latest)
    against the 500 held-out digits and against the 4,500 training digits (`train[:90%]`), per
-   seed, kept in `<workdir>/limited_data_fid_<step>.json` (computed once).
+   seed, kept in `<workdir>/limited_data_fid_<step>.json` (computed once); D's overfitting
+   figures up to `--steps` likewise.
 3. The table: size, method, FID mean ± sd over the seeds and the worst seed (against both
    references), the change of the mean FID against the baseline of the same size, D's overfitting
    gap and r_t = E[sign D(x_train)] at the end; whether the hallmark is reached: with 500 digits,
@@ -259,7 +261,7 @@ def table(
         f"{'vmapped in one program' if vmap_seeds else 'as separate runs'}, {steps} steps each). The seed DCGAN "
         "(`configs/dcgan_mnist.py`, non-saturating loss) on `config.data.num_train` digits of `train[:90%]` (a "
         "stratified subset, the same for every seed and method); FID on the bundled classifier's features of "
-        f"{fid_samples} samples of the last checkpoint, against the 500 held-out digits (`test`) and against the "
+        f"{fid_samples} samples of the checkpoint at step {steps}, against the 500 held-out digits (`test`) and against the "
         "4,500 training digits; mean ± sd over the seeds (worst seed in brackets); the change is the mean's "
         "against the baseline of the same size. D's overfitting at the last evaluation "
         "(`discriminator_overfitting`): the gap E[D(x_train)] - E[D(x_held_out)] of its raw outputs, and "
@@ -488,9 +490,11 @@ def main(argv=None) -> None:
             try:
                 for path, seed in per_run:
                     families.train(run, path, steps, seed)
-                    curves.update(overfitting_curve(path, seed, args.num_seeds))
+                    # at --steps, also in a workdir trained further (its checkpoint at --steps kept)
+                    curve = overfitting_curve(path, seed, args.num_seeds)
+                    curves.update({s: [e for e in c if e["step"] <= steps] for s, c in curve.items()})
                     scorer = scorer or FidScorer(args.fid_samples)
-                    fids.append(fid_of(path, scorer))
+                    fids.append(fid_of(path, scorer, steps if steps in families.kept_steps(path) else None))
                     if args.fid_every:
                         fid_curves.append(fid_curve(path, scorer, args.fid_every, steps))
             except families.Failed as failure:  # e.g. a method whose config fields this branch lacks

@@ -125,6 +125,12 @@ def test_the_baseline_end_to_end_at_a_tiny_step_count_then_a_rerun_skips_it(tmp_
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "finished at step 20, skipped" in again.stdout
     assert out.read_text() == text
+    shorter = [*(a for a in command if not a.startswith(("--steps=", "--out="))), "--steps=10", "--table_only"]
+    shorter.append(f"--out={tmp_path / 'at_10.md'}")
+    at_10 = subprocess.run(shorter, env=env, capture_output=True, text=True, timeout=600)
+    assert at_10.returncode == 0, at_10.stderr[-3000:]  # a workdir trained past --steps is read at --steps
+    record = json.load(open(tmp_path / "at_10.json"))["runs"]["n500/baseline"]
+    assert record["fids"][0] == early and [e["step"] for e in record["curves"]["0"]] == [10]
 
 
 @pytest.mark.parametrize("fid_every", ["15", "-10", "3010"])
