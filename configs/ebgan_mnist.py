@@ -2,12 +2,12 @@
 
 Energy = per-pixel mean squared reconstruction error (the data lie in [-1, 1]); margin m = 0.3,
 pulling-away weight 0.1, Adam(2e-4, 0.5), batch 64, 1,500 steps (the main job's length), samples
-from an EMA of G (decay 0.99); D's code has 16 dimensions and G has batch norm. The margin is on the energy's scale (a grey pixel
-against a reconstructed background of -1 costs exactly 1): with m = 1, G's energy sat at the
-margin (0.95-1.0) and its samples stayed grey (FID 941 at step 520; 1,176 at step 1,130 with
-the 16-dimensional code); with m = 0.1 and a 64-dimensional code D reconstructed G's grey
-textures nearly as well as digits (energy 0.12 > m, so D never pushed back) and G stayed grey
-too. README, "EBGAN, BEGAN, MAD-GAN, VAE-GAN", has the figures.
+from an EMA of G (decay 0.99); D's code has 16 dimensions and G has batch norm. The margin is on
+the energy's scale (a grey pixel against a reconstructed background of -1 costs exactly 1): with
+m = 1, G's energy sat at the margin (0.95-1.0) and its samples stayed grey (FID 941 at step
+520; 1,176 at step 1,130 with the 16-dimensional code); with m = 0.1 and a 64-dimensional code D
+reconstructed G's grey textures nearly as well as digits (energy 0.12 > m, so D never pushed
+back) and G stayed grey too. README, "EBGAN, BEGAN, MAD-GAN, VAE-GAN", has the figures.
 """
 
 import ml_collections

@@ -464,7 +464,8 @@ def main(argv=None) -> None:
         parser.error(f"--eval_every must be a multiple of {STEPS_PER_CALL} (the config's steps_per_call).")
     if args.fid_every < 0 or args.fid_every % STEPS_PER_CALL or args.fid_every > steps:
         parser.error(
-            f"--fid_every must be 0 or a multiple of {STEPS_PER_CALL} up to the run's {steps} steps; got {args.fid_every}."
+            f"--fid_every must be 0 or a multiple of {STEPS_PER_CALL} up to the run's {steps} steps; "
+            f"got {args.fid_every}."
         )
     common = tuple(args.common.split())
     bad = [o for o in common if not o.startswith("--config.") or "=" not in o]
