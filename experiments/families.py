@@ -98,6 +98,19 @@ def _began(stats: dict, table: dict) -> bool | str:
     return balanced and _mean(stats, "fid_classifier") <= 1.5 * dcgan["mean"]
 
 
+def _progressive(stats: dict, table: dict) -> bool | str:
+    """Issue 27: FID on the classifier's features at most the seed DCGAN's at the same total wall time
+    per seed (both rows' wall times measured by this script; `wall_per_seed` in their stats)."""
+    dcgan = table.get("dcgan_mnist", {})
+    if "fid_classifier" not in dcgan or "wall_per_seed" not in dcgan:
+        return "no dcgan_mnist row (FID and wall time) to compare"
+    ours, theirs = _mean(stats, "fid_classifier"), dcgan["fid_classifier"]["mean"]
+    ratio = _mean(stats, "wall_per_seed") / dcgan["wall_per_seed"]["mean"]
+    if ours <= theirs and ratio <= 1.0:
+        return True
+    return f"no: FID {ours:.1f} against the seed DCGAN's {theirs:.1f}, at {ratio:.1f}x its wall time per seed"
+
+
 def _infogan(stats: dict, table: dict) -> bool:
     return (
         _mean(stats, "code_agreement_classifier") >= 0.85
@@ -393,6 +406,16 @@ ENTRIES: tuple[Entry, ...] = (
         (Figure("class_consistency_classifier", "Stage II class consistency"),),
         "class consistency ≥ 0.90; Stage II's FID below Stage I's upsampled (results/stackgan.md) (issue 27)",
         lambda s, t: _mean(s, "class_consistency_classifier") >= 0.90,
+        separate_seeds=True,
+    ),
+    Entry(
+        "progan_mnist",
+        "progressive",
+        "progan_mnist",
+        "fid",
+        (),
+        "FID ≤ the seed DCGAN's at the same wall time per seed (issue 27)",
+        _progressive,
         separate_seeds=True,
     ),
 )
@@ -716,6 +739,7 @@ def main() -> None:
         if keeps_earlier_row(kept and kept[0], finished=finished_step(entry, workdir), steps=steps, named=named):
             # measured in an earlier invocation (another runs folder or machine), not here
             row, stats_by_name[entry.name] = kept
+            stats_by_name[entry.name] = {**kept[1], "wall_per_seed": {"mean": row["wall_per_seed"]}}
             rows.append({**row, "entry": entry, "kept": True})
             continue
         if (args.table_only or (only and entry.name not in only)) and finished_step(entry, workdir) < steps:
@@ -749,6 +773,7 @@ def main() -> None:
         for path, _ in seed_workdirs(entry, workdir):
             wall_path = os.path.join(path, "families_wall.json")
             seconds += json.load(open(wall_path))["seconds"] if os.path.exists(wall_path) else math.nan
+        stats["wall_per_seed"] = {"mean": seconds / NUM_SEEDS}  # for a row that compares wall times
         rows.append(
             {
                 "entry": entry,

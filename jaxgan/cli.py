@@ -44,7 +44,7 @@ _SUMMARIES = {
 _USAGES = {
     "train": "jaxgan train --config=configs/<experiment>.py --workdir=<dir> [--config.<field>=<value> ...]",
     "sample": "jaxgan sample --workdir=<dir> --out=<file.npy|file.png> [--num=64] [--seed=0]",
-    "eval": "jaxgan eval --workdir=<dir> [--stage=k]",
+    "eval": "jaxgan eval --workdir=<dir> [--stage=k | --step=N]",
     "classify": "jaxgan classify --workdir=<dir> --input=<images.npy> --out=<labels.npy>",
     "fid": "jaxgan fid --a=<source> --b=<source> [--kid] [--save_stats=<file.npz>] [--num=N] [--features=inception]",
 }
@@ -83,6 +83,11 @@ _STAGE = flags.DEFINE_integer(
     None,
     "sample, eval: a run in stages (progressive growing, StackGAN): draw or evaluate at the newest kept checkpoint "
     "of this stage; default: the latest checkpoint, at the run's current stage.",
+)
+_STEP = flags.DEFINE_integer(
+    "step",
+    None,
+    "sample, eval: draw or evaluate at this kept checkpoint (a step of the run's checkpoints/) instead of the latest.",
 )
 _RECONSTRUCT = flags.DEFINE_string(
     "reconstruct",
@@ -140,8 +145,8 @@ _ACCEPTED = {"profile_steps": "a non-negative int (0: no trace; N: trace N steps
 _MULTIHOST_FLAGS = ("multihost", "coordinator_address", "num_processes", "process_id")
 _COMMAND_FLAGS = {
     "train": ("config", "workdir", "profile_steps", *_MULTIHOST_FLAGS),
-    "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct", "input", "truncation", "stage"),
-    "eval": ("workdir", "stage", *_MULTIHOST_FLAGS),
+    "sample": ("workdir", "out", "num", "seed", "labels", "reconstruct", "input", "truncation", "stage", "step"),
+    "eval": ("workdir", "stage", "step", *_MULTIHOST_FLAGS),
     "classify": ("workdir", "input", "out"),
     "fid": ("a", "b", "kid", "save_stats", "num", "seed", "features", "image_size", "skip_bad_files", "cache_dir"),
 }
@@ -513,6 +518,8 @@ def _sample() -> None:
 
     if _STAGE.value is not None and (_RECONSTRUCT.value or _INPUT.value):
         raise ValueError("--stage is for samples of a run in stages; leave it out with --reconstruct and --input.")
+    if _STEP.value is not None and (_RECONSTRUCT.value or _INPUT.value):
+        raise ValueError("--step is for samples drawn from latents; leave it out with --reconstruct and --input.")
     if _RECONSTRUCT.value:
         num = _NUM.value if _NUM.present else None
         path, num = restore.write_reconstructions(_WORKDIR.value, out=_OUT.value, split=_RECONSTRUCT.value, num=num)
@@ -537,6 +544,7 @@ def _sample() -> None:
         labels=labels,
         truncation=_TRUNCATION.value,
         stage=_STAGE.value,
+        step=_STEP.value,
     )
     print(f"wrote {num} samples to {path}")
 
@@ -545,7 +553,7 @@ def _eval() -> None:
     from jaxgan.train import restore
 
     _initialize_distributed(_MULTIHOST.value)
-    results = restore.evaluate_workdir(_WORKDIR.value, stage=_STAGE.value)
+    results = restore.evaluate_workdir(_WORKDIR.value, stage=_STAGE.value, step=_STEP.value)
     print(restore.format_table(results))
 
 

@@ -176,6 +176,10 @@ def test_a_config_file_is_refused_before_jax_is_imported(tmp_path):
             ["--workdir is a flag of jaxgan train, sample, eval and classify, not of jaxgan fid"],
         ),
         (
+            ["sample", "--workdir=W", "--out=x.npy", "--reconstruct=test", "--step=4"],
+            ["--step is for samples drawn from latents; leave it out with --reconstruct and --input."],
+        ),
+        (
             ["train", f"--config={RING}", "--workdir=W", "--profile_steps=-1"],
             ["jaxgan train: --profile_steps=-1 is not accepted; use a non-negative int (0: no trace"],
         ),
@@ -191,6 +195,7 @@ def test_a_config_file_is_refused_before_jax_is_imported(tmp_path):
         "classify_num",
         "fid_without_a",
         "fid_with_workdir",
+        "step_with_reconstruct",
         "negative_profile_steps",
     ],
 )

@@ -1,8 +1,9 @@
 """Progressive growing of GANs (Karras et al. 2018) as a run in stages: one program per resolution.
 
 `config.progressive.stages` lists the resolutions (e.g. [7, 14, 28] for the 28x28 digits, each
-twice the one before); stage k trains from step `k * steps_per_stage` (the last stage on to
-`config.num_steps`). Stage k's program (`parts.stage == k`):
+twice the one before); stage k trains for `steps_per_stage` steps, or for `stage_steps[k]` when
+`stage_steps` lists one length per stage (the low resolutions cost a fraction of a step at the last
+one, so a run may give them more steps), and the last stage runs on to `config.num_steps`. Stage k's program (`parts.stage == k`):
 
     D group (repeats = num_critic_steps): fake = G(z, step) (at the data's size);
         fake_stage = pool(fake) (area pooling to r_k); real_stage = reals(x, step): x at r_k,
@@ -14,7 +15,7 @@ twice the one before); stage k trains from step `k * steps_per_stage` (the last 
     G group: reuses `fake`; d_fake = D(pool(fake), step); the objective's G loss.
     EMA of G's params (`config.ema_decay`, the paper's 0.999), used for samples.
 
-α = clip((step - start_k) / (fade · steps_per_stage), 0, 1): the new level's weight in G's output
+α = clip((step - start_k) / (fade · length_k), 0, 1) (length_k: the stage's steps): the new level's weight in G's output
 and D's input rises over the first `fade` of the stage (the paper's half), computed in the step
 from the step's counter; the stage is a value of the loop (`family.Stages`), the fade one of the
 step, neither a recompile within a stage. At a stage boundary the state carries by name
@@ -38,9 +39,13 @@ NETWORKS = ("progan",)
 
 
 def settings() -> ml_collections.ConfigDict:
-    """`config.progressive`: the stages' resolutions, the steps of each stage (the last one runs on
-    to config.num_steps), the fraction of a stage over which its new level fades in, ε of the drift term."""
-    return ml_collections.ConfigDict({"stages": (7, 14, 28), "steps_per_stage": 500, "fade": 0.5, "drift": 0.001})
+    """`config.progressive`: the stages' resolutions, the steps of every stage (`steps_per_stage`) or
+    of each (`stage_steps`, one per stage; empty: `steps_per_stage` each; the last stage runs on to
+    config.num_steps, its length sets its fade), the fraction of a stage over which its new level
+    fades in, ε of the drift term."""
+    return ml_collections.ConfigDict(
+        {"stages": (7, 14, 28), "steps_per_stage": 500, "stage_steps": (), "fade": 0.5, "drift": 0.001}
+    )
 
 
 def check_stages(stages) -> tuple[int, ...]:
@@ -61,15 +66,39 @@ def check_stages(stages) -> tuple[int, ...]:
     return tuple(values)
 
 
-def stage_starts(config: ml_collections.ConfigDict) -> tuple[int, ...]:
-    """The first step of each stage: `k * steps_per_stage`, after checking the schedule."""
+def _positive_int(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= 1
+
+
+def stage_lengths(config: ml_collections.ConfigDict) -> tuple[int, ...]:
+    """The steps of each stage (`stage_steps`, or `steps_per_stage` for every stage), after checking
+    the schedule; the last one sets the last stage's fade (that stage runs on to config.num_steps)."""
     section = settings_of(config, FAMILY)
     stages = check_stages(section.stages)
-    steps = section.steps_per_stage
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"config.progressive.steps_per_stage must be a positive integer; got {steps!r}.")
     check_number("progressive.fade", section.fade, 0.0, 1.0, closed_low=True)
-    return tuple(k * steps for k in range(len(stages)))
+    lengths = section.stage_steps
+    if lengths is None or (isinstance(lengths, (list, tuple)) and len(lengths) == 0):
+        steps = section.steps_per_stage
+        if not _positive_int(steps):
+            raise ValueError(f"config.progressive.steps_per_stage must be a positive integer; got {steps!r}.")
+        return (steps,) * len(stages)
+    if not isinstance(lengths, (list, tuple)) or not all(_positive_int(n) for n in lengths):
+        raise ValueError(
+            f"config.progressive.stage_steps must list a positive number of steps for each stage, e.g. [1000, 1000, "
+            f"800]; got {lengths!r}."
+        )
+    if len(lengths) != len(stages):
+        raise ValueError(
+            f"config.progressive.stage_steps={list(lengths)} gives {len(lengths)} lengths for the {len(stages)} "
+            f"stages of config.progressive.stages={list(stages)}; give one per stage."
+        )
+    return tuple(lengths)
+
+
+def stage_starts(config: ml_collections.ConfigDict) -> tuple[int, ...]:
+    """The first step of each stage: the sums of the lengths before it (`stage_lengths`)."""
+    lengths = stage_lengths(config)
+    return tuple(sum(lengths[:k]) for k in range(len(lengths)))
 
 
 def check_image_size(size: int, stages: tuple[int, ...], data_name: str) -> None:
@@ -117,7 +146,7 @@ def build(parts: Parts) -> Program:
                 f"config.model.{entry}.features={list(features)} names the channels of fewer levels than the "
                 f"{len(stages)} stages of config.progressive.stages; give one per stage."
             )
-    fade_steps = 0 if stage == 0 else int(section.fade * section.steps_per_stage)
+    fade_steps = 0 if stage == 0 else int(section.fade * stage_lengths(config)[stage])
     staged = dict(resolutions=stages, stage=stage, fade_start=starts[stage], fade_steps=fade_steps)
     generator = parts.generator(**staged)
     discriminator = parts.discriminator(**staged)

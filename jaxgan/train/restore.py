@@ -136,6 +136,7 @@ def write_samples(
     labels: str | None = None,
     truncation: float | None = None,
     stage: int | None = None,
+    step: int | None = None,
 ) -> tuple[str, int]:
     """Samples from the latest checkpoint (EMA params when kept) to `.npz`, `.npy` or `.png`.
 
@@ -144,8 +145,8 @@ def write_samples(
     multi-run workdir); `.npy` holds `x` alone; `.png` is a picture (one row per class for
     labelled samples). `truncation=ψ`: z from the normal truncated to [-ψ, ψ] (the truncation
     trick, `sampling.truncated`). `stage`: a run in stages sampled at the newest kept checkpoint of
-    that stage (default: the latest checkpoint, at the run's current stage). Returns the path and
-    the number of samples."""
+    that stage (default: the latest checkpoint, at the run's current stage); `step`: that kept
+    checkpoint instead. Returns the path and the number of samples."""
     check_out_and_num(out, num, npz="samples and their inputs", npy="samples")
     config = workdir_lib.load_config(workdir)
     family = registry.get(config.program)
@@ -155,7 +156,7 @@ def write_samples(
         num = len(chosen)
     if truncation is not None:  # refused before the checkpoint is read
         sampling.truncated(experiment.program, truncation)
-    config, experiment, state = load_latest(workdir, experiment, stage=stage)
+    config, experiment, state = load_latest(workdir, experiment, stage=stage, step=step)
     given = {"label": chosen} if labels is not None else None
     num = 64 if num is None else num
     sampler = sampling.Sampler(experiment.program, sweeps.num_runs(config), truncation=truncation)
@@ -175,10 +176,11 @@ def write_samples(
     return out, num
 
 
-def evaluate_workdir(workdir: str, *, stage: int | None = None) -> dict[str, float]:
+def evaluate_workdir(workdir: str, *, stage: int | None = None, step: int | None = None) -> dict[str, float]:
     """Evaluate the latest checkpoint (`stage`: a run in stages at the newest kept checkpoint of that
-    stage, in its program); write `eval_<step>.json` into the workdir and return the results."""
-    config, experiment, state = load_latest(workdir, stage=stage)
+    stage, in its program; `step`: that kept checkpoint); write `eval_<step>.json` into the workdir
+    and return the results."""
+    config, experiment, state = load_latest(workdir, stage=stage, step=step)
     family = registry.get(config.program)
     if family.exports.translation is not None:  # held-out L1, PSNR, digit accuracy, cycle L1 (metrics/translation.py)
         from jaxgan.metrics import translation as translation_metrics

@@ -39,6 +39,28 @@ def test_he_scale_of_an_equalised_layer():
     np.testing.assert_allclose(np.asarray(dense.apply({"params": dense_params}, v)), expected, rtol=1e-5, atol=1e-6)
 
 
+def test_an_upsampling_equalised_conv_is_the_conv_of_the_upsampled_input():
+    """`EqualizedConv(upsample=2)` (G's first convolution of a level, the upsampling fused) against
+    the same parameters' convolution of the nearest-upsampled input: values and both gradients."""
+    x = jax.random.normal(jax.random.PRNGKey(1), (2, 5, 5, 4))
+    fused = progan.EqualizedConv(6, upsample=2)
+    params = fused.init(jax.random.PRNGKey(0), x)["params"]
+    params = {"kernel": params["kernel"], "bias": jnp.arange(6.0)}
+    assert params["kernel"].shape == (3, 3, 4, 6)  # the same parameters as the plain layer's
+    plain = progan.EqualizedConv(6)
+
+    def both(p, v):
+        return fused.apply({"params": p}, v), plain.apply({"params": p}, progan.upsample(v, 2))
+
+    out, expected = both(params, x)
+    assert out.shape == (2, 10, 10, 6)
+    np.testing.assert_allclose(np.asarray(out), np.asarray(expected), rtol=1e-5, atol=1e-5)
+    weights = jax.random.normal(jax.random.PRNGKey(3), out.shape)
+    grads = [jax.grad(lambda p, v, i=i: jnp.sum(both(p, v)[i] * weights), argnums=(0, 1))(params, x) for i in range(2)]
+    for a, b in zip(jax.tree.leaves(grads[0]), jax.tree.leaves(grads[1]), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-4)
+
+
 def test_pixel_norm_against_numpy():
     x = np.random.default_rng(0).normal(size=(2, 3, 3, 5)).astype(np.float32) * 3
     expected = x / np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + 1e-8)

@@ -29,6 +29,18 @@ def test_schedule_and_the_stage_of_a_step():
     assert [(g.stage, g.fade_start, g.fade_steps) for g in fade.values()] == [(0, 0, 0), (1, 8, 4), (2, 16, 4)]
 
 
+def test_a_length_for_each_stage():
+    """`stage_steps` (one length per stage) in place of `steps_per_stage`: the stages start at the sums
+    of the lengths before them, and each new level fades in over `fade` of its own stage's length."""
+    config = tiny_config("progressive", **{"progressive.steps_per_stage": 8})
+    config.progressive.stage_steps = (12, 6, 10)
+    starts = registry.stage_starts(config)
+    assert starts == (0, 12, 18)
+    assert [Stages.stage_of(starts, s) for s in (11, 12, 17, 18, 40)] == [0, 1, 1, 2, 2]
+    fade = [build_lib.build(config, stage=stage).program.networks["generator"] for stage in range(3)]
+    assert [(g.fade_start, g.fade_steps) for g in fade] == [(0, 0), (12, 3), (18, 5)]
+
+
 def _shifted(tree):
     return jax.tree.map(lambda x: x + 1 if np.issubdtype(np.asarray(x).dtype, np.floating) else x, tree)
 
@@ -81,6 +93,9 @@ def test_the_state_carried_at_a_boundary():
         ({"progressive.steps_per_stage": 0}, r"config.progressive.steps_per_stage must be a positive integer"),
         ({"progressive.steps_per_stage": 3}, r"config.steps_per_call \(2\) must divide the first step of every stage"),
         ({"progressive.fade": 1.5}, r"config.progressive.fade must be a number in \[0, 1\]"),
+        ({"progressive.stage_steps": (8, 8)}, r"stage_steps=\[8, 8\] gives 2 lengths for the 3 stages"),
+        ({"progressive.stage_steps": (8, 0, 8)}, r"stage_steps must list a positive number of steps for each stage"),
+        ({"progressive.stage_steps": (8, 3, 8)}, r"config.steps_per_call \(2\) must divide the first step of every"),
         ({"model.generator.features": [8, 4]}, r"config.model.generator.features=\[8, 4\] names the channels of fewer"),
         ({"model.discriminator.features": 8}, r"config.model.discriminator.features must list the positive channels"),
         ({"model.generator.name": "mlp"}, r"config.model.generator.name='mlp' cannot grow in stages"),

@@ -26,7 +26,7 @@ from flax import serialization
 
 from jaxgan.train import checkpoint as checkpoint_lib
 from jaxgan.train import lease as lease_lib
-from jaxgan.train import loop, restore, run_axis, storage, sweeps, train_and_evaluate, writers
+from jaxgan.train import loop, restore, run_axis, sampling, storage, sweeps, train_and_evaluate, writers
 from tests.train.helpers import tiny_ring_config
 
 
@@ -521,3 +521,14 @@ def test_a_kept_step_restores_that_checkpoint_and_another_is_refused_in_one_sent
     with pytest.raises(ValueError, match=r"^give a stage \(0\) or a step \(4\) to restore, not both\.$"):
         restore.load_latest(workdir, stage=0, step=4)
     assert _files(workdir) == before
+    # `jaxgan sample --step=4` / `jaxgan eval --step=4`: that checkpoint's samples and evaluation
+    config, experiment, _ = restore.load_latest(workdir)
+    sampler = sampling.Sampler(experiment.program, sweeps.num_runs(config))
+    for step in (4, 6):
+        out, _ = restore.write_samples(workdir, num=16, out=str(tmp_path / f"s{step}.npy"), seed=3, step=step)
+        expected = sampler.draw(trained[1][step], jax.random.PRNGKey(3), 16)["x"][0]
+        np.testing.assert_array_equal(np.load(out), np.asarray(expected))
+    assert not np.array_equal(np.load(tmp_path / "s4.npy"), np.load(tmp_path / "s6.npy"))
+    results = restore.evaluate_workdir(workdir, step=4)
+    assert results["step"] == 4
+    assert json.load(open(os.path.join(workdir, "eval_00000004.json")))["step"] == 4
