@@ -3,7 +3,8 @@
 `config.progressive.stages` lists the resolutions (e.g. [7, 14, 28] for the 28x28 digits, each
 twice the one before); stage k trains for `steps_per_stage` steps, or for `stage_steps[k]` when
 `stage_steps` lists one length per stage (the low resolutions cost a fraction of a step at the last
-one, so a run may give them more steps), and the last stage runs on to `config.num_steps`. Stage k's program (`parts.stage == k`):
+one, so a run may give them more steps), and the last stage runs on to `config.num_steps`. Stage
+k's program (`parts.stage == k`):
 
     D group (repeats = num_critic_steps): fake = G(z, step) (at the data's size);
         fake_stage = pool(fake) (area pooling to r_k); real_stage = reals(x, step): x at r_k,
@@ -15,12 +16,12 @@ one, so a run may give them more steps), and the last stage runs on to `config.n
     G group: reuses `fake`; d_fake = D(pool(fake), step); the objective's G loss.
     EMA of G's params (`config.ema_decay`, the paper's 0.999), used for samples.
 
-α = clip((step - start_k) / (fade · length_k), 0, 1) (length_k: the stage's steps): the new level's weight in G's output
-and D's input rises over the first `fade` of the stage (the paper's half), computed in the step
-from the step's counter; the stage is a value of the loop (`family.Stages`), the fade one of the
-step, neither a recompile within a stage. At a stage boundary the state carries by name
-(`family.carry_by_path`): every continuing layer's parameters, Adam moments and EMA kept, the new
-level's block and RGB layers initialised. G's images are nearest-upsampled to the data's size, so
+α = clip((step - start_k) / (fade · length_k), 0, 1), length_k the stage's steps: the new level's
+weight in G's output and D's input rises over the first `fade` of the stage (the paper's half),
+computed in the step from the step's counter; the stage is a value of the loop (`family.Stages`),
+the fade one of the step, neither a recompile within a stage. At a stage boundary the state
+carries by name (`family.carry_by_path`): every continuing layer's parameters, Adam moments and EMA
+kept, the new level's block and RGB layers initialised. G's images are nearest-upsampled to the data's size, so
 the loop's grids, `jaxgan sample` and the evaluators see data-sized images at every stage.
 """
 
