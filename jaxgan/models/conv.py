@@ -169,6 +169,12 @@ _patch_conv.defvjp(_patch_conv_fwd, _patch_conv_bwd)
 ALGORITHMS = ("auto", "xla", "patches")
 
 
+def check_algorithm(owner: str, algorithm) -> None:
+    """A network's `conv_algorithm` setting is one of `ALGORITHMS`, or one sentence naming `owner`."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"{owner}: `conv_algorithm` must be one of {ALGORITHMS}; got {algorithm!r}.")
+
+
 def _use_patches(algorithm: str, strides, dilation, pads, kernel_spatial) -> bool:
     """Whether a convolution runs as a patch matmul: "patches" for any stride-1 undilated
     convolution whose padding keeps `k - 1 - pad >= 0`; "auto" for those with a kernel larger

@@ -179,11 +179,6 @@ def stage_reals(x: jax.Array, alpha: jax.Array, resolutions: tuple[int, ...], st
     return a * high + (1.0 - a) * low
 
 
-def _check_algorithm(owner: str, algorithm) -> None:
-    if algorithm not in conv_lib.ALGORITHMS:
-        raise ValueError(f"{owner}: `conv_algorithm` must be one of {conv_lib.ALGORITHMS}; got {algorithm!r}.")
-
-
 def _leaky(x: jax.Array) -> jax.Array:
     return nn.leaky_relu(x, LEAK)
 
@@ -227,7 +222,7 @@ class ProGANGenerator(nn.Module):
     @nn.compact
     def __call__(self, z: jax.Array, step: jax.Array, *, train: bool = False) -> jax.Array:
         del train
-        _check_algorithm("ProGANGenerator", self.conv_algorithm)
+        conv_lib.check_algorithm("ProGANGenerator", self.conv_algorithm)
         channels = self.output_shape[-1]
         r0 = self.resolutions[0]
         h = pixel_norm(z.astype(self.dtype))
@@ -283,7 +278,7 @@ class ProGANDiscriminator(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array, step: jax.Array, *, train: bool = False) -> jax.Array:
-        _check_algorithm("ProGANDiscriminator", self.conv_algorithm)
+        conv_lib.check_algorithm("ProGANDiscriminator", self.conv_algorithm)
         x = x.astype(self.dtype)
         h = self._from_rgb(self.stage)(x)
         for level in range(self.stage, 0, -1):

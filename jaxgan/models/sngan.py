@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.models import layers
-from jaxgan.models.conv import ALGORITHMS, Conv, UpsampleConv
+from jaxgan.models.conv import Conv, UpsampleConv, check_algorithm
 
 Dtype = Any
 
@@ -29,11 +29,6 @@ _residual_init = nn.initializers.variance_scaling(2.0, "fan_avg", "uniform")  # 
 _shortcut_init = nn.initializers.xavier_uniform()
 
 IMAGE_SIZE = 32
-
-
-def _check_algorithm(owner: str, algorithm) -> None:
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"{owner}: `conv_algorithm` must be one of {ALGORITHMS}; got {algorithm!r}.")
 
 
 class GeneratorBlock(nn.Module):
@@ -146,7 +141,7 @@ class SNGANResNetGenerator(nn.Module):
         super().__post_init__()
         layers.check_positive_int("SNGANResNetGenerator", "channels", self.channels)
         layers.check_positive_int("SNGANResNetGenerator", "features", self.features)
-        _check_algorithm("SNGANResNetGenerator", self.conv_algorithm)
+        check_algorithm("SNGANResNetGenerator", self.conv_algorithm)
 
     @property
     def output_shape(self) -> tuple[int, int, int]:
@@ -205,7 +200,7 @@ class SNGANResNetDiscriminator(nn.Module):
     def __post_init__(self):
         super().__post_init__()
         layers.check_positive_int("SNGANResNetDiscriminator", "features", self.features)
-        _check_algorithm("SNGANResNetDiscriminator", self.conv_algorithm)
+        check_algorithm("SNGANResNetDiscriminator", self.conv_algorithm)
         layers.check_num_outputs("SNGANResNetDiscriminator", self.num_outputs)
 
     @nn.compact

@@ -176,3 +176,11 @@ def test_carry_keeps_leaves_by_path_shape_and_dtype():
     np.testing.assert_array_equal(carried["a"]["v"], 2.0)  # new: fresh
     np.testing.assert_array_equal(carried["b"], np.ones(5))  # a changed shape: fresh
     assert int(carried["count"]) == 7
+
+
+def test_a_bad_conv_algorithm_is_refused_in_one_sentence():
+    x = jnp.zeros((2, 28, 28, 1))
+    with pytest.raises(ValueError, match=r"^ProGANDiscriminator: `conv_algorithm` must be one of .*; got 'fast'\."):
+        progan.ProGANDiscriminator(conv_algorithm="fast").init(jax.random.PRNGKey(0), x, jnp.array(0))
+    with pytest.raises(ValueError, match=r"^ProGANGenerator: `conv_algorithm` must be one of .*; got 'fast'\."):
+        progan.ProGANGenerator(conv_algorithm="fast").init(jax.random.PRNGKey(0), jnp.zeros((2, 8)), jnp.array(0))
