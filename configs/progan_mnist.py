@@ -11,8 +11,8 @@ on 2 CPU cores; 32, 16, 8 gave FID 73.0 against 30.9 for these, seed 0, results/
 
 Speed on 2 CPU cores (steps/s at 7x7, 14x14, 28x28): 19, 4.3, 1.85 with the loop's 10 steps a call
 and the patch-matmul convolutions (`conv_algorithm="auto"`); 19, 4.1, 2.5 with one step a call and
-XLA's own convolutions, which is why this config sets both: inside a multi-step call, the gradient
-penalty's second-order convolutions leave XLA:CPU's fast path (0.67 steps/s at 28x28).
+XLA's own convolutions, which is why this config sets both: inside a multi-step call, XLA's own
+convolutions run at 0.67 steps/s at 28x28 (some leave XLA:CPU's fast path in the loop's scan).
 
     jaxgan train --config=configs/progan_mnist.py --workdir=runs/progan
     jaxgan eval --workdir=runs/progan            # FID on the classifier's features (config.evaluators)
