@@ -738,8 +738,8 @@ def main() -> None:
         named = entry.name in only and not args.table_only
         if keeps_earlier_row(kept and kept[0], finished=finished_step(entry, workdir), steps=steps, named=named):
             # measured in an earlier invocation (another runs folder or machine), not here
-            row, stats_by_name[entry.name] = kept
-            stats_by_name[entry.name] = {**kept[1], "wall_per_seed": {"mean": row["wall_per_seed"]}}
+            row, kept_stats = kept
+            stats_by_name[entry.name] = {**kept_stats, "wall_per_seed": {"mean": row["wall_per_seed"]}}
             rows.append({**row, "entry": entry, "kept": True})
             continue
         if (args.table_only or (only and entry.name not in only)) and finished_step(entry, workdir) < steps:

@@ -18,8 +18,8 @@ and its RGB layers: the state carries from one stage to the next by name
 
 G at stage k: z -> pixel norm -> level 0 (dense to r_0 x r_0, conv) -> levels 1..k (upsample x2,
 two convs; the upsampling fused into the first, `EqualizedConv.upsample`) -> to_rgb_k; during the
-fade, `alpha to_rgb_k(h_k) + (1 - alpha) up(to_rgb_{k-1}(h_{k-1}))`; then nearest-upsampled to the data's size (exact: the program's average pooling recovers the stage's
-image), so samples, pictures and evaluators see images of the data's shape at every stage.
+fade, `alpha to_rgb_k(h_k) + (1 - alpha) up(to_rgb_{k-1}(h_{k-1}))`; then nearest-upsampled to the
+data's size (exact: the program's average pooling recovers the stage's image), so samples, pictures and evaluators see images of the data's shape at every stage.
 D at stage k (on images of r_k): from_rgb_k -> levels k..1 (two convs, average pool) -> level 0
 (minibatch stddev, conv, dense, dense to one logit); during the fade, level k's output is blended
 with `from_rgb_{k-1}(pool(x))`. Leaky ReLU 0.2 everywhere; no batch norm.
@@ -38,6 +38,7 @@ from jax import lax
 from jaxgan.models import conv as conv_lib
 
 Dtype = Any
+_NHWC = ("NHWC", "HWIO", "NHWC")
 LEAK = 0.2
 PIXEL_NORM_EPSILON = 1e-8
 STDDEV_EPSILON = 1e-8
@@ -86,16 +87,13 @@ class EqualizedConv(nn.Module):
         k, channels = self.kernel_size, x.shape[-1]
         kernel = self.param("kernel", nn.initializers.normal(1.0), (k, k, channels, self.features), jnp.float32)
         bias = self.param("bias", nn.initializers.zeros, (self.features,), jnp.float32)
-        x = x.astype(self.dtype)
+        x, scaled = x.astype(self.dtype), kernel * he_scale(k * k * channels, self.gain)
         # jaxgan.models.conv: gradients XLA:CPU runs on its fast path inside the loop's lax.scan
         if self.upsample > 1:  # phase kernels summed in float32, then cast (as UpsampleConv)
-            out = conv_lib.upsample_conv(
-                x, kernel * he_scale(k * k * channels, self.gain), self.upsample, algorithm=self.algorithm
-            )
+            out = conv_lib.upsample_conv(x, scaled, self.upsample, algorithm=self.algorithm)
         else:
-            scaled = (kernel * he_scale(k * k * channels, self.gain)).astype(self.dtype)
             out = conv_lib.conv_general_dilated(
-                x, scaled, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"), algorithm=self.algorithm
+                x, scaled.astype(self.dtype), (1, 1), "SAME", dimension_numbers=_NHWC, algorithm=self.algorithm
             )
         return out + bias.astype(self.dtype)
 
@@ -216,7 +214,7 @@ class ProGANGenerator(nn.Module):
     stage: int = 0
     fade_start: int = 0
     fade_steps: int = 0
-    conv_algorithm: str = "auto"  # `jaxgan.models.conv.ALGORITHMS`: "auto" (patches on the CPU, faster there in the loop), "xla" or "patches"
+    conv_algorithm: str = "auto"  # `conv.ALGORITHMS`: "auto" (CPU: patches, faster in the loop), "xla", "patches"
     dtype: Dtype = jnp.float32
 
     @nn.compact
@@ -273,7 +271,7 @@ class ProGANDiscriminator(nn.Module):
     fade_start: int = 0
     fade_steps: int = 0
     example_axis_name: str | None = None
-    conv_algorithm: str = "auto"  # `jaxgan.models.conv.ALGORITHMS`: "auto" (patches on the CPU, faster there in the loop), "xla" or "patches"
+    conv_algorithm: str = "auto"  # `conv.ALGORITHMS`: "auto" (CPU: patches, faster in the loop), "xla", "patches"
     dtype: Dtype = jnp.float32
 
     @nn.compact

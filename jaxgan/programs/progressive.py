@@ -21,8 +21,8 @@ weight in G's output and D's input rises over the first `fade` of the stage (the
 computed in the step from the step's counter; the stage is a value of the loop (`family.Stages`),
 the fade one of the step, neither a recompile within a stage. At a stage boundary the state
 carries by name (`family.carry_by_path`): every continuing layer's parameters, Adam moments and EMA
-kept, the new level's block and RGB layers initialised. G's images are nearest-upsampled to the data's size, so
-the loop's grids, `jaxgan sample` and the evaluators see data-sized images at every stage.
+kept, the new level's block and RGB layers initialised. G's images are nearest-upsampled to the
+data's size, so the loop's grids, `jaxgan sample` and the evaluators see data-sized images at every stage.
 """
 
 from __future__ import annotations
