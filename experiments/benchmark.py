@@ -46,12 +46,15 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import inception_speed  # noqa: E402 (experiments/inception_speed.py, beside this file)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
 JAX_WORKER = os.path.join(HERE, "bench_jaxgan.py")
 TORCH_WORKER = os.path.join(HERE, "torch_reference.py")
 
-WORKLOADS = ("dcgan_mnist", "pacgan_mlp", "sngan_cifar10", "many_seeds")
+WORKLOADS = ("dcgan_mnist", "pacgan_mlp", "sngan_cifar10", "many_seeds", "inception_features")
 # An ablation beside the workloads: the seed DCGAN with G's upsampling and convolutions
 # computed as written (`fused_upsampling=False`), against the same PyTorch step.
 ABLATIONS = {"dcgan_mnist_unfused": "dcgan_mnist"}
@@ -59,7 +62,14 @@ ALL_WORKLOADS = WORKLOADS + tuple(ABLATIONS)
 MATMUL_SIZE = 2048
 MANY_SEEDS = 10
 # The targets: jaxgan / PyTorch at its best (many_seeds: against separate runs).
-TARGETS = {"dcgan_mnist": 2.0, "dcgan_mnist_unfused": 1.0, "pacgan_mlp": 2.0, "sngan_cifar10": 1.0, "many_seeds": 1.0}
+TARGETS = {
+    "dcgan_mnist": 2.0,
+    "dcgan_mnist_unfused": 1.0,
+    "pacgan_mlp": 2.0,
+    "sngan_cifar10": 1.0,
+    "many_seeds": 1.0,
+    "inception_features": 1.0,
+}
 GPU_TARGET = 1.5
 
 
@@ -81,12 +91,15 @@ FULL = {
     "pacgan_mlp": Plan(steps_per_call=100, calls_per_repeat=3, repeats=3, rounds=3),
     "sngan_cifar10": Plan(steps_per_call=1, calls_per_repeat=1, repeats=2, rounds=2),
     "many_seeds": Plan(steps_per_call=100, calls_per_repeat=2, repeats=3, rounds=3, torch_compile=False),
+    # inception_features (experiments/inception_speed.py): K is the batch, calls the batches a repeat
+    "inception_features": Plan(steps_per_call=50, calls_per_repeat=4, repeats=2, rounds=2, torch_compile=False),
 }
 QUICK = {
     "dcgan_mnist": Plan(steps_per_call=10, calls_per_repeat=1, repeats=2, rounds=1, torch_compile=False),
     "pacgan_mlp": Plan(steps_per_call=100, calls_per_repeat=1, repeats=2, rounds=1, torch_compile=False),
     "sngan_cifar10": Plan(steps_per_call=1, calls_per_repeat=1, repeats=1, rounds=1, torch_compile=False),
     "many_seeds": Plan(steps_per_call=100, calls_per_repeat=1, repeats=2, rounds=1, torch_compile=False),
+    "inception_features": Plan(steps_per_call=10, calls_per_repeat=1, repeats=1, rounds=1, torch_compile=False),
 }
 # On a GPU a step takes milliseconds: more steps per call (the launch overhead of a call and of an
 # eager PyTorch step is what a GPU user feels), one round (the device is not shared, so rounds
@@ -97,6 +110,7 @@ GPU = {
     "pacgan_mlp": Plan(steps_per_call=1000, calls_per_repeat=2, repeats=3, rounds=1),
     "sngan_cifar10": Plan(steps_per_call=20, calls_per_repeat=2, repeats=3, rounds=1),
     "many_seeds": Plan(steps_per_call=500, calls_per_repeat=2, repeats=2, rounds=1, torch_compile=False),
+    "inception_features": Plan(steps_per_call=50, calls_per_repeat=10, repeats=2, rounds=1, torch_compile=False),
 }
 
 
@@ -252,7 +266,7 @@ def markdown(report: dict) -> str:
         "|" + "---|" * 14,
     ]
     for row in report["workloads"]:
-        if row["name"] == "many_seeds":
+        if row["name"] in ("many_seeds", "inception_features"):
             continue
         best = row.get("best_setting")
         lines.append(
@@ -295,11 +309,15 @@ def markdown(report: dict) -> str:
             f"| **one program / separate runs at their best ({seeds.get('best_setting') or 'n/a'})** "
             f"| {_verdict(seeds.get('ratio'), seeds.get('target'))} |"
         )
+    inception = next((row for row in report["workloads"] if row["name"] == "inception_features"), None)
+    if inception:
+        lines += ["", inception_speed.markdown(inception).rstrip("\n")]
+    steps = [row for row in report["workloads"] if row["name"] != "inception_features"]
     lines += ["", "## Every PyTorch setting, steps/s, median (min-max) over its launches", ""]
-    settings = sorted({name for row in report["workloads"] for name in row.get("torch", {})})
+    settings = sorted({name for row in steps for name in row.get("torch", {})})
     if settings:
         lines += ["| workload | " + " | ".join(settings) + " |", "|" + "---|" * (len(settings) + 1)]
-        for row in report["workloads"]:
+        for row in steps:
             if row.get("torch"):
                 cells = []
                 for name in settings:
@@ -795,6 +813,15 @@ def main(argv: list[str] | None = None) -> int:
             plan = plans[name]
             if name == "many_seeds":
                 rows.append(benchmark_many_seeds(plan, cache_dir=cache_dir, log=log, profile=not args.no_profile))
+            elif name == "inception_features":
+                options = argparse.Namespace(
+                    batch=plan.steps_per_call,
+                    images=plan.steps_per_call * plan.calls_per_repeat,
+                    repeats=plan.repeats,
+                    rounds=plan.rounds,
+                    no_torch=not with_torch,
+                )
+                rows.append(inception_speed.run(options, log=log))
             else:
                 settings = torch_settings(cores=os.cpu_count() or 1, compiled=plan.torch_compile, device=device)
                 if args.quick and device == "cpu":

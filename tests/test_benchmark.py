@@ -137,6 +137,19 @@ def test_markdown_names_the_setting_beaten_and_the_target():
                 "ratio": 1.2,
                 "target": 1.5,
             },
+            {
+                "name": "inception_features",
+                "batch_size": 50,
+                "images": 200,
+                "input": "test images",
+                "jaxgan": {"median": 10.0, "min": 9.0, "max": 11.0, "n": 4},
+                "jaxgan_first_call_s": [9.5],
+                "torch": {"TorchScript, 2 threads (default)": {"median": 8.0, "min": 7.5, "max": 8.5, "n": 4}},
+                "torch_errors": {"optimize_for_inference, 1 thread": "RuntimeError: boom"},
+                "best_setting": "TorchScript, 2 threads (default)",
+                "ratio": 1.25,
+                "target": 1.0,
+            },
         ],
         "notes": ["a note"],
     }
@@ -152,6 +165,11 @@ def test_markdown_names_the_setting_beaten_and_the_target():
     assert "| 2.50 (0.50 / 2.00) |" in rows[0]
     assert "**1.20x** (not reached: target 1.5x)" in page
     assert "Test CPU, 2 cores" in page and "- a note" in page
+    # The Inception features: their own table (images/s), not a row of the steps table or of PyTorch's settings.
+    assert "| PyTorch: TorchScript, 2 threads (default) | 8 (7.5-8.5) |" in page
+    assert "| PyTorch: optimize_for_inference, 1 thread | n/a (RuntimeError: boom) |" in page
+    assert "**1.25x** (reached: target 1x)" in page
+    assert not any(line.startswith("| inception_features |") for line in lines)
     # A report written while the run is under way (after each workload): no end roof yet, the rest named.
     partial = benchmark.markdown(
         {**report, "workloads": report["workloads"][:1], "matmul_roof_end_flops_per_second": None,

@@ -39,10 +39,12 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+import tqdm
 from flax import serialization, traverse_util
 
 from jaxgan.metrics import inception_weights
 from jaxgan.metrics.preprocessing import INPUT_SIZE, PRECISION, PREPROCESSING, preprocess, preprocess_tf
+from jaxgan.models import conv
 
 __all__ = ["InceptionFeatures", "InceptionV3", "get_inception", "load_variables", "preprocess", "preprocess_tf"]
 
@@ -63,7 +65,7 @@ class BasicConv(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         (ph, pw) = self.padding
-        x = nn.Conv(
+        x = conv.Conv(  # flax's Conv on XLA:CPU's fast paths (`jaxgan.models.conv`), same parameters
             self.features,
             self.kernel_size,
             strides=self.strides,
@@ -346,8 +348,14 @@ class InceptionFeatures:
     def has_probabilities(self) -> bool:
         return self.model.num_logits is not None
 
-    def features_and_probabilities(self, images, *, batch_size: int = 50) -> tuple[np.ndarray, np.ndarray | None]:
-        """`images` float [n, H, W, 1 or 3] in [-1, 1] -> (pool3 [n, 2048], p(y|x) [n, 1008] or None)."""
+    def features_and_probabilities(
+        self, images, *, batch_size: int = 50, progress: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """`images` float [n, H, W, 1 or 3] in [-1, 1] -> (pool3 [n, 2048], p(y|x) [n, 1008] or None).
+
+        The images are resized to 299x299 one batch at a time (never all of them at once);
+        `progress` shows a progress bar over the batches when there are several.
+        """
         images = np.asarray(images, np.float32)
         if images.ndim != 4 or images.shape[-1] not in (1, 3) or images.shape[0] == 0:
             raise ValueError(
@@ -356,7 +364,10 @@ class InceptionFeatures:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"InceptionV3: `batch_size` must be a positive integer; got {batch_size!r}.")
         feats, probs = [], []
-        for start in range(0, images.shape[0], batch_size):
+        starts = range(0, images.shape[0], batch_size)
+        if progress and len(starts) > 1:
+            starts = tqdm.tqdm(starts, desc="Inception features", unit="batch", leave=False)
+        for start in starts:
             batch = images[start : start + batch_size]
             valid = batch.shape[0]
             batch = np.concatenate([batch, np.zeros((batch_size - valid, *batch.shape[1:]), np.float32)])
