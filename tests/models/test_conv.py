@@ -59,6 +59,24 @@ def test_values_and_gradients_equal_lax(size, kernel, stride, padding, dilation,
         np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-5)
 
 
+@pytest.mark.parametrize("kernel, padding", [(3, "SAME"), (3, "VALID"), (4, ((2, 1), (0, 3))), (5, ((1, 1), (2, 2)))])
+def test_kernel_gradient_by_taps_equals_lax(kernel, padding, monkeypatch):
+    """Above `_TAPS_MIN_FLOPS` a tap (lowered here), a stride-1 kernel gradient is one matrix product per tap on the CPU."""
+    monkeypatch.setattr(conv, "_TAPS_MIN_FLOPS", 0)
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 32, 33, 3))
+    w = jax.random.normal(jax.random.PRNGKey(1), (kernel, kernel, 3, 4))
+    args = ((1, 1), padding, (1, 1))
+    y, vjp = jax.vjp(lambda w: _custom(x, w, *args), w)
+    y0, vjp0 = jax.vjp(lambda w: _reference(x, w, *args), w)
+    dy = jnp.cos(y0)
+    np.testing.assert_allclose(y, y0, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(vjp(dy)[0], vjp0(dy)[0], rtol=1e-5, atol=1e-4)
+    text = str(jax.make_jaxpr(lambda w: jax.vjp(lambda w: _custom(x, w, *args), w)[1](dy))(w))
+    assert text.count("dot_general") == (kernel * kernel if jax.default_backend() == "cpu" else 0)
+    monkeypatch.setattr(conv, "_TAPS_MIN_FLOPS", 1e9)  # the default: these products are far too small
+    assert "dot_general" not in str(jax.make_jaxpr(lambda w: jax.vjp(lambda w: _custom(x, w, *args), w)[1](dy))(w))
+
+
 @pytest.mark.parametrize("algorithm, stride", [("xla", 2), ("patches", 1)])
 @pytest.mark.slow
 def test_second_order_gradient_and_scan_match_lax(algorithm, stride):
