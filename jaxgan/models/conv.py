@@ -19,6 +19,12 @@ JAX's own rules bit for bit (the tests compare them). Anything but an ungrouped 
 convolution without input dilation goes to `lax.conv_general_dilated` unchanged. Being a
 `custom_vjp`, it supports reverse-mode to any order (gradient penalties) but not `jax.jvp`.
 
+Two more shapes XLA:CPU runs slowly are rewritten on the CPU backend only: a convolution with no
+padding at all (`_canonical`: a 1x1 one as the matrix product it is, any other with one zero row
+that no kept output reads), and the kernel gradient of a stride-1 convolution with large
+products (`_kernel_grad_by_taps`: one matrix product per kernel tap). Their values equal the
+plain call's within float rounding (tested); the measurements are in their docstrings.
+
 `UpsampleConv` is nearest-neighbour upsampling by `factor` followed by a "SAME" convolution,
 computed without building the upsampled image: output pixel `(s*i + p, s*j + q)` of phase
 `(p, q)` only reads source pixels `i + d`, where the offset `d = floor((p + kh - lo) / s)`
