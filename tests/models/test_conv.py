@@ -1,7 +1,8 @@
 """Tests for jaxgan/models/conv.py (loop-safe gradients, fused upsampling) and `layers.maxout`'s gradient.
 
 Both rewrite gradients for XLA:CPU's speed only: values and gradients must equal JAX's own
-rules (bit for bit here: the same products summed in the same order), inside `lax.scan` too.
+rules, inside `lax.scan` too (within float rounding: the CPU rewrites of unpadded convolutions
+and of large kernel gradients sum the same products, the latter in another order).
 """
 
 import itertools
