@@ -1,4 +1,10 @@
-"""MAD-GAN (Ghosh et al. 2018) on PacGAN's ring of 8 Gaussians: k = 8 generators, D with 9 outputs.
+"""MAD-GAN (Ghosh et al. 2018) on PacGAN's ring of 8 Gaussians: k = 4 generators, D with 5 outputs.
+
+Fewer generators than modes, as in the authors' synthetic experiments (vivkul/MAD-GAN_synthetic
+`train.py`: 4 separate generators on a mixture of 5 Gaussians; arnabgho/multi-gen-toy: 3 on 18
+Gaussians in 3 clusters): with k = 8 = the modes, each generator drew 2-3 modes and each mode
+came from about two generators (share 0.66); with k = 4 each mode comes from one generator
+(share 0.94, seeds 0-2). Measured: jaxgan/programs/madgan.py's docstring.
 
 Separate generators (`--config.madgan.share_body=True` shares all but their output layers):
 MLPs of 3 x 128 ReLU; D is the PacGAN maxout MLP. Adam(1e-3, b1 = 0.8), ten times PacGAN's rate
@@ -17,7 +23,7 @@ def get_config():
     config = pacgan_mixture_config("ring")
     config.program = "madgan"
     config.madgan = ml_collections.ConfigDict(
-        {"num_generators": 8, "share_body": False}
+        {"num_generators": 4, "share_body": False}
     )  # read by jaxgan/programs/madgan.py
     config.model.generator = ml_collections.ConfigDict(
         {"name": "multi_mlp", "width": 128, "depth": 3, "output_shape": (2,)}

@@ -108,10 +108,13 @@ def madgan_figures(workdir: str, out_dir: str) -> dict:
         )
     fig, axis = plt.subplots(figsize=(4, 4), dpi=120)
     axis.scatter(*centers.T, marker="x", color="black", s=40)
-    scatter = axis.scatter(x[:, 0], x[:, 1], c=generator, cmap="tab10", s=3, vmin=0, vmax=9)
+    colours = plt.get_cmap("tab10" if config.madgan.num_generators <= 10 else "tab20")
+    for index in range(config.madgan.num_generators):
+        mine = generator == index
+        axis.scatter(x[mine, 0], x[mine, 1], color=colours(index), s=3, label=f"G_{index + 1}")
     axis.set_aspect("equal")
-    axis.set_title("MAD-GAN, 8 generators (colour: generator)")
-    fig.colorbar(scatter, ax=axis, fraction=0.046)
+    axis.set_title(f"MAD-GAN, {config.madgan.num_generators} generators")
+    axis.legend(loc="center", markerscale=3, fontsize="small", frameon=False)
     fig.tight_layout()
     fig.savefig(os.path.join(out_dir, "madgan_ring_samples.png"))
     plt.close(fig)
