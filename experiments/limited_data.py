@@ -252,8 +252,17 @@ def table(
     vmap_seeds: bool,
     fid_samples: int,
     common: tuple[str, ...] = (),
+    fid_steps: tuple[int, ...] = (),
 ) -> str:
+    """The table; `fid_steps`: the checkpoints' steps the FIDs were read at (a workdir trained past
+    `steps` whose checkpoint at `steps` is not kept is read at its latest)."""
     cell = families._cell
+    read_at = (
+        f"the checkpoint at step {steps}"
+        if set(fid_steps) <= {steps}
+        else f"the checkpoint at step {steps} where it is kept, else the latest (read at steps "
+        f"{', '.join(str(s) for s in sorted(set(fid_steps)))})"
+    )
     lines = [
         "# Training with little data: the seed DCGAN on 500 and 1,000 digits",
         "",
@@ -261,7 +270,7 @@ def table(
         f"{'vmapped in one program' if vmap_seeds else 'as separate runs'}, {steps} steps each). The seed DCGAN "
         "(`configs/dcgan_mnist.py`, non-saturating loss) on `config.data.num_train` digits of `train[:90%]` (a "
         "stratified subset, the same for every seed and method); FID on the bundled classifier's features of "
-        f"{fid_samples} samples of the checkpoint at step {steps}, against the 500 held-out digits (`test`) and against the "
+        f"{fid_samples} samples of {read_at}, against the 500 held-out digits (`test`) and against the "
         "4,500 training digits; mean ± sd over the seeds (worst seed in brackets); the change is the mean's "
         "against the baseline of the same size. D's overfitting at the last evaluation "
         "(`discriminator_overfitting`): the gap E[D(x_train)] - E[D(x_held_out)] of its raw outputs, and "
@@ -512,6 +521,7 @@ def main(argv=None) -> None:
         vmap_seeds=args.vmap_seeds,
         fid_samples=args.fid_samples,
         common=common,
+        fid_steps=tuple(fid["step"] for run in results.values() for fid in run["fids"]),
     ) + fid_over_the_run(results)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:

@@ -84,6 +84,13 @@ def test_the_hallmark_needs_every_seed_a_quarter_below_the_baseline_and_a_smalle
     )
     assert "| 1000 | bCR |" in text and "| — | — | — | — | — | not run |" in text
     assert "- DiffAugment: reached" in text and "- ADA: not reached" in text and "- the hallmark: reached" in text
+    assert "5000 samples of the checkpoint at step 3000, against" in text
+    text = limited_data.table(
+        rows, stats, steps=3000, num_seeds=3, vmap_seeds=False, fid_samples=5000, fid_steps=(3000, 4000, 3000)
+    )
+    assert (
+        "of the checkpoint at step 3000 where it is kept, else the latest (read at steps 3000, 4000), against" in text
+    )
 
 
 @pytest.mark.slow
