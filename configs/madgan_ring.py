@@ -3,7 +3,7 @@
 Fewer generators than modes, as in the authors' synthetic experiments (vivkul/MAD-GAN_synthetic
 `train.py`: 4 separate generators on a mixture of 5 Gaussians; arnabgho/multi-gen-toy: 3 on 18
 Gaussians in 3 clusters): with k = 8 = the modes, each generator drew 2-3 modes and each mode
-came from about two generators (share 0.66); with k = 4 each mode comes from one generator
+came from about two generators (share 0.66); with k = 4 a mode comes mostly from one generator
 (share 0.94, seeds 0-2). Measured: jaxgan/programs/madgan.py's docstring.
 
 Separate generators (`--config.madgan.share_body=True` shares all but their output layers):
