@@ -115,10 +115,12 @@ def enable_cache(cache_dir: str) -> None:
 
 
 def build_run(name: str, steps_per_call: int, num_seeds: int = 1, overrides: dict | None = None):
-    """`loop.setup` on one device, the state on it, the data's description."""
+    """`loop.setup` as `jaxgan train` makes it, on one accelerator (on a CPU, the CPU devices
+    the CLI makes for many runs: `parallel.cpu_devices_for_runs`), the state on it, the data's
+    description."""
     import jax
 
-    from jaxgan.train import loop, parallel
+    from jaxgan.train import loop, run_axis
 
     config = workload_config(name, steps_per_call, num_seeds)
     for key, value in (overrides or {}).items():
@@ -128,8 +130,8 @@ def build_run(name: str, steps_per_call: int, num_seeds: int = 1, overrides: dic
             node = node[part]
         node[leaf] = value
     with _data_for(name) as data:
-        run = loop.setup(config, devices=jax.devices()[:1])
-    state = parallel.replicate(run.state, run.mesh)
+        run = loop.setup(config, devices=jax.devices() if jax.default_backend() == "cpu" else jax.devices()[:1])
+    state = run_axis.place(run.state, run.mesh)
     return run, state, data
 
 
@@ -308,6 +310,9 @@ def _wait_for_go(barrier: str) -> None:
 def main(spec: dict) -> dict:
     import jax
 
+    from jaxgan.train import parallel
+
+    parallel.cpu_devices_for_runs(spec.get("num_seeds", 1))  # before JAX starts, as `jaxgan train` does
     enable_cache(spec["cache_dir"])
     run, state, data = build_run(
         spec["workload"], spec["steps_per_call"], spec.get("num_seeds", 1), spec.get("overrides")
@@ -329,6 +334,7 @@ def main(spec: dict) -> dict:
         "peak_memory_bytes": peak_memory(),
         "seconds_per_step": seconds,
         "device": str(jax.devices()[0]),
+        "devices": run.mesh.size,
         "backend": jax.default_backend(),
     }
     if spec.get("profile"):

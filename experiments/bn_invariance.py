@@ -47,11 +47,11 @@ def trajectory(config, devices) -> tuple[list, list]:
     after every call of `config` on `devices` (through `loop.setup`)."""
     import jax
 
-    from jaxgan.train import loop, parallel, run_axis
+    from jaxgan.train import loop, run_axis
     from tests.train import parallel_check
 
     r = loop.setup(config, devices=devices)
-    state = parallel.replicate(parallel_check.as_float64(config, r.state), r.mesh)
+    state = run_axis.place(parallel_check.as_float64(config, r.state), r.mesh)
     params, variables = [], []
     for first in range(0, config.num_steps + 1, config.steps_per_call):
         if first:

@@ -167,14 +167,14 @@ def step_rates(config_name: str, data_dir: str, steps: int, workers_list, repeat
     import jax
 
     from jaxgan.cli import _load_config_file
-    from jaxgan.train import feeding, loop, parallel
+    from jaxgan.train import feeding, loop, run_axis
 
     config = _load_config_file(os.path.join(ROOT, "configs", "dcgan_celeba64.py"))
     config.data.name = f"tfds:jaxgan_photos/{config_name}"
     config.data.data_dir = data_dir
     config.num_steps = 10_000
     run = loop.setup(config)
-    state = parallel.replicate(run.state, run.mesh)
+    state = run_axis.place(run.state, run.mesh)
     fixed = run.feeder.inputs(0)
     state, metrics = run.call(state, *fixed)  # compiles
     jax.block_until_ready((state, metrics))

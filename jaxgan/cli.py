@@ -504,6 +504,10 @@ def _train() -> None:
     # Reads only: a workdir that cannot be used stops here. Which process writes (and so holds the
     # lease) is known only once a multi-host run is initialised: its lease is checked in the loop.
     workdir_lib.check(workdir, config, lease=not multihost)
+    if not multihost:  # a CPU device per core for a launch of many runs (`config.run_devices`)
+        from jaxgan.train import parallel, sweeps
+
+        parallel.cpu_devices_for_runs(len(sweeps.runs_of(config)))
     _initialize_distributed(multihost)
     from jaxgan.train import train_and_evaluate
 

@@ -114,6 +114,11 @@ def default_config() -> ml_collections.ConfigDict:
     # Many runs in one compile (vmapped over seeds, or over values of one hyperparameter).
     config.num_seeds = 1
     config.sweep_values = ""  # "path=v1,v2;path2=..." one run per value, vmapped (jaxgan/train/sweeps.py)
+    # How the runs share the devices (the values do not change, to float rounding): divided over
+    # `run_devices` devices (0: on a CPU as many as divide the runs, one a core; elsewhere 1), and
+    # on each device batched ("vmap") or one after another ("in_turn"; "auto": in turn on a CPU).
+    config.run_devices = 0
+    config.run_mapping = "auto"
     config.multihost = False
     return config
 

@@ -36,6 +36,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 Params = dict[str, jax.Array]
 
@@ -46,7 +47,8 @@ XFRAC_STD = 0.125  # std of fractional translation, relative to the image size
 BRIGHTNESS_STD = 0.2
 CONTRAST_STD = 0.5  # log2 std
 SATURATION_STD = 1.0  # log2 std
-LUMA = jnp.asarray([1.0, 1.0, 1.0, 0.0]) / math.sqrt(3.0)  # the luma axis (homogeneous)
+# the luma axis (homogeneous); numpy, not jnp: importing jaxgan starts no JAX backend (cli: `jax_num_cpu_devices`)
+LUMA = np.asarray([1.0, 1.0, 1.0, 0.0], np.float32) / np.float32(math.sqrt(3.0))
 
 
 # ---------------------------------------------------------------------------- draws

@@ -10,7 +10,7 @@ or ahead of the step in Grain worker processes) and sends it to its devices.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -20,7 +20,7 @@ from jax.sharding import PartitionSpec as P
 
 from jaxgan.data import pipeline
 from jaxgan.train import build as build_lib
-from jaxgan.train import parallel
+from jaxgan.train import parallel, run_axis
 from jaxgan.train.sweeps import Runs
 
 
@@ -50,8 +50,8 @@ class Feeder:
     """Batches for steps [s, s+K) of every run: indices `[K, runs, batches_per_step, B]`, each
     run in its own order (`batch_indices` with its seed), every feature the program reads.
 
-    A dataset that fits is kept on the devices (once when shared by the runs, stacked
-    `[runs, N, ...]` otherwise) and gathered inside the program; otherwise this process reads
+    A dataset that fits is kept on the devices (on every device when shared by the runs,
+    stacked `[runs, N, ...]` on its run's devices otherwise) and gathered inside the program; otherwise this process reads
     its own slice of each global batch (`data.pipeline.CallReader`) and sends it to its devices:
     in this thread (`workers` = 0) or ahead of the step in `workers` Grain processes, each
     `prefetch` calls ahead (`data.pipeline.Loader`; `stop`: the run's last step, exclusive).
@@ -98,8 +98,13 @@ class Feeder:
             arrays = [d.arrays() for d in owners]
             if all(a is not None for a in arrays):
                 picked = [{name: a[name] for name in self.features} for a in arrays]
-                tree = picked[0] if self.shared else jax.tree.map(lambda *xs: np.stack(xs), *picked)
-                self.device_arrays = parallel.replicate(tree, mesh)
+                if self.shared:  # one dataset on every device
+                    self.device_arrays = parallel.replicate(picked[0], mesh)
+                else:  # a dataset per run, on its run's devices
+                    tree = jax.tree.map(lambda *xs: np.stack(xs), *picked)
+                    self.device_arrays = parallel.place_runs(
+                        tree, mesh, jax.tree.map(lambda _: parallel.RUN_SPEC, tree)
+                    )
         self.loader = None
         if workers and self.device_arrays is None:
             self.loader = pipeline.Loader(self.reader, workers=workers, prefetch=prefetch, stop=stop)
@@ -130,15 +135,27 @@ def _gather(arrays, indices, shared: bool):
     return jax.tree.map(lambda a: take(a, indices), arrays)
 
 
-def make_call(per_device_fn: Callable, mesh, *, gather: bool, shared: bool, donate: bool = True) -> Callable:
-    """`jit(shard_map(fn))` for `fn(state, batches) -> (state, metrics)`, with the run axis on the
-    batch: the state (and a dataset kept on the devices) replicated, the examples sharded.
+def make_call(
+    per_device_fn: Callable,
+    mesh,
+    *,
+    state_specs,
+    labels: Sequence[str],
+    gather: bool,
+    shared: bool,
+    donate: bool = True,
+) -> Callable:
+    """`jit(shard_map(fn))` for `fn(state, batches) -> (state, metrics [K, runs])`, run by each
+    device on its runs (`state_specs`: `run_axis.state_specs`) and its slice of their examples;
+    the metrics come back one series per run, by `labels` (`run_axis.per_run_metrics`).
 
     With `gather`, the call takes `(state, arrays, indices)` and each device gathers its own
-    examples from the replicated arrays inside the program. The state's buffers are donated
-    (`donate`): the caller must not reuse the state it passed.
+    examples from the arrays kept on the devices (`shared`: one dataset on every device; else one
+    per run, with its run) inside the program. The state's buffers are donated (`donate`): the
+    caller must not reuse the state it passed.
     """
     # check_vma=False: the step pmeans local gradients (as under pmap); checked, grad would psum them first (n x).
+    metrics_spec = P(None, parallel.RUNS)
     if gather:
 
         def gathered(state, arrays, indices):
@@ -148,11 +165,25 @@ def make_call(per_device_fn: Callable, mesh, *, gather: bool, shared: bool, dona
             batches = jax.lax.optimization_barrier(batches)
             return per_device_fn(state, batches)
 
+        arrays_spec = P() if shared else parallel.RUN_SPEC
         mapped = jax.shard_map(
-            gathered, mesh=mesh, in_specs=(P(), P(), parallel.BATCH_SPEC), out_specs=(P(), P()), check_vma=False
+            gathered,
+            mesh=mesh,
+            in_specs=(state_specs, arrays_spec, parallel.BATCH_SPEC),
+            out_specs=(state_specs, metrics_spec),
+            check_vma=False,
         )
     else:
         mapped = jax.shard_map(
-            per_device_fn, mesh=mesh, in_specs=(P(), parallel.BATCH_SPEC), out_specs=(P(), P()), check_vma=False
+            per_device_fn,
+            mesh=mesh,
+            in_specs=(state_specs, parallel.BATCH_SPEC),
+            out_specs=(state_specs, metrics_spec),
+            check_vma=False,
         )
-    return jax.jit(mapped, donate_argnums=(0,) if donate else ())
+
+    def call(state, *inputs):
+        state, metrics = mapped(state, *inputs)
+        return state, run_axis.per_run_metrics(metrics, labels)
+
+    return jax.jit(call, donate_argnums=(0,) if donate else ())

@@ -121,13 +121,15 @@ def setup(
     """
     workers, prefetch = pipeline.check_settings(config.data.get("workers", 0), config.data.get("prefetch", 2))
     runs = sweeps.runs_of(config)
-    mesh = parallel.make_mesh(devices)
+    devices = jax.devices() if devices is None else list(devices)
+    run_devices = parallel.check_run_devices(config.get("run_devices", 0), len(runs), devices)
+    mesh = parallel.make_mesh(devices, run_devices)
     if experiment is None:
         experiment = sweeps.build_experiment(
-            config, runs=runs, num_devices=mesh.size, axis_name=parallel.AXIS, stage=stage
+            config, runs=runs, num_devices=parallel.data_size(mesh), axis_name=parallel.AXIS, stage=stage
         )
     else:
-        parallel.check_global_batch(config.batch_size, mesh.size)
+        parallel.check_global_batch(config.batch_size, parallel.data_size(mesh))
     feeder = _feeder(config, runs, experiment, mesh, workers=workers, prefetch=prefetch)
     state, call, sampler = _compiled(config, runs, experiment, mesh, feeder)
     return Run(config, runs, experiment, mesh, state, call, feeder, sampler, stage)
@@ -137,7 +139,7 @@ def stage_run(run: Run, stage: int) -> Run:
     """`run` at stage `stage` of a run in stages: that stage's program, a fresh state of it, its
     compiled call and sampler; the mesh and the feeder (the batches do not change) kept."""
     experiment = sweeps.build_experiment(
-        run.config, runs=run.runs, num_devices=run.mesh.size, axis_name=parallel.AXIS, stage=stage
+        run.config, runs=run.runs, num_devices=parallel.data_size(run.mesh), axis_name=parallel.AXIS, stage=stage
     )
     state, call, sampler = _compiled(run.config, run.runs, experiment, run.mesh, run.feeder)
     return dataclasses.replace(run, experiment=experiment, state=state, call=call, sampler=sampler, stage=stage)
@@ -147,13 +149,18 @@ def _compiled(config, runs, experiment, mesh, feeder):
     """The initial state, the (lazily compiled) call and the sampler of an experiment."""
     step = build_lib.train_step(experiment, axis_name=parallel.AXIS)
     state = run_axis.initial_state(experiment, runs)
-    multi_step = run_axis.runs_call(make_multi_step(step, config.steps_per_call), state, len(runs))
-
-    def per_device(state, batches):
-        state, metrics = multi_step(state, batches)
-        return state, run_axis.per_run_metrics(metrics, runs.labels)
-
-    call = feeding.make_call(per_device, mesh, gather=feeder.device_arrays is not None, shared=feeder.shared)
+    in_turn = run_axis.check_mapping(config.get("run_mapping", "auto"), list(mesh.devices.flat))
+    per_device = run_axis.runs_call(
+        make_multi_step(step, config.steps_per_call), state, len(runs) // mesh.shape[parallel.RUNS], in_turn=in_turn
+    )
+    call = feeding.make_call(
+        per_device,
+        mesh,
+        state_specs=run_axis.state_specs(state),
+        labels=runs.labels,
+        gather=feeder.device_arrays is not None,
+        shared=feeder.shared,
+    )
     return state, call, sampling.Sampler(experiment.program, len(runs))
 
 
@@ -220,6 +227,26 @@ def train_and_evaluate(
             lease.release()
 
 
+def _layout(run: Run) -> str:
+    """How the runs and their batches lie on the devices, when there is more than one of either."""
+    num_runs, (run_devices, data_devices) = (
+        len(run.runs),
+        (run.mesh.shape[parallel.RUNS], run.mesh.shape[parallel.AXIS]),
+    )
+    if num_runs == 1 and run.mesh.size == 1:
+        return ""
+    platform = run.mesh.devices.flat[0].platform.upper()
+    if num_runs == 1:
+        return f", its batch over {data_devices} {platform} devices"
+    mapping = (
+        "in turn"
+        if run_axis.check_mapping(run.config.get("run_mapping", "auto"), [run.mesh.devices.flat[0]])
+        else "vmapped"
+    )
+    batch = f", each run's batch over {data_devices} devices" if data_devices > 1 else ""
+    return f", {num_runs} runs over {run_devices} {platform} device{'s' if run_devices > 1 else ''} ({num_runs // run_devices} a device, {mapping}){batch}"
+
+
 def _resume_stage(starts: tuple[int, ...] | None, workdir: str) -> int:
     """The stage whose structure the workdir's latest checkpoint has (0 without one, or for a run of one program)."""
     if starts is None:
@@ -240,12 +267,14 @@ def _train(
     state = run.state
     if checkpointer.latest_step() is not None:
         state = checkpointer.restore(state)
-    state = parallel.replicate(state, run.mesh)
+    state = run_axis.place(state, run.mesh)
     start = int(jax.device_get(state.step))
     if is_writer:
         doing = f"resuming at step {start}" if start else "starting"
         print(
-            f"jaxgan: {doing} in {storage.absolute(workdir)} (to step {config.num_steps})", file=sys.stderr, flush=True
+            f"jaxgan: {doing} in {storage.absolute(workdir)} (to step {config.num_steps}){_layout(run)}",
+            file=sys.stderr,
+            flush=True,
         )
     writer = MetricWriter(
         workdir, enabled=is_writer, resume_step=start if checkpointer.latest_step() is not None else None
@@ -348,7 +377,7 @@ def _next_stage(run: Run, stage: int, state: TrainState) -> tuple[Run, TrainStat
     continuing layers' parameters, optimiser moments and EMA kept, the new ones initialised)."""
     staged = stage_run(run, stage)
     carry = registry.get(run.config.program).stages.carry
-    return staged, parallel.replicate(carry(state, staged.state), staged.mesh)
+    return staged, run_axis.place(carry(state, staged.state), staged.mesh)
 
 
 def _write_failure(error: Exception, workdir: str) -> storage.WriteFailed | None:

@@ -18,10 +18,11 @@ from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
+from jax.sharding import PartitionSpec as P
 
 from jaxgan.train import build as build_lib
+from jaxgan.train import parallel, sweeps
 from jaxgan.train import state as state_lib
-from jaxgan.train import sweeps
 from jaxgan.train.state import TrainState
 from jaxgan.train.sweeps import Runs
 
@@ -29,6 +30,19 @@ from jaxgan.train.sweeps import Runs
 def state_axes(state: TrainState) -> TrainState:
     """The run axes of a stacked state: 0 everywhere but the shared `step`."""
     return jax.tree.map(lambda _: 0, state).replace(step=None)
+
+
+def state_specs(state: TrainState) -> TrainState:
+    """How a stacked state lies on the mesh: the run axis of every field divided over `runs`
+    (`config.run_devices`), the shared `step` on every device."""
+    return jax.tree.map(
+        lambda axis: P() if axis is None else parallel.RUN_SPEC, state_axes(state), is_leaf=lambda a: a is None
+    )
+
+
+def place(state: TrainState, mesh) -> TrainState:
+    """A stacked state (identical in every process) on the mesh, as `state_specs` says."""
+    return parallel.place_runs(state, mesh, state_specs(state))
 
 
 def initial_state(experiment: build_lib.Experiment, runs: Runs) -> TrainState:
@@ -92,11 +106,12 @@ def stack(state: TrainState) -> TrainState:
     return jax.tree.map(lambda axis, x: x if axis is None else x[None], axes, state, is_leaf=lambda a: a is None)
 
 
-def over_runs(fn: Callable, num: int, in_axes, out_axes) -> Callable:
-    """`fn` over a leading run axis of size `num`: vmapped for num > 1; for num = 1 applied to
-    the run's slice (no vmap in the program) and the axis put back."""
+def over_runs(fn: Callable, num: int, in_axes, out_axes, *, in_turn: bool = False) -> Callable:
+    """`fn` over a leading run axis of size `num`: for num > 1 vmapped, or with `in_turn` one run
+    after another (`lax.map`); for num = 1 applied to the run's slice (no vmap in the program)
+    and the axis put back."""
     if num > 1:
-        return jax.vmap(fn, in_axes=in_axes, out_axes=out_axes)
+        return _in_turn(fn, in_axes, out_axes) if in_turn else jax.vmap(fn, in_axes=in_axes, out_axes=out_axes)
 
     def squeeze(axes, tree):
         return jax.tree.map(lambda a, x: x if a is None else jnp.squeeze(x, a), axes, tree, is_leaf=lambda a: a is None)
@@ -118,6 +133,38 @@ def over_runs(fn: Callable, num: int, in_axes, out_axes) -> Callable:
     return single
 
 
+def _in_turn(fn: Callable, in_axes: tuple, out_axes) -> Callable:
+    """`jax.vmap(fn, in_axes, out_axes)`'s values, computed one run at a time (`lax.map`): the
+    program holds one run's operations, which on a CPU keep one run's working set in the caches
+    (vmapped, every run's parameters and optimiser moments pass through them at every
+    operation). An output with out axis None does not depend on the run (as vmap requires):
+    the first run's is returned."""
+
+    def mapped(*args):
+        leaves, treedef = jax.tree.flatten(args)
+        axes = treedef.flatten_up_to(tuple(_full(a, x) for a, x in zip(in_axes, args)))
+        positions = [i for i, axis in enumerate(axes) if axis is not None]
+
+        def one(slices):
+            run_leaves = list(leaves)
+            for i, x in zip(positions, slices):
+                run_leaves[i] = x
+            return fn(*treedef.unflatten(run_leaves))
+
+        out = jax.lax.map(one, [jnp.moveaxis(leaves[i], axes[i], 0) for i in positions])
+        out_leaves, out_def = jax.tree.flatten(out)
+        out_full = (
+            tuple(_full(a, o) for a, o in zip(out_axes, out)) if isinstance(out_axes, tuple) else _full(out_axes, out)
+        )
+        placed = [
+            x[0] if axis is None else jnp.moveaxis(x, 0, axis)
+            for axis, x in zip(out_def.flatten_up_to(out_full), out_leaves)
+        ]
+        return out_def.unflatten(placed)
+
+    return mapped
+
+
 def _full(axes, tree):
     """`axes` as a full tree of per-leaf axes for `tree` (a bare int or None applies to all)."""
     if axes is None or isinstance(axes, int):
@@ -125,12 +172,28 @@ def _full(axes, tree):
     return axes
 
 
-def runs_call(multi_step: Callable, state_template: TrainState, num: int) -> Callable:
+def runs_call(multi_step: Callable, state_template: TrainState, num: int, *, in_turn: bool = False) -> Callable:
     """`multi_step(state, batches)` over the run axis of the state (all but `step`), of the
-    batches `[K, runs, ...]` (axis 1) and of the metrics `[K, runs]`. Outside the K-step loop,
-    so that with one run the loop carries the run's own state (no reshape per step)."""
+    batches `[K, runs, ...]` (axis 1) and of the metrics `[K, runs]`: vmapped, or with `in_turn`
+    each run's K steps one run after another. Outside the K-step loop, so that with one run the
+    loop carries the run's own state (no reshape per step)."""
     axes = state_axes(state_template)
-    return over_runs(multi_step, num, in_axes=(axes, 1), out_axes=(axes, 1))
+    return over_runs(multi_step, num, in_axes=(axes, 1), out_axes=(axes, 1), in_turn=in_turn)
+
+
+MAPPINGS = ("auto", "vmap", "in_turn")
+
+
+def check_mapping(setting, devices: list) -> bool:
+    """Whether a device's runs train in turn (`config.run_mapping`): "vmap" batches them into
+    one program's operations, which fills an accelerator; "in_turn" trains one run's K steps
+    after another's, which on a CPU keeps a run's working set in the caches and leaves convolutions
+    ungrouped; "auto" is "in_turn" on a CPU and "vmap" elsewhere."""
+    if setting not in MAPPINGS:
+        raise ValueError(f"config.run_mapping must be one of {', '.join(map(repr, MAPPINGS))}; got {setting!r}.")
+    if setting == "auto":
+        return all(device.platform == "cpu" for device in devices)
+    return setting == "in_turn"
 
 
 def per_run_metrics(metrics: dict[str, jax.Array], labels: Sequence[str]) -> dict[str, jax.Array]:

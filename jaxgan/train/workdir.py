@@ -34,6 +34,8 @@ _LAUNCH_ONLY = (
     "evaluators",
     "num_eval_samples",
     "lease_timeout",
+    "run_devices",  # how the runs share the devices, not what they compute (to float rounding)
+    "run_mapping",
     "data.workers",  # how the batches are read, not which: the same examples either way
     "data.prefetch",
 )

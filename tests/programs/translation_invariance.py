@@ -36,10 +36,10 @@ def config_for(program: str):
 
 
 def _train(config, devices):
-    from jaxgan.train import loop, parallel, run_axis
+    from jaxgan.train import loop, run_axis
 
     run = loop.setup(config, devices=devices)
-    state = parallel.replicate(run.state, run.mesh)
+    state = run_axis.place(run.state, run.mesh)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = run.call(state, *run.feeder.inputs(first))
     single = run_axis.unstack(state, 0)

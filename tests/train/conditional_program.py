@@ -119,10 +119,10 @@ def experiment(num_examples: int = 512) -> build.Experiment:
 
 
 def _train(config, devices, parts):
-    from jaxgan.train import loop, parallel, run_axis
+    from jaxgan.train import loop, run_axis
 
     run = loop.setup(config, devices=devices, experiment=parts)
-    state = parallel.replicate(run.state, run.mesh)
+    state = run_axis.place(run.state, run.mesh)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = run.call(state, *run.feeder.inputs(first))
     return jax.device_get(run_axis.unstack(state, 0).params)

@@ -32,7 +32,7 @@ def main(argv: list[str]) -> None:
     import jax
     import numpy as np
 
-    from jaxgan.train import loop, parallel
+    from jaxgan.train import loop, run_axis
     from tests.train.parallel_check import config_for
 
     config = config_for("wgan_gp")
@@ -40,7 +40,7 @@ def main(argv: list[str]) -> None:
     config.data.on_device = mode != "worker"
     run = loop.setup(config)
     assert run.mesh.size == 4, run.mesh
-    state = parallel.replicate(run.state, run.mesh)
+    state = run_axis.place(run.state, run.mesh)
     for first in range(0, config.num_steps, config.steps_per_call):
         state, _ = run.call(state, *run.feeder.inputs(first))
     leaves = [np.asarray(jax.device_get(x.addressable_data(0))) for x in jax.tree.leaves(state.params)]

@@ -1,4 +1,6 @@
-"""Runs over one run axis: vmapped seeds and hyperparameter values equal separate runs (R = 1)."""
+"""Runs over one run axis: seeds and hyperparameter values trained together equal separate runs
+(R = 1), in turn (`config.run_mapping`'s choice on a CPU) and vmapped. Divided over several
+devices: tests/train/test_parallel_runs.py."""
 
 from __future__ import annotations
 
@@ -11,13 +13,13 @@ import numpy as np
 import pytest
 
 from jaxgan.train import build as build_lib
-from jaxgan.train import evaluation, loop, parallel, restore, run_axis, sampling, sweeps
+from jaxgan.train import evaluation, loop, restore, run_axis, sampling, sweeps
 from jaxgan.train.checkpoint import Checkpointer
 from tests.train.helpers import tiny_ring_config
 
 
 def _train(run, config):
-    state = parallel.replicate(run.state, run.mesh)
+    state = run_axis.place(run.state, run.mesh)
     calls = []
     for first in range(0, config.num_steps, config.steps_per_call):
         state, metrics = run.call(state, *run.feeder.inputs(first))
@@ -50,7 +52,7 @@ def seed_runs():
 
 
 @pytest.mark.slow
-def test_vmapped_seeds_equal_separate_runs(seed_runs):
+def test_seeds_together_equal_separate_runs(seed_runs):
     config, runs, stacked, metrics = seed_runs
     assert runs.seeds == (0, 1) and runs.labels == ("seed=0", "seed=1")
     assert int(stacked.step) == config.num_steps  # one step counter for all runs
@@ -61,8 +63,9 @@ def test_vmapped_seeds_equal_separate_runs(seed_runs):
 
 
 @pytest.mark.slow
-def test_vmapped_hyperparameters_equal_separate_runs():
-    config = tiny_ring_config()
+@pytest.mark.parametrize("mapping", ["vmap", "in_turn"])
+def test_swept_hyperparameters_equal_separate_runs(mapping):
+    config = tiny_ring_config(run_mapping=mapping)
     config.sweep_values = "optimizer.generator.learning_rate=1e-4,1e-3; penalties.gradient_penalty=1,10"
     runs, stacked, _ = _equals_separate_runs(config)
     assert runs.values == {

@@ -1,0 +1,36 @@
+"""The runs of one launch (4 seeds of the ring) laid out over 8 devices: all on every device
+(vmapped or in turn), or divided over 2 or 4 devices (`config.run_devices`), each run's batch
+over the rest; every run's parameters after 20 steps against that seed alone under plain jit.
+
+Runs tests/train/parallel_check.py in a subprocess with 8 CPU devices.
+"""
+
+import jax
+import pytest
+
+from jaxgan.train import parallel, run_axis
+from tests.train.parallel_check import RUN_LAYOUTS, check_invariance, run_in_subprocess
+
+
+@pytest.mark.slow
+def test_runs_divided_over_devices_equal_each_run_alone():
+    row = run_in_subprocess(["runs"])["runs"]
+    assert sorted(row) == sorted(["scale", *(f"{d}x{8 // d}_{m}" for d, m in RUN_LAYOUTS)])
+    check_invariance(row)
+
+
+def test_run_devices_are_chosen_and_checked_before_compiling():
+    cpus = jax.devices()[:1] * 8  # the choice reads only the devices' platform and count
+    assert parallel.check_run_devices(0, 10, cpus) == 2  # the most that divide both
+    assert parallel.check_run_devices(0, 3, cpus) == 1
+    assert parallel.check_run_devices(4, 12, cpus) == 4
+    with pytest.raises(
+        ValueError, match=r"run_devices=3 must divide both the runs \(10\) and the devices \(8\); use one of \[1, 2\]"
+    ):
+        parallel.check_run_devices(3, 10, cpus)
+    with pytest.raises(ValueError, match="run_devices must be a non-negative integer"):
+        parallel.check_run_devices(-1, 10, cpus)
+    assert run_axis.check_mapping("auto", cpus) is True  # in turn on a CPU
+    assert run_axis.check_mapping("vmap", cpus) is False
+    with pytest.raises(ValueError, match="run_mapping must be one of 'auto', 'vmap', 'in_turn'; got 'map'"):
+        run_axis.check_mapping("map", cpus)
