@@ -69,17 +69,16 @@ def call_indices(
     each `batch_indices(t * n + c, num_examples=num_examples[r], batch_size=batch_size, seed=seeds[r])`:
     a pure function of the step, like every batch here.
     """
-    rows = [
-        [
-            [
-                batch_indices((start_step + k) * batches_per_step + c, num_examples=n, batch_size=batch_size, seed=seed)
-                for c in range(batches_per_step)
-            ]
-            for n, seed in zip(num_examples, seeds)
-        ]
-        for k in range(steps_per_call)
-    ]
-    return np.asarray(rows, np.int64).reshape(steps_per_call, len(seeds), batches_per_step, batch_size)
+    out = np.empty((steps_per_call, len(seeds), batches_per_step, batch_size), np.int64)
+    # Run by run: a run's batches come from one or two epochs' permutations, which stay in
+    # `_epoch_permutation`'s cache while its batches are cut (step by step across the runs, R > 4
+    # runs would recompute a permutation for every batch).
+    for r, (n, seed) in enumerate(zip(num_examples, seeds)):
+        for k in range(steps_per_call):
+            for c in range(batches_per_step):
+                step = (start_step + k) * batches_per_step + c
+                out[k, r, c] = batch_indices(step, num_examples=n, batch_size=batch_size, seed=seed)
+    return out
 
 
 def check_process_split(batch_size: int, process_count: int, process_index: int = 0) -> int:
