@@ -17,7 +17,8 @@ machine's load falls on every side.
   `torch.compile` (on a GPU: CUDA eager and `torch.compile`). Round 1 times every setting;
   later rounds re-time the best eager and the best compiled setting of round 1. The ratio is
   jaxgan against the best PyTorch setting, which the table names.
-- `many_seeds`: the PacGAN MLP with `num_seeds=10` in one program (seeds vmapped) against
+- `many_seeds`: the PacGAN MLP with `num_seeds=10` in one program, laid out as `jaxgan train`
+  lays them out (on a CPU: a device a core, each device's seeds in turn), against
   separate single-seed runs, one at a time and two at a time (two processes side by side,
   timed over the same interval), in seed-steps per second.
 
@@ -297,7 +298,8 @@ def markdown(report: dict) -> str:
     if seeds:
         lines += [
             "",
-            f"## many_seeds: {seeds['num_seeds']} seeds of the PacGAN MLP, seed-steps per second",
+            f"## many_seeds: {seeds['num_seeds']} seeds of the PacGAN MLP, seed-steps per second "
+            f"(the one program on {seeds.get('devices', 1)} device{'s' if seeds.get('devices', 1) > 1 else ''})",
             "",
             "| side | seed-steps/s, median (min-max) |",
             "|---|---|",
@@ -587,10 +589,13 @@ def benchmark_workload(
     return row
 
 
+TOGETHER = f"one program, {MANY_SEEDS} seeds"
+
+
 def benchmark_many_seeds(plan: Plan, *, cache_dir: str, log, profile: bool = True) -> dict:
-    """Seeds vmapped in one program against separate runs, one at a time and two at a time."""
+    """Seeds together in one program against separate runs, one at a time and two at a time."""
     sides: dict[str, list[float]] = {
-        f"one program, {MANY_SEEDS} seeds vmapped": [],
+        TOGETHER: [],
         "separate runs, one at a time": [],
         "separate runs, two at a time": [],
     }
@@ -599,7 +604,7 @@ def benchmark_many_seeds(plan: Plan, *, cache_dir: str, log, profile: bool = Tru
         log(f"[many_seeds] round {round_index + 1}/{plan.rounds}")
         together = launch_jaxgan(_jax_spec("many_seeds", plan, cache_dir, num_seeds=MANY_SEEDS))
         launches.append(together)
-        sides[f"one program, {MANY_SEEDS} seeds vmapped"] += [s / MANY_SEEDS for s in together["seconds_per_step"]]
+        sides[TOGETHER] += [s / MANY_SEEDS for s in together["seconds_per_step"]]
         alone = launch_jaxgan(_jax_spec("many_seeds", plan, cache_dir))
         sides["separate runs, one at a time"] += alone["seconds_per_step"]
         pair = launch_jaxgan_side_by_side(_jax_spec("many_seeds", plan, cache_dir), copies=2)
@@ -612,12 +617,13 @@ def benchmark_many_seeds(plan: Plan, *, cache_dir: str, log, profile: bool = Tru
             + ", ".join(f"{side} {1 / statistics.median(t[-plan.repeats :]):.3g}" for side, t in sides.items())
         )
     summaries = {side: summarize(times) for side, times in sides.items()}
-    together_name = f"one program, {MANY_SEEDS} seeds vmapped"
+    together_name = TOGETHER
     separate = {k: v for k, v in summaries.items() if k != together_name}
     best = best_setting(separate)
     row = {
         "name": "many_seeds",
         "num_seeds": MANY_SEEDS,
+        "devices": launches[0].get("devices", 1),
         "data": launches[0]["data"],
         "batch_size": launches[0]["batch_size"],
         "steps_per_call": plan.steps_per_call,
@@ -634,7 +640,7 @@ def benchmark_many_seeds(plan: Plan, *, cache_dir: str, log, profile: bool = Tru
     if not profile:
         return row
     log("[many_seeds] profiling")
-    for label, seeds in ((f"jaxgan, {MANY_SEEDS} seeds vmapped", MANY_SEEDS), ("jaxgan, one seed", 1)):
+    for label, seeds in ((f"jaxgan, {MANY_SEEDS} seeds together", MANY_SEEDS), ("jaxgan, one seed", 1)):
         try:
             prof = launch_jaxgan(_jax_spec("many_seeds", plan, cache_dir, num_seeds=seeds, profile=True))["profile"]
             if seeds > 1:  # per seed-step, so that the two rows compare
@@ -732,7 +738,9 @@ NOTES = [
     "dcgan_mnist's D has batch norm, so both sides run D on real and generated batches in two calls; sngan's D "
     "keeps spectral-norm vectors, which jaxgan also treats as state (two calls). pacgan_mlp's D has neither: "
     "jaxgan runs D once on real+fake.",
-    "many_seeds: `config.num_seeds=10` trains 10 seeds of pacgan_mlp in one program (vmapped over a run axis); "
+    "many_seeds: `config.num_seeds=10` trains 10 seeds of pacgan_mlp in one program, laid out as `jaxgan train` "
+    "lays them out (`config.run_devices`, `config.run_mapping`: on a CPU one device a core, 5 seeds a device "
+    "on 2 cores, each device's seeds in turn); "
     "the separate runs are single-seed launches of the same program, one at a time (a run has the machine to "
     "itself) and two at a time (two processes side by side, both timed over the same interval; their rates "
     "add). Seed-steps/s: steps/s times the seeds a launch trains.",

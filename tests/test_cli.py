@@ -358,3 +358,15 @@ def test_a_bad_launch_only_value_leaves_a_finished_runs_config_json_as_it_was(tm
     result = jaxgan("train", f"--config={RING}", f"--workdir={run}", *TINY, "--config.num_steps=15")
     assert_refused(result, "config.num_steps (15)", "steps_per_call")
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.slow
+def test_a_launch_of_many_runs_takes_a_cpu_device_a_core_and_trains_them_in_turn(tmp_path):
+    cores = len(os.sched_getaffinity(0))
+    result = jaxgan("train", f"--config={RING}", f"--workdir={tmp_path / 'run'}", *TINY, "--config.num_seeds=2")
+    assert result.returncode == 0, result.stderr[-2000:]
+    devices = "2 CPU devices (1 a device" if cores >= 2 else "1 CPU device (2 a device"
+    assert f"(to step 10), 2 runs over {devices}, in turn)" in result.stderr, result.stderr[-2000:]
+    bad = jaxgan("train", f"--config={RING}", f"--workdir={tmp_path / 'bad'}", *TINY, "--config.run_devices=3")
+    assert_refused(bad, "config.run_devices=3 must divide both the runs (1) and the devices")
+    assert not os.path.exists(tmp_path / "bad" / "checkpoints")
