@@ -3,9 +3,11 @@
 One code path for one run and many: the state, the compiled call, the sampler and the
 evaluator all carry a run axis of size R (R = 1 for a plain run). With R = 1 a function runs
 on the run's slice directly (no vmap: a vmapped convolution over batched kernels is a grouped
-convolution, slower on CPU); with R > 1 it is `jax.vmap`ped over the axis. Every field of the
-state has the run axis except `step`, which all runs share, so the loop, the checkpoints (one
-slot per run in every array) and resuming work unchanged.
+convolution, slower on CPU); with R > 1 it is `jax.vmap`ped over the axis, or (the training
+call on a CPU, `config.run_mapping`) applied to one run after another. The runs may also be
+divided over devices (`config.run_devices`, `parallel.make_mesh`): each device then maps its
+own runs. Every field of the state has the run axis except `step`, which all runs share, so
+the loop, the checkpoints (one slot per run in every array) and resuming work unchanged.
 
 With R > 1 the call's metrics are per run, under `<name>/<run label>` (e.g. `d_loss/seed=3`);
 with R = 1 the names carry no label.
