@@ -5,6 +5,10 @@ over the rest; every run's parameters after 20 steps against that seed alone und
 Runs tests/train/parallel_check.py in a subprocess with 8 CPU devices.
 """
 
+import os
+import subprocess
+import sys
+
 import jax
 import pytest
 
@@ -34,3 +38,28 @@ def test_run_devices_are_chosen_and_checked_before_compiling():
     assert run_axis.check_mapping("vmap", cpus) is False
     with pytest.raises(ValueError, match="run_mapping must be one of 'auto', 'vmap', 'in_turn'; got 'map'"):
         run_axis.check_mapping("map", cpus)
+
+
+_FRESH_PROCESS = """
+import os, sys
+import jaxgan.cli, jaxgan.train, jaxgan.metrics, jaxgan.programs  # importing starts no JAX backend
+from jaxgan.train import parallel
+count = parallel.cpu_devices_for_runs(int(sys.argv[1]))
+import jax
+print(count, jax.device_count())
+"""
+
+
+@pytest.mark.parametrize("runs", [1, 4])
+def test_a_cpu_device_a_core_for_many_runs_when_nothing_set_the_count(runs):
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env["JAX_PLATFORMS"] = "cpu"
+    out = subprocess.run([sys.executable, "-c", _FRESH_PROCESS, str(runs)], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    cores = len(os.sched_getaffinity(0))
+    expected = max(d for d in range(1, min(cores, runs) + 1) if runs % d == 0)
+    assert out.stdout.split() == ([str(expected), str(expected)] if expected > 1 else ["None", "1"])
+    # A count the user set is kept.
+    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=3"
+    out = subprocess.run([sys.executable, "-c", _FRESH_PROCESS, str(runs)], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["None", "3"], out.stderr[-2000:]
