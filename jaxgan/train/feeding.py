@@ -51,10 +51,11 @@ class Feeder:
     run in its own order (`batch_indices` with its seed), every feature the program reads.
 
     A dataset that fits is kept on the devices (on every device when shared by the runs,
-    stacked `[runs, N, ...]` on its run's devices otherwise) and gathered inside the program; otherwise this process reads
-    its own slice of each global batch (`data.pipeline.CallReader`) and sends it to its devices:
-    in this thread (`workers` = 0) or ahead of the step in `workers` Grain processes, each
-    `prefetch` calls ahead (`data.pipeline.Loader`; `stop`: the run's last step, exclusive).
+    stacked `[runs, N, ...]` on its run's devices otherwise) and gathered inside the program;
+    otherwise this process reads its own slice of each global batch (`data.pipeline.CallReader`)
+    and sends it to its devices: in this thread (`workers` = 0) or ahead of the step in `workers`
+    Grain processes, each `prefetch` calls ahead (`data.pipeline.Loader`; `stop`: the run's last
+    step, exclusive).
     Call `close()` when done, to stop the workers.
     """
 

@@ -229,22 +229,16 @@ def train_and_evaluate(
 
 def _layout(run: Run) -> str:
     """How the runs and their batches lie on the devices, when there is more than one of either."""
-    num_runs, (run_devices, data_devices) = (
-        len(run.runs),
-        (run.mesh.shape[parallel.RUNS], run.mesh.shape[parallel.AXIS]),
-    )
+    num_runs, run_devices, data_devices = len(run.runs), run.mesh.shape[parallel.RUNS], run.mesh.shape[parallel.AXIS]
     if num_runs == 1 and run.mesh.size == 1:
         return ""
     platform = run.mesh.devices.flat[0].platform.upper()
     if num_runs == 1:
         return f", its batch over {data_devices} {platform} devices"
-    mapping = (
-        "in turn"
-        if run_axis.check_mapping(run.config.get("run_mapping", "auto"), [run.mesh.devices.flat[0]])
-        else "vmapped"
-    )
+    in_turn = run_axis.check_mapping(run.config.get("run_mapping", "auto"), list(run.mesh.devices.flat))
+    devices = f"{run_devices} {platform} device{'s' if run_devices > 1 else ''}"
     batch = f", each run's batch over {data_devices} devices" if data_devices > 1 else ""
-    return f", {num_runs} runs over {run_devices} {platform} device{'s' if run_devices > 1 else ''} ({num_runs // run_devices} a device, {mapping}){batch}"
+    return f", {num_runs} runs over {devices} ({num_runs // run_devices} a device, {'in turn' if in_turn else 'vmapped'}){batch}"
 
 
 def _resume_stage(starts: tuple[int, ...] | None, workdir: str) -> int:
