@@ -246,7 +246,8 @@ ENTRIES: tuple[Entry, ...] = (
         "ebgan_mnist",
         "fid,precision_recall",
         (_FID,),
-        "keep FID below the seed DCGAN's",
+        "keep FID below the seed DCGAN's (its row: 1,500 steps; at 3,000 steps, EBGAN's, the DCGAN's 4 seeds "
+        "gave 31.2 ± 8.7: jaxgan.programs.ebgan)",
         lambda s, t: (
             _mean(s, "fid_classifier") < _mean(t.get("dcgan_mnist", {}), "fid_classifier")
             if "fid_classifier" in t.get("dcgan_mnist", {})
