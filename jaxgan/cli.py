@@ -507,7 +507,8 @@ def _train() -> None:
     if not multihost:  # a CPU device per core for a launch of many runs (`config.run_devices`)
         from jaxgan.train import parallel, sweeps
 
-        parallel.cpu_devices_for_runs(len(sweeps.runs_of(config)))
+        run_devices = config.get("run_devices", 0)
+        parallel.cpu_devices_for_runs(len(sweeps.runs_of(config)), run_devices if isinstance(run_devices, int) else 0)
     _initialize_distributed(multihost)
     from jaxgan.train import train_and_evaluate
 

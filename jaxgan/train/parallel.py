@@ -86,10 +86,11 @@ def check_run_devices(setting, num_runs: int, devices: list) -> int:
     return setting
 
 
-def cpu_devices_for_runs(num_runs: int) -> int | None:
+def cpu_devices_for_runs(num_runs: int, run_devices: int = 0) -> int | None:
     """On a CPU, one device per core that the runs divide over (`jax_num_cpu_devices`), so that
-    one program of `num_runs` runs uses every core as separate processes would; call before JAX
-    initialises its backends. Leaves a device count the user set (`jax_num_cpu_devices`,
+    one program of `num_runs` runs uses every core as separate processes would; with
+    `run_devices` > 0 (`config.run_devices` given) that many. Call before JAX initialises its
+    backends. Leaves a device count the user set (`jax_num_cpu_devices`,
     `--xla_force_host_platform_device_count`) alone; returns the count set, or None."""
     if (
         num_runs < 2
@@ -97,8 +98,11 @@ def cpu_devices_for_runs(num_runs: int) -> int | None:
         or "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", "")
     ):
         return None
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    count = max(d for d in range(1, min(cores, num_runs) + 1) if num_runs % d == 0)
+    if run_devices > 0:  # as many as asked for (whether they divide the runs is checked in `setup`)
+        count = run_devices
+    else:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        count = max(d for d in range(1, min(cores, num_runs) + 1) if num_runs % d == 0)
     if count < 2:
         return None
     try:

@@ -44,22 +44,30 @@ _FRESH_PROCESS = """
 import os, sys
 import jaxgan.cli, jaxgan.train, jaxgan.metrics, jaxgan.programs  # importing starts no JAX backend
 from jaxgan.train import parallel
-count = parallel.cpu_devices_for_runs(int(sys.argv[1]))
+count = parallel.cpu_devices_for_runs(int(sys.argv[1]), int(sys.argv[2]))
 import jax
 print(count, jax.device_count())
 """
 
 
-@pytest.mark.parametrize("runs", [1, 4])
-def test_a_cpu_device_a_core_for_many_runs_when_nothing_set_the_count(runs):
+def _fresh(runs: int, run_devices: int, xla_flags: str = "") -> list[str]:
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
     env["JAX_PLATFORMS"] = "cpu"
-    out = subprocess.run([sys.executable, "-c", _FRESH_PROCESS, str(runs)], env=env, capture_output=True, text=True)
+    if xla_flags:
+        env["XLA_FLAGS"] = xla_flags
+    command = [sys.executable, "-c", _FRESH_PROCESS, str(runs), str(run_devices)]
+    out = subprocess.run(command, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.split()
+
+
+@pytest.mark.parametrize("runs", [1, 4])
+def test_a_cpu_device_a_core_for_many_runs_when_nothing_set_the_count(runs):
     cores = len(os.sched_getaffinity(0))
     expected = max(d for d in range(1, min(cores, runs) + 1) if runs % d == 0)
-    assert out.stdout.split() == ([str(expected), str(expected)] if expected > 1 else ["None", "1"])
+    assert _fresh(runs, 0) == ([str(expected), str(expected)] if expected > 1 else ["None", "1"])
+    # config.run_devices given: that many devices (one: the runs share one device).
+    assert _fresh(runs, 1) == ["None", "1"]
+    assert _fresh(runs, 4) == (["4", "4"] if runs > 1 else ["None", "1"])
     # A count the user set is kept.
-    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=3"
-    out = subprocess.run([sys.executable, "-c", _FRESH_PROCESS, str(runs)], env=env, capture_output=True, text=True)
-    assert out.stdout.split() == ["None", "3"], out.stderr[-2000:]
+    assert _fresh(runs, 0, "--xla_force_host_platform_device_count=3") == ["None", "3"]
