@@ -661,6 +661,10 @@ def parse_args(argv=None):
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if not args.report_only:  # as `jaxgan train` does: a CPU device a core for the seeds (before JAX starts)
+        from jaxgan.train import parallel
+
+        parallel.cpu_devices_for_runs(args.seeds)
     if args.cache_dir and not args.report_only:
         import jax
 

@@ -99,7 +99,11 @@ def main(argv) -> None:
         print(f"{label}: {runs} run(s) in one program -> {os.path.join(_WORKDIR.value, label)}")
     if _DRY_RUN.value:
         return
-    from jaxgan.train import train_and_evaluate
+    from jaxgan.train import parallel, train_and_evaluate
+
+    counts = {sweeps.num_runs(config) for _, config in configs}
+    if len(counts) == 1:  # as `jaxgan train` does, when every point has as many runs (before JAX starts)
+        parallel.cpu_devices_for_runs(counts.pop())
 
     for label, config in configs:
         train_and_evaluate(config, os.path.join(_WORKDIR.value, label))
