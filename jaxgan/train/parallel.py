@@ -6,10 +6,11 @@ along its example axis, and gradients, batch statistics and the objective's whol
 statistics are combined over `data` inside the step (the call is built by `feeding.make_call`).
 No collective crosses `runs`: the runs of a launch (`config.num_seeds`, a sweep) are
 independent, so dividing them over devices (`config.run_devices`) changes no value; on a CPU,
-where a device is a thread of execution, it is how one program of many runs uses every core. The same per-device function also runs under
-`jax.pmap(..., axis_name="data")`; `pmap_call` exists so that a test can show both give the
-same result. Across hosts the mesh spans every process's devices (after
-`jax.distributed.initialize`), and each process feeds only its own shard.
+where a device is a thread of execution, it is how one program of many runs uses every core.
+
+The same per-device function also runs under `jax.pmap(..., axis_name="data")`; `pmap_call`
+exists so that a test can show both give the same result. Across hosts the mesh spans every
+process's devices (after `jax.distributed.initialize`), and each process feeds only its own shard.
 """
 
 from __future__ import annotations
@@ -128,8 +129,7 @@ def check_global_batch(global_batch: int, num_devices: int, *, pack: int = 1) ->
 
 def replicate(tree: PyTree, mesh: Mesh) -> PyTree:
     """Place identical host values on every device of the mesh (every process passes the same)."""
-    sharding = NamedSharding(mesh, P())
-    return jax.tree.map(lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), tree)
+    return place_runs(tree, mesh, jax.tree.map(lambda _: P(), tree))
 
 
 def place_runs(tree: PyTree, mesh: Mesh, specs: PyTree) -> PyTree:
