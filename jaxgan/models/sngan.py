@@ -46,7 +46,7 @@ class GeneratorBlock(nn.Module):
     use_batch_norm: bool = True
     num_classes: int = 0  # > 0: conditional batch norm on `label`
     fused_upsampling: bool = False
-    conv_algorithm: str = "xla"
+    conv_algorithm: str = "auto"
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
 
@@ -93,7 +93,7 @@ class DiscriminatorBlock(nn.Module):
     downsample: bool
     first: bool = False
     spectral_norm: bool = True
-    conv_algorithm: str = "xla"
+    conv_algorithm: str = "auto"
     dtype: Dtype = jnp.float32
 
     def _conv(self, kernel_size: int, init, name: str, train: bool):
@@ -133,7 +133,7 @@ class SNGANResNetGenerator(nn.Module):
     use_batch_norm: bool = True
     num_classes: int = 0  # > 0: conditional batch norm on a label per example (G(z, label))
     fused_upsampling: bool = False  # see GeneratorBlock: the same function
-    conv_algorithm: str = "xla"  # `jaxgan.models.conv.ALGORITHMS`: "xla", "patches" or "auto"
+    conv_algorithm: str = "auto"  # `jaxgan.models.conv.ALGORITHMS`; "auto": Winograd for the large 3x3 layers on a CPU
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
 
@@ -193,7 +193,7 @@ class SNGANResNetDiscriminator(nn.Module):
     spectral_norm: bool = True
     num_outputs: int | None = None
     features_only: bool = False  # return the pooled features (no output layer), for a head on top
-    conv_algorithm: str = "xla"  # `jaxgan.models.conv.ALGORITHMS`: "xla", "patches" or "auto"
+    conv_algorithm: str = "auto"  # `jaxgan.models.conv.ALGORITHMS`; "auto": Winograd for the large 3x3 layers on a CPU
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
 
