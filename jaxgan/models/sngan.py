@@ -10,6 +10,10 @@ with the blocks of Gulrajani et al. 2017 (WGAN-GP), as in the authors' Chainer c
 Spectral norm is on every D layer by default. Kernels use Glorot-uniform initialisation with
 gain √2 on the residual branch and gain 1 on the 1x1 shortcuts and dense layers, as in the
 authors' code.
+
+`conv_algorithm` defaults to "auto": on the CPU backend the float32 3x3 layers of 32 channels
+and more run by Winograd's F(4x4, 3x3) or F(2x2, 3x3) (`jaxgan.models.conv.winograd_tile`),
+the same function within float rounding; "xla" is XLA's convolution everywhere.
 """
 
 from __future__ import annotations

@@ -128,11 +128,6 @@ def test_patches_run_as_one_matmul_and_auto_picks_winograd_on_cpu_for_large_3x3_
         _custom(x, w3, (1, 1), "SAME", (1, 1), "im2col")
 
 
-class _Shape:  # what `winograd_tile` reads of an operand
-    def __init__(self, shape, dtype=jnp.float32):
-        self.shape, self.dtype = shape, jnp.dtype(dtype)
-
-
 @pytest.mark.parametrize(
     "size, cin, cout, padding, dtype, expected",
     [
@@ -153,7 +148,7 @@ class _Shape:  # what `winograd_tile` reads of an operand
 def test_auto_picks_the_measured_winograd_tile_on_cpu(size, cin, cout, padding, dtype, expected, monkeypatch):
     monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
     pads = conv._pairs(padding, (size, size), (3, 3), (1, 1), (1, 1))
-    lhs, rhs = _Shape((64, size, size, cin), dtype), _Shape((3, 3, cin, cout), dtype)
+    lhs, rhs = jax.ShapeDtypeStruct((64, size, size, cin), dtype), jax.ShapeDtypeStruct((3, 3, cin, cout), dtype)
     assert conv.winograd_tile("auto", lhs, rhs, (1, 1), (1, 1), pads) == expected
     assert conv.winograd_tile("xla", lhs, rhs, (1, 1), (1, 1), pads) is None
     assert conv.winograd_tile("auto", lhs, rhs, (2, 2), (1, 1), pads) is None
