@@ -25,9 +25,9 @@ that no kept output reads), and the kernel gradient of a stride-1 convolution wi
 kernel or large products (`_kernel_grad_by_taps`: one matrix product per kernel tap). Their values equal the
 plain call's within float rounding (tested); the measurements are in their docstrings.
 
-`algorithm="winograd"` computes a 3x3 stride-1 convolution with Winograd's minimal filtering
-F(m x m, 3 x 3) (Lavin & Gray 2016): 2.25x (m = 2) or 4x (m = 4) fewer multiplications, the
-transforms themselves matrix products. `algorithm="auto"` picks it on the CPU backend for the
+`algorithm="winograd"` computes a 3x3 or 5x5 stride-1 convolution with Winograd's minimal
+filtering F(m x m, r x r) (Lavin & Gray 2016): for 3x3, 2.25x (m = 2) or 4x (m = 4) fewer
+multiplications, for 5x5 with m = 4 6.25x, the transforms themselves matrix products. `algorithm="auto"` picks it on the CPU backend for the
 float32 shapes where it was measured faster than XLA's convolution (`winograd_tile`), and XLA's
 convolution for everything else. Its values are equal to the plain call's within float
 rounding (tested against float64, beside XLA's own error).
@@ -47,7 +47,9 @@ XLA:CPU, 4-8x less time for G's first convolution and its gradients.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any
 
 import flax.linen as nn
@@ -257,69 +259,92 @@ def _patch_conv_bwd(pads, precision, residuals, dy):
 _patch_conv.defvjp(_patch_conv_fwd, _patch_conv_bwd)
 
 # ---------------------------------------------------------------------------------------------
-# A 3x3 stride-1 convolution by Winograd's minimal filtering F(m x m, 3 x 3).
+# A 3x3 or 5x5 stride-1 convolution by Winograd's minimal filtering F(m x m, r x r).
 
-# (B^T, G, A^T) of F(m, 3) (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural
-# Networks", section 4.1 for m = 2, 4.2 for m = 4): y = A^T [(G g G^T) * (B^T d B)] A for a
-# (m + 2) x (m + 2) input tile d and the 3x3 kernel g gives the m x m output tile y.
-_WINOGRAD = {
-    2: (
-        np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]),
-        np.array([[1, 0, 0], [1 / 2, 1 / 2, 1 / 2], [1 / 2, -1 / 2, 1 / 2], [0, 0, 1]]),
-        np.array([[1, 1, 1, 0], [0, 1, -1, -1]]),
-    ),
-    4: (
-        np.array(
-            [
-                [4, 0, -5, 0, 1, 0],
-                [0, -4, -4, 1, 1, 0],
-                [0, 4, -4, -1, 1, 0],
-                [0, -2, -1, 2, 1, 0],
-                [0, 2, -1, -2, 1, 0],
-                [0, 4, 0, -5, 0, 1],
-            ]
-        ),
-        np.array(
-            [
-                [1 / 4, 0, 0],
-                [-1 / 6, -1 / 6, -1 / 6],
-                [-1 / 6, 1 / 6, -1 / 6],
-                [1 / 24, 1 / 12, 1 / 6],
-                [1 / 24, -1 / 12, 1 / 6],
-                [0, 0, 1],
-            ]
-        ),
-        np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]]),
-    ),
-}
+# The points of the Toom-Cook construction (Lavin & Gray 2016, section 4: 0, ±1, ±2, ±1/2, ...,
+# then infinity), in the order small tiles use them.
+_POINTS = (Fraction(0), Fraction(1), Fraction(-1), Fraction(2), Fraction(-2), Fraction(1, 2), Fraction(-1, 2))
+
+
+def _solve_exactly(rows: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction]:
+    """The unique solution of a consistent linear system (more equations than unknowns), in rationals."""
+    n = len(rows[0])
+    system = [row + [value] for row, value in zip(rows, rhs)]
+    pivots: list[int] = []
+    for column in range(n):
+        r = len(pivots)
+        pivot = next((i for i in range(r, len(system)) if system[i][column] != 0), None)
+        if pivot is None:
+            raise ValueError("Winograd transform: the points do not determine B^T")
+        system[r], system[pivot] = system[pivot], system[r]
+        system[r] = [v / system[r][column] for v in system[r]]
+        for i in range(len(system)):
+            if i != r and system[i][column] != 0:
+                factor = system[i][column]
+                system[i] = [u - factor * v for u, v in zip(system[i], system[r])]
+        pivots.append(column)
+    if any(any(v != 0 for v in row) for row in system[n:]):
+        raise ValueError("Winograd transform: inconsistent equations")
+    return [system[i][n] for i in range(n)]
+
+
+@functools.cache
+def winograd_matrices(m: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(B^T [a, a], G [a, r], A^T [m, a]) of F(m, r), a = m + r - 1: for an input tile d of a
+    values and a kernel g of r, `A^T [(G g) * (B^T d)]` is the correlation `y_i = sum_k g_k d_(i+k)`,
+    i < m (and `A^T [(G g G^T) * (B^T d B)] A` in two dimensions).
+
+    Toom-Cook with the points `_POINTS[:a - 1]` and infinity (Lavin & Gray 2016): A^T's columns
+    are the powers of the points, G's rows the kernel's powers over the Lagrange denominators;
+    B^T is then the unique solution of `sum_j A^T[i, j] G[j, k] B^T[j, l] = [l = i + k]`, solved
+    in exact rationals. F(4, 3) gives Lavin & Gray's matrices of section 4.2 exactly, F(2, 3)
+    those of section 4.1 with the first row's sign flipped (the same products).
+    """
+    a = m + r - 1
+    points = _POINTS[: a - 1]
+    at = [[p**i for p in points] + [Fraction(int(i == m - 1))] for i in range(m)]
+    g = []
+    for j, p in enumerate(points):
+        denominator = math.prod((p - q for q in points[:j] + points[j + 1 :]), start=Fraction(1))
+        g.append([p**k / denominator for k in range(r)])
+    g.append([Fraction(int(k == r - 1)) for k in range(r)])
+    products = [[at[i][j] * g[j][k] for j in range(a)] for i in range(m) for k in range(r)]
+    columns = [
+        _solve_exactly(products, [Fraction(int(col == i + k)) for i in range(m) for k in range(r)]) for col in range(a)
+    ]
+    bt = [[columns[col][j] for col in range(a)] for j in range(a)]
+    return tuple(np.array(matrix, dtype=np.float64) for matrix in (bt, g, at))
 
 
 def winograd_tile(algorithm: str, lhs, rhs, strides, dilation, pads) -> int | None:
-    """The tile m of F(m x m, 3 x 3) a convolution runs with, or None (another algorithm).
+    """The tile m of F(m x m, r x r) a convolution runs with, or None (another algorithm).
 
-    "winograd": any 3x3 stride-1 undilated convolution with non-negative padding, m = 4 from
-    12 output pixels a side on, else 2. "auto": on the CPU backend, float32 only, where it was
-    measured faster than XLA's convolution. Measured on 2 cores (Intel Xeon, 2026-12-06), the
-    forward pass and both gradients inside `lax.scan`, batch 64, ms, XLA / F(2, 3) / F(4, 3):
+    "winograd": any 3x3 or 5x5 stride-1 undilated convolution with non-negative padding, m = 4
+    from 12 output pixels a side on, else 2. "auto": on the CPU backend, float32 only, where it
+    was measured faster than XLA's convolution. Measured on 2 cores (Intel Xeon, 2026-12-06), the
+    forward pass and both gradients inside `lax.scan`, batch 64, ms, XLA / F(2, r) / F(4, r):
 
-        32x32, 256 -> 256   1,492 / 942 / 643      8x8,  256 -> 256    66 / 63 / 61
-        16x16, 256 -> 256     315 / 240 / 175      8x8,  128 -> 128    17 / 14 / 17
-        32x32, 128 -> 128     455 / 366 / 258      4x4,  256 -> 1024   85 / 65 / 119
-        15x15, 128 -> 128      96 /  88 /  58      9x9,  128 -> 128    22 / 36 / 34
-        12x12, 128 -> 128      49 /  51 /  37      7x7,  128 -> 256    28 / 34 / 33
-        16x16,  32 ->  32      12 /   8 /  11      5x5,  256 -> 256    24 / 32 / 46
-        32x32,   3 -> 128      62 /  73 /  54      32x32, 256 -> 3    205 / 423 / 323
+        3x3: 32x32, 256 -> 256   1,492 / 942 / 643      8x8,  256 -> 256    66 / 63 / 61
+             16x16, 256 -> 256     315 / 240 / 175      8x8,  128 -> 128    17 / 14 / 17
+             32x32, 128 -> 128     455 / 366 / 258      4x4,  256 -> 1024   85 / 65 / 119
+             15x15, 128 -> 128      96 /  88 /  58      9x9,  128 -> 128    22 / 36 / 34
+             12x12, 128 -> 128      49 /  51 /  37      7x7,  128 -> 256    28 / 34 / 33
+             16x16,  32 ->  32      12 /   8 /  11      5x5,  256 -> 256    24 / 32 / 46
+             32x32,   3 -> 128      62 /  73 /  54      32x32, 256 -> 3    205 / 423 / 323
+        5x5: 14x14, 128 -> 64      159 / 125 /  89      28x28, 64 -> 32    198 / 237 / 143
+             14x14,  64 -> 64       91 /  78 /  59      28x28, 64 -> 64    364 / 306 / 168
 
     hence m = 4 with at least 32 channels in and out, both output sides at least 12 and at
-    most a quarter of the 4x4 tiles' pixels past the image; m = 2 with at least 128 channels
-    and even sides (every 2x2 tile whole); else XLA's convolution (small odd images, and the
-    channel-poor input and output layers).
+    most a quarter of the 4x4 tiles' pixels past the image; for 3x3 kernels also m = 2 with at
+    least 128 channels and even sides (every 2x2 tile whole); else XLA's convolution (small odd
+    images, and the channel-poor input and output layers).
     """
     (kh, kw, cin, cout), ((top, bottom), (left, right)) = rhs.shape, pads
-    out_h, out_w = lhs.shape[1] + top + bottom - 2, lhs.shape[2] + left + right - 2
+    out_h, out_w = lhs.shape[1] + top + bottom - kh + 1, lhs.shape[2] + left + right - kw + 1
     if (
         algorithm not in ("auto", "winograd")
-        or (kh, kw) != (3, 3)
+        or kh != kw
+        or kh not in (3, 5)
         or any(s != 1 for s in strides)
         or any(d != 1 for d in dilation)
         or min(top, bottom, left, right) < 0
@@ -334,31 +359,35 @@ def winograd_tile(algorithm: str, lhs, rhs, strides, dilation, pads) -> int | No
     channels = min(cin, cout)
     if channels >= 32 and min(out_h, out_w) >= 12 and out_h * out_w >= 0.75 * covered(out_h, 4) * covered(out_w, 4):
         return 4
-    if channels >= 128 and out_h % 2 == 0 and out_w % 2 == 0:
+    if kh == 3 and channels >= 128 and out_h % 2 == 0 and out_w % 2 == 0:
         return 2
     return None
 
 
 def winograd_conv(x, w, pads, m: int, precision=None):
-    """A 3x3 stride-1 convolution of NHWC x with HWIO w and padding `pads`, by F(m x m, 3 x 3).
+    """A stride-1 convolution of NHWC x with a square r x r HWIO kernel w and padding `pads`, by
+    F(m x m, r x r) (`winograd_matrices`).
 
-    The padded image is cut into overlapping (m + 2)-tiles at stride m (a reshape and slices);
-    the input transform `B^T d B` of every tile is one matrix product with kron(B^T, B^T), the
-    kernel transform `G g G^T` an einsum; the (m + 2)^2 products of transformed tiles and kernels
-    are one batched matmul [(m+2)^2, tiles, I] x [(m+2)^2, I, O], and the output transform
-    another matrix product. Plain JAX operations, so every order of derivative (and `jvp`) is
-    JAX's own; the transposed products are again Winograd's, with as few multiplications.
+    The padded image is cut into overlapping (m + r - 1)-tiles at stride m (a reshape into m-row
+    blocks and slices); the input transform `B^T d B` of every tile is one matrix product with
+    kron(B^T, B^T), the kernel transform `G g G^T` an einsum; the a^2 products of transformed
+    tiles and kernels are one batched matmul [a^2, tiles, I] x [a^2, I, O], and the output
+    transform another matrix product. Plain JAX operations, so every order of derivative (and
+    `jvp`) is JAX's own; the transposed products are again Winograd's, with as few multiplications.
     """
-    bt, g, at = _WINOGRAD[m]
-    a = m + 2
+    r = w.shape[0]
+    bt, g, at = winograd_matrices(m, r)
+    a = m + r - 1
     b, h, wd, cin = x.shape
     cout = w.shape[-1]
     (top, bottom), (left, right) = pads
-    out_h, out_w = h + top + bottom - 2, wd + left + right - 2
+    out_h, out_w = h + top + bottom - r + 1, wd + left + right - r + 1
     th, tw = -(-out_h // m), -(-out_w // m)
-    # (th + 1) * m rows: the tiles need m * th + 2 <= (th + 1) * m, and out_h + 2 = h + top + bottom.
-    xp = jnp.pad(x, ((0, 0), (top, (th + 1) * m - h - top), (left, (tw + 1) * m - wd - left), (0, 0)))
-    blocks = xp.reshape(b, th + 1, m, tw + 1, m, cin)
+    extra = (a - 1) // m  # the blocks past a tile's first that it reaches into
+    # (th + extra) * m rows: the last tile's last row, m * th + r - 2, is inside, and (th + extra) * m
+    # >= out_h + r - 1 = h + top + bottom: the padding asked for is all there.
+    xp = jnp.pad(x, ((0, 0), (top, (th + extra) * m - h - top), (left, (tw + extra) * m - wd - left), (0, 0)))
+    blocks = xp.reshape(b, th + extra, m, tw + extra, m, cin)
 
     def element(i: int, j: int) -> jax.Array:  # [B, th, tw, I]: row i, column j of every tile
         (ti, ri), (tj, rj) = divmod(i, m), divmod(j, m)
@@ -414,8 +443,8 @@ def conv_general_dilated(
 
     `algorithm`: "xla" (XLA's convolution, gradients in canonical layout), "patches" (a stride-1
     convolution as one matmul of image patches, its gradients as matmuls too), "winograd" (a
-    3x3 stride-1 convolution by F(m x m, 3 x 3), `winograd_conv`) or "auto" ("winograd" on the
-    CPU backend for the float32 shapes `winograd_tile` picks, else "xla")."""
+    3x3 or 5x5 stride-1 convolution by F(m x m, r x r), `winograd_conv`) or "auto" ("winograd"
+    on the CPU backend for the float32 shapes `winograd_tile` picks, else "xla")."""
     if algorithm not in ALGORITHMS:
         raise ValueError(f"conv algorithm must be one of {ALGORITHMS}; got {algorithm!r}.")
     no_input_dilation = lhs_dilation is None or all(d == 1 for d in lhs_dilation)

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.models import layers
-from jaxgan.models.conv import Conv, UpsampleConv
+from jaxgan.models.conv import Conv, UpsampleConv, check_algorithm
 
 Dtype = Any
 
@@ -51,12 +51,16 @@ class DCGAN28Generator(nn.Module):
     Dense and batch norm before the first convolution's ReLU. `fused_upsampling` (default on) computes each upsampling
     + convolution as one convolution of the smaller image (`conv.UpsampleConv`); off, it
     upsamples and then convolves, as written. Same parameters and function either way.
+    `conv_algorithm` "auto" (the default) changes nothing in the fused network (its 7x7 and
+    4-channel phase convolutions stay on XLA's); as written, the 5x5 convolution of the
+    upsampled 14x14 image runs by Winograd's F(4x4, 5x5) on the CPU (`conv.winograd_tile`).
     """
 
     channels: int = 1
     features: int = 64
     use_batch_norm: bool = False
     fused_upsampling: bool = True
+    conv_algorithm: str = "auto"  # `jaxgan.models.conv.ALGORITHMS`; "auto": Winograd where it is faster on a CPU
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
 
@@ -64,6 +68,7 @@ class DCGAN28Generator(nn.Module):
         super().__post_init__()
         layers.check_positive_int("DCGAN28Generator", "channels", self.channels)
         layers.check_positive_int("DCGAN28Generator", "features", self.features)
+        check_algorithm("DCGAN28Generator", self.conv_algorithm)
 
     @property
     def output_shape(self) -> tuple[int, int, int]:
@@ -82,8 +87,8 @@ class DCGAN28Generator(nn.Module):
         """
         settings = dict(use_bias=use_bias, dtype=self.dtype, kernel_init=KERAS_INIT, name=name)
         if self.fused_upsampling:
-            return UpsampleConv(features, (5, 5), **settings)
-        conv = Conv(features, (5, 5), **settings)
+            return UpsampleConv(features, (5, 5), algorithm=self.conv_algorithm, **settings)
+        conv = Conv(features, (5, 5), self.conv_algorithm, **settings)
         return lambda h: conv(layers.upsample_nearest(h))
 
     @nn.compact
