@@ -10,8 +10,8 @@ initial weights. Channels per level 64, 32, 16 (the paper's 512 ... 16, scaled d
 on 2 CPU cores; 32, 16, 8 gave FID 73.0 against 30.9 for these, seed 0, results/progan.md).
 
 Speed on 2 CPU cores (steps/s at 7x7, 14x14, 28x28): 19, 4.3, 1.85 with the loop's 10 steps a call
-and the patch-matmul convolutions (`conv_algorithm="auto"`); 19, 4.1, 2.5 with one step a call and
-XLA's own convolutions, which is why this config sets both: inside a multi-step call, XLA's own
+and the patch-matmul convolutions (`conv_algorithm="patches"`, what "auto" picked then); 19, 4.1,
+2.5 with one step a call and XLA's own convolutions, which is why this config sets both: inside a multi-step call, XLA's own
 convolutions run at 0.67 steps/s at 28x28 (some leave XLA:CPU's fast path in the loop's scan).
 
     jaxgan train --config=configs/progan_mnist.py --workdir=runs/progan

@@ -21,16 +21,17 @@ convolution without input dilation goes to `lax.conv_general_dilated` unchanged.
 
 Two more shapes XLA:CPU runs slowly are rewritten on the CPU backend only: a convolution with no
 padding at all (`_canonical`: a 1x1 one as the matrix product it is, any other with one zero row
-that no kept output reads), and the kernel gradient of a stride-1 convolution with a 1x1
-kernel or large products (`_kernel_grad_by_taps`: one matrix product per kernel tap). Their values equal the
-plain call's within float rounding (tested); the measurements are in their docstrings.
+that no kept output reads), and the kernel gradient of a stride-1 convolution with a 1x1 kernel
+or large products (`_kernel_grad_by_taps`: one matrix product per kernel tap). Their values
+equal the plain call's within float rounding (tested); the measurements are in their docstrings.
 
 `algorithm="winograd"` computes a 3x3 or 5x5 stride-1 convolution with Winograd's minimal
 filtering F(m x m, r x r) (Lavin & Gray 2016): for 3x3, 2.25x (m = 2) or 4x (m = 4) fewer
-multiplications, for 5x5 with m = 4 6.25x, the transforms themselves matrix products. `algorithm="auto"` picks it on the CPU backend for the
-float32 shapes where it was measured faster than XLA's convolution (`winograd_tile`), and XLA's
-convolution for everything else. Its values are equal to the plain call's within float
-rounding (tested against float64, beside XLA's own error).
+multiplications, for 5x5 with m = 4 6.25x, the transforms themselves matrix products.
+`algorithm="auto"` picks it on the CPU backend for the float32 shapes where it was measured
+faster than XLA's convolution (`winograd_tile`), and XLA's convolution for everything else. Its
+values are equal to the plain call's within float rounding (tested against float64, beside
+XLA's own error).
 
 `UpsampleConv` is nearest-neighbour upsampling by `factor` followed by a "SAME" convolution,
 computed without building the upsampled image: output pixel `(s*i + p, s*j + q)` of phase
