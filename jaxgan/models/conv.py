@@ -299,7 +299,7 @@ def winograd_matrices(m: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     are the powers of the points, G's rows the kernel's powers over the Lagrange denominators;
     B^T is then the unique solution of `sum_j A^T[i, j] G[j, k] B^T[j, l] = [l = i + k]`, solved
     in exact rationals. F(4, 3) gives Lavin & Gray's matrices of section 4.2 exactly, F(2, 3)
-    those of section 4.1 with the first row's sign flipped (the same products).
+    those of section 4.1 with the first rows of B^T and G negated (the same products).
     """
     a = m + r - 1
     points = _POINTS[: a - 1]
@@ -488,7 +488,7 @@ def Conv(features: int, kernel_size: Sequence[int], algorithm: str = "xla", **kw
     """`flax.linen.Conv(features, kernel_size, **kwargs)` using `conv_general_dilated` above.
 
     Same parameters, same names, same values; only the gradients' layout (and with `algorithm`
-    "patches" / "auto", the way the products are computed) differs.
+    "patches", "winograd" or "auto", the way the products are computed) differs.
     """
     if algorithm not in ALGORITHMS:
         raise ValueError(f"conv algorithm must be one of {ALGORITHMS}; got {algorithm!r}.")
