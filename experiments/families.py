@@ -335,6 +335,7 @@ ENTRIES: tuple[Entry, ...] = (
         (
             Figure("pair_agreement", "digit agreement of (G_1(z), G_2(z))"),
             Figure("pixel_agreement", "pixel agreement of (T(G_1(z)), G_2(z))"),
+            Figure("transform_agreement", "digit agreement of (G_1(z), T(G_1(z))): G_1's digits' ceiling"),
         ),
         "pair agreement ≥ 0.90 (issue 26)",
         lambda s, t: _mean(s, "pair_agreement") >= 0.90,

@@ -2,10 +2,13 @@
 discriminator pair sharing its last layers, each pair one Flax module.
 
 Both are the survey's seed DCGAN (`dcgan.DCGAN28Generator` / `DCGAN28Discriminator`) doubled,
-three layers each:
+three layers each, or G is InfoGAN's MNIST G doubled (`body="infogan"`, four layers):
 
     G_i: z -> Dense(s/4 · s/4 · 2f) -> up x2, conv5x5(f) ReLU -> up x2, conv5x5(C) tanh
          layers: project, conv_0, conv_1; the first `shared_layers` are one set of weights for both
+    G_i (body "infogan", `infogan.InfoGAN28Generator`'s layers): z -> Dense(1024) BN ReLU ->
+         Dense(s/4 · s/4 · 2f) BN ReLU -> up-conv 4x4/2 (f) BN ReLU -> up-conv 4x4/2 (C) tanh
+         layers: fc_0, fc_1, deconv_0, deconv_1 (N(0, 0.02²) weights, as Chen et al.'s)
     D_i: x -> conv5x5/2(f) LReLU drop -> conv5x5/2(2f) LReLU drop -> flatten -> Dense(1)
          layers: conv_0, conv_1, output; the last `shared_layers` are one set of weights for both
 
@@ -33,12 +36,19 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.models import layers
-from jaxgan.models.conv import Conv, UpsampleConv
+from jaxgan.models.conv import Conv, ConvTranspose, UpsampleConv
 from jaxgan.models.dcgan import KERAS_INIT
+from jaxgan.models.infogan import INIT as INFOGAN_INIT
+from jaxgan.models.infogan import SLOPE as INFOGAN_SLOPE
 
 Dtype = Any
 DOMAINS = ("x", "y")
-GENERATOR_LAYERS = ("project", "conv_0", "conv_1")
+# a generator body -> its layers, nearest z first (the last is each domain's own image layer)
+GENERATOR_BODIES = {
+    "dcgan": ("project", "conv_0", "conv_1"),
+    "infogan": ("fc_0", "fc_1", "deconv_0", "deconv_1"),
+}
+GENERATOR_LAYERS = GENERATOR_BODIES["dcgan"]
 DISCRIMINATOR_LAYERS = ("conv_0", "conv_1", "output")
 
 
@@ -60,33 +70,45 @@ class CoupledGenerator(nn.Module):
     """z [B, latent] -> the pair (G_1(z), G_2(z)) side by side [B, s, 2s, C]; see the module doc.
 
     `shared_layers`: how many layers nearest z both generators share (0: two independent
-    generators; 2, the default: all but the output layer, as Liu & Tuzel's MNIST networks)."""
+    generators; all but the output layer, as Liu & Tuzel's MNIST networks: 2 for the "dcgan"
+    body, 3 for "infogan"). `body`: "dcgan" (the seed DCGAN's G) or "infogan" (Chen et al.'s
+    MNIST G: a Dense(`hidden`) layer before the projection, 4x4 up-convolutions, batch norm on
+    every layer but the output unless `use_batch_norm` is False)."""
 
     image_size: int = 28
     channels: int = 1
     features: int = 64
     shared_layers: int = 2
     use_batch_norm: bool = False
+    body: str = "dcgan"
+    hidden: int = 1024  # the "infogan" body's first Dense layer
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
 
-    num_layers = len(GENERATOR_LAYERS)
-
     def __post_init__(self):
         super().__post_init__()
-        for field in ("image_size", "channels", "features"):
+        for field in ("image_size", "channels", "features", "hidden"):
             layers.check_positive_int("CoupledGenerator", field, getattr(self, field))
         if self.image_size % 4:
             raise ValueError(f"CoupledGenerator: image_size must be a multiple of 4; got {self.image_size}.")
+        layers.check_choice("CoupledGenerator", "body", self.body, tuple(GENERATOR_BODIES))
         check_shared_layers("CoupledGenerator", self.shared_layers, self.num_layers)
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        return GENERATOR_BODIES[self.body]
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.layer_names)
 
     @property
     def output_shape(self) -> tuple[int, int, int]:
         return (self.image_size, 2 * self.image_size, self.channels)
 
     def _layer(self, index: int, domain: str, train: bool):
-        name = _layer_name(index, GENERATOR_LAYERS, tuple(range(self.shared_layers)), domain)
-        use_bias = index == 2 or not self.use_batch_norm  # batch norm's offset is the bias
+        name = _layer_name(index, self.layer_names, tuple(range(self.shared_layers)), domain)
+        use_bias = index == self.num_layers - 1 or not self.use_batch_norm  # batch norm's offset is the bias
         settings = dict(use_bias=use_bias, dtype=self.dtype, kernel_init=KERAS_INIT, name=name)
         base = self.image_size // 4
 
@@ -98,6 +120,8 @@ class CoupledGenerator(nn.Module):
             )
             return norm(h)
 
+        if self.body == "infogan":
+            return self._infogan_layer(index, use_bias, name, normalize, base)
         if index == 0:
             dense = nn.Dense(base * base * 2 * self.features, **settings)
             if self.use_batch_norm:  # as the seed DCGAN with batch norm: BN + ReLU after the projection
@@ -108,6 +132,20 @@ class CoupledGenerator(nn.Module):
             return lambda h: nn.relu(normalize(conv(h)))
         conv = UpsampleConv(self.channels, (5, 5), **settings)
         return lambda h: jnp.tanh(conv(h))
+
+    def _infogan_layer(self, index: int, use_bias: bool, name: str, normalize, base: int):
+        settings = dict(use_bias=use_bias, dtype=self.dtype, kernel_init=INFOGAN_INIT, name=name)
+        if index == 0:
+            dense = nn.Dense(self.hidden, **settings)
+            return lambda h: nn.relu(normalize(dense(h)))
+        if index == 1:
+            dense = nn.Dense(base * base * 2 * self.features, **settings)
+            return lambda h: nn.relu(normalize(dense(h))).reshape(h.shape[0], base, base, 2 * self.features)
+        width = self.features if index == 2 else self.channels
+        deconv = ConvTranspose(width, (4, 4), stride=2, **settings)
+        if index == 2:
+            return lambda h: nn.relu(normalize(deconv(h)))
+        return lambda h: jnp.tanh(deconv(h))
 
     def domain_images(self, z: jax.Array, train: bool = False) -> tuple[jax.Array, jax.Array]:
         """(G_1(z), G_2(z)), each [B, s, s, C]: the shared layers run once, then each domain's own."""
@@ -137,7 +175,7 @@ def split_pair(pair: jax.Array) -> tuple[jax.Array, jax.Array]:
     return pair[:, :, :width], pair[:, :, width:]
 
 
-BODIES = ("dcgan", "lenet")
+BODIES = ("dcgan", "lenet", "infogan")
 # the authors' init of every layer of their D (cogan_pytorch/src/init.py): Xavier uniform with gain sqrt(2), bias 0.1
 XAVIER = dict(
     kernel_init=nn.initializers.variance_scaling(2.0, "fan_avg", "uniform"), bias_init=nn.initializers.constant(0.1)
@@ -157,6 +195,47 @@ class _LeNetHead(nn.Module):
         return h, nn.Dense(1, dtype=self.dtype, **XAVIER, name="logit")(h)[:, 0]
 
 
+class _InfoGANConv(nn.Module):
+    """InfoGAN's D layer: a 4x4/2 convolution (N(0, 0.02²)), batch norm when `normalize`, leaky ReLU 0.01."""
+
+    width: int
+    normalize: bool
+    dtype: Dtype = jnp.float32
+    batch_norm_axis_name: str | None = None
+
+    @nn.compact
+    def __call__(self, h: jax.Array, train: bool) -> jax.Array:
+        h = Conv(
+            self.width,
+            (4, 4),
+            strides=(2, 2),
+            use_bias=not self.normalize,
+            dtype=self.dtype,
+            kernel_init=INFOGAN_INIT,
+            name="conv",
+        )(h)
+        if self.normalize:
+            h = layers.batch_norm(
+                train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name="batch_norm"
+            )(h)
+        return nn.leaky_relu(h, INFOGAN_SLOPE)
+
+
+class _InfoGANHead(nn.Module):
+    """InfoGAN's D head: Dense(width) (N(0, 0.02²)) -> batch norm -> leaky ReLU 0.01 -> Dense(1); returns (hidden, logit)."""
+
+    width: int
+    dtype: Dtype = jnp.float32
+    batch_norm_axis_name: str | None = None
+
+    @nn.compact
+    def __call__(self, h: jax.Array, train: bool) -> tuple[jax.Array, jax.Array]:
+        h = nn.Dense(self.width, use_bias=False, dtype=self.dtype, kernel_init=INFOGAN_INIT, name="hidden")(h)
+        h = layers.batch_norm(train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name="batch_norm")(h)
+        h = nn.leaky_relu(h, INFOGAN_SLOPE)
+        return h, nn.Dense(1, dtype=self.dtype, kernel_init=INFOGAN_INIT, name="logit")(h)[:, 0]
+
+
 class CoupledDiscriminator(nn.Module):
     """(x [B, s, s, C], y [B, s, s, C]) or a pair side by side [B, s, 2s, C] -> logits [B, 2] (D_1's, D_2's).
 
@@ -166,20 +245,26 @@ class CoupledDiscriminator(nn.Module):
     Dense(1)) or "lenet" (the authors' released MNIST D, `CoDis28x28` in mingyuliutw/CoGAN's
     cogan_pytorch: 5x5 'VALID' convolutions of f and 5f/2 each followed by 2x2 max pooling and no
     activation, then Dense(25 f) + PReLU + Dense(1) as its one "output" layer; f = 20 gives theirs,
-    20, 50, 500)."""
+    20, 50, 500) or "infogan" (Chen et al.'s MNIST D, `infogan.InfoGAN28Discriminator`: 4x4/2
+    convolutions of f, leaky ReLU 0.01, and 2f, batch norm, leaky ReLU, then Dense(`hidden`) + batch
+    norm + leaky ReLU + Dense(1) as the "output" layer; N(0, 0.02²) weights). A shared layer's batch
+    norm normalises each domain's batch on its own statistics (it is called once per domain)."""
 
     features: int = 64
     shared_layers: int = 2
     dropout_rate: float = 0.3
     body: str = "dcgan"
+    hidden: int = 1024  # the "infogan" body's Dense layer
     dtype: Dtype = jnp.float32
     example_axis_name: str | None = None  # the data axis: dropout masks follow global example indices
+    batch_norm_axis_name: str | None = None  # the "infogan" body's batch norm
 
     num_layers = len(DISCRIMINATOR_LAYERS)
 
     def __post_init__(self):
         super().__post_init__()
         layers.check_positive_int("CoupledDiscriminator", "features", self.features)
+        layers.check_positive_int("CoupledDiscriminator", "hidden", self.hidden)
         layers.check_rate("CoupledDiscriminator", "dropout_rate", self.dropout_rate)
         check_shared_layers("CoupledDiscriminator", self.shared_layers, self.num_layers)
         if self.body not in BODIES:
@@ -197,7 +282,14 @@ class CoupledDiscriminator(nn.Module):
         widths = (self.features, self.features * 5 // 2) if lenet else (self.features, 2 * self.features)
         for index, width in enumerate(widths):
             name = _layer_name(index, DISCRIMINATOR_LAYERS, shared, domain)
-            if lenet:  # 5x5 'VALID' convolution, 2x2 max pooling, no activation (the pooling is the non-linearity)
+            if self.body == "infogan":  # 4x4/2 convolution (batch norm on the second), leaky ReLU
+                layer = self._module(
+                    modules,
+                    name,
+                    lambda n, w=width, i=index: _InfoGANConv(w, i == 1, self.dtype, self.batch_norm_axis_name, name=n),
+                )
+                h = layer(h, train)
+            elif lenet:  # 5x5 'VALID' convolution, 2x2 max pooling, no activation (the pooling is the non-linearity)
                 conv = self._module(
                     modules,
                     name,
@@ -219,6 +311,12 @@ class CoupledDiscriminator(nn.Module):
             h = drop(h, deterministic=not train)
         h = h.reshape(h.shape[0], -1)
         name = _layer_name(2, DISCRIMINATOR_LAYERS, shared, domain)
+        if self.body == "infogan":  # the output layer: Dense(hidden) -> BN -> leaky ReLU -> Dense(1)
+            head = self._module(
+                modules, name, lambda n: _InfoGANHead(self.hidden, self.dtype, self.batch_norm_axis_name, name=n)
+            )
+            h, logit = head(h, train)
+            return logit.astype(jnp.float32), h
         if lenet:  # the output layer: Dense(25 f) -> PReLU -> Dense(1), one layer of the sharing pattern
             head = self._module(modules, name, lambda n: _LeNetHead(25 * self.features, self.dtype, name=n))
             h, logit = head(h)

@@ -49,7 +49,12 @@ Against the paper and the authors' released code (mingyuliutw/CoGAN, `cogan_pyto
   bundled classifier on -G_2(z), a dilated digit it was not trained on, agrees less often:
   results/cogan.md); `pixel_agreement`, the paper's measure adapted to our transform: the share of
   pixels on which G_2(z) and the dataset's transform of G_1(z) (dilated, inverted) agree, both
-  binarised at 0 (mid-grey). Mostly background, so not comparable with the paper's 0.967.
+  binarised at 0 (mid-grey). Mostly background, so not comparable with the paper's 0.967;
+  `transform_agreement`, the pair agreement of (G_1(z), T(G_1(z))): what a G_2 perfectly coupled
+  to G_1 would score with G_1's digits, so that pair agreement's shortfall splits into the digits'
+  quality (1 - transform_agreement) and the coupling (transform_agreement - pair_agreement). The
+  held-out digits score 0.978 (the two classifiers' own errors); the seed DCGAN's samples after
+  3,000 steps 0.80-0.81 (4 seeds): with its digits no coupling reaches 0.90.
 
 Samples are pairs side by side, `[N, s, 2s, C]` (G_1(z) left, G_2(z) right): the loop's sample
 grids, `jaxgan sample --out=F.png` and `--out=F.npz` (with each pair's z) draw both domains.
@@ -155,9 +160,12 @@ def _pair_agreement(inputs) -> tuple[float, float]:
         classifier_lib.get_classifier(inputs.metadata["target_domain"]),
     )
     if not np.all(np.isfinite(pairs)):
-        return float("nan"), float("nan")
-    agreement = pair_agreement(judges[0].probabilities(left), judges[1].probabilities(right))
-    return agreement, pixel_agreement(dilate_and_invert(left), right)
+        return float("nan"), float("nan"), float("nan")
+    left_probabilities = judges[0].probabilities(left)
+    agreement = pair_agreement(left_probabilities, judges[1].probabilities(right))
+    transformed = dilate_and_invert(left)
+    ceiling = pair_agreement(left_probabilities, judges[1].probabilities(transformed))
+    return agreement, pixel_agreement(transformed, right), ceiling
 
 
 def _evaluators():
@@ -166,7 +174,7 @@ def _evaluators():
     return (
         Evaluator(
             "pair_agreement",
-            ("pair_agreement", "pixel_agreement"),
+            ("pair_agreement", "pixel_agreement", "transform_agreement"),
             _pair_agreement,
             needs=("samples", "metadata"),
             metadata_keys=("target_domain",),
@@ -185,12 +193,12 @@ def settings() -> ml_collections.ConfigDict:
     )
 
 
-def _shared(parts: Parts, field: str, network: type[nn.Module], kind: str) -> int:
+def _shared(parts: Parts, field: str, num_layers: int, kind: str) -> int:
     value = parts.settings[field]
-    highest = network.num_layers - 1
+    highest = num_layers - 1
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= highest:
         raise ValueError(
-            f"config.cogan.{field} must be an integer in [0, {highest}]: the coupled {kind} has {network.num_layers} "
+            f"config.cogan.{field} must be an integer in [0, {highest}]: the coupled {kind} has {num_layers} "
             f"layers and one of them is each domain's own; got {value!r}."
         )
     return value
@@ -202,8 +210,11 @@ def build(parts: Parts) -> Program:
     from jaxgan import data as data_lib
 
     config = parts.config
-    shared_g = _shared(parts, "shared_generator_layers", cogan_models.CoupledGenerator, "generator")
-    shared_d = _shared(parts, "shared_discriminator_layers", cogan_models.CoupledDiscriminator, "discriminator")
+    # the generator's body decides its depth (an unknown body is refused by the network, in one sentence)
+    body = config.model.generator.get("body", "dcgan")
+    g_layers = len(cogan_models.GENERATOR_BODIES.get(body, cogan_models.GENERATOR_LAYERS))
+    shared_g = _shared(parts, "shared_generator_layers", g_layers, "generator")
+    shared_d = _shared(parts, "shared_discriminator_layers", cogan_models.CoupledDiscriminator.num_layers, "discriminator")
     weights = tuple(parts.number(name) for name in ("x_weight", "y_weight"))
     specs = data_lib.feature_specs(parts.dataset)
     x_shape, y_shape = tuple(specs["x"][0]), tuple(specs["y"][0])

@@ -224,6 +224,46 @@ def test_batch_norm_in_the_generator_follows_each_layer_shared_or_own_and_normal
         np.testing.assert_allclose(pairs[:, :, i * SIZE : (i + 1) * SIZE], image, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("shared_layers", [3, 2, 0])
+def test_the_infogan_body_is_chen_et_al_s_generator_with_each_layer_shared_or_own(shared_layers):
+    """`body="infogan"`: Chen et al.'s MNIST G per domain (Dense 1024-wide BN ReLU, Dense BN ReLU,
+    4x4/2 up-convolution BN ReLU, 4x4/2 up-convolution tanh: flax's `ConvTranspose` "SAME"), written
+    out here with flax's own layers from the coupled tree; the first `shared_layers` one set of
+    weights (batch norm included), the rest each domain's."""
+    hidden = 5
+    generator = cogan_models.CoupledGenerator(
+        image_size=SIZE,
+        features=FEATURES,
+        shared_layers=shared_layers,
+        use_batch_norm=True,
+        body="infogan",
+        hidden=hidden,
+    )
+    z = jax.random.normal(jax.random.PRNGKey(1), (BATCH, LATENT))
+    variables = generator.init(jax.random.PRNGKey(2), z, train=False)
+    params = variables["params"]
+    names = cogan_models.GENERATOR_BODIES["infogan"]
+    assert {n for n in params if n.startswith("shared_") and not n.endswith("batch_norm")} == {
+        f"shared_{n}" for n in names[:shared_layers]
+    }
+    assert _own_or_shared(params, names[0], shared_layers > 0, "x")["kernel"].shape == (LATENT, hidden)
+    pairs, _ = generator.apply(variables, z, train=True, mutable=["batch_stats"])
+
+    def bn(h):
+        axes = tuple(range(h.ndim - 1))
+        return (h - h.mean(axis=axes)) / np.sqrt(h.var(axis=axes) + 1e-5)  # scale 1, offset 0 at init
+
+    base = SIZE // 4
+    for i, domain in enumerate(cogan_models.DOMAINS):
+        p = [_own_or_shared(params, n, j < shared_layers, domain) for j, n in enumerate(names)]
+        h = nn.relu(bn(np.asarray(z @ p[0]["kernel"])))
+        h = nn.relu(bn(np.asarray(h @ p[1]["kernel"]))).reshape(-1, base, base, 2 * FEATURES)
+        deconv = nn.ConvTranspose(FEATURES, (4, 4), strides=(2, 2), padding="SAME", use_bias=False)
+        h = nn.relu(bn(np.asarray(deconv.apply({"params": p[2]}, h))))
+        image = jnp.tanh(nn.ConvTranspose(1, (4, 4), strides=(2, 2), padding="SAME").apply({"params": p[3]}, h))
+        np.testing.assert_allclose(pairs[:, :, i * SIZE : (i + 1) * SIZE], image, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("shared_layers", [2, 1, 0])
 def test_the_lenet_discriminator_is_the_authors_d_with_each_layer_shared_or_own(shared_layers):
     """`body="lenet"`: Liu & Tuzel's released MNIST D (conv 5x5 VALID, 2x2 max pool, no activation;
@@ -253,11 +293,51 @@ def test_the_lenet_discriminator_is_the_authors_d_with_each_layer_shared_or_own(
     assert shared == {f"shared_{n}" for n in names[3 - shared_layers :]}
 
 
+@pytest.mark.parametrize("shared_layers", [2, 1, 0])
+def test_the_infogan_discriminator_is_chen_et_al_s_d_with_each_layer_shared_or_own(shared_layers):
+    """`body="infogan"`: Chen et al.'s MNIST D per domain (4x4/2 convolution, leaky ReLU 0.01; 4x4/2
+    convolution, batch norm, leaky ReLU; Dense(hidden), batch norm, leaky ReLU; Dense(1)), written
+    out with flax's own layers; a shared layer's batch norm normalises each domain's batch apart."""
+    f, size, hidden = 3, 8, 5
+    d = cogan_models.CoupledDiscriminator(
+        features=f, shared_layers=shared_layers, dropout_rate=0.0, body="infogan", hidden=hidden
+    )
+    key_x, key_y = jax.random.split(jax.random.PRNGKey(7))
+    x = jax.random.normal(key_x, (BATCH, size, size, 1))
+    y = 2.0 + jax.random.normal(key_y, (BATCH, size, size, 1))  # another mean: statistics of its own
+    variables = d.init(jax.random.PRNGKey(0), x, y, train=False)
+    params = variables["params"]
+    logits, _ = d.apply(variables, x, y, train=True, mutable=["batch_stats", "intermediates"])
+
+    def bn(h):
+        axes = tuple(range(h.ndim - 1))
+        return (h - h.mean(axis=axes)) / np.sqrt(h.var(axis=axes) + 1e-5)
+
+    lrelu = lambda h: jnp.where(h >= 0, h, 0.01 * h)  # noqa: E731
+    names = cogan_models.DISCRIMINATOR_LAYERS
+    for i, (images, domain) in enumerate(zip((x, y), cogan_models.DOMAINS)):
+        p = [_own_or_shared(params, n, j >= 3 - shared_layers, domain) for j, n in enumerate(names)]
+        conv = lambda width, bias: nn.Conv(width, (4, 4), strides=(2, 2), padding="SAME", use_bias=bias)  # noqa: E731
+        h = lrelu(conv(f, True).apply({"params": p[0]["conv"]}, images))
+        h = lrelu(bn(np.asarray(conv(2 * f, False).apply({"params": p[1]["conv"]}, h))))
+        h = lrelu(bn(np.asarray(h.reshape(BATCH, -1) @ p[2]["hidden"]["kernel"])))
+        expected = (h @ p[2]["logit"]["kernel"] + p[2]["logit"]["bias"])[:, 0]
+        np.testing.assert_allclose(logits[:, i], expected, rtol=1e-4, atol=1e-5)
+    assert {n for n in params if n.startswith("shared_")} == {f"shared_{n}" for n in names[3 - shared_layers :]}
+
+
 @pytest.mark.parametrize("module", [cogan_models.CoupledGenerator, cogan_models.CoupledDiscriminator])
 @pytest.mark.parametrize("depth", [3, -1, 1.5])
 def test_the_networks_refuse_a_shared_depth_they_do_not_have(module, depth):
     with pytest.raises(ValueError, match=rf"^{module.__name__}: shared_layers must be an integer in \[0, 2\]"):
         module(shared_layers=depth)
+
+
+def test_the_infogan_body_has_four_layers_and_refuses_a_fifth_or_an_unknown_body():
+    with pytest.raises(ValueError, match=r"^CoupledGenerator: shared_layers must be an integer in \[0, 3\]"):
+        cogan_models.CoupledGenerator(body="infogan", shared_layers=4)
+    with pytest.raises(ValueError, match=r"^CoupledGenerator: `body` must be one of \('dcgan', 'infogan'\)"):
+        cogan_models.CoupledGenerator(body="began")
 
 
 # ---------------------------------------------------------------------------- the record
@@ -303,6 +383,12 @@ def _set(config, overrides):
             r"^config\.cogan\.shared_generator_layers must be an integer in \[0, 2\]: the coupled generator has 3 "
             r"layers and one of them is each domain's own; got 3\.$",
         ),
+        (
+            {"model.generator.body": "infogan", "cogan.shared_generator_layers": 4},
+            r"^config\.cogan\.shared_generator_layers must be an integer in \[0, 3\]: the coupled generator has 4 "
+            r"layers and one of them is each domain's own; got 4\.$",
+        ),
+        ({"model.generator.body": "resnet"}, r"CoupledGenerator: `body` must be one of \('dcgan', 'infogan'\)"),
         (
             {"cogan.shared_discriminator_layers": -1},
             r"^config\.cogan\.shared_discriminator_layers must be an integer in \[0, 2\]: the coupled discriminator",
@@ -376,6 +462,8 @@ def test_the_evaluator_scores_corresponding_pairs_high_and_mismatched_pairs_low(
     )
     matched = evaluation(np.concatenate([x, dilate_and_invert(x)], axis=2))
     assert matched["pair_agreement"] >= 0.9 and matched["pixel_agreement"] == 1.0
+    assert matched["transform_agreement"] == matched["pair_agreement"]  # G_2 = T(G_1): the ceiling is reached
     other = np.array([np.flatnonzero(labels != label)[i % 7] for i, label in enumerate(labels)])  # another class
     mismatched = evaluation(np.concatenate([x, dilate_and_invert(x[other])], axis=2))
     assert mismatched["pair_agreement"] <= 0.1 and mismatched["pixel_agreement"] < 0.9
+    assert mismatched["transform_agreement"] == matched["transform_agreement"]  # a function of the left images alone
