@@ -214,7 +214,9 @@ def build(parts: Parts) -> Program:
     body = config.model.generator.get("body", "dcgan")
     g_layers = len(cogan_models.GENERATOR_BODIES.get(body, cogan_models.GENERATOR_LAYERS))
     shared_g = _shared(parts, "shared_generator_layers", g_layers, "generator")
-    shared_d = _shared(parts, "shared_discriminator_layers", cogan_models.CoupledDiscriminator.num_layers, "discriminator")
+    shared_d = _shared(
+        parts, "shared_discriminator_layers", cogan_models.CoupledDiscriminator.num_layers, "discriminator"
+    )
     weights = tuple(parts.number(name) for name in ("x_weight", "y_weight"))
     specs = data_lib.feature_specs(parts.dataset)
     x_shape, y_shape = tuple(specs["x"][0]), tuple(specs["y"][0])
