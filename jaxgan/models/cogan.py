@@ -1,8 +1,9 @@
 """CoGAN's coupled networks (Liu & Tuzel 2016): a generator pair sharing its first layers and a
 discriminator pair sharing its last layers, each pair one Flax module.
 
-Both are the survey's seed DCGAN (`dcgan.DCGAN28Generator` / `DCGAN28Discriminator`) doubled,
-three layers each, or G is InfoGAN's MNIST G doubled (`body="infogan"`, four layers):
+By default both are the survey's seed DCGAN (`dcgan.DCGAN28Generator` / `DCGAN28Discriminator`)
+doubled, three layers each; `body` picks others: G InfoGAN's MNIST G (`"infogan"`, four layers), D
+Liu & Tuzel's LeNet D (`"lenet"`) or InfoGAN's (`"infogan"`), three layers each:
 
     G_i: z -> Dense(s/4 · s/4 · 2f) -> up x2, conv5x5(f) ReLU -> up x2, conv5x5(C) tanh
          layers: project, conv_0, conv_1; the first `shared_layers` are one set of weights for both
@@ -21,10 +22,12 @@ them shared too, G_1 = G_2 and the pair could only draw one domain.
 G returns the pair side by side, `[B, s, 2s, C]` (G_1(z) left, G_2(z) right): a sample is a
 pair, drawn, written and pictured as one image. D takes the two domains' images `D(x, y)`, or
 one batch of pairs side by side `D(pair)` (G's output), and returns logits `[B, 2]`, column i
-D_i's. No batch norm in either (the seed DCGAN's D has it on conv_1; here a shared layer meets
-both domains' batches, whose statistics one set of running averages cannot hold; the authors'
-D has none either); dropout masks follow global example indices (`layers.ExampleDropout`), drawn
-per domain.
+D_i's. Batch norm only where asked: in G with `use_batch_norm` (either body; InfoGAN's has it on
+every layer but the output), in D in the "infogan" body alone (the seed DCGAN's D has batch norm
+on conv_1, the "dcgan" body none; the authors' LeNet D has none either). A shared layer's batch
+norm in G normalises the one batch of z both domains decode; in D it is called once per domain,
+on that domain's batch. Dropout masks follow global example indices (`layers.ExampleDropout`),
+drawn per domain.
 """
 
 from __future__ import annotations
@@ -72,8 +75,8 @@ class CoupledGenerator(nn.Module):
     `shared_layers`: how many layers nearest z both generators share (0: two independent
     generators; all but the output layer, as Liu & Tuzel's MNIST networks: 2 for the "dcgan"
     body, 3 for "infogan"). `body`: "dcgan" (the seed DCGAN's G) or "infogan" (Chen et al.'s
-    MNIST G: a Dense(`hidden`) layer before the projection, 4x4 up-convolutions, batch norm on
-    every layer but the output unless `use_batch_norm` is False)."""
+    MNIST G: a Dense(`hidden`) layer before the projection, 4x4 up-convolutions; theirs has batch
+    norm on every layer but the output: `use_batch_norm=True`)."""
 
     image_size: int = 28
     channels: int = 1

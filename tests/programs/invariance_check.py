@@ -1,4 +1,5 @@
-"""Run in a subprocess with 8 CPU devices: EBGAN, BEGAN, MAD-GAN, VAE-GAN, ALI, CoGAN, Triple-GAN (and MRGAN,
+"""Run in a subprocess with 8 CPU devices: EBGAN, BEGAN, MAD-GAN, VAE-GAN, ALI, CoGAN (also with InfoGAN's
+bodies, `cogan_infogan`), Triple-GAN (and MRGAN,
 MDGAN, SRGAN, progressive growing and StackGAN: each stage) on 8 devices (CoGAN, Triple-GAN, MRGAN, MDGAN, SRGAN,
 progressive growing and StackGAN on 2 as well).
 
@@ -21,7 +22,8 @@ import jax
 import ml_collections
 import numpy as np
 
-from jaxgan.programs import registry
+from jaxgan.config import model_config
+from jaxgan.programs import cogan, registry
 from tests.programs.helpers import tiny_config
 from tests.train import parallel_check
 
@@ -32,6 +34,7 @@ DEVICE_COUNTS = {
     "mrgan": (2, 8),
     "mdgan": (2, 8),
     "cogan": (2, 8),
+    "cogan_infogan": (2, 8),
     "triplegan": (2, 8),
     "srgan": (2, 8),
     "progressive": (2, 8),
@@ -49,6 +52,14 @@ SGD = ("mrgan", "mdgan", "srgan", "progressive")
 
 
 def config_for(name: str):
+    if name == "cogan_infogan":  # CoGAN with InfoGAN's bodies: batch norm in shared layers of G and D
+        config = config_for("cogan")
+        config.model.generator = model_config(
+            "generator", cogan.NETWORK, image_size=8, features=2, body="infogan", hidden=8
+        )
+        config.model.discriminator = model_config("discriminator", cogan.NETWORK, features=2, body="infogan", hidden=8)
+        config.cogan.shared_generator_layers = 3
+        return config
     config = tiny_config(name, num_steps=NUM_STEPS, steps_per_call=10)
     config.log_every = config.checkpoint_every = config.sample_every = 0
     if name == "progressive":  # stages of 20 steps (steps_per_call 10 divides them), each fading in over 10
