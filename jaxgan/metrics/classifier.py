@@ -36,6 +36,8 @@ import numpy as np
 import optax
 from flax import serialization
 
+from jaxgan.models.layers import max_pool
+
 TRAIN_SPLIT = "train[:90%]"
 TEST_SPLIT = "test"
 _RECIPE = {
@@ -61,7 +63,7 @@ class SmallCNN(nn.Module):
     def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
         for width in self.conv_features:
             x = nn.relu(nn.Conv(width, (3, 3), padding="SAME")(x))
-            x = nn.max_pool(x, (2, 2), strides=(2, 2))
+            x = max_pool(x, 2)
         features = nn.relu(nn.Dense(self.dense_features)(x.reshape(x.shape[0], -1)))
         return features, nn.Dense(self.num_classes)(features)
 
@@ -138,7 +140,7 @@ def feature_maps(module: SmallCNN, params: dict, images: jax.Array) -> jax.Array
     x = jnp.asarray(images, jnp.float32)
     for i, width in enumerate(module.conv_features):
         if i:
-            x = nn.max_pool(x, (2, 2), strides=(2, 2))
+            x = max_pool(x, 2)
         x = nn.relu(nn.Conv(width, (3, 3), padding="SAME").apply({"params": params[f"Conv_{i}"]}, x))
     return x
 

@@ -298,7 +298,7 @@ class CoupledDiscriminator(nn.Module):
                     name,
                     lambda n, w=width: Conv(w, (5, 5), padding="VALID", dtype=self.dtype, **XAVIER, name=n),
                 )
-                h = nn.max_pool(conv(h), (2, 2), strides=(2, 2))
+                h = layers.max_pool(conv(h), 2)
             else:
                 conv = self._module(
                     modules,

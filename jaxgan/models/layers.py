@@ -4,6 +4,7 @@
 - `MinibatchDiscrimination`: the batch-similarity features of Salimans et al. 2016,
   "Improved Techniques for Training GANs", §3.2.
 - `spectral_normalized`: wraps a layer in `flax.linen.SpectralNorm` (Miyato et al. 2018).
+- `max_pool`: non-overlapping max pooling, nn.max_pool's values and gradients, fast on XLA:CPU.
 - `batch_norm`, `upsample_nearest`, `downsample_average`: the house settings for batch norm
   and the resampling used by the ResNet and Keras-style DCGAN blocks.
 - `check_*`: the one-sentence `ValueError`s for bad settings, raised when a module is built.
@@ -171,6 +172,52 @@ def normal_around_one(stddev: float):
         return (1.0 + stddev * jax.random.normal(key, shape)).astype(dtype)
 
     return init
+
+
+def max_pool(x: jax.Array, window: int) -> jax.Array:
+    """`nn.max_pool(x, (window, window), strides=(window, window), padding="VALID")` of NHWC x,
+    the same values and the same gradient bit for bit (a window's whole cotangent goes to its
+    first maximum in row-major order, as XLA's select-and-scatter with `>=` gives it), written
+    with elementwise operations only: XLA:CPU's select-and-scatter, the gradient of
+    `reduce_window`, took 28 ms for a 2x2 pool of [128, 24, 24, 40] where these take 1 ms."""
+    check_positive_int("max_pool", "window", window)
+    if x.ndim != 4:
+        raise ValueError(f"max_pool: inputs must be NHWC [batch, height, width, channels]; got shape {x.shape}.")
+    return _max_pool(x, window)
+
+
+def _pool_taps(x: jax.Array, window: int) -> list[jax.Array]:
+    """The window's taps in row-major order, each [B, H // window, W // window, C] ('VALID')."""
+    b, h, w, c = x.shape
+    h, w = h // window, w // window
+    tiles = x[:, : h * window, : w * window].reshape(b, h, window, w, window, c)
+    return [tiles[:, :, i, :, j] for i in range(window) for j in range(window)]
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def _max_pool(x: jax.Array, window: int) -> jax.Array:
+    return functools.reduce(jnp.maximum, _pool_taps(x, window))
+
+
+def _max_pool_fwd(x, window):
+    pooled = _max_pool(x, window)
+    return pooled, (x, pooled)
+
+
+def _max_pool_bwd(window, residuals, g):
+    x, pooled = residuals
+    grads, taken = [], jnp.zeros(pooled.shape, bool)
+    for tap in _pool_taps(x, window):  # the first tap equal to the maximum takes the cotangent
+        hit = (tap == pooled) & ~taken
+        grads.append(jnp.where(hit, g, jnp.zeros_like(g)))
+        taken = taken | hit
+    b, h, w, c = pooled.shape
+    tiles = jnp.stack(grads, axis=3).reshape(b, h, w, window, window, c)
+    grad = jnp.transpose(tiles, (0, 1, 3, 2, 4, 5)).reshape(b, h * window, w * window, c)
+    return (jnp.pad(grad, ((0, 0), (0, x.shape[1] - h * window), (0, x.shape[2] - w * window), (0, 0))),)
+
+
+_max_pool.defvjp(_max_pool_fwd, _max_pool_bwd)
 
 
 def upsample_nearest(x: jax.Array, factor: int = 2) -> jax.Array:

@@ -167,3 +167,39 @@ def test_example_dropout_keeps_1_minus_rate_and_rescales():
     assert abs(kept.mean() - 0.7) < 5 * np.sqrt(0.7 * 0.3 / y.size)
     np.testing.assert_allclose(y[kept], 1 / 0.7, rtol=1e-6)
     np.testing.assert_array_equal(layers.ExampleDropout(0.3).apply({}, x, deterministic=True), x)
+
+
+# `layers.max_pool`: nn.max_pool's values and gradients (first maximum of a window wins), fast.
+
+
+def _reference_pool(x, window):
+    return nn.max_pool(x, (window, window), strides=(window, window), padding="VALID")
+
+
+@pytest.mark.parametrize(
+    ("shape", "window"), [((3, 24, 24, 5), 2), ((2, 8, 8, 3), 2), ((2, 7, 9, 4), 2), ((2, 9, 6, 3), 3)]
+)
+@pytest.mark.parametrize("inputs", ["normal", "ties"])
+def test_max_pool_equals_flax_values_and_gradients_bit_for_bit(shape, window, inputs):
+    x = jax.random.normal(jax.random.key(0), shape)
+    if inputs == "ties":  # ReLU's zeros and repeated values: whole windows of equal maxima
+        x = jnp.round(jax.nn.relu(x) * 2.0) / 2.0
+    out_shape = _reference_pool(x, window).shape
+    cotangent = jax.random.normal(jax.random.key(1), out_shape)
+
+    def vjp(pool):
+        return jax.jit(lambda x: jax.vjp(pool, x)[1](cotangent)[0])(x)
+
+    got = jax.jit(lambda x: layers.max_pool(x, window))(x)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(_reference_pool(x, window)))
+    grad, reference = vjp(lambda x: layers.max_pool(x, window)), vjp(lambda x: _reference_pool(x, window))
+    np.testing.assert_array_equal(np.asarray(grad), np.asarray(reference))
+    if inputs == "ties":  # the case where "first maximum wins" differs from splitting the gradient
+        assert float(jnp.sum(reference != 0)) == cotangent.size  # one nonzero entry per window
+
+
+def test_max_pool_refuses_what_it_cannot_compute():
+    with pytest.raises(ValueError, match="`window` must be a positive integer"):
+        layers.max_pool(jnp.zeros((1, 4, 4, 1)), 0)
+    with pytest.raises(ValueError, match=r"NHWC"):
+        layers.max_pool(jnp.zeros((4, 4, 1)), 2)
