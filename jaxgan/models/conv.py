@@ -42,7 +42,12 @@ phase kernels on the output axis turns the layer into one convolution of the sou
 followed by a depth-to-space reshape. Same function, same parameters (`kernel`, `bias`, shaped
 as in `flax.linen.Conv`), rounding aside; for the seed DCGAN's 5x5 kernels at factor 2 it is
 2.8x fewer FLOPs (4 phases x 3x3 taps against 4 pixels x 5x5 taps per source pixel) and, on
-XLA:CPU, 4-8x less time for G's first convolution and its gradients.
+XLA:CPU, 4-8x less time for G's first convolution and its gradients. `ConvTranspose` (a "SAME"
+transposed convolution, flax's) is the same construction with the dilation's phases. Where the
+phases' taps are offset from one another (a 3x3 kernel at factor 2, a 4x4 transposed kernel at
+stride 2: each phase reads 2 of the 3 rows the phases read together), each phase keeps its own
+taps on a grid one pixel larger and the phases are sliced apart (`_phase_convolution`), when that
+needs fewer products: 2x2 taps on 8x8 against 3x3 on 7x7 for InfoGAN's 7 -> 14 layer.
 """
 
 from __future__ import annotations
@@ -160,7 +165,10 @@ def _kernel_grad(x, dy, kernel_spatial, strides, padding, rhs_dilation, precisio
     A 1x1 kernel's gradient is one matrix product x [B*H*W, I]^T dy [B*H*W, O], which XLA:CPU
     runs as a convolution 4-17x slower (measured, batch 64, 2 cores, convolution / product, ms:
     32x32 256 -> 256 792 / 47; 16x16 256 -> 256 187 / 14; 32x32 128 -> 128 200 / 16; 8x8 256 ->
-    256 11.5 / 3.2), whatever its size."""
+    256 11.5 / 3.2), whatever its size. So is one whose output is larger than its input (padding
+    beyond k - 1 in all, as `_phase_convolution`'s grid one pixel larger): as a convolution its
+    kernel, dy, is then larger than its input, a shape XLA:CPU ran 100-140x slower than by taps
+    (batch 64, 7x7, 128 -> 256, ms: 2x2 padded by 1 2,668 / 18.7; 4x4 padded by 2 7,178 / 77)."""
     if (
         jax.default_backend() == "cpu"
         and all(s == 1 for s in strides)
@@ -168,6 +176,8 @@ def _kernel_grad(x, dy, kernel_spatial, strides, padding, rhs_dilation, precisio
         and (
             max(kernel_spatial) == 1
             or 2 * dy.shape[0] * dy.shape[1] * dy.shape[2] * x.shape[3] * dy.shape[3] >= _TAPS_MIN_FLOPS
+            or dy.shape[1] > x.shape[1]
+            or dy.shape[2] > x.shape[2]
         )
     ):
         return _kernel_grad_by_taps(x, dy, kernel_spatial, padding, precision)
@@ -517,18 +527,6 @@ def _phase_matrix(kernel_size: int, factor: int) -> tuple[np.ndarray, int, int]:
     return matrix, -low, high
 
 
-def phase_kernel(kernel: jax.Array, factor: int) -> tuple[jax.Array, tuple[tuple[int, int], tuple[int, int]]]:
-    """The [Th, Tw, I, s*s*O] kernel of `upsample_conv` (phases (p, q) major, O minor) and its padding.
-
-    Phase (p, q)'s tap (a, b) is the sum of the kernel taps (kh, kw) that read the same source
-    pixel. The sums are written as a contraction with 0/1 matrices at HIGHEST precision, which
-    is exact in float32 on every backend (TPUs otherwise round matmul inputs to bfloat16).
-    """
-    rows, lo_h, hi_h = _phase_matrix(kernel.shape[0], factor)
-    cols, lo_w, hi_w = _phase_matrix(kernel.shape[1], factor)
-    return _stack_phases(kernel, rows, cols), ((lo_h, hi_h), (lo_w, hi_w))
-
-
 def _stack_phases(kernel: jax.Array, rows: np.ndarray, cols: np.ndarray) -> jax.Array:
     """[Th, Tw, I, s*s*O]: phase (p, q)'s tap (a, b) = Σ rows[p, a, kh] cols[q, b, kw] kernel[kh, kw],
     contracted with the 0/1 matrices at HIGHEST precision (exact in float32 on every backend)."""
@@ -550,8 +548,87 @@ def upsample_conv(
 
     The phase kernels are summed in the kernel's dtype (float32 parameters stay float32 for the
     sums) and then cast to x's dtype, the convolution's compute dtype."""
-    stacked, padding = phase_kernel(kernel, factor)
-    return _phases_to_image(x, stacked, padding, factor, kernel.shape[-1], precision, algorithm)
+    rows, lo_h, hi_h = _phase_matrix(kernel.shape[0], factor)
+    cols, lo_w, hi_w = _phase_matrix(kernel.shape[1], factor)
+    return _phase_convolution(x, kernel, (rows, lo_h, hi_h), (cols, lo_w, hi_w), factor, precision, algorithm)
+
+
+# From this many stacked outputs (s*s*O) on, the phases keep their own taps (`_phase_convolution`).
+# Below it the kernel gradient, a product with a few columns, costs more than the saved products:
+# measured, a 4x4 transposed convolution of stride 2 of [64, 14, 14, 64] (2 cores, ms, forward /
+# input gradient / kernel gradient, one window for every phase against each phase's own taps):
+# O = 1: 1.1 / 0.7 / 2.8 against 2.6 / 1.4 / 14.4; O = 3: 4.1 / 1.6 / 6.6 against 1.6 / 2.1 / 14.3;
+# O = 16: 11.2 / 10.5 / 49.3 against 5.4 / 5.2 / 20.7; [64, 7, 7, 128] -> 64: 21.4 / 24.5 / 17.7
+# against 10.6 / 11.0 / 15.8.
+_COMPACT_MIN_OUTPUTS = 64
+
+
+def _compact_phases(matrix: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, int, int, list[int]]:
+    """Each phase's own taps only: [s, T', k] with T' the longest phase's span of taps, the
+    padding (lo', hi') of a grid one row larger per distinct start, and each phase's start on it.
+
+    `matrix` [s, T, k] (tap a of phase p reads source row i + a - lo) stacks every phase on one
+    window of T taps; a phase whose taps span T' < T rows multiplies T - T' of them by zeros (a 4x4
+    transposed convolution of stride 2: T = 3, T' = 2). Phase p's window starts at its first tap,
+    start_p; on a grid row g = i + shift_p (shift_p = start_p - min start), compact tap b reads
+    source row g + b + min start - lo, for every phase alike.
+    """
+    used = [np.flatnonzero(phase.any(axis=1)) for phase in matrix]
+    starts = [int(u[0]) if u.size else 0 for u in used]
+    span = max([int(u[-1]) - int(u[0]) + 1 for u in used if u.size] or [1])
+    base = min(start for start, u in zip(starts, used) if u.size) if any(u.size for u in used) else 0
+    factor, taps, size = matrix.shape
+    compact = np.zeros((factor, span, size), matrix.dtype)
+    for p, start in enumerate(starts):
+        width = min(span, taps - start)
+        compact[p, :width] = matrix[p, start : start + width]
+    shifts = [start - base for start in starts]
+    new_lo = lo - base
+    return compact, new_lo, max(shifts) + span - 1 - new_lo, shifts
+
+
+def _phase_convolution(x, kernel, rows_spec, cols_spec, factor: int, precision, algorithm: str) -> jax.Array:
+    """The s*s phases of an upsampling convolution as one stride-1 convolution of x, then
+    depth-to-space. Each phase's own taps (`_compact_phases`) on a grid one row and column larger
+    where that needs fewer products than one window of every phase's taps (2x2 of 8x8 against 3x3
+    of 7x7: 1.7x fewer for a 4x4 transposed convolution of stride 2 at 7x7); the same products
+    otherwise, summed in another order: equal up to float rounding."""
+    (rows, lo_h, hi_h), (cols, lo_w, hi_w) = rows_spec, cols_spec
+    b, h, w, _ = x.shape
+    features = kernel.shape[-1]
+    c_rows, clo_h, chi_h, shifts_h = _compact_phases(rows, lo_h, hi_h)
+    c_cols, clo_w, chi_w, shifts_w = _compact_phases(cols, lo_w, hi_w)
+    grid_h, grid_w = h + max(shifts_h), w + max(shifts_w)
+    compact_products = c_rows.shape[1] * c_cols.shape[1] * grid_h * grid_w
+    if (
+        compact_products >= rows.shape[1] * cols.shape[1] * h * w
+        or min(clo_h, chi_h, clo_w, chi_w) < 0
+        or factor * factor * features < _COMPACT_MIN_OUTPUTS
+        or algorithm != "xla"  # Winograd ("auto") is for 3x3 windows: 4x fewer products beats 1.7x
+    ):
+        stacked = _stack_phases(kernel, rows, cols)
+        return _phases_to_image(x, stacked, ((lo_h, hi_h), (lo_w, hi_w)), factor, features, precision, algorithm)
+    stacked = _stack_phases(kernel, c_rows, c_cols)
+    out = conv_general_dilated(
+        x,
+        stacked.astype(x.dtype),
+        (1, 1),
+        ((clo_h, chi_h), (clo_w, chi_w)),
+        dimension_numbers=_NHWC,
+        precision=precision,
+        algorithm=algorithm,
+    )
+    out = out.reshape(b, grid_h, grid_w, factor, factor, features)  # [B, grid H, grid W, p, q, O]
+    phases = jnp.stack(
+        [
+            jnp.stack(
+                [out[:, sp : sp + h, sq : sq + w, p, q] for q, sq in enumerate(shifts_w)], axis=3
+            )  # [B, H, W, q, O]
+            for p, sp in enumerate(shifts_h)
+        ],
+        axis=3,
+    )  # [B, H, W, p, q, O]
+    return jnp.transpose(phases, (0, 1, 3, 2, 4, 5)).reshape(b, h * factor, w * factor, features)
 
 
 def _phases_to_image(x, stacked, padding, factor: int, features: int, precision, algorithm: str) -> jax.Array:
@@ -638,8 +715,7 @@ def conv_transpose(
     (XLA:CPU's own transposed-convolution gradients are ~5x slower for InfoGAN's 4x4 layers)."""
     rows, lo_h, hi_h = _transpose_phase_matrix(kernel.shape[0], stride)
     cols, lo_w, hi_w = _transpose_phase_matrix(kernel.shape[1], stride)
-    stacked = _stack_phases(kernel, rows, cols)
-    return _phases_to_image(x, stacked, ((lo_h, hi_h), (lo_w, hi_w)), stride, kernel.shape[-1], precision, algorithm)
+    return _phase_convolution(x, kernel, (rows, lo_h, hi_h), (cols, lo_w, hi_w), stride, precision, algorithm)
 
 
 class ConvTranspose(nn.Module):

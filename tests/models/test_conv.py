@@ -314,6 +314,19 @@ def test_upsample_conv_equals_upsampling_then_conv(kernel_h, kernel_w, factor):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-4)
 
 
+def test_upsample_conv_of_a_3x3_kernel_on_each_phases_own_taps_equals_upsampling_then_conv():
+    """3x3 at factor 2: each phase reads 2 of the 3 source rows the phases read together, so with 64
+    stacked outputs it runs on a grid one pixel larger (`_phase_convolution`); values and gradients."""
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 6, 5, 3))
+    w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 3, 16))
+    loss = lambda f: lambda x, w: jnp.sum(jnp.sin(f(x, w)))  # noqa: E731
+    fused = lambda x, w: conv.upsample_conv(x, w, 2)  # noqa: E731
+    plain = lambda x, w: _upsample_then_conv(x, w, 2)  # noqa: E731
+    np.testing.assert_allclose(fused(x, w), plain(x, w), rtol=1e-5, atol=2e-5)
+    for got, want in zip(jax.grad(loss(fused), (0, 1))(x, w), jax.grad(loss(plain), (0, 1))(x, w)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-4)
+
+
 def test_upsample_conv_does_0_36_of_the_flops_for_5x5_at_factor_2():
     # Per source pixel: 4 phases x 3x3 taps against 4 upsampled pixels x 5x5 taps.
     x = jnp.zeros((8, 7, 7, 16))
@@ -366,15 +379,28 @@ def test_transpose_phase_taps_of_a_4x4_kernel_at_stride_2():
     np.testing.assert_array_equal(np.argwhere(matrix[1]), [[1, 1], [2, 3]])
 
 
-@pytest.mark.parametrize("kernel,stride,size", [(4, 2, 7), (4, 2, 14), (3, 2, 5), (5, 2, 6), (3, 1, 5), (5, 3, 4)])
-def test_conv_transpose_equals_flax_conv_transpose_with_its_gradients(kernel, stride, size):
+@pytest.mark.parametrize(
+    "kernel,stride,size,features",
+    # 16 features (64 stacked outputs): each phase on its own taps (`_phase_convolution`); 4: one window
+    [
+        (4, 2, 7, 4),
+        (4, 2, 7, 16),
+        (4, 2, 14, 16),
+        (3, 2, 5, 4),
+        (3, 2, 5, 16),
+        (5, 2, 6, 4),
+        (3, 1, 5, 4),
+        (5, 3, 4, 4),
+    ],
+)
+def test_conv_transpose_equals_flax_conv_transpose_with_its_gradients(kernel, stride, size, features):
     x = jax.random.normal(jax.random.PRNGKey(0), (3, size, size, 5))
-    reference = nn.ConvTranspose(4, (kernel, kernel), strides=(stride, stride), padding="SAME")
+    reference = nn.ConvTranspose(features, (kernel, kernel), strides=(stride, stride), padding="SAME")
     variables = reference.init(jax.random.PRNGKey(1), x)
-    ours = conv.ConvTranspose(4, (kernel, kernel), stride=stride)
+    ours = conv.ConvTranspose(features, (kernel, kernel), stride=stride)
     assert jax.tree.map(jnp.shape, ours.init(jax.random.PRNGKey(1), x)) == jax.tree.map(jnp.shape, variables)
     want, got = reference.apply(variables, x), ours.apply(variables, x)
-    assert got.shape == (3, size * stride, size * stride, 4)
+    assert got.shape == (3, size * stride, size * stride, features)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     loss = lambda module: lambda v, x: jnp.sum(jnp.sin(module.apply(v, x)))  # noqa: E731
     for g, w in zip(
@@ -382,3 +408,34 @@ def test_conv_transpose_equals_flax_conv_transpose_with_its_gradients(kernel, st
         jax.tree.leaves(jax.grad(loss(reference), argnums=(0, 1))(variables, x)),
     ):
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4)
+
+
+def test_compact_phases_of_a_4x4_transposed_kernel_at_stride_2():
+    """Phase 0 reads source rows i-1, i (kernel rows 0, 2), phase 1 rows i, i+1 (1, 3): 2 taps each
+    on a grid one row larger, phase 1 one row further on, instead of 3 taps each."""
+    matrix, lo, hi = conv._transpose_phase_matrix(4, 2)
+    compact, new_lo, new_hi, shifts = conv._compact_phases(matrix, lo, hi)
+    assert compact.shape == (2, 2, 4) and (new_lo, new_hi) == (1, 1) and shifts == [0, 1]
+    np.testing.assert_array_equal(np.argwhere(compact[0]), [[0, 0], [1, 2]])  # (tap b, kernel row)
+    np.testing.assert_array_equal(np.argwhere(compact[1]), [[0, 1], [1, 3]])
+    upsample, *_ = conv._compact_phases(*conv._phase_matrix(5, 2))  # 5x5 at factor 2: every phase spans 3
+    assert upsample.shape == (2, 3, 5)
+
+
+@pytest.mark.parametrize("kernel,size,ratio", [(4, 7, (14 / 19) ** 2), (4, 14, (28 / 40) ** 2), (5, 6, 1.0)])
+def test_conv_transpose_multiplies_each_phase_by_its_own_taps_only(kernel, size, ratio):
+    """XLA's FLOPs (in-bounds products) of `conv_transpose` at stride 2 against one 3x3 window of
+    every phase's taps: per source row 2H products (each row read by 2 taps) against 3H - 2 for a
+    4x4 kernel; for 5x5 every phase spans 3 rows, so the construction stays as it was."""
+    x, w = jnp.zeros((32, size, size, 8)), jnp.zeros((kernel, kernel, 8, 16))
+    rows, lo, hi = conv._transpose_phase_matrix(kernel, 2)
+
+    def flops(f):
+        cost = jax.jit(f).lower(x, w).compile().cost_analysis()
+        return (cost[0] if isinstance(cost, (list, tuple)) else cost)["flops"]
+
+    def one_window(x, w):
+        return conv._phases_to_image(x, conv._stack_phases(w, rows, rows), ((lo, hi), (lo, hi)), 2, 16, None, "xla")
+
+    np.testing.assert_allclose(one_window(x + 1.0, w + 1.0), conv.conv_transpose(x + 1.0, w + 1.0, 2))
+    assert flops(lambda x, w: conv.conv_transpose(x, w, 2)) / flops(one_window) == pytest.approx(ratio, rel=0.02)
