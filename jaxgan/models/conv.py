@@ -591,8 +591,8 @@ def _phase_convolution(x, kernel, rows_spec, cols_spec, factor: int, precision, 
     """The s*s phases of an upsampling convolution as one stride-1 convolution of x, then
     depth-to-space. Each phase's own taps (`_compact_phases`) on a grid one row and column larger
     where that needs fewer products than one window of every phase's taps (2x2 of 8x8 against 3x3
-    of 7x7: 1.7x fewer for a 4x4 transposed convolution of stride 2 at 7x7); the same products
-    otherwise, summed in another order: equal up to float rounding."""
+    of 7x7: 1.7x fewer for a 4x4 transposed convolution of stride 2 at 7x7), on the CPU backend;
+    the same products otherwise, summed in another order: equal up to float rounding."""
     (rows, lo_h, hi_h), (cols, lo_w, hi_w) = rows_spec, cols_spec
     b, h, w, _ = x.shape
     features = kernel.shape[-1]
@@ -605,6 +605,7 @@ def _phase_convolution(x, kernel, rows_spec, cols_spec, factor: int, precision, 
         or min(clo_h, chi_h, clo_w, chi_w) < 0
         or factor * factor * features < _COMPACT_MIN_OUTPUTS
         or algorithm != "xla"  # Winograd ("auto") is for 3x3 windows: 4x fewer products beats 1.7x
+        or jax.default_backend() != "cpu"  # measured on the CPU; other backends keep one window
     ):
         stacked = _stack_phases(kernel, rows, cols)
         return _phases_to_image(x, stacked, ((lo_h, hi_h), (lo_w, hi_w)), factor, features, precision, algorithm)
