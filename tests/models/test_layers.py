@@ -203,3 +203,19 @@ def test_max_pool_refuses_what_it_cannot_compute():
         layers.max_pool(jnp.zeros((1, 4, 4, 1)), 0)
     with pytest.raises(ValueError, match=r"NHWC"):
         layers.max_pool(jnp.zeros((4, 4, 1)), 2)
+
+
+def test_max_pool_second_order_gradient_equals_flax():
+    """A gradient penalty differentiates D's input gradient again: reverse over reverse."""
+    x = jax.random.normal(jax.random.key(0), (2, 8, 8, 3))
+    w = jax.random.normal(jax.random.key(1), (3,))
+
+    def penalty(pool):
+        def d(x, w):
+            return jnp.sum(jnp.tanh(pool(x * w)) ** 2)
+
+        return jax.grad(lambda w: jnp.sum(jax.grad(d)(x, w) ** 2))(w)
+
+    np.testing.assert_allclose(
+        penalty(lambda x: layers.max_pool(x, 2)), penalty(lambda x: _reference_pool(x, 2)), rtol=1e-6
+    )
