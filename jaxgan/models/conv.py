@@ -574,9 +574,9 @@ def _compact_phases(matrix: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, i
     source row g + b + min start - lo, for every phase alike.
     """
     used = [np.flatnonzero(phase.any(axis=1)) for phase in matrix]
-    starts = [int(u[0]) if u.size else 0 for u in used]
+    base = min([int(u[0]) for u in used if u.size] or [0])
+    starts = [int(u[0]) if u.size else base for u in used]  # a phase without taps (stride > kernel): zeros
     span = max([int(u[-1]) - int(u[0]) + 1 for u in used if u.size] or [1])
-    base = min(start for start, u in zip(starts, used) if u.size) if any(u.size for u in used) else 0
     factor, taps, size = matrix.shape
     compact = np.zeros((factor, span, size), matrix.dtype)
     for p, start in enumerate(starts):

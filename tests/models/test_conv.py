@@ -439,3 +439,13 @@ def test_conv_transpose_multiplies_each_phase_by_its_own_taps_only(kernel, size,
 
     np.testing.assert_allclose(one_window(x + 1.0, w + 1.0), conv.conv_transpose(x + 1.0, w + 1.0, 2))
     assert flops(lambda x, w: conv.conv_transpose(x, w, 2)) / flops(one_window) == pytest.approx(ratio, rel=0.02)
+
+
+def test_compact_phases_of_a_phase_without_taps_sits_at_the_first_start():
+    """A 2x2 transposed kernel at stride 3: one phase of three reads no source row at all."""
+    matrix, lo, hi = conv._transpose_phase_matrix(2, 3)
+    assert not matrix.any(axis=(1, 2)).all()  # the case: some phase has no taps
+    compact, new_lo, new_hi, shifts = conv._compact_phases(matrix, lo, hi)
+    assert min(shifts) == 0 and new_lo >= 0 and new_hi >= 0
+    empty = [p for p in range(3) if not matrix[p].any()]
+    assert all(not compact[p].any() for p in empty)
