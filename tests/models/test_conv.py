@@ -381,7 +381,7 @@ def test_transpose_phase_taps_of_a_4x4_kernel_at_stride_2():
 
 @pytest.mark.parametrize(
     "kernel,stride,size,features",
-    # 16 features (64 stacked outputs): each phase on its own taps (`_phase_convolution`); 4: one window
+    # 4x4 at 16 features (64 stacked outputs): each phase on its own taps (`_phase_convolution`); else one window
     [
         (4, 2, 7, 4),
         (4, 2, 7, 16),
