@@ -18,12 +18,21 @@ kernel flipped) explicitly. They sum the same products in the same order: the va
 JAX's own rules bit for bit (the tests compare them). Anything but an ungrouped NHWC/HWIO
 convolution without input dilation goes to `lax.conv_general_dilated` unchanged. Being a
 `custom_vjp`, it supports reverse-mode to any order (gradient penalties) but not `jax.jvp`.
+The two gradients are `custom_vjp`s too, each differentiated into the other two (the three are
+bilinear maps of one another's operands), so a gradient of a gradient (a gradient penalty's) is
+made of the same canonical convolutions: JAX's own transpose of the input gradient with respect
+to the kernel was a permuted convolution that XLA:CPU ran ~200x slower inside the loop's scan (330
+ms against 1.5 ms at ProGAN's 28x28 stage), which is why configs with a penalty ran one step a call.
 
 Two more shapes XLA:CPU runs slowly are rewritten on the CPU backend only: a convolution with no
 padding at all (`_canonical`: a 1x1 one as the matrix product it is, any other with one zero row
-that no kept output reads), and the kernel gradient of a stride-1 convolution with a 1x1 kernel
-or large products (`_kernel_grad_by_taps`: one matrix product per kernel tap). Their values
-equal the plain call's within float rounding (tested); the measurements are in their docstrings.
+that no kept output reads), and the kernel gradient of a stride-1 convolution with a 1x1 kernel,
+large products or a large image (`_kernel_grad_by_taps`: one matrix product per kernel tap), and
+of a batch of one example at any stride: a gradient penalty differentiates D one example at a
+time under `jax.vmap` (`jaxgan.penalties`), where the kernel gradient as a convolution becomes a
+grouped convolution of one group per example (94 ms a critic step for `dcgan_mnist_wgan_gp`'s
+5x5 stride-2 layer) and the products by taps a batched matrix product. Their values equal the
+plain call's within float rounding (tested); the measurements are in their docstrings.
 
 `algorithm="winograd"` computes a 3x3 or 5x5 stride-1 convolution with Winograd's minimal
 filtering F(m x m, r x r) (Lavin & Gray 2016): for 3x3, 2.25x (m = 2) or 4x (m = 4) fewer
@@ -118,12 +127,15 @@ def _conv_fwd(x, w, strides, padding, rhs_dilation, precision):
 
 
 # From this many FLOPs per kernel tap on (a 1x1 kernel: always), a stride-1 kernel gradient runs as one
-# product per tap on the CPU.
+# product per tap on the CPU; and from these sizes on, whatever its FLOPs (`_kernel_grad_by_taps`).
 _TAPS_MIN_FLOPS = 1e9
+_TAPS_MIN_PIXELS = 144  # output pixels an example (12x12)
+_TAPS_MIN_ROWS = 64 * 14 * 14  # output pixels in the batch
+_TAPS_MIN_FEATURES = 16  # input and output features
 
 
-def _kernel_grad_by_taps(x, dy, kernel_spatial, padding, precision):
-    """dw [kh, kw, I, O] of a stride-1 convolution as kh*kw products: the shifted x [B*Ho*Wo, I]^T dy [B*Ho*Wo, O].
+def _kernel_grad_by_taps(x, dy, kernel_spatial, strides, padding, rhs_dilation, precision):
+    """dw [kh, kw, I, O] as kh*kw products: x shifted by the tap (and strided) [B*Ho*Wo, I]^T dy [B*Ho*Wo, O].
 
     As a convolution, the kernel gradient has a kernel the size of the image and an output the
     size of the kernel, a shape XLA:CPU runs far below its convolutions' speed when the products
@@ -139,28 +151,45 @@ def _kernel_grad_by_taps(x, dy, kernel_spatial, padding, precision):
          8x8,  256 -> 256     25 /    36 /  46     (0.54)
          4x4,  256 -> 1024    24 /    30 /  29     (0.54)
 
-    hence taps from `_TAPS_MIN_FLOPS` = 1 GFLOP a tap on. The same products, summed in another order.
+    hence taps from `_TAPS_MIN_FLOPS` = 1 GFLOP a tap on. With jax 0.10 (XLA:CPU's convolutions
+    through YNNPACK) the convolution form is also slow where the image is large beside the
+    features; measured again (3x3, 2 cores, median of 7; convolution / by taps, ms):
+
+        batch 64, 28x28,  16 -> 32     13.9 /  5.8      batch 64, 14x14,  64 -> 128   24.3 / 15.1
+        batch 64, 28x28,  16 -> 16      7.0 /  4.4      batch 64, 14x14,  64 -> 64    22.5 / 13.4
+        batch 64, 16x16, 128 -> 128    65.0 / 41.5      batch 64, 14x14,  32 -> 64    11.7 /  4.7
+        batch 64, 16x16,  32 -> 32      6.5 /  3.4      batch 64, 12x12,  64 -> 64    12.9 / 10.0
+        batch 64, 32x32,  64 -> 64    131   / 108       batch 64,  8x8,  256 -> 256   21.2 / 32.3
+        batch 64,  7x7,  128 -> 256     7.3 /  9.2      batch 64,  7x7,   64 -> 64     1.9 /  3.0
+        batch 64, 14x14,  64 -> 4       1.9 /  7.7      batch 16, 28x28,  16 -> 16     1.0 /  1.4
+
+    hence taps also from `_TAPS_MIN_PIXELS` output pixels an example, `_TAPS_MIN_ROWS` in the
+    batch and `_TAPS_MIN_FEATURES` features in and out. The same products, summed in another order.
     """
     (kh, kw), ((top, bottom), (left, right)) = kernel_spatial, padding
     xp = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (top, bottom, 0), (left, right, 0), (0, 0, 0)))
     ho, wo, out = dy.shape[1], dy.shape[2], dy.shape[3]
+    (sh, sw), (dh, dw) = strides, rhs_dilation
     flat_dy = dy.reshape(-1, out)
+
+    def tap(i, j):  # the input pixels kernel tap (i, j) meets, one per output pixel
+        start = (0, i * dh, j * dw, 0)
+        limit = (xp.shape[0], i * dh + sh * (ho - 1) + 1, j * dw + sw * (wo - 1) + 1, xp.shape[3])
+        return lax.slice(xp, start, limit, (1, sh, sw, 1)).reshape(-1, x.shape[3])
+
     taps = [
-        lax.dot_general(
-            xp[:, i : i + ho, j : j + wo, :].reshape(-1, x.shape[3]),
-            flat_dy,
-            (((0,), (0,)), ((), ())),
-            precision=precision,
-        )
+        lax.dot_general(tap(i, j), flat_dy, (((0,), (0,)), ((), ())), precision=precision)
         for i in range(kh)
         for j in range(kw)
     ]
     return jnp.stack(taps).reshape(kh, kw, x.shape[3], out)
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5, 6))
 def _kernel_grad(x, dy, kernel_spatial, strides, padding, rhs_dilation, precision):
     """dw [kh, kw, I, O] as a canonical convolution of x^T [I, H, W, B] with dy^T [Ho, Wo, B, O]
-    (on the CPU, for stride 1 and large products or a 1x1 kernel: `_kernel_grad_by_taps`).
+    (on the CPU, by `_kernel_grad_by_taps` for one example at any stride, and at stride 1 for a 1x1
+    kernel, large products or a large image).
 
     A 1x1 kernel's gradient is one matrix product x [B*H*W, I]^T dy [B*H*W, O], which XLA:CPU
     runs as a convolution 4-17x slower (measured, batch 64, 2 cores, convolution / product, ms:
@@ -169,18 +198,23 @@ def _kernel_grad(x, dy, kernel_spatial, strides, padding, rhs_dilation, precisio
     beyond k - 1 in all, as `_phase_convolution`'s grid one pixel larger): as a convolution its
     kernel, dy, is then larger than its input, a shape XLA:CPU ran 100-140x slower than by taps
     (batch 64, 7x7, 128 -> 256, ms: 2x2 padded by 1 2,668 / 18.7; 4x4 padded by 2 7,178 / 77)."""
-    if (
-        jax.default_backend() == "cpu"
-        and all(s == 1 for s in strides)
-        and all(d == 1 for d in rhs_dilation)
+    stride_1 = all(s == 1 for s in strides) and all(d == 1 for d in rhs_dilation)
+    if jax.default_backend() == "cpu" and (
+        dy.shape[0] == 1  # one example: a gradient penalty's, under `jax.vmap` (below)
+        or stride_1
         and (
             max(kernel_spatial) == 1
             or 2 * dy.shape[0] * dy.shape[1] * dy.shape[2] * x.shape[3] * dy.shape[3] >= _TAPS_MIN_FLOPS
+            or (
+                dy.shape[1] * dy.shape[2] >= _TAPS_MIN_PIXELS
+                and dy.shape[0] * dy.shape[1] * dy.shape[2] >= _TAPS_MIN_ROWS
+                and min(x.shape[3], dy.shape[3]) >= _TAPS_MIN_FEATURES
+            )
             or dy.shape[1] > x.shape[1]
             or dy.shape[2] > x.shape[2]
         )
     ):
-        return _kernel_grad_by_taps(x, dy, kernel_spatial, padding, precision)
+        return _kernel_grad_by_taps(x, dy, kernel_spatial, strides, padding, rhs_dilation, precision)
     pads = []
     for size, out, k, s, d, (lo, _) in zip(x.shape[1:3], dy.shape[1:3], kernel_spatial, strides, rhs_dilation, padding):
         # Output size k: (size + lo + hi - (s * (out - 1) + 1)) / d + 1 == k.
@@ -191,6 +225,7 @@ def _kernel_grad(x, dy, kernel_spatial, strides, padding, rhs_dilation, precisio
     return jnp.transpose(dw, (1, 2, 0, 3))
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5, 6))
 def _input_grad(dy, w, input_spatial, strides, padding, rhs_dilation, precision):
     """dx [B, H, W, I]: dy (dilated by the strides) convolved with the flipped kernel as HWIO [kh, kw, O, I]."""
     pads = []
@@ -220,7 +255,38 @@ def _conv_bwd(strides, padding, rhs_dilation, precision, residuals, dy):
     return dx, dw
 
 
+# The convolution y = A_w x, its input gradient A_w^T dy and its kernel gradient ∂_w <dy, A_w x> are
+# three bilinear maps, each differentiated into the other two: <g, A_w^T dy> = <A_w g, dy> and
+# <g_w, ∂_w <dy, A_w x>> = <dy, A_{g_w} x> = <A_{g_w}^T dy, x>. So the gradients of gradients (a
+# gradient penalty's, to any order) are these same loop-safe convolutions, never JAX's transposes
+# (whose permuted layouts XLA:CPU runs on its slow path inside a `while` loop).
+def _input_grad_fwd(dy, w, input_spatial, strides, padding, rhs_dilation, precision):
+    return _input_grad(dy, w, input_spatial, strides, padding, rhs_dilation, precision), (dy, w)
+
+
+def _input_grad_bwd(input_spatial, strides, padding, rhs_dilation, precision, residuals, g):
+    dy, w = residuals
+    g = g.astype(dy.dtype)
+    d_dy = _conv(g, w, strides, padding, rhs_dilation, precision).astype(dy.dtype)
+    d_w = _kernel_grad(g, dy, w.shape[:2], strides, padding, rhs_dilation, precision).astype(w.dtype)
+    return d_dy, d_w
+
+
+def _kernel_grad_fwd(x, dy, kernel_spatial, strides, padding, rhs_dilation, precision):
+    return _kernel_grad(x, dy, kernel_spatial, strides, padding, rhs_dilation, precision), (x, dy)
+
+
+def _kernel_grad_bwd(kernel_spatial, strides, padding, rhs_dilation, precision, residuals, g_w):
+    x, dy = residuals
+    g_w = g_w.astype(x.dtype)
+    d_x = _input_grad(dy, g_w, x.shape[1:3], strides, padding, rhs_dilation, precision).astype(x.dtype)
+    d_dy = _conv(x, g_w, strides, padding, rhs_dilation, precision).astype(dy.dtype)
+    return d_x, d_dy
+
+
 _conv.defvjp(_conv_fwd, _conv_bwd)
+_input_grad.defvjp(_input_grad_fwd, _input_grad_bwd)
+_kernel_grad.defvjp(_kernel_grad_fwd, _kernel_grad_bwd)
 
 
 # ---------------------------------------------------------------------------------------------

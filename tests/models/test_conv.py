@@ -6,6 +6,7 @@ and of large kernel gradients sum the same products, the latter in another order
 """
 
 import itertools
+import re
 
 import flax.linen as nn
 import jax
@@ -80,6 +81,89 @@ def test_kernel_gradient_by_taps_equals_lax(kernel, padding, monkeypatch):
     monkeypatch.setattr(conv, "_TAPS_MIN_FLOPS", 1e9)  # the default: these products are far too small
     text = str(jax.make_jaxpr(lambda w: jax.vjp(lambda w: _custom(x, w, *args), w)[1](dy))(w))
     assert text.count("dot_general") == (1 if kernel == 1 and jax.default_backend() == "cpu" else 0)
+
+
+@pytest.mark.parametrize("stride, padding, dilation", [(2, "SAME", 1), (2, ((2, 1), (0, 3)), 2), (3, "VALID", 1)])
+def test_kernel_gradient_of_one_example_runs_by_taps_at_any_stride(stride, padding, dilation):
+    """A batch of one (a gradient penalty's example under `jax.vmap`) takes the kernel gradient by
+    taps at any stride and dilation: strided slices of the padded input, one product each."""
+    x = jax.random.normal(jax.random.PRNGKey(0), (1, 13, 12, 3))
+    w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 3, 4))
+    args = ((stride, stride), padding, (dilation, dilation))
+    y0, vjp0 = jax.vjp(lambda w: _reference(x, w, *args), w)
+    dy = jnp.cos(y0)
+    kernel_grad = lambda w: jax.vjp(lambda w: _custom(x, w, *args), w)[1](dy)[0]  # noqa: E731
+    np.testing.assert_allclose(kernel_grad(w), vjp0(dy)[0], rtol=1e-5, atol=1e-5)
+    assert _dot_generals(kernel_grad, w) == (9 if jax.default_backend() == "cpu" else 0)
+
+
+def _dot_generals(fn, *args) -> int:
+    return str(jax.make_jaxpr(fn)(*args)).count("dot_general")
+
+
+@pytest.mark.parametrize("features, taps", [(16, True), (8, False)])
+def test_kernel_gradient_of_a_large_image_runs_by_taps(features, taps):
+    """From 12x12 output pixels an example, 64x14x14 in the batch and 16 features in and out, a
+    stride-1 kernel gradient is one product per tap on the CPU whatever its FLOPs (measured: the
+    convolution form is slower there, `_kernel_grad_by_taps`); below, the convolution form."""
+    x = jax.random.normal(jax.random.PRNGKey(0), (16, 28, 28, features))
+    w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, features, 16))
+    args = ((1, 1), "SAME", (1, 1))
+    y0, vjp0 = jax.vjp(lambda w: _reference(x, w, *args), w)
+    dy = jnp.cos(y0)
+    kernel_grad = lambda w: jax.vjp(lambda w: _custom(x, w, *args), w)[1](dy)[0]  # noqa: E731
+    np.testing.assert_allclose(kernel_grad(w), vjp0(dy)[0], rtol=1e-5, atol=1e-3)
+    cpu = jax.default_backend() == "cpu"
+    assert _dot_generals(kernel_grad, w) == (9 if taps and cpu else 0)
+
+
+def test_per_example_gradient_penalty_takes_no_grouped_convolution():
+    """A gradient penalty differentiates D one example at a time under `jax.vmap`
+    (`penalties.per_example_input_gradients`); the kernel gradient of a convolution inside it is then
+    one per example, which JAX writes as a grouped convolution (3x slower than the step's other
+    convolutions on 2 cores: ProGAN's 28x28 stage). A batch of one takes the products by taps,
+    which vmap batches as matrix products. Same values as JAX's own rules, within rounding."""
+    from jaxgan import penalties
+
+    x = jax.random.normal(jax.random.PRNGKey(0), (4, 9, 9, 3))
+    w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 3, 5))
+
+    def penalty(conv_fn):
+        def f(w):
+            d = lambda x: jnp.tanh(conv_fn(x, w, (1, 1), "SAME", (1, 1))).sum(axis=(1, 2, 3))  # noqa: E731
+            return jnp.sum(penalties.per_example_input_gradients(d, x) ** 2)
+
+        return jax.grad(f)
+
+    np.testing.assert_allclose(penalty(_custom)(w), penalty(_reference)(w), rtol=1e-5, atol=1e-4)
+
+    def groups(fn) -> set[str]:  # the group counts of the convolutions XLA is given
+        text = jax.jit(fn).lower(w).as_text()
+        return set(re.findall(r"(?:batch|feature)_group_count = (\d+)", text))
+
+    # (without the rule, the per-example kernel gradients were one convolution in 4 groups)
+    assert groups(penalty(_custom)) == ({"1"} if jax.default_backend() == "cpu" else groups(penalty(_reference)))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_gradient_penalty_inside_scan_runs_canonical_convolutions_only(stride):
+    """The gradient of an input gradient (a gradient penalty's) takes the loop-safe rules too: every
+    convolution XLA:CPU compiles for it is NHWC x HWIO -> NHWC (`b01f_01io->b01f`), the layout it
+    runs on its fast path inside a `while` loop; JAX's own transpose of the input gradient's
+    convolution with respect to the kernel was a permuted one there, ~200x slower at ProGAN's 28x28
+    stage (330 ms against 1.5 ms)."""
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 9, 9, 3))
+    w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 3, 4))
+
+    def f(w):
+        grad_x = jax.grad(lambda x: jnp.sum(jnp.tanh(_custom(x, w, (stride, stride), "SAME", (1, 1)))))(x)
+        return jnp.sum(grad_x**2)
+
+    scanned = jax.jit(lambda w: lax.scan(lambda c, _: (c + jax.grad(f)(w), None), jnp.zeros_like(w), None, length=2)[0])
+    hlo = scanned.lower(w).compile().as_text()
+    labels = [line.split("dim_labels=")[1].split(",")[0] for line in hlo.splitlines() if "dim_labels=" in line]
+    if jax.default_backend() == "cpu":
+        assert labels and set(labels) == {"b01f_01io->b01f"}, labels
 
 
 @pytest.mark.parametrize("algorithm, stride", [("xla", 2), ("patches", 1)])
