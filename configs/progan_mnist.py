@@ -9,10 +9,11 @@ grows a new level every 600, and an average over ~1,000 steps would still hold t
 initial weights. Channels per level 64, 32, 16 (the paper's 512 ... 16, scaled down for 28x28 digits
 on 2 CPU cores; 32, 16, 8 gave FID 73.0 against 30.9 for these, seed 0, results/progan.md).
 
-Speed on 2 CPU cores (steps/s at 7x7, 14x14, 28x28): 19, 4.3, 1.85 with the loop's 10 steps a call
-and the patch-matmul convolutions (`conv_algorithm="patches"`, what "auto" picked then); 19, 4.1,
-2.5 with one step a call and XLA's own convolutions, which is why this config sets both: inside a multi-step call, XLA's own
-convolutions run at 0.67 steps/s at 28x28 (some leave XLA:CPU's fast path in the loop's scan).
+Speed on 2 CPU cores (steps/s at 7x7, 14x14, 28x28, 10 steps a call, XLA's own convolutions): 23,
+8.2, 3.9. Until `jaxgan.models.conv`'s input and kernel gradients had loop-safe gradients of their
+own (2026-12-06), the gradient penalty's second-order convolutions left XLA:CPU's fast path inside
+the loop's scan (0.83 steps/s at 14x14, 0.43 at 28x28, 10 a call), so this config ran one step a
+call: 24, 5.4, 2.7 (the patch-matmul convolutions, 10 a call: 1.85 at 28x28).
 
     jaxgan train --config=configs/progan_mnist.py --workdir=runs/progan
     jaxgan eval --workdir=runs/progan            # FID on the classifier's features (config.evaluators)
@@ -30,7 +31,7 @@ def get_config():
     config.data.name = "mnist"
     config.latent_dim = 128
     features = [64, 32, 16]
-    convs = {"features": features, "conv_algorithm": "xla"}  # with steps_per_call = 1: see the docstring
+    convs = {"features": features, "conv_algorithm": "xla"}  # faster here than "patches" (results/progan.md)
     config.model.generator = model_config("generator", "progan", output_shape=[28, 28, 1], **convs)
     config.model.discriminator = model_config("discriminator", "progan", group_size=4, **convs)
     config.progressive = progressive.FAMILY.default_settings(stages=[7, 14, 28], stage_steps=[600, 600, 1200])
@@ -42,7 +43,7 @@ def get_config():
     config.optimizer.discriminator = ml_collections.ConfigDict(adam)
     config.batch_size = 64
     config.num_steps = 2400
-    config.steps_per_call = 1
+    config.steps_per_call = 10
     config.log_every = 100
     config.checkpoint_every = 600  # the ends of the stages
     config.sample_every = 0  # a grid at the end of every stage (and of the run)
