@@ -164,7 +164,16 @@ def _kernel_grad_by_taps(x, dy, kernel_spatial, strides, padding, rhs_dilation, 
         batch 64, 14x14,  64 -> 4       1.9 /  7.7      batch 16, 28x28,  16 -> 16     1.0 /  1.4
 
     hence taps also from `_TAPS_MIN_PIXELS` output pixels an example, `_TAPS_MIN_ROWS` in the
-    batch and `_TAPS_MIN_FEATURES` features in and out. The same products, summed in another order.
+    batch and `_TAPS_MIN_FEATURES` features in and out, at any stride. Strided (each tap a strided
+    slice; convolution / by taps, ms):
+
+        batch 64, 28 -> 14, 4x4,  32 -> 64     18.9 /   8.2     batch 128, 24 -> 12, 3x3,  16 -> 32   6.7 /  2.5
+        batch 64, 32 -> 16, 4x4, 128 -> 256   235   / 108       batch 64,  64 -> 32, 4x4,  64 -> 128  346 / 192
+        batch 64, 32 -> 16, 5x5,  64 -> 128    69.5 /  70.1     batch 64,  28 -> 14, 3x3,  16 -> 16   1.7 /  2.2
+        batch 128, 14 -> 7, 4x4,  64 -> 128    12.1 /  17.5     batch 64,  16 -> 8,  4x4, 256 -> 512 69.7 / 74.9
+        batch 32, 32 -> 16, 4x4,  64 -> 64     20.6 /  22.8     (the last three below the sizes: convolutions)
+
+    The same products, summed in another order.
     """
     (kh, kw), ((top, bottom), (left, right)) = kernel_spatial, padding
     xp = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (top, bottom, 0), (left, right, 0), (0, 0, 0)))
@@ -199,17 +208,18 @@ def _kernel_grad(x, dy, kernel_spatial, strides, padding, rhs_dilation, precisio
     kernel, dy, is then larger than its input, a shape XLA:CPU ran 100-140x slower than by taps
     (batch 64, 7x7, 128 -> 256, ms: 2x2 padded by 1 2,668 / 18.7; 4x4 padded by 2 7,178 / 77)."""
     stride_1 = all(s == 1 for s in strides) and all(d == 1 for d in rhs_dilation)
+    large_image = (
+        dy.shape[1] * dy.shape[2] >= _TAPS_MIN_PIXELS
+        and dy.shape[0] * dy.shape[1] * dy.shape[2] >= _TAPS_MIN_ROWS
+        and min(x.shape[3], dy.shape[3]) >= _TAPS_MIN_FEATURES
+    )
     if jax.default_backend() == "cpu" and (
         dy.shape[0] == 1  # one example: a gradient penalty's, under `jax.vmap` (below)
+        or large_image  # at any stride
         or stride_1
         and (
             max(kernel_spatial) == 1
             or 2 * dy.shape[0] * dy.shape[1] * dy.shape[2] * x.shape[3] * dy.shape[3] >= _TAPS_MIN_FLOPS
-            or (
-                dy.shape[1] * dy.shape[2] >= _TAPS_MIN_PIXELS
-                and dy.shape[0] * dy.shape[1] * dy.shape[2] >= _TAPS_MIN_ROWS
-                and min(x.shape[3], dy.shape[3]) >= _TAPS_MIN_FEATURES
-            )
             or dy.shape[1] > x.shape[1]
             or dy.shape[2] > x.shape[2]
         )

@@ -101,14 +101,16 @@ def _dot_generals(fn, *args) -> int:
     return str(jax.make_jaxpr(fn)(*args)).count("dot_general")
 
 
-@pytest.mark.parametrize("features, taps", [(16, True), (8, False)])
-def test_kernel_gradient_of_a_large_image_runs_by_taps(features, taps):
+@pytest.mark.parametrize(
+    "batch, stride, features, taps", [(16, 1, 16, True), (16, 1, 8, False), (64, 2, 16, True), (16, 2, 16, False)]
+)
+def test_kernel_gradient_of_a_large_image_runs_by_taps(batch, stride, features, taps):
     """From 12x12 output pixels an example, 64x14x14 in the batch and 16 features in and out, a
-    stride-1 kernel gradient is one product per tap on the CPU whatever its FLOPs (measured: the
-    convolution form is slower there, `_kernel_grad_by_taps`); below, the convolution form."""
-    x = jax.random.normal(jax.random.PRNGKey(0), (16, 28, 28, features))
+    kernel gradient is one product per tap on the CPU at any stride, whatever its FLOPs (measured:
+    the convolution form is slower there, `_kernel_grad_by_taps`); below, the convolution form."""
+    x = jax.random.normal(jax.random.PRNGKey(0), (batch, 28, 28, features))
     w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, features, 16))
-    args = ((1, 1), "SAME", (1, 1))
+    args = ((stride, stride), "SAME", (1, 1))
     y0, vjp0 = jax.vjp(lambda w: _reference(x, w, *args), w)
     dy = jnp.cos(y0)
     kernel_grad = lambda w: jax.vjp(lambda w: _custom(x, w, *args), w)[1](dy)[0]  # noqa: E731
