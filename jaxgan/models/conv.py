@@ -26,9 +26,9 @@ ms against 1.5 ms at ProGAN's 28x28 stage), which is why configs with a penalty 
 
 Two more shapes XLA:CPU runs slowly are rewritten on the CPU backend only: a convolution with no
 padding at all (`_canonical`: a 1x1 one as the matrix product it is, any other with one zero row
-that no kept output reads), and the kernel gradient of a stride-1 convolution with a 1x1 kernel,
-large products or a large image (`_kernel_grad_by_taps`: one matrix product per kernel tap), and
-of a batch of one example at any stride: a gradient penalty differentiates D one example at a
+that no kept output reads), and the kernel gradient (`_kernel_grad_by_taps`: one matrix product
+per kernel tap) of a stride-1 convolution with a 1x1 kernel or large products, and at any stride
+of a large image or of a batch of one example: a gradient penalty differentiates D one example at a
 time under `jax.vmap` (`jaxgan.penalties`), where the kernel gradient as a convolution becomes a
 grouped convolution of one group per example (94 ms a critic step for `dcgan_mnist_wgan_gp`'s
 5x5 stride-2 layer) and the products by taps a batched matrix product. Their values equal the
@@ -197,8 +197,8 @@ def _kernel_grad_by_taps(x, dy, kernel_spatial, strides, padding, rhs_dilation, 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4, 5, 6))
 def _kernel_grad(x, dy, kernel_spatial, strides, padding, rhs_dilation, precision):
     """dw [kh, kw, I, O] as a canonical convolution of x^T [I, H, W, B] with dy^T [Ho, Wo, B, O]
-    (on the CPU, by `_kernel_grad_by_taps` for one example at any stride, and at stride 1 for a 1x1
-    kernel, large products or a large image).
+    (on the CPU, by `_kernel_grad_by_taps` for one example or a large image at any stride, and at
+    stride 1 for a 1x1 kernel or large products).
 
     A 1x1 kernel's gradient is one matrix product x [B*H*W, I]^T dy [B*H*W, O], which XLA:CPU
     runs as a convolution 4-17x slower (measured, batch 64, 2 cores, convolution / product, ms:
