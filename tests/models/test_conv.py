@@ -122,9 +122,9 @@ def test_kernel_gradient_of_a_large_image_runs_by_taps(batch, stride, features, 
 def test_per_example_gradient_penalty_takes_no_grouped_convolution():
     """A gradient penalty differentiates D one example at a time under `jax.vmap`
     (`penalties.per_example_input_gradients`); the kernel gradient of a convolution inside it is then
-    one per example, which JAX writes as a grouped convolution (3x slower than the step's other
-    convolutions on 2 cores: ProGAN's 28x28 stage). A batch of one takes the products by taps,
-    which vmap batches as matrix products. Same values as JAX's own rules, within rounding."""
+    one per example, which JAX writes as a grouped convolution (37 ms a step against 5.8 ms by taps
+    for ProGAN's 28x28 16 -> 32 layer, batch 64, 2 cores). A batch of one takes the products by
+    taps, which vmap batches as matrix products. Same values as JAX's own rules, within rounding."""
     from jaxgan import penalties
 
     x = jax.random.normal(jax.random.PRNGKey(0), (4, 9, 9, 3))
@@ -157,12 +157,17 @@ def test_gradient_penalty_inside_scan_runs_canonical_convolutions_only(stride):
     x = jax.random.normal(jax.random.PRNGKey(0), (2, 9, 9, 3))
     w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 3, 4))
 
-    def f(w):
-        grad_x = jax.grad(lambda x: jnp.sum(jnp.tanh(_custom(x, w, (stride, stride), "SAME", (1, 1)))))(x)
-        return jnp.sum(grad_x**2)
+    def scanned(conv_fn):
+        def f(w):
+            grad_x = jax.grad(lambda x: jnp.sum(jnp.tanh(conv_fn(x, w, (stride, stride), "SAME", (1, 1)))))(x)
+            return jnp.sum(grad_x**2)
 
-    scanned = jax.jit(lambda w: lax.scan(lambda c, _: (c + jax.grad(f)(w), None), jnp.zeros_like(w), None, length=2)[0])
-    hlo = scanned.lower(w).compile().as_text()
+        return jax.jit(
+            lambda w: lax.scan(lambda c, _: (c + jax.grad(f)(w), None), jnp.zeros_like(w), None, length=2)[0]
+        )
+
+    np.testing.assert_allclose(scanned(_custom)(w), scanned(_reference)(w), rtol=1e-5, atol=1e-4)
+    hlo = scanned(_custom).lower(w).compile().as_text()
     labels = [line.split("dim_labels=")[1].split(",")[0] for line in hlo.splitlines() if "dim_labels=" in line]
     if jax.default_backend() == "cpu":
         assert labels and set(labels) == {"b01f_01io->b01f"}, labels
