@@ -31,10 +31,8 @@ def get_config():
     config.data.name = "mnist"
     config.latent_dim = 128
     features = [64, 32, 16]
-    convs = {
-        "features": features,
-        "conv_algorithm": "xla",
-    }  # 3.9 steps/s at 28x28; "patches" 1.85 (its path untouched since)
+    # XLA's own convolutions: 3.9 steps/s at 28x28; "patches" 1.85 (its path untouched since)
+    convs = {"features": features, "conv_algorithm": "xla"}
     config.model.generator = model_config("generator", "progan", output_shape=[28, 28, 1], **convs)
     config.model.discriminator = model_config("discriminator", "progan", group_size=4, **convs)
     config.progressive = progressive.FAMILY.default_settings(stages=[7, 14, 28], stage_steps=[600, 600, 1200])
