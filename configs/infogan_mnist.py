@@ -7,7 +7,7 @@ G's loss - λ L_I; λ = 1 for both codes; Adam(b1 = 0.5) with D's rate 2e-4 and 
 run on their own taps (4.2 steps/s, 12.5-13 min a seed with an evaluation every 250 steps); the
 code agreement rose from 2,250 to 3,000 steps on every one of the six seeds
 (+0.004 to +0.070). Six seeds at 3,000 steps (results/families.md, 2026-12-06): seeds 0-2
-SEEDS02, seeds 3-5 0.939, 0.956, 0.874 (the loop's evaluations; their rows are `jaxgan eval`'s).
+0.751, 0.825, 0.823, seeds 3-5 0.939, 0.956, 0.874 (the loop's evaluations; their rows are `jaxgan eval`'s).
 The seeds that fall short move with float rounding (at 2,250 steps and the code before, seeds 0-2
 gave 0.856, 0.918, 0.861 and seeds 3-5 0.874, 0.732, 0.789): a run either finds ten codes for
 ten digits or keeps two digits on one code (seed 0 at 3,000: 7 and 9 share three codes, the

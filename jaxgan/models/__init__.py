@@ -40,7 +40,7 @@ from jaxgan.models.sngan import SNGANResNetDiscriminator, SNGANResNetGenerator
 from jaxgan.models.srgan import SRGANDiscriminator, SRResNetGenerator
 from jaxgan.models.stackgan import StackGANDiscriminator, StackGANGenerator
 from jaxgan.models.translation import PatchGANDiscriminator, ResNetGenerator, UNetGenerator
-from jaxgan.models.triplegan import LabelMLPGenerator, PairDiscriminator
+from jaxgan.models.triplegan import ConvClassifier, LabelMLPGenerator, PairDiscriminator
 from jaxgan.models.vaegan import ConvEncoder, FeatureDiscriminator
 
 _GENERATORS = types.MappingProxyType(
@@ -77,6 +77,7 @@ _DISCRIMINATORS = types.MappingProxyType(
         "joint": JointDiscriminator,
         "coupled_dcgan28": CoupledDiscriminator,
         "pair_mlp": PairDiscriminator,
+        "triplegan_cnn": ConvClassifier,
         "srgan": SRGANDiscriminator,
         "progan": ProGANDiscriminator,
         "stackgan": StackGANDiscriminator,

@@ -10,6 +10,13 @@ scale is fixed at 1; `train_scale` trains it), ReLU. The noise is drawn per exam
 global index (as `noisy_mlp`: the same draws on any number of devices), none in inference mode. No
 batch statistics, so the data's, C's and G's pairs go through D in one joined call.
 
+`ConvClassifier` ("triplegan_cnn") is the authors' MNIST C (the same script's `cla_layers`):
+conv 5x5 (32, 'valid') -> BN ReLU -> 2x2 max pool -> dropout ½ -> conv 3x3 (64, 'same') -> BN ReLU
+-> conv 3x3 (64, 'valid') -> BN ReLU -> 2x2 max pool -> dropout ½ -> conv 3x3 (128, 'same') -> BN
+ReLU -> conv 3x3 (128, 'same') -> BN ReLU -> global mean pool -> Dense(K); convolutions N(0, 0.05²)
+without bias (Lasagne's `batch_norm` takes the layer's bias away), the last layer N(0, 0.01²).
+Dropout masks from each example's global index, batch statistics over the data axis.
+
 `Classifier` wraps a registered network built with `num_outputs=K` (its K logits) and returns
 `{"logits": [B, K], "label": [B]}`, `label` the argmax: the label of C's pair `(x, ŷ)` that D
 sees (the authors' "argmax" approximation).
@@ -24,6 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.models import layers
+from jaxgan.models.conv import Conv
 from jaxgan.models.noisy_mlp import check_noise_settings, layer_noise
 
 Dtype = Any
@@ -76,6 +84,71 @@ class PairDiscriminator(nn.Module):
         self.sow("intermediates", "features", h)
         h = jnp.concatenate([h, y], axis=-1).astype(self.dtype)
         return self._dense(1, "output")(h)[:, 0].astype(jnp.float32)
+
+
+class ConvClassifier(nn.Module):
+    """x [B, H, W, C] -> [B, num_outputs] logits: the Triple-GAN authors' MNIST classifier (module doc).
+    `widths` are the five convolutions' features; `num_outputs` is set by the family (K)."""
+
+    num_outputs: int | None = None
+    widths: tuple[int, ...] = (32, 64, 64, 128, 128)
+    dropout_rate: float = 0.5
+    dtype: Dtype = jnp.float32
+    batch_norm_axis_name: str | None = None
+    example_axis_name: str | None = None  # the data axis: dropout masks follow global example indices
+
+    def __post_init__(self):
+        super().__post_init__()
+        owner = "ConvClassifier"
+        layers.check_num_outputs(owner, self.num_outputs)
+        layers.check_rate(owner, "dropout_rate", self.dropout_rate)
+        if len(self.widths) != 5:
+            raise ValueError(f"{owner}: `widths` must be five positive integers; got {self.widths!r}.")
+        for width in self.widths:
+            layers.check_positive_int(owner, "widths", width)
+
+    @nn.compact
+    def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+        if x.ndim != 4 or min(x.shape[1:3]) < 12:
+            raise ValueError(f"ConvClassifier: images must be NHWC, at least 12x12; got shape {x.shape}.")
+        init = nn.initializers.normal(0.05)
+        dropout = layers.ExampleDropout(self.dropout_rate, axis_name=self.example_axis_name)
+        # both dropout layers' bits from one hash per example (as DCGAN28Discriminator)
+        first = ((x.shape[1] - 4) // 2, (x.shape[2] - 4) // 2, self.widths[0])
+        second = ((first[0] - 2) // 2, (first[1] - 2) // 2, self.widths[2])
+        shapes = (first, second)
+        bits = [None, None]
+        if train and self.dropout_rate > 0:
+            sizes = [s[0] * s[1] * s[2] for s in shapes]
+            flat = layers.per_example_bits(self.make_rng("dropout"), dropout.example_index(x.shape[0]), (sum(sizes),))
+            bits = [flat[:, : sizes[0]].reshape(-1, *shapes[0]), flat[:, sizes[0] :].reshape(-1, *shapes[1])]
+        plan = ((5, "VALID", True), (3, "SAME", False), (3, "VALID", True), (3, "SAME", False), (3, "SAME", False))
+        h = x.astype(self.dtype)
+        drops = iter(bits)
+        for i, ((size, padding, pool), width) in enumerate(zip(plan, self.widths)):
+            h = Conv(
+                width,
+                (size, size),
+                padding=padding,
+                use_bias=False,
+                dtype=self.dtype,
+                kernel_init=init,
+                name=f"conv_{i}",
+            )(h)
+            h = layers.batch_norm(
+                train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name=f"batch_norm_{i}"
+            )(h)
+            h = nn.relu(h)
+            if pool:
+                h = layers.max_pool(h, 2)
+                h = dropout(h, deterministic=not train, bits=next(drops))
+        h = jnp.mean(h.astype(jnp.float32), axis=(1, 2))
+        self.sow("intermediates", "features", h)
+        output = nn.Dense(
+            self.num_outputs or 1, dtype=self.dtype, kernel_init=nn.initializers.normal(0.01), name="output"
+        )
+        v = output(h.astype(self.dtype)).astype(jnp.float32)
+        return v[:, 0] if self.num_outputs is None else v
 
 
 class Classifier(nn.Module):
