@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan.models import layers
-from jaxgan.models.conv import Conv
+from jaxgan.models.conv import Conv, check_algorithm
 from jaxgan.models.noisy_mlp import check_noise_settings, layer_noise
 
 Dtype = Any
@@ -93,6 +93,7 @@ class ConvClassifier(nn.Module):
     num_outputs: int | None = None
     widths: tuple[int, ...] = (32, 64, 64, 128, 128)
     dropout_rate: float = 0.5
+    conv_algorithm: str = "xla"  # `jaxgan.models.conv.Conv`'s algorithm
     dtype: Dtype = jnp.float32
     batch_norm_axis_name: str | None = None
     example_axis_name: str | None = None  # the data axis: dropout masks follow global example indices
@@ -100,6 +101,7 @@ class ConvClassifier(nn.Module):
     def __post_init__(self):
         super().__post_init__()
         owner = "ConvClassifier"
+        check_algorithm(owner, self.conv_algorithm)
         layers.check_num_outputs(owner, self.num_outputs)
         layers.check_rate(owner, "dropout_rate", self.dropout_rate)
         if len(self.widths) != 5:
@@ -129,6 +131,7 @@ class ConvClassifier(nn.Module):
             h = Conv(
                 width,
                 (size, size),
+                algorithm=self.conv_algorithm,
                 padding=padding,
                 use_bias=False,
                 dtype=self.dtype,
