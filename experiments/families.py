@@ -354,6 +354,15 @@ ENTRIES: tuple[Entry, ...] = (
         _triplegan,
     ),
     Entry(
+        "triplegan_classifier_only_mnist",
+        "triplegan (alpha 0)",
+        "triplegan_mnist",
+        "classifier_accuracy",
+        (Figure("classifier_accuracy", "C's held-out accuracy"),),
+        "(baseline of Triple-GAN: C on its own losses alone, R_L, entropy and balance, as long; G and D train beside it)",
+        overrides=("--config.triplegan.alpha=0.0",),
+    ),
+    Entry(
         "pix2pix_edges2digits",
         "pix2pix",
         "pix2pix_edges2digits",
