@@ -23,7 +23,7 @@ import ml_collections
 import numpy as np
 
 from jaxgan.config import model_config
-from jaxgan.programs import cogan, registry
+from jaxgan.programs import cogan, registry, triplegan
 from tests.programs.helpers import tiny_config
 from tests.train import parallel_check
 
@@ -36,6 +36,7 @@ DEVICE_COUNTS = {
     "cogan": (2, 8),
     "cogan_infogan": (2, 8),
     "triplegan": (2, 8),
+    "triplegan_cnn": (2, 8),
     "srgan": (2, 8),
     "progressive": (2, 8),
     "stackgan": (2, 8),
@@ -59,6 +60,17 @@ def config_for(name: str):
         )
         config.model.discriminator = model_config("discriminator", cogan.NETWORK, features=2, body="infogan", hidden=8)
         config.cogan.shared_generator_layers = 3
+        return config
+    if name == "triplegan_cnn":  # Triple-GAN with the authors' CNN C: batch norm, max pools, dropout in C
+        config = config_for("triplegan")
+        config.data.name = "digits"
+        config.data.image_size = 16
+        config.model.generator = model_config("generator", "mlp", output_shape=[16, 16, 1], hidden_widths=[16])
+        config.model.discriminator = model_config("discriminator", "pair_mlp", hidden_widths=[16, 8], num_classes=10)
+        config.model.classifier = model_config("discriminator", "triplegan_cnn", widths=[2, 3, 3, 4, 4])
+        config.triplegan = triplegan.FAMILY.default_settings(
+            num_classes=10, classifier_ema=0.9, pseudo_label_weight=0.1
+        )
         return config
     config = tiny_config(name, num_steps=NUM_STEPS, steps_per_call=10)
     config.log_every = config.checkpoint_every = config.sample_every = 0
