@@ -80,6 +80,8 @@ class Entry:
     # chosen on, a setting picked from the curves of seeds 0-2 (InfoGAN's step count).
     # None: 0 to NUM_SEEDS - 1 (read when the seeds are trained: experiments/limited_data.py sets it).
     seeds: tuple[int, ...] | None = None
+    # The entry's own step count in place of its config's (a baseline kept at the length it was trained at).
+    num_steps: int | None = None
 
     def __post_init__(self):
         if self.seeds is not None and not self.separate_seeds:
@@ -132,11 +134,18 @@ def _semi_supervised(stats: dict, table: dict) -> bool | str:
     return _mean(stats, "classifier_accuracy") >= 0.95 and _mean(stats, "classifier_accuracy") > baseline["mean"]
 
 
+_BUDGET_PER_SEED = 15 * 60  # issues 25-27: each config at most 15 minutes a seed on 2 cores
+
+
 def _triplegan(stats: dict, table: dict) -> bool | str:
     """C at least the K+1 classifier's held-out accuracy (its row of this table, at its wall time;
     0.933 in results/families.md when the row is absent) and G(z, y) of class y for ≥ 90% of samples."""
     k_plus_one = table.get("semi_supervised_mnist", {}).get("classifier_accuracy", {}).get("mean", 0.933)
-    return _mean(stats, "classifier_accuracy") >= k_plus_one and _mean(stats, "class_consistency_classifier") >= 0.90
+    reached = _mean(stats, "classifier_accuracy") >= k_plus_one and _mean(stats, "class_consistency_classifier") >= 0.90
+    wall = _mean(stats, "wall_per_seed")
+    if reached and wall > _BUDGET_PER_SEED:  # the issue's limit: at most 15 min a seed on 2 cores
+        return f"the figures yes, at {_wall(wall)} a seed (the issue allows 15 min)"
+    return reached
 
 
 def _pix2pix(stats: dict, table: dict) -> str:
@@ -221,6 +230,19 @@ ENTRIES: tuple[Entry, ...] = (
         overrides=("--config.eval_every=250",),
         separate_seeds=True,
         seeds=(3, 4, 5),
+    ),
+    Entry(
+        "ss_infogan_mnist",
+        "ss_infogan",
+        "ss_infogan_mnist",
+        "code_consistency,classifier_accuracy",
+        (
+            Figure("code_consistency_classifier", "code consistency (no matching)"),
+            Figure("classifier_accuracy", "Q's held-out accuracy"),
+        ),
+        "code k draws digit k for ≥ 95% of samples, no matching (issue 26)",
+        lambda s, t: _mean(s, "code_consistency_classifier") >= 0.95,
+        separate_seeds=True,
     ),
     Entry(
         "semi_supervised_mnist",
@@ -359,8 +381,9 @@ ENTRIES: tuple[Entry, ...] = (
         "triplegan_mnist",
         "classifier_accuracy",
         (Figure("classifier_accuracy", "C's held-out accuracy"),),
-        "(baseline of Triple-GAN: C on its own losses alone, R_L, entropy and balance, as long; G and D train beside it)",
+        "(baseline of Triple-GAN: C on its own losses alone, R_L, entropy and balance; G and D train beside it)",
         overrides=("--config.triplegan.alpha=0.0",),
+        num_steps=3000,  # trained when the config ran 3,000 steps; C alone was at 0.969-0.972 from step 1,000 on
     ),
     Entry(
         "pix2pix_edges2digits",
@@ -468,10 +491,12 @@ def _config(entry: Entry):
 
 
 def num_steps(entry: Entry, steps_scale: float) -> int:
-    """The config's `num_steps` times `steps_scale`, a whole number of host calls (at least one)."""
+    """The entry's (or else its config's) `num_steps` times `steps_scale`, a whole number of host
+    calls (at least one)."""
     config = _config(entry)
     per_call = int(config.steps_per_call)
-    calls = max(1, round(config.num_steps * steps_scale / per_call))
+    steps = config.num_steps if entry.num_steps is None else entry.num_steps
+    calls = max(1, round(steps * steps_scale / per_call))
     return calls * per_call
 
 

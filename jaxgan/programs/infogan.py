@@ -28,14 +28,30 @@ stay unsupervised. With the labelled subset of `config.data.labelled_per_class` 
     L_IS(Q_ss): `CE(Q(x_l), y_l)` on the labelled real examples, weight `labelled_weight`, in D's
         update (D called on `labelled_x` as a third input set): it trains Q's head and D's body,
         Q sharing D's body as in Spurr et al.;
-    L_IS(G, Q_ss): `CE(Q(G(z, c)), c)`, weight `generated_weight`, wherever InfoGAN's categorical
-        bound is (G's update, and D's with `q_trains_with="discriminator"`); it is `-L_I + log K`,
-        InfoGAN's bound up to the constant H(c), so its gradients are the bound's.
-Both are logged unweighted (`d_labelled_cross_entropy`, `<group>_generated_cross_entropy`, nats).
-Spurr et al. weight the two L_IS terms with one λ2 beside InfoGAN's λ1 for the unsupervised codes;
-the defaults here are 1 for both (InfoGAN's λ for a categorical code), which we did not check
-against a value printed in their paper. Their labelled batches are drawn beside the unlabelled ones,
-as here (one labelled batch of the batch size a step, from the subset). Code k then means class k
+    L_IS(G, Q_ss): `CE(Q(G(z, c)), c)`, weight `generated_weight`, in G's update (it is `-L_I + log
+        K`, InfoGAN's bound up to the constant H(c), so its gradients are the bound's); in D's
+        update too (Q's head and D's body learning the code from G's samples) only with
+        `q_learns_generated`, off by default: Spurr et al.'s code (spurra/ss-infogan,
+        `train_ss-infogan.lua`) trains Q_ss on G's samples in D's step only when no example is
+        labelled (`unlabelled_percentage == 1`), so with labels Q_ss learns the code from them alone
+        and G learns to draw what Q_ss reads as c.
+Both are logged unweighted (`d_labelled_cross_entropy`, `g_generated_cross_entropy`, nats).
+Measured (issue 26; `configs/ss_infogan_mnist.py`, code consistency with no matching at 250 ...
+1,000 steps, seed 0): with Q_ss also learning from G's samples in D's update (this family's
+behaviour until 2026-12-06, as InfoGAN's Q) 0.891 at 1,000 steps (0.902 at 800), and on seeds
+1 and 2 a partly permuted code that stayed (0.55, 0.60 at 600 steps: G's early code-to-digit map
+was taught to Q by G's own samples, 128 a step against 100 labels, and Q's held-out accuracy fell
+from 0.78 to 0.51); from the labels alone 0.837, 0.954, 0.983, 0.995 (results/ss_infogan.md).
+Against Spurr et al.'s code otherwise: the same networks and optimisers as InfoGAN's (theirs are
+Chen et al.'s too, with data in [0, 1] and a sigmoid output: InfoGAN's list below); different:
+their Q_ss is a linear layer on D's FC 1,024 beside Q's own FC 128 + BN head for the continuous
+codes, where here one Q head (FC 128 + BN) gives both; their λ is 2 for both cross-entropies and
+0.8 for the continuous codes (with a squared error; ours a unit-variance Gaussian's
+log-likelihood), here 1, 1 and 1; D's Adam at 1e-4 (ours 2e-4, Chen et al.'s) and z ~ N(0, I)
+(ours U(-1, 1)); and each of their steps draws either a labelled or an unlabelled real batch for
+D (a coin whose labelled side starts at 1 and falls by 0.1 every 100 steps to 0.01), where here
+every step has an unlabelled batch for D's objective and a labelled batch of the batch size (from
+the subset) for Q's cross-entropy. Code k then means class k
 without any matching: Q is the record's classifier of classes (`jaxgan classify`, the
 `classifier_accuracy` evaluator), and the record's `code_consistency` evaluator is the bundled
 classifier's accuracy on G(z, c) against c with no matching (InfoGAN's `code_agreement` matches
@@ -153,9 +169,12 @@ def ss_settings() -> ml_collections.ConfigDict:
             # λ2 of L_IS(Q_ss): Q's cross-entropy on the labelled real examples (config.data.labelled_per_class
             # per class), trained into Q's head and D's body in D's update
             "labelled_weight": 1.0,
-            # λ2 of L_IS(G, Q_ss): Q's cross-entropy on (G(z, c), c), in the updates InfoGAN's categorical
-            # bound is in (G's, and D's with q_trains_with="discriminator")
+            # λ2 of L_IS(G, Q_ss): Q's cross-entropy on (G(z, c), c), in G's update
             "generated_weight": 1.0,
+            # L_IS(G, Q_ss) in D's update too (with q_trains_with="discriminator"), so that Q's head and
+            # D's body also learn the code from G's samples; Spurr et al.'s code does so only when no
+            # example is labelled (their `unlabelled_percentage == 1`): Q_ss learns from labels alone
+            "q_learns_generated": False,
         }
     )
     return config
@@ -247,6 +266,7 @@ def build(parts: Parts, *, supervised: bool = False) -> Program:
         check_supervision(parts, num_categories)
         labelled_weight = parts.number("labelled_weight", 0.0)
         generated_weight = parts.number("generated_weight", 0.0, closed_low=True)
+        q_learns_generated = parts.flag("q_learns_generated")
     num_continuous = parts.integer("num_continuous", 0)
     parts.integer("q_width", 1)
     q_batch_norm = parts.flag("q_batch_norm")
@@ -286,6 +306,8 @@ def build(parts: Parts, *, supervised: bool = False) -> Program:
             code_terms = [
                 cross_entropy_term(f"{prefix}generated", ("d_fake.q", "code"), num_categories, generated_weight, metric)
             ]
+            if group == "d" and not q_learns_generated:  # Q_ss learns the code from the labels alone
+                code_terms = []
         else:
             code_terms = [
                 mutual_information_term(

@@ -52,7 +52,7 @@ def test_the_two_cross_entropies_are_numpys_on_fixed_logits():
     rng = np.random.default_rng(0)
     q = rng.normal(size=(6, NUM_CLASSES + 1)).astype(np.float32) * 3  # K code logits, then a continuous mean
     labels = np.array([0, 7, 3, 3, 5, 1], np.int32)
-    experiment = build.build(_config(labelled_weight=0.7, generated_weight=0.3))
+    experiment = build.build(_config(labelled_weight=0.7, generated_weight=0.3, q_learns_generated=True))
     terms = _terms(experiment.program)
     expected = _numpy_cross_entropy(q[:, :NUM_CLASSES], labels)
     labelled = terms["discriminator", "labelled"]
@@ -70,6 +70,15 @@ def test_the_two_cross_entropies_are_numpys_on_fixed_logits():
     )
     # the categorical bound's own weight is gone: the code's terms are the two cross-entropies
     assert ("generator", "categorical") not in terms and "categorical_weight" not in infogan.ss_settings()
+    # by default (Spurr et al.'s code with labels) Q learns the code from the labels alone: D's update
+    # has the labelled cross-entropy and the continuous bound, not the one on G's samples
+    default = _terms(build.build(_config()).program)
+    assert {name for group, name in default if group == "discriminator"} == {
+        "objective",
+        "labelled",
+        "d_continuous",
+    }, sorted(default)
+    assert ("generator", "generated") in default
 
 
 def test_the_labelled_subset_is_stratified_and_drawn_again_for_the_same_seed():
@@ -93,8 +102,9 @@ def test_a_few_steps_train_q_on_the_labelled_examples():
     initial = _numpy_cross_entropy(out["q"][:, :NUM_CLASSES], batch["labelled_label"][0])
     first_state, metrics = step(state, batch)
     np.testing.assert_allclose(metrics["d_labelled_cross_entropy"], initial, rtol=1e-5)
-    for name in ("d_generated_cross_entropy", "g_generated_cross_entropy", "g_negative_mutual_information_continuous"):
+    for name in ("g_generated_cross_entropy", "g_negative_mutual_information_continuous"):
         assert np.isfinite(float(metrics[name])), name
+    assert "d_generated_cross_entropy" not in metrics  # Q_ss learns from the labels alone (the default)
     new_state = first_state
     for i in range(1, 3):
         new_state, metrics = step(new_state, batch_for(experiment, config, i))
