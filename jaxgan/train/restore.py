@@ -167,7 +167,8 @@ def write_samples(
         np.savez(out, **{name: value[0] if single else value for name, value in drawn.items()})
     elif out.endswith(".npy"):
         np.save(out, drawn["x"][0] if single else drawn["x"])  # [runs, num, ...] for a multi-run workdir
-    elif family.exports.picture is not None and labels is None:  # InfoGAN: its traversal (rows: code values)
+    elif family.exports.picture is not None and labels is None and sampling.is_images(drawn["x"]):
+        # InfoGAN: its traversal (rows: code values); on points (the ring) the samples' scatter below
         make = experiment.program.pictures[family.exports.picture]
         num = len(next(iter(make()[0].values())))
         save_png(sampling.program_picture(sampler, state, jax.random.PRNGKey(seed), make), out)

@@ -128,9 +128,15 @@ def pictures(sampler: Sampler, state: TrainState, key: jax.Array, num: int, data
         given = {"label": balanced_labels(num, dataset.num_classes)}
     drawn = sampler.draw(state, key, num, given=given)
     out = {"samples": runs_samples_picture(drawn["x"], dataset.metadata, labels=drawn.get("label") if given else None)}
-    for name, make in program.pictures.items():
-        out[name] = program_picture(sampler, state, key, make)
+    if is_images(drawn["x"]):  # a program's pictures are grids of images (points have their scatter above)
+        for name, make in program.pictures.items():
+            out[name] = program_picture(sampler, state, key, make)
     return out
+
+
+def is_images(x: np.ndarray) -> bool:
+    """Whether drawn samples `[runs, num, ...]` are images `[runs, num, H, W, C]` (not points)."""
+    return np.ndim(x) == 5
 
 
 def program_picture(sampler: Sampler, state: TrainState, key: jax.Array, make: Callable) -> np.ndarray:

@@ -10,7 +10,20 @@ import ml_collections
 import numpy as np
 
 from jaxgan.config import model_config
-from jaxgan.programs import ali, began, cogan, ebgan, madgan, mrgan, progressive, srgan, stackgan, triplegan, vaegan
+from jaxgan.programs import (
+    ali,
+    began,
+    cogan,
+    ebgan,
+    infogan,
+    madgan,
+    mrgan,
+    progressive,
+    srgan,
+    stackgan,
+    triplegan,
+    vaegan,
+)
 from jaxgan.train import train_and_evaluate
 from tests.train.helpers import tiny_ring_config
 
@@ -18,8 +31,8 @@ FAMILIES = ("ebgan", "began", "madgan", "vaegan", "ali", "cogan", "triplegan")
 
 
 def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
-    """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN, ALI, MRGAN and Triple-GAN (its 8
-        modes are the classes, 2 labelled points each), 8x8 digits for VAE-GAN, digits2inverted at 8x8 for CoGAN,
+    """A few steps of small networks: the ring for EBGAN, BEGAN, MAD-GAN, ALI, MRGAN, Triple-GAN and
+        ss-InfoGAN (its 8 modes are the classes, 2 labelled points each), 8x8 digits for VAE-GAN, digits2inverted at 8x8 for CoGAN,
         lowres2digits at 16x16 (4x4 sources) for SRGAN,
         8x8 digits grown from 2x2 in stages of 4 steps for progressive growing, 8x8 digits from a 4x4 Stage I
     (4 steps) for StackGAN.
@@ -89,6 +102,10 @@ def tiny_config(family: str, **overrides) -> ml_collections.ConfigDict:
         config.model.classifier = model_config("discriminator", "noisy_mlp", hidden_widths=[16, 8])
         config.optimizer.classifier = ml_collections.ConfigDict(config.optimizer.discriminator.to_dict())
         config.triplegan = triplegan.FAMILY.default_settings(num_classes=8, classifier_ema=0.9)
+    elif family == "ss_infogan":  # the ring's 8 modes are the code's classes, 2 labelled points each
+        config.data.labelled_per_class = 2
+        config.latent_dim = 3
+        config.ss_infogan = infogan.SS_INFOGAN.default_settings(num_categories=8, num_continuous=1, q_width=8)
     elif family == "srgan":
         config.data.name = "lowres2digits"
         config.data.split = "train[:90%]"
