@@ -50,10 +50,17 @@ def optimizer(spec: ml_collections.ConfigDict, group: str) -> optax.GradientTran
     schedule's value at the update's count, kept in the optimiser's state: resumed with it). For
     optax's optimisers, whose learning rate scales the final update, this is the learning rate
     times the factor, and the learning rate stays a sweepable number. Counted in the group's own
-    updates (a D trained 5 times a step counts 5)."""
+    updates (a D trained 5 times a step counts 5).
+
+    `config.optimizer.<group>.l2_penalty` (optional, a number >= 0): adds `l2_penalty * θ` to the
+    gradient before the optimiser (`optax.add_decayed_weights` first in the chain), which is
+    PyTorch's `weight_decay` of `torch.optim.Adam` (an L2 penalty, coupled: Adam normalises it with
+    the loss's gradient), not AdamW's decoupled decay (optax's `adamw` and its `weight_decay`).
+    Injected too: a sweep can set it per run."""
     spec = dict(spec)
     name = spec.pop("name", None)
     schedule_spec = spec.pop("schedule", None)
+    l2_penalty = spec.pop("l2_penalty", None)
     factory = getattr(optax, name, None) if isinstance(name, str) else None
     if factory is None or not callable(factory) or not inspect.isfunction(factory):
         raise ValueError(
@@ -64,18 +71,33 @@ def optimizer(spec: ml_collections.ConfigDict, group: str) -> optax.GradientTran
     unknown = sorted(set(spec) - accepted)
     if unknown:
         raise ValueError(
-            f"config.optimizer.{group} has unknown field(s) {unknown} for optax.{name}; accepted: {sorted(accepted)}."
+            f"config.optimizer.{group} has unknown field(s) {unknown} for optax.{name}; accepted: "
+            f"{sorted(accepted | {'schedule', 'l2_penalty'})}."
         )
-    if schedule_spec is None:
+    if l2_penalty is not None and (
+        isinstance(l2_penalty, bool) or not isinstance(l2_penalty, (int, float)) or not 0 <= l2_penalty < float("inf")
+    ):
+        raise ValueError(f"config.optimizer.{group}.l2_penalty must be a number >= 0; got {l2_penalty!r}.")
+    if schedule_spec is None and l2_penalty is None:
         return optax.inject_hyperparams(factory)(**spec)
-    factor = schedule(schedule_spec, group)
+    factor = None if schedule_spec is None else schedule(schedule_spec, group)
 
-    def scheduled(**arguments):
-        return optax.chain(factory(**arguments), optax.scale_by_schedule(factor))
+    def chained(**arguments):
+        penalty = arguments.pop("l2_penalty", None)
+        links = [] if penalty is None else [optax.add_decayed_weights(penalty)]
+        links.append(factory(**arguments))
+        if factor is not None:
+            links.append(optax.scale_by_schedule(factor))
+        return optax.chain(*links)
 
-    scheduled.__signature__ = inspect.signature(factory)  # inject_hyperparams binds arguments by it
+    signature = inspect.signature(factory)  # inject_hyperparams binds arguments by it
+    if l2_penalty is not None:
+        spec["l2_penalty"] = float(l2_penalty)
+        extra = inspect.Parameter("l2_penalty", inspect.Parameter.KEYWORD_ONLY, default=None)
+        signature = signature.replace(parameters=[*signature.parameters.values(), extra])
+    chained.__signature__ = signature
 
-    return optax.inject_hyperparams(scheduled)(**spec)
+    return optax.inject_hyperparams(chained)(**spec)
 
 
 def schedule(spec, group: str) -> optax.Schedule:

@@ -87,6 +87,8 @@ def _check_sweep_path(config: ml_collections.ConfigDict, path: str) -> None:
         spec = config.optimizer[parts[1]]
         factory = getattr(optax, spec.get("name", ""), None)
         accepted = set(inspect.signature(factory).parameters) if inspect.isfunction(factory) else set()
+        if "l2_penalty" in spec:  # `programs.parts.optimizer` injects it beside the optimiser's own
+            accepted.add("l2_penalty")
         if parts[2] not in accepted:
             raise _sweep_error(path, f"which is not an argument of optax.{spec.get('name')} ({sorted(accepted)})")
         return
