@@ -133,6 +133,9 @@ _TAPS_MIN_FLOPS = 1e9
 _TAPS_MIN_PIXELS = 144  # output pixels an example (12x12)
 _TAPS_MIN_ROWS = 64 * 14 * 14  # output pixels in the batch
 _TAPS_MIN_FEATURES = 16  # input and output features
+_TAPS_MIN_PIXELS_STRIDE_1 = 100  # at stride 1, output pixels an example (10x10)
+_TAPS_MIN_ROWS_STRIDE_1 = 7_500  # at stride 1, output pixels in the batch
+_TAPS_MIN_FEATURES_STRIDE_1 = 64  # at stride 1 below the sizes above, input and output features
 
 
 def _kernel_grad_by_taps(x, dy, kernel_spatial, strides, padding, rhs_dilation, precision):
@@ -165,8 +168,24 @@ def _kernel_grad_by_taps(x, dy, kernel_spatial, strides, padding, rhs_dilation, 
         batch 64, 14x14,  64 -> 4       1.9 /  7.7      batch 16, 28x28,  16 -> 16     1.0 /  1.4
 
     hence taps also from `_TAPS_MIN_PIXELS` output pixels an example, `_TAPS_MIN_ROWS` in the
-    batch and `_TAPS_MIN_FEATURES` features in and out, at any stride. Strided (each tap a strided
-    slice; convolution / by taps, ms):
+    batch and `_TAPS_MIN_FEATURES` features in and out, at any stride; at stride 1 from smaller
+    images and batches, `_TAPS_MIN_PIXELS_STRIDE_1` and `_TAPS_MIN_ROWS_STRIDE_1`, where the features
+    are many (`_TAPS_MIN_FEATURES_STRIDE_1`) (measured inside a `lax.scan` of 4 gradients, 2 cores,
+    median of 15; convolution / by taps, ms):
+
+        batch 100, 12x12 -> 10x10 ('valid'), 64 -> 64   23.0 / 13.0   (Triple-GAN's C, conv_2)
+        batch 100, 10x10, 128 -> 128                    34.9 / 26.0
+        batch 64,  11x11,  64 -> 64                     14.6 / 11.4
+        batch 64,  12x12 -> 10x10 ('valid'), 64 -> 64    9.4 /  9.2   (6,400 rows)
+        batch 64,  10x10,  64 -> 64                      8.9 / 10.0   (6,400 rows: a convolution)
+        batch 64,   9x9,   64 -> 64                      4.2 /  6.5   (a convolution)
+        batch 100,  5x5,  128 -> 128                     5.5 /  7.3   (a convolution)
+        batch 64,  14x14 -> 13x13, 4x4,  16 -> 32        4.4 /  6.8   (pix2pix's D: a convolution)
+
+    In Triple-GAN's program (`triplegan_mnist`, 3 seeds in turn; `jax.profiler` thread seconds a
+    step): convolutions 0.43 -> 0.29, matrix products 0.10 -> 0.17, fused elementwise 0.15 -> 0.17,
+    all 0.83 -> 0.76. Strided (each tap a strided slice;
+    convolution / by taps, ms):
 
         batch 64, 28 -> 14, 4x4,  32 -> 64     18.9 /   8.2     batch 128, 24 -> 12, 3x3,  16 -> 32   6.7 /  2.5
         batch 64, 32 -> 16, 4x4, 128 -> 256   235   / 108       batch 64,  64 -> 32, 4x4,  64 -> 128  346 / 192
@@ -214,12 +233,18 @@ def _kernel_grad(x, dy, kernel_spatial, strides, padding, rhs_dilation, precisio
         and dy.shape[0] * dy.shape[1] * dy.shape[2] >= _TAPS_MIN_ROWS
         and min(x.shape[3], dy.shape[3]) >= _TAPS_MIN_FEATURES
     )
+    medium_image = (
+        dy.shape[1] * dy.shape[2] >= _TAPS_MIN_PIXELS_STRIDE_1
+        and dy.shape[0] * dy.shape[1] * dy.shape[2] >= _TAPS_MIN_ROWS_STRIDE_1
+        and min(x.shape[3], dy.shape[3]) >= _TAPS_MIN_FEATURES_STRIDE_1
+    )
     if jax.default_backend() == "cpu" and (
         dy.shape[0] == 1  # one example: a gradient penalty's, under `jax.vmap` (below)
         or large_image  # at any stride
         or stride_1
         and (
             max(kernel_spatial) == 1
+            or medium_image
             or 2 * dy.shape[0] * dy.shape[1] * dy.shape[2] * x.shape[3] * dy.shape[3] >= _TAPS_MIN_FLOPS
             or dy.shape[1] > x.shape[1]
             or dy.shape[2] > x.shape[2]

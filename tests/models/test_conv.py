@@ -119,6 +119,33 @@ def test_kernel_gradient_of_a_large_image_runs_by_taps(batch, stride, features, 
     assert _dot_generals(kernel_grad, w) == (9 if taps and cpu else 0)
 
 
+@pytest.mark.parametrize(
+    "batch, size, padding, features_in, features_out, taps",
+    [
+        (100, 12, "VALID", 64, 64, True),  # Triple-GAN's C: 10x10 out, 10,000 rows
+        (64, 11, "SAME", 64, 64, True),  # 11x11, 7,744 rows
+        (64, 10, "SAME", 64, 64, False),  # 6,400 rows
+        (100, 9, "SAME", 64, 64, False),  # 9x9 out
+        (64, 14, "VALID", 16, 32, False),  # 12x12 out, 9,216 rows, few features
+    ],
+)
+def test_kernel_gradient_of_a_medium_image_at_stride_1_runs_by_taps(
+    batch, size, padding, features_in, features_out, taps
+):
+    """At stride 1, from 10x10 output pixels an example, 7,500 in the batch and 64 features in and
+    out, a kernel gradient is one product per tap on the CPU (measured faster: `_kernel_grad_by_taps`);
+    below, the convolution form. The values are JAX's own, within rounding."""
+    x = jax.random.normal(jax.random.PRNGKey(0), (batch, size, size, features_in))
+    w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, features_in, features_out)) / 8.0
+    args = ((1, 1), padding, (1, 1))
+    y0, vjp0 = jax.vjp(lambda w: _reference(x, w, *args), w)
+    dy = jnp.cos(y0)
+    kernel_grad = lambda w: jax.vjp(lambda w: _custom(x, w, *args), w)[1](dy)[0]  # noqa: E731
+    np.testing.assert_allclose(kernel_grad(w), vjp0(dy)[0], rtol=1e-5, atol=2e-3)
+    cpu = jax.default_backend() == "cpu"
+    assert _dot_generals(kernel_grad, w) == (9 if taps and cpu else 0)
+
+
 def test_per_example_gradient_penalty_takes_no_grouped_convolution():
     """A gradient penalty differentiates D one example at a time under `jax.vmap`
     (`penalties.per_example_input_gradients`); the kernel gradient of a convolution inside it is then
