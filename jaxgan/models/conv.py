@@ -184,8 +184,9 @@ def _kernel_grad_by_taps(x, dy, kernel_spatial, strides, padding, rhs_dilation, 
 
     In Triple-GAN's program (`triplegan_mnist`, 3 seeds in turn; `jax.profiler` thread seconds a
     step): convolutions 0.43 -> 0.29, matrix products 0.10 -> 0.17, fused elementwise 0.15 -> 0.17,
-    all 0.83 -> 0.76. Strided (each tap a strided slice;
-    convolution / by taps, ms):
+    all 0.83 -> 0.76.
+
+    Strided (each tap a strided slice; convolution / by taps, ms):
 
         batch 64, 28 -> 14, 4x4,  32 -> 64     18.9 /   8.2     batch 128, 24 -> 12, 3x3,  16 -> 32   6.7 /  2.5
         batch 64, 32 -> 16, 4x4, 128 -> 256   235   / 108       batch 64,  64 -> 32, 4x4,  64 -> 128  346 / 192
