@@ -41,7 +41,7 @@ def test_each_update_is_adams_on_the_gradient_plus_l2_times_the_parameters():
     assert float(state.hyperparams["l2_penalty"]) == pytest.approx(0.05)
 
 
-def test_zero_penalty_is_plain_adam_and_the_schedule_still_scales():
+def test_zero_penalty_is_plain_adam_and_a_schedule_scales_the_penalised_update():
     params = {"w": jnp.array([0.3, -1.2, 2.0])}
     grads = {"w": jnp.array([0.5, -0.25, 1.0])}
     plain = parts.optimizer(_spec(), "generator")
@@ -52,6 +52,13 @@ def test_zero_penalty_is_plain_adam_and_the_schedule_still_scales():
     u_half, _ = halved.update(grads, halved.init(params), params)
     np.testing.assert_allclose(u_zero["w"], u_plain["w"], rtol=1e-6)
     np.testing.assert_allclose(u_half["w"], 0.5 * np.asarray(u_plain["w"]), rtol=1e-6)
+    # with a penalty and a schedule: the schedule scales Adam's update of g + l2 θ (PyTorch's order)
+    penalised = parts.optimizer(_spec(l2_penalty=0.05), "generator")
+    both = parts.optimizer(_spec(l2_penalty=0.05, schedule={"name": "constant_schedule", "value": 0.5}), "generator")
+    u_pen, _ = penalised.update(grads, penalised.init(params), params)
+    u_both, _ = both.update(grads, both.init(params), params)
+    np.testing.assert_allclose(u_both["w"], 0.5 * np.asarray(u_pen["w"]), rtol=1e-6)
+    np.testing.assert_allclose(u_pen["w"], _adam_on_l2(params["w"], [grads["w"]], 0.05)[0], rtol=2e-5)
 
 
 @pytest.mark.parametrize("bad", [-1e-4, "5e-4", True, float("nan"), float("inf")])
