@@ -5,12 +5,22 @@ every device count); compiling each once per session keeps the suite fast on 2 C
 The settings go into the environment too, so that the subprocesses the tests start (multi-device
 checks with their own XLA_FLAGS, several hosts, the CLI) share the cache: JAX reads its
 `JAX_*` options from the environment at import.
+
+XLA compiles at backend optimisation level 0 (LLVM's -O0) in every test process, as the
+multi-device subprocesses always did (`tests.train.parallel_check.FAST_COMPILE`): the suite is
+compile-bound (test_conv: 112 of its 135 s in XLA's backend compile at the default level, 59 of
+84 s at level 0; 2026-12-06), and a test compares values, never speed. XLA_FLAGS is read when
+the first backend starts, after this file; a user's own XLA_FLAGS are kept.
 """
 
 import os
 import tempfile
 
-import jax
+_FAST_COMPILE = "--xla_backend_optimization_level=0"
+if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FAST_COMPILE}".strip()
+
+import jax  # noqa: E402 - after XLA_FLAGS
 
 _CACHE = os.environ.get("JAXGAN_TEST_COMPILATION_CACHE", os.path.join(tempfile.gettempdir(), "jaxgan-test-xla-cache"))
 _SETTINGS = {

@@ -133,7 +133,8 @@ def test_kid_on_whole_sets_matches_float64_reference_and_shared_mmd():
     assert result.std == 0.0
     assert result.mean == pytest.approx(_reference_mmd2_cubic(real, fake), rel=1e-4)
     shared = kernels.mmd2(real.astype(np.float32), fake.astype(np.float32), kernel=kernels.polynomial_kernel(3))
-    assert result.mean == pytest.approx(float(shared), rel=1e-5)
+    # float32 both, summed in different orders: MMD² is a difference of sums of ~1 (KID's is ~0.07)
+    assert result.mean == pytest.approx(float(shared), rel=1e-4)
 
 
 def test_kid_subsets_mean_std_and_determinism():
