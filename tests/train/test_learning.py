@@ -21,6 +21,7 @@ import pytest
 from jaxgan import metrics
 from jaxgan.config import pacgan_mixture_config
 from jaxgan.train import build, sampling, train_and_evaluate
+from tests.train.parallel_check import FAST_COMPILE
 
 
 def short_ring_config():
@@ -47,7 +48,7 @@ def test_ring_ns_captures_most_modes_over_four_seeds(tmp_path):
     collapsed G 1-2 modes.
     """
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    flags = os.environ.get("XLA_FLAGS", "").replace("--xla_backend_optimization_level=0", "").strip()
+    flags = os.environ.get("XLA_FLAGS", "").replace(FAST_COMPILE, "").strip()
     out = subprocess.run(
         [sys.executable, "-m", "tests.train.test_learning", str(tmp_path)],
         cwd=root,
