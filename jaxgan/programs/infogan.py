@@ -110,8 +110,8 @@ Measured (issue 25; `configs/infogan_mnist.py`, seed 0, `--config.eval_every=250
 - λ_cat = 2 (`--config.infogan.categorical_weight=2.0`, seed 0, the config's 3,000 steps, stopped
   at 1,410; 2026-12-06): code agreement 0.111, 0.611, 0.596, 0.631, 0.630 at 250 ... 1,250, against
   0.667, 0.667, 0.713, 0.740, 0.783 with λ_cat = 1 on the same seed (the first curve above, an
-  earlier code's rounding; one seed, a probe): a
-  heavier categorical bound did not make the codes choose digits sooner.
+  earlier code's rounding; one seed, a probe): a heavier categorical bound did not make the codes
+  choose digits sooner.
 """
 
 from __future__ import annotations
