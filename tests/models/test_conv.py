@@ -566,3 +566,41 @@ def test_compact_phases_of_a_phase_without_taps_sits_at_the_first_start():
     assert min(shifts) == 0 and new_lo >= 0 and new_hi >= 0
     empty = [p for p in range(3) if not matrix[p].any()]
     assert all(not compact[p].any() for p in empty)
+
+
+@pytest.mark.parametrize(
+    "batch, size, padding, kernel, features_in, features_out, shifted",
+    [
+        (8, 14, "SAME", 3, 64, 4, True),  # the seed DCGAN's last layer, its four phases stacked
+        (8, 14, "SAME", 5, 64, 1, True),
+        (4, 9, ((2, 1), (0, 3)), 4, 32, 16, True),  # uneven padding
+        (4, 7, ((2, 2), (2, 2)), 3, 32, 8, True),  # an output larger than the input (a phase grid)
+        (4, 9, "VALID", 3, 64, 32, True),  # x^T S (72 shifted features and more)
+        (8, 14, "SAME", 3, 32, 32, False),  # as many outputs as inputs
+        (8, 14, "SAME", 3, 128, 64, False),  # more than _SHIFT_DY_MAX_OUTPUTS outputs
+        (8, 14, "SAME", 3, 16, 4, False),  # fewer than _SHIFT_DY_MIN_INPUTS inputs
+    ],
+)
+def test_kernel_gradient_of_few_outputs_shifts_dy_at_stride_1(
+    batch, size, padding, kernel, features_in, features_out, shifted
+):
+    """At stride 1, with at most 32 outputs, twice as many inputs and 32 inputs or more, a kernel
+    gradient is one product of x with dy shifted once per tap, on the CPU; its values and its
+    second-order gradient are JAX's own within rounding (a batch of one keeps its own route)."""
+    x = jax.random.normal(jax.random.PRNGKey(0), (batch, size, size + 1, features_in))
+    w = jax.random.normal(jax.random.PRNGKey(1), (kernel, kernel, features_in, features_out)) / 8.0
+    args = ((1, 1), padding, (1, 1))
+    y0, vjp0 = jax.vjp(lambda w: _reference(x, w, *args), w)
+    dy = jnp.cos(y0)
+    kernel_grad = lambda w: jax.vjp(lambda w: _custom(x, w, *args), w)[1](dy)[0]  # noqa: E731
+    np.testing.assert_allclose(kernel_grad(w), vjp0(dy)[0], rtol=1e-5, atol=1e-4)
+    text = str(jax.make_jaxpr(kernel_grad)(w))
+    if jax.default_backend() == "cpu" and shifted:
+        assert text.count("dot_general") == 1
+    else:
+        assert text.count("dot_general") in (0, kernel * kernel)
+    # The second-order gradient (a penalty's) through this route is JAX's own too.
+    g_w = jnp.cos(w)
+    second = jax.grad(lambda x: jnp.vdot(jax.vjp(lambda w: _custom(x, w, *args), w)[1](dy)[0], g_w))(x)
+    second0 = jax.grad(lambda x: jnp.vdot(jax.vjp(lambda w: _reference(x, w, *args), w)[1](dy)[0], g_w))(x)
+    np.testing.assert_allclose(second, second0, rtol=1e-4, atol=1e-4)
