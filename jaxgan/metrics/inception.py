@@ -318,9 +318,19 @@ def _preprocess(images: jax.Array, convention: str) -> jax.Array:
     return PREPROCESSING[convention](images)
 
 
-@functools.partial(jax.jit, static_argnums=0)
+@functools.cache
+def _network_call():
+    """The network's compiled call, made at first use with `conv.compiler_options()` (XLA's own
+    convolutions on the CPU: 14.0 against 9.0 images a second through YNNPACK's)."""
+    return jax.jit(
+        lambda model, variables, images: model.apply(variables, images),
+        static_argnums=0,
+        compiler_options=conv.compiler_options(),
+    )
+
+
 def _network(model: InceptionV3, variables, images):
-    return model.apply(variables, images)
+    return _network_call()(model, variables, images)
 
 
 class InceptionFeatures:

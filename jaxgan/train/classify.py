@@ -19,6 +19,7 @@ import ml_collections
 import numpy as np
 
 from jaxgan.calls import run_call
+from jaxgan.models import conv
 from jaxgan.program import Call, Program
 from jaxgan.programs import family as family_lib
 from jaxgan.programs import registry
@@ -86,7 +87,9 @@ class Predictor:
         def predict(params, variables, x):
             return jnp.argmax(logits(params, variables, x), axis=-1).astype(jnp.int32)
 
-        self._predict = jax.jit(over_runs(predict, num_runs, in_axes=(0, 0, None), out_axes=0))
+        self._predict = jax.jit(
+            over_runs(predict, num_runs, in_axes=(0, 0, None), out_axes=0), compiler_options=conv.compiler_options()
+        )
 
     def predict(self, state: TrainState, x: np.ndarray) -> np.ndarray:
         params = jax.device_get(state.sampling_params(self.network))

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgan.calls import run_call
+from jaxgan.models import conv
 from jaxgan.program import Call, Program
 from jaxgan.train.run_axis import over_runs
 from jaxgan.train.state import TrainState
@@ -89,7 +90,8 @@ class Discriminator:
                 name, f"has a discriminator that returns an array of shape {shape} for {per_example} examples"
             )
         self._fn = jax.jit(
-            over_runs(lambda p, v, x: fn(p, v, x).reshape(-1), num_runs, in_axes=(0, 0, None), out_axes=0)
+            over_runs(lambda p, v, x: fn(p, v, x).reshape(-1), num_runs, in_axes=(0, 0, None), out_axes=0),
+            compiler_options=conv.compiler_options(),
         )
 
     def outputs(self, state: TrainState, inputs: dict[str, np.ndarray]) -> np.ndarray:

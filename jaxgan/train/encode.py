@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from jaxgan.models import conv
 from jaxgan.program import Program
 from jaxgan.programs import registry
 from jaxgan.train.run_axis import over_runs
@@ -52,7 +53,10 @@ class Encoder:
         self.batch_size = batch_size
 
         def jitted(fn):
-            return jax.jit(over_runs(lambda p, v, x: fn(program, p, v, x), num_runs, in_axes=(0, 0, None), out_axes=0))
+            return jax.jit(
+                over_runs(lambda p, v, x: fn(program, p, v, x), num_runs, in_axes=(0, 0, None), out_axes=0),
+                compiler_options=conv.compiler_options(),
+            )
 
         self._reconstruct = jitted(reconstruction.fn)
         self._encode = jitted(reconstruction.encode) if reconstruction.encode is not None else None

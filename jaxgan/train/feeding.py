@@ -19,6 +19,7 @@ import numpy as np
 from jax.sharding import PartitionSpec as P
 
 from jaxgan.data import pipeline
+from jaxgan.models import conv
 from jaxgan.train import build as build_lib
 from jaxgan.train import parallel, run_axis
 from jaxgan.train.sweeps import Runs
@@ -187,4 +188,4 @@ def make_call(
         state, metrics = mapped(state, *inputs)
         return state, run_axis.per_run_metrics(metrics, labels)
 
-    return jax.jit(call, donate_argnums=(0,) if donate else ())
+    return jax.jit(call, donate_argnums=(0,) if donate else (), compiler_options=conv.compiler_options())

@@ -7,6 +7,7 @@ import os
 import jax
 import numpy as np
 
+from jaxgan.models import conv
 from jaxgan.programs import registry
 from jaxgan.programs.family import Stages
 from jaxgan.train import build as build_lib
@@ -248,7 +249,10 @@ def write_reconstructions(workdir: str, *, out: str, split: str = "test", num: i
     count = len(dataset) if num is None else min(num, len(dataset))
     batch = dataset.get(np.arange(count))
     program = experiment.program
-    reconstruct = jax.jit(lambda params, variables, x: reconstruction.fn(program, params, variables, x))
+    reconstruct = jax.jit(
+        lambda params, variables, x: reconstruction.fn(program, params, variables, x),
+        compiler_options=conv.compiler_options(),
+    )
     per_run = []
     for run in range(sweeps.num_runs(config)):
         single = run_axis.unstack(state, run)

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgan.calls import draw_latents, run_call
+from jaxgan.models import conv
 from jaxgan.program import STEP, Normal
 from jaxgan.train import writers
 from jaxgan.train.run_axis import over_runs
@@ -50,7 +51,9 @@ class Sampler:
             values, _ = run_call(program, call, {network: params}, {network: variables}, inputs, jax.random.PRNGKey(0))
             return values[call.output_names[0]]
 
-        self._generate = jax.jit(over_runs(generate, num_runs, in_axes=(0, 0, None), out_axes=0))
+        self._generate = jax.jit(
+            over_runs(generate, num_runs, in_axes=(0, 0, None), out_axes=0), compiler_options=conv.compiler_options()
+        )
 
     def draw(self, state: TrainState, key: jax.Array, num: int, given: dict | None = None) -> dict[str, np.ndarray]:
         given = {name: np.asarray(value) for name, value in (given or {}).items()}
