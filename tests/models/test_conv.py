@@ -604,3 +604,40 @@ def test_kernel_gradient_of_few_outputs_shifts_dy_at_stride_1(
     second = jax.grad(lambda x: jnp.vdot(jax.vjp(lambda w: _custom(x, w, *args), w)[1](dy)[0], g_w))(x)
     second0 = jax.grad(lambda x: jnp.vdot(jax.vjp(lambda w: _reference(x, w, *args), w)[1](dy)[0], g_w))(x)
     np.testing.assert_allclose(second, second0, rtol=1e-4, atol=1e-4)
+
+
+def test_compiler_options_move_convolutions_off_ynnpack_on_cpu_with_the_same_values(monkeypatch):
+    """`conv.compiler_options()`: on the CPU, convolutions compile to XLA's own kernels (no
+    YNNPACK fusion holds one), their values and gradients YNNPACK's within float rounding; a
+    user's own XLA_FLAGS setting of the library fusions is left to rule."""
+    x = jax.random.normal(jax.random.PRNGKey(0), (8, 14, 14, 16))
+    w = jax.random.normal(jax.random.PRNGKey(1), (5, 5, 16, 32)) / 10.0
+
+    def loss(x, w):
+        return jnp.sum(jnp.sin(_custom(x, w, (2, 2), "SAME", (1, 1))))
+
+    def compiled(options):
+        return jax.jit(jax.value_and_grad(loss, (0, 1)), compiler_options=options).lower(x, w).compile()
+
+    options = conv.compiler_options()
+    if jax.default_backend() != "cpu":
+        assert options is None
+        return
+    assert options == {conv.YNN_FUSION_OPTION: "LIBRARY_FUSION_TYPE_REDUCE,LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"}
+    ours, default = compiled(options), compiled(None)
+    fusions = re.findall(
+        r"calls=%([\w.\-]+), backend_config=\{\"fusion_config\":\{\"kind\":\"__ynn_fusion\"", ours.as_text()
+    )
+    bodies = {name: re.search(rf"%{re.escape(name)} .*?\n}}", ours.as_text(), re.S).group(0) for name in fusions}
+    assert not any("convolution(" in body for body in bodies.values())
+    assert "convolution(" in ours.as_text()
+    for a, b in zip(jax.tree.leaves(ours(x, w)), jax.tree.leaves(default(x, w))):  # sums of ~400 products
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4 * float(jnp.max(jnp.abs(b))))
+    conv.compiler_options.cache_clear()
+    monkeypatch.setenv("XLA_FLAGS", f"--{conv.YNN_FUSION_OPTION}=-individual_dot")
+    try:
+        assert conv.compiler_options() is None
+    finally:
+        monkeypatch.undo()
+        conv.compiler_options.cache_clear()
+    assert conv.compiler_options() == options
