@@ -226,6 +226,25 @@ def _kernel_grad_by_taps(x, dy, kernel_spatial, strides, padding, rhs_dilation, 
         batch 128, 14 -> 7, 4x4,  64 -> 128    12.1 /  17.5     batch 64,  16 -> 8,  4x4, 256 -> 512 69.7 / 74.9
         batch 32, 32 -> 16, 4x4,  64 -> 64     20.6 /  22.8     (the last three below the sizes: convolutions)
 
+    Those rules hold where convolutions run on YNNPACK (jax 0.10's XLA:CPU default, which
+    `compiler_options` turns off in jaxgan's own compiled calls: the rules then apply only when
+    the user's XLA_FLAGS set the library fusions). On XLA's own (Eigen) convolutions the
+    convolution form is faster at every size measured (2026-12-07; inside a `lax.scan` of 4 or 2
+    gradients, 2 cores, median of 9; convolution / by taps, ms):
+
+        batch 100, 12x12 -> 10x10 ('valid'), 64 -> 64   10.5 /  15.7  (Triple-GAN's C, conv_2)
+        batch 100, 10x10, 128 -> 128                    19.7 /  30.1
+        batch 64,  14x14,  64 -> 128                    12.6 /  17.5
+        batch 64,  16x16, 256 -> 256                   106   / 164     (2.4 GFLOP a tap)
+        batch 64,  28x28,  16 -> 16                      4.9 /   7.6
+        batch 64,  28x28,  16 -> 32                      5.4, 7.5 / 6.6, 7.2   (two runs)
+        batch 64, 28 -> 14, 4x4,  32 -> 64               8.2 /  10.5
+        batch 64, 32 -> 16, 4x4, 128 -> 256            108   / 129
+        batch 64, 64 -> 32, 4x4,  64 -> 128            164   / 233
+        batch 64, 32 -> 16, 5x5,  64 -> 128             40.3 /  71.0
+        batch 128, 24 -> 12, 3x3, 16 -> 32               4.4 /   3.7
+
+    so there the taps remain for one example, a 1x1 kernel and an output larger than its input.
     The same products, summed in another order.
     """
     (kh, kw), ((top, bottom), (left, right)) = kernel_spatial, padding
@@ -305,8 +324,9 @@ def _kernel_grad_by_shifted_dy(x, dy, kernel_spatial, padding, precision):
 def _kernel_grad(x, dy, kernel_spatial, strides, padding, rhs_dilation, precision):
     """dw [kh, kw, I, O] as a canonical convolution of x^T [I, H, W, B] with dy^T [Ho, Wo, B, O]
     (on the CPU, by `_kernel_grad_by_shifted_dy` at stride 1 for few outputs beside the inputs;
-    by `_kernel_grad_by_taps` for one example or a large image at any stride, and at stride 1 for a
-    1x1 kernel or large products).
+    by `_kernel_grad_by_taps` for one example at any stride and, at stride 1, for a 1x1 kernel or
+    an output larger than the input; where convolutions run on YNNPACK, also for a large image at
+    any stride and for large products at stride 1).
 
     A 1x1 kernel's gradient is one matrix product x [B*H*W, I]^T dy [B*H*W, O], which XLA:CPU
     runs as a convolution 4-17x slower (measured, batch 64, 2 cores, convolution / product, ms:
@@ -331,14 +351,18 @@ def _kernel_grad(x, dy, kernel_spatial, strides, padding, rhs_dilation, precisio
     )
     if jax.default_backend() == "cpu" and stride_1 and dy.shape[0] > 1 and few_outputs:
         return _kernel_grad_by_shifted_dy(x, dy, kernel_spatial, padding, precision)
+    # The size rules were measured against YNNPACK's convolutions; jaxgan's own compiled calls run
+    # XLA's (`compiler_options`), whose convolution form is faster than the taps at every size
+    # measured (`_kernel_grad_by_taps`'s last table).
+    ynnpack = jax.default_backend() == "cpu" and compiler_options() is None
+    large_products = 2 * dy.shape[0] * dy.shape[1] * dy.shape[2] * x.shape[3] * dy.shape[3] >= _TAPS_MIN_FLOPS
     if jax.default_backend() == "cpu" and (
         dy.shape[0] == 1  # one example: a gradient penalty's, under `jax.vmap` (below)
-        or large_image  # at any stride
+        or (ynnpack and large_image)  # at any stride
         or stride_1
         and (
             max(kernel_spatial) == 1
-            or medium_image
-            or 2 * dy.shape[0] * dy.shape[1] * dy.shape[2] * x.shape[3] * dy.shape[3] >= _TAPS_MIN_FLOPS
+            or (ynnpack and (medium_image or large_products))
             or dy.shape[1] > x.shape[1]
             or dy.shape[2] > x.shape[2]
         )

@@ -65,8 +65,9 @@ def test_values_and_gradients_equal_lax(size, kernel, stride, padding, dilation,
     "kernel, padding", [(3, "SAME"), (3, "VALID"), (4, ((2, 1), (0, 3))), (5, ((1, 1), (2, 2))), (1, ((1, 0), (0, 1)))]
 )
 def test_kernel_gradient_by_taps_equals_lax(kernel, padding, monkeypatch):
-    """Above `_TAPS_MIN_FLOPS` a tap (lowered here), a stride-1 kernel gradient is one matrix product
-    per tap on the CPU; a 1x1 kernel's always is."""
+    """Where convolutions run on YNNPACK, above `_TAPS_MIN_FLOPS` a tap (lowered here), a stride-1
+    kernel gradient is one matrix product per tap on the CPU; a 1x1 kernel's always is."""
+    monkeypatch.setattr(conv, "compiler_options", lambda: None)  # YNNPACK's convolutions
     monkeypatch.setattr(conv, "_TAPS_MIN_FLOPS", 0)
     x = jax.random.normal(jax.random.PRNGKey(0), (2, 32, 33, 3))
     w = jax.random.normal(jax.random.PRNGKey(1), (kernel, kernel, 3, 4))
@@ -101,13 +102,27 @@ def _dot_generals(fn, *args) -> int:
     return str(jax.make_jaxpr(fn)(*args)).count("dot_general")
 
 
+def _ynnpack(monkeypatch, ynnpack: bool) -> None:
+    """The routes for convolutions on YNNPACK (no compiler options) or on XLA's own kernels (jaxgan's
+    `compiler_options`, the CPU default of its compiled calls)."""
+    if ynnpack:
+        monkeypatch.setattr(conv, "compiler_options", lambda: None)
+    else:
+        monkeypatch.setattr(conv, "compiler_options", lambda: {conv.YNN_FUSION_OPTION: "LIBRARY_FUSION_TYPE_REDUCE"})
+
+
+@pytest.mark.parametrize("ynnpack", [True, False])
 @pytest.mark.parametrize(
     "batch, stride, features, taps", [(16, 1, 16, True), (16, 1, 8, False), (64, 2, 16, True), (16, 2, 16, False)]
 )
-def test_kernel_gradient_of_a_large_image_runs_by_taps(batch, stride, features, taps):
-    """From 12x12 output pixels an example, 64x14x14 in the batch and 16 features in and out, a
-    kernel gradient is one product per tap on the CPU at any stride, whatever its FLOPs (measured:
-    the convolution form is slower there, `_kernel_grad_by_taps`); below, the convolution form."""
+def test_kernel_gradient_of_a_large_image_runs_by_taps(batch, stride, features, taps, ynnpack, monkeypatch):
+    """Where convolutions run on YNNPACK, from 12x12 output pixels an example, 64x14x14 in the batch
+    and 16 features in and out, a kernel gradient is one product per tap on the CPU at any stride,
+    whatever its FLOPs (measured: the convolution form is slower there, `_kernel_grad_by_taps`);
+    below, the convolution form. On XLA's own convolutions (jaxgan's compiled calls), always the
+    convolution form (measured faster at every size)."""
+    _ynnpack(monkeypatch, ynnpack)
+    taps = taps and ynnpack
     x = jax.random.normal(jax.random.PRNGKey(0), (batch, 28, 28, features))
     w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, features, 16))
     _check_kernel_gradient_route(x, w, ((stride, stride), "SAME", (1, 1)), taps, atol=1e-3)
@@ -124,6 +139,7 @@ def _check_kernel_gradient_route(x, w, args, taps: bool, atol: float) -> None:
     assert _dot_generals(kernel_grad, w) == (9 if taps and cpu else 0)
 
 
+@pytest.mark.parametrize("ynnpack", [True, False])
 @pytest.mark.parametrize(
     "batch, size, padding, features_in, features_out, taps",
     [
@@ -135,11 +151,14 @@ def _check_kernel_gradient_route(x, w, args, taps: bool, atol: float) -> None:
     ],
 )
 def test_kernel_gradient_of_a_medium_image_at_stride_1_runs_by_taps(
-    batch, size, padding, features_in, features_out, taps
+    batch, size, padding, features_in, features_out, taps, ynnpack, monkeypatch
 ):
-    """At stride 1, from 10x10 output pixels an example, 7,500 in the batch and 64 features in and
-    out, a kernel gradient is one product per tap on the CPU (measured faster: `_kernel_grad_by_taps`);
-    below, the convolution form. The values are JAX's own, within rounding."""
+    """Where convolutions run on YNNPACK, at stride 1, from 10x10 output pixels an example, 7,500 in
+    the batch and 64 features in and out, a kernel gradient is one product per tap on the CPU
+    (measured faster: `_kernel_grad_by_taps`); below, and on XLA's own convolutions at any size, the
+    convolution form. The values are JAX's own, within rounding."""
+    _ynnpack(monkeypatch, ynnpack)
+    taps = taps and ynnpack
     x = jax.random.normal(jax.random.PRNGKey(0), (batch, size, size, features_in))
     w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, features_in, features_out)) / 8.0
     _check_kernel_gradient_route(x, w, ((1, 1), padding, (1, 1)), taps, atol=2e-3)
