@@ -229,7 +229,7 @@ def _kernel_grad_by_taps(x, dy, kernel_spatial, strides, padding, rhs_dilation, 
     Those rules hold where convolutions run on YNNPACK (jax 0.10's XLA:CPU default, which
     `compiler_options` turns off in jaxgan's own compiled calls: the rules then apply only when
     the user's XLA_FLAGS set the library fusions). On XLA's own (Eigen) convolutions the
-    convolution form is faster at every size measured (2026-12-07; inside a `lax.scan` of 4 or 2
+    convolution form is faster at every size measured but two small near-ties (2026-12-07; inside a `lax.scan` of 4 or 2
     gradients, 2 cores, median of 9; convolution / by taps, ms):
 
         batch 100, 12x12 -> 10x10 ('valid'), 64 -> 64   10.5 /  15.7  (Triple-GAN's C, conv_2)
@@ -353,7 +353,7 @@ def _kernel_grad(x, dy, kernel_spatial, strides, padding, rhs_dilation, precisio
         return _kernel_grad_by_shifted_dy(x, dy, kernel_spatial, padding, precision)
     # The size rules were measured against YNNPACK's convolutions; jaxgan's own compiled calls run
     # XLA's (`compiler_options`), whose convolution form is faster than the taps at every size
-    # measured (`_kernel_grad_by_taps`'s last table).
+    # measured but two small near-ties (`_kernel_grad_by_taps`'s last table).
     ynnpack = jax.default_backend() == "cpu" and compiler_options() is None
     large_products = 2 * dy.shape[0] * dy.shape[1] * dy.shape[2] * x.shape[3] * dy.shape[3] >= _TAPS_MIN_FLOPS
     if jax.default_backend() == "cpu" and (
