@@ -82,6 +82,9 @@ def settings() -> ml_collections.ConfigDict:
             "labelled_weight": 1.0,  # R_L: C's cross-entropy on the labelled pairs
             "pseudo_label_weight": 0.1,  # α_P of R_P, C's cross-entropy on G's pairs (G(z, y), y)
             "pseudo_label_start": 0,  # the step from which R_P is on (the code: epoch 300 of 1000)
+            # the step from which C's adversarial term is on: before it C trains on its own losses (R_L,
+            # entropy, balance) while G and D train beside it (the code: 30 epochs of C alone, 3,000 updates)
+            "adversarial_start": 0,
             "entropy_weight": 0.3,  # C's mean entropy on unlabelled inputs (the code's)
             "balance_weight": 1e-3,  # C's mean prediction against the uniform distribution (the code's)
             "generator_loss": "non_saturating",  # G: (1 - α) E -log D ("non_saturating") or its part of U
@@ -110,11 +113,23 @@ def _generator_term(alpha: float, minimax: bool) -> Term:
     return Term("objective", fn, ("d_generator",))
 
 
+def _from_step(ctx, start: int):
+    """1 from step `start` on, else 0 (1 where the step is not known, e.g. outside training)."""
+    return (ctx.step >= start).astype("float32") if ctx.step is not None else 1.0
+
+
 def _classifier_terms(
-    *, alpha: float, labelled: float, pseudo: float, pseudo_start: int, entropy: float, balance: float
+    *,
+    alpha: float,
+    labelled: float,
+    pseudo: float,
+    pseudo_start: int,
+    adversarial_start: int,
+    entropy: float,
+    balance: float,
 ) -> tuple[Term, ...]:
     def adversarial(ctx, d_classifier, logits):
-        return losses_lib.triplegan_classifier_adversarial_loss(
+        return _from_step(ctx, adversarial_start) * losses_lib.triplegan_classifier_adversarial_loss(
             ctx.gather(d_classifier), ctx.gather(logits), alpha=alpha
         )
 
@@ -122,8 +137,7 @@ def _classifier_terms(
         return losses_lib.triplegan_pseudo_label_loss(ctx.gather(logits), ctx.gather(labels))
 
     def pseudo_label(ctx, logits, labels):
-        on = (ctx.step >= pseudo_start).astype("float32") if ctx.step is not None else 1.0
-        return on * losses_lib.triplegan_pseudo_label_loss(ctx.gather(logits), ctx.gather(labels))
+        return _from_step(ctx, pseudo_start) * losses_lib.triplegan_pseudo_label_loss(ctx.gather(logits), ctx.gather(labels))
 
     def entropy_fn(ctx, logits):
         return losses_lib.triplegan_entropy_loss(ctx.gather(logits))
@@ -156,6 +170,7 @@ def program(
     labelled_weight: float = 1.0,
     pseudo_label_weight: float = 0.1,
     pseudo_label_start: int = 0,
+    adversarial_start: int = 0,
     entropy_weight: float = 0.3,
     balance_weight: float = 1e-3,
     generator_loss: str = "non_saturating",
@@ -216,6 +231,7 @@ def program(
             labelled=labelled_weight,
             pseudo=pseudo_label_weight,
             pseudo_start=pseudo_label_start,
+            adversarial_start=adversarial_start,
             entropy=entropy_weight,
             balance=balance_weight,
         ),
@@ -252,6 +268,7 @@ def build(parts: Parts) -> Program:
         for name in ("labelled_weight", "pseudo_label_weight", "entropy_weight", "balance_weight")
     }
     pseudo_label_start = parts.integer("pseudo_label_start", 0)
+    adversarial_start = parts.integer("adversarial_start", 0)
     generator_loss = parts.choice("generator_loss", GENERATOR_LOSSES)
     classifier_ema = check_number("triplegan.classifier_ema", parts.settings.classifier_ema, 0.0, 1.0, closed_low=True)
     if classifier_ema == 1.0:
@@ -288,6 +305,7 @@ def build(parts: Parts) -> Program:
         alpha=alpha,
         classifier_data_share=classifier_data_share,
         pseudo_label_start=pseudo_label_start,
+        adversarial_start=adversarial_start,
         generator_loss=generator_loss,
         ema=ema,
         **weights,

@@ -45,7 +45,7 @@ class ClassifierBody(nn.Module):
         return nn.Dense(K)(jnp.tanh(nn.Dense(4)(x))) * 3.0
 
 
-def _program(generator_loss="non_saturating", pseudo_label_start=0):
+def _program(generator_loss="non_saturating", pseudo_label_start=0, adversarial_start=0):
     sgd = lambda: optax.inject_hyperparams(optax.sgd)(learning_rate=LEARNING_RATE)  # noqa: E731
     return triplegan.program(
         generator=Generator(),
@@ -58,6 +58,7 @@ def _program(generator_loss="non_saturating", pseudo_label_start=0):
         num_classes=K,
         alpha=ALPHA,
         pseudo_label_start=pseudo_label_start,
+        adversarial_start=adversarial_start,
         generator_loss=generator_loss,
         **WEIGHTS,
     )
@@ -82,7 +83,7 @@ def _latents(state, group: int):
     return z, label
 
 
-def _reference(state, batch, generator_loss, pseudo_on):
+def _reference(state, batch, generator_loss, pseudo_on, adversarial_on):
     """The step written out: D's cross-entropy, G's loss at the new D, C's loss at the new D and G; SGD by hand."""
     G = lambda p, z, y: Generator().apply({"params": p}, z, y, train=True)  # noqa: E731
     D = lambda p, x, y: Discriminator().apply({"params": p}, x, y, train=True)  # noqa: E731
@@ -119,7 +120,7 @@ def _reference(state, batch, generator_loss, pseudo_on):
         logits = C(pc, x)
         probabilities = jax.nn.softmax(logits)
         y_hat = jnp.argmax(logits, axis=-1)
-        adversarial = ALPHA * jnp.mean(jnp.max(probabilities, axis=-1) * -log_sigmoid(D(pd, x, y_hat)))
+        adversarial = adversarial_on * ALPHA * jnp.mean(jnp.max(probabilities, axis=-1) * -log_sigmoid(D(pd, x, y_hat)))
         cross_entropy = lambda logits, y: -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], 1))  # noqa: E731
         labelled = cross_entropy(C(pc, xl), yl)
         pseudo = cross_entropy(C(pc, G(pg, z2, y2)), y2) if pseudo_on else 0.0
@@ -147,23 +148,26 @@ def _batch():
 
 
 @pytest.mark.parametrize(
-    "generator_loss, pseudo_label_start", [("non_saturating", 0), ("minimax", 0), ("non_saturating", 1)]
+    "generator_loss, pseudo_label_start, adversarial_start",
+    [("non_saturating", 0, 0), ("minimax", 0, 0), ("non_saturating", 1, 0), ("non_saturating", 0, 1)],
 )
-def test_one_step_of_each_group_equals_the_hand_written_update(generator_loss, pseudo_label_start):
-    program = _program(generator_loss, pseudo_label_start)
+def test_one_step_of_each_group_equals_the_hand_written_update(generator_loss, pseudo_label_start, adversarial_start):
+    program = _program(generator_loss, pseudo_label_start, adversarial_start)
     assert [group.name for group in program.groups] == ["discriminator", "generator", "classifier"]
     assert program.groups[1].reuse == ("fake",)  # G reuses D's group's samples
     batch = _batch()
     state = _state(program)
     new_state, metrics = jax.jit(make_train_step(program))(state, {k: v[None] for k, v in batch.items()})
     pseudo_on = pseudo_label_start == 0  # R_P is off before its start step (the step counter is 0 here)
-    (pg, pd, pc), d_loss, g_loss, c_loss = jax.jit(_reference, static_argnums=(2, 3))(
-        state, batch, generator_loss, pseudo_on
+    adversarial_on = adversarial_start == 0  # so is C's adversarial term before its own
+    (pg, pd, pc), d_loss, g_loss, c_loss = jax.jit(_reference, static_argnums=(2, 3, 4))(
+        state, batch, generator_loss, pseudo_on, adversarial_on
     )
     np.testing.assert_allclose(metrics["d_loss"], d_loss, rtol=1e-5)
     np.testing.assert_allclose(metrics["g_loss"], g_loss, rtol=1e-5)
     np.testing.assert_allclose(metrics["c_loss"], c_loss, rtol=1e-5)
     assert (float(metrics["c_pseudo_label"]) > 0) == pseudo_on
+    assert (float(metrics["c_adversarial"]) > 0) == adversarial_on
     for name, expected in (("generator", pg), ("discriminator", pd), ("classifier", pc)):
         for got, want in zip(jax.tree.leaves(new_state.params[name]), jax.tree.leaves(expected), strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
@@ -247,6 +251,10 @@ def test_classify_answers_with_the_classifier_at_its_average(trained):
         (
             lambda c: c.triplegan.update(pseudo_label_start=-1),
             r"^config.triplegan.pseudo_label_start must be an integer >= 0",
+        ),
+        (
+            lambda c: c.triplegan.update(adversarial_start=-5),
+            r"^config.triplegan.adversarial_start must be an integer >= 0; got -5",
         ),
         (
             lambda c: c.triplegan.update(generator_loss="hinge"),
