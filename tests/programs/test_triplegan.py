@@ -148,18 +148,28 @@ def _batch():
 
 
 @pytest.mark.parametrize(
-    "generator_loss, pseudo_label_start, adversarial_start",
-    [("non_saturating", 0, 0), ("minimax", 0, 0), ("non_saturating", 1, 0), ("non_saturating", 0, 1)],
+    "generator_loss, pseudo_label_start, adversarial_start, step",
+    [
+        ("non_saturating", 0, 0, 0),
+        ("minimax", 0, 0, 0),
+        ("non_saturating", 1, 0, 0),
+        ("non_saturating", 0, 1, 0),
+        ("non_saturating", 2, 2, 2),  # both terms on at their start step
+        ("non_saturating", 3, 3, 2),  # both off the step before
+    ],
 )
-def test_one_step_of_each_group_equals_the_hand_written_update(generator_loss, pseudo_label_start, adversarial_start):
+def test_one_step_of_each_group_equals_the_hand_written_update(
+    generator_loss, pseudo_label_start, adversarial_start, step
+):
     program = _program(generator_loss, pseudo_label_start, adversarial_start)
     assert [group.name for group in program.groups] == ["discriminator", "generator", "classifier"]
     assert program.groups[1].reuse == ("fake",)  # G reuses D's group's samples
     batch = _batch()
     state = _state(program)
+    state = state.replace(step=jnp.asarray(step, state.step.dtype))
     new_state, metrics = jax.jit(make_train_step(program))(state, {k: v[None] for k, v in batch.items()})
-    pseudo_on = pseudo_label_start == 0  # R_P is off before its start step (the step counter is 0 here)
-    adversarial_on = adversarial_start == 0  # so is C's adversarial term before its own
+    pseudo_on = step >= pseudo_label_start  # R_P is off before its start step
+    adversarial_on = step >= adversarial_start  # so is C's adversarial term before its own
     (pg, pd, pc), d_loss, g_loss, c_loss = jax.jit(_reference, static_argnums=(2, 3, 4))(
         state, batch, generator_loss, pseudo_on, adversarial_on
     )
