@@ -61,6 +61,23 @@ def test_targets_read_the_means_and_the_worst_seed():
     assert "no dcgan_mnist row" in began.reached(shares, {})
 
 
+def test_progans_target_reads_the_dcgan_trained_at_least_as_long_as_it():
+    """FID at most the DCGAN's, against the DCGAN row trained for at least ProGAN's wall time per
+    seed when there is one (else the DCGAN's own row, whose shorter time fails the comparison)."""
+    progan = next(entry for entry in families.ENTRIES if entry.name == "progan_mnist")
+    stats = {"fid_classifier": families.summary([28.0, 30.0, 32.0], False), "wall_per_seed": {"mean": 600.0}}
+    short = {"fid_classifier": families.summary([40.0], False), "wall_per_seed": {"mean": 240.0}}
+    long = {"fid_classifier": families.summary([31.0], False), "wall_per_seed": {"mean": 700.0}}
+    assert progan.reached(stats, {"dcgan_mnist": short, families.PROGAN_REFERENCE: long}) is True
+    # the reference row is read first; FID lower than its 40.0, but it trained for less time
+    assert "at 2.5x its wall time" in progan.reached(stats, {"dcgan_mnist": long, families.PROGAN_REFERENCE: short})
+    assert "at 2.5x its wall time" in progan.reached(stats, {"dcgan_mnist": short})
+    assert progan.reached(stats, {"dcgan_mnist": long}) is True  # no reference row: the DCGAN's own
+    better = {**long, "fid_classifier": families.summary([29.0], False)}
+    assert "FID 30.0 against the seed DCGAN's 29.0" in progan.reached(stats, {families.PROGAN_REFERENCE: better})
+    assert "no dcgan_mnist row" in progan.reached(stats, {})
+
+
 def test_srgans_target_reads_its_accuracy_bicubics_and_the_srresnet_rows_feature_distance():
     srgan = next(entry for entry in families.ENTRIES if entry.name == "srgan_mnist")
     assert next(entry for entry in families.ENTRIES if entry.name == "srresnet_mse").overrides == (
