@@ -236,7 +236,7 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     Entry(
         "infogan_mnist_seeds_3_5",
-        "infogan (seeds 3-5: where the 2,250-step config fell short)",
+        "infogan (seeds 3-5)",
         "infogan_mnist",
         "code_agreement,matched_classifier_accuracy,fid",
         _INFOGAN_FIGURES,

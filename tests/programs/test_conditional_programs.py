@@ -4,6 +4,9 @@ the semi-supervised labelled subset, the sampler's labels, and the refusals of b
 
 from __future__ import annotations
 
+import os
+import runpy
+
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -16,6 +19,7 @@ from jaxgan.programs import infogan, registry
 from jaxgan.train import build, restore, run_axis, sampling, sweeps
 from tests.train.helpers import batch_for, conditional_ring_config, tiny_ring_config
 
+INFOGAN_MNIST = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "infogan_mnist.py")
 LEARNING_RATE = 1e-2
 NUM_CATEGORIES, NUM_CONTINUOUS, LATENT_DIM = 4, 2, 3
 
@@ -223,6 +227,8 @@ def test_released_code_sets_chen_et_als_settings_and_g_draws_its_own_latents():
     assert (config.model.generator.output, config.model.discriminator.input_range) == ("sigmoid", "unit")
     assert config.model.generator.batch_norm_scale_stddev == config.model.discriminator.batch_norm_scale_stddev == 0.02
     assert (config.infogan.head_init_stddev, config.infogan.q_batch_norm_scale_stddev) == (0.02, 0.02)
+    configured = infogan.released_code(runpy.run_path(INFOGAN_MNIST)["get_config"]())  # λ_cont 0.1 there
+    assert configured.infogan.continuous_weight == config.infogan.continuous_weight == 1.0
     experiment = build.build(config)
     discriminator_group, generator_group = experiment.program.groups
     assert generator_group.reuse == () and generator_group.latents == discriminator_group.latents
