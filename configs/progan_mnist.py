@@ -11,9 +11,10 @@ features, seeds 0-2 (results/progan.md): 600 / 600 / 1,200 with fade 0.5 (the co
 2026-12-07) 49.8 ± 5.9 at 7 min 07 s a seed; 1,500 / 1,500 / 800 with fade 0.5 32.5 ± 8.2 at 10 min
 00 s; these 30.7 ± 6.0 at 9 min 31 s (the last stage was still improving fast at its end: FID
 -5 to -20 from step 3,500 to 3,800 of the schedule before). The EMA of G decays at 0.99 rather
-than the paper's 0.999: a stage of 950 steps fading in over 237, and an average over ~1,000 steps would still hold the fresh level's
-initial weights. Channels per level 64, 32, 16 (the paper's 512 ... 16, scaled down for 28x28 digits
-on 2 CPU cores; 32, 16, 8 gave FID 73.0 against 30.9 for these, seed 0, results/progan.md).
+than the paper's 0.999: a stage of 950 steps fading in over 237, and an average over ~1,000 steps
+would still hold the fresh level's initial weights. Channels per level 64, 32, 16 (the paper's
+512 ... 16, scaled down for 28x28 digits on 2 CPU cores; 32, 16, 8 gave FID 73.0 against 30.9 for
+these, seed 0, results/progan.md).
 
 Speed on 2 CPU cores (steps/s at 7x7, 14x14, 28x28, 10 steps a call, XLA's own convolutions): 23,
 8.2, 3.9. Until `jaxgan.models.conv`'s input and kernel gradients had loop-safe gradients of their
