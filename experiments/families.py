@@ -199,7 +199,7 @@ ENTRIES: tuple[Entry, ...] = (
         (_FID,),
         "(reference for ProGAN's FID: the seed DCGAN trained at least as long as `progan_mnist` per seed)",
         separate_seeds=True,
-        # 5,000 steps: 10 min 08 s a seed alone on the 2 cores (measured), against ProGAN's 10 min 00 s (2026-12-07)
+        # 5,000 steps: 10 min 08 s a seed alone on the 2 cores (measured), against ProGAN's 9 min 31 s (2026-12-07)
         num_steps=5000,
     ),
     Entry(
