@@ -128,10 +128,11 @@ def test_infogan_step_equals_the_hand_written_update(q_trains_with, noise, draws
         assert moved == 0.0
 
 
-@pytest.mark.parametrize("step,same_as", [(0, "no continuous bound"), (1, "no continuous bound"), (2, "no warm-up")])
-def test_continuous_warmup_drops_the_continuous_bound_before_its_step_and_only_then(step, same_as):
-    """`continuous_warmup_steps=2`: the updates at steps 0 and 1 are those of λ_cont = 0 (the bound
-    logged as 0), the update at step 2 that of the run without a warm-up (the bound at λ_cont)."""
+@pytest.mark.parametrize("kind", ["categorical", "continuous"])
+@pytest.mark.parametrize("step,same_as", [(0, "no bound"), (1, "no bound"), (2, "no warm-up")])
+def test_a_bounds_warmup_drops_it_before_its_step_and_only_then(kind, step, same_as):
+    """`<kind>_warmup_steps=2`: the updates at steps 0 and 1 are those of λ = 0 for that bound (the
+    bound logged as 0), the update at step 2 that of the run without a warm-up (the bound at λ)."""
 
     def update(**settings):
         config = _infogan_config(**{"q_batch_norm": False, "continuous_weight": 0.5, **settings})
@@ -140,9 +141,10 @@ def test_continuous_warmup_drops_the_continuous_bound_before_its_step_and_only_t
         state = state.replace(step=jnp.asarray(step, state.step.dtype))
         return jax.jit(build.train_step(experiment))(state, batch_for(experiment, config))
 
-    got, got_metrics = update(continuous_warmup_steps=2)
-    want, want_metrics = update(**({"continuous_weight": 0.0} if same_as == "no continuous bound" else {}))
-    other, _ = update(**({"continuous_weight": 0.0} if same_as == "no warm-up" else {}))
+    no_bound = {f"{kind}_weight": 0.0}
+    got, got_metrics = update(**{f"{kind}_warmup_steps": 2})
+    want, want_metrics = update(**(no_bound if same_as == "no bound" else {}))
+    other, _ = update(**(no_bound if same_as == "no warm-up" else {}))
     for a, b in zip(jax.tree.leaves(got.params), jax.tree.leaves(want.params), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     moved = max(
@@ -150,19 +152,18 @@ def test_continuous_warmup_drops_the_continuous_bound_before_its_step_and_only_t
     )
     assert moved > 1e-5  # the two references differ: the comparison can fail
     for group in ("d", "g"):
-        logged = float(got_metrics[f"{group}_negative_mutual_information_continuous"])
+        name = f"{group}_negative_mutual_information_{kind}"
         if same_as == "no warm-up":
-            np.testing.assert_allclose(
-                logged, want_metrics[f"{group}_negative_mutual_information_continuous"], rtol=1e-6
-            )
-            assert logged != 0.0
+            np.testing.assert_allclose(got_metrics[name], want_metrics[name], rtol=1e-6)
+            assert float(got_metrics[name]) != 0.0
         else:
-            assert logged == 0.0
+            assert float(got_metrics[name]) == 0.0
 
 
-def test_a_negative_continuous_warmup_is_refused_in_one_sentence():
-    with pytest.raises(ValueError, match=r"config.infogan.continuous_warmup_steps must be an integer >= 0; got -1."):
-        build.build(_infogan_config(continuous_warmup_steps=-1))
+@pytest.mark.parametrize("kind", ["categorical", "continuous"])
+def test_a_negative_warmup_is_refused_in_one_sentence(kind):
+    with pytest.raises(ValueError, match=rf"config.infogan.{kind}_warmup_steps must be an integer >= 0; got -1."):
+        build.build(_infogan_config(**{f"{kind}_warmup_steps": -1}))
 
 
 def test_infogan_traversal_rows_are_codes_and_columns_move_the_first_continuous_code():
