@@ -61,6 +61,7 @@ def _fresh(runs: int, run_devices: int, xla_flags: str = "") -> list[str]:
     return out.stdout.split()
 
 
+@pytest.mark.slow  # four fresh processes, each importing JAX
 @pytest.mark.parametrize("runs", [1, 4])
 def test_a_cpu_device_a_core_for_many_runs_when_nothing_set_the_count(runs):
     cores = len(os.sched_getaffinity(0))
