@@ -157,7 +157,6 @@ import functools
 import math
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
@@ -294,8 +293,8 @@ def mutual_information_term(
             value = -losses_lib.infogan_gaussian_mutual_information(
                 q[:, num_categories:], codes, prior_entropy=prior_entropy
             )
-        if warmup_steps > 0:  # ctx.step: the state's step counter before this update
-            value = jnp.where(ctx.step >= warmup_steps, value, jnp.zeros_like(value))
+        if warmup_steps > 0:
+            value = terms.from_step(ctx, warmup_steps) * value
         return value
 
     reads = ("d_fake.q", "code" if kind == "categorical" else "continuous")

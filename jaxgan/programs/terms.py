@@ -21,6 +21,13 @@ from jaxgan import tricks
 from jaxgan.program import Call, Group, Inputs, Term
 
 
+def from_step(ctx, start: int):
+    """A term's gate: 1 from step `start` of the run on, else 0 (1 where the step is not known,
+    e.g. outside training, and always when `start` is 0); `ctx.step` is the state's counter
+    before the update."""
+    return (ctx.step >= start).astype("float32") if ctx.step is not None and start > 0 else 1.0
+
+
 def gathered_mean(ctx, per_example):
     """The mean of a per-example value over the global batch (the same on every device)."""
     return jnp.mean(ctx.gather(per_example))

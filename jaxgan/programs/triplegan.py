@@ -121,11 +121,6 @@ def _generator_term(alpha: float, minimax: bool) -> Term:
     return Term("objective", fn, ("d_generator",))
 
 
-def _from_step(ctx, start: int):
-    """1 from step `start` on, else 0 (1 where the step is not known, e.g. outside training)."""
-    return (ctx.step >= start).astype("float32") if ctx.step is not None and start > 0 else 1.0
-
-
 def _classifier_terms(
     *,
     alpha: float,
@@ -137,7 +132,7 @@ def _classifier_terms(
     balance: float,
 ) -> tuple[Term, ...]:
     def adversarial(ctx, d_classifier, logits):
-        return _from_step(ctx, adversarial_start) * losses_lib.triplegan_classifier_adversarial_loss(
+        return terms.from_step(ctx, adversarial_start) * losses_lib.triplegan_classifier_adversarial_loss(
             ctx.gather(d_classifier), ctx.gather(logits), alpha=alpha
         )
 
@@ -145,7 +140,7 @@ def _classifier_terms(
         return losses_lib.triplegan_pseudo_label_loss(ctx.gather(logits), ctx.gather(labels))
 
     def pseudo_label(ctx, logits, labels):
-        return _from_step(ctx, pseudo_start) * losses_lib.triplegan_pseudo_label_loss(
+        return terms.from_step(ctx, pseudo_start) * losses_lib.triplegan_pseudo_label_loss(
             ctx.gather(logits), ctx.gather(labels)
         )
 
