@@ -12,24 +12,8 @@ and 1e-3 for G (InfoGAN's), batch 64 of each domain, z ~ N(0, I_100), 3,000 step
 `train[:90%]` (2,250 digits per domain); evaluated at the end on 2,000 pairs.
 """
 
-from jaxgan.config import dcgan_mnist_config, model_config
 from jaxgan.programs import cogan
 
 
 def get_config():
-    config = dcgan_mnist_config()
-    config.program = "cogan"
-    config.data.name = "digits2inverted"
-    config.data.split = "train[:90%]"
-    config.model.generator = model_config("generator", cogan.NETWORK, body="infogan", use_batch_norm=True)
-    config.model.discriminator = model_config(
-        "discriminator", cogan.NETWORK, body="lenet", features=40, dropout_rate=0.0
-    )
-    # read by jaxgan/programs/cogan.py; G's first three layers shared (all but the output layer)
-    config.cogan = cogan.FAMILY.default_settings(shared_generator_layers=3)
-    config.optimizer.generator.learning_rate = 1e-3
-    config.num_steps = 3000
-    config.checkpoint_every = config.sample_every = 1000
-    config.evaluators = "pair_agreement"
-    config.num_eval_samples = 2000
-    return config
+    return cogan.base_config("digits2inverted")

@@ -15,7 +15,7 @@ Names (`names()`):
   dataset.json (`folder.py`); "array:<file>": a .npy of images or a .npz with `x` and `label`
   (`array_file.py`). `fingerprint(name)` identifies their data.
 - Translation (`translation.py`): "edges2digits" and "lowres2digits" (paired `source`, `target`),
-  "digits2inverted" (unpaired `x`, `y`), from the bundled digits; "cycle_gan/<pair>" and "tfds_pair:<name>" from
+  "digits2inverted" and "digits2negatives" (unpaired `x`, `y`), from the bundled digits; "cycle_gan/<pair>" and "tfds_pair:<name>" from
   tensorflow-datasets.
 """
 

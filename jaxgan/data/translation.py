@@ -10,6 +10,8 @@ held-out digit is never trained on.
 - "digits2inverted" (unpaired, CycleGAN): X = the first half of the split's digits, Y = the
   other half, each dilated (3x3 grey maximum) and inverted (x -> -x): no digit appears in both
   domains, so no pair is ever seen. `label` is x's class, `y_label` y's.
+- "digits2negatives" (unpaired, CoGAN's digits/negatives, Liu & Tuzel 2016): the same halves, Y's
+  digits negated (x -> -x, light background, dark strokes) and nothing else.
 - "lowres2digits" (paired, SRGAN's x4 super-resolution): `source` = the digit area-downsampled
   by 4 (`area_downsample`: the mean of each 4x4 block, 28x28 -> 7x7), `target` = the digit,
   `label` = its class.
@@ -28,6 +30,8 @@ replacement over the pairs within an epoch).
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -36,7 +40,7 @@ from jaxgan.data import images
 from jaxgan.data.bundled import load_mnist
 from jaxgan.data.dataset import Dataset, check_indices
 
-NAMES = ("edges2digits", "digits2inverted", "lowres2digits")
+NAMES = ("edges2digits", "digits2inverted", "digits2negatives", "lowres2digits")
 LOWRES_FACTOR = 4  # lowres2digits: 28x28 digits -> 7x7 sources
 # Y's domain of digits2inverted on its own, labelled: the target-domain digit classifier's data.
 DOMAIN_NAMES = ("inverted_digits",)
@@ -107,6 +111,32 @@ def dilate_and_invert(digits: np.ndarray) -> np.ndarray:
     """`-max over the 3x3 neighbourhood` of digits in [-1, 1] (the border counts as background, -1)."""
     shifted = [_shifted(digits, dy, dx, -1.0) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
     return -np.max(np.stack(shifted), axis=0).astype(np.float32)
+
+
+def negate(images: np.ndarray) -> np.ndarray:
+    """`-x` of images in [-1, 1]: the digits' negatives (its own inverse)."""
+    return np.negative(np.asarray(images, np.float32))
+
+
+@dataclasses.dataclass(frozen=True)
+class DigitDomain:
+    """A domain made from the bundled digits by a fixed `transform`, and how its digits are read:
+    by the classifier of the labelled dataset `classifier`, after `to_classifier` (the transform's
+    inverse where it has one, so the bundled digit classifier reads the domain exactly as it reads
+    the digits; else None, and `classifier` is a dataset of the domain's own images)."""
+
+    transform: Callable[[np.ndarray], np.ndarray]
+    classifier: str
+    to_classifier: Callable[[np.ndarray], np.ndarray] | None = None
+
+
+# The target domains of the unpaired digit tasks, by the name their datasets give as
+# `metadata["target_domain"]` (`jaxgan.metrics.classifier.get_domain_classifier` reads this).
+DOMAINS = {
+    "inverted_digits": DigitDomain(dilate_and_invert, "inverted_digits"),
+    "negative_digits": DigitDomain(negate, "mnist", to_classifier=negate),
+}
+_UNPAIRED_DIGIT_TASKS = {"digits2inverted": "inverted_digits", "digits2negatives": "negative_digits"}
 
 
 class PairedDataset(Dataset):
@@ -207,15 +237,19 @@ def load_lowres2digits(*, split: str = "train", image_size: int = 0) -> PairedDa
     )
 
 
-def load_digits2inverted(*, split: str = "train", image_size: int = 0) -> UnpairedDataset:
+def load_unpaired_digits(name: str, *, split: str = "train", image_size: int = 0) -> UnpairedDataset:
+    """ "digits2inverted" or "digits2negatives": X the first half of the split's digits, Y the other
+    half in the task's target domain (`DOMAINS`), so no digit is in both."""
     from jaxgan.data.dataset import ArrayDataset
 
+    domain = _UNPAIRED_DIGIT_TASKS[name]
     digits = load_mnist(split=split, image_size=image_size)
     batch = digits.get(np.arange(len(digits)))
     half = len(digits) // 2  # the class-interleaved order makes both halves stratified
-    x = ArrayDataset("digits2inverted/x", batch["x"][:half], batch["label"][:half], num_classes=10)
-    y = ArrayDataset("digits2inverted/y", dilate_and_invert(batch["x"][half:]), batch["label"][half:], num_classes=10)
-    return UnpairedDataset("digits2inverted", x, y, metadata={"split": split, "target_domain": "inverted_digits"})
+    x = ArrayDataset(f"{name}/x", batch["x"][:half], batch["label"][:half], num_classes=10)
+    y_images = DOMAINS[domain].transform(batch["x"][half:])
+    y = ArrayDataset(f"{name}/y", y_images, batch["label"][half:], num_classes=10)
+    return UnpairedDataset(name, x, y, metadata={"split": split, "target_domain": domain})
 
 
 def load_inverted_digits(*, split: str = "train", image_size: int = 0):
@@ -331,8 +365,8 @@ def load(name: str, *, split: str = "train", image_size: int = 0, data_dir: str 
         return load_edges2digits(split=split, image_size=image_size)
     if name == "lowres2digits":
         return load_lowres2digits(split=split, image_size=image_size)
-    if name == "digits2inverted":
-        return load_digits2inverted(split=split, image_size=image_size)
+    if name in _UNPAIRED_DIGIT_TASKS:
+        return load_unpaired_digits(name, split=split, image_size=image_size)
     if name == "inverted_digits":
         return load_inverted_digits(split=split, image_size=image_size)
     if name.startswith(CYCLE_GAN_PREFIX):

@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import flax.linen as nn
@@ -79,6 +80,9 @@ class FeatureClassifier:
     input_shape: tuple[int, ...]  # one example, e.g. (28, 28, 1)
     test_accuracy: float  # on the dataset's held-out "test" split
     label_distribution: np.ndarray  # training label frequencies [K], for Mode Score
+    # applied to the float images before the network reads them (a digit domain's inverse
+    # transform, `get_domain_classifier`); None reads them as they are
+    preprocess: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def num_classes(self) -> int:
@@ -128,7 +132,7 @@ class FeatureClassifier:
                 f"FeatureClassifier: images must have shape [n, {', '.join(map(str, self.input_shape))}] for the "
                 f"classifier trained on {self.dataset_name!r}; got {images.shape}."
             )
-        return images
+        return images if self.preprocess is None else np.asarray(self.preprocess(images), np.float32)
 
 
 def feature_maps(module: SmallCNN, params: dict, images: jax.Array) -> jax.Array:
@@ -270,3 +274,19 @@ def get_classifier(
         os.replace(temporary, path)  # atomic: a concurrent reader never sees half a file
     _LOADED[key] = classifier
     return classifier
+
+
+def get_domain_classifier(domain: str, seed: int = 0, cache_dir: str | os.PathLike | None = None) -> FeatureClassifier:
+    """The classifier that reads a digit domain's images (`jaxgan.data.translation.DOMAINS`): the
+    classifier of the domain's `classifier` dataset, reading each image after the domain's
+    `to_classifier` where it has one (the negatives are read by the digit classifier after negating
+    them back); a name that is not a digit domain is a labelled dataset (`get_classifier`)."""
+    from jaxgan.data import translation
+
+    spec = translation.DOMAINS.get(domain)
+    if spec is None:
+        return get_classifier(domain, seed=seed, cache_dir=cache_dir)
+    classifier = get_classifier(spec.classifier, seed=seed, cache_dir=cache_dir)
+    if spec.to_classifier is None:
+        return classifier
+    return dataclasses.replace(classifier, preprocess=spec.to_classifier)

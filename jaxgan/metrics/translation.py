@@ -14,7 +14,7 @@ digits never trained on):
 - with a target (paired data, pix2pix): `l1` and `psnr` of G(source) against the target;
 - with an inverse network (CycleGAN): `cycle_l1` = E|F(G(x)) - x| on the held-out sources;
 - when the dataset names a target domain with a digit classifier (`metadata["target_domain"]`),
-  `digit_accuracy`: the accuracy of that domain's classifier (`classifier.get_classifier`) on
+  `digit_accuracy`: the accuracy of that domain's classifier (`classifier.get_domain_classifier`) on
   G(source) against the source's label; with a target too, `feature_distance`: the distance of
   that classifier's penultimate features (128, the ones FID reads) of G(source) and the target
   (a perceptual distance, SRGAN's figure);
@@ -117,7 +117,7 @@ def evaluate(config, experiment, state, family, *, max_examples: int = 500) -> d
     program = experiment.program
     got = data_translation.held_out_sources(dataset, max_examples)
     domain = dataset.metadata.get("target_domain")
-    judge = classifier_lib.get_classifier(domain) if domain is not None and "label" in got else None
+    judge = classifier_lib.get_domain_classifier(domain) if domain is not None and "label" in got else None
     runs = sweeps.runs_of(config)
     generator = Translator(program, translation.network)
     inverse = Translator(program, translation.inverse) if translation.inverse else None

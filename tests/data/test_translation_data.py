@@ -56,6 +56,20 @@ def test_digits2inverted_domains_share_no_digit_and_pairs_are_drawn_independentl
     assert set(dataset.feature_specs()) == {"x", "y", "label", "y_label"}
 
 
+def test_digits2negatives_is_the_same_halves_with_y_negated_and_nothing_else():
+    dataset = data.load("digits2negatives", split="train[:90%]")
+    digits = data.load("mnist", split="train[:90%]").get(np.arange(4500))
+    np.testing.assert_array_equal(dataset.x_source.get(np.arange(2250))["x"], digits["x"][:2250])
+    y = dataset.y_source.get(np.arange(2250))
+    np.testing.assert_array_equal(y["x"], -digits["x"][2250:])
+    np.testing.assert_array_equal(y["label"], digits["label"][2250:])
+    assert dataset.metadata["target_domain"] == "negative_digits"
+    assert data.load("digits2inverted", split="test").metadata["target_domain"] == "inverted_digits"
+    negatives = translation.DOMAINS["negative_digits"]
+    np.testing.assert_array_equal(negatives.transform(digits["x"][2250:2260]), y["x"][:10])
+    np.testing.assert_array_equal(negatives.to_classifier(y["x"][:10]), digits["x"][2250:2260])  # read back exactly
+
+
 def test_held_out_sources_are_the_first_sources_of_either_kind():
     paired = data.load("edges2digits", split="test")
     got = translation.held_out_sources(paired, 10)

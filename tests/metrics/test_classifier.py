@@ -83,3 +83,17 @@ def test_wrong_image_shape_raises(mnist_classifier):
 def test_unknown_dataset_raises(tmp_path):
     with pytest.raises(ValueError, match="config.data.name"):
         classifier.get_classifier("no_such_dataset", cache_dir=tmp_path)
+
+
+def test_a_digit_domain_is_read_through_its_inverse_transform(mnist_classifier, classifier_cache_dir, test_images):
+    """The negatives are read by the digit classifier after negating them back: exactly the digits'
+    features and probabilities; a name that is not a digit domain is a labelled dataset's classifier."""
+    negatives = classifier.get_domain_classifier("negative_digits", seed=0, cache_dir=classifier_cache_dir)
+    x = test_images["x"][:64]
+    expected = mnist_classifier.features_and_probabilities(x)
+    got = negatives.features_and_probabilities(-x)
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(mnist_classifier.probabilities(-x), expected[1])  # the inverse is what makes them equal
+    same = classifier.get_domain_classifier("mnist", seed=0, cache_dir=classifier_cache_dir)
+    assert same is mnist_classifier

@@ -467,3 +467,28 @@ def test_the_evaluator_scores_corresponding_pairs_high_and_mismatched_pairs_low(
     mismatched = evaluation(np.concatenate([x, dilate_and_invert(x[other])], axis=2))
     assert mismatched["pair_agreement"] <= 0.1 and mismatched["pixel_agreement"] < 0.9
     assert mismatched["transform_agreement"] == matched["transform_agreement"]  # a function of the left images alone
+
+
+def test_on_the_negatives_a_coupled_pair_scores_exactly_one():
+    """digits2negatives, issue 26's task: both digits of a pair are read by the digit classifier (the
+    negative negated back), so held-out digits beside their negatives agree exactly, pixel for pixel,
+    and G_1's ceiling is 1 whatever its digits; beside another class's negative they rarely agree."""
+    from jaxgan import data as data_lib
+    from jaxgan.metrics.evaluators import Evaluation, with_own
+
+    digits = data_lib.load("mnist", split="test")
+    got = digits.get(np.arange(len(digits)))
+    x, labels = got["x"], got["label"]
+    evaluation = Evaluation(
+        "pair_agreement",
+        real=x,
+        dataset_name="digits2negatives",
+        metadata={"target_domain": "negative_digits"},
+        registry=with_own(cogan.FAMILY.exports.evaluators),
+    )
+    matched = evaluation(np.concatenate([x, -x], axis=2))
+    assert matched == {"pair_agreement": 1.0, "pixel_agreement": 1.0, "transform_agreement": 1.0}
+    other = np.array([np.flatnonzero(labels != label)[i % 7] for i, label in enumerate(labels)])  # another class
+    mismatched = evaluation(np.concatenate([x, -x[other]], axis=2))
+    assert mismatched["pair_agreement"] <= 0.1 and mismatched["pixel_agreement"] < 0.9
+    assert mismatched["transform_agreement"] == 1.0
