@@ -854,8 +854,10 @@ def main() -> None:
     for row in rows:
         entry = row.pop("entry")
         row["name"], row["target"] = entry.name, entry.target
-        if row.pop("kept", False):
-            continue  # its `reached` is that of the invocation that measured it
+        if row.pop("kept", False):  # measured earlier: its figures kept, its label and verdict the entry's now
+            row["family"] = entry.family
+            row["reached"] = entry.reached(stats_by_name[entry.name], stats_by_name)
+            continue
         if row.pop("not_run", False):
             row["reached"] = "not run"
         elif row.pop("failed", False):

@@ -59,11 +59,14 @@ Against the paper and the authors' released code (mingyuliutw/CoGAN, `cogan_pyto
   half transformed, at a 13th of the size). With the seed DCGAN's G (the 12-05 config, seed 0)
   pair agreement was 0.784 at 3,000, 0.790 at 4,000, 0.783 at 5,000 (results/cogan.md): there the
   length was not what was missing.
-- Data: digits (X) and other digits dilated and inverted (Y), never paired (theirs: digits and
-  their edges, dilation minus image); their data in [0, 1] with a sigmoid output, ours in
-  [-1, 1] with tanh.
+- Data: digits (X) and other digits' negatives (Y, `digits2negatives`, their digits/negatives
+  and issue 26's task), or negatives of dilated digits (`digits2inverted`, CycleGAN's task),
+  never paired (their MNIST launcher: digits and their edges, dilation minus image); their data
+  in [0, 1] with a sigmoid output, ours in [-1, 1] with tanh.
 - Measure: `pair_agreement`, the digit of G_1(z) (read by the bundled digit classifier) against
-  the digit of G_2(z) (read by the inverted digits' classifier, `metadata["target_domain"]`; the
+  the digit of G_2(z), read by its domain's reader (`metadata["target_domain"]`,
+  `jaxgan.data.translation.DOMAINS`): on the negatives the bundled classifier after negating
+  G_2(z) back, the issue's reading; on the dilated task the inverted digits' own classifier (the
   bundled classifier on -G_2(z), a dilated digit it was not trained on, agrees less often:
   results/cogan.md); `pixel_agreement`, the paper's measure adapted to our transform: the share of
   pixels on which G_2(z) and the dataset's transform of G_1(z) (dilated, inverted) agree, both
