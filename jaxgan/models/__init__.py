@@ -26,7 +26,7 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
-from jaxgan.models.ali import DeterministicConvEncoder, JointDiscriminator, MLPEncoder
+from jaxgan.models.ali import ConcatJointDiscriminator, DeterministicConvEncoder, JointDiscriminator, MLPEncoder
 from jaxgan.models.autoencoder import ConvAutoencoder, MLPAutoencoder
 from jaxgan.models.began import BeganAutoencoder, BeganGenerator
 from jaxgan.models.cogan import CoupledDiscriminator, CoupledGenerator
@@ -75,6 +75,7 @@ _DISCRIMINATORS = types.MappingProxyType(
         "feature_discriminator": FeatureDiscriminator,
         "patchgan": PatchGANDiscriminator,
         "joint": JointDiscriminator,
+        "joint_mlp": ConcatJointDiscriminator,
         "coupled_dcgan28": CoupledDiscriminator,
         "pair_mlp": PairDiscriminator,
         "triplegan_cnn": ConvClassifier,

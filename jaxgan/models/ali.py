@@ -22,6 +22,7 @@ import jax.numpy as jnp
 
 from jaxgan.models import layers
 from jaxgan.models.conv import Conv
+from jaxgan.models.mlp import MLPDiscriminator
 
 Dtype = Any
 
@@ -128,3 +129,40 @@ class JointDiscriminator(nn.Module):
         h = _dense_stack(jnp.concatenate([h_x, h_z], axis=-1), self.width, self.depth, self.dtype, "joint", dropout)
         self.sow("intermediates", "features", h.astype(jnp.float32))
         return nn.Dense(1, dtype=self.dtype, name="output")(h)[:, 0].astype(jnp.float32)
+
+
+class ConcatJointDiscriminator(nn.Module):
+    """(x, z) -> one logit per pair: the `mlp` discriminator on the concatenation [x, z] (identity x
+    and z paths). PacGAN's ALI D on the 2-D mixtures (fjxmlzn/PacGAN,
+    `synthetic_data_experiments/2DGrid_ALI/pacgan_task.py`: `XZJointDiscriminator` with `Identity`
+    x and z discriminators and three maxout-5 layers of 200 on (x, z), N(0, 0.02²) weights, no
+    dropout), which is the GAN row's D reading one more vector. The sown "features" are its last
+    hidden layer."""
+
+    width: int = 200
+    depth: int = 3
+    maxout_pieces: int = 5
+    kernel_init_std: float = 0.0
+    dropout_rate: float = 0.0
+    dtype: Dtype = jnp.float32
+    example_axis_name: str | None = None  # the data axis: dropout masks follow global example indices
+
+    @nn.compact
+    def __call__(self, x: jax.Array, z: jax.Array, *, train: bool) -> jax.Array:
+        _check_input("ConcatJointDiscriminator", x)
+        if z.ndim != 2 or z.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"ConcatJointDiscriminator: `z` must be [batch, latent_dim] beside x {x.shape}; got {z.shape}."
+            )
+        joint = jnp.concatenate([x.reshape(x.shape[0], -1), z.astype(x.dtype)], axis=-1)
+        mlp = MLPDiscriminator(
+            width=self.width,
+            depth=self.depth,
+            maxout_pieces=self.maxout_pieces,
+            kernel_init_std=self.kernel_init_std,
+            dropout_rate=self.dropout_rate,
+            dtype=self.dtype,
+            example_axis_name=self.example_axis_name,
+            name="mlp",
+        )
+        return mlp(joint, train=train)

@@ -147,7 +147,7 @@ def build(parts: Parts) -> Program:
     return program(
         encoder=parts.network("encoder", accept=(encoder_kind,), latent_dim=config.latent_dim),
         generator=parts.generator(),
-        discriminator=parts.discriminator(accept=("joint",)),
+        discriminator=parts.discriminator(accept=("joint", "joint_mlp")),
         d_tx=parts.optimizer("discriminator"),
         g_tx=parts.optimizer("generator"),
         latent_dim=config.latent_dim,

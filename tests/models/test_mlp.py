@@ -133,3 +133,24 @@ def test_tanh_output_and_output_shape():
     x = jit_apply(generator, init_variables(generator, z), z, train=False)
     assert x.shape == (3, 4, 4, 1)
     assert np.abs(x).max() <= 1.0 and np.abs(x).max() > 0.9
+
+
+def test_the_concat_joint_discriminator_is_the_mlp_discriminator_on_x_and_z_side_by_side():
+    """PacGAN's ALI D on the mixtures: identity x and z paths, the maxout MLP on [x, z]; the same
+    parameters give exactly the MLP D's logits on the concatenated vectors."""
+    from jaxgan.models.ali import ConcatJointDiscriminator
+
+    x, z = normal(6, 2, seed=0), normal(6, 2, seed=1)
+    joint = ConcatJointDiscriminator(kernel_init_std=0.02)
+    variables = init_variables(joint, x, z)
+    assert num_params(MLPDiscriminator(), np.zeros((1, 4), np.float32)) == sum(
+        v.size for v in jax.tree.leaves(variables["params"])
+    )
+    got = joint.apply(variables, x, z, train=False)
+    plain = MLPDiscriminator(kernel_init_std=0.02).apply(
+        {"params": variables["params"]["mlp"]}, np.concatenate([x, z], -1), train=False
+    )
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(plain))
+    assert got.shape == (6,)
+    with pytest.raises(ValueError, match="`z` must be \\[batch, latent_dim\\]"):
+        joint.apply(variables, x, z[:3], train=False)

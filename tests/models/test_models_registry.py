@@ -41,7 +41,7 @@ def test_names():
     }
     assert set(models.discriminator_names()) == bodies | papers | {
         "autoencoder", "began_autoencoder", "mlp_autoencoder", "feature_discriminator", "patchgan", "noisy_mlp", "joint",
-        "coupled_dcgan28", "pair_mlp", "triplegan_cnn", "srgan", "progan", "stackgan",
+        "joint_mlp", "coupled_dcgan28", "pair_mlp", "triplegan_cnn", "srgan", "progan", "stackgan",
     }  # fmt: skip
     assert models.names("encoder") == ("conv_encoder", "deterministic_conv", "mlp")
     assert set(MODELS) == bodies
