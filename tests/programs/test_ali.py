@@ -166,7 +166,7 @@ def test_the_record_trains_and_resumes_bit_for_bit(tmp_path):
         (
             {"model.discriminator": {"name": "mlp", "width": 16, "depth": 1}},
             r"^config\.model\.discriminator\.name='mlp' is not a discriminator program 'ali' can use; use one of "
-            r"\['joint'\]",
+            r"\['joint', 'joint_mlp'\]",
         ),
         ({"loss.name": "hinge"}, r"^config\.loss\.name='hinge' is not read by program 'ali'"),
     ],
