@@ -94,6 +94,22 @@ Two more on seed 0 (2026-12-05; the config as above, 2,500 samples, the loop's e
   better than 1,500 steps; the classes drift further apart with length (ones, sevens, nines).
 - constant rates with an EMA of G at 0.99 (what lowered EBGAN's FID on every seed): FID 135.3,
   72.9, 92.0 at 500, 1,000, 1,500, shares 0.034-0.226 at the end: worse than the decay (71.4).
+Three more (stop 64, 2026-12-07; the config otherwise, 1,500 steps, FID and class shares of 2,500
+samples at 500 / 1,000 / 1,500):
+- η = 2 (squared error, seed 0): FID 60.2, 67.0, 71.7, shares 0.036-0.231 at the end (the config
+  71.4): no better.
+- InfoGAN's MNIST G (`infogan28`, what made CoGAN's digits readable) in place of the seed DCGAN's
+  (seed 0): one class 100% from step 500 on (FID 1,363 ... 1,446).
+- D's embedding h = 16 (EBGAN's config's code size) instead of 64: seed 0 **FID 40.1, class
+  shares 0.064-0.133** at 1,500 (93.4, 85.6 at 500 and 1,000; k_t 0.30 at step 50, 0.68 at the
+  end): the issue's target on that seed; seeds 1 and 2 dead from the start (k_t 0 at every step,
+  L(G) > L(x) throughout, so D never pushes back: FID 1,025 and 890, one class 67% and 99%).
+- h = 16 with G's Adam at 1e-3 (InfoGAN's G rate; 4e-4 before): k_t leaves 0 at once on every
+  seed (0.15, 0.14, 0.05 at step 20); FID 34.3, 25.7, 38.1 (**32.7 ± 6.3**, the seed DCGAN's
+  32.1), smallest class share 0.049, 0.071, 0.056, largest 0.137, 0.146, 0.186, recall 0.69,
+  0.71, 0.67; k_t 0.99, 0.89, 0.80 at the end. The config since (results/families.md). Issue
+  25's FID target (≤ 48) is met on every seed; its class shares (5-15% on every seed) are not,
+  by seed 0's fewest class (4.9%) and seed 2's most (18.6%).
 """
 
 from __future__ import annotations
