@@ -109,7 +109,8 @@ samples at 500 / 1,000 / 1,500):
   32.1), smallest class share 0.049, 0.071, 0.056, largest 0.137, 0.146, 0.186, recall 0.69,
   0.71, 0.67; k_t 0.99, 0.89, 0.80 at the end. The config since (results/families.md). Issue
   25's FID target (≤ 48) is met on every seed; its class shares (5-15% on every seed) are not,
-  by seed 0's fewest class (4.9%) and seed 2's most (18.6%).
+  by seed 0's fewest class (4.9%) and seed 2's most (18.6%). h = 32 with G's 1e-3 on seed 0: FID
+  37.4, shares 0.031-0.156 (stopped there: no better than h = 16 on that seed's fewest class).
 """
 
 from __future__ import annotations
