@@ -31,6 +31,7 @@ replacement over the pairs within an epoch).
 from __future__ import annotations
 
 import dataclasses
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -132,10 +133,12 @@ class DigitDomain:
 
 # The target domains of the unpaired digit tasks, by the name their datasets give as
 # `metadata["target_domain"]` (`jaxgan.metrics.classifier.get_domain_classifier` reads this).
-DOMAINS = {
-    "inverted_digits": DigitDomain(dilate_and_invert, "inverted_digits"),
-    "negative_digits": DigitDomain(negate, "mnist", to_classifier=negate),
-}
+DOMAINS = types.MappingProxyType(
+    {
+        "inverted_digits": DigitDomain(dilate_and_invert, "inverted_digits"),
+        "negative_digits": DigitDomain(negate, "mnist", to_classifier=negate),
+    }
+)
 _UNPAIRED_DIGIT_TASKS = {"digits2inverted": "inverted_digits", "digits2negatives": "negative_digits"}
 
 

@@ -46,7 +46,7 @@ class _Judge:
 @pytest.mark.slow
 @pytest.mark.parametrize("program", ["pix2pix", "cyclegan"])
 def test_a_multi_run_workdir_is_evaluated_run_by_run(program, monkeypatch):
-    monkeypatch.setattr(metrics.classifier_lib, "get_classifier", lambda domain: _Judge())
+    monkeypatch.setattr(metrics.classifier_lib, "get_domain_classifier", lambda domain: _Judge())
     config = tiny_config(program, num_seeds=2)
     experiment = sweeps.build_experiment(config)
     family = registry.get(program)
