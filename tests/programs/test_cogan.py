@@ -443,27 +443,34 @@ def test_pair_and_pixel_agreement_against_numpy():
     assert cogan.pixel_agreement(a, a) == 1.0
 
 
-@pytest.mark.slow  # trains the inverted digits' classifier once per machine (cached after)
-def test_the_evaluator_scores_corresponding_pairs_high_and_mismatched_pairs_low():
-    """Held-out digits beside their own transform (dilated, inverted) agree as often as the classifiers
-    are right, pixel for pixel exactly; beside another class's digit, they never agree."""
+def _held_out_pairs(dataset_name, target_domain):
+    """The 500 held-out digits, for each the index of a digit of another class, and the family's
+    `pair_agreement` evaluator for pairs whose right image is in `target_domain`."""
     from jaxgan import data as data_lib
     from jaxgan.metrics.evaluators import Evaluation, with_own
 
     digits = data_lib.load("mnist", split="test")
     got = digits.get(np.arange(len(digits)))
     x, labels = got["x"], got["label"]
+    other = np.array([np.flatnonzero(labels != label)[i % 7] for i, label in enumerate(labels)])  # another class
     evaluation = Evaluation(
         "pair_agreement",
         real=x,
-        dataset_name="digits2inverted",
-        metadata={"target_domain": "inverted_digits"},
+        dataset_name=dataset_name,
+        metadata={"target_domain": target_domain},
         registry=with_own(cogan.FAMILY.exports.evaluators),
     )
+    return x, other, evaluation
+
+
+@pytest.mark.slow  # trains the inverted digits' classifier once per machine (cached after)
+def test_the_evaluator_scores_corresponding_pairs_high_and_mismatched_pairs_low():
+    """Held-out digits beside their own transform (dilated, inverted) agree as often as the classifiers
+    are right, pixel for pixel exactly; beside another class's digit, they never agree."""
+    x, other, evaluation = _held_out_pairs("digits2inverted", "inverted_digits")
     matched = evaluation(np.concatenate([x, dilate_and_invert(x)], axis=2))
     assert matched["pair_agreement"] >= 0.9 and matched["pixel_agreement"] == 1.0
     assert matched["transform_agreement"] == matched["pair_agreement"]  # G_2 = T(G_1): the ceiling is reached
-    other = np.array([np.flatnonzero(labels != label)[i % 7] for i, label in enumerate(labels)])  # another class
     mismatched = evaluation(np.concatenate([x, dilate_and_invert(x[other])], axis=2))
     assert mismatched["pair_agreement"] <= 0.1 and mismatched["pixel_agreement"] < 0.9
     assert mismatched["transform_agreement"] == matched["transform_agreement"]  # a function of the left images alone
@@ -473,22 +480,9 @@ def test_on_the_negatives_a_coupled_pair_scores_exactly_one():
     """digits2negatives, issue 26's task: both digits of a pair are read by the digit classifier (the
     negative negated back), so held-out digits beside their negatives agree exactly, pixel for pixel,
     and G_1's ceiling is 1 whatever its digits; beside another class's negative they rarely agree."""
-    from jaxgan import data as data_lib
-    from jaxgan.metrics.evaluators import Evaluation, with_own
-
-    digits = data_lib.load("mnist", split="test")
-    got = digits.get(np.arange(len(digits)))
-    x, labels = got["x"], got["label"]
-    evaluation = Evaluation(
-        "pair_agreement",
-        real=x,
-        dataset_name="digits2negatives",
-        metadata={"target_domain": "negative_digits"},
-        registry=with_own(cogan.FAMILY.exports.evaluators),
-    )
+    x, other, evaluation = _held_out_pairs("digits2negatives", "negative_digits")
     matched = evaluation(np.concatenate([x, -x], axis=2))
     assert matched == {"pair_agreement": 1.0, "pixel_agreement": 1.0, "transform_agreement": 1.0}
-    other = np.array([np.flatnonzero(labels != label)[i % 7] for i, label in enumerate(labels)])  # another class
     mismatched = evaluation(np.concatenate([x, -x[other]], axis=2))
     assert mismatched["pair_agreement"] <= 0.1 and mismatched["pixel_agreement"] < 0.9
     assert mismatched["transform_agreement"] == 1.0
