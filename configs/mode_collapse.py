@@ -60,10 +60,31 @@ METHODS = {
     # Che et al. 2017 (configs/grid_mrgan.py): an MLP encoder beside G; G and E on T_G with
     # λ1 ‖x - G(E(x))‖² and -λ2 log D(G(E(x))); D as the GAN row's.
     # The D of PacGAN's own ALI code (identity x and z paths, the GAN row's maxout D on [x, z], no
-    # dropout) and their E's depth (2x400); their E is also stochastic, ours not (results/ali.md).
+    # dropout) and their E's depth (2x400), E deterministic with LeakyReLU (results/ali.md).
     "ALI_pacgan_code": {
         "program": "ali",
         "model.encoder": {"name": "mlp", "width": 400, "depth": 2},
+        "model.discriminator": {
+            "name": "joint_mlp",
+            "width": 200,
+            "depth": 3,
+            "maxout_pieces": 5,
+            "kernel_init_std": 0.02,
+        },
+    },
+    # ... and their E as well: stochastic, E(x, ε) = MLP([x, ε]) with ε ~ N(0, I₂) (`COVConditional`),
+    # 2x400 with batch norm and ReLU, N(0, 0.02²) kernels: PacGAN's ALI code point by point.
+    "ALI_pacgan_code_stochastic": {
+        "program": "ali",
+        "model.encoder": {
+            "name": "mlp",
+            "width": 400,
+            "depth": 2,
+            "noise_dim": 2,
+            "use_batch_norm": True,
+            "activation": "relu",
+            "kernel_init_std": 0.02,
+        },
         "model.discriminator": {
             "name": "joint_mlp",
             "width": 200,

@@ -71,25 +71,60 @@ class DeterministicConvEncoder(nn.Module):
 
 
 class MLPEncoder(nn.Module):
-    """x [B, d] -> z [B, latent_dim]: `depth` Dense(width) LReLU layers, then a linear Dense(latent_dim)."""
+    """x [B, d] -> z [B, latent_dim]: `depth` Dense(width) layers, then a linear Dense(latent_dim).
+
+    `noise_dim` > 0 makes E stochastic as the encoder of PacGAN's ALI code on the 2-D mixtures
+    (fjxmlzn/PacGAN, `synthetic_data_experiments/2DGrid_ALI/pacgan_task.py`: `COVConditional`, an
+    MLP on the concatenation [x, ε] with ε ~ N(0, I) of x's dimension): `noise` [B, noise_dim] is
+    concatenated to x; without `noise` (inference: codes, reconstructions) E reads ε = 0, the
+    noise's mean. `use_batch_norm` puts batch norm before each hidden activation (the hidden
+    Dense then has no bias), `activation` is "leaky_relu" (0.2) or "relu" (theirs: batch norm and
+    ReLU), `kernel_init_std` > 0 draws the kernels from N(0, std²) (theirs 0.02)."""
 
     latent_dim: int = 2
     width: int = 400
     depth: int = 3
+    noise_dim: int = 0
+    use_batch_norm: bool = False
+    activation: str = "leaky_relu"
+    kernel_init_std: float = 0.0
     dtype: Dtype = jnp.float32
+    batch_norm_axis_name: str | None = None
 
     def __post_init__(self):
         super().__post_init__()
         for field in ("latent_dim", "width"):
             layers.check_positive_int("MLPEncoder", field, getattr(self, field))
         layers.check_non_negative_int("MLPEncoder", "depth", self.depth)
+        layers.check_non_negative_int("MLPEncoder", "noise_dim", self.noise_dim)
+        layers.check_choice("MLPEncoder", "activation", self.activation, ("leaky_relu", "relu"))
+        if isinstance(self.kernel_init_std, bool) or not self.kernel_init_std >= 0:
+            raise ValueError(f"MLPEncoder: `kernel_init_std` must be a number >= 0; got {self.kernel_init_std!r}.")
 
     @nn.compact
-    def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    def __call__(self, x: jax.Array, noise: jax.Array | None = None, *, train: bool) -> jax.Array:
         if x.ndim != 2:
             raise ValueError(f"MLPEncoder: `x` must be vectors [batch, d]; got shape {x.shape}.")
-        h = _dense_stack(x.astype(self.dtype), self.width, self.depth, self.dtype, "hidden")
-        return nn.Dense(self.latent_dim, dtype=self.dtype, name="output")(h).astype(jnp.float32)
+        h = x.astype(self.dtype)
+        if self.noise_dim:
+            if noise is None:
+                noise = jnp.zeros((x.shape[0], self.noise_dim), self.dtype)
+            if noise.shape != (x.shape[0], self.noise_dim):
+                raise ValueError(
+                    f"MLPEncoder: `noise` must be [batch, noise_dim] = {(x.shape[0], self.noise_dim)}; got {noise.shape}."
+                )
+            h = jnp.concatenate([h, noise.astype(self.dtype)], axis=-1)
+        elif noise is not None:
+            raise ValueError("MLPEncoder: `noise` was given to a deterministic encoder (noise_dim = 0).")
+        init = {"kernel_init": nn.initializers.normal(self.kernel_init_std)} if self.kernel_init_std else {}
+        for i in range(self.depth):
+            h = nn.Dense(self.width, use_bias=not self.use_batch_norm, dtype=self.dtype, name=f"hidden_{i}", **init)(h)
+            if self.use_batch_norm:
+                h = layers.batch_norm(
+                    train=train, dtype=self.dtype, axis_name=self.batch_norm_axis_name, name=f"batch_norm_{i}"
+                )(h)
+            h = nn.relu(h) if self.activation == "relu" else nn.leaky_relu(h, layers.LEAKY_RELU_SLOPE)
+        return nn.Dense(self.latent_dim, dtype=self.dtype, name="output", **init)(h).astype(jnp.float32)
 
 
 class JointDiscriminator(nn.Module):

@@ -55,7 +55,8 @@ from jaxgan.programs.parts import Parts
 
 GENERATOR_LOSSES = ("swapped", "minimax")
 
-ENCODE = Call("encoder", ("x",), "encoded")
+ENCODE = Call("encoder", ("x",), "encoded")  # a stochastic E reads its noise at its mean, 0
+ENCODE_NOISY = Call("encoder", ("x", "encoder_noise"), "encoded")  # E(x, ε), ε a latent of the step
 GENERATE = Call("generator", ("z",), "fake")
 DECODE = Call("generator", ("encoded",), "fake")  # G(E(x)), for `reconstruct`
 READS = ("d_encoder", "d_generator")
@@ -74,9 +75,13 @@ def program(
     g_tx: optax.GradientTransformation,
     latent_dim: int,
     generator_loss: str = "swapped",
+    encoder_noise_dim: int = 0,
     ema: dict | None = None,
 ) -> Program:
-    """The ALI program: D's update on (x, E(x)) against (G(z), z), then G and E's update (see the module doc)."""
+    """The ALI program: D's update on (x, E(x)) against (G(z), z), then G and E's update (see the module doc).
+
+    `encoder_noise_dim` > 0: E is stochastic, `encoder(x, ε)` with ε ~ N(0, I) of that size drawn
+    per example as z is (from the example's global index: the same on any number of devices)."""
     if generator_loss not in GENERATOR_LOSSES:
         raise ValueError(f"generator_loss={generator_loss!r} is not one of {list(GENERATOR_LOSSES)}.")
     g_loss = ali_generator_loss if generator_loss == "swapped" else ali_value
@@ -85,9 +90,9 @@ def program(
         "discriminator",
         trains=("discriminator",),
         optimizer=d_tx,
-        calls=(ENCODE, GENERATE, Call("discriminator", pairs, READS)),
+        calls=(ENCODE_NOISY if encoder_noise_dim else ENCODE, GENERATE, Call("discriminator", pairs, READS)),
         terms=(Term("objective", _gathered(ali_discriminator_loss), READS),),
-        latents=("z",),
+        latents=("z", "encoder_noise") if encoder_noise_dim else ("z",),
         report=READS,
         metric="d",
     )
@@ -102,7 +107,8 @@ def program(
     )
     return Program(
         networks={"encoder": encoder, "generator": generator, "discriminator": discriminator},
-        latents=(Latent("z", normal((latent_dim,))),),
+        latents=(Latent("z", normal((latent_dim,))),)
+        + ((Latent("encoder_noise", normal((encoder_noise_dim,))),) if encoder_noise_dim else ()),
         features=("x",),
         groups=(discriminator_group, generator_group),
         sample=terms.sample_call(("z",)),
@@ -144,14 +150,16 @@ def build(parts: Parts) -> Program:
             f"config.model.encoder.name={parts.network_name('encoder')!r} does not fit dataset {config.data.name!r} "
             f"of shape {tuple(parts.dataset.element_shape)}; use {encoder_kind!r}."
         )
+    encoder = parts.network("encoder", accept=(encoder_kind,), latent_dim=config.latent_dim)
     return program(
-        encoder=parts.network("encoder", accept=(encoder_kind,), latent_dim=config.latent_dim),
+        encoder=encoder,
         generator=parts.generator(),
         discriminator=parts.discriminator(accept=("joint", "joint_mlp")),
         d_tx=parts.optimizer("discriminator"),
         g_tx=parts.optimizer("generator"),
         latent_dim=config.latent_dim,
         generator_loss=generator_loss,
+        encoder_noise_dim=getattr(encoder, "noise_dim", 0),
         ema=_with_encoder(parts.ema()),
     )
 

@@ -154,3 +154,38 @@ def test_the_concat_joint_discriminator_is_the_mlp_discriminator_on_x_and_z_side
     assert got.shape == (6,)
     with pytest.raises(ValueError, match="`z` must be \\[batch, latent_dim\\]"):
         joint.apply(variables, x, z[:3], train=False)
+
+
+def test_the_stochastic_encoder_is_an_mlp_on_x_and_its_noise_side_by_side():
+    """PacGAN's ALI E on the mixtures (`COVConditional`): 2x400 Dense without bias, batch norm and
+    ReLU on [x, ε], ε of x's size, a linear output; no noise reads ε = 0, the noise's mean."""
+    from jaxgan.models.ali import MLPEncoder
+
+    x, eps = normal(6, 2, seed=0), normal(6, 2, seed=1)
+    encoder = MLPEncoder(depth=2, noise_dim=2, use_batch_norm=True, activation="relu")
+    variables = init_variables(encoder, x, eps)
+    # [x, ε] (4) -> 400 -> 400 (no biases; batch norm scale and shift) -> 2 (+ bias)
+    assert num_params(encoder, x, eps) == 4 * 400 + 400 * 400 + 2 * 2 * 400 + 400 * 2 + 2
+    params = variables["params"]
+
+    def by_hand(x, eps):  # inference: batch norm with its running averages (mean 0, variance 1)
+        h = np.concatenate([x, eps], -1)
+        for i in range(2):
+            bn = params[f"batch_norm_{i}"]
+            h = h @ params[f"hidden_{i}"]["kernel"]
+            h = np.maximum(h / np.sqrt(1 + 1e-5) * bn["scale"] + bn["bias"], 0)
+        return h @ params["output"]["kernel"] + params["output"]["bias"]
+
+    got = encoder.apply(variables, x, eps, train=False)
+    np.testing.assert_allclose(np.asarray(got), by_hand(x, eps), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(encoder.apply(variables, x, train=False)), by_hand(x, np.zeros_like(eps)), rtol=1e-4, atol=1e-5
+    )
+    assert float(np.max(np.abs(np.asarray(got) - by_hand(x, np.zeros_like(eps))))) > 1e-3  # the noise matters
+    with pytest.raises(ValueError, match="`noise` must be \\[batch, noise_dim\\]"):
+        encoder.apply(variables, x, eps[:, :1], train=False)
+    deterministic = MLPEncoder(depth=2)
+    with pytest.raises(ValueError, match="deterministic encoder"):
+        deterministic.apply(init_variables(deterministic, x), x, eps, train=False)
+    with pytest.raises(ValueError, match="activation"):
+        MLPEncoder(activation="tanh")

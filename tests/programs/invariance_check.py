@@ -35,6 +35,7 @@ DEVICE_COUNTS = {
     "mdgan": (2, 8),
     "cogan": (2, 8),
     "cogan_infogan": (2, 8),
+    "ali_stochastic": (2, 8),
     "triplegan": (2, 8),
     "triplegan_cnn": (2, 8),
     "ss_infogan": (2, 8),
@@ -54,6 +55,10 @@ SGD = ("mrgan", "mdgan", "srgan", "progressive")
 
 
 def config_for(name: str):
+    if name == "ali_stochastic":  # E(x, ε) with its noise a latent of the step, and batch norm in E
+        config = config_for("ali")
+        config.model.encoder.update({"noise_dim": 2, "use_batch_norm": True, "activation": "relu"})
+        return config
     if name == "cogan_infogan":  # CoGAN with InfoGAN's bodies: batch norm in shared layers of G and D
         config = config_for("cogan")
         config.model.generator = model_config(

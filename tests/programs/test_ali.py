@@ -32,6 +32,14 @@ class Encoder(nn.Module):
         return nn.Dense(LATENT)(jnp.tanh(nn.Dense(4)(x)))
 
 
+class NoisyEncoder(nn.Module):
+    """E(x, ε): PacGAN's code's `COVConditional`, an MLP on [x, ε]."""
+
+    @nn.compact
+    def __call__(self, x, noise=None, *, train):
+        return nn.Dense(LATENT)(jnp.tanh(nn.Dense(4)(jnp.concatenate([x, noise], axis=-1))))
+
+
 class Generator(nn.Module):
     @nn.compact
     def __call__(self, z, *, train):
@@ -44,10 +52,11 @@ class Discriminator(nn.Module):
         return nn.Dense(1)(jnp.tanh(nn.Dense(5)(jnp.concatenate([x, z], axis=-1))))[:, 0]
 
 
-def _program(generator_loss="swapped"):
+def _program(generator_loss="swapped", noise_dim=0):
     sgd = lambda: optax.inject_hyperparams(optax.sgd)(learning_rate=LEARNING_RATE)  # noqa: E731
     return ali.program(
-        encoder=Encoder(),
+        encoder=NoisyEncoder() if noise_dim else Encoder(),
+        encoder_noise_dim=noise_dim,
         generator=Generator(),
         discriminator=Discriminator(),
         d_tx=sgd(),
@@ -62,18 +71,23 @@ def _state(program):
     return create_state(program, rng=jax.random.PRNGKey(3), feature_specs=specs)
 
 
-def _z(state):
-    """D's group's z (group 0, repeat 0): example i's from its own key, as the step documents."""
+def _z(state, latent=0, dim=LATENT):
+    """D's group's latent `latent` (0: z, 1: E's noise) of group 0, repeat 0: example i's from its
+    own key, as the step documents."""
     latent_key = jax.random.split(jax.random.fold_in(state.rng, state.step), 3)[0]
     base = jax.random.fold_in(jax.random.fold_in(latent_key, 0), 0)
     return jnp.stack(
-        [jax.random.normal(jax.random.fold_in(jax.random.fold_in(base, 0), i), (LATENT,)) for i in range(BATCH)]
+        [jax.random.normal(jax.random.fold_in(jax.random.fold_in(base, latent), i), (dim,)) for i in range(BATCH)]
     )
 
 
-def _reference(state, x, generator_loss):
+def _reference(state, x, generator_loss, noise_dim=0):
     """The step written out: D's cross-entropy, then G and E's loss at the new D, SGD by hand."""
-    E = lambda p, x: Encoder().apply({"params": p}, x, train=True)  # noqa: E731
+    if noise_dim:  # E(x, ε) with ε the step's second latent
+        eps = _z(state, latent=1, dim=noise_dim)
+        E = lambda p, x: NoisyEncoder().apply({"params": p}, x, eps, train=True)  # noqa: E731
+    else:
+        E = lambda p, x: Encoder().apply({"params": p}, x, train=True)  # noqa: E731
     G = lambda p, z: Generator().apply({"params": p}, z, train=True)  # noqa: E731
     D = lambda p, x, z: Discriminator().apply({"params": p}, x, z, train=True)  # noqa: E731
     pe, pg, pd = (state.params[name] for name in ("encoder", "generator", "discriminator"))
@@ -94,14 +108,14 @@ def _reference(state, x, generator_loss):
     return (sgd(pe, ge), sgd(pg, gg), pd), d_loss, g_loss
 
 
-@pytest.mark.parametrize("generator_loss", ["swapped", "minimax"])
-def test_one_step_of_each_group_equals_the_hand_written_update(generator_loss):
-    program = _program(generator_loss)
+@pytest.mark.parametrize("generator_loss,noise_dim", [("swapped", 0), ("minimax", 0), ("swapped", 3)])
+def test_one_step_of_each_group_equals_the_hand_written_update(generator_loss, noise_dim):
+    program = _program(generator_loss, noise_dim)
     assert program.groups[1].reuse == ("encoded", "fake")  # G and E reuse D's group's forward passes
     x = jax.random.normal(jax.random.PRNGKey(5), (BATCH, DIM))
     state = _state(program)
     new_state, metrics = jax.jit(make_train_step(program))(state, {"x": x[None]})
-    (pe, pg, pd), d_loss, g_loss = jax.jit(_reference, static_argnums=2)(state, x, generator_loss)
+    (pe, pg, pd), d_loss, g_loss = jax.jit(_reference, static_argnums=(2, 3))(state, x, generator_loss, noise_dim)
 
     np.testing.assert_allclose(metrics["d_loss"], d_loss, rtol=1e-5)
     np.testing.assert_allclose(metrics["g_loss"], g_loss, rtol=1e-5)
