@@ -93,6 +93,28 @@ METHODS = {
             "kernel_init_std": 0.02,
         },
     },
+    # ... and their updates: D's and G/E's gradients at the same parameters, one update of all
+    # three (`ali_algorithm` of the ALI code that theirs imports), where jaxgan alternates.
+    "ALI_pacgan_code_simultaneous": {
+        "program": "ali",
+        "ali": {"generator_loss": "swapped", "updates": "simultaneous"},
+        "model.encoder": {
+            "name": "mlp",
+            "width": 400,
+            "depth": 2,
+            "noise_dim": 2,
+            "use_batch_norm": True,
+            "activation": "relu",
+            "kernel_init_std": 0.02,
+        },
+        "model.discriminator": {
+            "name": "joint_mlp",
+            "width": 200,
+            "depth": 3,
+            "maxout_pieces": 5,
+            "kernel_init_std": 0.02,
+        },
+    },
     "MRGAN": {
         "program": "mrgan",
         "model.encoder": {"name": "mlp", "width": 400, "depth": 3},

@@ -199,6 +199,10 @@ class Group:
     name, k)`: this group's loss is taken at that group's parameters after k differentiable
     updates (unrolled GAN). `report` names outputs whose means are logged as `<metric>_<name>`
     ... (e.g. `d_real`); `metric` prefixes this group's measurements (default its name).
+    `reads_step_start` names networks (not trained by this group) whose parameters its calls read
+    as they were at the start of the step, before the earlier groups' updates: the two players'
+    gradients taken at the same point, simultaneous gradient steps (ALI's released code,
+    `ali_algorithm`), where the default is alternating (each group sees the updates before it).
     """
 
     name: str
@@ -213,6 +217,7 @@ class Group:
     lookahead: tuple[str, int] | None = None
     report: tuple[str, ...] = ()
     metric: str | None = None
+    reads_step_start: tuple[str, ...] = ()
 
     @property
     def prefix(self) -> str:
@@ -285,6 +290,13 @@ class Program:
                 if isinstance(term.weight, str) and term.weight not in self.hyper:
                     problems.append(
                         f"term {term.name!r} is weighted by hyper[{term.weight!r}], which is not one of {sorted(self.hyper)}"
+                    )
+            trained_networks = {path.split("/")[0] for path in group.trains}
+            for network in group.reads_step_start:
+                if network not in self.networks or network in trained_networks:
+                    problems.append(
+                        f"group {group.name!r} reads {network!r} at the step's start, which is not one of the "
+                        f"networks it does not train ({sorted(set(self.networks) - trained_networks)})"
                     )
             if group.reuse and index == 0:
                 problems.append(f"the first group {group.name!r} reuses {group.reuse}, but no group runs before it")

@@ -54,6 +54,7 @@ from jaxgan.programs.family import Exports, Family, Reconstruction
 from jaxgan.programs.parts import Parts
 
 GENERATOR_LOSSES = ("swapped", "minimax")
+UPDATES = ("alternating", "simultaneous")
 
 ENCODE = Call("encoder", ("x",), "encoded")  # a stochastic E reads its noise at its mean, 0
 ENCODE_NOISY = Call("encoder", ("x", "encoder_noise"), "encoded")  # E(x, ε), ε a latent of the step
@@ -76,14 +77,20 @@ def program(
     latent_dim: int,
     generator_loss: str = "swapped",
     encoder_noise_dim: int = 0,
+    updates: str = "alternating",
     ema: dict | None = None,
 ) -> Program:
     """The ALI program: D's update on (x, E(x)) against (G(z), z), then G and E's update (see the module doc).
 
     `encoder_noise_dim` > 0: E is stochastic, `encoder(x, ε)` with ε ~ N(0, I) of that size drawn
-    per example as z is (from the example's global index: the same on any number of devices)."""
+    per example as z is (from the example's global index: the same on any number of devices).
+    `updates="simultaneous"`: G and E's gradient is taken at D's parameters of the step's start, as
+    D's is (the authors' `ali_algorithm`: one gradient of both losses, one update of all three
+    networks); "alternating" (default): at D's parameters after its update, as every jaxgan family."""
     if generator_loss not in GENERATOR_LOSSES:
         raise ValueError(f"generator_loss={generator_loss!r} is not one of {list(GENERATOR_LOSSES)}.")
+    if updates not in UPDATES:
+        raise ValueError(f"updates={updates!r} is not one of {list(UPDATES)}.")
     g_loss = ali_generator_loss if generator_loss == "swapped" else ali_value
     pairs = (("x", "encoded"), ("fake", "z"))
     discriminator_group = Group(
@@ -104,6 +111,7 @@ def program(
         terms=(Term("objective", _gathered(g_loss), READS),),
         reuse=("encoded", "fake"),
         metric="g",
+        reads_step_start=("discriminator",) if updates == "simultaneous" else (),
     )
     return Program(
         networks={"encoder": encoder, "generator": generator, "discriminator": discriminator},
@@ -128,8 +136,10 @@ def reconstruct(program: Program, params, variables, x: jax.Array) -> jax.Array:
 
 
 def settings() -> ml_collections.ConfigDict:
-    """`config.ali`: G and E's loss, "swapped" (ALI's Algorithm 1, BiGAN's code) or "minimax" (V itself)."""
-    return ml_collections.ConfigDict({"generator_loss": "swapped"})
+    """`config.ali`: G and E's loss, "swapped" (ALI's Algorithm 1, BiGAN's code) or "minimax" (V
+    itself); `updates`, "alternating" (G and E against D after its update) or "simultaneous" (both
+    gradients at the step's start, the authors' code)."""
+    return ml_collections.ConfigDict({"generator_loss": "swapped", "updates": "alternating"})
 
 
 def build(parts: Parts) -> Program:
@@ -138,6 +148,7 @@ def build(parts: Parts) -> Program:
     (discriminator; generator, which trains G and E together)."""
     config = parts.config
     generator_loss = parts.choice("generator_loss", GENERATOR_LOSSES)
+    updates = parts.choice("updates", UPDATES)
     images = len(parts.dataset.element_shape) == 3
     if len(parts.dataset.element_shape) not in (1, 3):
         raise ValueError(
@@ -160,6 +171,7 @@ def build(parts: Parts) -> Program:
         latent_dim=config.latent_dim,
         generator_loss=generator_loss,
         encoder_noise_dim=getattr(encoder, "noise_dim", 0),
+        updates=updates,
         ema=_with_encoder(parts.ema()),
     )
 

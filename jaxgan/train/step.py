@@ -386,6 +386,7 @@ def make_train_step(
         rows = program.batches_per_step
         local_batch = jax.tree.leaves(batch)[0].shape[1]
         params, variables = dict(state.params), dict(state.variables)
+        step_start = state.params  # what a group's `reads_step_start` networks are read at
         opt_states, term_state = dict(state.opt_state), dict(state.term_state)
         metrics: dict[str, jax.Array] = {}
         previous_env, pullbacks = None, {}
@@ -415,10 +416,11 @@ def make_train_step(
                             term_state=term_state,
                         )
                     previous_env = base_env
-                params, variables, opt_states[group.name], new_term_state, group_metrics = update_group(
+                start = {name: step_start[name] for name in group.reads_step_start}
+                updated, variables, opt_states[group.name], new_term_state, group_metrics = update_group(
                     program,
                     group,
-                    params=params,
+                    params={**params, **start},
                     variables=variables,
                     opt_states=opt_states,
                     term_state=term_state,
@@ -430,6 +432,7 @@ def make_train_step(
                     axis_name=axis_name,
                     step=state.step,
                 )
+                params = {**updated, **{name: params[name] for name in start}}
                 term_state.update(new_term_state)
             metrics.update(group_metrics)
         new_state = state.replace(

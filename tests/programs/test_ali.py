@@ -6,6 +6,7 @@ joints) is tested in tests/losses/test_ali.py; device-count invariance in test_i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -52,11 +53,12 @@ class Discriminator(nn.Module):
         return nn.Dense(1)(jnp.tanh(nn.Dense(5)(jnp.concatenate([x, z], axis=-1))))[:, 0]
 
 
-def _program(generator_loss="swapped", noise_dim=0):
+def _program(generator_loss="swapped", noise_dim=0, updates="alternating"):
     sgd = lambda: optax.inject_hyperparams(optax.sgd)(learning_rate=LEARNING_RATE)  # noqa: E731
     return ali.program(
         encoder=NoisyEncoder() if noise_dim else Encoder(),
         encoder_noise_dim=noise_dim,
+        updates=updates,
         generator=Generator(),
         discriminator=Discriminator(),
         d_tx=sgd(),
@@ -81,8 +83,9 @@ def _z(state, latent=0, dim=LATENT):
     )
 
 
-def _reference(state, x, generator_loss, noise_dim=0):
-    """The step written out: D's cross-entropy, then G and E's loss at the new D, SGD by hand."""
+def _reference(state, x, generator_loss, noise_dim=0, updates="alternating"):
+    """The step written out: D's cross-entropy, then G and E's loss at the new D (simultaneous: at
+    the D of the step's start), SGD by hand."""
     if noise_dim:  # E(x, ε) with ε the step's second latent
         eps = _z(state, latent=1, dim=noise_dim)
         E = lambda p, x: NoisyEncoder().apply({"params": p}, x, eps, train=True)  # noqa: E731
@@ -102,20 +105,31 @@ def _reference(state, x, generator_loss, noise_dim=0):
 
     sgd = lambda p, g: jax.tree.map(lambda w, d: w - LEARNING_RATE * d, p, g)  # noqa: E731
     d_loss = -value(pe, pg, pd)
-    pd = sgd(pd, jax.grad(lambda pd: -value(pe, pg, pd))(pd))
+    new_pd = sgd(pd, jax.grad(lambda pd: -value(pe, pg, pd))(pd))
     g_loss_fn = swapped if generator_loss == "swapped" else value
-    g_loss, (ge, gg) = jax.value_and_grad(g_loss_fn, argnums=(0, 1))(pe, pg, pd)
-    return (sgd(pe, ge), sgd(pg, gg), pd), d_loss, g_loss
+    at = pd if updates == "simultaneous" else new_pd
+    g_loss, (ge, gg) = jax.value_and_grad(g_loss_fn, argnums=(0, 1))(pe, pg, at)
+    return (sgd(pe, ge), sgd(pg, gg), new_pd), d_loss, g_loss
 
 
-@pytest.mark.parametrize("generator_loss,noise_dim", [("swapped", 0), ("minimax", 0), ("swapped", 3)])
-def test_one_step_of_each_group_equals_the_hand_written_update(generator_loss, noise_dim):
-    program = _program(generator_loss, noise_dim)
+@pytest.mark.parametrize(
+    "generator_loss,noise_dim,updates",
+    [
+        ("swapped", 0, "alternating"),
+        ("minimax", 0, "alternating"),
+        ("swapped", 3, "alternating"),
+        ("swapped", 0, "simultaneous"),
+    ],
+)
+def test_one_step_of_each_group_equals_the_hand_written_update(generator_loss, noise_dim, updates):
+    program = _program(generator_loss, noise_dim, updates)
     assert program.groups[1].reuse == ("encoded", "fake")  # G and E reuse D's group's forward passes
     x = jax.random.normal(jax.random.PRNGKey(5), (BATCH, DIM))
     state = _state(program)
     new_state, metrics = jax.jit(make_train_step(program))(state, {"x": x[None]})
-    (pe, pg, pd), d_loss, g_loss = jax.jit(_reference, static_argnums=(2, 3))(state, x, generator_loss, noise_dim)
+    (pe, pg, pd), d_loss, g_loss = jax.jit(_reference, static_argnums=(2, 3, 4))(
+        state, x, generator_loss, noise_dim, updates
+    )
 
     np.testing.assert_allclose(metrics["d_loss"], d_loss, rtol=1e-5)
     np.testing.assert_allclose(metrics["g_loss"], g_loss, rtol=1e-5)
@@ -183,6 +197,10 @@ def test_the_record_trains_and_resumes_bit_for_bit(tmp_path):
             r"\['joint', 'joint_mlp'\]",
         ),
         ({"loss.name": "hinge"}, r"^config\.loss\.name='hinge' is not read by program 'ali'"),
+        (
+            {"ali.updates": "lockstep"},
+            r"^config\.ali\.updates='lockstep' is not one of \['alternating', 'simultaneous'\]",
+        ),
     ],
 )
 def test_bad_settings_are_refused_in_one_sentence(overrides, message):
@@ -241,3 +259,14 @@ def test_evaluators_of_an_encoder_are_refused_for_a_family_without_one():
         encode.Encoder(config, None, 1, codes=True, wanted="config.evaluators naming encoding_one_nn")
     assert registry.FAMILIES["vaegan"].exports.reconstruction.encode is None  # reconstructs, gives no codes
     assert encode.encoding_families() == ["ali", "mrgan", "vaegan"]
+
+
+def test_a_group_cannot_read_at_the_step_start_a_network_it_trains():
+    program = _program(updates="simultaneous")
+    assert program.groups[1].reads_step_start == ("discriminator",)
+    generator_group = dataclasses.replace(program.groups[1], reads_step_start=("encoder",))
+    with pytest.raises(
+        ValueError, match="reads 'encoder' at the step's start, which is not one of the networks"
+    ) as error:
+        dataclasses.replace(program, groups=(program.groups[0], generator_group))
+    assert "\n" not in str(error.value)
