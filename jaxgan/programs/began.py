@@ -118,6 +118,22 @@ The config on seeds it was not chosen on (3, 4, 5; `jaxgan train --config.seed=S
 33.0, 37.5, class shares 0.073-0.133, 0.064-0.140, 0.074-0.144 (every class within 5-15% on all
 three); k_t from 0.15-0.16 at step 20 to 0.89-0.97. Over seeds 0-5: FID 33.2 on average, the
 shares within 5-15% on four seeds of six (not on 0, 4.9%, and 2, 18.6%).
+On another host (stop 65, 2026-12-07: a fresh machine, AMD EPYC, 2 cores, jax 0.10.2; the config
+and code unchanged, `jaxgan train --config=configs/began_mnist.py --config.seed=S
+--config.evaluators=class_shares,fid`, the loop's evaluation at 1,500 on 2,500 samples) the
+figures above do not reproduce: seed 0 FID 36.8, class shares 0.070-0.132; seed 1 32.7,
+0.071-0.135 (both within 5-15%); seed 2 **the dead start**: L(G) rose from 0.41 to 0.60 at step 20
+while L(x) fell to 0.22, k_t was 0 from step 40 (0.004-0.04 to step 600), D stayed a plain
+autoencoder of the digits and G drew eights (99.96% of the samples, FID 1,109). XLA:CPU's
+rounding differs from host to host, and the race of the first ~20 steps (does G reach images D
+reconstructs as well as the digits before D has learnt them?) is decided by it on seed 2: the
+config is not robust to it. Probes against the dead start (seeds 0 and 2 on this host, D's
+learning rate warmed up linearly from 1% over the first 200 steps, a probe config outside the
+repo; 1,500 steps): with G at 1e-3, D at 1e-4, no dead start (k_t 0.77 and 0.79 at step 50) but
+k_t at its clip of 1 from step ~200 (G outruns D), FID 77.0 and 84.5, shares 0.019-0.171 and
+0.018-0.190; with G at 4e-4, FID 130 and 101, shares 0.017-0.197 and 0.042-0.182; with both at
+2e-4 (the paper's equal rates), both seeds collapsed (one class 99.7% and 98.8%, FID 1,042 and
+1,114). None kept.
 """
 
 from __future__ import annotations
