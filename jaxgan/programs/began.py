@@ -124,10 +124,11 @@ and code unchanged, `jaxgan train --config=configs/began_mnist.py --config.seed=
 figures above do not reproduce: seed 0 FID 36.8, class shares 0.070-0.132; seed 1 32.7,
 0.071-0.135 (both within 5-15%); seed 2 **the dead start**: L(G) rose from 0.41 to 0.60 at step 20
 while L(x) fell to 0.22, k_t was 0 from step 40 (0.004-0.04 to step 600), D stayed a plain
-autoencoder of the digits and G drew eights (99.96% of the samples, FID 1,109). XLA:CPU's
-rounding differs from host to host, and the race of the first ~20 steps (does G reach images D
-reconstructs as well as the digits before D has learnt them?) is decided by it on seed 2: the
-config is not robust to it. Probes against the dead start (seeds 0 and 2 on this host, D's
+autoencoder of the digits and G drew eights (99.96% of the samples, FID 1,109). No code BEGAN
+runs changed since those runs (commit a8ffc1e); the host did (its CPU, and with it the code XLA:CPU
+compiles for it, hence the rounding: not checked further). The race of the first ~20 steps (does G
+reach images D reconstructs as well as the digits before D has learnt them?) is that close on
+seed 2: the config is not robust to it. Probes against the dead start (seeds 0 and 2 on this host, D's
 learning rate warmed up linearly from 1% over the first 200 steps, a probe config outside the
 repo; 1,500 steps): with G at 1e-3, D at 1e-4, no dead start (k_t 0.77 and 0.79 at step 50) but
 k_t at its clip of 1 from step ~200 (G outruns D), FID 77.0 and 84.5, shares 0.019-0.171 and
