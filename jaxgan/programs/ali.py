@@ -13,15 +13,21 @@ G and E train together, one group and one optimiser (config.optimizer.generator)
   released code uses for G and E; the same fixed point as the minimax game, with non-vanishing
   gradients early in training (Goodfellow et al. 2014's non-saturating argument for both players).
 - `generator_loss="minimax"`: G and E minimise V itself (the game as written).
-(What the papers' released code does is taken from the papers' text; the code was not available
-to check here.)
+(ALI's released code, IshmaelBelghazi/ALI `ali/bricks.py`, `compute_losses`: D's loss
+softplus(-D(x, E(x))) + softplus(D(G(z), z)), G and E's softplus(D(x, E(x))) + softplus(-D(G(z), z)),
+the swapped loss here; `ali/algorithms.py`, `ali_algorithm`: both gradients at the same
+parameters, one update of all three networks: `updates="simultaneous"`, below.)
 
 Networks (jaxgan/models/ali.py): a deterministic E (BiGAN's; ALI's E is stochastic, N(μ(x),
 σ²(x)) reparameterised, which a deterministic E is the σ → 0 case of) and the `joint` D, an x path
 (convolutions or Dense), a z path (Dense) and joint Dense layers with dropout, after ALI's D(x),
 D(z), D(x, z) split. One step: D's group draws z, encodes the batch and generates (E(x), G(z)),
 D sees both pair sets in one call; G and E's group reuses those two forward passes (their
-gradients pulled back through the saved VJPs). `reconstruct`: G(E(x)), which
+gradients pulled back through the saved VJPs). `config.ali.updates`: "alternating" (default, G and
+E against D after its update) or "simultaneous" (against D at the step's start, ALI's code). A
+stochastic E (`MLPEncoder(noise_dim=k)`, PacGAN's ALI code's `COVConditional`: E(x, ε) on [x, ε])
+draws ε ~ N(0, I_k) as a latent of the step; codes and reconstructions read ε = 0. On PacGAN's
+grid neither option moved ALI off VEEGAN's row (results/ali.md). `reconstruct`: G(E(x)), which
 `jaxgan sample --reconstruct=test` writes; `encode`: E(x), which the `encoding_one_nn` evaluator
 classifies by its nearest neighbour among the training digits' codes. `config.ema_decay` > 0 keeps
 an EMA of E beside G's (one decay for both), so that samples, codes and reconstructions all read
