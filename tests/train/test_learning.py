@@ -38,14 +38,18 @@ def short_ring_config():
 
 
 @pytest.mark.slow
-def test_ring_ns_captures_most_modes_over_four_seeds(tmp_path):
-    """Four seeds trained together (one program); the mean over seeds is held to a bound.
+def test_ring_ns_captures_most_modes_over_eight_seeds(tmp_path):
+    """Eight seeds trained together (one program); the mean over seeds is held to a bound.
 
     One seed's high-quality rate after 3,000 steps swings with rounding (seed 0 alone: 15%;
     the same seed vmapped beside three others: 51%), so a single run says little. Measured on
     CPU (2026-12-01), means over seeds 0-3: modes 5.0 and high quality 63% with the step before
-    the program interpreter, 6.25 and 50% with it. A broken step gives ~0% high quality; a
-    collapsed G 1-2 modes.
+    the program interpreter, 6.25 and 50% with it. On another host (2026-12-07, the same code)
+    seeds 0-3 gave high quality 9, 19, 5 and 78% (mean 28%, under the bound: the rounding of
+    another CPU, not the step; the commit before gave the same figures to the digit), seeds 4-7
+    63, 66, 53 and 69%: over the eight, modes 6.6 and high quality 45%. Hence eight seeds, whose
+    mean swings half as much as four's. A broken step gives ~0% high quality; a collapsed G 1-2
+    modes.
     """
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     flags = os.environ.get("XLA_FLAGS", "").replace(FAST_COMPILE, "").strip()
@@ -59,18 +63,19 @@ def test_ring_ns_captures_most_modes_over_four_seeds(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-3000:]
     coverages = json.loads(out.stdout.strip().splitlines()[-1])
-    assert sum(c["modes"] for c in coverages) / 4 >= 4.5, coverages
-    assert sum(c["high_quality_fraction"] for c in coverages) / 4 > 0.3, coverages
+    assert len(coverages) == 8, coverages
+    assert sum(c["modes"] for c in coverages) / 8 >= 4.5, coverages
+    assert sum(c["high_quality_fraction"] for c in coverages) / 8 > 0.3, coverages
 
 
 def _coverages(workdir: str) -> list[dict]:
-    """Trains the four seeds in `workdir`; each seed's modes and high-quality fraction."""
+    """Trains the eight seeds in `workdir`; each seed's modes and high-quality fraction."""
     config = short_ring_config()
-    config.num_seeds = 4
+    config.num_seeds = 8
     state = train_and_evaluate(config, workdir)
     experiment = build.build(config)
     centers, std = experiment.dataset.metadata["centers"], experiment.dataset.metadata["std"]
-    samples = sampling.Sampler(experiment.program, 4).sample(state, jax.random.PRNGKey(1), 2500)
+    samples = sampling.Sampler(experiment.program, 8).sample(state, jax.random.PRNGKey(1), 2500)
     coverages = [metrics.mode_coverage(points, centers, std) for points in samples]
     return [{"modes": int(c.modes), "high_quality_fraction": float(c.high_quality_fraction)} for c in coverages]
 
