@@ -16,6 +16,19 @@ def _adam(learning_rate, b1, b2=0.999, **extra):
     return {"name": "adam", "learning_rate": learning_rate, "b1": b1, "b2": b2, **extra}
 
 
+# PacGAN's own ALI code on the mixtures (fjxmlzn/PacGAN, synthetic_data_experiments/2DGrid_ALI/
+# pacgan_task.py): its D (the registered `joint_mlp`) and its stochastic E (`COVConditional`).
+_PACGAN_ALI_D = {"name": "joint_mlp", "width": 200, "depth": 3, "maxout_pieces": 5, "kernel_init_std": 0.02}
+_PACGAN_ALI_E = {
+    "name": "mlp",
+    "width": 400,
+    "depth": 2,
+    "noise_dim": 2,
+    "use_batch_norm": True,
+    "activation": "relu",
+    "kernel_init_std": 0.02,
+}
+
 METHODS = {
     "GAN": {},  # non-saturating: the GAN row of PacGAN's Table 1
     "minimax": {"loss.name": "minimax"},
@@ -64,56 +77,22 @@ METHODS = {
     "ALI_pacgan_code": {
         "program": "ali",
         "model.encoder": {"name": "mlp", "width": 400, "depth": 2},
-        "model.discriminator": {
-            "name": "joint_mlp",
-            "width": 200,
-            "depth": 3,
-            "maxout_pieces": 5,
-            "kernel_init_std": 0.02,
-        },
+        "model.discriminator": _PACGAN_ALI_D,
     },
     # ... and their E as well: stochastic, E(x, ε) = MLP([x, ε]) with ε ~ N(0, I₂) (`COVConditional`),
     # 2x400 with batch norm and ReLU, N(0, 0.02²) kernels: PacGAN's ALI code point by point.
     "ALI_pacgan_code_stochastic": {
         "program": "ali",
-        "model.encoder": {
-            "name": "mlp",
-            "width": 400,
-            "depth": 2,
-            "noise_dim": 2,
-            "use_batch_norm": True,
-            "activation": "relu",
-            "kernel_init_std": 0.02,
-        },
-        "model.discriminator": {
-            "name": "joint_mlp",
-            "width": 200,
-            "depth": 3,
-            "maxout_pieces": 5,
-            "kernel_init_std": 0.02,
-        },
+        "model.encoder": _PACGAN_ALI_E,
+        "model.discriminator": _PACGAN_ALI_D,
     },
     # ... and their updates: D's and G/E's gradients at the same parameters, one update of all
     # three (`ali_algorithm` of the ALI code that theirs imports), where jaxgan alternates.
     "ALI_pacgan_code_simultaneous": {
         "program": "ali",
         "ali": {"generator_loss": "swapped", "updates": "simultaneous"},
-        "model.encoder": {
-            "name": "mlp",
-            "width": 400,
-            "depth": 2,
-            "noise_dim": 2,
-            "use_batch_norm": True,
-            "activation": "relu",
-            "kernel_init_std": 0.02,
-        },
-        "model.discriminator": {
-            "name": "joint_mlp",
-            "width": 200,
-            "depth": 3,
-            "maxout_pieces": 5,
-            "kernel_init_std": 0.02,
-        },
+        "model.encoder": _PACGAN_ALI_E,
+        "model.discriminator": _PACGAN_ALI_D,
     },
     "MRGAN": {
         "program": "mrgan",
