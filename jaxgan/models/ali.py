@@ -22,7 +22,7 @@ import jax.numpy as jnp
 
 from jaxgan.models import layers
 from jaxgan.models.conv import Conv
-from jaxgan.models.mlp import MLPDiscriminator
+from jaxgan.models.mlp import MLPDiscriminator, dense_init
 
 Dtype = Any
 
@@ -98,8 +98,7 @@ class MLPEncoder(nn.Module):
         layers.check_non_negative_int("MLPEncoder", "depth", self.depth)
         layers.check_non_negative_int("MLPEncoder", "noise_dim", self.noise_dim)
         layers.check_choice("MLPEncoder", "activation", self.activation, ("leaky_relu", "relu"))
-        if isinstance(self.kernel_init_std, bool) or not self.kernel_init_std >= 0:
-            raise ValueError(f"MLPEncoder: `kernel_init_std` must be a number >= 0; got {self.kernel_init_std!r}.")
+        dense_init("MLPEncoder", self.kernel_init_std)
 
     @nn.compact
     def __call__(self, x: jax.Array, noise: jax.Array | None = None, *, train: bool) -> jax.Array:
@@ -116,7 +115,7 @@ class MLPEncoder(nn.Module):
             h = jnp.concatenate([h, noise.astype(self.dtype)], axis=-1)
         elif noise is not None:
             raise ValueError("MLPEncoder: `noise` was given to a deterministic encoder (noise_dim = 0).")
-        init = {"kernel_init": nn.initializers.normal(self.kernel_init_std)} if self.kernel_init_std else {}
+        init = dense_init("MLPEncoder", self.kernel_init_std)
         for i in range(self.depth):
             h = nn.Dense(self.width, use_bias=not self.use_batch_norm, dtype=self.dtype, name=f"hidden_{i}", **init)(h)
             if self.use_batch_norm:

@@ -25,7 +25,7 @@ from jaxgan.models import layers
 Dtype = Any
 
 
-def _dense_init(owner: str, kernel_init_std: float) -> dict[str, Any]:
+def dense_init(owner: str, kernel_init_std: float) -> dict[str, Any]:
     """Dense initialisers: N(0, std²) kernels and zero biases when `kernel_init_std > 0`, else Flax's."""
     layers.check_non_negative_float(owner, "kernel_init_std", kernel_init_std)
     if kernel_init_std == 0:
@@ -83,7 +83,7 @@ class MLPGenerator(nn.Module):
         layers.check_shape("MLPGenerator", "output_shape", self.output_shape)
         layers.check_choice("MLPGenerator", "output_activation", self.output_activation, ("linear", "tanh"))
         _hidden_widths("MLPGenerator", self.hidden_widths, self.width, self.depth)
-        _dense_init("MLPGenerator", self.kernel_init_std)
+        dense_init("MLPGenerator", self.kernel_init_std)
         _check_batch_norm("MLPGenerator", self.batch_norm_momentum, self.batch_norm_epsilon)
 
     @nn.compact
@@ -92,7 +92,7 @@ class MLPGenerator(nn.Module):
             raise ValueError(f"MLPGenerator: `z` must be [batch, latent_dim]; got shape {z.shape}.")
         h = z.astype(self.dtype)
         widths = _hidden_widths("MLPGenerator", self.hidden_widths, self.width, self.depth)
-        init = _dense_init("MLPGenerator", self.kernel_init_std)
+        init = dense_init("MLPGenerator", self.kernel_init_std)
         for i, width in enumerate(widths):
             h = nn.Dense(width, use_bias=not self.use_batch_norm, dtype=self.dtype, name=f"hidden_{i}", **init)(h)
             if self.use_batch_norm:
@@ -150,14 +150,14 @@ class MLPDiscriminator(nn.Module):
         layers.check_non_negative_int(owner, "minibatch_discrimination", self.minibatch_discrimination)
         layers.check_positive_int(owner, "minibatch_kernel_dim", self.minibatch_kernel_dim)
         layers.check_num_outputs(owner, self.num_outputs)
-        _dense_init(owner, self.kernel_init_std)
+        dense_init(owner, self.kernel_init_std)
         _check_batch_norm(owner, self.batch_norm_momentum, self.batch_norm_epsilon)
 
     @nn.compact
     def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
         h = x.reshape(x.shape[0], -1).astype(self.dtype)
         widths = _hidden_widths("MLPDiscriminator", self.hidden_widths, self.width, self.depth)
-        init = _dense_init("MLPDiscriminator", self.kernel_init_std)
+        init = dense_init("MLPDiscriminator", self.kernel_init_std)
         for i, width in enumerate(widths):
             dense = nn.Dense(
                 width * self.maxout_pieces,
