@@ -400,6 +400,10 @@ def make_train_step(
                     env[program_lib.STEP] = jnp.full((local_batch,), state.step, jnp.int32)
                     latents_key = jax.random.fold_in(jax.random.fold_in(latent_key, g), c)
                     env.update(draw_latents(program, group.latents, latents_key, local_batch, axis_name=axis_name))
+                # A group that `reads_step_start` networks sees them at the step's start, in its
+                # own calls and in the shared pass it makes for the next group.
+                start = {name: step_start[name] for name in group.reads_step_start}
+                view = {**params, **start}
                 reused = {name: env[name] for name in group.reuse}
                 base_env = {k: v for k, v in env.items() if k not in group.reuse}
                 own_pullbacks = pullbacks if group.reuse else {}
@@ -409,18 +413,17 @@ def make_train_step(
                             program,
                             group,
                             names=reused_by[group.name],
-                            params=params,
+                            params=view,
                             variables=variables,
                             env=base_env,
                             key=key,
                             term_state=term_state,
                         )
                     previous_env = base_env
-                start = {name: step_start[name] for name in group.reads_step_start}
                 updated, variables, opt_states[group.name], new_term_state, group_metrics = update_group(
                     program,
                     group,
-                    params={**params, **start},
+                    params=view,
                     variables=variables,
                     opt_states=opt_states,
                     term_state=term_state,
