@@ -32,7 +32,7 @@ import ml_collections
 from jaxgan import penalties as penalties_lib
 from jaxgan.models import progan
 from jaxgan.program import STEP, Call, Group, Latent, Program, Term, normal
-from jaxgan.programs import terms
+from jaxgan.programs import regularise, terms
 from jaxgan.programs.family import Family, Stages, settings_of
 from jaxgan.programs.parts import Parts, check_number
 
@@ -191,7 +191,7 @@ def build(parts: Parts) -> Program:
         reuse=("fake",),
         metric="g",
     )
-    return Program(
+    program = Program(
         networks={
             "generator": generator,
             "discriminator": discriminator,
@@ -206,13 +206,14 @@ def build(parts: Parts) -> Program:
         ema=parts.ema(),
         hyper=penalty_weights,
     )
+    return regularise.apply(parts, program)
 
 
 FAMILY = Family(
     name="progressive",
     build=build,
     settings=settings,
-    reads=("loss", "penalties", "num_critic_steps", "ema_decay"),
+    reads=("loss", "penalties", "num_critic_steps", "ema_decay", *regularise.SHARED),
     stages=Stages(starts=stage_starts),
     doc="Progressive growing (Karras et al. 2018): G and D grow a level per stage (config.progressive.stages), "
     "the new level fading in; equalised learning rate, pixel norm, minibatch stddev, WGAN-GP with the drift term.",

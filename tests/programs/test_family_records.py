@@ -81,7 +81,7 @@ def test_the_families_read_what_their_programs_use():
         assert reads[name] == {"num_critic_steps", "ema_decay"}
     assert reads["vaegan"] == reads["ali"] == reads["mrgan"] == reads["cogan"] == reads["triplegan"] == {"ema_decay"}
     assert reads["pix2pix"] == reads["cyclegan"] == reads["srgan"] == set()
-    assert reads["progressive"] == {"loss", "penalties", "num_critic_steps", "ema_decay"}
+    assert reads["progressive"] == {"loss", "penalties", "num_critic_steps", "ema_decay", *regularisers}
     assert reads["stackgan"] == set()
     assert registry.FAMILIES["semi_supervised"].needs.labelled_subset
     assert registry.FAMILIES["ss_infogan"].needs.labelled_subset

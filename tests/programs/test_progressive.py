@@ -201,3 +201,28 @@ def test_many_seeds_in_one_program_across_the_stages(tmp_path, straight):
 
     assert difference(run_axis.unstack(two, 0).params, run_axis.unstack(one, 0).params) < 1e-5
     assert difference(run_axis.unstack(two, 0).params, run_axis.unstack(two, 1).params) > 0.1
+
+
+def test_lazy_gradient_penalty_on_steps_0_to_4():
+    """`config.penalty_interval = 2` (lazy regularisation, `jaxgan.programs.regularise`): the
+    gradient penalty is computed on the even steps and weighted by 2, and 0 on the odd ones, each
+    against the plain program's penalty from the same state and batch; D's loss adds it at the
+    config's weight."""
+    from tests.train.helpers import batch_for, one_device
+
+    plain_config = tiny_config("progressive")
+    lazy_config = tiny_config("progressive", penalty_interval=2)
+    weight = float(plain_config.penalties.gradient_penalty)
+    experiment, state, lazy_step = one_device(lazy_config)
+    _, _, plain_step = one_device(plain_config)
+    for s in range(5):
+        batch = batch_for(experiment, lazy_config, s)
+        _, plain = plain_step(state, batch)
+        state, lazy = lazy_step(state, batch)
+        penalty = float(plain["penalty/gradient_penalty"])
+        assert penalty > 0
+        expected = 2 * penalty if s % 2 == 0 else 0.0
+        np.testing.assert_allclose(float(lazy["penalty/gradient_penalty"]), expected, rtol=1e-5, atol=1e-12)
+        np.testing.assert_allclose(
+            float(lazy["d_loss"]) - float(plain["d_loss"]), weight * (expected - penalty), rtol=1e-4, atol=1e-5
+        )
