@@ -135,6 +135,11 @@ k_t at its clip of 1 from step ~200 (G outruns D), FID 77.0 and 84.5, shares 0.0
 0.018-0.190; with G at 4e-4, FID 130 and 101, shares 0.017-0.197 and 0.042-0.182; with both at
 2e-4 (the paper's equal rates), both seeds collapsed (one class 99.7% and 98.8%, FID 1,042 and
 1,114). None kept.
+G's Adam at 2e-3 (stop 66, the same host; D at 1e-4): the first 150 steps of seeds 0-5 (stopped
+there) all leave the dead start behind (k_t 0.46-0.67 at step 150; seed 2's 0.575, where the config
+has it at 0), but over the whole run G outruns D: seed 0's k_t reaches its clip of 1 by step 1,500
+(0.85 at 500), M rises from 0.26 to 0.29, FID 45.2 and class shares 0.064-0.170 against the
+config's 36.8 and 0.070-0.132 on that seed (seeds 1 and 2 stopped: not kept).
 """
 
 from __future__ import annotations
