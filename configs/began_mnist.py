@@ -15,7 +15,8 @@ rather than 4e-4 because with h = 16 the slower G left k_t at 0 from the first s
 took 67% and 99% of the samples). 1.5e-3 rather than 1e-3 since 2026-12-07 (stop 66): on a second
 host 1e-3 lost that race on seed 2 (the dead start, eights 99.96% of the samples), 2e-3 won it on
 every seed but outran D (k_t at 1, FID 45 on seed 0), 1.5e-3 gives FID 35.2, 27.1, 31.0 and every
-class within 5-15% on seeds 0-2. The departures from the paper and everything measured are in
+class within 5-15% on seeds 0-2 (on seeds 3-5, FID 38.2, 49.4, 29.6: seed 4 misses FID ≤ 48 and
+its largest class is 15.1%). The departures from the paper and everything measured are in
 `jaxgan.programs.began`'s docstring.
 """
 
