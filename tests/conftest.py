@@ -6,19 +6,19 @@ The settings go into the environment too, so that the subprocesses the tests sta
 checks with their own XLA_FLAGS, several hosts, the CLI) share the cache: JAX reads its
 `JAX_*` options from the environment at import.
 
-XLA compiles at backend optimisation level 0 (LLVM's -O0) in every test process, as the
-multi-device subprocesses always did (`tests.train.parallel_check.FAST_COMPILE`): the suite is
-compile-bound (test_conv: 112 of its 135 s in XLA's backend compile at the default level, 59 of
-84 s at level 0; 2026-12-06), and a test compares values, never speed. XLA_FLAGS is read when
-the first backend starts, after this file; a user's own XLA_FLAGS are kept.
+XLA compiles fast in every test process, the subprocesses included (`tests/xla_flags.py`: LLVM at
+-O0 and XLA:CPU's older fusion emitters): the suite is compile-bound, and a test compares values,
+never speed. XLA_FLAGS is read when the first backend starts, after this file; a user's own
+XLA_FLAGS are kept (an optimisation level set there wins).
 """
 
 import os
 import tempfile
 
-_FAST_COMPILE = "--xla_backend_optimization_level=0"
+from tests import xla_flags
+
 if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FAST_COMPILE}".strip()
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {xla_flags.fast_compile()}".strip()
 
 import jax  # noqa: E402 - after XLA_FLAGS
 

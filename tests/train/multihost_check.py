@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import sys
 
-# As tests.train.parallel_check.FAST_COMPILE (which imports JAX, so it cannot be imported before
-# XLA_FLAGS is set): every process compiles at -O0; their cost is compiling, not running.
-FAST_COMPILE = "--xla_backend_optimization_level=0"
+from tests import xla_flags  # imports no JAX: XLA_FLAGS is set below, before JAX's import
+
+# Every process compiles fast (`tests/xla_flags.py`); their cost is compiling, not running.
+FAST_COMPILE = xla_flags.fast_compile()
 
 
 def main(argv: list[str]) -> None:

@@ -27,6 +27,7 @@ from jaxgan.programs import parts, registry
 from jaxgan.train import build as build_lib
 from jaxgan.train import loop, parallel, run_axis, sweeps
 from jaxgan.train.step import make_multi_step
+from tests import xla_flags
 from tests.train.helpers import conditional_ring_config, tiny_ring_config
 
 NUM_STEPS = 20
@@ -255,22 +256,21 @@ def main(name: str) -> None:
     print(json.dumps({"config": name, **result}), flush=True)
 
 
-# LLVM at -O0 for the checks' programs: on CPU their cost is compiling (20 steps of tiny networks
-# run in well under a second), and -O0 compiles a step ~25% faster than XLA's default -O2. Every
-# program a check compares (the plain-jit reference, each device count, pmap) is compiled with the
-# same flags in the same process, so the comparison is unchanged (fisher: 3.1e-7 / 9.1e-7 on 4 / 8
-# devices at either level).
-FAST_COMPILE = "--xla_backend_optimization_level=0"
+# Fast compiling for the checks' programs (`tests/xla_flags.py`): on CPU their cost is compiling (20
+# steps of tiny networks run in well under a second). Every program a check compares (the plain-jit
+# reference, each device count, pmap) is compiled with the same flags in the same process, so the
+# comparison is unchanged (fisher: 3.1e-7 / 9.1e-7 on 4 / 8 devices at -O0 or -O2).
+FAST_COMPILE = xla_flags.fast_compile()
 
 
-def run_in_subprocess(configs, module: str = "tests.train.parallel_check") -> dict:
+def run_in_subprocess(configs, module: str = "tests.train.parallel_check", *, flags: str = FAST_COMPILE) -> dict:
     """Run `module` (this one by default) with 8 CPU devices (XLA_FLAGS must precede JAX's
-    import); its JSON rows by config."""
+    import) and the XLA flags `flags` (fast compiling by default); its JSON rows by config."""
     import os
     import subprocess
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count=8 {FAST_COMPILE}", "PYTHONPATH": root}
+    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count=8 {flags}", "PYTHONPATH": root}
     out = subprocess.run(
         [sys.executable, "-m", module, *configs],
         cwd=root,
