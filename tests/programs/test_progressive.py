@@ -226,3 +226,20 @@ def test_lazy_gradient_penalty_on_steps_0_to_4():
         np.testing.assert_allclose(
             float(lazy["d_loss"]) - float(plain["d_loss"]), weight * (expected - penalty), rtol=1e-4, atol=1e-5
         )
+
+
+@pytest.mark.slow  # two state inits compiled, as above
+def test_a_terms_state_is_carried_at_a_boundary():
+    """LeCam's EMA anchors (term state) pass from stage 0's state to stage 1's as they are: the
+    regulariser's memory of D's outputs is not reset when a block is added."""
+    config = tiny_config("progressive", **{"lecam.weight": 0.3, "lecam.decay": 0.9})
+    before = build_lib.build(config, stage=0)
+    after = build_lib.build(config, stage=1)
+    previous = _shifted(build_lib.new_state(before, jax.random.PRNGKey(0)))  # anchors no longer 0
+    fresh = build_lib.new_state(after, jax.random.PRNGKey(0))
+    assert jax.tree.leaves(previous.term_state["lecam"]), previous.term_state
+    carried = registry.get("progressive").stages.carry(previous, fresh)
+    kept, initial = jax.tree.leaves(previous.term_state), jax.tree.leaves(fresh.term_state)
+    for a, b, c in zip(jax.tree.leaves(carried.term_state), kept, initial, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        assert not np.array_equal(np.asarray(a), np.asarray(c))
