@@ -208,9 +208,15 @@ def fid_of(workdir: str, scorer: FidScorer, step: int | None = None) -> dict:
     step = families.latest_step(workdir) if step is None else step
     path = os.path.join(workdir, FID_FILE.format(step=step))
     if not os.path.exists(path):
-        with open(path, "w") as f:
-            json.dump({"step": step, "num_samples": scorer.num_samples, **scorer(workdir, step)}, f, indent=1)
-    return json.load(open(path))
+        # Written whole or not at all (a temporary file renamed): an interrupted scoring or a second
+        # launch reading the same runs never finds an empty or half-written file.
+        result = {"step": step, "num_samples": scorer.num_samples, **scorer(workdir, step)}
+        partial = f"{path}.{os.getpid()}.tmp"
+        with open(partial, "w") as f:
+            json.dump(result, f, indent=1)
+        os.replace(partial, path)
+    with open(path) as f:
+        return json.load(f)
 
 
 def fid_curve(workdir: str, scorer: FidScorer, fid_every: int, steps: int) -> list[dict]:
