@@ -258,8 +258,10 @@ def main(name: str) -> None:
 
 # Fast compiling for the checks' programs (`tests/xla_flags.py`): on CPU their cost is compiling (20
 # steps of tiny networks run in well under a second). Every program a check compares (the plain-jit
-# reference, each device count, pmap) is compiled with the same flags in the same process, so the
-# comparison is unchanged (fisher: 3.1e-7 / 9.1e-7 on 4 / 8 devices at -O0 or -O2).
+# reference, each device count, pmap) is compiled with the same flags in the same process, so a check
+# compares one compiler's numerics with themselves (fisher: 3.1e-7 / 9.1e-7 on 4 / 8 devices at -O0
+# or -O2). A check held to float64's rounding passes `flags=` without the older fusion emitters
+# (tests/train/test_parallel_batch_norm.py says why).
 FAST_COMPILE = xla_flags.fast_compile()
 
 
