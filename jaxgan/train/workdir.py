@@ -29,6 +29,7 @@ _LAUNCH_ONLY = (
     "num_steps",
     "log_every",
     "checkpoint_every",
+    "keep_checkpoints",  # how many are kept on disk, not what the run computes: a longer run may keep more
     "sample_every",
     "eval_every",
     "evaluators",
@@ -204,8 +205,9 @@ def check(workdir: str, config: ml_collections.ConfigDict, *, lease: bool = True
     Refused: a path that is a file or lies below a file, a folder this user may not write
     to, a config.json that cannot be read as JSON, and a config.json of a different
     experiment unless `config.overwrite` is set, and (with `lease`) a workdir that another
-    live launch writes (`jaxgan.train.lease`). Launch-only settings (num_steps, logging
-    and evaluation cadence) may differ: a longer `num_steps` continues the run.
+    live launch writes (`jaxgan.train.lease`). Launch-only settings (num_steps, logging,
+    checkpointing and evaluation cadence, how many checkpoints are kept) may differ: a longer
+    `num_steps` continues the run.
     """
     path = _check_path(workdir)
     changed = _changed_fields(storage.join(path, CONFIG_FILE), workdir, config_to_dict(config))

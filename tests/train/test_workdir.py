@@ -50,11 +50,12 @@ def test_relaunch_with_launch_only_changes_rewrites_them_in_commit_only(tmp_path
     workdir = str(tmp_path / "run")
     workdir_lib.prepare(workdir, _config())
     before = _snapshot(tmp_path)
-    longer = _config(num_steps=20, log_every=10)
+    longer = _config(num_steps=20, log_every=10, keep_checkpoints=7)  # a longer run keeps more checkpoints
     workdir_lib.check(workdir, longer)
     assert _snapshot(tmp_path) == before
     workdir_lib.commit(workdir, longer)
     assert workdir_lib.load_config(workdir).num_steps == 20
+    assert workdir_lib.load_config(workdir).keep_checkpoints == 7
 
 
 def test_same_launch_again_leaves_config_json_untouched(tmp_path):
