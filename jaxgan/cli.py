@@ -465,9 +465,8 @@ def _print_help(command: str | None, config_spec: str | None = None) -> None:
             "  config.model.<generator|discriminator> when its name is overridden too), checked when the run is built.",
             "  Launch-only settings (num_steps, log/checkpoint/sample/eval cadence, keep_checkpoints, evaluators,",
             "  num_eval_samples, accept_changed_data, data.workers, data.prefetch) may change between launches of one",
-            "  run; any other",
-            "  change needs another --workdir or --config.overwrite=True (the old run is moved aside into",
-            "  replaced_<time>/). A folder: or array: dataset whose files changed since the run began is refused",
+            "  run; any other change needs another --workdir or --config.overwrite=True (the old run is moved aside",
+            "  into replaced_<time>/). A folder: or array: dataset whose files changed since the run began is refused",
             "  unless --config.accept_changed_data=True.",
         ]
         if config_spec:
